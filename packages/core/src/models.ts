@@ -1,0 +1,135 @@
+/**
+ * The objects the SDK returns (camelCase of the seed's Python attributes). The HTTP API
+ * answers with these same shapes so that the SDK passes them through untouched and
+ * `--json` on the CLI prints exactly what the SDK returns.
+ */
+
+/** `fedml.api.launch_job()` / `launch_job_on_cluster()`. */
+export interface LaunchResult {
+  resultCode: number;
+  resultMsg: string;
+  runId: string | null;
+  projectId: string | null;
+  /** Serving endpoint id for deploy / serve jobs; null otherwise. */
+  innerId: string | null;
+}
+
+export interface DeviceInfo {
+  deviceId: string;
+  gpuCount: number;
+  osType: string;
+  osVersion: string;
+  /** Our additions: where the device sits and what it is doing in this run. */
+  name?: string;
+  rank?: number;
+  status?: string;
+  gpuIndices?: number[];
+  exitCode?: number | null;
+}
+
+/** `FedMLRunModel`. Times are epoch milliseconds; runningTime in ms; computeDuration in hours. */
+export interface FedMLRunModel {
+  runId: string;
+  runName: string;
+  status: string;
+  startedTime: number | null;
+  endedTime: number | null;
+  runningTime: number;
+  computeDuration: number;
+  cost: number;
+  runUrl: string;
+  deviceInfos: DeviceInfo[];
+  /** Our additions. */
+  projectId: string;
+  projectName: string;
+  jobType: string;
+  platform: string;
+  createdTime: number;
+  exitCode: number | null;
+  /** Why the run is where it is, in words (queued because..., failed because...). */
+  reason: string | null;
+}
+
+export interface FedMLRunModelList {
+  runList: FedMLRunModel[];
+}
+
+/** `run_status()` returns a tuple in Python; here an object with both parts. */
+export interface RunStatusResult {
+  runList: FedMLRunModelList;
+  status: string | null;
+}
+
+export interface LogDevice {
+  logUrl: string;
+  name: string;
+  id: string;
+}
+
+/** `FedMLRunLogModelList`. */
+export interface FedMLRunLogModelList {
+  logFullUrl: string;
+  logDevices: LogDevice[];
+  totalNum: number;
+  totalPages: number;
+  currentPage: number;
+  logLines: string[];
+}
+
+/** `RunLogResult`. */
+export interface RunLogResult {
+  runStatus: string | null;
+  totalLogLines: number;
+  totalLogPages: number;
+  logLineList: string[];
+  runLogs: FedMLRunLogModelList | null;
+}
+
+export interface FedMLClusterModel {
+  clusterName: string;
+  clusterId: string;
+  status: string;
+}
+
+export interface FedMLClusterModelList {
+  clusterList: FedMLClusterModel[];
+}
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  memoryMiB: number;
+  uuid?: string;
+  /** Utilisation in percent and memory used in MiB at the last report, where known. */
+  utilization?: number;
+  memoryUsedMiB?: number;
+}
+
+/** A device as `fedml device list` shows it. */
+export interface DeviceModel {
+  deviceId: string;
+  name: string;
+  status: string;
+  osType: string;
+  osVersion: string;
+  hostname: string;
+  cpuCount: number;
+  memoryBytes: number;
+  gpus: GpuInfo[];
+  gpuCount: number;
+  provider: string;
+  region: string;
+  pricePerGpuHour: number;
+  shared: boolean;
+  simulated: boolean;
+  ownerName: string;
+  lastSeenTime: number | null;
+  runningRunIds: string[];
+}
+
+export interface UserModel {
+  userId: string;
+  name: string;
+  isAdmin: boolean;
+  createdTime: number;
+}

@@ -1,0 +1,246 @@
+/**
+ * The HTTP contract between the SDK/CLI, the control plane and the agents. One place for
+ * every path and body so that the three parts cannot drift apart.
+ *
+ * Auth: `Authorization: Bearer <key>`. Client routes take a user's API key; agent routes
+ * (under /agent/) take the device token handed out at registration, except `register`,
+ * which takes the binding user's API key.
+ *
+ * Errors: any non-2xx answer has an `ErrorBody`.
+ */
+import type { CommandSpec } from "./jobspec.js";
+import type { GpuInfo } from "./models.js";
+
+export const API_PREFIX = "/api/v1";
+
+export const Paths = {
+  health: "/api/v1/health",
+  openapi: "/api/v1/openapi.json",
+  me: "/api/v1/me",
+  users: "/api/v1/users",
+  workspace: (sha256: string) => `/api/v1/workspaces/${sha256}`,
+  runs: "/api/v1/runs",
+  run: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}`,
+  runStop: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/stop`,
+  runLogs: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/logs`,
+  runLogLines: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines`,
+  devices: "/api/v1/devices",
+  device: (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`,
+  agentRegister: "/api/v1/agent/register",
+  agentHello: "/api/v1/agent/hello",
+  agentUnregister: "/api/v1/agent/unregister",
+  agentAssignments: "/api/v1/agent/assignments",
+  agentRunStatus: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/status`,
+  agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
+  agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
+} as const;
+
+export interface ErrorBody {
+  resultCode: number;
+  resultMsg: string;
+  /** One line that names what is wrong. */
+  error: string;
+}
+
+export interface HealthBody {
+  ok: true;
+  version: string;
+  /** Seconds since the server process started. */
+  uptime: number;
+}
+
+// ---- client routes -------------------------------------------------------------------
+
+/** POST /users (admin only). */
+export interface CreateUserRequest {
+  name: string;
+  isAdmin?: boolean;
+}
+/** The key is shown here once and never again: only its hash is stored. */
+export interface CreateUserResponse {
+  user: import("./models.js").UserModel;
+  apiKey: string;
+}
+
+/** PUT /workspaces/:sha256 takes the tar.gz bytes (content-type application/gzip). */
+export interface PutWorkspaceResponse {
+  sha256: string;
+  size: number;
+  /** False when the server already had it. */
+  created: boolean;
+}
+
+/** POST /runs: launch. The server parses `yamlText` itself. */
+export interface LaunchRequest {
+  yamlText: string;
+  /** For error messages and the default job name: the YAML file's path on the client. */
+  yamlPath?: string;
+  /** Folder name of the workspace (default job name `<folder>_FedMLLaunchApp`). */
+  workspaceName?: string | null;
+  /** sha256 of the uploaded workspace tar.gz; null when the YAML has no workspace. */
+  workspaceSha256: string | null;
+  resourceId?: string | null;
+  deviceServer?: string | null;
+  deviceEdges?: string[] | null;
+  cluster?: string | null;
+}
+// answers LaunchResult (models.ts)
+
+/** GET /runs?runName=&runId=&platform= answers FedMLRunModelList. */
+export interface RunListQuery {
+  runName?: string;
+  runId?: string;
+  platform?: string;
+}
+
+/** POST /runs/:id/stop */
+export interface StopRunResponse {
+  stopped: boolean;
+  status: string;
+}
+
+/** GET /runs/:id/logs?pageNum=&pageSize=&needAllLogs= answers RunLogResult. */
+export interface RunLogsQuery {
+  pageNum?: number;
+  pageSize?: number;
+  needAllLogs?: boolean;
+  platform?: string;
+}
+
+/**
+ * GET /runs/:id/log-lines?deviceId=&afterSeq=&limit=&waitMs= : for following a run. Lines of
+ * one device with seq > afterSeq; with waitMs the server holds the request until there is a
+ * line or the run ends. Without deviceId: the run's first device (rank order).
+ */
+export interface LogLinesResponse {
+  deviceId: string | null;
+  lines: { seq: number; text: string }[];
+  /** Pass as afterSeq next time. */
+  lastSeq: number;
+  runStatus: string;
+  /** The run has ended and every line of this device has been returned. */
+  done: boolean;
+}
+
+// ---- agent routes --------------------------------------------------------------------
+
+/** What an agent tells the server about its machine. */
+export interface DeviceFacts {
+  name: string;
+  hostname: string;
+  osType: string;
+  osVersion: string;
+  cpuCount: number;
+  memoryBytes: number;
+  gpus: GpuInfo[];
+  agentVersion: string;
+  /** Address other nodes of a run reach this one at (FEDML_NODE_0_ADDR). */
+  address: string;
+  provider: string;
+  region: string;
+  pricePerGpuHour: number;
+  shared: boolean;
+  simulated: boolean;
+  /** How many runs may share the machine at once (GPU runs are also bounded by GPUs). */
+  maxJobs: number;
+}
+
+export interface RegisterRequest {
+  facts: DeviceFacts;
+  /** Re-binding a machine that was bound before keeps its device id. */
+  previousDeviceId?: string | null;
+}
+export interface RegisterResponse {
+  deviceId: string;
+  deviceToken: string;
+}
+
+/** POST /agent/hello: on every agent start, and after the server comes back. */
+export interface HelloRequest {
+  facts: DeviceFacts;
+  /** Runs the agent has a live process for. Any other run the server thinks is live on
+   *  this device has been lost (the agent restarted) and ends FAILED. */
+  activeRunIds: string[];
+}
+export interface HelloResponse {
+  deviceId: string;
+  /** Milliseconds of silence after which the server marks the device OFFLINE. */
+  offlineAfterMs: number;
+}
+
+/** The work the server wants on one device for one run. */
+export interface Assignment {
+  runId: string;
+  /** FEDML_CLIENT_RANK. */
+  rank: number;
+  /** 0-based position among the run's devices (NODE_RANK). */
+  nodeIndex: number;
+  numNodes: number;
+  gpuIndices: number[];
+  workspaceSha256: string | null;
+  bootstrap: CommandSpec | null;
+  job: CommandSpec;
+  /** Every variable the job gets from us, CUDA_VISIBLE_DEVICES included. */
+  env: Record<string, string>;
+  /** The user asked to stop: SIGTERM the process group, SIGKILL after stopGraceMs. */
+  stopRequested: boolean;
+  stopGraceMs: number;
+}
+
+/**
+ * GET /agent/assignments?since=<version>&waitMs=<ms>: also the heartbeat. Answers at once
+ * when the device's assignment version is above `since`, else holds up to waitMs. The list is
+ * the whole desired state: every run not yet ended on this device. The agent starts the ones
+ * it does not know, stops those with stopRequested, and ignores those it has finished (it
+ * re-sends their final status).
+ */
+export interface AssignmentsResponse {
+  version: number;
+  assignments: Assignment[];
+}
+
+/** POST /agent/runs/:id/status. Idempotent: a repeated report changes nothing. */
+export interface RunStatusReport {
+  /** An EdgeStatus: INITIALIZING, RUNNING, FINISHED, FAILED, KILLED. */
+  status: string;
+  exitCode?: number | null;
+  reason?: string | null;
+}
+
+export interface LogLine {
+  /** 1-based, contiguous per (run, device); the server stores each seq once. */
+  seq: number;
+  text: string;
+  stream: "stdout" | "stderr";
+  /** Epoch ms when the agent read the line. */
+  time: number;
+}
+
+/** POST /agent/runs/:id/logs */
+export interface LogBatchRequest {
+  lines: LogLine[];
+}
+export interface LogBatchResponse {
+  /** Highest seq stored for this (run, device); the agent drops what it holds up to it. */
+  ackedSeq: number;
+}
+
+// ---- job environment -------------------------------------------------------------------
+
+export const JobEnv = {
+  RUN_ID: "FEDML_CURRENT_RUN_ID",
+  EDGE_ID: "FEDML_CURRENT_EDGE_ID",
+  CLIENT_RANK: "FEDML_CLIENT_RANK",
+  NUM_NODES: "FEDML_NUM_NODES",
+  NODE_0_ADDR: "FEDML_NODE_0_ADDR",
+  NODE_0_PORT: "FEDML_NODE_0_PORT",
+  CUDA_VISIBLE_DEVICES: "CUDA_VISIBLE_DEVICES",
+  MASTER_ADDR: "MASTER_ADDR",
+  MASTER_PORT: "MASTER_PORT",
+  WORLD_SIZE: "WORLD_SIZE",
+  NODE_RANK: "NODE_RANK",
+  NNODES: "NNODES",
+  NPROC_PER_NODE: "NPROC_PER_NODE",
+} as const;
+
+export const DEFAULT_NODE_0_PORT = 40000;
