@@ -125,6 +125,8 @@ export interface DeviceModel {
   ownerName: string;
   lastSeenTime: number | null;
   runningRunIds: string[];
+  /** Why the agent found no GPU (from its facts), so that `fedml device list` can say it. */
+  gpuError?: string | null;
 }
 
 export interface UserModel {

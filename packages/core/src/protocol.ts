@@ -143,6 +143,8 @@ export interface DeviceFacts {
   simulated: boolean;
   /** How many runs may share the machine at once (GPU runs are also bounded by GPUs). */
   maxJobs: number;
+  /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
+  gpuError?: string | null;
 }
 
 export interface RegisterRequest {
@@ -224,6 +226,10 @@ export interface LogBatchResponse {
   /** Highest seq stored for this (run, device); the agent drops what it holds up to it. */
   ackedSeq: number;
 }
+/** A 409 on POST /agent/runs/:id/logs (a batch that does not follow ackedSeq): resend from ackedSeq + 1. */
+export interface LogBatchConflictBody extends ErrorBody {
+  ackedSeq: number;
+}
 
 // ---- job environment -------------------------------------------------------------------
 
@@ -244,3 +250,15 @@ export const JobEnv = {
 } as const;
 
 export const DEFAULT_NODE_0_PORT = 40000;
+
+// ---- list answers (added by the SDK/CLI) ------------------------------------------------
+
+/** GET /devices answers the devices the caller may see (`fedml device list`). */
+export interface DeviceListResponse {
+  deviceList: import("./models.js").DeviceModel[];
+}
+
+/** GET /users (admin only) answers every user (`fedml user list`). */
+export interface UserListResponse {
+  userList: import("./models.js").UserModel[];
+}

@@ -1,0 +1,171 @@
+/**
+ * HTTP client for the agent routes. Connection errors, timeouts and 5xx answers are retried
+ * with capped exponential backoff for as long as the daemon runs (the server may be down for
+ * minutes); 4xx answers are the server's word and are thrown as FedmlError at once.
+ */
+import { createWriteStream } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import {
+  type AssignmentsResponse,
+  type ErrorBody,
+  FedmlError,
+  type HelloRequest,
+  type HelloResponse,
+  type LogBatchConflictBody,
+  type LogBatchResponse,
+  type LogLine,
+  Paths,
+  ResultCode,
+  type RunStatusReport,
+} from "@fedml/core";
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
+import { type Logger, silentLogger } from "./log.js";
+
+export interface AgentClientOptions {
+  serverUrl: string;
+  deviceToken: string;
+  /** Aborting it ends every retry loop: pending calls reject with AgentStoppedError. */
+  signal?: AbortSignal;
+  backoff?: BackoffOptions;
+  log?: Logger;
+  /** Called on each failed attempt that will be retried (the daemon re-sends hello afterwards). */
+  onConnectionError?: (error: Error) => void;
+  requestTimeoutMs?: number;
+}
+
+export class AgentStoppedError extends Error {
+  constructor() {
+    super("the agent is stopping");
+    this.name = "AgentStoppedError";
+  }
+}
+
+/** Thrown on one attempt when the answer should be retried (5xx, connection trouble). */
+class RetryableError extends Error {}
+
+interface CallOptions {
+  body?: unknown;
+  /** Ends this one call's retries (the daemon aborts its long poll at shutdown). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Non-2xx statuses handed back to the caller instead of thrown. */
+  acceptStatus?: number[];
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class AgentClient {
+  private readonly baseUrl: string;
+  private readonly backoff: BackoffOptions;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AgentClientOptions) {
+    this.baseUrl = options.serverUrl.replace(/\/+$/, "");
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.log = options.log ?? silentLogger;
+  }
+
+  hello(request: HelloRequest, signal?: AbortSignal): Promise<HelloResponse> {
+    return this.json<HelloResponse>("POST", Paths.agentHello, { body: request, signal });
+  }
+
+  assignments(since: number, waitMs: number, signal?: AbortSignal): Promise<AssignmentsResponse> {
+    const path = `${Paths.agentAssignments}?since=${since}&waitMs=${waitMs}`;
+    return this.json<AssignmentsResponse>("GET", path, { signal, timeoutMs: waitMs + DEFAULT_TIMEOUT_MS });
+  }
+
+  async reportStatus(runId: string, report: RunStatusReport): Promise<void> {
+    await this.call("POST", Paths.agentRunStatus(runId), { body: report });
+  }
+
+  /** A 409 (the batch does not follow what the server holds) also answers the ackedSeq to resend from. */
+  async sendLogs(runId: string, lines: LogLine[]): Promise<LogBatchResponse & { conflict: boolean }> {
+    const response = await this.call("POST", Paths.agentRunLogs(runId), { body: { lines }, acceptStatus: [409] });
+    const body = (await response.json()) as LogBatchResponse | LogBatchConflictBody;
+    if (typeof body.ackedSeq !== "number") {
+      throw new FedmlError(ResultCode.ERROR, `the server's answer to a log batch of run ${runId} lacks ackedSeq`);
+    }
+    return { ackedSeq: body.ackedSeq, conflict: response.status === 409 };
+  }
+
+  /** Streams the workspace tar.gz into `file` (the caller verifies its sha256). */
+  async downloadWorkspace(sha256: string, file: string): Promise<void> {
+    const response = await this.call("GET", Paths.agentWorkspace(sha256), { timeoutMs: 10 * 60_000 });
+    if (!response.body) throw new FedmlError(ResultCode.ERROR, `the server sent no body for workspace ${sha256}`);
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
+  }
+
+  private async json<T>(method: string, path: string, options: CallOptions): Promise<T> {
+    const response = await this.call(method, path, options);
+    return (await response.json()) as T;
+  }
+
+  /** Retries until a non-retryable answer arrives or the agent (or this call) is stopped. */
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+    const signals = [this.options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const stop = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      if (stop?.aborted) throw new AgentStoppedError();
+      try {
+        return await this.attempt(method, path, options, stop);
+      } catch (error) {
+        if (!(error instanceof RetryableError)) throw error;
+        if (stop?.aborted) throw new AgentStoppedError();
+        this.options.onConnectionError?.(error);
+        // Log the first failure and then ever more rarely, so a long outage does not flood agent.log.
+        if ((attempt & (attempt + 1)) === 0)
+          this.log(`${method} ${path} failed (try ${attempt + 1}), retrying: ${error.message}`);
+        await sleep(backoffDelay(attempt, this.backoff), stop);
+      }
+    }
+  }
+
+  private async attempt(method: string, path: string, options: CallOptions, stop?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signal = stop ? AbortSignal.any([stop, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.options.deviceToken}`,
+          ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal,
+      });
+    } catch (error) {
+      throw new RetryableError(describeFetchError(error, this.baseUrl));
+    }
+    if (response.ok || options.acceptStatus?.includes(response.status)) return response;
+    const text = await response.text().catch(() => "");
+    if (response.status >= 500) throw new RetryableError(`HTTP ${response.status} ${firstLine(text)}`);
+    throw serverError(response.status, text, `${method} ${path}`);
+  }
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0]?.slice(0, 300) ?? "";
+}
+
+function describeFetchError(error: unknown, baseUrl: string): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return `no answer from ${baseUrl} in time`;
+  const cause = e.cause?.code ?? e.cause?.message;
+  return `cannot reach ${baseUrl}${cause ? ` (${cause})` : `: ${e.message}`}`;
+}
+
+/** The server's one-line error with its result code; a bare status when the body is not an ErrorBody. */
+export function serverError(status: number, text: string, what: string): FedmlError {
+  try {
+    const body = JSON.parse(text) as Partial<ErrorBody>;
+    if (typeof body.error === "string" || typeof body.resultMsg === "string") {
+      return new FedmlError(body.resultCode ?? ResultCode.ERROR, body.error ?? String(body.resultMsg), status);
+    }
+  } catch {
+    // not JSON: fall through to the generic message
+  }
+  return new FedmlError(ResultCode.ERROR, `${what} answered HTTP ${status}${text ? `: ${firstLine(text)}` : ""}`, status);
+}

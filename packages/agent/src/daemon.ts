@@ -1,0 +1,117 @@
+/**
+ * The agent daemon: one per home. Recovers what a previous agent left, says hello, then
+ * long-polls its assignments (which is also its heartbeat) and reconciles its runs with them
+ * until told to stop; then it stops its runs, reports them and exits.
+ */
+import { FedmlError, ResultCode } from "@fedml/core";
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
+import { AgentClient, AgentStoppedError } from "./client.js";
+import { readAgentConfig } from "./config.js";
+import { acquirePidFile, releasePidFile } from "./daemon/pid-file.js";
+import { recoverLeftoverRuns } from "./daemon/recovery.js";
+import { RunSupervisor } from "./daemon/supervisor.js";
+import { type DetectOptions, detectFacts } from "./facts/index.js";
+import { type Logger, consoleLogger } from "./log.js";
+
+export interface RunAgentOptions {
+  home: string;
+  /** Aborting it shuts the agent down (SIGTERM/SIGINT in `bin.ts run`). */
+  signal?: AbortSignal;
+  log?: Logger;
+  backoff?: BackoffOptions;
+  detect?: DetectOptions;
+  /** Longest assignment long-poll; also bounded by a third of the server's offlineAfterMs. */
+  maxPollWaitMs?: number;
+  /** On shutdown: SIGTERM to SIGKILL for the runs, then how long final reports may take. */
+  stopGraceMs?: number;
+  shutdownFlushMs?: number;
+}
+
+const DEFAULT_POLL_WAIT_MS = 20_000;
+const MIN_POLL_WAIT_MS = 1_000;
+const DEFAULT_STOP_GRACE_MS = 3_000;
+const DEFAULT_SHUTDOWN_FLUSH_MS = 5_000;
+
+export async function runAgent(options: RunAgentOptions): Promise<void> {
+  const { home } = options;
+  const log = options.log ?? consoleLogger;
+  const signal = options.signal ?? new AbortController().signal;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const config = readAgentConfig(home);
+  if (!config) throw new FedmlError(ResultCode.ERROR, `no device is bound in ${home}: bind this machine first`);
+  acquirePidFile(home);
+
+  // Ends the last retries once the shutdown's flush time is over.
+  const hardStop = new AbortController();
+  let lostServer = false;
+  const client = new AgentClient({
+    serverUrl: config.serverUrl,
+    deviceToken: config.deviceToken,
+    signal: hardStop.signal,
+    backoff,
+    log,
+    onConnectionError: () => {
+      lostServer = true;
+    },
+  });
+  const supervisor = new RunSupervisor({ home, client, log });
+  log(`agent ${process.pid} starting for device ${config.deviceId} of ${config.serverUrl}`);
+
+  try {
+    const leftovers = recoverLeftoverRuns(home, log);
+    const facts = await detectFacts(config, options.detect);
+    log(
+      facts.gpuError
+        ? `no GPU detected: ${facts.gpuError}`
+        : `${facts.gpus.length} GPU(s)${facts.simulated ? " (simulated)" : ""}: ${facts.gpus.map((g) => g.name).join(", ") || "none"}`,
+    );
+    const hello = async () => {
+      lostServer = false;
+      const answer = await client.hello({ facts, activeRunIds: supervisor.activeRunIds() }, signal);
+      log(`hello accepted by ${config.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence)`);
+      return answer.offlineAfterMs;
+    };
+
+    let offlineAfterMs = await hello();
+    for (const state of leftovers) supervisor.reportFinal(state);
+    let since = 0;
+    let failures = 0;
+    while (!signal.aborted) {
+      const waitMs = Math.max(
+        MIN_POLL_WAIT_MS,
+        Math.min(options.maxPollWaitMs ?? DEFAULT_POLL_WAIT_MS, Math.floor(offlineAfterMs / 3)),
+      );
+      try {
+        const answer = await client.assignments(since, waitMs, signal);
+        if (lostServer) {
+          // The server may have restarted: it must learn again which runs are alive here.
+          offlineAfterMs = await hello();
+          since = 0;
+          continue;
+        }
+        failures = 0;
+        since = answer.version;
+        supervisor.reconcile(answer.assignments);
+      } catch (error) {
+        if (error instanceof AgentStoppedError || signal.aborted) break;
+        if (error instanceof FedmlError && (error.httpStatus === 401 || error.httpStatus === 403)) {
+          throw new FedmlError(error.resultCode, `the server no longer accepts this device (${error.message}): bind it again`);
+        }
+        log(`polling assignments failed: ${(error as Error).message}`);
+        await sleep(backoffDelay(failures++, backoff), signal);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof AgentStoppedError)) throw error;
+  } finally {
+    log("agent stopping: ending its runs");
+    supervisor.stopAll(options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    const flushDeadline = (options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + (options.shutdownFlushMs ?? DEFAULT_SHUTDOWN_FLUSH_MS);
+    const settledInTime = new AbortController();
+    await Promise.race([supervisor.settled().then(() => settledInTime.abort()), sleep(flushDeadline, settledInTime.signal)]);
+    hardStop.abort();
+    await supervisor.settled();
+    releasePidFile(home);
+    log("agent stopped");
+  }
+}

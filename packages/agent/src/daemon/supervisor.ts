@@ -1,0 +1,169 @@
+/**
+ * The runs of this device: starts what the server assigns, stops what it asks to stop, and
+ * reports each run's statuses in order, the final one only after all its log lines are acked.
+ */
+import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport } from "@fedml/core";
+import { AgentStoppedError, type AgentClient } from "../client.js";
+import type { Logger } from "../log.js";
+import { JobRun, type RunOutcome } from "../runner/job-run.js";
+import {
+  type RunState,
+  initialRunState,
+  isFinalStatus,
+  readRunState,
+  updateRunState,
+  writeRunState,
+} from "../runner/run-state.js";
+import { prepareWorkspace } from "../runner/workspace.js";
+import { LogShipper } from "../shipper.js";
+import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
+
+const UNLISTED_RUN_GRACE_MS = 5_000;
+
+interface ActiveRun {
+  job: JobRun;
+  shipper: LogShipper;
+  /** Status reports of the run, one after another. */
+  reports: Promise<void>;
+}
+
+export interface SupervisorDeps {
+  home: string;
+  client: AgentClient;
+  log: Logger;
+  shipperFlushMs?: number;
+}
+
+export class RunSupervisor {
+  private readonly active = new Map<string, ActiveRun>();
+  /** Runs whose final report is on its way (not active any more, not yet accepted). */
+  private readonly finalizing = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  activeRunIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** The server's whole desired state for this device. */
+  reconcile(assignments: Assignment[]): void {
+    const listed = new Set(assignments.map((a) => a.runId));
+    for (const assignment of assignments) this.reconcileOne(assignment);
+    for (const [runId, run] of this.active) {
+      if (!listed.has(runId)) {
+        this.deps.log(`run ${runId}: no longer assigned to this device, stopping it`);
+        run.job.stop("user", UNLISTED_RUN_GRACE_MS);
+      }
+    }
+  }
+
+  private reconcileOne(assignment: Assignment): void {
+    const { runId } = assignment;
+    const active = this.active.get(runId);
+    if (active) {
+      if (assignment.stopRequested) active.job.stop("user", assignment.stopGraceMs);
+      return;
+    }
+    if (this.finalizing.has(runId)) return;
+    let state: RunState | null;
+    try {
+      state = readRunState(this.deps.home, runId);
+    } catch (error) {
+      this.deps.log(`run ${runId}: ignored: ${(error as Error).message}`);
+      return;
+    }
+    if (state && isFinalStatus(state.status)) {
+      // The server has not taken our final report yet (or lost it): say it again.
+      this.reportFinal(state);
+    } else if (state) {
+      killLeftoverGroup(state, this.deps.log);
+      this.reportFinal(updateRunState(this.deps.home, state, { status: EdgeStatus.FAILED, reason: LOST_RUN_REASON }));
+    } else if (assignment.stopRequested) {
+      const killed = { ...initialRunState(runId), status: EdgeStatus.KILLED, reason: "stopped before it started" };
+      this.reportFinal(writeRunState(this.deps.home, killed));
+    } else {
+      this.start(assignment);
+    }
+  }
+
+  private start(assignment: Assignment): void {
+    const { runId } = assignment;
+    const { client, log, home } = this.deps;
+    log(`run ${runId}: starting (rank ${assignment.rank}, gpus [${assignment.gpuIndices.join(",")}])`);
+    const shipper = new LogShipper({
+      runId,
+      send: (id, lines) => client.sendLogs(id, lines),
+      log,
+      flushIntervalMs: this.deps.shipperFlushMs,
+    });
+    const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
+    this.active.set(runId, run);
+    run.job = new JobRun(assignment, {
+      home,
+      prepareWorkspace: (folder, sha) => prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file)),
+      onLine: (stream, text) => shipper.push(stream, text),
+      onStatus: (report) => {
+        run.reports = run.reports.then(async () => {
+          await this.send(runId, report);
+        });
+      },
+      log,
+    });
+    const finished = run.job.done.then(async (outcome: RunOutcome) => {
+      await shipper.drained();
+      shipper.close();
+      await run.reports;
+      const state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
+      this.active.delete(runId);
+      await this.sendFinal(state);
+    });
+    this.trackFinal(runId, finished);
+  }
+
+  /** Re-sends the final status of an ended run until the server accepts it. */
+  reportFinal(state: RunState): void {
+    if (this.finalizing.has(state.runId) || this.active.has(state.runId)) return;
+    this.trackFinal(state.runId, this.sendFinal(state));
+  }
+
+  private trackFinal(runId: string, promise: Promise<void>): void {
+    const tracked = promise
+      .catch((error: Error) => this.deps.log(`run ${runId}: ${error.message}`))
+      .finally(() => this.finalizing.delete(runId));
+    this.finalizing.set(runId, tracked);
+  }
+
+  private async sendFinal(state: RunState): Promise<void> {
+    const report: RunStatusReport = { status: state.status, exitCode: state.exitCode, reason: state.reason };
+    if (await this.send(state.runId, report)) {
+      const latest = readRunState(this.deps.home, state.runId) ?? state;
+      updateRunState(this.deps.home, latest, { reported: true });
+    }
+  }
+
+  /** True when the server has the report (or refused it for good: resending would not help). */
+  private async send(runId: string, report: RunStatusReport): Promise<boolean> {
+    try {
+      await this.deps.client.reportStatus(runId, report);
+      return true;
+    } catch (error) {
+      if (error instanceof AgentStoppedError) return false;
+      if (error instanceof FedmlError && error.httpStatus !== undefined && error.httpStatus < 500) {
+        this.deps.log(`run ${runId}: the server refused status ${report.status}: ${error.message}`);
+        return true;
+      }
+      this.deps.log(`run ${runId}: reporting ${report.status} failed: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Stops every run (the agent is going away); they end FAILED "agent stopped". */
+  stopAll(graceMs: number): void {
+    for (const run of this.active.values()) run.job.stop("agent", graceMs);
+  }
+
+  /** Resolves when no run is active and no final report is pending. */
+  async settled(): Promise<void> {
+    while (this.finalizing.size > 0) await Promise.all(this.finalizing.values());
+  }
+}

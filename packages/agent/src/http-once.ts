@@ -1,0 +1,32 @@
+/** One request without retries, for commands a person waits on (bind, unbind). */
+import { FedmlError, ResultCode } from "@fedml/core";
+import { serverError } from "./client.js";
+
+const TIMEOUT_MS = 30_000;
+
+export async function requestOnce<T>(
+  serverUrl: string,
+  bearer: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const base = serverUrl.replace(/\/+$/, "");
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    const why =
+      e.name === "TimeoutError" ? `no answer in ${TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_REQUEST_FAILED, `cannot reach the server at ${base}: ${why}`);
+  }
+  const text = await response.text();
+  if (!response.ok) throw serverError(response.status, text, `${method} ${base}${path}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}

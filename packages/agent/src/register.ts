@@ -1,0 +1,75 @@
+/** Binding this machine to a server as a device, and undoing it. */
+import { Paths, type RegisterRequest, type RegisterResponse } from "@fedml/core";
+import { type AgentConfig, readAgentConfig, removeAgentConfig, writeAgentConfig } from "./config.js";
+import { type DetectOptions, detectFacts } from "./facts/index.js";
+import { parseSimulatedGpus } from "./facts/simulated-gpus.js";
+import { requestOnce } from "./http-once.js";
+
+export interface RegisterDeviceOptions {
+  home: string;
+  serverUrl: string;
+  /** The binding user's API key (only the device token is stored, never this). */
+  apiKey: string;
+  name?: string;
+  provider?: string;
+  region?: string;
+  pricePerGpuHour?: number;
+  shared?: boolean;
+  simulateGpus?: string | null;
+  maxJobs?: number | null;
+  address?: string | null;
+  detect?: DetectOptions;
+}
+
+function previousBinding(home: string): AgentConfig | null {
+  try {
+    return readAgentConfig(home);
+  } catch {
+    return null;
+  }
+}
+
+export async function registerDevice(options: RegisterDeviceOptions): Promise<{ deviceId: string }> {
+  const serverUrl = options.serverUrl.replace(/\/+$/, "");
+  // A typo in --simulate-gpus must fail here, not in a daemon nobody watches.
+  if (options.simulateGpus) parseSimulatedGpus(options.simulateGpus);
+  const settings = {
+    name: options.name ?? "",
+    provider: options.provider ?? "",
+    region: options.region ?? "",
+    pricePerGpuHour: options.pricePerGpuHour ?? 0,
+    shared: options.shared ?? false,
+    simulateGpus: options.simulateGpus || null,
+    maxJobs: options.maxJobs ?? null,
+    address: options.address ?? null,
+  };
+  const facts = await detectFacts(settings, options.detect);
+  const previous = previousBinding(options.home);
+  const body: RegisterRequest = { facts, previousDeviceId: previous?.deviceId ?? null };
+  const answer = await requestOnce<RegisterResponse>(serverUrl, options.apiKey, "POST", Paths.agentRegister, body);
+  const deviceId = String(answer.deviceId);
+  writeAgentConfig(options.home, { serverUrl, deviceId, deviceToken: answer.deviceToken, ...settings, name: facts.name });
+  return { deviceId };
+}
+
+export interface UnregisterResult {
+  /** False when there was no binding in the home. */
+  unbound: boolean;
+  deviceId: string | null;
+  /** Why the server could not be told (the local binding is removed anyway). */
+  serverError: string | null;
+}
+
+/** Removes the binding; the server is told when it can be reached. Stop the daemon first. */
+export async function unregisterDevice(home: string): Promise<UnregisterResult> {
+  const config = readAgentConfig(home);
+  if (!config) return { unbound: false, deviceId: null, serverError: null };
+  let serverError: string | null = null;
+  try {
+    await requestOnce(config.serverUrl, config.deviceToken, "POST", Paths.agentUnregister, {});
+  } catch (error) {
+    serverError = (error as Error).message;
+  }
+  removeAgentConfig(home);
+  return { unbound: true, deviceId: config.deviceId, serverError };
+}

@@ -1,0 +1,174 @@
+/**
+ * Ships one run's log lines: numbered 1..N, in batches of up to maxBatch, one request in flight,
+ * in order. Lines are dropped only once the server's ackedSeq covers them, so a lost
+ * connection loses nothing (the client retries; the lines wait here meanwhile).
+ */
+import { FedmlError, type LogLine } from "@fedml/core";
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
+import { AgentStoppedError } from "./client.js";
+import { type Logger, silentLogger } from "./log.js";
+
+export type SendLogs = (runId: string, lines: LogLine[]) => Promise<{ ackedSeq: number; conflict: boolean }>;
+
+export interface ShipperOptions {
+  runId: string;
+  send: SendLogs;
+  flushIntervalMs?: number;
+  maxBatch?: number;
+  backoff?: BackoffOptions;
+  log?: Logger;
+}
+
+/** Stands in for lines the server asks for again after the agent has already dropped them. */
+export const LOST_LINE_TEXT = "[fedml agent: this log line was lost]";
+
+export class LogShipper {
+  private readonly runId: string;
+  private readonly send: SendLogs;
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+  private readonly backoff: BackoffOptions;
+  private readonly log: Logger;
+  /** Lines not yet acked, in seq order (the in-flight batch is their head). */
+  private pending: LogLine[] = [];
+  private nextSeq = 1;
+  private acked = 0;
+  private inFlight = false;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  /** Set when the server refused the run's logs or the agent is stopping: nothing more is sent. */
+  private givenUp = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(options: ShipperOptions) {
+    this.runId = options.runId;
+    this.send = options.send;
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.log = options.log ?? silentLogger;
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  get ackedSeq(): number {
+    return this.acked;
+  }
+
+  push(stream: LogLine["stream"], text: string): void {
+    this.pending.push({ seq: this.nextSeq++, text, stream, time: Date.now() });
+    if (this.givenUp) {
+      this.pending = [];
+      return;
+    }
+    if (this.inFlight) return;
+    if (this.pending.length >= this.maxBatch) this.sendNow();
+    else this.schedule(this.flushIntervalMs);
+  }
+
+  /** Resolves once every line pushed so far is acked (or the shipper has given up on them). */
+  drained(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    const promise = new Promise<void>((resolve) => this.waiters.push(resolve));
+    // Nothing more is coming for an ended run: no point waiting for the flush timer.
+    if (!this.inFlight && this.failures === 0) this.sendNow();
+    return promise;
+  }
+
+  private isIdle(): boolean {
+    return (this.pending.length === 0 || this.givenUp) && !this.inFlight;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, delayMs);
+  }
+
+  private sendNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.givenUp || this.pending.length === 0) {
+      this.notifyIfIdle();
+      return;
+    }
+    const batch = this.pending.slice(0, this.maxBatch);
+    this.inFlight = true;
+    this.send(this.runId, batch).then(
+      (answer) => {
+        this.inFlight = false;
+        this.failures = 0;
+        this.applyAck(answer.ackedSeq, answer.conflict);
+        this.afterRequest();
+      },
+      (error: Error) => {
+        this.inFlight = false;
+        if (error instanceof AgentStoppedError) {
+          this.giveUp(null);
+        } else if (error instanceof FedmlError && error.httpStatus !== undefined && error.httpStatus < 500) {
+          this.giveUp(`the server refused the logs of run ${this.runId}: ${error.message}`);
+        } else {
+          this.failures++;
+          this.log(`run ${this.runId}: sending logs failed, retrying: ${error.message}`);
+          this.schedule(backoffDelay(this.failures - 1, this.backoff));
+        }
+      },
+    );
+  }
+
+  private afterRequest(): void {
+    if (this.pending.length >= this.maxBatch) this.pump();
+    else if (this.pending.length > 0) {
+      // An ended run's last lines go at once; a live run's wait to fill a batch.
+      if (this.waiters.length > 0) this.pump();
+      else this.schedule(this.flushIntervalMs);
+    } else this.notifyIfIdle();
+  }
+
+  private applyAck(ackedSeq: number, conflict: boolean): void {
+    const firstHeld = this.pending[0]?.seq ?? this.nextSeq;
+    if (conflict && ackedSeq < firstHeld - 1) {
+      // The server lost lines we no longer hold: keep seqs contiguous with placeholders.
+      const fillers: LogLine[] = [];
+      for (let seq = ackedSeq + 1; seq < firstHeld; seq++) {
+        fillers.push({ seq, text: LOST_LINE_TEXT, stream: "stderr", time: Date.now() });
+      }
+      this.log(`run ${this.runId}: the server asked again for ${fillers.length} lines already dropped`);
+      this.pending = [...fillers, ...this.pending];
+      this.acked = ackedSeq;
+      return;
+    }
+    this.acked = ackedSeq;
+    let drop = 0;
+    while (drop < this.pending.length && this.pending[drop].seq <= ackedSeq) drop++;
+    if (drop > 0) this.pending = this.pending.slice(drop);
+  }
+
+  private giveUp(reason: string | null): void {
+    if (reason) this.log(reason);
+    this.givenUp = true;
+    this.pending = [];
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Stops the flush timer (after drained(), or when abandoning the run). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

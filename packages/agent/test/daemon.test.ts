@@ -1,0 +1,203 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Assignment } from "@fedml/core";
+import { writeAgentConfig } from "../src/config.js";
+import { runAgent } from "../src/daemon.js";
+import { LOST_RUN_REASON } from "../src/daemon/recovery.js";
+import { readRunState, writeRunState } from "../src/runner/run-state.js";
+import { StandInServer } from "./stand-in-server.js";
+import { eventually, isProcessLive, liveGroupMembers } from "./support.js";
+
+const server = new StandInServer();
+const homes: string[] = [];
+const stops: (() => Promise<void>)[] = [];
+
+before(() => server.start());
+after(() => server.stop());
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  server.intercept = null;
+  server.assign([]);
+});
+
+function boundHome(): string {
+  const home = mkdtempSync(join(tmpdir(), "fedml-agent-"));
+  homes.push(home);
+  writeAgentConfig(home, {
+    serverUrl: server.url,
+    deviceId: "dev-1",
+    deviceToken: server.token,
+    name: "test-box",
+    provider: "",
+    region: "",
+    pricePerGpuHour: 0,
+    shared: false,
+    simulateGpus: "A100-80GB:2",
+    maxJobs: 2,
+    address: "127.0.0.1",
+  });
+  return home;
+}
+
+function startAgent(home: string) {
+  const controller = new AbortController();
+  const messages: string[] = [];
+  const done = runAgent({
+    home,
+    signal: controller.signal,
+    log: (m) => messages.push(m),
+    backoff: { initialMs: 10, maxMs: 100 },
+    maxPollWaitMs: 300,
+    stopGraceMs: 500,
+    shutdownFlushMs: 1000,
+  });
+  const stop = async () => {
+    controller.abort();
+    await done.catch(() => {});
+  };
+  stops.push(stop);
+  return { done, stop, messages };
+}
+
+function assignment(runId: string, job: string, extra: Partial<Assignment> = {}): Assignment {
+  return {
+    runId,
+    rank: 1,
+    nodeIndex: 0,
+    numNodes: 1,
+    gpuIndices: [0],
+    workspaceSha256: null,
+    bootstrap: null,
+    job: { posix: job, windows: null },
+    env: { FEDML_CURRENT_RUN_ID: runId, CUDA_VISIBLE_DEVICES: "0" },
+    stopRequested: false,
+    stopGraceMs: 1000,
+    ...extra,
+  };
+}
+
+const final = (runId: string) => () => ["FINISHED", "FAILED", "KILLED"].includes(server.statusesOf(runId).at(-1) ?? "");
+
+describe("runAgent", () => {
+  test("hello with facts, runs an assignment, reports FINISHED only after every line is acked", async () => {
+    const home = boundHome();
+    const hellosBefore = server.hellos.length;
+    startAgent(home);
+    assert.ok(await eventually(() => server.hellos.length > hellosBefore));
+    const hello = server.hellos.at(-1);
+    assert.equal(hello?.facts.gpus.length, 2);
+    assert.equal(hello?.facts.simulated, true);
+    assert.equal(hello?.facts.name, "test-box");
+    assert.deepEqual(hello?.activeRunIds, []);
+
+    server.assign([assignment("run-ok", 'for i in $(seq 1 1500); do echo "line $i"; done\necho "gpu=$CUDA_VISIBLE_DEVICES"')]);
+    assert.ok(await eventually(final("run-ok"), 5000));
+    assert.deepEqual(server.statusesOf("run-ok"), ["INITIALIZING", "RUNNING", "FINISHED"]);
+    assert.equal(server.textsOf("run-ok").length, 1501);
+    assert.equal(server.textsOf("run-ok").at(-1), "gpu=0");
+    assert.equal(server.linesAtStatus.get("run-ok")?.at(-1), 1501);
+    assert.ok(await eventually(() => readRunState(home, "run-ok")?.reported === true));
+  });
+
+  test("stopRequested kills the run's process group and reports KILLED", async () => {
+    const home = boundHome();
+    startAgent(home);
+    server.assign([assignment("run-stop", 'sleep 1000 & echo "bg $!"; sleep 1000; wait')]);
+    assert.ok(await eventually(() => server.textsOf("run-stop").length > 0, 3000));
+    const bgPid = Number(server.textsOf("run-stop")[0].slice(3));
+    const pgid = readRunState(home, "run-stop")?.pgid ?? 0;
+    server.assign([assignment("run-stop", "unused", { stopRequested: true })]);
+    assert.ok(await eventually(final("run-stop"), 3000));
+    assert.equal(server.statusesOf("run-stop").at(-1), "KILLED");
+    assert.ok(await eventually(() => !isProcessLive(bgPid)));
+    assert.deepEqual(liveGroupMembers(pgid), []);
+  });
+
+  test("says hello again after the server comes back, and takes work from it", async () => {
+    const home = boundHome();
+    startAgent(home);
+    assert.ok(await eventually(() => server.hellos.some((h) => h.facts.name === "test-box")));
+    const hellosBefore = server.hellos.length;
+    await server.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.start();
+    assert.ok(await eventually(() => server.hellos.length > hellosBefore, 3000));
+    server.assign([assignment("run-after-restart", "echo back")]);
+    assert.ok(await eventually(final("run-after-restart"), 3000));
+    assert.deepEqual(server.textsOf("run-after-restart"), ["back"]);
+  });
+
+  test("a restarted agent kills what its predecessor left and reports the run FAILED", async () => {
+    const home = boundHome();
+    const leftover = spawn("bash", ["-c", "sleep 1000 & sleep 1000; wait"], {
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, FEDML_CURRENT_RUN_ID: "run-lost" },
+    });
+    const pgid = leftover.pid ?? 0;
+    assert.ok(await eventually(() => liveGroupMembers(pgid).length === 3));
+    writeRunState(home, {
+      runId: "run-lost",
+      status: "RUNNING",
+      pid: pgid,
+      pgid,
+      exitCode: null,
+      reason: null,
+      reported: false,
+      updatedTime: 0,
+    });
+    startAgent(home);
+    assert.ok(await eventually(final("run-lost"), 3000));
+    assert.deepEqual(server.statuses.get("run-lost")?.at(-1), { status: "FAILED", exitCode: null, reason: LOST_RUN_REASON });
+    assert.deepEqual(liveGroupMembers(pgid), []);
+  });
+
+  test("re-sends the final status of a run it already ended while the server lists it", async () => {
+    const home = boundHome();
+    writeRunState(home, {
+      runId: "run-done",
+      status: "FINISHED",
+      pid: null,
+      pgid: null,
+      exitCode: 0,
+      reason: null,
+      reported: true,
+      updatedTime: 0,
+    });
+    startAgent(home);
+    server.assign([assignment("run-done", "echo must not run again")]);
+    assert.ok(await eventually(final("run-done"), 3000));
+    assert.equal(server.statusesOf("run-done").at(-1), "FINISHED");
+    assert.deepEqual(server.textsOf("run-done"), []);
+  });
+
+  test("one agent per home", async () => {
+    const home = boundHome();
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      writeFileSync(join(home, "agent.pid"), `${other.pid}\n`);
+      await assert.rejects(runAgent({ home, log: () => {} }), new RegExp(`agent already running \\(pid ${other.pid}\\)`));
+    } finally {
+      other.kill("SIGKILL");
+    }
+  });
+
+  test("stopping the agent kills its runs, reports them FAILED 'agent stopped', and frees the home", async () => {
+    const home = boundHome();
+    const agent = startAgent(home);
+    server.assign([assignment("run-shutdown", "echo started; sleep 1000")]);
+    assert.ok(await eventually(() => server.textsOf("run-shutdown").includes("started"), 3000));
+    assert.equal(readFileSync(join(home, "agent.pid"), "utf8").trim(), String(process.pid));
+    const pgid = readRunState(home, "run-shutdown")?.pgid ?? 0;
+    await agent.stop();
+    assert.deepEqual(server.statuses.get("run-shutdown")?.at(-1), { status: "FAILED", exitCode: null, reason: "agent stopped" });
+    assert.deepEqual(liveGroupMembers(pgid), []);
+    assert.equal(existsSync(join(home, "agent.pid")), false);
+    assert.equal(readRunState(home, "run-shutdown")?.reported, true);
+  });
+});

@@ -1,0 +1,67 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as core from "@fedml/core";
+import { cachedWorkspace, prepareWorkspace } from "../src/runner/workspace.js";
+
+const coreMissing = !("extractWorkspace" in core && "sha256File" in core) && "core's workspace.ts is not built yet";
+const root = mkdtempSync(join(tmpdir(), "fedml-ws-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function makeArchive(): { file: string; sha: string } {
+  const src = join(root, "src");
+  mkdirSync(join(src, "sub"), { recursive: true });
+  writeFileSync(join(src, "train.py"), "print('hi')\n");
+  writeFileSync(join(src, "sub", "data.txt"), "42\n");
+  const file = join(root, "ws.tar.gz");
+  execFileSync("tar", ["czf", file, "-C", src, "."]);
+  return { file, sha: createHash("sha256").update(readFileSync(file)).digest("hex") };
+}
+
+describe("workspace cache", { skip: coreMissing }, () => {
+  test("downloads once for concurrent runs, verifies the sha256, extracts into the run folder", async () => {
+    const { file, sha } = makeArchive();
+    const home = join(root, "home");
+    let downloads = 0;
+    const download = async (_sha: string, dest: string) => {
+      downloads++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      copyFileSync(file, dest);
+    };
+    const [a, b] = await Promise.all([cachedWorkspace(home, sha, download), cachedWorkspace(home, sha, download)]);
+    assert.equal(a, b);
+    assert.equal(downloads, 1);
+    assert.deepEqual(readdirSync(join(home, "cache")), [`${sha}.tar.gz`]);
+    const cwd = await prepareWorkspace(home, join(home, "runs", "r1"), sha, download);
+    assert.equal(downloads, 1);
+    assert.equal(readFileSync(join(cwd, "sub", "data.txt"), "utf8"), "42\n");
+  });
+
+  test("a corrupted download is refused and not cached", async () => {
+    const home = join(root, "home2");
+    const sha = "0".repeat(64);
+    await assert.rejects(
+      cachedWorkspace(home, sha, async (_s, dest) => writeFileSync(dest, "garbage")),
+      /workspace 0{64} arrived corrupted/,
+    );
+    assert.equal(existsSync(join(home, "cache", `${sha}.tar.gz`)), false);
+  });
+});
+
+test("no workspace: an empty folder", async () => {
+  const cwd = await prepareWorkspace(join(root, "home3"), join(root, "home3", "runs", "r"), null, async () =>
+    assert.fail("no download"),
+  );
+  assert.deepEqual(readdirSync(cwd), []);
+});
+
+test("a workspace id that is not a sha256 is refused", async () => {
+  await assert.rejects(
+    cachedWorkspace(root, "../../etc", async () => {}),
+    /is not a sha256/,
+  );
+});
