@@ -3,3 +3,6 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
+export * from "./job-yaml.js";
+export * from "./workspace.js";
+export * from "./log-pager.js";

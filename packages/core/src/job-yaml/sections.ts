@@ -1,0 +1,73 @@
+import { isScalar, isSeq } from "yaml";
+import type { DockerSpec, ServingArgs } from "../jobspec.js";
+import { readText } from "./scalars.js";
+import { type Field, describeNode, failAt, fieldsOf, isAbsent, type YamlSource } from "./source.js";
+
+/** `fedml_env.project_name`; other keys under fedml_env are the platform's and left alone. */
+export function readProjectName(src: YamlSource, field: Field): string | null {
+  if (isAbsent(src, field.value)) return null;
+  const projectField = fieldsOf(src, field.value, field.path).find((f) => f.key === "project_name");
+  const name = projectField ? readText(src, projectField) : null;
+  return name !== null && name.trim() !== "" ? name.trim() : null;
+}
+
+const SERVING_KEYS = {
+  model_name: "modelName",
+  model_version: "modelVersion",
+  model_storage_url: "modelStorageUrl",
+  endpoint_name: "endpointName",
+  endpoint_id: "endpointId",
+} as const satisfies Record<string, keyof ServingArgs>;
+
+/** `serving_args`; keys beyond the five known ones are tolerated (the original passes them on). */
+export function readServingArgs(src: YamlSource, field: Field): ServingArgs | null {
+  if (isAbsent(src, field.value)) return null;
+  const args: ServingArgs = {
+    modelName: null,
+    modelVersion: null,
+    modelStorageUrl: null,
+    endpointName: null,
+    endpointId: null,
+  };
+  for (const sub of fieldsOf(src, field.value, field.path)) {
+    const target = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
+    if (target !== undefined) args[target] = readText(src, sub);
+  }
+  return args;
+}
+
+export function readDocker(src: YamlSource, field: Field): DockerSpec | null {
+  if (isAbsent(src, field.value)) return null;
+  const docker: DockerSpec = { image: null, registry: null, username: null, password: null, ports: [] };
+  for (const sub of fieldsOf(src, field.value, field.path)) {
+    switch (sub.key) {
+      case "image":
+      case "registry":
+      case "username":
+      case "password":
+        docker[sub.key] = readText(src, sub);
+        break;
+      case "ports":
+        docker.ports = readPorts(src, sub);
+        break;
+      default:
+        failAt(src, sub.keyNode, sub.path, "unknown key (expected image, registry, username, password or ports)");
+    }
+  }
+  return docker;
+}
+
+/** A port or a list of ports, each a whole number 1..65535 (digits in quotes accepted). */
+function readPorts(src: YamlSource, field: Field): number[] {
+  if (isAbsent(src, field.value)) return [];
+  if (!isSeq(field.value)) return [readPort(src, field.value, field.path)];
+  return field.value.items.map((item, i) => readPort(src, item, `${field.path}[${i}]`));
+}
+
+function readPort(src: YamlSource, node: unknown, path: string): number {
+  if (isScalar(node)) {
+    const v = typeof node.value === "string" && /^\s*\d+\s*$/.test(node.value) ? Number(node.value) : node.value;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
+  }
+  return failAt(src, node, path, `expected a port 1..65535, got ${describeNode(src, node)}`);
+}

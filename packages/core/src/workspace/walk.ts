@@ -1,0 +1,81 @@
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { FedmlError, ResultCode } from "../codes.js";
+import { compileGitignore, type GitignoreRules, isIgnored } from "./gitignore-rules.js";
+
+export interface WorkspaceEntry {
+  /** Path relative to the workspace root, "/"-separated. */
+  rel: string;
+  kind: "dir" | "file" | "symlink";
+  /** Bytes of a regular file; 0 for folders and symlinks. */
+  size: number;
+}
+
+/**
+ * Every folder, file and symlink of a workspace that git would keep, in a fixed order
+ * (depth first, names sorted by code unit) so that packing is deterministic. `.git` is
+ * always left out; sockets, FIFOs and devices are skipped; symlinks are not followed and
+ * must stay inside the workspace.
+ */
+export async function listWorkspace(root: string): Promise<WorkspaceEntry[]> {
+  const entries: WorkspaceEntry[] = [];
+  await walkFolder(root, "", [], entries);
+  return entries;
+}
+
+async function walkFolder(
+  root: string,
+  relDir: string,
+  parentRules: readonly GitignoreRules[],
+  out: WorkspaceEntry[],
+): Promise<void> {
+  const absDir = join(root, relDir);
+  const children = await readdir(absDir, { withFileTypes: true });
+  const rules = await withFolderGitignore(parentRules, absDir, relDir, children);
+  const names = children.map((c) => c.name).sort(byCodeUnit);
+  const kinds = new Map(children.map((c) => [c.name, c]));
+  for (const name of names) {
+    if (name === ".git") continue;
+    const dirent = kinds.get(name);
+    const rel = relDir === "" ? name : `${relDir}/${name}`;
+    if (dirent?.isDirectory()) {
+      if (isIgnored(rules, rel, true)) continue;
+      out.push({ rel, kind: "dir", size: 0 });
+      await walkFolder(root, rel, rules, out);
+    } else if (dirent?.isFile()) {
+      if (isIgnored(rules, rel, false)) continue;
+      out.push({ rel, kind: "file", size: (await lstat(join(root, rel))).size });
+    } else if (dirent?.isSymbolicLink()) {
+      if (isIgnored(rules, rel, false)) continue;
+      await assertLinkStaysInside(root, rel);
+      out.push({ rel, kind: "symlink", size: 0 });
+    }
+  }
+}
+
+async function withFolderGitignore(
+  parentRules: readonly GitignoreRules[],
+  absDir: string,
+  relDir: string,
+  children: { name: string; isFile(): boolean }[],
+): Promise<readonly GitignoreRules[]> {
+  if (!children.some((c) => c.name === ".gitignore" && c.isFile())) return parentRules;
+  const text = await readFile(join(absDir, ".gitignore"), "utf8");
+  return [...parentRules, compileGitignore(relDir, text)];
+}
+
+/** The agent refuses archives whose links leave the workspace, so say so here, early. */
+async function assertLinkStaysInside(root: string, rel: string): Promise<void> {
+  const target = await readlink(join(root, rel));
+  const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
+  if (posix.isAbsolute(target) || resolved === ".." || resolved.startsWith("../")) {
+    throw new FedmlError(
+      ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR,
+      `workspace ${root}: symlink '${rel}' points outside the workspace (${target}); remove it or add it to .gitignore`,
+    );
+  }
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
