@@ -4,19 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import * as core from "@fedml/core";
-import { FedmlError, ResultCode } from "@fedml/core";
-
-/**
- * core's workspace.ts (written alongside this package). Read through the namespace so that
- * this package builds and runs its other parts before that module lands.
- * TODO(lead): switch to `import { extractWorkspace, sha256File } from "@fedml/core"`.
- */
-interface CoreWorkspaceApi {
-  extractWorkspace(tarGzFile: string, destDir: string): Promise<{ fileCount: number }>;
-  sha256File(path: string): Promise<string>;
-}
-const workspaceApi = () => core as unknown as CoreWorkspaceApi;
+import { FedmlError, ResultCode, extractWorkspace, sha256File } from "@fedml/core";
 
 export type DownloadWorkspace = (sha256: string, file: string) => Promise<void>;
 
@@ -43,7 +31,7 @@ async function fetchIntoCache(home: string, sha256: string, download: DownloadWo
   const partial = `${file}.${process.pid}.part`;
   try {
     await download(sha256, partial);
-    const actual = await workspaceApi().sha256File(partial);
+    const actual = await sha256File(partial);
     if (actual !== sha256) {
       throw new FedmlError(ResultCode.ERROR, `workspace ${sha256} arrived corrupted (its sha256 is ${actual})`);
     }
@@ -64,6 +52,6 @@ export async function prepareWorkspace(
   const dir = join(runFolder, "workspace");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  if (sha256) await workspaceApi().extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
+  if (sha256) await extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
   return dir;
 }
