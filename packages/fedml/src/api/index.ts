@@ -1,0 +1,29 @@
+/** The SDK: `import { api } from "fedml"`, camelCase of `fedml.api.*`. */
+import { deviceList } from "./devices.js";
+import { launchJob, launchJobOnCluster } from "./launch.js";
+import { fedmlLogin, fedmlLogout } from "./login.js";
+import { followRunLogs, runLogs } from "./logs.js";
+import { runList, runStatus, runStop } from "./runs.js";
+import { userCreate, userList } from "./users.js";
+
+export const api = {
+  fedmlLogin,
+  fedmlLogout,
+  launchJob,
+  launchJobOnCluster,
+  runList,
+  runStatus,
+  runStop,
+  runLogs,
+  followRunLogs,
+  deviceList,
+  userCreate,
+  userList,
+} as const;
+
+export type { ApiOptions } from "./connection.js";
+export type { LaunchOptions } from "./launch.js";
+export type { LoginOptions } from "./login.js";
+export type { FollowOptions, RunLogsOptions } from "./logs.js";
+export type { PlatformOptions, RunListOptions } from "./runs.js";
+export type { UserCreateOptions } from "./users.js";

@@ -1,0 +1,92 @@
+import {
+  FedmlError,
+  type FedMLRunModelList,
+  normalizePlatform,
+  Paths,
+  ResultCode,
+  type RunStatusResult,
+  type StopRunResponse,
+} from "@fedml/core";
+import { request } from "../http.js";
+import { type ApiOptions, resolveEndpoint } from "./connection.js";
+
+export interface PlatformOptions extends ApiOptions {
+  /** The platform name (octopus, parrot, spider, beehive, falcon, launch; default falcon). */
+  platform?: string;
+}
+
+export interface RunListOptions extends PlatformOptions {
+  /** Id of the run to list (only required if runName is not provided). */
+  runId?: string | null;
+}
+
+/**
+ * List a run on FedML AI Nexus platform.
+ *
+ * ```py
+ * fedml.api.run_list(run_name, run_id=None, platform="falcon", api_key=None)
+ * ```
+ *
+ * @param runName Name of the run; null (with no runId) lists all your runs.
+ * @returns `FedMLRunModelList`: a list of `FedMLRunModel` with `status`, `runningTime`, `cost`, `runUrl` etc.
+ */
+export async function runList(runName: string | null, options: RunListOptions = {}): Promise<FedMLRunModelList> {
+  const endpoint = await resolveEndpoint(options);
+  return request<FedMLRunModelList>("GET", Paths.runs, endpoint, {
+    query: { runName: runName ?? undefined, runId: options.runId ?? undefined, platform: normalizePlatform(options.platform) },
+  });
+}
+
+/**
+ * Get status a run on FedML AI Nexus platform.
+ *
+ * ```py
+ * fedml.api.run_status(run_name, run_id, platform: str = "falcon", api_key: str = None)
+ * ```
+ *
+ * @param runName Name of the run.
+ * @param runId Id of the run to get status of (only required if runName is not provided).
+ * @returns `{ runList, status }`: the `FedMLRunModelList` and the run's status (Python answers a tuple).
+ * @throws FedmlError 3 when more than one run matches the name, 25 when none does.
+ */
+export async function runStatus(
+  runName: string | null,
+  runId: string | null,
+  options: PlatformOptions = {},
+): Promise<RunStatusResult> {
+  if (!runName && !runId) {
+    throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "run status needs a run name or a run id");
+  }
+  const list = await runList(runName, { ...options, runId });
+  const runs = list.runList;
+  if (runs.length === 0) {
+    const which = runId ? `run ${runId}` : `run named ${runName}`;
+    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `no ${which} found${runId && runName ? ` named ${runName}` : ""}`);
+  }
+  if (runs.length > 1) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `${runs.length} runs are named ${runName}: give the run id`,
+    );
+  }
+  return { runList: list, status: runs[0].status };
+}
+
+/**
+ * Stop a run on FedML AI Nexus platform.
+ *
+ * ```py
+ * fedml.api.run_stop(run_id, platform="falcon", api_key=None)
+ * ```
+ *
+ * @param runId Id of the run to stop (returned in `LaunchResult` after launching a job).
+ * @returns Whether the run was successfully stopped (or is stopping).
+ */
+export async function runStop(runId: string, options: PlatformOptions = {}): Promise<boolean> {
+  const endpoint = await resolveEndpoint(options);
+  const answer = await request<StopRunResponse>("POST", Paths.runStop(runId), endpoint, {
+    query: { platform: normalizePlatform(options.platform) },
+    body: {},
+  });
+  return answer.stopped;
+}

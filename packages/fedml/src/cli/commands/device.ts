@@ -1,0 +1,147 @@
+/** `fedml device bind | unbind | list`: this machine as a compute device of a server. */
+import { join } from "node:path";
+import type { Command } from "commander";
+import { type DeviceModel, FedmlError, ResultCode } from "@fedml/core";
+import { loadAgent } from "../../agent-link.js";
+import { api } from "../../api/index.js";
+import { fedmlHome, resolveClientConfig } from "../../config.js";
+import { ensureLocalServer } from "../../embedded/index.js";
+import { isPidAlive, readPidFile } from "../../embedded/processes.js";
+import { action, parseInteger, parseNumber } from "../action.js";
+import { formatTable, printJson, printLine, printNote } from "../output.js";
+
+export interface BindFlags {
+  server?: string;
+  name?: string;
+  provider?: string;
+  region?: string;
+  price?: number;
+  shared?: boolean;
+  simulateGpus?: string;
+  maxJobs?: number;
+  json?: boolean;
+}
+
+/** `fedml device bind --json` prints this. */
+export interface BindResult {
+  deviceId: string;
+  serverUrl: string;
+  pid: number;
+}
+
+export function deviceAgentHome(home: string): string {
+  return join(home, "agent");
+}
+
+/** The bind flags, shared with `fedml login -c`. */
+export function addBindOptions(command: Command): Command {
+  return command
+    .option("--name <name>", "device name (default: the hostname)")
+    .option("--provider <provider>", "who provides the machine (shown to users)")
+    .option("--region <region>", "where the machine is")
+    .option("--price <usd>", "price per GPU hour in USD", parseNumber("--price"))
+    .option("--shared", "offer the machine to every user of the server")
+    .option("--simulate-gpus <spec>", "pretend to have GPUs, TYPE:COUNT[:MEM_GB] (for tests and demos)")
+    .option("--max-jobs <n>", "how many runs may share the machine at once", parseInteger("--max-jobs"));
+}
+
+/** Binds this machine (agent home `<FEDML_HOME>/agent`) and starts its daemon, replacing a running one. */
+export async function bindDevice(apiKey: string, flags: BindFlags): Promise<BindResult> {
+  const home = fedmlHome();
+  const agentHome = deviceAgentHome(home);
+  const { serverUrl: configured } = resolveClientConfig({ serverUrl: flags.server, apiKey }, home);
+  const serverUrl = configured ?? (await ensureLocalServer(home)).url;
+  const { registerDevice, spawnAgentDaemon, stopAgentDaemon } = await loadAgent();
+  if (isPidAlive(readPidFile(join(agentHome, "agent.pid")))) await stopAgentDaemon(agentHome, 10_000);
+  const { deviceId } = await registerDevice({
+    home: agentHome,
+    serverUrl,
+    apiKey,
+    name: flags.name,
+    provider: flags.provider,
+    region: flags.region,
+    pricePerGpuHour: flags.price,
+    shared: flags.shared,
+    simulateGpus: flags.simulateGpus,
+    maxJobs: flags.maxJobs,
+  });
+  const { pid } = await spawnAgentDaemon(agentHome, { logFile: join(agentHome, "agent.log") });
+  return { deviceId: String(deviceId), serverUrl, pid };
+}
+
+export function printBindResult(result: BindResult, json: boolean | undefined): void {
+  if (json) {
+    printJson(result);
+    return;
+  }
+  printLine(`device ${result.deviceId} bound to ${result.serverUrl}; agent running (pid ${result.pid})`);
+}
+
+export function registerDeviceCommands(program: Command): void {
+  const device = program.command("device").description("bind this machine as a compute device, or list devices");
+
+  addBindOptions(
+    device
+      .command("bind")
+      .description("bind this machine to a server and start its agent daemon")
+      .argument("<API_KEY>", "your API key")
+      .option("--server <url>", "the server (default: the configured one, else the embedded default)"),
+  )
+    .option("--json", "print the result as JSON: {deviceId, serverUrl, pid}")
+    .action(
+      action(async (apiKey: string, flags: BindFlags) => {
+        printBindResult(await bindDevice(apiKey, flags), flags.json);
+      }),
+    );
+
+  device
+    .command("unbind")
+    .description("stop this machine's agent and remove its binding")
+    .option("--json", "print the result as JSON: {unbound, deviceId, serverError}")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const agentHome = deviceAgentHome(fedmlHome());
+        const { stopAgentDaemon, unregisterDevice } = await loadAgent();
+        await stopAgentDaemon(agentHome, 10_000);
+        const result = await unregisterDevice(agentHome);
+        if (flags.json) return printJson(result);
+        if (!result.unbound) throw new FedmlError(ResultCode.ERROR, `this machine is not bound (no agent.json in ${agentHome})`);
+        printLine(`device ${result.deviceId} unbound`);
+        if (result.serverError) printNote(`the server was not told: ${result.serverError}`);
+      }),
+    );
+
+  device
+    .command("list")
+    .description("the devices you may run on")
+    .option("--json", "print the SDK's object: {deviceList}")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const result = await api.deviceList();
+        if (flags.json) return printJson(result);
+        printLine(formatTable(result.deviceList, deviceColumns));
+        // Users' most common complaint: a GPU machine that shows no GPU, with no reason given.
+        for (const d of result.deviceList) {
+          if (d.gpuCount === 0 && d.gpuError) printNote(`device ${d.deviceId} (${d.name}) has no GPU: ${d.gpuError}`);
+        }
+      }),
+    );
+}
+
+const deviceColumns = [
+  { header: "ID", value: (d: DeviceModel) => String(d.deviceId) },
+  { header: "NAME", value: (d: DeviceModel) => d.name },
+  { header: "STATUS", value: (d: DeviceModel) => d.status },
+  { header: "GPUS", value: (d: DeviceModel) => gpuSummary(d) },
+  { header: "PROVIDER", value: (d: DeviceModel) => d.provider || "-" },
+  { header: "REGION", value: (d: DeviceModel) => d.region || "-" },
+  { header: "$/GPU-H", value: (d: DeviceModel) => d.pricePerGpuHour.toFixed(2), alignRight: true },
+  { header: "OWNER", value: (d: DeviceModel) => `${d.ownerName}${d.shared ? " (shared)" : ""}` },
+  { header: "RUNS", value: (d: DeviceModel) => (d.runningRunIds.length ? d.runningRunIds.join(",") : "-") },
+];
+
+function gpuSummary(device: DeviceModel): string {
+  if (device.gpuCount === 0) return "0";
+  const names = [...new Set(device.gpus.map((g) => g.name))];
+  return `${device.gpuCount}x ${names.join("/")}${device.simulated ? " (sim)" : ""}`;
+}

@@ -1,0 +1,53 @@
+/** `fedml server start | stop | status`: the embedded default server and its local agent. */
+import type { Command } from "commander";
+import { fedmlHome } from "../../config.js";
+import { ensureEmbedded, type LocalServerStatus, localServerStatus, stopLocal } from "../../embedded/index.js";
+import { action } from "../action.js";
+import { printJson, printLine } from "../output.js";
+
+export function registerServerCommands(program: Command): void {
+  const server = program.command("server").description("the embedded default server under FEDML_HOME");
+
+  server
+    .command("start")
+    .description("start the local server and its local agent (if not running)")
+    .option("--json", "print {running, url, pid, agentPid}")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const home = fedmlHome();
+        await ensureEmbedded(home);
+        printStatus(await localServerStatus(home), flags.json);
+      }),
+    );
+
+  server
+    .command("stop")
+    .description("stop the local agent, then the local server")
+    .option("--json", "print {agentStopped, serverStopped}")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const result = await stopLocal(fedmlHome());
+        if (flags.json) return printJson(result);
+        printLine(result.serverStopped || result.agentStopped ? "local server stopped" : "local server was not running");
+      }),
+    );
+
+  server
+    .command("status")
+    .description("whether the local server runs: its URL and PID, and the local agent's PID")
+    .option("--json", "print {running, url, pid, agentPid}")
+    .action(action(async (flags: { json?: boolean }) => printStatus(await localServerStatus(fedmlHome()), flags.json)));
+}
+
+function printStatus(status: LocalServerStatus, json: boolean | undefined): void {
+  if (json) {
+    printJson(status);
+    return;
+  }
+  if (!status.running) {
+    printLine(`local server: not running${status.agentPid ? `; local agent pid ${status.agentPid}` : ""}`);
+    return;
+  }
+  printLine(`local server: ${status.url} (pid ${status.pid})`);
+  printLine(`local agent:  ${status.agentPid ? `pid ${status.agentPid}` : "not running"}`);
+}

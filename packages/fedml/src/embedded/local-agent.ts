@@ -1,0 +1,88 @@
+/**
+ * The embedded default's compute: an agent daemon for this machine, bound to the local
+ * server with the admin key, its state under `<home>/local-agent`.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { FedmlError, Paths, ResultCode } from "@fedml/core";
+import { loadAgent } from "../agent-link.js";
+import { request } from "../http.js";
+import type { DeviceListResponse } from "../api/devices.js";
+import { isPidAlive, pollUntil, readPidFile } from "./processes.js";
+import { withStartLock } from "./start-lock.js";
+
+const ONLINE_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export function localAgentHome(home: string): string {
+  return join(home, "local-agent");
+}
+
+export function localAgentPid(home: string): number | null {
+  const pid = readPidFile(join(localAgentHome(home), "agent.pid"));
+  return isPidAlive(pid) ? pid : null;
+}
+
+/**
+ * Binds (once per server) and starts the local agent unless it runs; waits until the server sees
+ * it online. Shared, because on the embedded default this machine serves every local user.
+ */
+export async function ensureLocalAgent(home: string, serverUrl: string, adminKey: string): Promise<{ pid: number }> {
+  const running = localAgentPid(home);
+  if (running) return { pid: running };
+  const agentHome = localAgentHome(home);
+  return withStartLock(agentHome, async () => {
+    const startedMeanwhile = localAgentPid(home);
+    if (startedMeanwhile) return { pid: startedMeanwhile };
+    const { readAgentConfig, registerDevice, spawnAgentDaemon } = await loadAgent();
+    let deviceId = boundDeviceId(readAgentConfig, agentHome, serverUrl);
+    if (!deviceId) {
+      ({ deviceId } = await registerDevice({
+        home: agentHome,
+        serverUrl,
+        apiKey: adminKey,
+        name: `local-${hostname()}`,
+        shared: true,
+      }));
+    }
+    const { pid } = await spawnAgentDaemon(agentHome, { logFile: join(agentHome, "agent.log") });
+    const online = await pollUntil(() => isOnline(serverUrl, adminKey, String(deviceId)), ONLINE_TIMEOUT_MS, 200);
+    if (!online) {
+      throw new FedmlError(
+        ResultCode.MACHINE_STARTUP_FAILED,
+        `the local agent (pid ${pid}) did not come online within ${ONLINE_TIMEOUT_MS / 1000} s; see ${join(agentHome, "agent.log")}`,
+      );
+    }
+    return { pid };
+  });
+}
+
+/** The device id of an existing binding to this very server, else null (a binding elsewhere is replaced). */
+function boundDeviceId(readAgentConfig: (home: string) => unknown, agentHome: string, serverUrl: string): string | null {
+  let config: unknown;
+  try {
+    config = readAgentConfig(agentHome);
+  } catch {
+    return null;
+  }
+  const record = (config ?? {}) as { serverUrl?: unknown; deviceId?: unknown };
+  if (typeof record.serverUrl !== "string" || record.serverUrl.replace(/\/+$/, "") !== serverUrl) return null;
+  return record.deviceId === undefined || record.deviceId === null ? null : String(record.deviceId);
+}
+
+async function isOnline(serverUrl: string, apiKey: string, deviceId: string): Promise<boolean> {
+  try {
+    const { deviceList } = await request<DeviceListResponse>("GET", Paths.devices, { serverUrl, apiKey });
+    return deviceList.some((device) => String(device.deviceId) === deviceId && device.status !== "OFFLINE");
+  } catch {
+    return false;
+  }
+}
+
+/** Answers whether an agent was running. */
+export async function stopLocalAgent(home: string): Promise<boolean> {
+  if (!localAgentPid(home)) return false;
+  const { stopAgentDaemon } = await loadAgent();
+  await stopAgentDaemon(localAgentHome(home), STOP_TIMEOUT_MS);
+  return true;
+}
