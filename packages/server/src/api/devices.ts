@@ -1,0 +1,55 @@
+import { FedmlError, ResultCode } from "@fedml/core";
+import type { FastifyPluginAsync } from "fastify";
+import { requireUser, userOf } from "../auth/guard.js";
+import type { ServerContext } from "../context.js";
+import { toDeviceModel } from "../devices/device-view.js";
+import { failParts } from "../runs/end-parts.js";
+import { findDeviceById, listOwnedDevices, removeDevice } from "../store/devices.js";
+import { listLiveRunDevices } from "../store/runs.js";
+import { DeviceIdParams, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
+
+export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    const preHandler = requireUser(ctx);
+
+    app.get(
+      "/devices",
+      { preHandler, schema: { tags: ["devices"], response: { 200: DeviceListSchema, ...authErrors } } },
+      async (request) => {
+        const user = userOf(request);
+        const devices = await listOwnedDevices(ctx.db, user.id);
+        const live = await listLiveRunDevices(
+          ctx.db,
+          devices.map((d) => d.id),
+        );
+        return {
+          deviceList: devices.map((d) =>
+            toDeviceModel(
+              d,
+              user.name,
+              live.filter((p) => p.device_id === d.id).map((p) => p.run_id),
+            ),
+          ),
+        };
+      },
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      "/devices/:id",
+      { preHandler, schema: { tags: ["devices"], params: DeviceIdParams, response: { 200: RemovedSchema, ...authErrors } } },
+      async (request) => {
+        const user = userOf(request);
+        const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
+        const device = Number.isSafeInteger(id) ? await findDeviceById(ctx.db, id) : undefined;
+        if (!device || device.owner_id !== user.id || device.removed === 1) {
+          throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `device ${request.params.id} not found`, 404);
+        }
+        await removeDevice(ctx.db, device.id);
+        const live = await listLiveRunDevices(ctx.db, [device.id]);
+        if (live.length > 0) await failParts(ctx, live, `device ${device.name} was removed`);
+        await ctx.placement.placeQueued();
+        return { removed: true, deviceId: String(device.id) };
+      },
+    );
+  };
+}

@@ -1,0 +1,71 @@
+import type { LaunchRequest, RunListQuery } from "@fedml/core";
+import type { FastifyPluginAsync } from "fastify";
+import { requireUser, userOf } from "../auth/guard.js";
+import type { ServerContext } from "../context.js";
+import { launchRun } from "../runs/launch.js";
+import { ownedRun, toRunModels } from "../runs/lookup.js";
+import { stopRun } from "../runs/stop.js";
+import { listOwnerRuns } from "../store/runs.js";
+import {
+  LaunchRequestSchema,
+  LaunchResultSchema,
+  RunIdParams,
+  RunListQuerySchema,
+  RunListSchema,
+  RunSchema,
+  StopRunResponseSchema,
+  authErrors,
+} from "./schemas.js";
+
+export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    const preHandler = requireUser(ctx);
+
+    app.post<{ Body: LaunchRequest }>(
+      "/runs",
+      {
+        preHandler,
+        schema: { tags: ["runs"], body: LaunchRequestSchema, response: { 200: LaunchResultSchema, ...authErrors } },
+      },
+      async (request) => launchRun(ctx, userOf(request), request.body),
+    );
+
+    app.get<{ Querystring: RunListQuery }>(
+      "/runs",
+      {
+        preHandler,
+        schema: { tags: ["runs"], querystring: RunListQuerySchema, response: { 200: RunListSchema, ...authErrors } },
+      },
+      async (request) => {
+        const { runName, runId } = request.query;
+        if (runId !== undefined && !/^\d{1,15}$/.test(runId)) return { runList: [] };
+        const runs = await listOwnerRuns(ctx.db, userOf(request).id, {
+          name: runName || undefined,
+          id: runId ? Number(runId) : undefined,
+        });
+        return { runList: await toRunModels(ctx, runs) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      "/runs/:id",
+      { preHandler, schema: { tags: ["runs"], params: RunIdParams, response: { 200: RunSchema, ...authErrors } } },
+      async (request) => {
+        const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        return (await toRunModels(ctx, [run]))[0];
+      },
+    );
+
+    app.post<{ Params: { id: string } }>(
+      "/runs/:id/stop",
+      {
+        preHandler,
+        schema: { tags: ["runs"], params: RunIdParams, response: { 200: StopRunResponseSchema, ...authErrors } },
+      },
+      async (request) => {
+        const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        return stopRun(ctx, run.id);
+      },
+    );
+  };
+}

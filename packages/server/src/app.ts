@@ -1,0 +1,149 @@
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import swagger from "@fastify/swagger";
+import { API_PREFIX } from "@fedml/core";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { agentRoutes } from "./api/agent.js";
+import { deviceRoutes } from "./api/devices.js";
+import { installErrorHandlers } from "./api/errors.js";
+import { healthRoutes } from "./api/health.js";
+import { runLogRoutes } from "./api/run-logs.js";
+import { runPageRoutes } from "./api/run-page.js";
+import { runRoutes } from "./api/runs.js";
+import { userRoutes } from "./api/users.js";
+import { workspaceRoutes } from "./api/workspaces.js";
+import { ensureAdmin } from "./auth/bootstrap-admin.js";
+import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
+import type { ServerContext } from "./context.js";
+import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { NotifyHub } from "./notify.js";
+import { Placement } from "./scheduler/placement.js";
+import { type Store, openPostgres, openSqlite } from "./store/db.js";
+import { migrateToLatest } from "./store/migrations.js";
+import { WorkspaceBlobs } from "./store/workspace-blobs.js";
+import { SERVER_VERSION } from "./version.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The URL it listens on (http://host:port). */
+  url: string;
+  port: number;
+  /** The URL users and agents are told to use. */
+  publicUrl: string;
+  /** The admin key file written on first start, else null. */
+  adminKeyFile: string | null;
+  close(): Promise<void>;
+}
+
+function openStore(home: string, databaseUrl: string | undefined): Store {
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+}
+
+function urlOf(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** Opens the store, wires the API and background ticks, and listens. */
+export async function buildServer(options: ServerOptions): Promise<RunningServer> {
+  const opts = resolveOptions(options);
+  const dir = serverDir(opts.home);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const store = openStore(opts.home, opts.databaseUrl);
+  const startedAt = Date.now();
+  let publicUrl = opts.publicUrl ?? "";
+  let tick: NodeJS.Timeout | undefined;
+  const hub = new NotifyHub();
+  try {
+    await migrateToLatest(store.db, store.dialect);
+    const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
+
+    const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
+    const placement = new Placement({ db: store.db, hub, isOnline });
+    const ctx: ServerContext = {
+      db: store.db,
+      options: opts,
+      hub,
+      placement,
+      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+      publicUrl: () => publicUrl,
+      now: () => Date.now(),
+      isOnline,
+    };
+
+    const app = Fastify({
+      logger: { level: opts.logLevel },
+      // No per-request lines at info: agents long-poll continuously.
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: true,
+    });
+    await app.register(swagger, {
+      openapi: {
+        openapi: "3.0.3",
+        info: { title: "FedML Launch control plane", version: SERVER_VERSION },
+        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+        security: [{ bearer: [] }],
+      },
+    });
+    installErrorHandlers(app);
+    await app.register(
+      async (api) => {
+        await api.register(healthRoutes(startedAt));
+        await api.register(userRoutes(ctx));
+        await api.register(workspaceRoutes(ctx));
+        await api.register(runRoutes(ctx));
+        await api.register(runLogRoutes(ctx));
+        await api.register(deviceRoutes(ctx));
+        await api.register(agentRoutes(ctx));
+        api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+      },
+      { prefix: API_PREFIX },
+    );
+    await app.register(runPageRoutes);
+
+    await app.listen({ host: opts.host, port: opts.port ?? 0 });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
+    const url = urlOf(opts.host, port);
+    publicUrl = opts.publicUrl ?? url;
+
+    let ticking = false;
+    tick = setInterval(async () => {
+      if (ticking) return;
+      ticking = true;
+      try {
+        await sweepOfflineDevices(ctx, startedAt);
+        await placement.placeQueued();
+      } catch (err) {
+        app.log.error({ err }, "background tick failed");
+      } finally {
+        ticking = false;
+      }
+    }, opts.tickMs);
+    tick.unref();
+    await placement.placeQueued();
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      port,
+      publicUrl,
+      adminKeyFile,
+      close: () => {
+        closing ??= (async () => {
+          clearInterval(tick);
+          hub.close();
+          await app.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    clearInterval(tick);
+    hub.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { FedmlError, ResultCode } from "@fedml/core";
+import type { FastifyRequest } from "fastify";
+import type { ServerContext } from "../context.js";
+import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
+import { type UserRow, findUserByKeyHash } from "../store/users.js";
+import { hashSecret } from "./keys.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    user?: UserRow;
+    device?: DeviceRow;
+  }
+}
+
+function bearer(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match ? match[1] : null;
+}
+
+function rejected(ctx: ServerContext): FedmlError {
+  return new FedmlError(ResultCode.ERROR, `API key not accepted by ${ctx.publicUrl()}: check it or run fedml login`, 401);
+}
+
+/** preHandler for client routes: the bearer key must be a user's API key. */
+export function requireUser(ctx: ServerContext) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const key = bearer(request);
+    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key)) : undefined;
+    if (!user) throw rejected(ctx);
+    request.user = user;
+  };
+}
+
+export function requireAdmin(ctx: ServerContext) {
+  const userCheck = requireUser(ctx);
+  return async (request: FastifyRequest): Promise<void> => {
+    await userCheck(request);
+    if (request.user?.is_admin !== 1) {
+      throw new FedmlError(ResultCode.ERROR, `user ${request.user?.name} is not an admin`, 403);
+    }
+  };
+}
+
+/** preHandler for agent routes: the bearer must be a bound device's token. */
+export function requireDevice(ctx: ServerContext) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearer(request);
+    const device = token ? await findDeviceByTokenHash(ctx.db, hashSecret(token)) : undefined;
+    if (!device) {
+      throw new FedmlError(
+        ResultCode.ERROR,
+        `device token not accepted by ${ctx.publicUrl()}: the device was removed or re-bound; bind it again`,
+        401,
+      );
+    }
+    request.device = device;
+  };
+}
+
+/** The authenticated user (after requireUser). */
+export function userOf(request: FastifyRequest): UserRow {
+  if (!request.user) throw new Error("route is missing requireUser");
+  return request.user;
+}
+
+export function deviceOf(request: FastifyRequest): DeviceRow {
+  if (!request.device) throw new Error("route is missing requireDevice");
+  return request.device;
+}

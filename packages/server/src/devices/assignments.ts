@@ -1,0 +1,65 @@
+import type { Assignment, AssignmentsResponse, CommandSpec, JobSpec } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
+import { parseIndices } from "../scheduler/capacity.js";
+import { findDeviceById, listDevicesByIds } from "../store/devices.js";
+import { projectNamesById } from "../store/projects.js";
+import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
+
+const NO_COMMAND: CommandSpec = { posix: null, windows: null };
+
+/** The device's whole desired state: every run part on it not yet ended. */
+export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
+  const device = await findDeviceById(ctx.db, deviceId);
+  const mine = await listLiveRunDevices(ctx.db, [deviceId]);
+  const runIds = mine.map((p) => p.run_id);
+  if (!device || runIds.length === 0) return { version: device?.version ?? 0, assignments: [] };
+  const runs = await ctx.db.selectFrom("runs").selectAll().where("id", "in", runIds).execute();
+  const allParts = await listRunDevices(ctx.db, runIds);
+  const devices = new Map(
+    (
+      await listDevicesByIds(
+        ctx.db,
+        allParts.map((p) => p.device_id),
+      )
+    ).map((d) => [d.id, d]),
+  );
+  const projects = await projectNamesById(
+    ctx.db,
+    runs.map((r) => r.project_id),
+  );
+  const assignments: Assignment[] = [];
+  for (const part of mine) {
+    const run = runs.find((r) => r.id === part.run_id);
+    if (!run) continue;
+    const spec = JSON.parse(run.spec_json) as JobSpec;
+    const toEnvPart = (p: (typeof allParts)[number]): EnvPart => ({
+      deviceId: p.device_id,
+      nodeIndex: p.node_index,
+      gpuIndices: parseIndices(p.gpu_indices_json),
+    });
+    const parts = allParts.filter((p) => p.run_id === run.id);
+    assignments.push({
+      runId: String(run.id),
+      rank: part.rank,
+      nodeIndex: part.node_index,
+      numNodes: parts.length,
+      gpuIndices: parseIndices(part.gpu_indices_json),
+      workspaceSha256: run.workspace_sha256,
+      bootstrap: spec.bootstrap,
+      job: spec.job ?? NO_COMMAND,
+      env: computeJobEnv({
+        runId: run.id,
+        runName: run.name,
+        projectName: projects.get(run.project_id) ?? "default",
+        part: toEnvPart(part),
+        parts: parts.map(toEnvPart),
+        addressOf: (id) => devices.get(id)?.address ?? "",
+        extraEnv: spec.extraEnv ?? {},
+      }),
+      stopRequested: part.stop_requested === 1 || run.stop_requested === 1,
+      stopGraceMs: ctx.options.stopGraceMs,
+    });
+  }
+  return { version: device.version, assignments };
+}

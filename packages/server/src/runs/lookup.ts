@@ -1,0 +1,46 @@
+import { FedmlError, type FedMLRunModel, ResultCode } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { listDevicesByIds } from "../store/devices.js";
+import { projectNamesById } from "../store/projects.js";
+import { type RunRow, findRun, listRunDevices } from "../store/runs.js";
+import { toRunModel } from "./run-view.js";
+
+/** The caller's run. Another user's run answers exactly like an unknown one. */
+export async function ownedRun(ctx: ServerContext, ownerId: number, runId: string): Promise<RunRow> {
+  const id = /^\d{1,15}$/.test(runId) ? Number(runId) : Number.NaN;
+  const run = Number.isSafeInteger(id) ? await findRun(ctx.db, id) : undefined;
+  if (!run || run.owner_id !== ownerId) {
+    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} not found`, 404);
+  }
+  return run;
+}
+
+export async function toRunModels(ctx: ServerContext, runs: RunRow[]): Promise<FedMLRunModel[]> {
+  const parts = await listRunDevices(
+    ctx.db,
+    runs.map((r) => r.id),
+  );
+  const devicesById = new Map(
+    (
+      await listDevicesByIds(
+        ctx.db,
+        parts.map((p) => p.device_id),
+      )
+    ).map((d) => [d.id, d]),
+  );
+  const projects = await projectNamesById(
+    ctx.db,
+    runs.map((r) => r.project_id),
+  );
+  const now = ctx.now();
+  return runs.map((run) =>
+    toRunModel({
+      run,
+      parts: parts.filter((p) => p.run_id === run.id),
+      devicesById,
+      projectName: projects.get(run.project_id) ?? "default",
+      publicUrl: ctx.publicUrl(),
+      now,
+    }),
+  );
+}

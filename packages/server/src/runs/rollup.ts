@@ -1,0 +1,44 @@
+import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES, isTerminalRunStatus, rollUpRunStatus } from "@fedml/core";
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.js";
+import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRun } from "../store/runs.js";
+
+/** The run's columns implied by its parts. Pure. */
+export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Partial<RunRow> {
+  if (parts.length === 0) return {};
+  let status: string = rollUpRunStatus(parts.map((p) => p.status));
+  if (run.stop_requested === 1 && !isTerminalRunStatus(status)) status = RunStatus.STOPPING;
+  const changes: Partial<RunRow> = { status };
+  if (run.started_at === null && (status === RunStatus.RUNNING || parts.some((p) => p.started_at !== null))) {
+    const starts = parts.map((p) => p.started_at).filter((t): t is number => t !== null);
+    changes.started_at = starts.length > 0 ? Math.min(...starts) : now;
+  }
+  if (isTerminalRunStatus(status) && run.ended_at === null) {
+    const ends = parts.map((p) => p.ended_at).filter((t): t is number => t !== null);
+    changes.ended_at = ends.length > 0 ? Math.max(...ends) : now;
+    const failed = parts.find((p) => p.status === EdgeStatus.FAILED || p.status === EdgeStatus.EXCEPTION);
+    const decisive = failed ?? parts.find((p) => p.exit_code !== null && p.exit_code !== 0) ?? parts[0];
+    changes.exit_code = decisive?.exit_code ?? null;
+    changes.reason = failed?.reason ?? decisive?.reason ?? null;
+  } else if (!isTerminalRunStatus(status)) {
+    changes.reason = null;
+  }
+  return changes;
+}
+
+/** Re-computes and stores a run's status from its parts; answers the run as stored. */
+export async function refreshRunStatus(db: Kysely<Database>, runId: number, now: number): Promise<RunRow | undefined> {
+  const run = await findRun(db, runId);
+  if (!run || isTerminalRunStatus(run.status)) return run;
+  const parts = await listRunDevices(db, [runId]);
+  const changes = rolledUpRun(run, parts, now);
+  const changed = Object.entries(changes).some(([k, v]) => run[k as keyof RunRow] !== v);
+  if (!changed) return run;
+  const { id: _id, ...settable } = { ...run, ...changes };
+  await updateRun(db, runId, settable);
+  return { ...run, ...changes };
+}
+
+export function isLivePart(part: RunDeviceRow): boolean {
+  return !TERMINAL_EDGE_STATUSES.has(part.status);
+}

@@ -1,0 +1,70 @@
+import { EdgeStatus, FedmlError, ResultCode, type RunStatusReport, TERMINAL_EDGE_STATUSES } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { deviceTopic, runTopic } from "../notify.js";
+import { bumpDeviceVersion } from "../store/devices.js";
+import { findRunDevice, updateRunDevice } from "../store/runs.js";
+import { refreshRunStatus } from "./rollup.js";
+
+const REPORTABLE = new Set<string>([
+  EdgeStatus.INITIALIZING,
+  EdgeStatus.RUNNING,
+  EdgeStatus.TRAINING,
+  EdgeStatus.FINISHED,
+  EdgeStatus.FAILED,
+  EdgeStatus.EXCEPTION,
+  EdgeStatus.KILLED,
+]);
+
+function defaultReason(status: string, exitCode: number | null): string | null {
+  if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) {
+    return exitCode === null ? "the job failed" : `the job exited with code ${exitCode}`;
+  }
+  if (status === EdgeStatus.KILLED) return "stopped on request";
+  return null;
+}
+
+/** An agent's word on its part of a run. Idempotent: an ended part never changes again. */
+export async function applyStatusReport(
+  ctx: ServerContext,
+  runId: number,
+  deviceId: number,
+  report: RunStatusReport,
+): Promise<void> {
+  const part = await findRunDevice(ctx.db, runId, deviceId);
+  if (!part) {
+    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
+  }
+  const status = report.status.toUpperCase();
+  if (!REPORTABLE.has(status)) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `status ${report.status} is not one of ${[...REPORTABLE].join(", ")}`,
+      400,
+    );
+  }
+  if (TERMINAL_EDGE_STATUSES.has(part.status)) return;
+  const now = ctx.now();
+  const ends = TERMINAL_EDGE_STATUSES.has(status);
+  if (ends) {
+    const exitCode = report.exitCode ?? null;
+    await updateRunDevice(ctx.db, runId, deviceId, {
+      status,
+      exit_code: exitCode,
+      reason: report.reason ?? defaultReason(status, exitCode),
+      ended_at: now,
+    });
+  } else {
+    await updateRunDevice(ctx.db, runId, deviceId, {
+      // A stop was asked for: progress reports must not undo STOPPING.
+      status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
+      started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
+    });
+  }
+  await refreshRunStatus(ctx.db, runId, now);
+  ctx.hub.notify(runTopic(runId));
+  if (ends) {
+    await bumpDeviceVersion(ctx.db, deviceId);
+    ctx.hub.notify(deviceTopic(deviceId));
+    await ctx.placement.placeQueued();
+  }
+}

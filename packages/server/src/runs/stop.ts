@@ -1,0 +1,41 @@
+import { EdgeStatus, RunStatus, type StopRunResponse, isTerminalRunStatus } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { deviceTopic, runTopic } from "../notify.js";
+import { bumpDeviceVersion } from "../store/devices.js";
+import { findRun, listRunDevices, updateRun, updateRunDevice } from "../store/runs.js";
+import { isLivePart } from "./rollup.js";
+
+/**
+ * A queued run ends KILLED at once; an active one goes STOPPING and its agents are woken to
+ * stop the process and report KILLED.
+ */
+export async function stopRun(ctx: ServerContext, runId: number): Promise<StopRunResponse> {
+  // Under the placement lock: a queued run must not be placed while it is being canceled.
+  return ctx.placement.exclusive(async () => {
+    const run = await findRun(ctx.db, runId);
+    if (!run) throw new Error(`run ${runId} vanished`);
+    if (isTerminalRunStatus(run.status)) {
+      return { stopped: run.status === RunStatus.KILLED, status: run.status };
+    }
+    const now = ctx.now();
+    const parts = await listRunDevices(ctx.db, [runId]);
+    if (parts.length === 0) {
+      await updateRun(ctx.db, runId, {
+        status: RunStatus.KILLED,
+        reason: "canceled while queued",
+        ended_at: now,
+        stop_requested: 1,
+      });
+      ctx.hub.notify(runTopic(runId));
+      return { stopped: true, status: RunStatus.KILLED };
+    }
+    await updateRun(ctx.db, runId, { status: RunStatus.STOPPING, stop_requested: 1 });
+    for (const part of parts.filter(isLivePart)) {
+      await updateRunDevice(ctx.db, runId, part.device_id, { status: EdgeStatus.STOPPING, stop_requested: 1 });
+      await bumpDeviceVersion(ctx.db, part.device_id);
+      ctx.hub.notify(deviceTopic(part.device_id));
+    }
+    ctx.hub.notify(runTopic(runId));
+    return { stopped: true, status: RunStatus.STOPPING };
+  });
+}

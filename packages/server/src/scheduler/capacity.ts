@@ -1,0 +1,53 @@
+import type { GpuInfo } from "@fedml/core";
+import type { CandidateDevice } from "./matcher.js";
+
+/** The device columns capacity needs (a store row fits). */
+export interface DeviceCapacityRow {
+  id: number;
+  name: string;
+  gpus_json: string;
+  max_jobs: number;
+  price_per_gpu_hour: number;
+}
+
+/** The run-part columns capacity needs: every live (not ended) run part on the devices. */
+export interface LiveRunPartRow {
+  device_id: number;
+  gpu_indices_json: string;
+}
+
+export function parseGpus(json: string): GpuInfo[] {
+  try {
+    const value = JSON.parse(json) as unknown;
+    return Array.isArray(value) ? (value as GpuInfo[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function parseIndices(json: string): number[] {
+  try {
+    const value = JSON.parse(json) as unknown;
+    return Array.isArray(value) ? value.filter((v): v is number => typeof v === "number") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Free GPUs and job slots per device: what live run parts do not hold. Pure. */
+export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: readonly LiveRunPartRow[]): CandidateDevice[] {
+  return devices.map((d) => {
+    const parts = liveParts.filter((p) => p.device_id === d.id);
+    const held = new Set(parts.flatMap((p) => parseIndices(p.gpu_indices_json)));
+    const gpus = parseGpus(d.gpus_json).map((g) => ({ index: g.index, name: g.name }));
+    return {
+      deviceId: String(d.id),
+      name: d.name,
+      gpus,
+      freeGpuIndices: gpus.map((g) => g.index).filter((i) => !held.has(i)),
+      maxJobs: d.max_jobs,
+      freeSlots: Math.max(0, d.max_jobs - parts.length),
+      pricePerGpuHour: d.price_per_gpu_hour,
+    };
+  });
+}

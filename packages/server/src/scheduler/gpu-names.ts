@@ -1,0 +1,33 @@
+/**
+ * GPU model names as users write them ("A100-80GB", "a100_80g") and as nvidia-smi reports
+ * them ("NVIDIA A100-SXM4-80GB") differ in case, separators, vendor words and the GB suffix.
+ */
+const VENDOR_WORDS = new Set(["NVIDIA", "GEFORCE", "TESLA", "AMD", "RADEON", "INSTINCT"]);
+
+export function gpuNameTokens(name: string): string[] {
+  return name
+    .toUpperCase()
+    .split(/[\s\-_/]+/)
+    .map((t) => t.replace(/^(\d+)G(B)?$/, "$1"))
+    .filter((t) => t.length > 0 && !VENDOR_WORDS.has(t));
+}
+
+/** Upper case, no separators, no vendor words, "80GB" -> "80". */
+export function normalizeGpuName(name: string): string {
+  return gpuNameTokens(name).join("");
+}
+
+/**
+ * Whether a GPU called `gpuName` satisfies a wanted `resourceType`: same normalised name, or
+ * every wanted token starts some token of the GPU's name ("A100-80GB-SXM" fits
+ * "NVIDIA A100-SXM4-80GB"), or the normalised wanted name is part of the GPU's ("RTX4090").
+ */
+export function gpuMatchesType(gpuName: string, resourceType: string): boolean {
+  const wanted = gpuNameTokens(resourceType);
+  if (wanted.length === 0) return true;
+  const have = gpuNameTokens(gpuName);
+  const haveJoined = have.join("");
+  const wantedJoined = wanted.join("");
+  if (haveJoined === wantedJoined || haveJoined.includes(wantedJoined)) return true;
+  return wanted.every((w) => have.some((h) => h.startsWith(w)));
+}

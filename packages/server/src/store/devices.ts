@@ -1,0 +1,154 @@
+import type { DeviceFacts } from "@fedml/core";
+import { DeviceStatus } from "@fedml/core";
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { Database, DevicesTable } from "./schema.js";
+
+export type DeviceRow = Selectable<DevicesTable>;
+
+function factColumns(facts: DeviceFacts) {
+  return {
+    name: facts.name,
+    hostname: facts.hostname,
+    os_type: facts.osType,
+    os_version: facts.osVersion,
+    cpu_count: Math.trunc(facts.cpuCount),
+    memory_bytes: Math.trunc(facts.memoryBytes),
+    gpus_json: JSON.stringify(facts.gpus),
+    gpu_error: facts.gpuError ?? null,
+    address: facts.address,
+    provider: facts.provider,
+    region: facts.region,
+    price_per_gpu_hour: facts.pricePerGpuHour,
+    shared: facts.shared ? 1 : 0,
+    simulated: facts.simulated ? 1 : 0,
+    max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),
+    agent_version: facts.agentVersion,
+  };
+}
+
+export async function insertDevice(
+  db: Kysely<Database>,
+  ownerId: number,
+  facts: DeviceFacts,
+  tokenHash: string,
+  now: number,
+): Promise<DeviceRow> {
+  return db
+    .insertInto("devices")
+    .values({
+      owner_id: ownerId,
+      token_hash: tokenHash,
+      ...factColumns(facts),
+      status: DeviceStatus.IDLE,
+      last_seen_at: now,
+      version: 1,
+      removed: 0,
+      created_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Re-binding: a new token, fresh facts, back from removed; assignments keep counting. */
+export async function rebindDevice(
+  db: Kysely<Database>,
+  deviceId: number,
+  facts: DeviceFacts,
+  tokenHash: string,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable("devices")
+    .set({
+      token_hash: tokenHash,
+      ...factColumns(facts),
+      status: DeviceStatus.IDLE,
+      last_seen_at: now,
+      removed: 0,
+      version: sql<number>`version + 1`,
+    })
+    .where("id", "=", deviceId)
+    .execute();
+}
+
+export async function updateDeviceFacts(db: Kysely<Database>, deviceId: number, facts: DeviceFacts, now: number): Promise<void> {
+  await db
+    .updateTable("devices")
+    .set({ ...factColumns(facts), status: DeviceStatus.IDLE, last_seen_at: now })
+    .where("id", "=", deviceId)
+    .execute();
+}
+
+export async function findDeviceById(db: Kysely<Database>, id: number): Promise<DeviceRow | undefined> {
+  return db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom("devices").selectAll().where("token_hash", "=", tokenHash).where("removed", "=", 0).executeTakeFirst();
+}
+
+export async function listOwnedDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
+  return db.selectFrom("devices").selectAll().where("owner_id", "=", ownerId).where("removed", "=", 0).orderBy("id").execute();
+}
+
+export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Promise<DeviceRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom("devices")
+    .selectAll()
+    .where("id", "in", [...new Set(ids)])
+    .execute();
+}
+
+/** Devices a user may run on: their own and shared ones, bound and not offline. */
+export async function listUsableDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
+  return db
+    .selectFrom("devices")
+    .selectAll()
+    .where("removed", "=", 0)
+    .where("status", "!=", DeviceStatus.OFFLINE)
+    .where((eb) => eb.or([eb("owner_id", "=", ownerId), eb("shared", "=", 1)]))
+    .orderBy("id")
+    .execute();
+}
+
+/** Heartbeat; true when the device was OFFLINE and is now back. */
+export async function touchDevice(db: Kysely<Database>, deviceId: number, now: number): Promise<boolean> {
+  const revived = await db
+    .updateTable("devices")
+    .set({ last_seen_at: now, status: DeviceStatus.IDLE })
+    .where("id", "=", deviceId)
+    .where("status", "=", DeviceStatus.OFFLINE)
+    .executeTakeFirst();
+  if (Number(revived.numUpdatedRows) > 0) return true;
+  await db.updateTable("devices").set({ last_seen_at: now }).where("id", "=", deviceId).execute();
+  return false;
+}
+
+/** Devices not OFFLINE yet whose last word is older than `silentSince`. */
+export async function listSilentDevices(db: Kysely<Database>, silentSince: number): Promise<DeviceRow[]> {
+  return db
+    .selectFrom("devices")
+    .selectAll()
+    .where("removed", "=", 0)
+    .where("status", "!=", DeviceStatus.OFFLINE)
+    .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", silentSince)]))
+    .execute();
+}
+
+export async function markDeviceOffline(db: Kysely<Database>, deviceId: number): Promise<void> {
+  await db.updateTable("devices").set({ status: DeviceStatus.OFFLINE }).where("id", "=", deviceId).execute();
+}
+
+export async function bumpDeviceVersion(db: Kysely<Database>, deviceId: number): Promise<void> {
+  await db.updateTable("devices").set({ version: sql<number>`version + 1` }).where("id", "=", deviceId).execute();
+}
+
+/** Unbinding keeps the row (old runs name it) but forgets the token. */
+export async function removeDevice(db: Kysely<Database>, deviceId: number): Promise<void> {
+  await db
+    .updateTable("devices")
+    .set({ removed: 1, token_hash: null, version: sql<number>`version + 1` })
+    .where("id", "=", deviceId)
+    .execute();
+}

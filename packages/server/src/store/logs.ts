@@ -1,0 +1,64 @@
+import type { LogLine } from "@fedml/core";
+import { type Kysely, sql } from "kysely";
+import type { Database } from "./schema.js";
+
+// Parameters per statement stay under SQLite's and PostgreSQL's limits (6 columns per line).
+const INSERT_CHUNK = 500;
+
+/**
+ * Stores a batch once: lines already stored are skipped. Answers the new log_count, which is
+ * the highest seq stored for (run, device).
+ */
+export async function appendLogBatch(db: Kysely<Database>, runId: number, deviceId: number, lines: LogLine[]): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    for (let i = 0; i < lines.length; i += INSERT_CHUNK) {
+      const chunk = lines.slice(i, i + INSERT_CHUNK).map((l) => ({
+        run_id: runId,
+        device_id: deviceId,
+        seq: l.seq,
+        stream: l.stream,
+        time: Math.trunc(l.time),
+        text: l.text,
+      }));
+      await trx
+        .insertInto("log_lines")
+        .values(chunk)
+        .onConflict((oc) => oc.columns(["run_id", "device_id", "seq"]).doNothing())
+        .execute();
+    }
+    const last = lines.reduce((max, l) => Math.max(max, l.seq), 0);
+    await trx
+      .updateTable("run_devices")
+      .set({ log_count: sql<number>`case when log_count < ${last} then ${last} else log_count end` })
+      .where("run_id", "=", runId)
+      .where("device_id", "=", deviceId)
+      .execute();
+    const row = await trx
+      .selectFrom("run_devices")
+      .select("log_count")
+      .where("run_id", "=", runId)
+      .where("device_id", "=", deviceId)
+      .executeTakeFirstOrThrow();
+    return row.log_count;
+  });
+}
+
+/** Lines fromSeq..toSeq of one device, by primary-key range (never OFFSET). */
+export async function readLogRange(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  fromSeq: number,
+  toSeq: number,
+): Promise<{ seq: number; text: string }[]> {
+  if (toSeq < fromSeq) return [];
+  return db
+    .selectFrom("log_lines")
+    .select(["seq", "text"])
+    .where("run_id", "=", runId)
+    .where("device_id", "=", deviceId)
+    .where("seq", ">=", fromSeq)
+    .where("seq", "<=", toSeq)
+    .orderBy("seq")
+    .execute();
+}

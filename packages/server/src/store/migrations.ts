@@ -1,0 +1,123 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import type { DialectName } from "./db.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
+type AnyDb = Kysely<any>;
+
+function initialSchema(dialect: DialectName): Migration {
+  const idColumn = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
+    dialect === "postgres"
+      ? t.addColumn("id", "serial", (c) => c.primaryKey())
+      : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("users"))
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("is_admin", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await idColumn(db.schema.createTable("api_keys"))
+        .addColumn("user_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await idColumn(db.schema.createTable("projects"))
+        .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addUniqueConstraint("projects_owner_name", ["owner_id", "name"])
+        .execute();
+      await idColumn(db.schema.createTable("devices"))
+        .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("token_hash", "text", (c) => c.unique())
+        .addColumn("hostname", "text", (c) => c.notNull())
+        .addColumn("os_type", "text", (c) => c.notNull())
+        .addColumn("os_version", "text", (c) => c.notNull())
+        .addColumn("cpu_count", "integer", (c) => c.notNull())
+        .addColumn("memory_bytes", "bigint", (c) => c.notNull())
+        .addColumn("gpus_json", "text", (c) => c.notNull())
+        .addColumn("gpu_error", "text")
+        .addColumn("address", "text", (c) => c.notNull())
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("region", "text", (c) => c.notNull())
+        .addColumn("price_per_gpu_hour", "double precision", (c) => c.notNull())
+        .addColumn("shared", "integer", (c) => c.notNull())
+        .addColumn("simulated", "integer", (c) => c.notNull())
+        .addColumn("max_jobs", "integer", (c) => c.notNull())
+        .addColumn("agent_version", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("last_seen_at", "bigint")
+        .addColumn("version", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("removed", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await idColumn(db.schema.createTable("runs"))
+        .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("project_id", "integer", (c) => c.notNull().references("projects.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("job_type", "text", (c) => c.notNull())
+        .addColumn("platform", "text", (c) => c.notNull())
+        .addColumn("yaml_text", "text", (c) => c.notNull())
+        .addColumn("spec_json", "text", (c) => c.notNull())
+        .addColumn("workspace_sha256", "text")
+        .addColumn("resource_id", "text")
+        .addColumn("reason", "text")
+        .addColumn("exit_code", "integer")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("started_at", "bigint")
+        .addColumn("ended_at", "bigint")
+        .addColumn("stop_requested", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex("runs_owner_created").on("runs").columns(["owner_id", "created_at"]).execute();
+      await db.schema.createIndex("runs_status").on("runs").column("status").execute();
+      await db.schema
+        .createTable("run_devices")
+        .addColumn("run_id", "integer", (c) => c.notNull().references("runs.id"))
+        .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
+        .addColumn("rank", "integer", (c) => c.notNull())
+        .addColumn("node_index", "integer", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("gpu_indices_json", "text", (c) => c.notNull())
+        .addColumn("exit_code", "integer")
+        .addColumn("reason", "text")
+        .addColumn("started_at", "bigint")
+        .addColumn("ended_at", "bigint")
+        .addColumn("log_count", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("price_per_gpu_hour", "double precision", (c) => c.notNull())
+        .addColumn("stop_requested", "integer", (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint("run_devices_pk", ["run_id", "device_id"])
+        .execute();
+      await db.schema.createIndex("run_devices_device").on("run_devices").column("device_id").execute();
+      let logs = db.schema
+        .createTable("log_lines")
+        .addColumn("run_id", "integer", (c) => c.notNull())
+        .addColumn("device_id", "integer", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("stream", "text", (c) => c.notNull())
+        .addColumn("time", "bigint", (c) => c.notNull())
+        .addColumn("text", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("log_lines_pk", ["run_id", "device_id", "seq"]);
+      // The primary key is the only access path; without a rowid the lines sit in key order.
+      if (dialect === "sqlite") logs = logs.modifyEnd(sql`without rowid`);
+      await logs.execute();
+    },
+  };
+}
+
+class InCodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: DialectName) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { "0001_initial": initialSchema(this.dialect) };
+  }
+}
+
+export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

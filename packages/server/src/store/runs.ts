@@ -1,0 +1,75 @@
+import { RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
+
+export type RunRow = Selectable<RunsTable>;
+export type RunDeviceRow = Selectable<RunDevicesTable>;
+
+const terminalEdgeStatuses = [...TERMINAL_EDGE_STATUSES];
+
+export async function insertRun(db: Kysely<Database>, run: Insertable<RunsTable>): Promise<RunRow> {
+  return db.insertInto("runs").values(run).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findRun(db: Kysely<Database>, runId: number): Promise<RunRow | undefined> {
+  return db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirst();
+}
+
+/** The owner's runs, newest first, optionally narrowed by name and/or id. */
+export async function listOwnerRuns(
+  db: Kysely<Database>,
+  ownerId: number,
+  filter: { name?: string; id?: number; limit?: number },
+): Promise<RunRow[]> {
+  let q = db.selectFrom("runs").selectAll().where("owner_id", "=", ownerId);
+  if (filter.name !== undefined) q = q.where("name", "=", filter.name);
+  if (filter.id !== undefined) q = q.where("id", "=", filter.id);
+  return q
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(filter.limit ?? 1000)
+    .execute();
+}
+
+export async function listQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
+  return db.selectFrom("runs").selectAll().where("status", "=", RunStatus.QUEUED).orderBy("created_at").orderBy("id").execute();
+}
+
+export async function updateRun(db: Kysely<Database>, runId: number, changes: Updateable<RunsTable>): Promise<void> {
+  await db.updateTable("runs").set(changes).where("id", "=", runId).execute();
+}
+
+export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {
+  await db.insertInto("run_devices").values(row).execute();
+}
+
+export async function listRunDevices(db: Kysely<Database>, runIds: number[]): Promise<RunDeviceRow[]> {
+  if (runIds.length === 0) return [];
+  return db.selectFrom("run_devices").selectAll().where("run_id", "in", runIds).orderBy("run_id").orderBy("node_index").execute();
+}
+
+export async function findRunDevice(db: Kysely<Database>, runId: number, deviceId: number): Promise<RunDeviceRow | undefined> {
+  return db
+    .selectFrom("run_devices")
+    .selectAll()
+    .where("run_id", "=", runId)
+    .where("device_id", "=", deviceId)
+    .executeTakeFirst();
+}
+
+export async function updateRunDevice(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  changes: Updateable<RunDevicesTable>,
+): Promise<void> {
+  await db.updateTable("run_devices").set(changes).where("run_id", "=", runId).where("device_id", "=", deviceId).execute();
+}
+
+/** Run parts not yet ended, on the given devices (all devices when omitted). */
+export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
+  if (deviceIds && deviceIds.length === 0) return [];
+  let q = db.selectFrom("run_devices").selectAll().where("status", "not in", terminalEdgeStatuses);
+  if (deviceIds) q = q.where("device_id", "in", deviceIds);
+  return q.orderBy("run_id").execute();
+}

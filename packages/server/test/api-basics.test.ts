@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
+
+describe("API: auth, users, workspaces, OpenAPI", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.stop());
+
+  test("health needs no key; everything else answers 401 with code 20 and a one-line hint", async () => {
+    const health = await t.call(null, "GET", "/api/v1/health");
+    assert.equal(health.status, 200);
+    assert.equal(health.body.ok, true);
+    for (const key of [null, "fedml_wrong"]) {
+      const me = await t.call(key, "GET", "/api/v1/me");
+      assert.equal(me.status, 401);
+      assert.deepEqual(me.body, {
+        resultCode: 20,
+        resultMsg: "ERROR",
+        error: `API key not accepted by ${t.url}: check it or run fedml login`,
+      });
+    }
+  });
+
+  test("the admin makes users; names are checked and unique; others may not", async () => {
+    const me = await t.call(t.adminKey, "GET", "/api/v1/me");
+    assert.equal(me.body.name, "admin");
+    assert.equal(me.body.isAdmin, true);
+    const created = await t.call(t.adminKey, "POST", "/api/v1/users", { name: "alice" });
+    assert.equal(created.status, 200);
+    assert.match(created.body.apiKey, /^fedml_[A-Za-z0-9_-]{43}$/);
+    const dup = await t.call(t.adminKey, "POST", "/api/v1/users", { name: "alice" });
+    assert.equal(dup.status, 409);
+    assert.equal(dup.body.resultCode, 3);
+    const bad = await t.call(t.adminKey, "POST", "/api/v1/users", { name: "no spaces" });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.resultCode, 3);
+    const alice = created.body.apiKey as string;
+    assert.equal((await t.call(alice, "GET", "/api/v1/me")).body.name, "alice");
+    assert.equal((await t.call(alice, "POST", "/api/v1/users", { name: "eve" })).status, 403);
+    assert.equal((await t.call(alice, "GET", "/api/v1/users")).status, 403);
+    const list = await t.call(t.adminKey, "GET", "/api/v1/users");
+    assert.deepEqual(
+      list.body.userList.map((u: { name: string }) => u.name),
+      ["admin", "alice"],
+    );
+  });
+
+  test("workspaces: hash checked while streaming, HEAD finds them, a launch needs an uploaded one", async () => {
+    const key = await t.createUser("wsuser");
+    const blob = Buffer.from("not really a tarball but bytes all the same");
+    const sha = createHash("sha256").update(blob).digest("hex");
+    const head = (s: string) =>
+      fetch(`${t.url}/api/v1/workspaces/${s}`, { method: "HEAD", headers: { authorization: `Bearer ${key}` } });
+    assert.equal((await head(sha)).status, 404);
+    const put = (s: string) =>
+      fetch(`${t.url}/api/v1/workspaces/${s}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/gzip" },
+        body: blob,
+      });
+    const wrong = await put("0".repeat(64));
+    assert.equal(wrong.status, 400);
+    assert.equal(((await wrong.json()) as { resultCode: number }).resultCode, 3);
+    const ok = await put(sha);
+    assert.deepEqual(await ok.json(), { sha256: sha, size: blob.length, created: true });
+    assert.deepEqual(await (await put(sha)).json(), { sha256: sha, size: blob.length, created: false });
+    assert.equal((await head(sha)).status, 200);
+
+    await t.registerDevice(key, deviceFacts("ws-dev"));
+    const yamlText = "workspace: ./src\njob: echo hi\n";
+    const missing = await t.call(key, "POST", "/api/v1/runs", { yamlText, workspaceSha256: "f".repeat(64) });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.resultCode, 11);
+    assert.equal(missing.body.error, `workspace ${"f".repeat(64)} was not uploaded`);
+    const launched = await t.call(key, "POST", "/api/v1/runs", { yamlText, workspaceSha256: sha, workspaceName: "src" });
+    assert.equal(launched.body.resultCode, 0);
+    const run = await t.call(key, "GET", `/api/v1/runs/${launched.body.runId}`);
+    assert.equal(run.body.runName, "src_FedMLLaunchApp");
+    assert.equal(run.body.projectName, "default");
+  });
+
+  test("a job YAML the parser rejects answers 400 with the parser's code", async () => {
+    const key = await t.createUser("yamluser");
+    const r = await t.call(key, "POST", "/api/v1/runs", { yamlText: "job: [unclosed", workspaceSha256: null });
+    assert.equal(r.status, 400);
+    assert.ok([13, 17].includes(r.body.resultCode), JSON.stringify(r.body));
+  });
+
+  test("no device: code 8, nothing stored; every fitting device too dear: code 4", async () => {
+    const key = await t.createUser("poor");
+    const none = await t.call(key, "POST", "/api/v1/runs", { yamlText: simpleJob(), workspaceSha256: null });
+    assert.equal(none.status, 200);
+    assert.equal(none.body.resultCode, 8);
+    assert.equal(none.body.runId, null);
+    await t.registerDevice(
+      key,
+      deviceFacts("dear", { gpus: [{ index: 0, name: "NVIDIA A100", memoryMiB: 1 }], pricePerGpuHour: 2 }),
+    );
+    const blocked = await t.call(key, "POST", "/api/v1/runs", {
+      yamlText: simpleJob("computing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: $1\n"),
+      workspaceSha256: null,
+    });
+    assert.equal(blocked.body.resultCode, 4, JSON.stringify(blocked.body));
+    assert.equal(blocked.body.runId, null);
+    const pinned = await t.call(key, "POST", "/api/v1/runs", { yamlText: simpleJob(), workspaceSha256: null, resourceId: "999" });
+    assert.equal(pinned.body.resultCode, 8);
+    assert.match(pinned.body.resultMsg, /device 999/);
+    assert.deepEqual((await t.call(key, "GET", "/api/v1/runs")).body, { runList: [] });
+  });
+
+  test("the OpenAPI document is served and lists the routes", async () => {
+    const doc = await t.call(null, "GET", "/api/v1/openapi.json");
+    assert.equal(doc.status, 200);
+    assert.match(doc.body.openapi, /^3\./);
+    for (const path of [
+      "/api/v1/health",
+      "/api/v1/runs",
+      "/api/v1/runs/{id}",
+      "/api/v1/runs/{id}/logs",
+      "/api/v1/runs/{id}/log-lines",
+      "/api/v1/agent/assignments",
+      "/api/v1/agent/runs/{id}/logs",
+      "/api/v1/workspaces/{sha256}",
+      "/api/v1/devices",
+    ]) {
+      assert.ok(doc.body.paths[path], `${path} missing from OpenAPI`);
+    }
+  });
+});

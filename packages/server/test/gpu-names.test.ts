@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { gpuMatchesType, normalizeGpuName } from "../src/scheduler/gpu-names.js";
+
+test("normalizeGpuName drops case, separators, vendor words and the GB suffix", () => {
+  assert.equal(normalizeGpuName("NVIDIA A100-SXM4-80GB"), "A100SXM480");
+  assert.equal(normalizeGpuName("a100_80g"), "A10080");
+  assert.equal(normalizeGpuName("NVIDIA GeForce RTX 4090"), "RTX4090");
+});
+
+test("gpuMatchesType accepts the ways people write a model", () => {
+  assert.ok(gpuMatchesType("NVIDIA A100-SXM4-80GB", "A100-80GB-SXM"));
+  assert.ok(gpuMatchesType("NVIDIA A100-SXM4-80GB", "a100"));
+  assert.ok(gpuMatchesType("NVIDIA GeForce RTX 4090", "RTX4090"));
+  assert.ok(gpuMatchesType("NVIDIA GeForce RTX 4090", "rtx-4090"));
+  assert.ok(gpuMatchesType("Tesla T4", "T4"));
+  assert.ok(!gpuMatchesType("NVIDIA H100 80GB HBM3", "A100"));
+  assert.ok(!gpuMatchesType("NVIDIA A100-PCIE-40GB", "A100-80GB"));
+  assert.ok(!gpuMatchesType("NVIDIA GeForce RTX 4090", "RTX 3090"));
+});

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type CandidateDevice, type JobNeeds, matchJob } from "../src/scheduler/matcher.js";
+
+const needs = (over: Partial<JobNeeds> = {}): JobNeeds => ({
+  minimumNumGpus: 1,
+  resourceType: null,
+  deviceType: "GPU",
+  maximumCostPerHour: 100,
+  resourceId: null,
+  ...over,
+});
+
+const device = (id: string, over: Partial<CandidateDevice> = {}): CandidateDevice => {
+  const gpus = over.gpus ?? [
+    { index: 0, name: "NVIDIA A100-SXM4-80GB" },
+    { index: 1, name: "NVIDIA A100-SXM4-80GB" },
+  ];
+  return {
+    deviceId: id,
+    name: `dev-${id}`,
+    gpus,
+    freeGpuIndices: gpus.map((g) => g.index),
+    maxJobs: 4,
+    freeSlots: 4,
+    pricePerGpuHour: 0,
+    ...over,
+  };
+};
+
+describe("matchJob", () => {
+  test("places on a free device with the lowest free GPU indices", () => {
+    const r = matchJob(needs({ minimumNumGpus: 1 }), [device("1", { freeGpuIndices: [1] })]);
+    assert.deepEqual(r, { kind: "placed", deviceId: "1", gpuIndices: [1], pricePerHour: 0 });
+  });
+
+  test("cheapest total price wins, then most free slots, then lowest id", () => {
+    const devices = [
+      device("1", { pricePerGpuHour: 2 }),
+      device("2", { pricePerGpuHour: 1, freeSlots: 1 }),
+      device("3", { pricePerGpuHour: 1, freeSlots: 3 }),
+      device("4", { pricePerGpuHour: 1, freeSlots: 3 }),
+    ];
+    const r = matchJob(needs({ minimumNumGpus: 2 }), devices);
+    assert.equal(r.kind, "placed");
+    assert.equal(r.kind === "placed" && r.deviceId, "3");
+    assert.equal(r.kind === "placed" && r.pricePerHour, 2);
+  });
+
+  test("zero-GPU jobs need only a free job slot and get no GPUs", () => {
+    const r = matchJob(needs({ minimumNumGpus: 0 }), [device("1", { gpus: [], freeGpuIndices: [] })]);
+    assert.deepEqual(r, { kind: "placed", deviceId: "1", gpuIndices: [], pricePerHour: 0 });
+    const full = matchJob(needs({ minimumNumGpus: 0 }), [device("1", { gpus: [], freeGpuIndices: [], freeSlots: 0 })]);
+    assert.equal(full.kind, "queued");
+    assert.match(full.kind === "queued" ? full.reason : "", /job slot/);
+  });
+
+  test("CPU jobs ignore GPUs even when they ask for some", () => {
+    const r = matchJob(needs({ deviceType: "CPU", minimumNumGpus: 4 }), [device("1", { gpus: [], freeGpuIndices: [] })]);
+    assert.equal(r.kind, "placed");
+  });
+
+  test("queued when a device could fit once busy GPUs free up", () => {
+    const r = matchJob(needs({ minimumNumGpus: 2 }), [device("1", { freeGpuIndices: [0] })]);
+    assert.equal(r.kind, "queued");
+    assert.match(r.kind === "queued" ? r.reason : "", /waiting for 2 GPUs to free up on dev-1/);
+  });
+
+  test("no_resources when no device has enough GPUs, saying the most there is", () => {
+    const r = matchJob(needs({ minimumNumGpus: 8 }), [device("1")]);
+    assert.equal(r.kind, "no_resources");
+    assert.match(r.kind === "no_resources" ? r.reason : "", /8 GPUs.*most.*is 2 \(dev-1\)/);
+  });
+
+  test("no_resources with no candidates at all", () => {
+    const r = matchJob(needs(), []);
+    assert.equal(r.kind, "no_resources");
+  });
+
+  test("resource type filters GPUs by normalised model name", () => {
+    const mixed = device("1", {
+      gpus: [
+        { index: 0, name: "NVIDIA H100 80GB HBM3" },
+        { index: 1, name: "NVIDIA A100-SXM4-80GB" },
+      ],
+    });
+    const a100 = matchJob(needs({ resourceType: "A100-80GB-SXM" }), [mixed]);
+    assert.deepEqual(a100.kind === "placed" && a100.gpuIndices, [1]);
+    const h100 = matchJob(needs({ resourceType: "h100" }), [mixed]);
+    assert.deepEqual(h100.kind === "placed" && h100.gpuIndices, [0]);
+    const two = matchJob(needs({ resourceType: "A100", minimumNumGpus: 2 }), [mixed]);
+    assert.equal(two.kind, "no_resources");
+    assert.match(two.kind === "no_resources" ? two.reason : "", /of type A100/);
+  });
+
+  test("blocked when every fitting device is above the price cap", () => {
+    const r = matchJob(needs({ maximumCostPerHour: 1, minimumNumGpus: 2 }), [device("1", { pricePerGpuHour: 0.75 })]);
+    assert.equal(r.kind, "blocked");
+    assert.match(r.kind === "blocked" ? r.reason : "", /\$1\.00\/hour.*cheapest: \$1\.50\/hour on dev-1/);
+  });
+
+  test("a $0 cap allows only free devices, and a free device is always under the cap", () => {
+    const paid = device("1", { pricePerGpuHour: 0.1 });
+    const blocked = matchJob(needs({ maximumCostPerHour: 0 }), [paid]);
+    assert.equal(blocked.kind, "blocked");
+    assert.match(blocked.kind === "blocked" ? blocked.reason : "", /no paid resources/);
+    const placed = matchJob(needs({ maximumCostPerHour: 0 }), [paid, device("2")]);
+    assert.equal(placed.kind === "placed" && placed.deviceId, "2");
+  });
+
+  test("a price cap below a paid device but a busy free device queues rather than blocks", () => {
+    const r = matchJob(needs({ maximumCostPerHour: 0 }), [
+      device("1", { pricePerGpuHour: 3 }),
+      device("2", { freeGpuIndices: [] }),
+    ]);
+    assert.equal(r.kind, "queued");
+  });
+
+  test("resourceId pins the job to that device", () => {
+    const devices = [device("1"), device("2", { pricePerGpuHour: 5 })];
+    const pinned = matchJob(needs({ resourceId: "2" }), devices);
+    assert.equal(pinned.kind === "placed" && pinned.deviceId, "2");
+    const unknown = matchJob(needs({ resourceId: "9" }), devices);
+    assert.equal(unknown.kind, "no_resources");
+    assert.match(unknown.kind === "no_resources" ? unknown.reason : "", /device 9/);
+  });
+
+  test("a device with max_jobs busy queues even if GPUs are free", () => {
+    const r = matchJob(needs(), [device("1", { freeSlots: 0 })]);
+    assert.equal(r.kind, "queued");
+  });
+});
