@@ -1,0 +1,156 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { agentBin, cliBin, serverBin } from "./paths.js";
+import { isAlive, waitFor } from "./wait.js";
+
+const execFileAsync = promisify(execFile);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  home: string;
+  adminKey: string;
+  child: ChildProcess;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: a crash. */
+  crash(): Promise<void>;
+}
+
+/** A real control-plane process on loopback, data under `home`. */
+export async function startServer(home: string, opts: { port?: number; extraArgs?: string[] } = {}): Promise<ServerProcess> {
+  const port = opts.port ?? (await freePort());
+  mkdirSync(home, { recursive: true });
+  const log = createWriteStream(join(home, `server-${Date.now()}.log`));
+  const child = spawn(process.execPath, [serverBin, "--home", home, "--port", String(port), ...(opts.extraArgs ?? [])], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `server on ${url}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+      const res = await fetch(`${url}/api/v1/health`);
+      return res.ok;
+    },
+    20_000,
+  );
+  const adminKey = readFileSync(join(home, "server", "admin-key"), "utf8").trim();
+  return {
+    url,
+    port,
+    home,
+    adminKey,
+    child,
+    stop: () => stopChild(child),
+    crash: () => stopChild(child, "SIGKILL"),
+  };
+}
+
+export async function createUser(server: { url: string; adminKey: string }, name: string): Promise<string> {
+  const res = await fetch(`${server.url}/api/v1/users`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (!res.ok) throw new Error(`create user ${name}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { apiKey: string };
+  return body.apiKey;
+}
+
+export interface AgentProcess {
+  home: string;
+  deviceId: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+  crash(): Promise<void>;
+  restart(): Promise<AgentProcess>;
+}
+
+/** Binds a device with the agent's own bin, then runs its daemon as a child process. */
+export async function startAgent(
+  serverUrl: string,
+  apiKey: string,
+  home: string,
+  bindArgs: string[] = [],
+): Promise<AgentProcess> {
+  if (!existsSync(join(home, "agent.json"))) {
+    await execFileAsync(process.execPath, [agentBin, "bind", "--home", home, "--server", serverUrl, "--api-key", apiKey, ...bindArgs]);
+  }
+  const config = JSON.parse(readFileSync(join(home, "agent.json"), "utf8")) as { deviceId: string };
+  mkdirSync(home, { recursive: true });
+  const log = createWriteStream(join(home, `agent-${Date.now()}.log`));
+  const child = spawn(process.execPath, [agentBin, "run", "--home", home], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const agent: AgentProcess = {
+    home,
+    deviceId: String(config.deviceId),
+    child,
+    stop: () => stopChild(child),
+    crash: () => stopChild(child, "SIGKILL"),
+    restart: async () => {
+      await stopChild(child, "SIGKILL");
+      return startAgent(serverUrl, apiKey, home, bindArgs);
+    },
+  };
+  await waitFor(`agent ${config.deviceId} online`, async () => {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
+    const res = await fetch(`${serverUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const body = (await res.json()) as { deviceList: { deviceId: string; status: string }[] };
+    return body.deviceList.some((d) => d.deviceId === String(config.deviceId) && d.status !== "OFFLINE");
+  });
+  return agent;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `fedml` CLI with its own FEDML_HOME. */
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export { isAlive };
