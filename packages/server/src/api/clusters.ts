@@ -74,7 +74,10 @@ export function clusterRoutes(ctx: ServerContext): FastifyPluginAsync {
 
     app.get<{ Params: { name: string } }>(
       "/clusters/:name",
-      { preHandler, schema: { tags: ["clusters"], params: ClusterNameParams, response: { 200: ClusterStatusSchema, ...errors } } },
+      {
+        preHandler,
+        schema: { tags: ["clusters"], params: ClusterNameParams, response: { 200: ClusterStatusSchema, ...errors } },
+      },
       async (request): Promise<ClusterStatusResult> => {
         const rows = await namedClusters(ctx, userOf(request).id, [request.params.name]);
         const clusterList = await toClusterModels(ctx, rows);

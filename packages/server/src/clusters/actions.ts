@@ -1,9 +1,4 @@
-import {
-  type ClusterAction,
-  type ClusterActionResponse,
-  FedmlError,
-  ResultCode,
-} from "@fedml/core";
+import { type ClusterAction, type ClusterActionResponse, FedmlError, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { type ClusterRow, ClusterState, findClusterById, listOwnerClusters, updateCluster } from "../store/clusters.js";
 import type { UserRow } from "../store/users.js";

@@ -75,7 +75,12 @@ export async function launchOnCluster(
     // Even a job that waits its turn must fit the cluster some day.
     const verdict = await match(user.id, launch.needs, existing.id);
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
-      return launchResult(ResultCode.CLUSTER_CONFIRM_FAILED, `cluster ${name} cannot run this job: ${verdict.reason}`, null, null);
+      return launchResult(
+        ResultCode.CLUSTER_CONFIRM_FAILED,
+        `cluster ${name} cannot run this job: ${verdict.reason}`,
+        null,
+        null,
+      );
     }
     if (waiting.length === 0) {
       if (verdict.kind === "placed") {

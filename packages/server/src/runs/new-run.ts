@@ -1,4 +1,4 @@
-import { type JobSpec, type LaunchResult, ResultMessage, RunStatus } from "@fedml/core";
+import { type JobSpec, type LaunchResult, ResultMessage, type RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
 import type { ProjectRow } from "../store/projects.js";

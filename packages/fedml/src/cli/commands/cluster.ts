@@ -78,7 +78,11 @@ export function registerClusterCommands(program: Command): void {
     .command("autostop")
     .description("stop a cluster by itself after it sat idle this long (default 15 minutes)")
     .argument("<NAME>", "the cluster's name")
-    .requiredOption("--idle-minutes <n>", "minutes with no live run (fractions allowed; 0 = never)", parseNumber("--idle-minutes"))
+    .requiredOption(
+      "--idle-minutes <n>",
+      "minutes with no live run (fractions allowed; 0 = never)",
+      parseNumber("--idle-minutes"),
+    )
     .option("--json", "print the SDK's FedMLClusterModel as JSON")
     .action(
       action(async (name: string, flags: { idleMinutes: number; json?: boolean }) => {
