@@ -320,6 +320,14 @@ describe("clusters on a real server with simulated GPUs", () => {
     assert.match(cluster.reason ?? "", /stopped after 0\.02 idle minutes/);
     assert.equal((await clusterOf("c2", alice)).status, "IDLE", "c2 keeps its 15 minutes");
 
+    // A launch on a stopped cluster starts it again, unless the job cannot fit: then nothing changes.
+    const tooBig = await api.launchJobOnCluster(gpuJob(4, "too-big"), "c1", alice);
+    assert.equal(tooBig.resultCode, 15);
+    assert.equal((await clusterOf("c1", alice)).status, "STOPPED");
+    const restarted = await api.launchJobOnCluster(gpuJob(2, "restart"), "c1", alice);
+    assert.equal(restarted.resultCode, 0, restarted.resultMsg);
+    assert.equal((await waitForEnd(restarted.runId!, alice)).deviceInfos[0].deviceId, boxB?.deviceId);
+
     const bad = await cli(alice, "cluster", "autostop", "c1", "--idle-minutes", "soon");
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--idle-minutes must be a non-negative number/);

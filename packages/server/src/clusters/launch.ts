@@ -8,7 +8,14 @@ import {
 } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { type PreparedLaunch, launchResult, storeRun } from "../runs/new-run.js";
-import { ClusterState, insertCluster, listLiveClusterRuns, listOwnerClusters, setClusterDevices } from "../store/clusters.js";
+import {
+  ClusterState,
+  insertCluster,
+  listLiveClusterRuns,
+  listOwnerClusters,
+  setClusterDevices,
+  updateCluster,
+} from "../store/clusters.js";
 import type { UserRow } from "../store/users.js";
 import { activateCluster, pickCluster } from "./lifecycle.js";
 
@@ -63,7 +70,8 @@ export async function launchOnCluster(
       return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
     }
 
-    if (existing.state === ClusterState.STOPPED) {
+    const wasStopped = existing.state === ClusterState.STOPPED;
+    if (wasStopped) {
       const started = await activateCluster(ctx, existing, match);
       if (!started.ok) {
         const why = `cluster ${name} is STOPPED and cannot start again: ${started.reason}`;
@@ -75,6 +83,8 @@ export async function launchOnCluster(
     // Even a job that waits its turn must fit the cluster some day.
     const verdict = await match(user.id, launch.needs, existing.id);
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
+      // Nothing changes on a refused launch: a cluster started for it goes back to STOPPED.
+      if (wasStopped) await updateCluster(ctx.db, existing.id, { state: ClusterState.STOPPED });
       return launchResult(
         ResultCode.CLUSTER_CONFIRM_FAILED,
         `cluster ${name} cannot run this job: ${verdict.reason}`,
