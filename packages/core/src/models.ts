@@ -88,11 +88,25 @@ export interface RunLogResult {
 export interface FedMLClusterModel {
   clusterName: string;
   clusterId: string;
+  /** IDLE (reserved, nothing running), RUNNING, STOPPED (devices let go), TERMINATED (killed). */
   status: string;
+  /** Our additions: the reserved devices, the idle minutes before auto-stop (0 = never),
+   *  the runs not yet ended on it, and why it is where it is. */
+  deviceIds?: string[];
+  idleMinutes?: number;
+  liveRunIds?: string[];
+  createdTime?: number;
+  reason?: string | null;
 }
 
 export interface FedMLClusterModelList {
   clusterList: FedMLClusterModel[];
+}
+
+/** `cluster_status()` returns a tuple (status, FedMLClusterModelList) in Python; here an object. */
+export interface ClusterStatusResult {
+  status: string | null;
+  clusterList: FedMLClusterModelList;
 }
 
 export interface GpuInfo {

@@ -25,6 +25,10 @@ export const Paths = {
   runLogs: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/logs`,
   runLogLines: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines`,
   devices: "/api/v1/devices",
+  clusters: "/api/v1/clusters",
+  cluster: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`,
+  clusterAction: (action: ClusterAction) => `/api/v1/clusters/${action}`,
+  clusterAutostop: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/autostop`,
   device: (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`,
   agentRegister: "/api/v1/agent/register",
   agentHello: "/api/v1/agent/hello",
@@ -120,6 +124,41 @@ export interface LogLinesResponse {
   runStatus: string;
   /** The run has ended and every line of this device has been returned. */
   done: boolean;
+}
+
+// ---- clusters ---------------------------------------------------------------------------
+
+/** Cluster names: what a user may type on a command line without quoting. */
+export const CLUSTER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
+/** An idle cluster stops by itself after this many minutes unless set otherwise. */
+export const DEFAULT_CLUSTER_IDLE_MINUTES = 15;
+
+export type ClusterAction = "start" | "stop" | "kill";
+
+/** GET /clusters?names=a,b answers FedMLClusterModelList; GET /clusters/:name ClusterStatusResult. */
+export interface ClusterListQuery {
+  /** Comma-separated names; none lists every cluster not killed. */
+  names?: string;
+}
+
+/** POST /clusters/start|stop|kill. Unknown names fail the whole request (404, code 15). */
+export interface ClusterActionRequest {
+  names?: string[];
+  /** Every cluster of the caller (startall, stopall, killall). */
+  all?: boolean;
+}
+export interface ClusterActionResponse {
+  /** Every named cluster is now in the wanted state (the SDK's boolean). */
+  done: boolean;
+  clusterList: import("./models.js").FedMLClusterModel[];
+  /** The clusters that could not be brought there, each with why (code 15 or 16). */
+  failures: { clusterName: string; resultCode: number; reason: string }[];
+}
+
+/** PUT /clusters/:name/autostop answers the cluster's FedMLClusterModel. */
+export interface ClusterAutostopRequest {
+  /** Minutes without a live run before the cluster stops by itself; 0 = never. */
+  idleMinutes: number;
 }
 
 // ---- agent routes --------------------------------------------------------------------

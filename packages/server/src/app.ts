@@ -4,6 +4,7 @@ import swagger from "@fastify/swagger";
 import { API_PREFIX } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
+import { clusterRoutes } from "./api/clusters.js";
 import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
@@ -15,6 +16,7 @@ import { workspaceRoutes } from "./api/workspaces.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
+import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
@@ -94,6 +96,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
+        await api.register(clusterRoutes(ctx));
         await api.register(agentRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
@@ -113,6 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       ticking = true;
       try {
         await sweepOfflineDevices(ctx, startedAt);
+        await sweepIdleClusters(ctx);
         await placement.placeQueued();
       } catch (err) {
         app.log.error({ err }, "background tick failed");

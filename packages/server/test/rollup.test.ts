@@ -21,6 +21,7 @@ const run = (over: Partial<RunRow> = {}): RunRow => ({
   started_at: null,
   ended_at: null,
   stop_requested: 0,
+  cluster_id: null,
   ...over,
 });
 const part = (over: Partial<RunDeviceRow> = {}): RunDeviceRow => ({

@@ -1,4 +1,17 @@
 /** The SDK: `import { api } from "fedml"`, camelCase of `fedml.api.*`. */
+import {
+  clusterAction,
+  clusterAutostop,
+  clusterExists,
+  clusterKill,
+  clusterKillall,
+  clusterList,
+  clusterStart,
+  clusterStartall,
+  clusterStatus,
+  clusterStop,
+  clusterStopall,
+} from "./clusters.js";
 import { deviceList } from "./devices.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
@@ -17,10 +30,22 @@ export const api = {
   runLogs,
   followRunLogs,
   deviceList,
+  clusterList,
+  clusterExists,
+  clusterStatus,
+  clusterStart,
+  clusterStartall,
+  clusterStop,
+  clusterStopall,
+  clusterKill,
+  clusterKillall,
+  clusterAutostop,
+  clusterAction,
   userCreate,
   userList,
 } as const;
 
+export type { ClusterActionResponse, ClusterStatusResult } from "./clusters.js";
 export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";

@@ -2,6 +2,7 @@
 /** The `fedml` command. */
 import { createRequire } from "node:module";
 import { Command } from "commander";
+import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDeviceCommands } from "./commands/device.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerLoginCommands(program);
   registerLaunchCommand(program);
   registerRunCommands(program);
+  registerClusterCommands(program);
   registerDeviceCommands(program);
   registerServerCommands(program);
   registerUserCommands(program);

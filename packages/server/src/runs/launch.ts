@@ -4,33 +4,21 @@ import {
   type LaunchRequest,
   type LaunchResult,
   ResultCode,
-  ResultMessage,
   RunStatus,
   defaultJobName,
   parseJobYaml,
 } from "@fedml/core";
+import { launchOnCluster } from "../clusters/launch.js";
 import type { ServerContext } from "../context.js";
-import { ensureProject } from "../store/projects.js";
-import { insertRun } from "../store/runs.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "./needs.js";
+import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
 const verdictCodes = {
   queued: ResultCode.RESOURCE_MATCHED_STATUS_QUEUED,
   no_resources: ResultCode.RESOURCE_MATCHED_STATUS_NO_RESOURCES,
   blocked: ResultCode.RESOURCE_MATCHED_STATUS_BLOCKED,
 } as const;
-
-function result(code: number, reason: string | null, runId: number | null, projectId: number | null): LaunchResult {
-  const name = ResultMessage[code] ?? "ERROR";
-  return {
-    resultCode: code,
-    resultMsg: reason ? `${name}: ${reason}` : name,
-    runId: runId === null ? null : String(runId),
-    projectId: projectId === null ? null : String(projectId),
-    innerId: null,
-  };
-}
 
 /**
  * Launch: parse the YAML (the server trusts no client's parse), check the workspace, then
@@ -52,40 +40,32 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
     }
   }
   const workspaceName = request.workspaceName || (spec.workspace ? basename(spec.workspace.replace(/[\\/]+$/, "")) : null);
-  const runName = defaultJobName(spec, workspaceName || null);
-  const projectName = spec.projectName ?? "default";
   const resourceId = request.resourceId ? String(request.resourceId) : null;
-  const needs = jobNeeds(spec, resourceId);
+  const prepared: PreparedLaunch = {
+    spec,
+    yamlText: request.yamlText,
+    workspaceSha256: spec.workspace !== null ? sha : null,
+    runName: defaultJobName(spec, workspaceName || null),
+    projectName: spec.projectName ?? "default",
+    resourceId,
+    needs: jobNeeds(spec, resourceId),
+  };
+  if (request.cluster) return launchOnCluster(ctx, user, request.cluster, prepared);
 
   return ctx.placement.exclusive(async (match) => {
-    const verdict = await match(user.id, needs);
+    const verdict = await match(user.id, prepared.needs);
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
-      return result(verdictCodes[verdict.kind], verdict.reason, null, null);
+      return launchResult(verdictCodes[verdict.kind], verdict.reason, null, null);
     }
-    const now = ctx.now();
-    const project = await ensureProject(ctx.db, user.id, projectName, now);
-    const run = await insertRun(ctx.db, {
-      owner_id: user.id,
-      project_id: project.id,
-      name: runName,
+    const { run, project } = await storeRun(ctx, user, prepared, {
       status: RunStatus.QUEUED,
-      job_type: spec.jobType,
-      platform: "falcon",
-      yaml_text: request.yamlText,
-      spec_json: JSON.stringify(spec),
-      workspace_sha256: spec.workspace !== null ? sha : null,
-      resource_id: resourceId,
       reason: verdict.kind === "queued" ? verdict.reason : null,
-      exit_code: null,
-      created_at: now,
-      started_at: null,
-      ended_at: null,
-      stop_requested: 0,
+      clusterId: null,
     });
     if (verdict.kind === "queued") {
-      return result(verdictCodes.queued, verdict.reason, run.id, project.id);
+      return launchResult(verdictCodes.queued, verdict.reason, run.id, project.id);
     }
     await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
-    return result(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+    return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
   });
 }

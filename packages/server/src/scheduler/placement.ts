@@ -4,7 +4,9 @@ import type { Kysely } from "kysely";
 import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
 import { jobNeeds } from "../runs/needs.js";
 import { bumpDeviceVersion, listUsableDevices } from "../store/devices.js";
-import { type RunRow, insertRunDevice, listLiveRunDevices, listQueuedRuns, updateRun } from "../store/runs.js";
+import { type RunRow, insertRunDevice, listLiveRunDevices, listWaitingRuns, updateRun } from "../store/runs.js";
+import { scopeCandidates } from "../clusters/scope.js";
+import { listReservations } from "../store/clusters.js";
 import type { Database } from "../store/schema.js";
 import { toCandidates } from "./capacity.js";
 import { type JobNeeds, type MatchResult, matchJob } from "./matcher.js";
@@ -28,9 +30,14 @@ export class Placement {
 
   constructor(private readonly deps: PlacementDeps) {}
 
-  /** Runs `section` exclusively with a matcher bound to current capacity. */
-  exclusive<T>(section: (match: (ownerId: number, needs: JobNeeds) => Promise<MatchResult>) => Promise<T>): Promise<T> {
-    return this.mutex.run(() => section((ownerId, needs) => this.match(ownerId, needs)));
+  /**
+   * Runs `section` exclusively with a matcher bound to current capacity. `clusterId` (cluster
+   * hook): match on that cluster's devices only; without it, reserved devices are not free.
+   */
+  exclusive<T>(
+    section: (match: (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>) => Promise<T>,
+  ): Promise<T> {
+    return this.mutex.run(() => section((ownerId, needs, clusterId) => this.match(ownerId, needs, clusterId ?? null)));
   }
 
   /** Assigns a stored run to a device: its part waits QUEUED for the agent to take it. */
@@ -63,21 +70,27 @@ export class Placement {
   }
 
   /**
-   * Places QUEUED runs, oldest first. Calls that arrive while a pass waits for the lock share
-   * that pass: it has not read the store yet, so it sees their changes.
+   * Places QUEUED and CLUSTER_QUEUE runs, oldest first. Calls that arrive while a pass waits
+   * for the lock share that pass: it has not read the store yet, so it sees their changes.
    */
   placeQueued(): Promise<void> {
     this.nextPass ??= this.mutex.run(async () => {
       this.nextPass = undefined;
       const { db } = this.deps;
-      for (const run of await listQueuedRuns(db)) {
+      // Cluster hook: a cluster runs its jobs in submission order, so one that must wait
+      // holds back every later one on the same cluster, even one that would fit.
+      const waitingClusters = new Set<number>();
+      for (const run of await listWaitingRuns(db)) {
+        const clusterId = run.cluster_id ?? null;
+        if (clusterId !== null && waitingClusters.has(clusterId)) continue;
         const spec = JSON.parse(run.spec_json) as JobSpec;
-        const result = await this.match(run.owner_id, jobNeeds(spec, run.resource_id));
+        const result = await this.match(run.owner_id, jobNeeds(spec, run.resource_id), clusterId);
         if (result.kind === "placed") {
           await this.assign(run, result, await this.priceOf(result.deviceId));
-        } else if (result.reason !== run.reason) {
-          await updateRun(db, run.id, { reason: result.reason });
+          continue;
         }
+        if (clusterId !== null) waitingClusters.add(clusterId);
+        if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });
       }
     });
     return this.nextPass;
@@ -92,13 +105,15 @@ export class Placement {
     return row?.price_per_gpu_hour ?? 0;
   }
 
-  private async match(ownerId: number, needs: JobNeeds): Promise<MatchResult> {
+  private async match(ownerId: number, needs: JobNeeds, clusterId: number | null): Promise<MatchResult> {
     const { db, isOnline } = this.deps;
     const devices = (await listUsableDevices(db, ownerId)).filter((d) => isOnline(d.last_seen_at));
     const live = await listLiveRunDevices(
       db,
       devices.map((d) => d.id),
     );
-    return matchJob(needs, toCandidates(devices, live));
+    // Cluster hook: reserved devices serve their cluster's runs only.
+    const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
+    return matchJob(needs, scopeCandidates(toCandidates(devices, live), reservations, clusterId));
   }
 }

@@ -106,10 +106,44 @@ function initialSchema(dialect: DialectName): Migration {
   };
 }
 
+/** Clusters: named device sets reserved for one owner, and the cluster a run was launched on. */
+function clusters(dialect: DialectName): Migration {
+  const idColumn = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
+    dialect === "postgres"
+      ? t.addColumn("id", "serial", (c) => c.primaryKey())
+      : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+  return {
+    async up(db: AnyDb) {
+      // Names are unique among an owner's live clusters only (a killed name may be reused),
+      // so the rule lives in code, under the placement lock.
+      await idColumn(db.schema.createTable("clusters"))
+        .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("needs_json", "text", (c) => c.notNull())
+        .addColumn("idle_minutes", "double precision", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("idle_from", "bigint", (c) => c.notNull())
+        .addColumn("ended_at", "bigint")
+        .addColumn("reason", "text")
+        .execute();
+      await db.schema.createIndex("clusters_owner_name").on("clusters").columns(["owner_id", "name"]).execute();
+      await db.schema
+        .createTable("cluster_devices")
+        .addColumn("cluster_id", "integer", (c) => c.notNull().references("clusters.id"))
+        .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
+        .addPrimaryKeyConstraint("cluster_devices_pk", ["cluster_id", "device_id"])
+        .execute();
+      await db.schema.alterTable("runs").addColumn("cluster_id", "integer").execute();
+      await db.schema.createIndex("runs_cluster").on("runs").column("cluster_id").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001_initial": initialSchema(this.dialect) };
+    return { "0001_initial": initialSchema(this.dialect), "0002_clusters": clusters(this.dialect) };
   }
 }
 

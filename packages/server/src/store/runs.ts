@@ -35,6 +35,17 @@ export async function listQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db.selectFrom("runs").selectAll().where("status", "=", RunStatus.QUEUED).orderBy("created_at").orderBy("id").execute();
 }
 
+/** Runs waiting for devices: QUEUED ones and those waiting their turn on a cluster, oldest first. */
+export async function listWaitingRuns(db: Kysely<Database>): Promise<RunRow[]> {
+  return db
+    .selectFrom("runs")
+    .selectAll()
+    .where("status", "in", [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE])
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+}
+
 export async function updateRun(db: Kysely<Database>, runId: number, changes: Updateable<RunsTable>): Promise<void> {
   await db.updateTable("runs").set(changes).where("id", "=", runId).execute();
 }

@@ -69,6 +69,8 @@ export interface RunsTable {
   started_at: number | null;
   ended_at: number | null;
   stop_requested: number;
+  /** The cluster the run was launched on (migration 0002); null for a plain launch. */
+  cluster_id: number | null;
 }
 
 export interface RunDevicesTable {
@@ -96,7 +98,34 @@ export interface LogLinesTable {
   text: string;
 }
 
+/** A named, reserved set of devices (migration 0002). */
+export interface ClustersTable {
+  id: Generated<number>;
+  owner_id: number;
+  name: string;
+  /** active (devices reserved), stopped (devices let go, kept) or terminated (killed). */
+  state: string;
+  /** What the job that created it asked for (JobNeeds), to find devices again on start. */
+  needs_json: string;
+  /** Minutes with no live run before the cluster stops by itself; 0 = never. */
+  idle_minutes: number;
+  created_at: number;
+  /** Idleness counts from here at the earliest: creation, the last start, the last autostop change. */
+  idle_from: number;
+  ended_at: number | null;
+  /** Why it stopped or could not start, in words. */
+  reason: string | null;
+}
+
+/** The devices a cluster holds (kept while stopped, so start can take the same ones). */
+export interface ClusterDevicesTable {
+  cluster_id: number;
+  device_id: number;
+}
+
 export interface Database {
+  clusters: ClustersTable;
+  cluster_devices: ClusterDevicesTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   projects: ProjectsTable;

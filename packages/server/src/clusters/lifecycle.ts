@@ -1,0 +1,72 @@
+/**
+ * A cluster's life: active (devices reserved) <-> stopped (devices let go, kept on record),
+ * and terminated (killed, for good). Every function here expects the placement lock held, so
+ * that no run is placed while devices change hands.
+ */
+import type { ServerContext } from "../context.js";
+import { stopRunLocked } from "../runs/stop.js";
+import type { JobNeeds, MatchResult } from "../scheduler/matcher.js";
+import {
+  type ClusterRow,
+  ClusterState,
+  listClusterDevices,
+  listLiveClusterRuns,
+  listReservations,
+  setClusterDevices,
+  updateCluster,
+} from "../store/clusters.js";
+
+export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
+
+/** The owner's live (not killed) cluster of that name, else the latest killed one. */
+export function pickCluster(rows: readonly ClusterRow[], name: string): ClusterRow | undefined {
+  const named = rows.filter((r) => r.name === name).sort((a, b) => b.id - a.id);
+  return named.find((r) => r.state !== ClusterState.TERMINATED) ?? named[0];
+}
+
+export function killedMessage(name: string): string {
+  return `cluster ${name} was killed (TERMINATED) and cannot be started; a launch on that name creates a new cluster`;
+}
+
+/**
+ * Takes devices for a stopped cluster: the same ones when none is held by another cluster and
+ * they have room for the job that created it, else any matching set. Answers why not when
+ * neither works (the cluster then stays stopped).
+ */
+export async function activateCluster(
+  ctx: ServerContext,
+  cluster: ClusterRow,
+  match: Match,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const needs = JSON.parse(cluster.needs_json) as JobNeeds;
+  const now = ctx.now();
+  const active = { state: ClusterState.ACTIVE, idle_from: now, ended_at: null, reason: null };
+  const own = (await listClusterDevices(ctx.db, [cluster.id])).map((d) => d.device_id);
+  const heldByOthers = new Set((await listReservations(ctx.db)).map((r) => r.device_id));
+  if (own.length > 0 && own.every((d) => !heldByOthers.has(d))) {
+    // Tentatively active, so that the matcher sees its devices as the cluster's own.
+    await updateCluster(ctx.db, cluster.id, active);
+    const same = await match(cluster.owner_id, needs, cluster.id);
+    if (same.kind === "placed") return { ok: true };
+    await updateCluster(ctx.db, cluster.id, { state: ClusterState.STOPPED });
+  }
+  const elsewhere = await match(cluster.owner_id, needs, null);
+  if (elsewhere.kind !== "placed") return { ok: false, reason: elsewhere.reason };
+  await setClusterDevices(ctx.db, cluster.id, [Number(elsewhere.deviceId)]);
+  await updateCluster(ctx.db, cluster.id, active);
+  return { ok: true };
+}
+
+/** Ends the cluster's runs (running ones are stopped, waiting ones canceled) and lets its devices go. */
+export async function deactivateCluster(
+  ctx: ServerContext,
+  cluster: ClusterRow,
+  state: typeof ClusterState.STOPPED | typeof ClusterState.TERMINATED,
+  reason: string,
+): Promise<void> {
+  const canceled = `canceled: cluster ${cluster.name} was ${state === ClusterState.STOPPED ? "stopped" : "killed"}`;
+  for (const run of await listLiveClusterRuns(ctx.db, [cluster.id])) {
+    await stopRunLocked(ctx, run.id, canceled);
+  }
+  await updateCluster(ctx.db, cluster.id, { state, reason, ended_at: ctx.now() });
+}

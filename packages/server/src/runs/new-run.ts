@@ -1,0 +1,60 @@
+import { type JobSpec, type LaunchResult, ResultMessage, type RunStatus } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import type { JobNeeds } from "../scheduler/matcher.js";
+import type { ProjectRow } from "../store/projects.js";
+import { ensureProject } from "../store/projects.js";
+import { type RunRow, insertRun } from "../store/runs.js";
+import type { UserRow } from "../store/users.js";
+
+/** A launch request checked and parsed, ready to be stored once a place (or queue) is found. */
+export interface PreparedLaunch {
+  spec: JobSpec;
+  yamlText: string;
+  workspaceSha256: string | null;
+  runName: string;
+  projectName: string;
+  resourceId: string | null;
+  needs: JobNeeds;
+}
+
+export function launchResult(code: number, reason: string | null, runId: number | null, projectId: number | null): LaunchResult {
+  const name = ResultMessage[code] ?? "ERROR";
+  return {
+    resultCode: code,
+    resultMsg: reason ? `${name}: ${reason}` : name,
+    runId: runId === null ? null : String(runId),
+    projectId: projectId === null ? null : String(projectId),
+    innerId: null,
+  };
+}
+
+/** Stores the run (and its project if new), waiting in `status` until placed. */
+export async function storeRun(
+  ctx: ServerContext,
+  user: UserRow,
+  launch: PreparedLaunch,
+  waiting: { status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE; reason: string | null; clusterId: number | null },
+): Promise<{ run: RunRow; project: ProjectRow }> {
+  const now = ctx.now();
+  const project = await ensureProject(ctx.db, user.id, launch.projectName, now);
+  const run = await insertRun(ctx.db, {
+    owner_id: user.id,
+    project_id: project.id,
+    name: launch.runName,
+    status: waiting.status,
+    job_type: launch.spec.jobType,
+    platform: "falcon",
+    yaml_text: launch.yamlText,
+    spec_json: JSON.stringify(launch.spec),
+    workspace_sha256: launch.workspaceSha256,
+    resource_id: launch.resourceId,
+    reason: waiting.reason,
+    exit_code: null,
+    created_at: now,
+    started_at: null,
+    ended_at: null,
+    stop_requested: 0,
+    cluster_id: waiting.clusterId,
+  });
+  return { run, project };
+}
