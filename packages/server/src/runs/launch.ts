@@ -14,6 +14,9 @@ import { ensureProject } from "../store/projects.js";
 import { insertRun } from "../store/runs.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "./needs.js";
+import { platformOfJob } from "./platform.js";
+import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";
+import { createEndpoint, isServingJob } from "../serving/lifecycle.js";
 
 const verdictCodes = {
   queued: ResultCode.RESOURCE_MATCHED_STATUS_QUEUED,
@@ -21,14 +24,20 @@ const verdictCodes = {
   blocked: ResultCode.RESOURCE_MATCHED_STATUS_BLOCKED,
 } as const;
 
-function result(code: number, reason: string | null, runId: number | null, projectId: number | null): LaunchResult {
+function result(
+  code: number,
+  reason: string | null,
+  runId: number | null,
+  projectId: number | null,
+  innerId: number | null = null,
+): LaunchResult {
   const name = ResultMessage[code] ?? "ERROR";
   return {
     resultCode: code,
     resultMsg: reason ? `${name}: ${reason}` : name,
     runId: runId === null ? null : String(runId),
     projectId: projectId === null ? null : String(projectId),
-    innerId: null,
+    innerId: innerId === null ? null : String(innerId),
   };
 }
 
@@ -56,36 +65,66 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
   const projectName = spec.projectName ?? "default";
   const resourceId = request.resourceId ? String(request.resourceId) : null;
   const needs = jobNeeds(spec, resourceId);
-
-  return ctx.placement.exclusive(async (match) => {
-    const verdict = await match(user.id, needs);
-    if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
-      return result(verdictCodes[verdict.kind], verdict.reason, null, null);
-    }
+  const federated = spec.jobType === "federate";
+  if (!federated && namesFederatedDevices(request)) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `device_server and device_edges are for federated jobs (job_type: federate), not ${spec.jobType}`,
+      400,
+    );
+  }
+  if (federated && resourceId) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      "resource_id pins one device: name a federated job's devices with device_server and device_edges",
+      400,
+    );
+  }
+  const newRun = async (status: string, reason: string | null) => {
     const now = ctx.now();
     const project = await ensureProject(ctx.db, user.id, projectName, now);
     const run = await insertRun(ctx.db, {
       owner_id: user.id,
       project_id: project.id,
       name: runName,
-      status: RunStatus.QUEUED,
+      status,
       job_type: spec.jobType,
-      platform: "falcon",
+      platform: platformOfJob(spec),
       yaml_text: request.yamlText,
       spec_json: JSON.stringify(spec),
       workspace_sha256: spec.workspace !== null ? sha : null,
       resource_id: resourceId,
-      reason: verdict.kind === "queued" ? verdict.reason : null,
+      reason,
       exit_code: null,
       created_at: now,
       started_at: null,
       ended_at: null,
       stop_requested: 0,
     });
+    const endpoint = isServingJob(spec) ? await createEndpoint(ctx.db, run, spec, now) : null;
+    return { run, project, innerId: endpoint?.id ?? null };
+  };
+
+  if (federated) {
+    return ctx.placement.exclusive(async () => {
+      const pick = await placeFederated(ctx, user.id, spec, request, needs);
+      if (pick.kind !== "placed") return result(verdictCodes[pick.kind], pick.reason, null, null);
+      const { run, project } = await newRun(RunStatus.QUEUED, null);
+      await assignFederated(ctx, run.id, pick, (id) => ctx.placement.priceOf(id));
+      return result(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+    });
+  }
+
+  return ctx.placement.exclusive(async (match) => {
+    const verdict = await match(user.id, needs);
+    if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
+      return result(verdictCodes[verdict.kind], verdict.reason, null, null);
+    }
+    const { run, project, innerId } = await newRun(RunStatus.QUEUED, verdict.kind === "queued" ? verdict.reason : null);
     if (verdict.kind === "queued") {
-      return result(verdictCodes.queued, verdict.reason, run.id, project.id);
+      return result(verdictCodes.queued, verdict.reason, run.id, project.id, innerId);
     }
     await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
-    return result(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+    return result(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
   });
 }
