@@ -1,5 +1,6 @@
 /** The SDK: `import { api } from "fedml"`, camelCase of `fedml.api.*`. */
 import { deviceList } from "./devices.js";
+import { endpointDelete, endpointList, endpointStatus } from "./endpoints.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
 import { followRunLogs, runLogs } from "./logs.js";
@@ -17,6 +18,9 @@ export const api = {
   runLogs,
   followRunLogs,
   deviceList,
+  endpointList,
+  endpointStatus,
+  endpointDelete,
   userCreate,
   userList,
 } as const;
@@ -25,5 +29,6 @@ export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";
 export type { FollowOptions, RunLogsOptions } from "./logs.js";
+export type { DeleteEndpointResponse, EndpointListResponse, EndpointModel } from "./endpoints.js";
 export type { PlatformOptions, RunListOptions } from "./runs.js";
 export type { UserCreateOptions } from "./users.js";

@@ -3,6 +3,7 @@
 import { createRequire } from "node:module";
 import { Command } from "commander";
 import { registerDeviceCommands } from "./commands/device.js";
+import { registerEndpointCommands } from "./commands/endpoint.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
 import { registerRunCommands } from "./commands/run.js";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerLaunchCommand(program);
   registerRunCommands(program);
   registerDeviceCommands(program);
+  registerEndpointCommands(program);
   registerServerCommands(program);
   registerUserCommands(program);
   return program;
