@@ -9,9 +9,22 @@ import { checkExplicitDevices } from "./explicit.js";
 import { numEdgesOf } from "./num-edges.js";
 import { type FederatedPick, type Placed, pickFederatedDevices } from "./pick.js";
 
+/**
+ * deviceServer / deviceEdges as given, blanks dropped (request validation may coerce a null
+ * array into [null] or [""]).
+ */
+export function federatedDeviceArgs(request: LaunchRequest): { server: string | null; edges: string[] } {
+  const text = (v: unknown) => (v === null || v === undefined ? "" : String(v).trim());
+  return {
+    server: text(request.deviceServer) || null,
+    edges: (request.deviceEdges ?? []).map(text).filter((id) => id !== ""),
+  };
+}
+
 /** Whether the launch names devices for a federated job (either argument counts). */
 export function namesFederatedDevices(request: LaunchRequest): boolean {
-  return Boolean(request.deviceServer) || (request.deviceEdges?.length ?? 0) > 0;
+  const { server, edges } = federatedDeviceArgs(request);
+  return server !== null || edges.length > 0;
 }
 
 /**
@@ -34,15 +47,15 @@ export async function placeFederated(
   if (!namesFederatedDevices(request)) {
     return pickFederatedDevices(needs, candidates, numEdgesOf(spec));
   }
-  if (!request.deviceServer) {
+  const { server, edges } = federatedDeviceArgs(request);
+  if (server === null) {
     throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "device_edges was given without device_server", 400);
   }
-  const edges = request.deviceEdges ?? [];
-  const numericIds = [request.deviceServer, ...edges].filter((id) => /^\d{1,15}$/.test(String(id).trim())).map(Number);
+  const numericIds = [server, ...edges].filter((id) => /^\d{1,15}$/.test(id)).map(Number);
   const devices = await listDevicesByIds(ctx.db, numericIds);
   const picked = checkExplicitDevices({
     callerId: ownerId,
-    deviceServer: request.deviceServer,
+    deviceServer: server,
     deviceEdges: edges,
     devices,
     candidates,
