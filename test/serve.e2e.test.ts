@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
+import { writeJob } from "./support/jobs.js";
 import { repoRoot } from "./support/paths.js";
 import { type AgentProcess, type ServerProcess, createUser, runCli, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -128,6 +129,25 @@ describe("serve jobs and endpoints", () => {
     assert.equal(after.status, 404);
     await waitFor("run KILLED", async () => (await api.runStatus(null, runId, alice)).status === "KILLED", 20_000, 100);
     assert.deepEqual((await api.endpointList(alice)).endpointList, []);
+  });
+
+  test("a serving job that never answers stays DEPLOYING and the proxy says it is not ready", async () => {
+    const path = writeJob(tmp.dir, "silent", "job_type: serve\njob: |\n  echo not listening on $FEDML_SERVING_PORT\n  sleep 600\n");
+    const launched = await api.launchJob(path, alice);
+    assert.equal(launched.resultCode, 0, launched.resultMsg);
+    await waitFor("run RUNNING", async () => (await api.runStatus(null, launched.runId!, alice)).status === "RUNNING", 20_000, 100);
+    const lines = await waitFor("its first line", async () => {
+      const logs = await api.runLogs(launched.runId!, 1, 10, alice);
+      return logs.logLineList.length > 0 ? logs.logLineList : undefined;
+    });
+    assert.match(lines[0], /^not listening on \d+$/);
+    assert.equal((await api.endpointStatus(launched.innerId!, alice)).status, "DEPLOYING");
+    const answer = await infer(launched.innerId!, "predict", { method: "POST", body: "{}" });
+    assert.equal(answer.status, 503);
+    assert.match(((await answer.json()) as { error: string }).error, /has not answered its readiness probe yet/);
+    await api.runStop(launched.runId!, alice);
+    await waitFor("run KILLED", async () => (await api.runStatus(null, launched.runId!, alice)).status === "KILLED", 20_000, 100);
+    assert.equal((await api.endpointStatus(launched.innerId!, alice)).status, "REMOVED");
   });
 
   test("fedml endpoint list | status | delete", async () => {
