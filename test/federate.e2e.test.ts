@@ -125,7 +125,10 @@ describe("federated jobs", () => {
     assert.deepEqual(run.deviceInfos.map((d) => d.deviceId).sort(), fl.map((a) => a.deviceId).sort());
     const lines = (await api.runLogs(runId, 1, 100, { ...alice, needAllLogs: true })).logLineList;
     const port = String(40000 + (Number(runId) % 10000));
-    assert.ok(lines.includes(`server rank=0 role=server edges=3 fl=127.0.0.1:${port} node0=127.0.0.1:${port} run=${runId}`), lines.join("\n"));
+    assert.ok(
+      lines.includes(`server rank=0 role=server edges=3 fl=127.0.0.1:${port} node0=127.0.0.1:${port} run=${runId}`),
+      lines.join("\n"),
+    );
     for (const rank of [1, 2, 3]) {
       assert.ok(lines.includes(`edge rank=${rank} role=edge edges=3 fl=127.0.0.1:${port} run=${runId}`), lines.join("\n"));
     }

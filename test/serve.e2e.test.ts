@@ -89,7 +89,12 @@ describe("serve jobs and endpoints", () => {
     const predicted = await infer(endpointId, "predict", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ inputs: [[0, 0], [2, 0]] }),
+      body: JSON.stringify({
+        inputs: [
+          [0, 0],
+          [2, 0],
+        ],
+      }),
     });
     assert.equal(predicted.status, 200);
     const body = (await predicted.json()) as { outputs: number[] };
@@ -132,10 +137,19 @@ describe("serve jobs and endpoints", () => {
   });
 
   test("a serving job that never answers stays DEPLOYING and the proxy says it is not ready", async () => {
-    const path = writeJob(tmp.dir, "silent", "job_type: serve\njob: |\n  echo not listening on $FEDML_SERVING_PORT\n  sleep 600\n");
+    const path = writeJob(
+      tmp.dir,
+      "silent",
+      "job_type: serve\njob: |\n  echo not listening on $FEDML_SERVING_PORT\n  sleep 600\n",
+    );
     const launched = await api.launchJob(path, alice);
     assert.equal(launched.resultCode, 0, launched.resultMsg);
-    await waitFor("run RUNNING", async () => (await api.runStatus(null, launched.runId!, alice)).status === "RUNNING", 20_000, 100);
+    await waitFor(
+      "run RUNNING",
+      async () => (await api.runStatus(null, launched.runId!, alice)).status === "RUNNING",
+      20_000,
+      100,
+    );
     const lines = await waitFor("its first line", async () => {
       const logs = await api.runLogs(launched.runId!, 1, 10, alice);
       return logs.logLineList.length > 0 ? logs.logLineList : undefined;

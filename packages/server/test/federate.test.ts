@@ -47,7 +47,8 @@ describe("pickFederatedDevices", () => {
     if (pick.kind === "placed") assert.equal(pick.edges.length, 1);
     const short = pickFederatedDevices(needs, [device(1), device(2)], 3);
     assert.equal(short.kind, "no_resources");
-    if (short.kind !== "placed") assert.match(short.reason, /needs a server and 3 edges on distinct devices, and only 2 devices fit now/);
+    if (short.kind !== "placed")
+      assert.match(short.reason, /needs a server and 3 edges on distinct devices, and only 2 devices fit now/);
   });
 
   test("one device is never enough, even without num_edges", () => {

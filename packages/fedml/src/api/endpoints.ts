@@ -1,9 +1,4 @@
-import {
-  type DeleteEndpointResponse,
-  type EndpointListResponse,
-  type EndpointModel,
-  Paths,
-} from "@fedml/core";
+import { type DeleteEndpointResponse, type EndpointListResponse, type EndpointModel, Paths } from "@fedml/core";
 import { request } from "../http.js";
 import { type ApiOptions, resolveEndpoint } from "./connection.js";
 

@@ -1,11 +1,4 @@
-import {
-  FedmlError,
-  type FedMLRunModelList,
-  Paths,
-  ResultCode,
-  type RunStatusResult,
-  type StopRunResponse,
-} from "@fedml/core";
+import { FedmlError, type FedMLRunModelList, Paths, ResultCode, type RunStatusResult, type StopRunResponse } from "@fedml/core";
 import { request } from "../http.js";
 import { type ApiOptions, resolveEndpoint } from "./connection.js";
 

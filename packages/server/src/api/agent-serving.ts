@@ -16,7 +16,8 @@ export function agentServingRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const runId = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
-        if (!Number.isSafeInteger(runId)) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
+        if (!Number.isSafeInteger(runId))
+          throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
         await applyServingReport(ctx, runId, deviceOf(request).id, request.body);
         return { ok: true };
       },

@@ -38,7 +38,12 @@ export function pickFederatedDevices(
     return { kind: last.kind, reason: `no device for the federated server: ${last.reason}` };
   }
   const edgesWanted = numEdges === null ? "at least 1 edge" : `${numEdges} edge${numEdges === 1 ? "" : "s"}`;
-  const why = last && last.kind !== "placed" ? `: ${last.reason}` : candidates.length < 2 ? ": fewer than 2 devices are online for you" : "";
+  const why =
+    last && last.kind !== "placed"
+      ? `: ${last.reason}`
+      : candidates.length < 2
+        ? ": fewer than 2 devices are online for you"
+        : "";
   return {
     kind: "no_resources",
     reason: `a federated job needs a server and ${edgesWanted} on distinct devices, and only ${picks.length} device${picks.length === 1 ? "" : "s"} fit now${why}`,

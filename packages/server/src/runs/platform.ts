@@ -26,6 +26,10 @@ export function platformFilter(value: string | undefined | null): Platform | nul
 export function assertOnPlatform(run: { id: number; platform: string }, requested: string | undefined | null): void {
   const platform = platformFilter(requested);
   if (platform !== null && run.platform !== platform) {
-    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${run.id} not found on platform ${platform} (it runs on ${run.platform})`, 404);
+    throw new FedmlError(
+      ResultCode.JOB_NOT_EXISTS,
+      `run ${run.id} not found on platform ${platform} (it runs on ${run.platform})`,
+      404,
+    );
   }
 }

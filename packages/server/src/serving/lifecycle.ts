@@ -44,7 +44,11 @@ export function endedEndpointStatus(runStatus: string): string {
 }
 
 /** Called whenever a run may have ended: its endpoint stops being reachable. */
-export async function endEndpointIfRunEnded(db: Kysely<Database>, run: Pick<RunRow, "id" | "status">, now: number): Promise<void> {
+export async function endEndpointIfRunEnded(
+  db: Kysely<Database>,
+  run: Pick<RunRow, "id" | "status">,
+  now: number,
+): Promise<void> {
   if (isTerminalRunStatus(run.status)) await endEndpointOfRun(db, run.id, endedEndpointStatus(run.status), now);
 }
 

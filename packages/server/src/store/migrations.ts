@@ -111,10 +111,9 @@ function endpointsTable(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
       const table = db.schema.createTable("endpoints");
-      await (
-        dialect === "postgres"
-          ? table.addColumn("id", "serial", (c) => c.primaryKey())
-          : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      await (dialect === "postgres"
+        ? table.addColumn("id", "serial", (c) => c.primaryKey())
+        : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
       )
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("run_id", "integer", (c) => c.notNull().references("runs.id"))

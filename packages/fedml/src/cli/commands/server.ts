@@ -17,7 +17,11 @@ export function registerServerCommands(program: Command): void {
   server
     .command("start")
     .description("start the local server and its local agent (if not running)")
-    .option("--local-devices <n>", "run N local devices (agent daemons) on this machine, e.g. 4 for a federated job", parseInteger("--local-devices"))
+    .option(
+      "--local-devices <n>",
+      "run N local devices (agent daemons) on this machine, e.g. 4 for a federated job",
+      parseInteger("--local-devices"),
+    )
     .option("--json", "print {running, url, pid, agentPid}")
     .action(
       action(async (flags: { json?: boolean; localDevices?: number }) => {
