@@ -19,6 +19,7 @@ import {
   Paths,
   ResultCode,
   type RunStatusReport,
+  type ServingReport,
 } from "@fedml/core";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { type Logger, silentLogger } from "./log.js";
@@ -78,6 +79,10 @@ export class AgentClient {
 
   async reportStatus(runId: string, report: RunStatusReport): Promise<void> {
     await this.call("POST", Paths.agentRunStatus(runId), { body: report });
+  }
+
+  async reportServing(runId: string, report: ServingReport): Promise<void> {
+    await this.call("POST", Paths.agentRunServing(runId), { body: report });
   }
 
   /** A 409 (the batch does not follow what the server holds) also answers the ackedSeq to resend from. */

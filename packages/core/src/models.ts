@@ -149,3 +149,19 @@ export interface UserModel {
   isAdmin: boolean;
   createdTime: number;
 }
+
+/** A serving endpoint (serve / deploy jobs); `endpointId` is the launch's `innerId`. */
+export interface EndpointModel {
+  endpointId: string;
+  endpointName: string;
+  runId: string;
+  /** An EndpointStatus: DEPLOYING, READY, FAILED, REMOVED. */
+  status: string;
+  /** Where to send requests: `<server>/inference/<endpointId>/`, with your API key. */
+  inferenceUrl: string;
+  modelName: string | null;
+  modelVersion: string | null;
+  deviceId: string | null;
+  createdTime: number;
+  readyTime: number | null;
+}

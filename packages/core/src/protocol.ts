@@ -37,6 +37,11 @@ export const Paths = {
   agentRunStatus: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/status`,
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
+  agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
+  endpoints: "/api/v1/endpoints",
+  endpoint: (endpointId: string) => `/api/v1/endpoints/${encodeURIComponent(endpointId)}`,
+  /** The inference proxy (outside /api/v1): `/inference/<endpointId>/<path>` reaches the job's `/<path>`. */
+  inference: (endpointId: string, path = "") => `/inference/${encodeURIComponent(endpointId)}/${path.replace(/^\/+/, "")}`,
 } as const;
 
 export interface ErrorBody {
@@ -226,6 +231,18 @@ export interface Assignment {
   /** The user asked to stop: SIGTERM the process group, SIGKILL after stopGraceMs. */
   stopRequested: boolean;
   stopGraceMs: number;
+  /**
+   * Serve / deploy jobs: the agent picks a free port, gives it to the job as
+   * FEDML_SERVING_PORT, probes `GET http://127.0.0.1:<port>/` and reports the port and
+   * readiness on POST /agent/runs/:id/serving. Absent for every other job.
+   */
+  serving?: { endpointId: string } | null;
+}
+
+/** POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe. */
+export interface ServingReport {
+  port: number;
+  ready: boolean;
 }
 
 /**
@@ -286,6 +303,16 @@ export const JobEnv = {
   NODE_RANK: "NODE_RANK",
   NNODES: "NNODES",
   NPROC_PER_NODE: "NPROC_PER_NODE",
+  /** Federated jobs: `host:port` of the FL server node (rank 0), the address edges dial. */
+  FL_SERVER_ADDR: "FEDML_FL_SERVER_ADDR",
+  /** Federated jobs: how many edge nodes (ranks 1..N) the run has. */
+  NUM_EDGES: "FEDML_NUM_EDGES",
+  /** Federated jobs: "server" on rank 0, "edge" on the others. */
+  ROLE: "FEDML_ROLE",
+  /** Serve / deploy jobs: the port the job's HTTP server must listen on. */
+  SERVING_PORT: "FEDML_SERVING_PORT",
+  /** Serve / deploy jobs: the endpoint id (LaunchResult.innerId). */
+  ENDPOINT_ID: "FEDML_ENDPOINT_ID",
 } as const;
 
 export const DEFAULT_NODE_0_PORT = 40000;
@@ -300,4 +327,16 @@ export interface DeviceListResponse {
 /** GET /users (admin only) answers every user (`fedml user list`). */
 export interface UserListResponse {
   userList: import("./models.js").UserModel[];
+}
+
+/** GET /endpoints answers the caller's live endpoints (`fedml endpoint list`). */
+export interface EndpointListResponse {
+  endpointList: import("./models.js").EndpointModel[];
+}
+
+/** DELETE /endpoints/:id stops the endpoint's run and removes the endpoint. */
+export interface DeleteEndpointResponse {
+  deleted: boolean;
+  endpointId: string;
+  runId: string;
 }

@@ -109,3 +109,14 @@ export function normalizePlatform(value: string | undefined | null): Platform {
   if (v === "launch") return "falcon";
   return (PLATFORMS as readonly string[]).includes(v) ? (v as Platform) : "falcon";
 }
+
+/** Serving endpoints: DEPLOYING until the job answers the readiness probe, then READY. */
+export const EndpointStatus = {
+  DEPLOYING: "DEPLOYING",
+  READY: "READY",
+  /** The run ended without being asked to stop. */
+  FAILED: "FAILED",
+  /** Stopped or deleted: the proxy no longer reaches it. */
+  REMOVED: "REMOVED",
+} as const;
+export type EndpointStatus = (typeof EndpointStatus)[keyof typeof EndpointStatus];

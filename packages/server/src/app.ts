@@ -5,6 +5,9 @@ import { API_PREFIX } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
 import { clusterRoutes } from "./api/clusters.js";
+import { agentServingRoutes } from "./api/agent-serving.js";
+import { endpointRoutes } from "./api/endpoints.js";
+import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
@@ -98,11 +101,14 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
         await api.register(agentRoutes(ctx));
+        await api.register(agentServingRoutes(ctx));
+        await api.register(endpointRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
       { prefix: API_PREFIX },
     );
     await app.register(runPageRoutes);
+    await app.register(inferenceRoutes(ctx));
 
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();

@@ -107,6 +107,16 @@ export class RunSupervisor {
           await this.send(runId, report);
         });
       },
+      // After RUNNING (same queue), so the server has the run live when the endpoint turns READY.
+      onServing: (report) => {
+        run.reports = run.reports.then(async () => {
+          try {
+            await client.reportServing(runId, report);
+          } catch (error) {
+            log(`run ${runId}: reporting its serving port failed: ${(error as Error).message}`);
+          }
+        });
+      },
       log,
     });
     const finished = run.job.done.then(async (outcome: RunOutcome) => {

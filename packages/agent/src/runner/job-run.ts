@@ -5,10 +5,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport } from "@fedml/core";
+import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core";
 import type { Logger } from "../log.js";
 import { type RunningScript, type ScriptExit, type StreamName, startScript } from "./process-group.js";
 import { type RunState, initialRunState, runDir, updateRunState, writeRunState } from "./run-state.js";
+import { freePort, waitUntilServing } from "./serving.js";
 
 export interface JobRunDeps {
   home: string;
@@ -16,6 +17,8 @@ export interface JobRunDeps {
   prepareWorkspace: (runFolder: string, workspaceSha256: string | null) => Promise<string>;
   onLine: (stream: StreamName, text: string) => void;
   onStatus: (report: RunStatusReport) => void;
+  /** Serve / deploy jobs: called once the job answers the readiness probe on its port. */
+  onServing?: (report: ServingReport) => void;
   log: Logger;
 }
 
@@ -82,11 +85,15 @@ export class JobRun {
       return { status: EdgeStatus.FAILED, exitCode: null, reason: `workspace: ${(error as Error).message}` };
     }
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
+    const servingPort = assignment.serving ? await freePort() : null;
     // The run id in the env also lets a restarted agent tell its leftover processes from others.
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       [JobEnv.RUN_ID]: this.runId,
       ...assignment.env,
+      ...(servingPort === null || !assignment.serving
+        ? {}
+        : { [JobEnv.SERVING_PORT]: String(servingPort), [JobEnv.ENDPOINT_ID]: assignment.serving.endpointId }),
       PYTHONUNBUFFERED: "1",
     };
 
@@ -98,14 +105,25 @@ export class JobRun {
         return { status: EdgeStatus.FAILED, exitCode: exit.exitCode, reason: `bootstrap exited with code ${exit.exitCode}` };
       }
     }
+    const probing = new AbortController();
     const exit = await this.runScript(join(folder, "job.sh"), job, cwd, env, () => {
       this.state = updateRunState(deps.home, this.state, { status: EdgeStatus.RUNNING });
       deps.onStatus({ status: EdgeStatus.RUNNING });
+      if (servingPort !== null) this.probe(servingPort, probing.signal);
     });
+    probing.abort();
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     if (exit.exitCode === 0) return { status: EdgeStatus.FINISHED, exitCode: 0, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
     return { status: EdgeStatus.FAILED, exitCode: exit.exitCode, reason: `job ${how}` };
+  }
+
+  private probe(port: number, signal: AbortSignal): void {
+    void waitUntilServing(port, signal).then((ready) => {
+      if (!ready || signal.aborted) return;
+      this.deps.log(`run ${this.runId}: serving on port ${port}`);
+      this.deps.onServing?.({ port, ready: true });
+    });
   }
 
   private async runScript(

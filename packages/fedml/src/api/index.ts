@@ -13,6 +13,7 @@ import {
   clusterStopall,
 } from "./clusters.js";
 import { deviceList } from "./devices.js";
+import { endpointDelete, endpointList, endpointStatus } from "./endpoints.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
 import { followRunLogs, runLogs } from "./logs.js";
@@ -41,6 +42,9 @@ export const api = {
   clusterKillall,
   clusterAutostop,
   clusterAction,
+  endpointList,
+  endpointStatus,
+  endpointDelete,
   userCreate,
   userList,
 } as const;
@@ -50,5 +54,6 @@ export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";
 export type { FollowOptions, RunLogsOptions } from "./logs.js";
+export type { DeleteEndpointResponse, EndpointListResponse, EndpointModel } from "./endpoints.js";
 export type { PlatformOptions, RunListOptions } from "./runs.js";
 export type { UserCreateOptions } from "./users.js";

@@ -1,7 +1,7 @@
-import { type LogLinesResponse, normalizePlatform, Paths, type RunLogResult } from "@fedml/core";
+import { type LogLinesResponse, Paths, type RunLogResult } from "@fedml/core";
 import { request } from "../http.js";
 import { type ApiOptions, resolveEndpoint } from "./connection.js";
-import type { PlatformOptions } from "./runs.js";
+import { type PlatformOptions, platformQuery } from "./runs.js";
 
 export interface RunLogsOptions extends PlatformOptions {
   /** Fetch every page, not only `pageNum`. */
@@ -28,7 +28,7 @@ export async function runLogs(runId: string, pageNum = 1, pageSize = 10, options
       pageNum,
       pageSize,
       needAllLogs: options.needAllLogs ? true : undefined,
-      platform: normalizePlatform(options.platform),
+      platform: platformQuery(options.platform),
     },
   });
 }

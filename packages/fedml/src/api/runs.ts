@@ -1,18 +1,19 @@
-import {
-  FedmlError,
-  type FedMLRunModelList,
-  normalizePlatform,
-  Paths,
-  ResultCode,
-  type RunStatusResult,
-  type StopRunResponse,
-} from "@fedml/core";
+import { FedmlError, type FedMLRunModelList, Paths, ResultCode, type RunStatusResult, type StopRunResponse } from "@fedml/core";
 import { request } from "../http.js";
 import { type ApiOptions, resolveEndpoint } from "./connection.js";
 
 export interface PlatformOptions extends ApiOptions {
-  /** The platform name (octopus, parrot, spider, beehive, falcon, launch; default falcon). */
-  platform?: string;
+  /**
+   * The platform name (octopus, parrot, spider, beehive, falcon, launch, cheetah). Given: only
+   * runs recorded on that platform (launch = falcon; unknown names fall back to falcon).
+   * Omitted: every run, whatever its platform.
+   */
+  platform?: string | null;
+}
+
+/** Sent only when the caller named a platform: the server filters by it. */
+export function platformQuery(platform: string | null | undefined): string | undefined {
+  return platform === undefined || platform === null || platform === "" ? undefined : platform;
 }
 
 export interface RunListOptions extends PlatformOptions {
@@ -33,7 +34,7 @@ export interface RunListOptions extends PlatformOptions {
 export async function runList(runName: string | null, options: RunListOptions = {}): Promise<FedMLRunModelList> {
   const endpoint = await resolveEndpoint(options);
   return request<FedMLRunModelList>("GET", Paths.runs, endpoint, {
-    query: { runName: runName ?? undefined, runId: options.runId ?? undefined, platform: normalizePlatform(options.platform) },
+    query: { runName: runName ?? undefined, runId: options.runId ?? undefined, platform: platformQuery(options.platform) },
   });
 }
 
@@ -85,7 +86,7 @@ export async function runStatus(
 export async function runStop(runId: string, options: PlatformOptions = {}): Promise<boolean> {
   const endpoint = await resolveEndpoint(options);
   const answer = await request<StopRunResponse>("POST", Paths.runStop(runId), endpoint, {
-    query: { platform: normalizePlatform(options.platform) },
+    query: { platform: platformQuery(options.platform) },
     body: {},
   });
   return answer.stopped;

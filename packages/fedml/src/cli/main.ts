@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { Command } from "commander";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerDeviceCommands } from "./commands/device.js";
+import { registerEndpointCommands } from "./commands/endpoint.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
 import { registerRunCommands } from "./commands/run.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerClusterCommands(program);
   registerDeviceCommands(program);
+  registerEndpointCommands(program);
   registerServerCommands(program);
   registerUserCommands(program);
   return program;

@@ -1,8 +1,8 @@
 /** The embedded default: a local server plus a local agent, both per FEDML_HOME. */
-import { localAgentPid, stopLocalAgent, ensureLocalAgent } from "./local-agent.js";
+import { extraLocalSlots, localAgentPid, stopLocalAgent, ensureLocalAgent } from "./local-agent.js";
 import { ensureLocalServer, findRunningLocalServer, stopLocalServer, type LocalServer } from "./local-server.js";
 
-export { ensureLocalAgent, localAgentHome, localAgentPid, stopLocalAgent } from "./local-agent.js";
+export { ensureLocalAgent, extraLocalSlots, localAgentHome, localAgentPid, stopLocalAgent } from "./local-agent.js";
 export {
   ensureLocalServer,
   findRunningLocalServer,
@@ -27,6 +27,20 @@ export async function ensureEmbedded(home: string): Promise<LocalServer & { agen
   return { ...server, agentPid: agent.pid };
 }
 
+/**
+ * `fedml server start --local-devices N`: the local agent plus N-1 more local devices (agent
+ * daemons on this machine, each its own device), e.g. for a federated job's server and edges.
+ * Answers the device ids, slot 1 first.
+ */
+export async function ensureLocalDevices(home: string, count: number): Promise<string[]> {
+  const server = await ensureLocalServer(home);
+  const ids: string[] = [];
+  for (let slot = 1; slot <= Math.max(1, count); slot++) {
+    ids.push((await ensureLocalAgent(home, server.url, server.adminKey, slot)).deviceId);
+  }
+  return ids;
+}
+
 export async function localServerStatus(home: string): Promise<LocalServerStatus> {
   const server = await findRunningLocalServer(home);
   return { running: server !== null, url: server?.url ?? null, pid: server?.pid ?? null, agentPid: localAgentPid(home) };
@@ -40,6 +54,7 @@ export interface StopLocalResult {
 
 /** The agent first, so that it does not spend its last seconds retrying a vanished server. */
 export async function stopLocal(home: string): Promise<StopLocalResult> {
+  for (const slot of extraLocalSlots(home)) await stopLocalAgent(home, slot);
   const agentStopped = await stopLocalAgent(home);
   const serverStopped = await stopLocalServer(home);
   return { agentStopped, serverStopped };

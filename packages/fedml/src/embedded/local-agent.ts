@@ -2,6 +2,7 @@
  * The embedded default's compute: an agent daemon for this machine, bound to the local
  * server with the admin key, its state under `<home>/local-agent`.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { FedmlError, Paths, ResultCode } from "@fedml/core";
@@ -14,8 +15,9 @@ import { withStartLock } from "./start-lock.js";
 const ONLINE_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-export function localAgentHome(home: string): string {
-  return join(home, "local-agent");
+/** Slot 1 is the local agent; slots 2.. are the extra local devices of `fedml server start --local-devices N`. */
+export function localAgentHome(home: string, slot = 1): string {
+  return join(home, slot === 1 ? "local-agent" : `local-agent-${slot}`);
 }
 
 export function localAgentPid(home: string): number | null {
@@ -27,22 +29,33 @@ export function localAgentPid(home: string): number | null {
  * Binds (once per server) and starts the local agent unless it runs; waits until the server sees
  * it online. Shared, because on the embedded default this machine serves every local user.
  */
-export async function ensureLocalAgent(home: string, serverUrl: string, adminKey: string): Promise<{ pid: number }> {
-  const running = localAgentPid(home);
-  if (running) return { pid: running };
-  const agentHome = localAgentHome(home);
+export async function ensureLocalAgent(
+  home: string,
+  serverUrl: string,
+  adminKey: string,
+  slot = 1,
+): Promise<{ pid: number; deviceId: string }> {
+  const agentHome = localAgentHome(home, slot);
+  const pidOf = () => {
+    const pid = readPidFile(join(agentHome, "agent.pid"));
+    return isPidAlive(pid) ? pid : null;
+  };
+  const { readAgentConfig, registerDevice, spawnAgentDaemon } = await loadAgent();
+  const running = pidOf();
+  if (running) return { pid: running, deviceId: boundDeviceId(readAgentConfig, agentHome, serverUrl) ?? "" };
   return withStartLock(agentHome, async () => {
-    const startedMeanwhile = localAgentPid(home);
-    if (startedMeanwhile) return { pid: startedMeanwhile };
-    const { readAgentConfig, registerDevice, spawnAgentDaemon } = await loadAgent();
+    const startedMeanwhile = pidOf();
+    if (startedMeanwhile) return { pid: startedMeanwhile, deviceId: boundDeviceId(readAgentConfig, agentHome, serverUrl) ?? "" };
     let deviceId = boundDeviceId(readAgentConfig, agentHome, serverUrl);
     if (!deviceId) {
       ({ deviceId } = await registerDevice({
         home: agentHome,
         serverUrl,
         apiKey: adminKey,
-        name: `local-${hostname()}`,
+        name: slot === 1 ? `local-${hostname()}` : `local-${hostname()}-${slot}`,
         shared: true,
+        // Extra local devices sit on this very machine: loopback always reaches their jobs.
+        ...(slot === 1 ? {} : { address: "127.0.0.1" }),
       }));
     }
     const { pid } = await spawnAgentDaemon(agentHome, { logFile: join(agentHome, "agent.log") });
@@ -53,7 +66,7 @@ export async function ensureLocalAgent(home: string, serverUrl: string, adminKey
         `the local agent (pid ${pid}) did not come online within ${ONLINE_TIMEOUT_MS / 1000} s; see ${join(agentHome, "agent.log")}`,
       );
     }
-    return { pid };
+    return { pid, deviceId: String(deviceId) };
   });
 }
 
@@ -80,9 +93,21 @@ async function isOnline(serverUrl: string, apiKey: string, deviceId: string): Pr
 }
 
 /** Answers whether an agent was running. */
-export async function stopLocalAgent(home: string): Promise<boolean> {
-  if (!localAgentPid(home)) return false;
+export async function stopLocalAgent(home: string, slot = 1): Promise<boolean> {
+  const agentHome = localAgentHome(home, slot);
+  if (!isPidAlive(readPidFile(join(agentHome, "agent.pid")))) return false;
   const { stopAgentDaemon } = await loadAgent();
-  await stopAgentDaemon(localAgentHome(home), STOP_TIMEOUT_MS);
+  await stopAgentDaemon(agentHome, STOP_TIMEOUT_MS);
   return true;
+}
+
+/** Slots (2..) of the extra local devices that have a home under `home`. */
+export function extraLocalSlots(home: string): number[] {
+  if (!existsSync(home)) return [];
+  return readdirSync(home)
+    .map((name) => /^local-agent-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .filter((slot) => slot >= 2)
+    .sort((a, b) => a - b);
 }

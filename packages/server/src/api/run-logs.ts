@@ -5,6 +5,7 @@ import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { followLogLines, fullLogText, runLogPage } from "../runs/log-read.js";
 import { ownedRun } from "../runs/lookup.js";
+import { assertOnPlatform } from "../runs/platform.js";
 import {
   FullLogQuerySchema,
   LogLinesQuerySchema,
@@ -39,6 +40,7 @@ export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        assertOnPlatform(run, request.query.platform);
         const { pageNum = 1, pageSize = 10, needAllLogs = false } = request.query;
         return runLogPage(ctx, run, pageNum, pageSize, needAllLogs);
       },

@@ -6,9 +6,11 @@ import { launchRun } from "../runs/launch.js";
 import { ownedRun, toRunModels } from "../runs/lookup.js";
 import { stopRun } from "../runs/stop.js";
 import { listOwnerRuns } from "../store/runs.js";
+import { assertOnPlatform, platformFilter } from "../runs/platform.js";
 import {
   LaunchRequestSchema,
   LaunchResultSchema,
+  PlatformQuerySchema,
   RunIdParams,
   RunListQuerySchema,
   RunListSchema,
@@ -37,33 +39,49 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: { tags: ["runs"], querystring: RunListQuerySchema, response: { 200: RunListSchema, ...authErrors } },
       },
       async (request) => {
-        const { runName, runId } = request.query;
+        const { runName, runId, platform } = request.query;
         if (runId !== undefined && !/^\d{1,15}$/.test(runId)) return { runList: [] };
         const runs = await listOwnerRuns(ctx.db, userOf(request).id, {
           name: runName || undefined,
           id: runId ? Number(runId) : undefined,
+          platform: platformFilter(platform) ?? undefined,
         });
         return { runList: await toRunModels(ctx, runs) };
       },
     );
 
-    app.get<{ Params: { id: string } }>(
+    app.get<{ Params: { id: string }; Querystring: { platform?: string } }>(
       "/runs/:id",
-      { preHandler, schema: { tags: ["runs"], params: RunIdParams, response: { 200: RunSchema, ...authErrors } } },
+      {
+        preHandler,
+        schema: {
+          tags: ["runs"],
+          params: RunIdParams,
+          querystring: PlatformQuerySchema,
+          response: { 200: RunSchema, ...authErrors },
+        },
+      },
       async (request) => {
         const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        assertOnPlatform(run, request.query.platform);
         return (await toRunModels(ctx, [run]))[0];
       },
     );
 
-    app.post<{ Params: { id: string } }>(
+    app.post<{ Params: { id: string }; Querystring: { platform?: string } }>(
       "/runs/:id/stop",
       {
         preHandler,
-        schema: { tags: ["runs"], params: RunIdParams, response: { 200: StopRunResponseSchema, ...authErrors } },
+        schema: {
+          tags: ["runs"],
+          params: RunIdParams,
+          querystring: PlatformQuerySchema,
+          response: { 200: StopRunResponseSchema, ...authErrors },
+        },
       },
       async (request) => {
         const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        assertOnPlatform(run, request.query.platform);
         return stopRun(ctx, run.id);
       },
     );

@@ -206,6 +206,7 @@ export const AssignmentsResponseSchema = Type.Object({
       env: Type.Record(Type.String(), Type.String()),
       stopRequested: Type.Boolean(),
       stopGraceMs: Type.Integer(),
+      serving: Type.Optional(Nullable(Type.Object({ endpointId: Type.String() }))),
     }),
   ),
 });
@@ -237,3 +238,28 @@ export const LogGapSchema = Type.Object({
 
 /** Error answers every authenticated route may give. */
 export const authErrors = { 401: ErrorBodySchema, 404: ErrorBodySchema, 400: ErrorBodySchema };
+
+export const ServingReportSchema = Type.Object({
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  ready: Type.Boolean(),
+});
+export const EndpointSchema = Type.Object({
+  endpointId: Type.String(),
+  endpointName: Type.String(),
+  runId: Type.String(),
+  status: Type.String(),
+  inferenceUrl: Type.String(),
+  modelName: Nullable(Type.String()),
+  modelVersion: Nullable(Type.String()),
+  deviceId: Nullable(Type.String()),
+  createdTime: Type.Number(),
+  readyTime: Nullable(Type.Number()),
+});
+export const EndpointListSchema = Type.Object({ endpointList: Type.Array(EndpointSchema) });
+export const EndpointIdParams = Type.Object({ id: Type.String() });
+export const DeleteEndpointResponseSchema = Type.Object({
+  deleted: Type.Boolean(),
+  endpointId: Type.String(),
+  runId: Type.String(),
+});
+export const PlatformQuerySchema = Type.Object({ platform: Type.Optional(Type.String()) });

@@ -61,13 +61,13 @@ export async function launchOnCluster(
         reason: null,
       });
       await setClusterDevices(ctx.db, cluster.id, [Number(verdict.deviceId)]);
-      const { run, project } = await storeRun(ctx, user, launch, {
+      const { run, project, innerId } = await storeRun(ctx, user, launch, {
         status: RunStatus.CLUSTER_QUEUE,
         reason: null,
         clusterId: cluster.id,
       });
       await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
-      return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+      return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
     }
 
     const wasStopped = existing.state === ClusterState.STOPPED;
@@ -94,21 +94,21 @@ export async function launchOnCluster(
     }
     if (waiting.length === 0) {
       if (verdict.kind === "placed") {
-        const { run, project } = await storeRun(ctx, user, launch, {
+        const { run, project, innerId } = await storeRun(ctx, user, launch, {
           status: RunStatus.CLUSTER_QUEUE,
           reason: null,
           clusterId: existing.id,
         });
         await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
-        return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+        return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
       }
       reason = `waiting for its turn on cluster ${name}: ${verdict.reason}`;
     }
-    const { run, project } = await storeRun(ctx, user, launch, {
+    const { run, project, innerId } = await storeRun(ctx, user, launch, {
       status: RunStatus.CLUSTER_QUEUE,
       reason,
       clusterId: existing.id,
     });
-    return launchResult(ResultCode.RESOURCE_MATCHED_STATUS_QUEUED, reason, run.id, project.id);
+    return launchResult(ResultCode.RESOURCE_MATCHED_STATUS_QUEUED, reason, run.id, project.id, innerId);
   });
 }

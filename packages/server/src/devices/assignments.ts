@@ -5,6 +5,8 @@ import { parseIndices } from "../scheduler/capacity.js";
 import { findDeviceById, listDevicesByIds } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
+import { endpointIdsOfRuns } from "../store/endpoints.js";
+import { federatedCommand, federatedEnv } from "../federate/env.js";
 
 const NO_COMMAND: CommandSpec = { posix: null, windows: null };
 
@@ -28,6 +30,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
     ctx.db,
     runs.map((r) => r.project_id),
   );
+  const endpointIds = await endpointIdsOfRuns(ctx.db, runIds);
   const assignments: Assignment[] = [];
   for (const part of mine) {
     const run = runs.find((r) => r.id === part.run_id);
@@ -39,6 +42,17 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       gpuIndices: parseIndices(p.gpu_indices_json),
     });
     const parts = allParts.filter((p) => p.run_id === run.id);
+    const federated = spec.jobType === "federate";
+    const env = computeJobEnv({
+      runId: run.id,
+      runName: run.name,
+      projectName: projects.get(run.project_id) ?? "default",
+      part: toEnvPart(part),
+      parts: parts.map(toEnvPart),
+      addressOf: (id) => devices.get(id)?.address ?? "",
+      extraEnv: spec.extraEnv ?? {},
+    });
+    const endpointId = endpointIds.get(run.id);
     assignments.push({
       runId: String(run.id),
       rank: part.rank,
@@ -47,18 +61,11 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       gpuIndices: parseIndices(part.gpu_indices_json),
       workspaceSha256: run.workspace_sha256,
       bootstrap: spec.bootstrap,
-      job: spec.job ?? NO_COMMAND,
-      env: computeJobEnv({
-        runId: run.id,
-        runName: run.name,
-        projectName: projects.get(run.project_id) ?? "default",
-        part: toEnvPart(part),
-        parts: parts.map(toEnvPart),
-        addressOf: (id) => devices.get(id)?.address ?? "",
-        extraEnv: spec.extraEnv ?? {},
-      }),
+      job: (federated ? federatedCommand(spec, part.rank) : spec.job) ?? NO_COMMAND,
+      env: federated ? federatedEnv(env, part.rank, parts.length) : env,
       stopRequested: part.stop_requested === 1 || run.stop_requested === 1,
       stopGraceMs: ctx.options.stopGraceMs,
+      ...(endpointId === undefined ? {} : { serving: { endpointId: String(endpointId) } }),
     });
   }
   return { version: device.version, assignments };

@@ -12,6 +12,7 @@ import { launchOnCluster } from "../clusters/launch.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "./needs.js";
+import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
 const verdictCodes = {
@@ -41,6 +42,21 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
   }
   const workspaceName = request.workspaceName || (spec.workspace ? basename(spec.workspace.replace(/[\\/]+$/, "")) : null);
   const resourceId = request.resourceId ? String(request.resourceId) : null;
+  const federated = spec.jobType === "federate";
+  if (!federated && namesFederatedDevices(request)) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `device_server and device_edges are for federated jobs (job_type: federate), not ${spec.jobType}`,
+      400,
+    );
+  }
+  if (federated && resourceId) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      "resource_id pins one device: name a federated job's devices with device_server and device_edges",
+      400,
+    );
+  }
   const prepared: PreparedLaunch = {
     spec,
     yamlText: request.yamlText,
@@ -52,20 +68,30 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
   };
   if (request.cluster) return launchOnCluster(ctx, user, request.cluster, prepared);
 
+  if (federated) {
+    return ctx.placement.exclusive(async () => {
+      const pick = await placeFederated(ctx, user.id, spec, request, prepared.needs);
+      if (pick.kind !== "placed") return launchResult(verdictCodes[pick.kind], pick.reason, null, null);
+      const { run, project } = await storeRun(ctx, user, prepared, { status: RunStatus.QUEUED, reason: null, clusterId: null });
+      await assignFederated(ctx, run.id, pick, (id) => ctx.placement.priceOf(id));
+      return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+    });
+  }
+
   return ctx.placement.exclusive(async (match) => {
     const verdict = await match(user.id, prepared.needs);
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
       return launchResult(verdictCodes[verdict.kind], verdict.reason, null, null);
     }
-    const { run, project } = await storeRun(ctx, user, prepared, {
+    const { run, project, innerId } = await storeRun(ctx, user, prepared, {
       status: RunStatus.QUEUED,
       reason: verdict.kind === "queued" ? verdict.reason : null,
       clusterId: null,
     });
     if (verdict.kind === "queued") {
-      return launchResult(verdictCodes.queued, verdict.reason, run.id, project.id);
+      return launchResult(verdictCodes.queued, verdict.reason, run.id, project.id, innerId);
     }
     await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
-    return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
+    return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
   });
 }

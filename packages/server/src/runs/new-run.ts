@@ -5,6 +5,8 @@ import type { ProjectRow } from "../store/projects.js";
 import { ensureProject } from "../store/projects.js";
 import { type RunRow, insertRun } from "../store/runs.js";
 import type { UserRow } from "../store/users.js";
+import { createEndpoint, isServingJob } from "../serving/lifecycle.js";
+import { platformOfJob } from "./platform.js";
 
 /** A launch request checked and parsed, ready to be stored once a place (or queue) is found. */
 export interface PreparedLaunch {
@@ -17,24 +19,33 @@ export interface PreparedLaunch {
   needs: JobNeeds;
 }
 
-export function launchResult(code: number, reason: string | null, runId: number | null, projectId: number | null): LaunchResult {
+export function launchResult(
+  code: number,
+  reason: string | null,
+  runId: number | null,
+  projectId: number | null,
+  innerId: number | null = null,
+): LaunchResult {
   const name = ResultMessage[code] ?? "ERROR";
   return {
     resultCode: code,
     resultMsg: reason ? `${name}: ${reason}` : name,
     runId: runId === null ? null : String(runId),
     projectId: projectId === null ? null : String(projectId),
-    innerId: null,
+    innerId: innerId === null ? null : String(innerId),
   };
 }
 
-/** Stores the run (and its project if new), waiting in `status` until placed. */
+/**
+ * Stores the run (and its project if new), waiting in `status` until placed; a serve or
+ * deploy run gets its endpoint here too, whose id the launch answers as innerId.
+ */
 export async function storeRun(
   ctx: ServerContext,
   user: UserRow,
   launch: PreparedLaunch,
   waiting: { status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE; reason: string | null; clusterId: number | null },
-): Promise<{ run: RunRow; project: ProjectRow }> {
+): Promise<{ run: RunRow; project: ProjectRow; innerId: number | null }> {
   const now = ctx.now();
   const project = await ensureProject(ctx.db, user.id, launch.projectName, now);
   const run = await insertRun(ctx.db, {
@@ -43,7 +54,7 @@ export async function storeRun(
     name: launch.runName,
     status: waiting.status,
     job_type: launch.spec.jobType,
-    platform: "falcon",
+    platform: platformOfJob(launch.spec),
     yaml_text: launch.yamlText,
     spec_json: JSON.stringify(launch.spec),
     workspace_sha256: launch.workspaceSha256,
@@ -56,5 +67,6 @@ export async function storeRun(
     stop_requested: 0,
     cluster_id: waiting.clusterId,
   });
-  return { run, project };
+  const endpoint = isServingJob(launch.spec) ? await createEndpoint(ctx.db, run, launch.spec, now) : null;
+  return { run, project, innerId: endpoint?.id ?? null };
 }

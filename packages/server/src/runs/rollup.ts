@@ -1,6 +1,7 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES, isTerminalRunStatus, rollUpRunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
+import { endEndpointIfRunEnded } from "../serving/lifecycle.js";
 import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRun } from "../store/runs.js";
 
 /** The run's columns implied by its parts. Pure. */
@@ -36,6 +37,8 @@ export async function refreshRunStatus(db: Kysely<Database>, runId: number, now:
   if (!changed) return run;
   const { id: _id, ...settable } = { ...run, ...changes };
   await updateRun(db, runId, settable);
+  // A serving run that ended takes its endpoint with it.
+  await endEndpointIfRunEnded(db, { id: runId, status: settable.status }, now);
   return { ...run, ...changes };
 }
 

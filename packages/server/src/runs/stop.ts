@@ -4,6 +4,7 @@ import { deviceTopic, runTopic } from "../notify.js";
 import { bumpDeviceVersion } from "../store/devices.js";
 import { findRun, listRunDevices, updateRun, updateRunDevice } from "../store/runs.js";
 import { isLivePart } from "./rollup.js";
+import { removeEndpointOfRun } from "../serving/lifecycle.js";
 
 /**
  * A queued run ends KILLED at once; an active one goes STOPPING and its agents are woken to
@@ -26,6 +27,7 @@ export async function stopRunLocked(
     return { stopped: run.status === RunStatus.KILLED, status: run.status };
   }
   const now = ctx.now();
+  await removeEndpointOfRun(ctx.db, runId, now);
   const parts = await listRunDevices(ctx.db, [runId]);
   if (parts.length === 0) {
     await updateRun(ctx.db, runId, {

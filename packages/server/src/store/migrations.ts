@@ -140,10 +140,42 @@ function clusters(dialect: DialectName): Migration {
   };
 }
 
+/** Serving endpoints of serve / deploy runs (issue 5). */
+function endpointsTable(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      const table = db.schema.createTable("endpoints");
+      await (dialect === "postgres"
+        ? table.addColumn("id", "serial", (c) => c.primaryKey())
+        : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      )
+        .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("run_id", "integer", (c) => c.notNull().references("runs.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("model_name", "text")
+        .addColumn("model_version", "text")
+        .addColumn("device_id", "integer")
+        .addColumn("address", "text")
+        .addColumn("port", "integer")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("ready_at", "bigint")
+        .addColumn("ended_at", "bigint")
+        .execute();
+      await db.schema.createIndex("endpoints_run").on("endpoints").column("run_id").execute();
+      await db.schema.createIndex("endpoints_owner").on("endpoints").column("owner_id").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { "0001_initial": initialSchema(this.dialect), "0002_clusters": clusters(this.dialect) };
+    return {
+      "0001_initial": initialSchema(this.dialect),
+      "0002_clusters": clusters(this.dialect),
+      "0003_endpoints": endpointsTable(this.dialect),
+    };
   }
 }
 

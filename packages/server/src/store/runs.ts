@@ -19,11 +19,12 @@ export async function findRun(db: Kysely<Database>, runId: number): Promise<RunR
 export async function listOwnerRuns(
   db: Kysely<Database>,
   ownerId: number,
-  filter: { name?: string; id?: number; limit?: number },
+  filter: { name?: string; id?: number; platform?: string; limit?: number },
 ): Promise<RunRow[]> {
   let q = db.selectFrom("runs").selectAll().where("owner_id", "=", ownerId);
   if (filter.name !== undefined) q = q.where("name", "=", filter.name);
   if (filter.id !== undefined) q = q.where("id", "=", filter.id);
+  if (filter.platform !== undefined) q = q.where("platform", "=", filter.platform);
   return q
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")

@@ -123,6 +123,24 @@ export interface ClusterDevicesTable {
   device_id: number;
 }
 
+/** Serving endpoints of serve / deploy runs (migration 0003). */
+export interface EndpointsTable {
+  id: Generated<number>;
+  owner_id: number;
+  run_id: number;
+  name: string;
+  status: string;
+  model_name: string | null;
+  model_version: string | null;
+  /** Where the job serves, once its agent reported the port. */
+  device_id: number | null;
+  address: string | null;
+  port: number | null;
+  created_at: number;
+  ready_at: number | null;
+  ended_at: number | null;
+}
+
 export interface Database {
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
@@ -133,4 +151,5 @@ export interface Database {
   runs: RunsTable;
   run_devices: RunDevicesTable;
   log_lines: LogLinesTable;
+  endpoints: EndpointsTable;
 }

@@ -8,6 +8,8 @@ import { printJson, printLine, printNote } from "../output.js";
 interface LaunchFlags {
   detach?: boolean;
   resourceId?: string;
+  deviceServer?: string;
+  deviceEdges?: string;
   cluster?: string;
   json?: boolean;
 }
@@ -19,13 +21,23 @@ export function registerLaunchCommand(program: Command): void {
     .argument("<JOB_YAML>", "the job YAML file")
     .option("-d, --detach", "do not follow the run: exit once it is accepted")
     .option("--resource-id <id>", "run on this device instead of the matched ones")
+    .option("--device-server <id>", "federated jobs: the device id of the FL server (rank 0)")
+    .option("--device-edges <ids>", "federated jobs: comma-separated device ids of the edges (ranks 1..N)")
     .option("-c, --cluster <name>", "run on this cluster")
     .option("--json", "print the SDK's LaunchResult as JSON; the run's output, if followed, goes to stderr")
     .action(action((yamlFile: string, flags: LaunchFlags) => launchCommand(yamlFile, flags)));
 }
 
 async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<number> {
-  const options = { resourceId: flags.resourceId ?? null };
+  const edges = flags.deviceEdges
+    ?.split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+  const options = {
+    resourceId: flags.resourceId ?? null,
+    deviceServer: flags.deviceServer ?? null,
+    deviceEdges: edges && edges.length > 0 ? edges : null,
+  };
   const result = flags.cluster
     ? await api.launchJobOnCluster(yamlFile, flags.cluster, options)
     : await api.launchJob(yamlFile, options);
@@ -58,4 +70,8 @@ async function describeLaunch(result: LaunchResult, runId: string): Promise<void
   printLine(`run ${runId} launched: ${status}${result.resultCode !== 0 ? ` (${result.resultMsg})` : ""}`);
   if (run?.reason) printLine(`reason: ${run.reason}`);
   if (run?.runUrl) printLine(`url: ${run.runUrl}`);
+  if (result.innerId) {
+    const endpoint = await api.endpointStatus(result.innerId);
+    printLine(`endpoint ${result.innerId}: ${endpoint.status}; send requests to ${endpoint.inferenceUrl} with your API key`);
+  }
 }

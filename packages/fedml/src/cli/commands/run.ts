@@ -13,7 +13,7 @@ export function registerRunCommands(program: Command): void {
     .description("your runs (all, or those with a name or id)")
     .option("--name <name>", "only runs with this name")
     .option("--id <runId>", "only this run")
-    .option("--platform <platform>", "platform (default falcon)")
+    .option("--platform <platform>", "only runs on this platform (octopus, parrot, spider, beehive, falcon, launch, cheetah)")
     .option("--json", "print the SDK's FedMLRunModelList as JSON")
     .action(
       action(async (flags: { name?: string; id?: string; platform?: string; json?: boolean }) => {
@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command): void {
     .description("the status of one run")
     .argument("[RUN_ID]", "the run's id")
     .option("--name <name>", "the run's name (instead of its id)")
-    .option("--platform <platform>", "platform (default falcon)")
+    .option("--platform <platform>", "only runs on this platform (octopus, parrot, spider, beehive, falcon, launch, cheetah)")
     .option("--json", "print the SDK's RunStatusResult as JSON: {runList, status}")
     .action(
       action(async (runId: string | undefined, flags: { name?: string; platform?: string; json?: boolean }) => {
@@ -51,7 +51,7 @@ export function registerRunCommands(program: Command): void {
     .option("--size <m>", "lines per page", parseInteger("--size"), 100)
     .option("--all", "every line")
     .option("-f, --follow", "follow new lines until the run ends")
-    .option("--platform <platform>", "platform (default falcon)")
+    .option("--platform <platform>", "only runs on this platform (octopus, parrot, spider, beehive, falcon, launch, cheetah)")
     .option("--json", "print the SDK's RunLogResult as JSON (with -f: {runId, status}, lines on stderr)")
     .action(
       action(
@@ -80,7 +80,7 @@ export function registerRunCommands(program: Command): void {
     .command("stop")
     .description("stop a run (its processes get SIGTERM, then SIGKILL)")
     .argument("<RUN_ID>", "the run's id")
-    .option("--platform <platform>", "platform (default falcon)")
+    .option("--platform <platform>", "only runs on this platform (octopus, parrot, spider, beehive, falcon, launch, cheetah)")
     .option("--json", "print the SDK's answer as JSON: true or false")
     .action(
       action(async (runId: string, flags: { platform?: string; json?: boolean }) => {

@@ -1,9 +1,15 @@
 /** `fedml server start | stop | status`: the embedded default server and its local agent. */
 import type { Command } from "commander";
 import { fedmlHome } from "../../config.js";
-import { ensureEmbedded, type LocalServerStatus, localServerStatus, stopLocal } from "../../embedded/index.js";
-import { action } from "../action.js";
-import { printJson, printLine } from "../output.js";
+import {
+  ensureEmbedded,
+  ensureLocalDevices,
+  type LocalServerStatus,
+  localServerStatus,
+  stopLocal,
+} from "../../embedded/index.js";
+import { action, parseInteger } from "../action.js";
+import { printJson, printLine, printNote } from "../output.js";
 
 export function registerServerCommands(program: Command): void {
   const server = program.command("server").description("the embedded default server under FEDML_HOME");
@@ -11,11 +17,20 @@ export function registerServerCommands(program: Command): void {
   server
     .command("start")
     .description("start the local server and its local agent (if not running)")
+    .option(
+      "--local-devices <n>",
+      "run N local devices (agent daemons) on this machine, e.g. 4 for a federated job",
+      parseInteger("--local-devices"),
+    )
     .option("--json", "print {running, url, pid, agentPid}")
     .action(
-      action(async (flags: { json?: boolean }) => {
+      action(async (flags: { json?: boolean; localDevices?: number }) => {
         const home = fedmlHome();
         await ensureEmbedded(home);
+        if (flags.localDevices && flags.localDevices > 1) {
+          const ids = await ensureLocalDevices(home, flags.localDevices);
+          if (!flags.json) printNote(`local devices: ${ids.join(", ")}`);
+        }
         printStatus(await localServerStatus(home), flags.json);
       }),
     );

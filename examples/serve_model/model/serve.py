@@ -1,0 +1,63 @@
+"""Serves a tiny logistic regression: POST /predict {"inputs": [[x1, x2], ...]} -> {"outputs": [p, ...]}.
+GET / is the readiness probe; POST /echo streams the request body back (to show streaming)."""
+import json
+import math
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WEIGHTS = [1.5, -2.0]
+BIAS = 0.25
+PORT = int(os.environ.get("FEDML_SERVING_PORT", "8080"))
+ENDPOINT = os.environ.get("FEDML_ENDPOINT_ID", "local")
+
+
+def predict(x):
+    z = BIAS + sum(w * v for w, v in zip(WEIGHTS, x))
+    return 1 / (1 + math.exp(-z))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, obj, status=200):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.answer({"model": "tiny-logistic", "endpoint": ENDPOINT, "path": self.path, "ready": True})
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length", "0"))
+        if self.path.startswith("/echo"):
+            # Chunk by chunk: nothing holds the whole body.
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(length))
+            self.end_headers()
+            left = length
+            while left > 0:
+                chunk = self.rfile.read(min(65536, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+            return
+        if self.path.startswith("/predict"):
+            try:
+                inputs = json.loads(self.rfile.read(length))["inputs"]
+                return self.answer({"outputs": [round(predict(x), 6) for x in inputs]})
+            except (ValueError, KeyError, TypeError) as error:
+                return self.answer({"error": f"expected {{\"inputs\": [[x1, x2], ...]}}: {error}"}, 400)
+        self.answer({"error": f"no route {self.path}"}, 404)
+
+
+if __name__ == "__main__":
+    print(f"serving tiny-logistic on port {PORT} (endpoint {ENDPOINT})", flush=True)
+    ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()

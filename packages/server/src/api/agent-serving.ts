@@ -1,0 +1,26 @@
+import { FedmlError, ResultCode, type ServingReport } from "@fedml/core";
+import type { FastifyPluginAsync } from "fastify";
+import { deviceOf, requireDevice } from "../auth/guard.js";
+import type { ServerContext } from "../context.js";
+import { applyServingReport } from "../serving/lifecycle.js";
+import { OkSchema, RunIdParams, ServingReportSchema, authErrors } from "./schemas.js";
+
+/** POST /agent/runs/:id/serving: a serving job's port and readiness, from its agent. */
+export function agentServingRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Params: { id: string }; Body: ServingReport }>(
+      "/agent/runs/:id/serving",
+      {
+        preHandler: requireDevice(ctx),
+        schema: { tags: ["agent"], params: RunIdParams, body: ServingReportSchema, response: { 200: OkSchema, ...authErrors } },
+      },
+      async (request) => {
+        const runId = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
+        if (!Number.isSafeInteger(runId))
+          throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
+        await applyServingReport(ctx, runId, deviceOf(request).id, request.body);
+        return { ok: true };
+      },
+    );
+  };
+}

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsync } from "fastify";
+import { requireUser, userOf } from "../auth/guard.js";
+import type { ServerContext } from "../context.js";
+import { stopRun } from "../runs/stop.js";
+import { toEndpointModel } from "../serving/endpoint-view.js";
+import { removeEndpointOfRun } from "../serving/lifecycle.js";
+import { ownedEndpoint } from "../serving/owned-endpoint.js";
+import { findEndpoint, listLiveEndpoints } from "../store/endpoints.js";
+import { DeleteEndpointResponseSchema, EndpointIdParams, EndpointListSchema, EndpointSchema, authErrors } from "./schemas.js";
+
+/** `fedml endpoint list | status | delete`. */
+export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    const preHandler = requireUser(ctx);
+
+    app.get(
+      "/endpoints",
+      { preHandler, schema: { tags: ["endpoints"], response: { 200: EndpointListSchema, ...authErrors } } },
+      async (request) => {
+        const rows = await listLiveEndpoints(ctx.db, userOf(request).id);
+        return { endpointList: rows.map((r) => toEndpointModel(r, ctx.publicUrl())) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      "/endpoints/:id",
+      {
+        preHandler,
+        schema: { tags: ["endpoints"], params: EndpointIdParams, response: { 200: EndpointSchema, ...authErrors } },
+      },
+      async (request) => toEndpointModel(await ownedEndpoint(ctx, userOf(request).id, request.params.id), ctx.publicUrl()),
+    );
+
+    app.delete<{ Params: { id: string } }>(
+      "/endpoints/:id",
+      {
+        preHandler,
+        schema: {
+          tags: ["endpoints"],
+          params: EndpointIdParams,
+          response: { 200: DeleteEndpointResponseSchema, ...authErrors },
+        },
+      },
+      async (request) => {
+        const endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
+        await stopRun(ctx, endpoint.run_id);
+        await removeEndpointOfRun(ctx.db, endpoint.run_id, ctx.now());
+        const after = await findEndpoint(ctx.db, endpoint.id);
+        return {
+          deleted: after?.status === "REMOVED" || after?.status === "FAILED",
+          endpointId: String(endpoint.id),
+          runId: String(endpoint.run_id),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,51 @@
+import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "../scheduler/matcher.js";
+
+export type Placed = Extract<MatchResult, { kind: "placed" }>;
+
+export type FederatedPick =
+  | { kind: "placed"; server: Placed; edges: Placed[] }
+  | { kind: "no_resources" | "blocked"; reason: string };
+
+/**
+ * The matcher picks a server and edges for a federated job: one single-device match after
+ * another over what is left, each device used once. Pure.
+ *
+ * Issue 3's gang matcher (several devices per run) should replace this loop; it is kept here
+ * so that federated placement does not depend on the matcher's internals.
+ *
+ * A federated run is never queued: every node must start together, and the queue places
+ * single-device runs only. When too few devices are free now, the answer says so.
+ */
+export function pickFederatedDevices(
+  needs: JobNeeds,
+  candidates: readonly CandidateDevice[],
+  numEdges: number | null,
+): FederatedPick {
+  const wanted = numEdges === null ? Number.POSITIVE_INFINITY : numEdges + 1;
+  let pool = [...candidates];
+  const picks: Placed[] = [];
+  let last: MatchResult | null = null;
+  while (picks.length < wanted && pool.length > 0) {
+    last = matchJob(needs, pool);
+    if (last.kind !== "placed") break;
+    const deviceId = last.deviceId;
+    picks.push(last);
+    pool = pool.filter((d) => d.deviceId !== deviceId);
+  }
+  const enough = numEdges === null ? picks.length >= 2 : picks.length === wanted;
+  if (enough) return { kind: "placed", server: picks[0], edges: picks.slice(1) };
+  if (picks.length === 0 && last && (last.kind === "blocked" || last.kind === "no_resources")) {
+    return { kind: last.kind, reason: `no device for the federated server: ${last.reason}` };
+  }
+  const edgesWanted = numEdges === null ? "at least 1 edge" : `${numEdges} edge${numEdges === 1 ? "" : "s"}`;
+  const why =
+    last && last.kind !== "placed"
+      ? `: ${last.reason}`
+      : candidates.length < 2
+        ? ": fewer than 2 devices are online for you"
+        : "";
+  return {
+    kind: "no_resources",
+    reason: `a federated job needs a server and ${edgesWanted} on distinct devices, and only ${picks.length} device${picks.length === 1 ? "" : "s"} fit now${why}`,
+  };
+}
