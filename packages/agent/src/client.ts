@@ -19,7 +19,7 @@ import {
   Paths,
   ResultCode,
   type RunStatusReport,
-} from "@fedml/core";
+} from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { type Logger, silentLogger } from "./log.js";
 
