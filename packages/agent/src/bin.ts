@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** fedml-agent bind | run | unbind (node's parseArgs: no CLI framework in the agent). */
 import { parseArgs } from "node:util";
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { defaultAgentHome } from "./config.js";
 import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";

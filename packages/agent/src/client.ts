@@ -20,7 +20,7 @@ import {
   ResultCode,
   type RunStatusReport,
   type ServingReport,
-} from "@fedml/core";
+} from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { type Logger, silentLogger } from "./log.js";
 

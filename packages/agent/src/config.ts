@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 
 export interface AgentConfig {
   serverUrl: string;

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { sleep } from "./backoff.js";
 import { isPidAlive, readPid, releasePidFile } from "./daemon/pid-file.js";
 

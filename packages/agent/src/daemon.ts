@@ -3,7 +3,7 @@
  * long-polls its assignments (which is also its heartbeat) and reconciles its runs with them
  * until told to stop; then it stops its runs, reports them and exits.
  */
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { AgentClient, AgentStoppedError } from "./client.js";
 import { readAgentConfig } from "./config.js";

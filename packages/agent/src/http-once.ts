@@ -1,5 +1,5 @@
 /** One request without retries, for commands a person waits on (bind, unbind). */
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { serverError } from "./client.js";
 
 const TIMEOUT_MS = 30_000;

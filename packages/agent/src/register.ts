@@ -1,5 +1,5 @@
 /** Binding this machine to a server as a device, and undoing it. */
-import { Paths, type RegisterRequest, type RegisterResponse } from "@fedml/core";
+import { Paths, type RegisterRequest, type RegisterResponse } from "@fedml/core/contract";
 import { type AgentConfig, readAgentConfig, removeAgentConfig, writeAgentConfig } from "./config.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { parseSimulatedGpus } from "./facts/simulated-gpus.js";

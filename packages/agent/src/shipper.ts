@@ -3,7 +3,7 @@
  * in order. Lines are dropped only once the server's ackedSeq covers them, so a lost
  * connection loses nothing (the client retries; the lines wait here meanwhile).
  */
-import { FedmlError, type LogLine } from "@fedml/core";
+import { FedmlError, type LogLine } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
 import { AgentStoppedError } from "./client.js";
 import { type Logger, silentLogger } from "./log.js";

@@ -18,3 +18,16 @@ test("gpuMatchesType accepts the ways people write a model", () => {
   assert.ok(!gpuMatchesType("NVIDIA A100-PCIE-40GB", "A100-80GB"));
   assert.ok(!gpuMatchesType("NVIDIA GeForce RTX 4090", "RTX 3090"));
 });
+
+test("gpuMatchesType answers the same when asked again and past its cache's size", () => {
+  const pairs: [string, string, boolean][] = [
+    ["NVIDIA A100-SXM4-80GB", "A100-80GB-SXM", true],
+    ["NVIDIA H100 80GB HBM3", "A100", false],
+    ["NVIDIA GeForce RTX 4090", "rtx-4090", true],
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const [gpu, type, expected] of pairs) assert.equal(gpuMatchesType(gpu, type), expected);
+    // Many distinct names overflow the cache, which then starts again without changing answers.
+    for (let i = 0; i < 12_000; i++) assert.equal(gpuMatchesType(`Model ${i}`, "A100"), false);
+  }
+});

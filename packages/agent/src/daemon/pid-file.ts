@@ -1,7 +1,7 @@
 /** `<home>/agent.pid`: one agent per home, so two daemons never run the same device's jobs. */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FedmlError, ResultCode } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
 
 export function pidFilePath(home: string): string {
   return join(home, "agent.pid");

@@ -3,7 +3,7 @@
  * groups are killed (their output has nowhere to go) and they end FAILED.
  */
 import { readFileSync } from "node:fs";
-import { EdgeStatus } from "@fedml/core";
+import { EdgeStatus } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
 import { isGroupAlive, signalGroup } from "../runner/process-group.js";
 import { type RunState, isFinalStatus, listRunStates, updateRunState } from "../runner/run-state.js";

@@ -2,7 +2,7 @@
  * The runs of this device: starts what the server assigns, stops what it asks to stop, and
  * reports each run's statuses in order, the final one only after all its log lines are acked.
  */
-import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport } from "@fedml/core";
+import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport } from "@fedml/core/contract";
 import { AgentStoppedError, type AgentClient } from "../client.js";
 import type { Logger } from "../log.js";
 import { JobRun, type RunOutcome } from "../runner/job-run.js";

@@ -1,6 +1,6 @@
 /** Finds the machine's GPUs with nvidia-smi; when none are found, says exactly why. */
 import { execFile } from "node:child_process";
-import type { GpuInfo } from "@fedml/core";
+import type { GpuInfo } from "@fedml/core/contract";
 import { NVIDIA_SMI_QUERY_ARGS, parseNvidiaSmiCsv } from "./nvidia-smi-csv.js";
 
 export { parseNvidiaSmiCsv } from "./nvidia-smi-csv.js";

@@ -1,5 +1,5 @@
 /** Everything the agent tells the server about its machine. */
-import type { DeviceFacts } from "@fedml/core";
+import type { DeviceFacts } from "@fedml/core/contract";
 import type { AgentConfig } from "../config.js";
 import { AGENT_VERSION } from "../version.js";
 import { detectNvidiaGpus, type GpuDetection } from "./gpus.js";

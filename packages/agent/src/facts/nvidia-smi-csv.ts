@@ -2,7 +2,7 @@
  * Pure parser for
  * `nvidia-smi --query-gpu=index,name,memory.total,uuid,utilization.gpu,memory.used --format=csv,noheader,nounits`.
  */
-import type { GpuInfo } from "@fedml/core";
+import type { GpuInfo } from "@fedml/core/contract";
 
 export const NVIDIA_SMI_QUERY_ARGS = [
   "--query-gpu=index,name,memory.total,uuid,utilization.gpu,memory.used",

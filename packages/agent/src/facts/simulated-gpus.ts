@@ -1,5 +1,5 @@
 /** `--simulate-gpus TYPE:COUNT[:MEM]`: GPUs an agent pretends to have (tests, demos, CPU boxes). */
-import { FedmlError, type GpuInfo, ResultCode } from "@fedml/core";
+import { FedmlError, type GpuInfo, ResultCode } from "@fedml/core/contract";
 
 const MAX_SIMULATED_GPUS = 64;
 /** Memory values up to this are GB as documented; larger ones can only have meant MiB. */

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core";
+import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
 import { type RunningScript, type ScriptExit, type StreamName, startScript } from "./process-group.js";
 import { type RunState, initialRunState, runDir, updateRunState, writeRunState } from "./run-state.js";

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EdgeStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
+import { EdgeStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core/contract";
 
 export interface RunState {
   runId: string;

@@ -4,7 +4,10 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { FedmlError, ResultCode, extractWorkspace, sha256File } from "@fedml/core";
+import { FedmlError, ResultCode } from "@fedml/core/contract";
+
+// The packer/extractor (and `tar`) load on the first run with a workspace, not in every idle agent.
+const workspaceTools = () => import("@fedml/core");
 
 export type DownloadWorkspace = (sha256: string, file: string) => Promise<void>;
 
@@ -31,6 +34,7 @@ async function fetchIntoCache(home: string, sha256: string, download: DownloadWo
   const partial = `${file}.${process.pid}.part`;
   try {
     await download(sha256, partial);
+    const { sha256File } = await workspaceTools();
     const actual = await sha256File(partial);
     if (actual !== sha256) {
       throw new FedmlError(ResultCode.ERROR, `workspace ${sha256} arrived corrupted (its sha256 is ${actual})`);
@@ -52,6 +56,9 @@ export async function prepareWorkspace(
   const dir = join(runFolder, "workspace");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  if (sha256) await extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
+  if (sha256) {
+    const { extractWorkspace } = await workspaceTools();
+    await extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
+  }
   return dir;
 }

@@ -23,6 +23,23 @@ export function normalizeGpuName(name: string): string {
  * "NVIDIA A100-SXM4-80GB"), or the normalised wanted name is part of the GPU's ("RTX4090").
  */
 export function gpuMatchesType(gpuName: string, resourceType: string): boolean {
+  // A fleet has few distinct model names and a queue few distinct types, but the matcher asks
+  // for every GPU of every device on every decision: tokenising each time was most of its cost.
+  const key = `${gpuName}\u0000${resourceType}`;
+  let answer = matchCache.get(key);
+  if (answer === undefined) {
+    answer = gpuMatchesTypeUncached(gpuName, resourceType);
+    if (matchCache.size >= MATCH_CACHE_LIMIT) matchCache.clear();
+    matchCache.set(key, answer);
+  }
+  return answer;
+}
+
+/** Bounds the memory a stream of unusual names could take; refilling is cheap. */
+const MATCH_CACHE_LIMIT = 10_000;
+const matchCache = new Map<string, boolean>();
+
+function gpuMatchesTypeUncached(gpuName: string, resourceType: string): boolean {
   const wanted = gpuNameTokens(resourceType);
   if (wanted.length === 0) return true;
   const have = gpuNameTokens(gpuName);

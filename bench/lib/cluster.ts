@@ -1,0 +1,66 @@
+/** A real control plane and real agents on loopback, as the end-to-end tests start them. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "../../test/support/processes.js";
+import { call } from "./http.js";
+
+export interface Cluster {
+  server: ServerProcess;
+  apiKey: string;
+  agents: AgentProcess[];
+  root: string;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(agentCount: number, agentArgs: string[] = []): Promise<Cluster> {
+  const root = mkdtempSync(join(tmpdir(), "fedml-bench-"));
+  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"] });
+  const apiKey = await createUser(server, "bench");
+  const agents: AgentProcess[] = [];
+  for (let i = 0; i < agentCount; i++) {
+    agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs]));
+  }
+  return {
+    server,
+    apiKey,
+    agents,
+    root,
+    async stop() {
+      await Promise.all(agents.map((a) => a.stop()));
+      await server.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LaunchAnswer {
+  resultCode: number;
+  resultMsg: string;
+  runId: string | null;
+}
+
+/** POST /runs with a YAML text and no workspace: what `fedml launch` sends for such a job. */
+export async function launch(cluster: Cluster, yamlText: string): Promise<string> {
+  const answer = await call<LaunchAnswer>(`${cluster.server.url}/api/v1/runs`, cluster.apiKey, "POST", {
+    yamlText,
+    workspaceSha256: null,
+  });
+  if ((answer.resultCode !== 0 && answer.resultCode !== 5) || !answer.runId) {
+    throw new Error(`launch failed: ${answer.resultCode} ${answer.resultMsg}`);
+  }
+  return answer.runId;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: string;
+  endedTime: number | null;
+  startedTime: number | null;
+  createdTime: number;
+}
+
+export async function listRuns(cluster: Cluster): Promise<RunSummary[]> {
+  const body = await call<{ runList: RunSummary[] }>(`${cluster.server.url}/api/v1/runs`, cluster.apiKey);
+  return body.runList;
+}

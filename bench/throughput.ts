@@ -1,0 +1,79 @@
+/** Section 1: trivial jobs per second through us, through Slurm, and bare fork/exec. */
+import { spawn } from "node:child_process";
+import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
+import { sleep } from "./lib/proc.js";
+import { type Slurm, slurmThroughput } from "./lib/slurm.js";
+import { nowMs, pool } from "./lib/stats.js";
+
+const TRIVIAL_JOB = 'job: "true"\n';
+const TERMINAL = new Set(["FINISHED", "FAILED", "KILLED"]);
+
+export interface ThroughputResult {
+  jobs: number;
+  agents: number;
+  oursJobsPerSec: number;
+  oursFailed: number;
+  slurmJobs: number | null;
+  slurmJobsPerSec: number | null;
+  forkExecPerSec: number;
+  /** Ours divided by the reference: above 1 is faster. */
+  ratioToSlurm: number | null;
+  ratioToForkExec: number;
+}
+
+/** From the first launch call to the last FINISHED (the server's own end time of each run). */
+async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec: number; failed: number }> {
+  const started = Date.now();
+  await pool(jobs, 8, async () => {
+    await launch(cluster, TRIVIAL_JOB);
+  });
+  for (;;) {
+    const runs = await listRuns(cluster);
+    if (runs.length >= jobs && runs.every((r) => TERMINAL.has(r.status))) {
+      const lastEnd = Math.max(...runs.map((r) => r.endedTime ?? 0));
+      return { perSec: jobs / ((lastEnd - started) / 1000), failed: runs.filter((r) => r.status !== "FINISHED").length };
+    }
+    await sleep(250);
+  }
+}
+
+/** `sh -c true` through a pool as wide as our agents: what the machine itself allows. */
+export async function forkExecRate(count: number, width: number): Promise<number> {
+  const started = nowMs();
+  await pool(count, width, () => new Promise<void>((resolve, reject) => {
+    const child = spawn("sh", ["-c", "true"], { stdio: "ignore" });
+    child.once("error", reject);
+    child.once("exit", () => resolve());
+  }));
+  return count / ((nowMs() - started) / 1000);
+}
+
+export async function throughput(jobs: number, slurmJobs: number, slurm: Slurm | null, log: (s: string) => void): Promise<ThroughputResult> {
+  const agents = 8;
+  const cluster = await startCluster(agents, ["--max-jobs", "8"]);
+  let ours: { perSec: number; failed: number };
+  try {
+    log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
+    ours = await oursThroughput(cluster, jobs);
+  } finally {
+    await cluster.stop();
+  }
+  log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}`);
+  const forkExec = await forkExecRate(jobs, agents);
+  let slurmRate: number | null = null;
+  if (slurm) {
+    log(`  slurm: ${slurmJobs} x sbatch --wrap true`);
+    slurmRate = await slurmThroughput(slurm, slurmJobs);
+  }
+  return {
+    jobs,
+    agents,
+    oursJobsPerSec: ours.perSec,
+    oursFailed: ours.failed,
+    slurmJobs: slurm ? slurmJobs : null,
+    slurmJobsPerSec: slurmRate,
+    forkExecPerSec: forkExec,
+    ratioToSlurm: slurmRate ? ours.perSec / slurmRate : null,
+    ratioToForkExec: ours.perSec / forkExec,
+  };
+}
