@@ -10,15 +10,21 @@ import {
   parseJobYaml,
 } from "@fedml/core";
 import type { ServerContext } from "../context.js";
+import { creditStanding } from "../store/credit.js";
 import { ensureProject } from "../store/projects.js";
 import { insertRun } from "../store/runs.js";
 import type { UserRow } from "../store/users.js";
-import { jobNeeds } from "./needs.js";
+import { jobNeeds, queueOptions } from "./needs.js";
 
 const verdictCodes = {
   queued: ResultCode.RESOURCE_MATCHED_STATUS_QUEUED,
   no_resources: ResultCode.RESOURCE_MATCHED_STATUS_NO_RESOURCES,
   blocked: ResultCode.RESOURCE_MATCHED_STATUS_BLOCKED,
+} as const;
+
+const creditCodes = {
+  bind_card: ResultCode.RESOURCE_MATCHED_STATUS_BIND_CREDIT_CARD_FIRST,
+  balance: ResultCode.USER_BALANCE_NOT_ENOUGH,
 } as const;
 
 function result(code: number, reason: string | null, runId: number | null, projectId: number | null): LaunchResult {
@@ -55,13 +61,15 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
   const runName = defaultJobName(spec, workspaceName || null);
   const projectName = spec.projectName ?? "default";
   const resourceId = request.resourceId ? String(request.resourceId) : null;
-  const needs = jobNeeds(spec, resourceId);
+  const { priority, retryLimit } = queueOptions(spec);
+  const needs = { ...jobNeeds(spec, resourceId, user.id), credit: await creditStanding(ctx.db, user.id) };
 
   return ctx.placement.exclusive(async (match) => {
     const verdict = await match(user.id, needs);
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
       return result(verdictCodes[verdict.kind], verdict.reason, null, null);
     }
+    if (verdict.kind === "credit") return result(creditCodes[verdict.need], verdict.reason, null, null);
     const now = ctx.now();
     const project = await ensureProject(ctx.db, user.id, projectName, now);
     const run = await insertRun(ctx.db, {
@@ -81,11 +89,13 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
       started_at: null,
       ended_at: null,
       stop_requested: 0,
+      priority,
+      retries_left: retryLimit,
     });
     if (verdict.kind === "queued") {
       return result(verdictCodes.queued, verdict.reason, run.id, project.id);
     }
-    await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
+    await ctx.placement.assign(run, verdict);
     return result(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
   });
 }

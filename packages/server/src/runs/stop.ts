@@ -22,7 +22,7 @@ export async function stopRun(ctx: ServerContext, runId: number): Promise<StopRu
     if (parts.length === 0) {
       await updateRun(ctx.db, runId, {
         status: RunStatus.KILLED,
-        reason: "canceled while queued",
+        reason: "QUEUE_CANCELED: canceled while queued",
         ended_at: now,
         stop_requested: 1,
       });

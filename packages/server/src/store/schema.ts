@@ -6,6 +6,10 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
+  /** USD; admins grant, runs on others' paid devices spend. */
+  credit_balance: Generated<number>;
+  /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
+  card_bound: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -69,6 +73,12 @@ export interface RunsTable {
   started_at: number | null;
   ended_at: number | null;
   stop_requested: number;
+  /** Higher first in the queue (`computing.priority`). */
+  priority: Generated<number>;
+  /** Times the run may still start again elsewhere when a device is lost (`computing.retry.limit`). */
+  retries_left: Generated<number>;
+  /** The run this one retries. */
+  retry_of: Generated<number | null>;
 }
 
 export interface RunDevicesTable {
@@ -96,7 +106,21 @@ export interface LogLinesTable {
   text: string;
 }
 
+export interface CreditLedgerTable {
+  id: Generated<number>;
+  user_id: number;
+  /** Signed USD: + grant or earning, - charge. */
+  amount: number;
+  /** grant | charge | earning */
+  kind: string;
+  run_id: number | null;
+  device_id: number | null;
+  note: string;
+  created_at: number;
+}
+
 export interface Database {
+  credit_ledger: CreditLedgerTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   projects: ProjectsTable;
