@@ -7,6 +7,7 @@ import { agentRoutes } from "./api/agent.js";
 import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
+import { marketplaceRoutes } from "./api/marketplace.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
@@ -92,6 +93,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(userRoutes(ctx));
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
+        await api.register(marketplaceRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(agentRoutes(ctx));
