@@ -3,6 +3,7 @@ import { deviceList } from "./devices.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
 import { followRunLogs, runLogs } from "./logs.js";
+import { costReport, creditBalance, launchDryRun, userCredit } from "./marketplace.js";
 import { runList, runStatus, runStop } from "./runs.js";
 import { userCreate, userList } from "./users.js";
 
@@ -19,11 +20,16 @@ export const api = {
   deviceList,
   userCreate,
   userList,
+  launchDryRun,
+  userCredit,
+  creditBalance,
+  costReport,
 } as const;
 
 export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";
+export type { DryRunOptions } from "./marketplace.js";
 export type { FollowOptions, RunLogsOptions } from "./logs.js";
 export type { PlatformOptions, RunListOptions } from "./runs.js";
 export type { UserCreateOptions } from "./users.js";

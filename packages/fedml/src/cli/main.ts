@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { registerDeviceCommands } from "./commands/device.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
+import { registerMarketplaceCommands } from "./commands/marketplace.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerUserCommands } from "./commands/user.js";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerServerCommands(program);
   registerUserCommands(program);
+  registerMarketplaceCommands(program);
   return program;
 }
 
