@@ -60,7 +60,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
 
     const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
-    const placement = new Placement({ db: store.db, hub, isOnline });
+    const placement = new Placement({ db: store.db, hub, isOnline, now: () => Date.now() });
     const ctx: ServerContext = {
       db: store.db,
       options: opts,

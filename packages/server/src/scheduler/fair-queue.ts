@@ -2,8 +2,9 @@
  * The order queued runs are tried in. Pure.
  *
  * Higher priority first. Within a priority, users take turns (round-robin), each user's
- * runs oldest first, and users in the order of their oldest run: one user's thousands of
- * queued runs put another user's single run second, not last.
+ * runs oldest first; the user served least recently (`lastServed`: when a run of theirs was
+ * last placed, 0 for never) goes first, then the one with the oldest run. One user's
+ * thousands of queued runs thus put another user's single run at most one turn back.
  */
 export interface QueuedRunKey {
   id: number;
@@ -14,7 +15,7 @@ export interface QueuedRunKey {
 
 const older = (a: QueuedRunKey, b: QueuedRunKey) => a.created_at - b.created_at || a.id - b.id;
 
-export function fairOrder<T extends QueuedRunKey>(runs: readonly T[]): T[] {
+export function fairOrder<T extends QueuedRunKey>(runs: readonly T[], lastServed: ReadonlyMap<number, number> = new Map()): T[] {
   const priorities = [...new Set(runs.map((r) => r.priority))].sort((a, b) => b - a);
   const order: T[] = [];
   for (const priority of priorities) {
@@ -24,8 +25,9 @@ export function fairOrder<T extends QueuedRunKey>(runs: readonly T[]): T[] {
       list.push(run);
       byUser.set(run.owner_id, list);
     }
-    // Map keeps insertion order: users by their oldest run at this priority.
-    const queues = [...byUser.values()];
+    // Map keeps insertion order (users by their oldest run); the sort is stable.
+    const served = (q: T[]) => lastServed.get(q[0].owner_id) ?? 0;
+    const queues = [...byUser.values()].sort((a, b) => served(a) - served(b));
     for (let turn = 0; queues.some((q) => q.length > turn); turn++) {
       for (const q of queues) if (q.length > turn) order.push(q[turn]);
     }

@@ -5,7 +5,14 @@ import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
 import { jobNeeds } from "../runs/needs.js";
 import { creditStanding, type Standing } from "../store/credit.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
-import { type RunRow, insertRunDevice, listLiveRunDevices, listQueueHeads, updateRun } from "../store/runs.js";
+import {
+  type RunRow,
+  insertRunDevice,
+  lastServedByOwner,
+  listLiveRunDevices,
+  listQueueHeads,
+  updateRun,
+} from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { type LiveRunPartRow, toCandidates } from "./capacity.js";
 import { fairOrder } from "./fair-queue.js";
@@ -17,6 +24,7 @@ export interface PlacementDeps {
   hub: NotifyHub;
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
   isOnline: (lastSeenAt: number | null) => boolean;
+  now: () => number;
 }
 
 export type Placed = Extract<MatchResult, { kind: "placed" }>;
@@ -74,7 +82,7 @@ export class Placement {
         stop_requested: 0,
       });
     }
-    await updateRun(db, run.id, { status: RunStatus.STARTING, reason: null });
+    await updateRun(db, run.id, { status: RunStatus.STARTING, reason: null, placed_at: this.deps.now() });
     for (const node of placed.nodes) {
       await bumpDeviceVersion(db, Number(node.deviceId));
       hub.notify(deviceTopic(Number(node.deviceId)));
@@ -95,7 +103,11 @@ export class Placement {
       if (heads.length === 0) return;
       const snap = await this.snapshot();
       const credit = new Map<number, Standing>();
-      for (const run of fairOrder(heads)) {
+      const lastServed = await lastServedByOwner(
+        db,
+        heads.map((r) => r.owner_id),
+      );
+      for (const run of fairOrder(heads, lastServed)) {
         const spec = JSON.parse(run.spec_json) as JobSpec;
         if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
         const needs = { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };

@@ -115,6 +115,7 @@ function marketplace(dialect: DialectName): Migration {
       await db.schema.alterTable("runs").addColumn("priority", "integer", (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable("runs").addColumn("retries_left", "integer", (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable("runs").addColumn("retry_of", "integer").execute();
+      await db.schema.alterTable("runs").addColumn("placed_at", "bigint").execute();
       await db.schema
         .createIndex("runs_queue")
         .on("runs")

@@ -102,3 +102,16 @@ export async function listQueueHeads(db: Kysely<Database>, perUser: number): Pro
   }
   return heads;
 }
+
+/** When each user last had a run placed (the fair queue's turn order); absent: never. */
+export async function lastServedByOwner(db: Kysely<Database>, ownerIds: number[]): Promise<Map<number, number>> {
+  if (ownerIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("runs")
+    .select(["owner_id", (eb) => eb.fn.max("placed_at").as("last")])
+    .where("owner_id", "in", [...new Set(ownerIds)])
+    .where("placed_at", "is not", null)
+    .groupBy("owner_id")
+    .execute();
+  return new Map(rows.map((r) => [r.owner_id, Number(r.last ?? 0)]));
+}

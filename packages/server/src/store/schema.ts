@@ -79,6 +79,8 @@ export interface RunsTable {
   retries_left: Generated<number>;
   /** The run this one retries. */
   retry_of: Generated<number | null>;
+  /** When the run got its devices: the fair queue serves the least recently served user first. */
+  placed_at: Generated<number | null>;
 }
 
 export interface RunDevicesTable {
