@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, createUser, runCli, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 
@@ -186,6 +186,30 @@ describe("GPU marketplace through the SDK", () => {
     assert.ok(Math.abs(report.total - spent) < 1e-4);
     assert.deepEqual(report.byProvider.map((l) => l.key).sort(), ["community", "lambda", "runpod"]);
     assert.deepEqual(report.byProject.map((l) => l.key), ["default"]);
+  });
+
+  test("the CLI: launch --dry-run prints offers cheapest first; cost, credit and user credit", async () => {
+    const env = { FEDML_HOME: join(tmp.dir, "cli-home"), FEDML_SERVER_URL: server.url, FEDML_API_KEY: alice.apiKey };
+    const path = job("cli-dry", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $5", "resource_type: A100-80GB"], ["echo x"]);
+    const dry = await runCli(["launch", "--dry-run", path], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    const rows = dry.stdout.split("\n").filter((l) => /(simulated)/.test(l));
+    assert.deepEqual(rows.map((l) => l.split(/\s+/)[1]), ["runpod-b", "lambda-a", "community-c"]);
+    assert.match(dry.stdout, /would run on \d+\[0\] at \$0\.90\/h/);
+    const capped = await runCli(["launch", "--dry-run", job("cli-cap", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $0.10"], ["echo"])], env);
+    assert.equal(capped.code, 1);
+    assert.match(capped.stdout, /would answer 4 BLOCKED/);
+    const cost = await runCli(["cost"], env);
+    assert.equal(cost.code, 0, cost.stderr);
+    assert.match(cost.stdout, /PROVIDER[\s\S]*runpod[\s\S]*total \$/);
+    const refused = await runCli(["user", "credit", "alice", "5"], env);
+    assert.notEqual(refused.code, 0, "only admins grant credit");
+    const granted = await runCli(["user", "credit", "alice", "5", "--json"], { ...env, FEDML_API_KEY: server.adminKey });
+    assert.equal(granted.code, 0, granted.stderr);
+    const before = (await api.creditBalance(alice)).balance;
+    assert.equal(JSON.parse(granted.stdout).balance, before);
+    const mine = await runCli(["credit"], env);
+    assert.match(mine.stdout, /alice: balance \$/);
   });
 
   test("killing a device's agent fails its run within the timeout, frees its GPUs, and retries elsewhere when asked", async () => {
