@@ -1,7 +1,7 @@
 // The GPU marketplace end to end: a real server, real agents with simulated A100s from three
 // providers at three prices, real bash jobs, all through the SDK.
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -26,14 +26,23 @@ async function runOf(runId: string, who = alice) {
 }
 
 async function waitStatus(runId: string, statuses: string[], who = alice, timeoutMs = 30_000) {
-  return waitFor(`run ${runId} in ${statuses.join("/")}`, async () => {
-    const run = await runOf(runId, who);
-    return statuses.includes(run.status) ? run : undefined;
-  }, timeoutMs, 100);
+  return waitFor(
+    `run ${runId} in ${statuses.join("/")}`,
+    async () => {
+      const run = await runOf(runId, who);
+      return statuses.includes(run.status) ? run : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 function job(name: string, computing: string[], body: string[]): string {
-  return writeJob(tmp.dir, name, ["job: |", ...body.map((l) => `  ${l}`), "computing:", ...computing.map((l) => `  ${l}`), ""].join("\n"));
+  return writeJob(
+    tmp.dir,
+    name,
+    ["job: |", ...body.map((l) => `  ${l}`), "computing:", ...computing.map((l) => `  ${l}`), ""].join("\n"),
+  );
 }
 
 /** A job that runs until `marker` exists (or the suite ends). */
@@ -41,7 +50,9 @@ const holdUntil = (marker: string) => [`while [ ! -e ${marker} ] && [ ! -e ${sto
 
 before(async () => {
   process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--offline-after-ms", "3000", "--stop-grace-ms", "1000"] });
+  server = await startServer(join(tmp.dir, "server-home"), {
+    extraArgs: ["--offline-after-ms", "3000", "--stop-grace-ms", "1000"],
+  });
   admin = { serverUrl: server.url, apiKey: server.adminKey };
   alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
   bob = { serverUrl: server.url, apiKey: await createUser(server, "bob") };
@@ -52,8 +63,19 @@ before(async () => {
   ];
   for (const [name, provider, price] of offers) {
     agents[name] = await startAgent(server.url, bob.apiKey, join(tmp.dir, `agent-${name}`), [
-      "--name", name, "--provider", provider, "--region", "eu", "--price", price, "--shared",
-      "--simulate-gpus", "A100-80G:4:80", "--max-jobs", "4",
+      "--name",
+      name,
+      "--provider",
+      provider,
+      "--region",
+      "eu",
+      "--price",
+      price,
+      "--shared",
+      "--simulate-gpus",
+      "A100-80G:4:80",
+      "--max-jobs",
+      "4",
     ]);
   }
 });
@@ -82,22 +104,30 @@ describe("GPU marketplace through the SDK", () => {
   });
 
   test("the cheapest fitting device is chosen; dry run lists offers cheapest first", async () => {
-    const path = job("cheapest", ["minimum_num_gpus: 2", "maximum_cost_per_hour: $5", "resource_type: A100 80GB PCIe"], [
-      'echo "cuda=$CUDA_VISIBLE_DEVICES"',
-    ]);
+    const path = job(
+      "cheapest",
+      ["minimum_num_gpus: 2", "maximum_cost_per_hour: $5", "resource_type: A100 80GB PCIe"],
+      ['echo "cuda=$CUDA_VISIBLE_DEVICES"'],
+    );
     const dry = await api.launchDryRun(path, alice);
     assert.equal(dry.resultCode, 0, dry.resultMsg);
-    assert.deepEqual(dry.offers.map((o) => [o.name, o.gpuProvider, o.cost, o.simulated]), [
-      ["runpod-b", "runpod", 0.9, true],
-      ["lambda-a", "lambda", 1.1, true],
-      ["community-c", "community", 1.5, true],
-    ]);
+    assert.deepEqual(
+      dry.offers.map((o) => [o.name, o.gpuProvider, o.cost, o.simulated]),
+      [
+        ["runpod-b", "runpod", 0.9, true],
+        ["lambda-a", "lambda", 1.1, true],
+        ["community-c", "community", 1.5, true],
+      ],
+    );
     assert.deepEqual(dry.placement, [{ deviceId: agents["runpod-b"].deviceId, gpuIndices: [0, 1], pricePerGpuHour: 0.9 }]);
     const launched = await api.launchJob(path, alice);
     assert.equal(launched.resultCode, 0, launched.resultMsg);
     const run = await waitStatus(launched.runId!, ENDED);
     assert.equal(run.status, "FINISHED");
-    assert.deepEqual(run.deviceInfos.map((d) => d.deviceId), [agents["runpod-b"].deviceId]);
+    assert.deepEqual(
+      run.deviceInfos.map((d) => d.deviceId),
+      [agents["runpod-b"].deviceId],
+    );
     const logs = await api.runLogs(launched.runId!, 1, 10, { needAllLogs: true, ...alice });
     assert.deepEqual(logs.logLineList, ["cuda=0,1"]);
   });
@@ -106,7 +136,10 @@ describe("GPU marketplace through the SDK", () => {
     const cheap = await api.launchJob(job("cap", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $0.50"], ["echo x"]), alice);
     assert.equal(cheap.resultCode, 4, cheap.resultMsg);
     assert.match(cheap.resultMsg, /cheapest: \$0\.90\/hour on runpod-b/);
-    const unknown = await api.launchJob(job("b200", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $50", "resource_type: B200"], ["echo x"]), alice);
+    const unknown = await api.launchJob(
+      job("b200", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $50", "resource_type: B200"], ["echo x"]),
+      alice,
+    );
     assert.equal(unknown.resultCode, 8, unknown.resultMsg);
     assert.equal(unknown.runId, null);
   });
@@ -121,11 +154,17 @@ describe("GPU marketplace through the SDK", () => {
     assert.equal(second.resultCode, 5, second.resultMsg);
     const queued = await runOf(second.runId!);
     assert.equal(queued.status, "QUEUED");
-    assert.match(queued.reason ?? "", /needs 4 x A100-80G under \$4\.00\/h; 3 free within the cap, the cheapest 4th at \$1\.10\/h on lambda-a \(lambda\)/);
+    assert.match(
+      queued.reason ?? "",
+      /needs 4 x A100-80G under \$4\.00\/h; 3 free within the cap, the cheapest 4th at \$1\.10\/h on lambda-a \(lambda\)/,
+    );
     writeFileSync(marker, "");
     const done = await waitStatus(second.runId!, ENDED);
     assert.equal(done.status, "FINISHED");
-    assert.deepEqual(done.deviceInfos.map((d) => d.deviceId), [agents["runpod-b"].deviceId]);
+    assert.deepEqual(
+      done.deviceInfos.map((d) => d.deviceId),
+      [agents["runpod-b"].deviceId],
+    );
     assert.equal((await waitStatus(first.runId!, ENDED)).status, "FINISHED");
   });
 
@@ -134,29 +173,44 @@ describe("GPU marketplace through the SDK", () => {
     const two = await api.launchJob(job("hold2", ["minimum_num_gpus: 2", "maximum_cost_per_hour: $2"], holdUntil(marker)), alice);
     assert.equal(two.resultCode, 0, two.resultMsg);
     await waitStatus(two.runId!, ["RUNNING"]);
-    const path = job("eight", ["minimum_num_gpus: 8", "maximum_cost_per_hour: $20", "resource_type: A100-80G", "allow_cross_cloud_resources: true"], [
-      'echo "edge=$FEDML_CURRENT_EDGE_ID rank=$FEDML_CLIENT_RANK node_rank=$NODE_RANK nodes=$FEDML_NUM_NODES nnodes=$NNODES world=$WORLD_SIZE nproc=$NPROC_PER_NODE cuda=$CUDA_VISIBLE_DEVICES master=$MASTER_ADDR:$MASTER_PORT node0=$FEDML_NODE_0_ADDR:$FEDML_NODE_0_PORT"',
-    ]);
+    const path = job(
+      "eight",
+      ["minimum_num_gpus: 8", "maximum_cost_per_hour: $20", "resource_type: A100-80G", "allow_cross_cloud_resources: true"],
+      [
+        'echo "edge=$FEDML_CURRENT_EDGE_ID rank=$FEDML_CLIENT_RANK node_rank=$NODE_RANK nodes=$FEDML_NUM_NODES nnodes=$NNODES world=$WORLD_SIZE nproc=$NPROC_PER_NODE cuda=$CUDA_VISIBLE_DEVICES master=$MASTER_ADDR:$MASTER_PORT node0=$FEDML_NODE_0_ADDR:$FEDML_NODE_0_PORT"',
+      ],
+    );
     const launched = await api.launchJob(path, alice);
     assert.equal(launched.resultCode, 0, launched.resultMsg);
     const run = await waitStatus(launched.runId!, ENDED);
     assert.equal(run.status, "FINISHED", run.reason ?? "");
     writeFileSync(marker, "");
     const ids = [agents["runpod-b"].deviceId, agents["lambda-a"].deviceId, agents["community-c"].deviceId];
-    assert.deepEqual(run.deviceInfos.map((d) => [d.deviceId, d.rank, d.gpuCount]), [
-      [ids[0], 1, 2],
-      [ids[1], 2, 4],
-      [ids[2], 3, 2],
-    ]);
+    assert.deepEqual(
+      run.deviceInfos.map((d) => [d.deviceId, d.rank, d.gpuCount]),
+      [
+        [ids[0], 1, 2],
+        [ids[1], 2, 4],
+        [ids[2], 3, 2],
+      ],
+    );
     const logs = await api.runLogs(launched.runId!, 1, 10, { needAllLogs: true, ...alice });
-    assert.deepEqual(logs.runLogs?.logDevices.map((d) => d.id), ids);
-    const env = logs.logLineList.map((line) => Object.fromEntries(line.split(" ").map((kv) => kv.split("=") as [string, string])));
+    assert.deepEqual(
+      logs.runLogs?.logDevices.map((d) => d.id),
+      ids,
+    );
+    const env = logs.logLineList.map((line) =>
+      Object.fromEntries(line.split(" ").map((kv) => kv.split("=") as [string, string])),
+    );
     assert.equal(env.length, 3);
-    assert.deepEqual(env.map((e) => [e.edge, e.rank, e.node_rank, e.nproc]), [
-      [ids[0], "1", "0", "2"],
-      [ids[1], "2", "1", "4"],
-      [ids[2], "3", "2", "2"],
-    ]);
+    assert.deepEqual(
+      env.map((e) => [e.edge, e.rank, e.node_rank, e.nproc]),
+      [
+        [ids[0], "1", "0", "2"],
+        [ids[1], "2", "1", "4"],
+        [ids[2], "3", "2", "2"],
+      ],
+    );
     for (const e of env) {
       assert.equal(e.nodes, "3");
       assert.equal(e.nnodes, "3");
@@ -165,7 +219,10 @@ describe("GPU marketplace through the SDK", () => {
       assert.equal(e.node0, env[0].master);
       assert.match(e.master, /^[^:]+:\d+$/);
     }
-    assert.deepEqual(env.map((e) => e.cuda.split(",").length), [2, 4, 2]);
+    assert.deepEqual(
+      env.map((e) => e.cuda.split(",").length),
+      [2, 4, 2],
+    );
     assert.equal((await waitStatus(two.runId!, ENDED)).status, "FINISHED");
   });
 
@@ -185,7 +242,10 @@ describe("GPU marketplace through the SDK", () => {
     const report = await api.costReport(alice);
     assert.ok(Math.abs(report.total - spent) < 1e-4);
     assert.deepEqual(report.byProvider.map((l) => l.key).sort(), ["community", "lambda", "runpod"]);
-    assert.deepEqual(report.byProject.map((l) => l.key), ["default"]);
+    assert.deepEqual(
+      report.byProject.map((l) => l.key),
+      ["default"],
+    );
   });
 
   test("the CLI: launch --dry-run prints offers cheapest first; cost, credit and user credit", async () => {
@@ -194,9 +254,15 @@ describe("GPU marketplace through the SDK", () => {
     const dry = await runCli(["launch", "--dry-run", path], env);
     assert.equal(dry.code, 0, dry.stderr);
     const rows = dry.stdout.split("\n").filter((l) => /(simulated)/.test(l));
-    assert.deepEqual(rows.map((l) => l.split(/\s+/)[1]), ["runpod-b", "lambda-a", "community-c"]);
+    assert.deepEqual(
+      rows.map((l) => l.split(/\s+/)[1]),
+      ["runpod-b", "lambda-a", "community-c"],
+    );
     assert.match(dry.stdout, /would run on \d+\[0\] at \$0\.90\/h/);
-    const capped = await runCli(["launch", "--dry-run", job("cli-cap", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $0.10"], ["echo"])], env);
+    const capped = await runCli(
+      ["launch", "--dry-run", job("cli-cap", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $0.10"], ["echo"])],
+      env,
+    );
     assert.equal(capped.code, 1);
     assert.match(capped.stdout, /would answer 4 BLOCKED/);
     const cost = await runCli(["cost"], env);
@@ -213,11 +279,18 @@ describe("GPU marketplace through the SDK", () => {
   });
 
   test("killing a device's agent fails its run within the timeout, frees its GPUs, and retries elsewhere when asked", async () => {
-    const path = job("lost", ["minimum_num_gpus: 4", "maximum_cost_per_hour: $10", "retry:", "  limit: 1"], holdUntil(join(tmp.dir, "never")));
+    const path = job(
+      "lost",
+      ["minimum_num_gpus: 4", "maximum_cost_per_hour: $10", "retry:", "  limit: 1"],
+      holdUntil(join(tmp.dir, "never")),
+    );
     const launched = await api.launchJob(path, alice);
     assert.equal(launched.resultCode, 0, launched.resultMsg);
     const running = await waitStatus(launched.runId!, ["RUNNING"]);
-    assert.deepEqual(running.deviceInfos.map((d) => d.deviceId), [agents["runpod-b"].deviceId]);
+    assert.deepEqual(
+      running.deviceInfos.map((d) => d.deviceId),
+      [agents["runpod-b"].deviceId],
+    );
     await agents["runpod-b"].crash();
     const failed = await waitStatus(launched.runId!, ["FAILED"], alice, 15_000);
     assert.match(failed.reason ?? "", /device runpod-b went offline; retried as run (\d+)/);
@@ -227,7 +300,10 @@ describe("GPU marketplace through the SDK", () => {
     assert.equal(runpod.status, "OFFLINE");
     assert.deepEqual(runpod.runningRunIds, [], "the lost device holds no run");
     const retried = await waitStatus(retryId, ["RUNNING"]);
-    assert.deepEqual(retried.deviceInfos.map((d) => d.deviceId), [agents["lambda-a"].deviceId]);
+    assert.deepEqual(
+      retried.deviceInfos.map((d) => d.deviceId),
+      [agents["lambda-a"].deviceId],
+    );
     assert.equal(await api.runStop(retryId, alice), true);
     assert.equal((await waitStatus(retryId, ENDED)).status, "KILLED");
     // Back online, its GPUs are all free again: a 4-GPU job placed there now.
@@ -236,6 +312,9 @@ describe("GPU marketplace through the SDK", () => {
     assert.equal(again.resultCode, 0, again.resultMsg);
     const done = await waitStatus(again.runId!, ENDED);
     assert.equal(done.status, "FINISHED");
-    assert.deepEqual(done.deviceInfos.map((d) => d.deviceId), [agents["runpod-b"].deviceId]);
+    assert.deepEqual(
+      done.deviceInfos.map((d) => d.deviceId),
+      [agents["runpod-b"].deviceId],
+    );
   });
 });

@@ -5,7 +5,14 @@ import { partCost } from "../src/runs/settle.js";
 import type { RunDeviceRow } from "../src/store/runs.js";
 
 const HOUR = 3_600_000;
-const part = (runId: number, deviceId: number, price: number, gpus: number, start: number | null, end: number | null): RunDeviceRow => ({
+const part = (
+  runId: number,
+  deviceId: number,
+  price: number,
+  gpus: number,
+  start: number | null,
+  end: number | null,
+): RunDeviceRow => ({
   run_id: runId,
   device_id: deviceId,
   rank: 1,

@@ -7,12 +7,16 @@ import { queueOptions } from "../src/runs/needs.js";
 import { fairOrder } from "../src/scheduler/fair-queue.js";
 import { openSqlite } from "../src/store/db.js";
 import { ensureProject } from "../src/store/projects.js";
-import { findRun } from "../src/store/runs.js";
 import { findUserByName } from "../src/store/users.js";
 import { deviceFacts } from "./support/server.js";
 import { tempDir } from "./support/tmp.js";
 
-const run = (id: number, owner: number, created: number, priority = 0) => ({ id, owner_id: owner, priority, created_at: created });
+const run = (id: number, owner: number, created: number, priority = 0) => ({
+  id,
+  owner_id: owner,
+  priority,
+  created_at: created,
+});
 
 describe("fairOrder", () => {
   test("users take turns within a priority, each user's runs oldest first", () => {
@@ -30,7 +34,13 @@ describe("fairOrder", () => {
       [3, 1, 2],
     );
     assert.deepEqual(
-      fairOrder(runs, new Map([[1, 500], [2, 900]])).map((r) => r.id),
+      fairOrder(
+        runs,
+        new Map([
+          [1, 500],
+          [2, 900],
+        ]),
+      ).map((r) => r.id),
       [1, 3, 2],
     );
   });
@@ -66,6 +76,7 @@ describe("a durable, fair queue on a real server", () => {
         headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON bodies field by field.
       return (await res.json()) as any;
     };
     try {
@@ -109,7 +120,11 @@ describe("a durable, fair queue on a real server", () => {
           .execute();
       }
       const meekProject = await ensureProject(store.db, meek.id, "default", 1);
-      const meekRun = await store.db.insertInto("runs").values(row(meek.id, meekProject.id, 50_000)).returningAll().executeTakeFirstOrThrow();
+      const meekRun = await store.db
+        .insertInto("runs")
+        .values(row(meek.id, meekProject.id, 50_000))
+        .returningAll()
+        .executeTakeFirstOrThrow();
       await store.close();
 
       server = await buildServer({ ...opts });

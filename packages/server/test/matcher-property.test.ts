@@ -62,8 +62,7 @@ function bruteForce(needs: JobNeeds, fleet: CandidateDevice[], when: "ever" | "n
   const n = needs.deviceType === "CPU" ? 0 : needs.minimumNumGpus;
   const type = n > 0 ? needs.resourceType : null;
   const usable = fleet.filter(
-    (d) =>
-      (!needs.resourceId || d.deviceId === needs.resourceId) && (d.ownerId === needs.requesterId || d.shared === true),
+    (d) => (!needs.resourceId || d.deviceId === needs.resourceId) && (d.ownerId === needs.requesterId || d.shared === true),
   );
   const items = usable
     .map((d) => {

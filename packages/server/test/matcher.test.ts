@@ -76,7 +76,10 @@ describe("matchJob", () => {
   test("no_resources when all devices together have too few GPUs, saying the most there is", () => {
     const r = matchJob(needs({ minimumNumGpus: 8 }), [device("1")]);
     assert.equal(r.kind, "no_resources");
-    assert.match(r.kind === "no_resources" ? r.reason : "", /fit 8 x GPU: 1 device with 2 such GPUs in all, the most any has is 2 \(dev-1\)/);
+    assert.match(
+      r.kind === "no_resources" ? r.reason : "",
+      /fit 8 x GPU: 1 device with 2 such GPUs in all, the most any has is 2 \(dev-1\)/,
+    );
   });
 
   test("no_resources with no candidates at all", () => {

@@ -6,7 +6,13 @@ import { costReport } from "../runs/cost-report.js";
 import { dryRun } from "../runs/dry-run.js";
 import { creditStanding, grantCredit, listLedger } from "../store/credit.js";
 import { type UserRow, findUserByName } from "../store/users.js";
-import { CostReportSchema, CreditGrantRequestSchema, CreditResponseSchema, DryRunResponseSchema, UserNameParams } from "./marketplace-schemas.js";
+import {
+  CostReportSchema,
+  CreditGrantRequestSchema,
+  CreditResponseSchema,
+  DryRunResponseSchema,
+  UserNameParams,
+} from "./marketplace-schemas.js";
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
@@ -58,7 +64,8 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const user = await findUserByName(ctx.db, request.params.name);
-        if (!user) throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
+        if (!user)
+          throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
         await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
         await ctx.placement.placeQueued();

@@ -17,7 +17,13 @@ export interface CostedPart {
 
 /** Sums parts' costs and GPU-hours by project and by provider. Pure. */
 export function sumCosts(parts: readonly CostedPart[], now: number): CostReport {
-  const add = (lines: Map<string, CostLine & { runIds: Set<number> }>, key: string, p: RunDeviceRow, cost: number, gpuHours: number) => {
+  const add = (
+    lines: Map<string, CostLine & { runIds: Set<number> }>,
+    key: string,
+    p: RunDeviceRow,
+    cost: number,
+    gpuHours: number,
+  ) => {
     const line = lines.get(key) ?? { key, cost: 0, runs: 0, gpuHours: 0, runIds: new Set<number>() };
     line.cost += cost;
     line.gpuHours += gpuHours;
@@ -30,7 +36,9 @@ export function sumCosts(parts: readonly CostedPart[], now: number): CostReport 
   for (const { part, project, provider } of parts) {
     const cost = partCost(part, now);
     const gpuHours =
-      part.started_at === null ? 0 : (parseIndices(part.gpu_indices_json).length * Math.max(0, (part.ended_at ?? now) - part.started_at)) / HOUR_MS;
+      part.started_at === null
+        ? 0
+        : (parseIndices(part.gpu_indices_json).length * Math.max(0, (part.ended_at ?? now) - part.started_at)) / HOUR_MS;
     total += cost;
     add(byProject, project, part, cost, gpuHours);
     add(byProvider, provider || "(none)", part, cost, gpuHours);

@@ -56,7 +56,9 @@ export async function dryRun(ctx: ServerContext, user: UserRow, request: LaunchR
   };
   const candidates = await ctx.placement.candidatesFor(user.id);
   const verdict = matchJob(needs, candidates);
-  const cpus = new Map((await ctx.db.selectFrom("devices").select(["id", "cpu_count"]).execute()).map((d) => [String(d.id), d.cpu_count]));
+  const cpus = new Map(
+    (await ctx.db.selectFrom("devices").select(["id", "cpu_count"]).execute()).map((d) => [String(d.id), d.cpu_count]),
+  );
   const offers = listOffers(needs, candidates).map((o) => ({ ...o, cpuCount: cpus.get(o.id) ?? 0 }));
   const code =
     verdict.kind === "credit"

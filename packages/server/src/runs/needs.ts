@@ -33,7 +33,8 @@ function wholeNumber(value: unknown, key: string, min: number, max: number): num
 /** Reads and checks `computing.priority` and `computing.retry` ({limit: N} or N). Pure. */
 export function queueOptions(spec: JobSpec): QueueOptions {
   const extra = spec.computing.extra ?? {};
-  const priority = extra.priority === undefined || extra.priority === null ? 0 : wholeNumber(extra.priority, "priority", -1000, 1000);
+  const priority =
+    extra.priority === undefined || extra.priority === null ? 0 : wholeNumber(extra.priority, "priority", -1000, 1000);
   const retry = extra.retry;
   let retryLimit = 0;
   if (retry !== undefined && retry !== null) {

@@ -7,7 +7,10 @@ import { type RunDeviceRow, findRun, findRunDevice } from "../store/runs.js";
 const HOUR_MS = 3_600_000;
 
 /** A part's cost: its price x its GPUs x the hours it ran. Pure. */
-export function partCost(part: Pick<RunDeviceRow, "price_per_gpu_hour" | "gpu_indices_json" | "started_at" | "ended_at">, now: number): number {
+export function partCost(
+  part: Pick<RunDeviceRow, "price_per_gpu_hour" | "gpu_indices_json" | "started_at" | "ended_at">,
+  now: number,
+): number {
   if (part.started_at === null || part.price_per_gpu_hour <= 0) return 0;
   const hours = Math.max(0, (part.ended_at ?? now) - part.started_at) / HOUR_MS;
   return part.price_per_gpu_hour * parseIndices(part.gpu_indices_json).length * hours;

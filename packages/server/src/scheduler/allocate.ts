@@ -32,7 +32,7 @@ export interface Allocation {
   pricePerHour: number;
 }
 
-const byId = (a: string, b: string) => (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0);
+const byId = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 function rank(a: AllocOffer, b: AllocOffer): number {
   return (
@@ -59,7 +59,9 @@ export function allocateGreedy(offers: readonly AllocOffer[], gpus: number): All
   if (gpus === 0) {
     // No GPUs wanted: one device with a free slot; all cost nothing, so the least loaded.
     const best = [...usable].sort((a, b) => b.freeSlots - a.freeSlots || byId(a.deviceId, b.deviceId))[0];
-    return best ? { nodes: [{ deviceId: best.deviceId, gpuIndices: [], pricePerGpuHour: best.pricePerGpuHour }], pricePerHour: 0 } : null;
+    return best
+      ? { nodes: [{ deviceId: best.deviceId, gpuIndices: [], pricePerGpuHour: best.pricePerGpuHour }], pricePerHour: 0 }
+      : null;
   }
   const nodes: AllocNode[] = [];
   let left = gpus;

@@ -60,11 +60,9 @@ export function typeFilter(needs: JobNeeds): string | null {
   return gpusWanted(needs) > 0 && needs.resourceType ? needs.resourceType : null;
 }
 
-
 /** Words for what the job wants: "4 x A100" or "a job slot". */
 export function describeWant(needs: JobNeeds): string {
   const n = gpusWanted(needs);
   const type = typeFilter(needs);
   return n > 0 ? `${n} x ${type ?? "GPU"}` : "a job slot";
 }
-

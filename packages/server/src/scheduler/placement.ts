@@ -5,14 +5,7 @@ import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
 import { jobNeeds } from "../runs/needs.js";
 import { creditStanding, type Standing } from "../store/credit.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
-import {
-  type RunRow,
-  insertRunDevice,
-  lastServedByOwner,
-  listLiveRunDevices,
-  listQueueHeads,
-  updateRun,
-} from "../store/runs.js";
+import { type RunRow, insertRunDevice, lastServedByOwner, listLiveRunDevices, listQueueHeads, updateRun } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { type LiveRunPartRow, toCandidates } from "./capacity.js";
 import { fairOrder } from "./fair-queue.js";

@@ -27,4 +27,3 @@ export function offerStep(needs: JobNeeds, devices: readonly CandidateDevice[]):
     };
   });
 }
-

@@ -2,7 +2,7 @@
  * Why a job waits, in words a user can act on:
  * "needs 4 x A100 under $2.00/h; 3 free within the cap, the cheapest 4th at $2.40/h on runpod".
  */
-import { type JobNeeds, type Offer, describeWant, gpusWanted, plural, usd } from "./job-needs.js";
+import { type JobNeeds, type Offer, describeWant, gpusWanted, usd } from "./job-needs.js";
 
 export function describeWait(needs: JobNeeds, offers: readonly Offer[]): string {
   const n = gpusWanted(needs);
@@ -32,6 +32,6 @@ export function describeWait(needs: JobNeeds, offers: readonly Offer[]): string 
 }
 
 function ordinal(k: number): string {
-  const suffix = k % 100 >= 11 && k % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][k % 10] ?? "th";
+  const suffix = k % 100 >= 11 && k % 100 <= 13 ? "th" : (["th", "st", "nd", "rd"][k % 10] ?? "th");
   return `${k}${suffix}`;
 }

@@ -14,7 +14,13 @@ export async function creditStanding(db: Kysely<Database>, userId: number): Prom
 }
 
 /** An admin's grant: adds to the balance and counts as a bound card from then on. */
-export async function grantCredit(db: Kysely<Database>, userId: number, amount: number, note: string, now: number): Promise<void> {
+export async function grantCredit(
+  db: Kysely<Database>,
+  userId: number,
+  amount: number,
+  note: string,
+  now: number,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable("users")
@@ -53,8 +59,14 @@ export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge,
   if (done) return false;
   await db.transaction().execute(async (trx) => {
     const common = { run_id: charge.runId, device_id: charge.deviceId, note: charge.note, created_at: now };
-    await trx.insertInto("credit_ledger").values({ ...common, user_id: charge.payerId, amount: -charge.amount, kind: "charge" }).execute();
-    await trx.insertInto("credit_ledger").values({ ...common, user_id: charge.payeeId, amount: charge.amount, kind: "earning" }).execute();
+    await trx
+      .insertInto("credit_ledger")
+      .values({ ...common, user_id: charge.payerId, amount: -charge.amount, kind: "charge" })
+      .execute();
+    await trx
+      .insertInto("credit_ledger")
+      .values({ ...common, user_id: charge.payeeId, amount: charge.amount, kind: "earning" })
+      .execute();
     await trx
       .updateTable("users")
       .set({ credit_balance: sql<number>`credit_balance - ${charge.amount}` })

@@ -110,10 +110,22 @@ function initialSchema(dialect: DialectName): Migration {
 function marketplace(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
-      await db.schema.alterTable("users").addColumn("credit_balance", "double precision", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("users").addColumn("card_bound", "integer", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("runs").addColumn("priority", "integer", (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable("runs").addColumn("retries_left", "integer", (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable("users")
+        .addColumn("credit_balance", "double precision", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("users")
+        .addColumn("card_bound", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("runs")
+        .addColumn("priority", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("runs")
+        .addColumn("retries_left", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable("runs").addColumn("retry_of", "integer").execute();
       await db.schema.alterTable("runs").addColumn("placed_at", "bigint").execute();
       await db.schema

@@ -80,12 +80,7 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
  * more than anyone else's few.
  */
 export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<RunRow[]> {
-  const owners = await db
-    .selectFrom("runs")
-    .select("owner_id")
-    .distinct()
-    .where("status", "=", RunStatus.QUEUED)
-    .execute();
+  const owners = await db.selectFrom("runs").select("owner_id").distinct().where("status", "=", RunStatus.QUEUED).execute();
   const heads: RunRow[] = [];
   for (const { owner_id } of owners) {
     const rows = await db

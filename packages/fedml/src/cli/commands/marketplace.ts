@@ -39,8 +39,11 @@ export function registerMarketplaceCommands(program: Command): void {
       action(async (flags: { json?: boolean }) => {
         const credit = await api.creditBalance();
         if (flags.json) return printJson(credit);
-        printLine(`${credit.userName}: balance ${usd(credit.balance)}${credit.cardBound ? "" : " (no credit granted yet: paid devices are closed)"}`);
-        for (const e of credit.ledger) printLine(`${formatTime(e.createdTime)}  ${e.kind.padEnd(7)} ${usd(e.amount).padStart(12)}  ${e.note}`);
+        printLine(
+          `${credit.userName}: balance ${usd(credit.balance)}${credit.cardBound ? "" : " (no credit granted yet: paid devices are closed)"}`,
+        );
+        for (const e of credit.ledger)
+          printLine(`${formatTime(e.createdTime)}  ${e.kind.padEnd(7)} ${usd(e.amount).padStart(12)}  ${e.note}`);
       }),
     );
 }
@@ -81,5 +84,9 @@ export function printDryRun(result: DryRunResponse): void {
     );
   }
   const where = result.placement.map((p) => `${p.deviceId}[${p.gpuIndices.join(",")}]`).join(" + ");
-  printLine(result.resultCode === 0 ? `would run on ${where} at ${usd(result.pricePerHour)}/h` : `would answer ${result.resultCode} ${result.resultMsg}`);
+  printLine(
+    result.resultCode === 0
+      ? `would run on ${where} at ${usd(result.pricePerHour)}/h`
+      : `would answer ${result.resultCode} ${result.resultMsg}`,
+  );
 }
