@@ -6,3 +6,4 @@ export * from "./protocol.js";
 export * from "./job-yaml.js";
 export * from "./workspace.js";
 export * from "./log-pager.js";
+export * from "./marketplace.js";

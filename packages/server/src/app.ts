@@ -11,6 +11,7 @@ import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
+import { marketplaceRoutes } from "./api/marketplace.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
@@ -64,7 +65,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
 
     const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
-    const placement = new Placement({ db: store.db, hub, isOnline });
+    const placement = new Placement({ db: store.db, hub, isOnline, now: () => Date.now() });
     const ctx: ServerContext = {
       db: store.db,
       options: opts,
@@ -97,6 +98,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(userRoutes(ctx));
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
+        await api.register(marketplaceRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));

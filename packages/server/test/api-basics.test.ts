@@ -96,9 +96,10 @@ describe("API: auth, users, workspaces, OpenAPI", () => {
     assert.equal(none.status, 200);
     assert.equal(none.body.resultCode, 8);
     assert.equal(none.body.runId, null);
+    // Another user's shared device: one's own devices cost their owner nothing.
     await t.registerDevice(
-      key,
-      deviceFacts("dear", { gpus: [{ index: 0, name: "NVIDIA A100", memoryMiB: 1 }], pricePerGpuHour: 2 }),
+      await t.createUser("landlord"),
+      deviceFacts("dear", { gpus: [{ index: 0, name: "NVIDIA A100", memoryMiB: 1 }], pricePerGpuHour: 2, shared: true }),
     );
     const blocked = await t.call(key, "POST", "/api/v1/runs", {
       yamlText: simpleJob("computing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: $1\n"),

@@ -167,7 +167,7 @@ describe("API: a run's life", () => {
     assert.ok(second.runId);
     const queued = await run(key, second.runId!);
     assert.equal(queued.status, "QUEUED");
-    assert.match(queued.reason, /waiting for a job slot/);
+    assert.match(queued.reason, /needs a job slot; every job slot is taken \(s1\)/);
 
     await report(device.deviceToken, first.runId!, "RUNNING");
     const stop = await t.call(key, "POST", `/api/v1/runs/${first.runId}/stop`);
@@ -187,7 +187,7 @@ describe("API: a run's life", () => {
     assert.equal(third.resultCode, 5);
     const canceled = await t.call(key, "POST", `/api/v1/runs/${third.runId}/stop`);
     assert.deepEqual(canceled.body, { stopped: true, status: "KILLED" });
-    assert.equal((await run(key, third.runId!)).reason, "canceled while queued");
+    assert.equal((await run(key, third.runId!)).reason, "QUEUE_CANCELED: canceled while queued");
   });
 
   test("queue: FIFO placement when the running job ends", async () => {

@@ -31,3 +31,12 @@ test("gpuMatchesType answers the same when asked again and past its cache's size
     for (let i = 0; i < 12_000; i++) assert.equal(gpuMatchesType(`Model ${i}`, "A100"), false);
   }
 });
+
+test("the issue's aliases of one model all match; a stated form factor must agree", () => {
+  for (const gpu of ["A100-80G", "NVIDIA A100-80GB", "NVIDIA A100 80GB PCIe"]) {
+    for (const wanted of ["A100-80G", "A100-80GB", "A100 80GB PCIe"])
+      assert.ok(gpuMatchesType(gpu, wanted), `${gpu} ~ ${wanted}`);
+  }
+  assert.ok(!gpuMatchesType("NVIDIA A100-SXM4-80GB", "A100 80GB PCIe"));
+  assert.ok(!gpuMatchesType("A100-80G", "A100-40G"));
+});

@@ -31,7 +31,13 @@ const device = (id: string, over: Partial<CandidateDevice> = {}): CandidateDevic
 describe("matchJob", () => {
   test("places on a free device with the lowest free GPU indices", () => {
     const r = matchJob(needs({ minimumNumGpus: 1 }), [device("1", { freeGpuIndices: [1] })]);
-    assert.deepEqual(r, { kind: "placed", deviceId: "1", gpuIndices: [1], pricePerHour: 0 });
+    assert.deepEqual(r, {
+      kind: "placed",
+      nodes: [{ deviceId: "1", gpuIndices: [1], pricePerGpuHour: 0 }],
+      deviceId: "1",
+      gpuIndices: [1],
+      pricePerHour: 0,
+    });
   });
 
   test("cheapest total price wins, then most free slots, then lowest id", () => {
@@ -49,7 +55,8 @@ describe("matchJob", () => {
 
   test("zero-GPU jobs need only a free job slot and get no GPUs", () => {
     const r = matchJob(needs({ minimumNumGpus: 0 }), [device("1", { gpus: [], freeGpuIndices: [] })]);
-    assert.deepEqual(r, { kind: "placed", deviceId: "1", gpuIndices: [], pricePerHour: 0 });
+    assert.equal(r.kind, "placed");
+    assert.deepEqual(r.kind === "placed" && r.nodes, [{ deviceId: "1", gpuIndices: [], pricePerGpuHour: 0 }]);
     const full = matchJob(needs({ minimumNumGpus: 0 }), [device("1", { gpus: [], freeGpuIndices: [], freeSlots: 0 })]);
     assert.equal(full.kind, "queued");
     assert.match(full.kind === "queued" ? full.reason : "", /job slot/);
@@ -63,13 +70,16 @@ describe("matchJob", () => {
   test("queued when a device could fit once busy GPUs free up", () => {
     const r = matchJob(needs({ minimumNumGpus: 2 }), [device("1", { freeGpuIndices: [0] })]);
     assert.equal(r.kind, "queued");
-    assert.match(r.kind === "queued" ? r.reason : "", /waiting for 2 GPUs to free up on dev-1/);
+    assert.match(r.kind === "queued" ? r.reason : "", /needs 2 x GPU under \$100\.00\/h; 1 free now, the rest are busy/);
   });
 
-  test("no_resources when no device has enough GPUs, saying the most there is", () => {
+  test("no_resources when all devices together have too few GPUs, saying the most there is", () => {
     const r = matchJob(needs({ minimumNumGpus: 8 }), [device("1")]);
     assert.equal(r.kind, "no_resources");
-    assert.match(r.kind === "no_resources" ? r.reason : "", /8 GPUs.*most.*is 2 \(dev-1\)/);
+    assert.match(
+      r.kind === "no_resources" ? r.reason : "",
+      /fit 8 x GPU: 1 device with 2 such GPUs in all, the most any has is 2 \(dev-1\)/,
+    );
   });
 
   test("no_resources with no candidates at all", () => {
@@ -90,7 +100,7 @@ describe("matchJob", () => {
     assert.deepEqual(h100.kind === "placed" && h100.gpuIndices, [0]);
     const two = matchJob(needs({ resourceType: "A100", minimumNumGpus: 2 }), [mixed]);
     assert.equal(two.kind, "no_resources");
-    assert.match(two.kind === "no_resources" ? two.reason : "", /of type A100/);
+    assert.match(two.kind === "no_resources" ? two.reason : "", /2 x A100/);
   });
 
   test("blocked when every fitting device is above the price cap", () => {

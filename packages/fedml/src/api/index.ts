@@ -17,6 +17,7 @@ import { endpointDelete, endpointList, endpointStatus } from "./endpoints.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
 import { followRunLogs, runLogs } from "./logs.js";
+import { costReport, creditBalance, launchDryRun, userCredit } from "./marketplace.js";
 import { runList, runStatus, runStop } from "./runs.js";
 import { userCreate, userList } from "./users.js";
 
@@ -47,12 +48,17 @@ export const api = {
   endpointDelete,
   userCreate,
   userList,
+  launchDryRun,
+  userCredit,
+  creditBalance,
+  costReport,
 } as const;
 
 export type { ClusterActionResponse, ClusterStatusResult } from "./clusters.js";
 export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";
+export type { DryRunOptions } from "./marketplace.js";
 export type { FollowOptions, RunLogsOptions } from "./logs.js";
 export type { DeleteEndpointResponse, EndpointListResponse, EndpointModel } from "./endpoints.js";
 export type { PlatformOptions, RunListOptions } from "./runs.js";

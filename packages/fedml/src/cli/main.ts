@@ -7,6 +7,7 @@ import { registerDeviceCommands } from "./commands/device.js";
 import { registerEndpointCommands } from "./commands/endpoint.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
+import { registerMarketplaceCommands } from "./commands/marketplace.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerUserCommands } from "./commands/user.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerEndpointCommands(program);
   registerServerCommands(program);
   registerUserCommands(program);
+  registerMarketplaceCommands(program);
   return program;
 }
 

@@ -60,13 +60,17 @@ export async function launchOnCluster(
         ended_at: null,
         reason: null,
       });
-      await setClusterDevices(ctx.db, cluster.id, [Number(verdict.deviceId)]);
+      await setClusterDevices(
+        ctx.db,
+        cluster.id,
+        verdict.nodes.map((n) => Number(n.deviceId)),
+      );
       const { run, project, innerId } = await storeRun(ctx, user, launch, {
         status: RunStatus.CLUSTER_QUEUE,
         reason: null,
         clusterId: cluster.id,
       });
-      await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
+      await ctx.placement.assign(run, verdict);
       return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
     }
 
@@ -82,7 +86,7 @@ export async function launchOnCluster(
     let reason = `waiting for its turn on cluster ${name} behind ${waiting.length} earlier run${waiting.length === 1 ? "" : "s"}`;
     // Even a job that waits its turn must fit the cluster some day.
     const verdict = await match(user.id, launch.needs, existing.id);
-    if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
+    if (verdict.kind === "no_resources" || verdict.kind === "blocked" || verdict.kind === "credit") {
       // Nothing changes on a refused launch: a cluster started for it goes back to STOPPED.
       if (wasStopped) await updateCluster(ctx.db, existing.id, { state: ClusterState.STOPPED });
       return launchResult(
@@ -99,7 +103,7 @@ export async function launchOnCluster(
           reason: null,
           clusterId: existing.id,
         });
-        await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
+        await ctx.placement.assign(run, verdict);
         return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
       }
       reason = `waiting for its turn on cluster ${name}: ${verdict.reason}`;

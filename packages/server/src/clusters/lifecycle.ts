@@ -5,6 +5,7 @@
  */
 import type { ServerContext } from "../context.js";
 import { stopRunLocked } from "../runs/stop.js";
+import { creditStanding } from "../store/credit.js";
 import type { JobNeeds, MatchResult } from "../scheduler/matcher.js";
 import {
   type ClusterRow,
@@ -38,7 +39,12 @@ export async function activateCluster(
   cluster: ClusterRow,
   match: Match,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
-  const needs = JSON.parse(cluster.needs_json) as JobNeeds;
+  // The credit standing stored with the needs is the creating launch's: read it afresh.
+  const needs: JobNeeds = {
+    ...(JSON.parse(cluster.needs_json) as JobNeeds),
+    requesterId: String(cluster.owner_id),
+    credit: await creditStanding(ctx.db, cluster.owner_id),
+  };
   const now = ctx.now();
   const active = { state: ClusterState.ACTIVE, idle_from: now, ended_at: null, reason: null };
   const own = (await listClusterDevices(ctx.db, [cluster.id])).map((d) => d.device_id);
@@ -52,7 +58,11 @@ export async function activateCluster(
   }
   const elsewhere = await match(cluster.owner_id, needs, null);
   if (elsewhere.kind !== "placed") return { ok: false, reason: elsewhere.reason };
-  await setClusterDevices(ctx.db, cluster.id, [Number(elsewhere.deviceId)]);
+  await setClusterDevices(
+    ctx.db,
+    cluster.id,
+    elsewhere.nodes.map((n) => Number(n.deviceId)),
+  );
   await updateCluster(ctx.db, cluster.id, active);
   return { ok: true };
 }

@@ -1,10 +1,9 @@
 import { EdgeStatus, FedmlError, type JobSpec, type LaunchRequest, ResultCode, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { deviceTopic, runTopic } from "../notify.js";
-import { toCandidates } from "../scheduler/capacity.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
-import { bumpDeviceVersion, listDevicesByIds, listUsableDevices } from "../store/devices.js";
-import { insertRunDevice, listLiveRunDevices, updateRun } from "../store/runs.js";
+import { bumpDeviceVersion, listDevicesByIds } from "../store/devices.js";
+import { insertRunDevice, updateRun } from "../store/runs.js";
 import { checkExplicitDevices } from "./explicit.js";
 import { numEdgesOf } from "./num-edges.js";
 import { type FederatedPick, type Placed, pickFederatedDevices } from "./pick.js";
@@ -38,12 +37,8 @@ export async function placeFederated(
   request: LaunchRequest,
   needs: JobNeeds,
 ): Promise<FederatedPick> {
-  const usable = (await listUsableDevices(ctx.db, ownerId)).filter((d) => ctx.isOnline(d.last_seen_at));
-  const live = await listLiveRunDevices(
-    ctx.db,
-    usable.map((d) => d.id),
-  );
-  const candidates = toCandidates(usable, live);
+  // Same view as every other placement: online, the owner's or shared, cluster reservations held back.
+  const candidates = await ctx.placement.candidatesFor(ownerId);
   if (!namesFederatedDevices(request)) {
     return pickFederatedDevices(needs, candidates, numEdgesOf(spec));
   }

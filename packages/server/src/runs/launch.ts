@@ -11,7 +11,8 @@ import {
 import { launchOnCluster } from "../clusters/launch.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
-import { jobNeeds } from "./needs.js";
+import { creditStanding } from "../store/credit.js";
+import { jobNeeds, queueOptions } from "./needs.js";
 import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
@@ -19,6 +20,11 @@ const verdictCodes = {
   queued: ResultCode.RESOURCE_MATCHED_STATUS_QUEUED,
   no_resources: ResultCode.RESOURCE_MATCHED_STATUS_NO_RESOURCES,
   blocked: ResultCode.RESOURCE_MATCHED_STATUS_BLOCKED,
+} as const;
+
+const creditCodes = {
+  bind_card: ResultCode.RESOURCE_MATCHED_STATUS_BIND_CREDIT_CARD_FIRST,
+  balance: ResultCode.USER_BALANCE_NOT_ENOUGH,
 } as const;
 
 /**
@@ -64,7 +70,8 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
     runName: defaultJobName(spec, workspaceName || null),
     projectName: spec.projectName ?? "default",
     resourceId,
-    needs: jobNeeds(spec, resourceId),
+    needs: { ...jobNeeds(spec, resourceId, user.id), credit: await creditStanding(ctx.db, user.id) },
+    ...queueOptions(spec),
   };
   if (request.cluster) return launchOnCluster(ctx, user, request.cluster, prepared);
 
@@ -83,6 +90,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
     if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
       return launchResult(verdictCodes[verdict.kind], verdict.reason, null, null);
     }
+    if (verdict.kind === "credit") return launchResult(creditCodes[verdict.need], verdict.reason, null, null);
     const { run, project, innerId } = await storeRun(ctx, user, prepared, {
       status: RunStatus.QUEUED,
       reason: verdict.kind === "queued" ? verdict.reason : null,
@@ -91,7 +99,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
     if (verdict.kind === "queued") {
       return launchResult(verdictCodes.queued, verdict.reason, run.id, project.id, innerId);
     }
-    await ctx.placement.assign(run, verdict, await ctx.placement.priceOf(verdict.deviceId));
+    await ctx.placement.assign(run, verdict);
     return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
   });
 }

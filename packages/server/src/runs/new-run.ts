@@ -17,6 +17,9 @@ export interface PreparedLaunch {
   projectName: string;
   resourceId: string | null;
   needs: JobNeeds;
+  /** From the YAML (runs/needs.ts queueOptions): queue priority and retries on a lost device. */
+  priority: number;
+  retryLimit: number;
 }
 
 export function launchResult(
@@ -66,6 +69,8 @@ export async function storeRun(
     ended_at: null,
     stop_requested: 0,
     cluster_id: waiting.clusterId,
+    priority: launch.priority,
+    retries_left: launch.retryLimit,
   });
   const endpoint = isServingJob(launch.spec) ? await createEndpoint(ctx.db, run, launch.spec, now) : null;
   return { run, project, innerId: endpoint?.id ?? null };

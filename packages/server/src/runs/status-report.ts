@@ -3,7 +3,9 @@ import type { ServerContext } from "../context.js";
 import { deviceTopic, runTopic } from "../notify.js";
 import { bumpDeviceVersion } from "../store/devices.js";
 import { findRunDevice, updateRunDevice } from "../store/runs.js";
+import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
+import { settlePart } from "./settle.js";
 
 const REPORTABLE = new Set<string>([
   EdgeStatus.INITIALIZING,
@@ -53,6 +55,8 @@ export async function applyStatusReport(
       reason: report.reason ?? defaultReason(status, exitCode),
       ended_at: now,
     });
+    await settlePart(ctx, runId, deviceId);
+    if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(ctx, runId, deviceId);
   } else {
     await updateRunDevice(ctx.db, runId, deviceId, {
       // A stop was asked for: progress reports must not undo STOPPING.

@@ -19,7 +19,7 @@ export async function stopRun(ctx: ServerContext, runId: number): Promise<StopRu
 export async function stopRunLocked(
   ctx: ServerContext,
   runId: number,
-  queuedReason = "canceled while queued",
+  queuedReason = "QUEUE_CANCELED: canceled while queued",
 ): Promise<StopRunResponse> {
   const run = await findRun(ctx.db, runId);
   if (!run) throw new Error(`run ${runId} vanished`);

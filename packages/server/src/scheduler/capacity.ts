@@ -8,6 +8,12 @@ export interface DeviceCapacityRow {
   gpus_json: string;
   max_jobs: number;
   price_per_gpu_hour: number;
+  /** Marketplace columns; absent ones leave the matcher's ownership and provider steps open. */
+  owner_id?: number;
+  shared?: number;
+  provider?: string;
+  region?: string;
+  simulated?: number;
 }
 
 /** The run-part columns capacity needs: every live (not ended) run part on the devices. */
@@ -39,7 +45,7 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
   return devices.map((d) => {
     const parts = liveParts.filter((p) => p.device_id === d.id);
     const held = new Set(parts.flatMap((p) => parseIndices(p.gpu_indices_json)));
-    const gpus = parseGpus(d.gpus_json).map((g) => ({ index: g.index, name: g.name }));
+    const gpus = parseGpus(d.gpus_json).map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB }));
     return {
       deviceId: String(d.id),
       name: d.name,
@@ -48,6 +54,11 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
       maxJobs: d.max_jobs,
       freeSlots: Math.max(0, d.max_jobs - parts.length),
       pricePerGpuHour: d.price_per_gpu_hour,
+      ...(d.owner_id !== undefined ? { ownerId: String(d.owner_id) } : {}),
+      ...(d.shared !== undefined ? { shared: d.shared === 1 } : {}),
+      ...(d.provider !== undefined ? { provider: d.provider } : {}),
+      ...(d.region !== undefined ? { region: d.region } : {}),
+      ...(d.simulated !== undefined ? { simulated: d.simulated === 1 } : {}),
     };
   });
 }

@@ -2,6 +2,10 @@
  * GPU model names as users write them ("A100-80GB", "a100_80g") and as nvidia-smi reports
  * them ("NVIDIA A100-SXM4-80GB") differ in case, separators, vendor words and the GB suffix.
  */
+/** Form-factor and memory-kind words: PCIE, SXM, SXM4, HBM3, HBM3E, NVL. */
+const FORM_FACTOR = /^(PCIE|SXM\d*|HBM\d*E?|NVL)$/;
+const isFormFactor = (token: string) => FORM_FACTOR.test(token);
+
 const VENDOR_WORDS = new Set(["NVIDIA", "GEFORCE", "TESLA", "AMD", "RADEON", "INSTINCT"]);
 
 export function gpuNameTokens(name: string): string[] {
@@ -40,9 +44,12 @@ const MATCH_CACHE_LIMIT = 10_000;
 const matchCache = new Map<string, boolean>();
 
 function gpuMatchesTypeUncached(gpuName: string, resourceType: string): boolean {
-  const wanted = gpuNameTokens(resourceType);
-  if (wanted.length === 0) return true;
   const have = gpuNameTokens(gpuName);
+  // A form factor the GPU does not state cannot be held against it ("A100 80GB PCIe" fits a
+  // GPU reported as "A100-80G"), but one it states must agree (PCIe does not fit SXM4).
+  const statesForm = have.some(isFormFactor);
+  const wanted = gpuNameTokens(resourceType).filter((t) => statesForm || !isFormFactor(t));
+  if (wanted.length === 0) return true;
   const haveJoined = have.join("");
   const wantedJoined = wanted.join("");
   if (haveJoined === wantedJoined || haveJoined.includes(wantedJoined)) return true;

@@ -1,117 +1,144 @@
-import { gpuMatchesType } from "./gpu-names.js";
+/**
+ * The matcher: a pure function from (what a job needs, the devices it might use with what is
+ * free on them) to a gang placement on one or more devices, or a verdict with a reason in
+ * words. No I/O: placement.ts feeds it from the store, the dry run and the queue reuse it.
+ *
+ * It is a chain of small steps (like Nomad's scheduler iterators):
+ *   pin (resourceId) -> who may use it (own or shared) -> GPU model/type -> offers with an
+ *   effective price -> could it ever fit (else no_resources) -> under the price cap ever
+ *   (else blocked) -> credit for paid devices (else credit) -> fits now under the cap
+ *   (else queued) -> placed.
+ */
+import { type AllocOffer, type Allocation, allocate } from "./allocate.js";
+import {
+  type CandidateDevice,
+  type CreditStanding,
+  type JobNeeds,
+  type Offer,
+  describeWant,
+  gpusWanted,
+  plural,
+  usd,
+} from "./job-needs.js";
+import { mayUseStep, offerStep, pinStep } from "./steps.js";
+import { describeWait } from "./wait-reason.js";
 
-/** What a job asks for, from its spec's `computing` section and the launch's resource pin. */
-export interface JobNeeds {
-  minimumNumGpus: number;
-  resourceType: string | null;
-  deviceType: string;
-  /** USD per hour for the whole job; a device costing 0 always passes. */
-  maximumCostPerHour: number;
-  /** Pin to one device id. */
-  resourceId: string | null;
-}
+export type { CandidateDevice, CreditStanding, JobNeeds, Offer };
 
-/** A device the job may use, with what is free on it right now. */
-export interface CandidateDevice {
+export interface PlacedNode {
   deviceId: string;
-  name: string;
-  gpus: { index: number; name: string }[];
-  freeGpuIndices: number[];
-  maxJobs: number;
-  freeSlots: number;
+  gpuIndices: number[];
+  /** What the requester pays per GPU-hour on this device (0 on their own). */
   pricePerGpuHour: number;
 }
 
 export type MatchResult =
-  | { kind: "placed"; deviceId: string; gpuIndices: number[]; pricePerHour: number }
+  | {
+      kind: "placed";
+      /** Node 0 first; every node starts together or none does (gang). */
+      nodes: PlacedNode[];
+      /** USD per hour for the whole job. */
+      pricePerHour: number;
+      /** Node 0's device and GPUs, for callers that place on one device. */
+      deviceId: string;
+      gpuIndices: number[];
+    }
   | { kind: "queued"; reason: string }
   | { kind: "no_resources"; reason: string }
-  | { kind: "blocked"; reason: string };
+  | { kind: "blocked"; reason: string }
+  | { kind: "credit"; need: "bind_card" | "balance"; reason: string };
 
-const usd = (v: number) => `$${v.toFixed(2)}`;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-const listNames = (devices: CandidateDevice[]) =>
-  devices
-    .slice(0, 3)
-    .map((d) => d.name)
-    .join(", ") + (devices.length > 3 ? ` and ${devices.length - 3} more` : "");
-
-interface Assessed {
-  device: CandidateDevice;
-  matchingFree: number[];
-  matchingTotal: number;
-  pricePerHour: number;
+function toAlloc(offer: Offer, when: "ever" | "now"): AllocOffer {
+  return {
+    deviceId: offer.device.deviceId,
+    gpuIndices: when === "ever" ? offer.matchingAll : offer.matchingFree,
+    pricePerGpuHour: offer.pricePerGpuHour,
+    freeSlots: when === "ever" ? offer.device.maxJobs : offer.device.freeSlots,
+    provider: offer.device.provider ?? "",
+  };
 }
 
-/**
- * Pure placement decision for one single-device run. Placed: the cheapest fitting device
- * under the price cap, then the one with most free job slots. Otherwise says why, in words:
- * `queued` (fits once running work ends), `blocked` (fits but above the cap), `no_resources`
- * (nothing could ever fit).
- */
-export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchResult {
-  const gpusNeeded = needs.deviceType.toUpperCase() === "CPU" ? 0 : Math.max(0, Math.trunc(needs.minimumNumGpus));
-  const typeFilter = gpusNeeded > 0 && needs.resourceType ? needs.resourceType : null;
-  const what = gpusNeeded > 0 ? `${plural(gpusNeeded, "GPU")}${typeFilter ? ` of type ${typeFilter}` : ""}` : "a job slot";
+/** The cheapest allocation if nothing were running (`ever`) or with what is free (`now`). */
+export function cheapest(needs: JobNeeds, offers: readonly Offer[], when: "ever" | "now"): Allocation | null {
+  return allocate(
+    offers.map((o) => toAlloc(o, when)),
+    gpusWanted(needs),
+    needs.allowCrossProvider === true,
+  );
+}
 
-  const pool = needs.resourceId ? candidates.filter((d) => d.deviceId === needs.resourceId) : [...candidates];
+export function underCap(needs: JobNeeds, allocation: Allocation): boolean {
+  return allocation.pricePerHour <= 1e-9 || allocation.pricePerHour <= needs.maximumCostPerHour + 1e-9;
+}
+
+function nameOf(offers: readonly Offer[], deviceId: string): string {
+  return offers.find((o) => o.device.deviceId === deviceId)?.device.name ?? deviceId;
+}
+
+/** The placement decision; see the file comment for the order of the steps. */
+export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchResult {
+  const n = gpusWanted(needs);
+  const want = describeWant(needs);
+  const pool = mayUseStep(needs, pinStep(needs, candidates));
   if (pool.length === 0) {
     return {
       kind: "no_resources",
       reason: needs.resourceId
         ? `device ${needs.resourceId} is not an online device of yours or a shared one`
-        : "no device is online for you: bind a machine with fedml login",
+        : "no device is online for you: bind a machine with fedml device bind",
     };
   }
+  const offers = offerStep(needs, pool);
 
-  const assessed: Assessed[] = pool.map((device) => {
-    const matching = new Set(device.gpus.filter((g) => !typeFilter || gpuMatchesType(g.name, typeFilter)).map((g) => g.index));
-    return {
-      device,
-      matchingTotal: matching.size,
-      matchingFree: device.freeGpuIndices.filter((i) => matching.has(i)).sort((a, b) => a - b),
-      pricePerHour: device.pricePerGpuHour * gpusNeeded,
-    };
-  });
-
-  const fitsEver = assessed.filter((a) => a.device.maxJobs >= 1 && a.matchingTotal >= gpusNeeded);
-  if (fitsEver.length === 0) {
-    const most = assessed.reduce((best, a) => (a.matchingTotal > best.matchingTotal ? a : best));
+  const ever = cheapest(needs, offers, "ever");
+  if (!ever) {
+    const total = offers.reduce((s, o) => s + o.matchingAll.length, 0);
+    const most = offers.reduce((best, o) => (o.matchingAll.length > best.matchingAll.length ? o : best));
+    const providers = new Set(offers.map((o) => o.device.provider ?? ""));
+    const cross = needs.allowCrossProvider || providers.size < 2 ? "" : " from one provider (allow_cross_cloud_resources is off)";
     return {
       kind: "no_resources",
-      reason: `no device can ever fit ${what}: the most any of ${plural(pool.length, "device")} has is ${most.matchingTotal} (${most.device.name})`,
+      reason:
+        n > 0
+          ? `no set of devices can ever fit ${want}${cross}: ${plural(pool.length, "device")} with ${total} such GPUs in all, the most any has is ${most.matchingAll.length} (${most.device.name})`
+          : `no device takes jobs (every one has max_jobs 0)`,
     };
   }
 
-  const underCap = fitsEver.filter((a) => a.pricePerHour === 0 || a.pricePerHour <= needs.maximumCostPerHour);
-  if (underCap.length === 0) {
-    const cheapest = fitsEver.reduce((best, a) => (a.pricePerHour < best.pricePerHour ? a : best));
+  if (!underCap(needs, ever)) {
     const cap =
       needs.maximumCostPerHour === 0
         ? "the job allows no paid resources (maximum_cost_per_hour $0)"
         : `the job's cap is ${usd(needs.maximumCostPerHour)}/hour`;
     return {
       kind: "blocked",
-      reason: `${cap} and every device that fits costs more (cheapest: ${usd(cheapest.pricePerHour)}/hour on ${cheapest.device.name})`,
+      reason: `${cap} and every allocation that fits costs more (cheapest: ${usd(ever.pricePerHour)}/hour on ${ever.nodes
+        .map((node) => nameOf(offers, node.deviceId))
+        .join(" + ")})`,
     };
   }
 
-  const fitsNow = underCap
-    .filter((a) => a.device.freeSlots >= 1 && a.matchingFree.length >= gpusNeeded)
-    .sort(
-      (a, b) =>
-        a.pricePerHour - b.pricePerHour ||
-        b.device.freeSlots - a.device.freeSlots ||
-        Number(a.device.deviceId) - Number(b.device.deviceId),
-    );
-  const best = fitsNow[0];
-  if (!best) {
-    return { kind: "queued", reason: `waiting for ${what} to free up on ${listNames(underCap.map((a) => a.device))}` };
+  if (needs.credit && ever.pricePerHour > 0 && !needs.credit.cardBound) {
+    return {
+      kind: "credit",
+      need: "bind_card",
+      reason: `every device that fits is paid (from ${usd(ever.pricePerHour)}/hour) and you have no credit: ask an admin to grant some (fedml user credit)`,
+    };
   }
-  return {
-    kind: "placed",
-    deviceId: best.device.deviceId,
-    gpuIndices: best.matchingFree.slice(0, gpusNeeded),
-    pricePerHour: best.pricePerHour,
-  };
+
+  const now = cheapest(needs, offers, "now");
+  if (!now || !underCap(needs, now)) {
+    return { kind: "queued", reason: describeWait(needs, offers) };
+  }
+
+  if (needs.credit && now.pricePerHour > needs.credit.balance + 1e-9) {
+    return {
+      kind: "credit",
+      need: "balance",
+      reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour and your balance is ${usd(needs.credit.balance)}: it must cover one hour`,
+    };
+  }
+
+  const nodes = now.nodes.map((node) => ({ ...node }));
+  return { kind: "placed", nodes, pricePerHour: now.pricePerHour, deviceId: nodes[0].deviceId, gpuIndices: nodes[0].gpuIndices };
 }

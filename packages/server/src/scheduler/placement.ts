@@ -1,15 +1,25 @@
 import type { JobSpec } from "@fedml/core";
 import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
+import { scopeCandidates } from "../clusters/scope.js";
 import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
 import { jobNeeds } from "../runs/needs.js";
-import { bumpDeviceVersion, listUsableDevices } from "../store/devices.js";
-import { type RunRow, insertRunDevice, listLiveRunDevices, listWaitingRuns, updateRun } from "../store/runs.js";
-import { scopeCandidates } from "../clusters/scope.js";
 import { listReservations } from "../store/clusters.js";
+import { creditStanding, type Standing } from "../store/credit.js";
+import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
+import {
+  type RunRow,
+  insertRunDevice,
+  lastServedByOwner,
+  listLiveRunDevices,
+  listQueueHeads,
+  listWaitingRuns,
+  updateRun,
+} from "../store/runs.js";
 import type { Database } from "../store/schema.js";
-import { toCandidates } from "./capacity.js";
-import { type JobNeeds, type MatchResult, matchJob } from "./matcher.js";
+import { type LiveRunPartRow, toCandidates } from "./capacity.js";
+import { fairOrder } from "./fair-queue.js";
+import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "./matcher.js";
 import { Mutex } from "./mutex.js";
 
 export interface PlacementDeps {
@@ -17,6 +27,19 @@ export interface PlacementDeps {
   hub: NotifyHub;
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
   isOnline: (lastSeenAt: number | null) => boolean;
+  now: () => number;
+}
+
+export type Placed = Extract<MatchResult, { kind: "placed" }>;
+
+/** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
+const QUEUE_WINDOW_PER_USER = 50;
+
+/** One read of the fleet: devices online, the run parts holding their GPUs, cluster reservations. */
+interface Snapshot {
+  devices: DeviceRow[];
+  live: LiveRunPartRow[];
+  reservations: { clusterId: number; deviceId: number }[];
 }
 
 /**
@@ -40,58 +63,89 @@ export class Placement {
     return this.mutex.run(() => section((ownerId, needs, clusterId) => this.match(ownerId, needs, clusterId ?? null)));
   }
 
-  /** Assigns a stored run to a device: its part waits QUEUED for the agent to take it. */
-  async assign(
-    run: Pick<RunRow, "id">,
-    placed: Extract<MatchResult, { kind: "placed" }>,
-    pricePerGpuHour: number,
-  ): Promise<void> {
+  /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
+  async candidatesFor(ownerId: number, clusterId: number | null = null): Promise<CandidateDevice[]> {
+    return candidatesOf(ownerId, await this.snapshot(), clusterId);
+  }
+
+  /**
+   * Assigns a stored run to its devices, all at once (gang): node i gets rank i + 1 and
+   * waits QUEUED for its agent to take it.
+   */
+  async assign(run: Pick<RunRow, "id">, placed: Placed): Promise<void> {
     const { db, hub } = this.deps;
-    const deviceId = Number(placed.deviceId);
-    await insertRunDevice(db, {
-      run_id: run.id,
-      device_id: deviceId,
-      rank: 1,
-      node_index: 0,
-      status: EdgeStatus.QUEUED,
-      gpu_indices_json: JSON.stringify(placed.gpuIndices),
-      exit_code: null,
-      reason: null,
-      started_at: null,
-      ended_at: null,
-      log_count: 0,
-      price_per_gpu_hour: pricePerGpuHour,
-      stop_requested: 0,
-    });
-    await updateRun(db, run.id, { status: RunStatus.STARTING, reason: null });
-    await bumpDeviceVersion(db, deviceId);
-    hub.notify(deviceTopic(deviceId));
+    for (const [index, node] of placed.nodes.entries()) {
+      await insertRunDevice(db, {
+        run_id: run.id,
+        device_id: Number(node.deviceId),
+        rank: index + 1,
+        node_index: index,
+        status: EdgeStatus.QUEUED,
+        gpu_indices_json: JSON.stringify(node.gpuIndices),
+        exit_code: null,
+        reason: null,
+        started_at: null,
+        ended_at: null,
+        log_count: 0,
+        price_per_gpu_hour: node.pricePerGpuHour,
+        stop_requested: 0,
+      });
+    }
+    await updateRun(db, run.id, { status: RunStatus.STARTING, reason: null, placed_at: this.deps.now() });
+    for (const node of placed.nodes) {
+      await bumpDeviceVersion(db, Number(node.deviceId));
+      hub.notify(deviceTopic(Number(node.deviceId)));
+    }
     hub.notify(runTopic(run.id));
   }
 
   /**
-   * Places QUEUED and CLUSTER_QUEUE runs, oldest first. Calls that arrive while a pass waits
-   * for the lock share that pass: it has not read the store yet, so it sees their changes.
+   * One pass over the waiting runs on one snapshot of the fleet, which each placement
+   * updates in memory: first the runs waiting on clusters (CLUSTER_QUEUE, strictly in
+   * submission order per cluster), then QUEUED runs in fair order (fair-queue.ts). Calls
+   * that arrive while a pass waits for the lock share that pass: it has not read the store
+   * yet, so it sees their changes.
    */
   placeQueued(): Promise<void> {
     this.nextPass ??= this.mutex.run(async () => {
       this.nextPass = undefined;
       const { db } = this.deps;
+      const clusterRuns = (await listWaitingRuns(db)).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
+      const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
+      if (heads.length === 0 && clusterRuns.length === 0) return;
+      const snap = await this.snapshot();
+      const credit = new Map<number, Standing>();
+      const needsOf = async (run: RunRow): Promise<JobNeeds> => {
+        if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
+        const spec = JSON.parse(run.spec_json) as JobSpec;
+        return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
+      };
+      const tryPlace = async (run: RunRow, clusterId: number | null): Promise<boolean> => {
+        const result = matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId));
+        if (result.kind === "placed") {
+          await this.assign(run, result);
+          for (const node of result.nodes) {
+            snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+          }
+          return true;
+        }
+        if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });
+        return false;
+      };
+
       // Cluster hook: a cluster runs its jobs in submission order, so one that must wait
       // holds back every later one on the same cluster, even one that would fit.
       const waitingClusters = new Set<number>();
-      for (const run of await listWaitingRuns(db)) {
+      for (const run of clusterRuns) {
         const clusterId = run.cluster_id ?? null;
-        if (clusterId !== null && waitingClusters.has(clusterId)) continue;
-        const spec = JSON.parse(run.spec_json) as JobSpec;
-        const result = await this.match(run.owner_id, jobNeeds(spec, run.resource_id), clusterId);
-        if (result.kind === "placed") {
-          await this.assign(run, result, await this.priceOf(result.deviceId));
-          continue;
-        }
-        if (clusterId !== null) waitingClusters.add(clusterId);
-        if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });
+        if (clusterId === null || waitingClusters.has(clusterId)) continue;
+        if (!(await tryPlace(run, clusterId))) waitingClusters.add(clusterId);
       }
+      const lastServed = await lastServedByOwner(
+        db,
+        heads.map((r) => r.owner_id),
+      );
+      for (const run of fairOrder(heads, lastServed)) await tryPlace(run, null);
     });
     return this.nextPass;
   }
@@ -105,15 +159,27 @@ export class Placement {
     return row?.price_per_gpu_hour ?? 0;
   }
 
-  private async match(ownerId: number, needs: JobNeeds, clusterId: number | null): Promise<MatchResult> {
+  private async snapshot(): Promise<Snapshot> {
     const { db, isOnline } = this.deps;
-    const devices = (await listUsableDevices(db, ownerId)).filter((d) => isOnline(d.last_seen_at));
+    const devices = (await listLiveDevices(db)).filter((d) => isOnline(d.last_seen_at));
     const live = await listLiveRunDevices(
       db,
       devices.map((d) => d.id),
     );
-    // Cluster hook: reserved devices serve their cluster's runs only.
     const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
-    return matchJob(needs, scopeCandidates(toCandidates(devices, live), reservations, clusterId));
+    return { devices, live, reservations };
   }
+
+  private async match(ownerId: number, needs: JobNeeds, clusterId: number | null): Promise<MatchResult> {
+    return matchJob(needs, candidatesOf(ownerId, await this.snapshot(), clusterId));
+  }
+}
+
+/**
+ * The user's own devices and shared ones, with free capacity. Cluster hook: reserved
+ * devices serve their cluster's runs only, and a cluster's runs only its devices.
+ */
+function candidatesOf(ownerId: number, snap: Snapshot, clusterId: number | null): CandidateDevice[] {
+  const usable = snap.devices.filter((d) => d.owner_id === ownerId || d.shared === 1);
+  return scopeCandidates(toCandidates(usable, snap.live), snap.reservations, clusterId);
 }

@@ -152,3 +152,14 @@ export async function removeDevice(db: Kysely<Database>, deviceId: number): Prom
     .where("id", "=", deviceId)
     .execute();
 }
+
+/** Every bound device not OFFLINE: one read per queue pass, filtered per user in memory. */
+export async function listLiveDevices(db: Kysely<Database>): Promise<DeviceRow[]> {
+  return db
+    .selectFrom("devices")
+    .selectAll()
+    .where("removed", "=", 0)
+    .where("status", "!=", DeviceStatus.OFFLINE)
+    .orderBy("id")
+    .execute();
+}

@@ -168,6 +168,58 @@ function endpointsTable(dialect: DialectName): Migration {
   };
 }
 
+/** Marketplace (issue 3): credit, the fair queue's priority, retries after lost devices. */
+function marketplace(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("credit_balance", "double precision", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("users")
+        .addColumn("card_bound", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("runs")
+        .addColumn("priority", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("runs")
+        .addColumn("retries_left", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("runs").addColumn("retry_of", "integer").execute();
+      await db.schema.alterTable("runs").addColumn("placed_at", "bigint").execute();
+      await db.schema
+        .createIndex("runs_queue")
+        .on("runs")
+        .columns(["status", "owner_id", "priority", "created_at", "id"])
+        .execute();
+      const id = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
+        dialect === "postgres"
+          ? t.addColumn("id", "serial", (c) => c.primaryKey())
+          : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+      await id(db.schema.createTable("credit_ledger"))
+        .addColumn("user_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("amount", "double precision", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("run_id", "integer")
+        .addColumn("device_id", "integer")
+        .addColumn("note", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      // A run part is charged (and its device owner paid) once, whoever settles it.
+      await db.schema
+        .createIndex("credit_ledger_once")
+        .on("credit_ledger")
+        .columns(["run_id", "device_id", "kind"])
+        .unique()
+        .execute();
+      await db.schema.createIndex("credit_ledger_user").on("credit_ledger").columns(["user_id", "created_at"]).execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -175,6 +227,7 @@ class InCodeMigrations implements MigrationProvider {
       "0001_initial": initialSchema(this.dialect),
       "0002_clusters": clusters(this.dialect),
       "0003_endpoints": endpointsTable(this.dialect),
+      "0004_marketplace": marketplace(this.dialect),
     };
   }
 }

@@ -85,3 +85,40 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
   if (deviceIds) q = q.where("device_id", "in", deviceIds);
   return q.orderBy("run_id").execute();
 }
+
+/**
+ * The head of every user's queue: up to `perUser` of each user's QUEUED runs, highest
+ * priority then oldest first. Bounded so that one user's 10,000 queued runs cost a pass no
+ * more than anyone else's few.
+ */
+export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<RunRow[]> {
+  const owners = await db.selectFrom("runs").select("owner_id").distinct().where("status", "=", RunStatus.QUEUED).execute();
+  const heads: RunRow[] = [];
+  for (const { owner_id } of owners) {
+    const rows = await db
+      .selectFrom("runs")
+      .selectAll()
+      .where("status", "=", RunStatus.QUEUED)
+      .where("owner_id", "=", owner_id)
+      .orderBy("priority", "desc")
+      .orderBy("created_at")
+      .orderBy("id")
+      .limit(perUser)
+      .execute();
+    heads.push(...rows);
+  }
+  return heads;
+}
+
+/** When each user last had a run placed (the fair queue's turn order); absent: never. */
+export async function lastServedByOwner(db: Kysely<Database>, ownerIds: number[]): Promise<Map<number, number>> {
+  if (ownerIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("runs")
+    .select(["owner_id", (eb) => eb.fn.max("placed_at").as("last")])
+    .where("owner_id", "in", [...new Set(ownerIds)])
+    .where("placed_at", "is not", null)
+    .groupBy("owner_id")
+    .execute();
+  return new Map(rows.map((r) => [r.owner_id, Number(r.last ?? 0)]));
+}

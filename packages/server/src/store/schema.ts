@@ -6,6 +6,10 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
+  /** USD; admins grant, runs on others' paid devices spend. */
+  credit_balance: Generated<number>;
+  /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
+  card_bound: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -71,6 +75,14 @@ export interface RunsTable {
   stop_requested: number;
   /** The cluster the run was launched on (migration 0002); null for a plain launch. */
   cluster_id: number | null;
+  /** Higher first in the queue (`computing.priority`). */
+  priority: Generated<number>;
+  /** Times the run may still start again elsewhere when a device is lost (`computing.retry.limit`). */
+  retries_left: Generated<number>;
+  /** The run this one retries. */
+  retry_of: Generated<number | null>;
+  /** When the run got its devices: the fair queue serves the least recently served user first. */
+  placed_at: Generated<number | null>;
 }
 
 export interface RunDevicesTable {
@@ -141,9 +153,24 @@ export interface EndpointsTable {
   ended_at: number | null;
 }
 
+/** Credit movements (migration 0004): grants by admins, charges to run owners, earnings of device owners. */
+export interface CreditLedgerTable {
+  id: Generated<number>;
+  user_id: number;
+  /** Signed USD: + grant or earning, - charge. */
+  amount: number;
+  /** grant | charge | earning */
+  kind: string;
+  run_id: number | null;
+  device_id: number | null;
+  note: string;
+  created_at: number;
+}
+
 export interface Database {
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
+  credit_ledger: CreditLedgerTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   projects: ProjectsTable;

@@ -4,9 +4,11 @@ import { FedmlError, type LaunchResult, RunStatus } from "@fedml/core";
 import { api } from "../../api/index.js";
 import { action } from "../action.js";
 import { printJson, printLine, printNote } from "../output.js";
+import { printDryRun } from "./marketplace.js";
 
 interface LaunchFlags {
   detach?: boolean;
+  dryRun?: boolean;
   resourceId?: string;
   deviceServer?: string;
   deviceEdges?: string;
@@ -20,6 +22,7 @@ export function registerLaunchCommand(program: Command): void {
     .description("launch a job and follow its output; exits 0 only if the run FINISHED")
     .argument("<JOB_YAML>", "the job YAML file")
     .option("-d, --detach", "do not follow the run: exit once it is accepted")
+    .option("--dry-run", "print the matching offers, cheapest first, and what a launch would do; launch nothing")
     .option("--resource-id <id>", "run on this device instead of the matched ones")
     .option("--device-server <id>", "federated jobs: the device id of the FL server (rank 0)")
     .option("--device-edges <ids>", "federated jobs: comma-separated device ids of the edges (ranks 1..N)")
@@ -38,6 +41,12 @@ async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<numb
     deviceServer: flags.deviceServer ?? null,
     deviceEdges: edges && edges.length > 0 ? edges : null,
   };
+  if (flags.dryRun) {
+    const dry = await api.launchDryRun(yamlFile, options);
+    if (flags.json) printJson(dry);
+    else printDryRun(dry);
+    return dry.resultCode === 0 || dry.resultCode === 5 ? 0 : 1;
+  }
   const result = flags.cluster
     ? await api.launchJobOnCluster(yamlFile, flags.cluster, options)
     : await api.launchJob(yamlFile, options);

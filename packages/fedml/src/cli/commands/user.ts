@@ -3,10 +3,12 @@ import type { Command } from "commander";
 import type { UserModel } from "@fedml/core";
 import { api } from "../../api/index.js";
 import { action } from "../action.js";
+import { registerUserCreditCommand } from "./marketplace.js";
 import { formatTable, formatTime, printJson, printLine, printNote } from "../output.js";
 
 export function registerUserCommands(program: Command): void {
   const user = program.command("user").description("manage users (admin only)");
+  registerUserCreditCommand(user);
 
   user
     .command("create")

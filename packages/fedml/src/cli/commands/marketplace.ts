@@ -1,0 +1,92 @@
+/** `fedml cost`, `fedml credit`, `fedml user credit NAME AMOUNT`, and the `fedml launch --dry-run` table. */
+import type { Command } from "commander";
+import { type CostLine, type DryRunResponse, FedmlError, type MatchedOffer } from "@fedml/core";
+import { api } from "../../api/index.js";
+import { action, parseNumber } from "../action.js";
+import { formatTable, formatTime, printJson, printLine, printNote } from "../output.js";
+
+const usd = (v: number) => `$${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 6 : 2)}`;
+
+export function registerMarketplaceCommands(program: Command): void {
+  program
+    .command("cost")
+    .description("what your runs cost, by project and by provider")
+    .option("--json", "print the SDK's CostReport as JSON")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const report = await api.costReport();
+        if (flags.json) return printJson(report);
+        const table = (title: string, lines: CostLine[]) =>
+          formatTable(lines, [
+            { header: title, value: (l: CostLine) => l.key },
+            { header: "RUNS", value: (l: CostLine) => String(l.runs), alignRight: true },
+            { header: "GPU-HOURS", value: (l: CostLine) => l.gpuHours.toFixed(4), alignRight: true },
+            { header: "COST", value: (l: CostLine) => usd(l.cost), alignRight: true },
+          ]);
+        printLine(table("PROJECT", report.byProject));
+        printLine();
+        printLine(table("PROVIDER", report.byProvider));
+        printLine();
+        printLine(`total ${usd(report.total)}`);
+      }),
+    );
+
+  program
+    .command("credit")
+    .description("your credit balance and last ledger entries")
+    .option("--json", "print the SDK's CreditResponse as JSON")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const credit = await api.creditBalance();
+        if (flags.json) return printJson(credit);
+        printLine(
+          `${credit.userName}: balance ${usd(credit.balance)}${credit.cardBound ? "" : " (no credit granted yet: paid devices are closed)"}`,
+        );
+        for (const e of credit.ledger)
+          printLine(`${formatTime(e.createdTime)}  ${e.kind.padEnd(7)} ${usd(e.amount).padStart(12)}  ${e.note}`);
+      }),
+    );
+}
+
+/** `fedml user credit NAME AMOUNT` (admin only). */
+export function registerUserCreditCommand(user: Command): void {
+  user
+    .command("credit")
+    .description("grant credit (USD) to a user; paid devices open to them")
+    .argument("<NAME>", "the user's name")
+    .argument("<AMOUNT>", "USD to add", parseNumber("AMOUNT"))
+    .option("--json", "print the SDK's CreditResponse as JSON")
+    .action(
+      action(async (name: string, amount: number, flags: { json?: boolean }) => {
+        if (!(amount > 0)) throw new FedmlError(3, `AMOUNT must be above 0, got ${amount}`);
+        const credit = await api.userCredit(name, amount);
+        if (flags.json) return printJson(credit);
+        printLine(`${credit.userName}: balance ${usd(credit.balance)}`);
+      }),
+    );
+}
+
+/** The offers of a dry run as a price-sorted table, then what a launch would do. */
+export function printDryRun(result: DryRunResponse): void {
+  if (result.offers.length === 0) printNote("no device fits this job");
+  else {
+    printLine(
+      formatTable(result.offers, [
+        { header: "ID", value: (o: MatchedOffer) => o.id },
+        { header: "NAME", value: (o: MatchedOffer) => `${o.name}${o.simulated ? " (simulated)" : ""}` },
+        { header: "PROVIDER", value: (o: MatchedOffer) => o.gpuProvider || "-" },
+        { header: "REGION", value: (o: MatchedOffer) => o.gpuRegion || "-" },
+        { header: "GPU", value: (o: MatchedOffer) => o.gpuName || "-" },
+        { header: "MEM", value: (o: MatchedOffer) => (o.gpuMem ? `${o.gpuMem}G` : "-"), alignRight: true },
+        { header: "FREE/TOTAL", value: (o: MatchedOffer) => `${o.gotGpuCount}/${o.totalGpuCount}`, alignRight: true },
+        { header: "$/GPU-H", value: (o: MatchedOffer) => o.cost.toFixed(2), alignRight: true },
+      ]),
+    );
+  }
+  const where = result.placement.map((p) => `${p.deviceId}[${p.gpuIndices.join(",")}]`).join(" + ");
+  printLine(
+    result.resultCode === 0
+      ? `would run on ${where} at ${usd(result.pricePerHour)}/h`
+      : `would answer ${result.resultCode} ${result.resultMsg}`,
+  );
+}

@@ -1,0 +1,82 @@
+import { type CreditGrantRequest, type CreditResponse, FedmlError, type LaunchRequest, ResultCode } from "@fedml/core";
+import type { FastifyPluginAsync } from "fastify";
+import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
+import type { ServerContext } from "../context.js";
+import { costReport } from "../runs/cost-report.js";
+import { dryRun } from "../runs/dry-run.js";
+import { creditStanding, grantCredit, listLedger } from "../store/credit.js";
+import { type UserRow, findUserByName } from "../store/users.js";
+import {
+  CostReportSchema,
+  CreditGrantRequestSchema,
+  CreditResponseSchema,
+  DryRunResponseSchema,
+  UserNameParams,
+} from "./marketplace-schemas.js";
+import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
+
+async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
+  const standing = await creditStanding(ctx.db, user.id);
+  const ledger = await listLedger(ctx.db, user.id, 50);
+  return {
+    userName: user.name,
+    balance: Math.round(standing.balance * 1e6) / 1e6,
+    cardBound: standing.cardBound,
+    ledger: ledger.map((e) => ({
+      amount: e.amount,
+      kind: e.kind,
+      runId: e.run_id === null ? null : String(e.run_id),
+      deviceId: e.device_id === null ? null : String(e.device_id),
+      note: e.note,
+      createdTime: e.created_at,
+    })),
+  };
+}
+
+/** Dry runs, credit and cost reports (docs/marketplace.md). */
+export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{ Body: LaunchRequest }>(
+      "/runs/dry-run",
+      {
+        preHandler: requireUser(ctx),
+        schema: { tags: ["runs"], body: LaunchRequestSchema, response: { 200: DryRunResponseSchema, ...authErrors } },
+      },
+      async (request) => dryRun(ctx, userOf(request), request.body),
+    );
+
+    app.get(
+      "/me/credit",
+      { preHandler: requireUser(ctx), schema: { tags: ["credit"], response: { 200: CreditResponseSchema, ...authErrors } } },
+      async (request) => creditOf(ctx, userOf(request)),
+    );
+
+    app.post<{ Params: { name: string }; Body: CreditGrantRequest }>(
+      "/users/:name/credit",
+      {
+        preHandler: requireAdmin(ctx),
+        schema: {
+          tags: ["credit"],
+          params: UserNameParams,
+          body: CreditGrantRequestSchema,
+          response: { ...authErrors, 200: CreditResponseSchema, 403: ErrorBodySchema, 404: ErrorBodySchema },
+        },
+      },
+      async (request) => {
+        const user = await findUserByName(ctx.db, request.params.name);
+        if (!user)
+          throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
+        await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
+        // Runs waiting for credit may go now.
+        await ctx.placement.placeQueued();
+        return creditOf(ctx, user);
+      },
+    );
+
+    app.get(
+      "/costs",
+      { preHandler: requireUser(ctx), schema: { tags: ["credit"], response: { 200: CostReportSchema, ...authErrors } } },
+      async (request) => costReport(ctx, userOf(request).id),
+    );
+  };
+}

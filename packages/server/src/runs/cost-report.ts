@@ -1,0 +1,82 @@
+import type { CostLine, CostReport } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { parseIndices } from "../scheduler/capacity.js";
+import { listDevicesByIds } from "../store/devices.js";
+import { projectNamesById } from "../store/projects.js";
+import type { RunDeviceRow } from "../store/runs.js";
+import { partCost } from "./settle.js";
+
+const HOUR_MS = 3_600_000;
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+export interface CostedPart {
+  part: RunDeviceRow;
+  project: string;
+  provider: string;
+}
+
+/** Sums parts' costs and GPU-hours by project and by provider. Pure. */
+export function sumCosts(parts: readonly CostedPart[], now: number): CostReport {
+  const add = (
+    lines: Map<string, CostLine & { runIds: Set<number> }>,
+    key: string,
+    p: RunDeviceRow,
+    cost: number,
+    gpuHours: number,
+  ) => {
+    const line = lines.get(key) ?? { key, cost: 0, runs: 0, gpuHours: 0, runIds: new Set<number>() };
+    line.cost += cost;
+    line.gpuHours += gpuHours;
+    line.runIds.add(p.run_id);
+    lines.set(key, line);
+  };
+  const byProject = new Map<string, CostLine & { runIds: Set<number> }>();
+  const byProvider = new Map<string, CostLine & { runIds: Set<number> }>();
+  let total = 0;
+  for (const { part, project, provider } of parts) {
+    const cost = partCost(part, now);
+    const gpuHours =
+      part.started_at === null
+        ? 0
+        : (parseIndices(part.gpu_indices_json).length * Math.max(0, (part.ended_at ?? now) - part.started_at)) / HOUR_MS;
+    total += cost;
+    add(byProject, project, part, cost, gpuHours);
+    add(byProvider, provider || "(none)", part, cost, gpuHours);
+  }
+  const out = (m: Map<string, CostLine & { runIds: Set<number> }>) =>
+    [...m.values()]
+      .map(({ runIds, ...l }) => ({ ...l, cost: round(l.cost), gpuHours: round(l.gpuHours), runs: runIds.size }))
+      .sort((a, b) => b.cost - a.cost || a.key.localeCompare(b.key));
+  return { total: round(total), byProject: out(byProject), byProvider: out(byProvider) };
+}
+
+/** The caller's spending on every run they launched. */
+export async function costReport(ctx: ServerContext, ownerId: number): Promise<CostReport> {
+  const rows = await ctx.db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .selectAll("run_devices")
+    .select("runs.project_id")
+    .where("runs.owner_id", "=", ownerId)
+    .execute();
+  const devices = new Map(
+    (
+      await listDevicesByIds(
+        ctx.db,
+        rows.map((r) => r.device_id),
+      )
+    ).map((d) => [d.id, d]),
+  );
+  const projects = await projectNamesById(
+    ctx.db,
+    rows.map((r) => r.project_id),
+  );
+  return sumCosts(
+    rows.map(({ project_id, ...part }) => ({
+      part,
+      project: projects.get(project_id) ?? "default",
+      provider: devices.get(part.device_id)?.provider ?? "",
+    })),
+    ctx.now(),
+  );
+}

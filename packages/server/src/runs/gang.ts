@@ -1,0 +1,20 @@
+import { EdgeStatus } from "@fedml/core";
+import type { ServerContext } from "../context.js";
+import { deviceTopic } from "../notify.js";
+import { bumpDeviceVersion } from "../store/devices.js";
+import { listRunDevices, updateRunDevice } from "../store/runs.js";
+import { isLivePart } from "./rollup.js";
+
+/** A gang lives and dies together: when one node fails, the others are asked to stop. */
+export async function stopRestOfGang(ctx: ServerContext, runId: number, failedDeviceId: number): Promise<void> {
+  const rest = (await listRunDevices(ctx.db, [runId])).filter((p) => p.device_id !== failedDeviceId && isLivePart(p));
+  for (const part of rest) {
+    await updateRunDevice(ctx.db, runId, part.device_id, {
+      status: EdgeStatus.STOPPING,
+      stop_requested: 1,
+      reason: `node on device ${failedDeviceId} failed`,
+    });
+    await bumpDeviceVersion(ctx.db, part.device_id);
+    ctx.hub.notify(deviceTopic(part.device_id));
+  }
+}

@@ -1,0 +1,68 @@
+/** What the matcher reads: a job's needs, candidate devices, and words for both. Pure. */
+/** What a job asks for, from its spec's `computing` section and the launch's resource pin. */
+export interface JobNeeds {
+  minimumNumGpus: number;
+  resourceType: string | null;
+  deviceType: string;
+  /** USD per hour for the whole job; an allocation costing 0 always passes. */
+  maximumCostPerHour: number;
+  /** Pin to one device id. */
+  resourceId: string | null;
+  /** Who launches: devices of others are usable only when shared, and one's own cost 0. */
+  requesterId?: string | null;
+  /** `allow_cross_cloud_resources`: a multi-device job may mix providers. Default false. */
+  allowCrossProvider?: boolean;
+  /** The requester's credit; omitted: not checked. */
+  credit?: CreditStanding | null;
+}
+
+export interface CreditStanding {
+  /** Modelled as "has been granted credit at least once" (see docs/marketplace.md). */
+  cardBound: boolean;
+  /** USD. */
+  balance: number;
+}
+
+/** A device the job may use, with what is free on it right now. */
+export interface CandidateDevice {
+  deviceId: string;
+  name: string;
+  gpus: { index: number; name: string; memoryMiB?: number }[];
+  freeGpuIndices: number[];
+  maxJobs: number;
+  freeSlots: number;
+  /** Set by the device's owner; the owner's own runs pay nothing. */
+  pricePerGpuHour: number;
+  provider?: string;
+  region?: string;
+  ownerId?: string;
+  shared?: boolean;
+  simulated?: boolean;
+}
+
+/** A candidate after the filters: the GPUs of the wanted type and the requester's price. */
+export interface Offer {
+  device: CandidateDevice;
+  matchingAll: number[];
+  matchingFree: number[];
+  pricePerGpuHour: number;
+}
+
+export const usd = (v: number) => `$${v.toFixed(2)}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** GPUs the job takes: none for CPU jobs. */
+export function gpusWanted(needs: JobNeeds): number {
+  return needs.deviceType.toUpperCase() === "CPU" ? 0 : Math.max(0, Math.trunc(needs.minimumNumGpus));
+}
+
+export function typeFilter(needs: JobNeeds): string | null {
+  return gpusWanted(needs) > 0 && needs.resourceType ? needs.resourceType : null;
+}
+
+/** Words for what the job wants: "4 x A100" or "a job slot". */
+export function describeWant(needs: JobNeeds): string {
+  const n = gpusWanted(needs);
+  const type = typeFilter(needs);
+  return n > 0 ? `${n} x ${type ?? "GPU"}` : "a job slot";
+}
