@@ -83,7 +83,13 @@ export function printDryRun(result: DryRunResponse): void {
       ]),
     );
   }
-  const where = result.placement.map((p) => `${p.deviceId}[${p.gpuIndices.join(",")}]`).join(" + ");
+  const names = new Map(result.offers.map((o) => [o.id, o.name]));
+  const where = result.placement
+    .map((p) => {
+      const gpus = p.gpuIndices.length === 0 ? "no GPU" : `GPU ${p.gpuIndices.join(",")}`;
+      return `${names.get(p.deviceId) ?? "device"} (device ${p.deviceId}, ${gpus})`;
+    })
+    .join(" + ");
   printLine(
     result.resultCode === 0
       ? `would run on ${where} at ${usd(result.pricePerHour)}/h`
