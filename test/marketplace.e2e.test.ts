@@ -258,7 +258,7 @@ describe("GPU marketplace through the SDK", () => {
       rows.map((l) => l.split(/\s+/)[1]),
       ["runpod-b", "lambda-a", "community-c"],
     );
-    assert.match(dry.stdout, /would run on \d+\[0\] at \$0\.90\/h/);
+    assert.match(dry.stdout, /would run on \S+ \(device \d+, GPU 0\) at \$0\.90\/h/);
     const capped = await runCli(
       ["launch", "--dry-run", job("cli-cap", ["minimum_num_gpus: 1", "maximum_cost_per_hour: $0.10"], ["echo"])],
       env,
