@@ -1,4 +1,5 @@
 /** Section 5: server RSS under 1,000 heartbeating agents; one real idle agent's RSS. */
+import { spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
 import { startCluster } from "./lib/cluster.js";
 import { type FakeAgent, poll, registerFake } from "./lib/fake-agent.js";
@@ -14,12 +15,15 @@ export interface MemoryResult {
   serverRssMb: number;
   serverPeakRssMb: number;
   agentIdleRssMb: number;
+  /** A bare `node` holding a timer, measured alongside: the floor no agent can go below. */
+  nodeFloorRssMb: number;
 }
 
 /** The real agent waits a third of the server's offline window (30 s) per poll. */
 const POLL_WAIT_MS = 10_000;
 
 export async function memory(agentCount: number, heartbeatSec: number, log: (s: string) => void): Promise<MemoryResult> {
+  const floor = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
   const cluster = await startCluster(1);
   const serverPid = cluster.server.child.pid as number;
   const agentPid = cluster.agents[0].child.pid as number;
@@ -57,6 +61,7 @@ export async function memory(agentCount: number, heartbeatSec: number, log: (s: 
     }
     const serverRssMb = rssMb(serverPid);
     const agentIdleRssMb = rssMb(agentPid);
+    const nodeFloorRssMb = rssMb(floor.pid as number);
     stop.abort();
     await Promise.all(loops);
     return {
@@ -67,8 +72,10 @@ export async function memory(agentCount: number, heartbeatSec: number, log: (s: 
       serverRssMb,
       serverPeakRssMb: Math.max(peak, serverRssMb),
       agentIdleRssMb,
+      nodeFloorRssMb,
     };
   } finally {
+    floor.kill();
     stop.abort();
     await cluster.stop();
   }

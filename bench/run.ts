@@ -2,6 +2,8 @@
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N]`: every figure of the issue next to its
  * reference from the same run, written to bench/results/latest.{md,json}.
  * Sections: throughput, latency, scheduler, logs, memory.
+ * `--only SECTION` runs one section and writes results/SECTION.json instead of latest.*;
+ * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,7 +18,14 @@ import { scheduler } from "./scheduler.js";
 import { throughput } from "./throughput.js";
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean" }, "slurm-jobs": { type: "string" }, "slurm-launches": { type: "string" } },
+  options: {
+    quick: { type: "boolean" },
+    "slurm-jobs": { type: "string" },
+    "slurm-launches": { type: "string" },
+    only: { type: "string" },
+    "no-slurm": { type: "boolean" },
+    jobs: { type: "string" },
+  },
   strict: true,
 });
 const quick = values.quick ?? false;
@@ -29,6 +38,14 @@ const size = quick
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
 if (values["slurm-launches"]) size.slurmLaunches = Number(values["slurm-launches"]);
+if (values.jobs) size.jobs = Number(values.jobs);
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = values.only as Section | undefined;
+if (only !== undefined && !SECTIONS.includes(only)) {
+  process.stderr.write(`bench: --only takes one of ${SECTIONS.join(", ")}, got "${only}"\n`);
+  process.exit(2);
+}
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -40,11 +57,40 @@ function slurmVersion(): string | null {
   }
 }
 
+/** One section alone: its figures as JSON in results/SECTION.json, for before/after comparisons. */
+async function runOnly(section: Section): Promise<void> {
+  const needsSlurm = section === "throughput" || section === "latency";
+  let slurm = null;
+  if (needsSlurm && !values["no-slurm"]) {
+    const up = await slurmUp();
+    slurm = "slurm" in up ? up.slurm : null;
+    if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
+  }
+  const started = Date.now();
+  const result =
+    section === "throughput"
+      ? await throughput(size.jobs, size.slurmJobs, slurm, log)
+      : section === "latency"
+        ? await latency(size.launches, size.slurmLaunches, slurm, log)
+        : section === "scheduler"
+          ? scheduler(size.devices, size.queued, size.matchBudgetSec)
+          : section === "logs"
+            ? await logs(size.logLines, size.httpLines, size.pages, log)
+            : await memory(size.agents, size.heartbeatSec, log);
+  const record = { section, quick, startedAt: new Date(started).toISOString(), result };
+  const dir = new URL("./results/", import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${section}.json`, dir), `${JSON.stringify(record, null, 2)}\n`);
+  log(JSON.stringify(result, null, 2));
+  log(`written: bench/results/${section}.json`);
+}
+
 async function main(): Promise<void> {
+  if (only) return runOnly(only);
   const started = Date.now();
   log(`fedml bench${quick ? " --quick" : ""}`);
   log("slurm: starting the single-node cluster (bench/slurm-up.sh)");
-  const up = await slurmUp();
+  const up: Awaited<ReturnType<typeof slurmUp>> = values["no-slurm"] ? { skipped: "--no-slurm" } : await slurmUp();
   const slurm = "slurm" in up ? up.slurm : null;
   if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
 

@@ -1,7 +1,7 @@
 /** Section 1: trivial jobs per second through us, through Slurm, and bare fork/exec. */
 import { spawn } from "node:child_process";
 import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
-import { sleep } from "./lib/proc.js";
+import { cpuSeconds, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
 import { nowMs, pool } from "./lib/stats.js";
 
@@ -19,10 +19,13 @@ export interface ThroughputResult {
   /** Ours divided by the reference: above 1 is faster. */
   ratioToSlurm: number | null;
   ratioToForkExec: number;
+  /** CPU milliseconds per job during our run: where the two cores went (harness = this process). */
+  cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
 }
 
 /** From the first launch call to the last FINISHED (the server's own end time of each run). */
-async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec: number; failed: number }> {
+async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec: number; failed: number; cpu: CpuSplit }> {
+  const before = cpuSplit(cluster);
   const started = Date.now();
   await pool(jobs, 8, async () => {
     await launch(cluster, TRIVIAL_JOB);
@@ -31,10 +34,31 @@ async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec:
     const runs = await listRuns(cluster);
     if (runs.length >= jobs && runs.every((r) => TERMINAL.has(r.status))) {
       const lastEnd = Math.max(...runs.map((r) => r.endedTime ?? 0));
-      return { perSec: jobs / ((lastEnd - started) / 1000), failed: runs.filter((r) => r.status !== "FINISHED").length };
+      const after = cpuSplit(cluster);
+      const perJob = (key: keyof CpuSplit) => ((after[key] - before[key]) * 1000) / jobs;
+      const cpu = { server: perJob("server"), agents: perJob("agents"), jobs: perJob("jobs"), harness: perJob("harness") };
+      return { cpu, perSec: jobs / ((lastEnd - started) / 1000), failed: runs.filter((r) => r.status !== "FINISHED").length };
     }
     await sleep(250);
   }
+}
+
+interface CpuSplit {
+  server: number;
+  agents: number;
+  jobs: number;
+  harness: number;
+}
+
+function cpuSplit(cluster: Cluster): CpuSplit {
+  const agents = cluster.agents.map((a) => cpuSeconds(a.child.pid as number));
+  const own = process.cpuUsage();
+  return {
+    server: cpuSeconds(cluster.server.child.pid as number).self,
+    agents: agents.reduce((sum, a) => sum + a.self, 0),
+    jobs: agents.reduce((sum, a) => sum + a.children, 0),
+    harness: (own.user + own.system) / 1e6,
+  };
 }
 
 /** `sh -c true` through a pool as wide as our agents: what the machine itself allows. */
@@ -51,7 +75,7 @@ export async function forkExecRate(count: number, width: number): Promise<number
 export async function throughput(jobs: number, slurmJobs: number, slurm: Slurm | null, log: (s: string) => void): Promise<ThroughputResult> {
   const agents = 8;
   const cluster = await startCluster(agents, ["--max-jobs", "8"]);
-  let ours: { perSec: number; failed: number };
+  let ours: { perSec: number; failed: number; cpu: CpuSplit };
   try {
     log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
     ours = await oursThroughput(cluster, jobs);
@@ -75,5 +99,6 @@ export async function throughput(jobs: number, slurmJobs: number, slurm: Slurm |
     forkExecPerSec: forkExec,
     ratioToSlurm: slurmRate ? ours.perSec / slurmRate : null,
     ratioToForkExec: ours.perSec / forkExec,
+    cpuMsPerJob: ours.cpu,
   };
 }

@@ -8,3 +8,13 @@ export function rssMb(pid: number): number {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds a live process used: its own (user + system) and its waited-for children's (Linux). */
+export function cpuSeconds(pid: number): { self: number; children: number } {
+  // Fields after the command name, which sits in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = (i: number) => Number(fields[i - 3]);
+  const hz = 100;
+  return { self: (ticks(14) + ticks(15)) / hz, children: (ticks(16) + ticks(17)) / hz };
+}

@@ -4,9 +4,7 @@
  * minutes); 4xx answers are the server's word and are thrown as FedmlError at once.
  */
 import { createWriteStream } from "node:fs";
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import {
   type AssignmentsResponse,
   type ErrorBody,
@@ -22,6 +20,7 @@ import {
   type ServingReport,
 } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
+import { type HttpAnswer, httpCall } from "./http-request.js";
 import { type Logger, silentLogger } from "./log.js";
 
 export interface AgentClientOptions {
@@ -77,12 +76,13 @@ export class AgentClient {
     return this.json<AssignmentsResponse>("GET", path, { signal, timeoutMs: waitMs + DEFAULT_TIMEOUT_MS });
   }
 
+  // The answers' bodies are read even when unused: that frees the keep-alive socket.
   async reportStatus(runId: string, report: RunStatusReport): Promise<void> {
-    await this.call("POST", Paths.agentRunStatus(runId), { body: report });
+    await (await this.call("POST", Paths.agentRunStatus(runId), { body: report })).text();
   }
 
   async reportServing(runId: string, report: ServingReport): Promise<void> {
-    await this.call("POST", Paths.agentRunServing(runId), { body: report });
+    await (await this.call("POST", Paths.agentRunServing(runId), { body: report })).text();
   }
 
   /** A 409 (the batch does not follow what the server holds) also answers the ackedSeq to resend from. */
@@ -98,8 +98,7 @@ export class AgentClient {
   /** Streams the workspace tar.gz into `file` (the caller verifies its sha256). */
   async downloadWorkspace(sha256: string, file: string): Promise<void> {
     const response = await this.call("GET", Paths.agentWorkspace(sha256), { timeoutMs: 10 * 60_000 });
-    if (!response.body) throw new FedmlError(ResultCode.ERROR, `the server sent no body for workspace ${sha256}`);
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(file));
+    await pipeline(response.body, createWriteStream(file));
   }
 
   private async json<T>(method: string, path: string, options: CallOptions): Promise<T> {
@@ -108,7 +107,7 @@ export class AgentClient {
   }
 
   /** Retries until a non-retryable answer arrives or the agent (or this call) is stopped. */
-  async call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+  async call(method: string, path: string, options: CallOptions = {}): Promise<HttpAnswer> {
     const signals = [this.options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const stop = signals.length > 0 ? AbortSignal.any(signals) : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -127,12 +126,12 @@ export class AgentClient {
     }
   }
 
-  private async attempt(method: string, path: string, options: CallOptions, stop?: AbortSignal): Promise<Response> {
+  private async attempt(method: string, path: string, options: CallOptions, stop?: AbortSignal): Promise<HttpAnswer> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     const signal = stop ? AbortSignal.any([stop, timeout]) : timeout;
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await httpCall(`${this.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.options.deviceToken}`,
@@ -156,9 +155,9 @@ function firstLine(text: string): string {
 }
 
 function describeFetchError(error: unknown, baseUrl: string): string {
-  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
   if (e.name === "TimeoutError") return `no answer from ${baseUrl} in time`;
-  const cause = e.cause?.code ?? e.cause?.message;
+  const cause = e.code ?? e.cause?.code ?? e.cause?.message;
   return `cannot reach ${baseUrl}${cause ? ` (${cause})` : `: ${e.message}`}`;
 }
 

@@ -97,7 +97,7 @@ describe("runAgent", () => {
 
     server.assign([assignment("run-ok", 'for i in $(seq 1 1500); do echo "line $i"; done\necho "gpu=$CUDA_VISIBLE_DEVICES"')]);
     assert.ok(await eventually(final("run-ok"), 5000));
-    assert.deepEqual(server.statusesOf("run-ok"), ["INITIALIZING", "RUNNING", "FINISHED"]);
+    assert.deepEqual(server.statusesOf("run-ok"), ["RUNNING", "FINISHED"]);
     assert.equal(server.textsOf("run-ok").length, 1501);
     assert.equal(server.textsOf("run-ok").at(-1), "gpu=0");
     assert.equal(server.linesAtStatus.get("run-ok")?.at(-1), 1501);

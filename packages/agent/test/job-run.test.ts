@@ -70,9 +70,10 @@ describe("JobRun", () => {
       r.lines.filter((l) => l.stream === "stderr").map((l) => l.text),
       ["oops"],
     );
+    // No workspace and no bootstrap: nothing to initialise, so no INITIALIZING report.
     assert.deepEqual(
       r.statuses.map((s) => s.status),
-      ["INITIALIZING", "RUNNING"],
+      ["RUNNING"],
     );
     const state = readRunState(r.home, "run-env");
     assert.equal(state?.status, "FINISHED");

@@ -1,7 +1,6 @@
 import { EdgeStatus, FedmlError, ResultCode, type RunStatusReport, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import { deviceTopic, runTopic } from "../notify.js";
-import { bumpDeviceVersion } from "../store/devices.js";
+import { runTopic } from "../notify.js";
 import { findRunDevice, updateRunDevice } from "../store/runs.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
@@ -66,9 +65,8 @@ export async function applyStatusReport(
   }
   await refreshRunStatus(ctx.db, runId, now);
   ctx.hub.notify(runTopic(runId));
-  if (ends) {
-    await bumpDeviceVersion(ctx.db, deviceId);
-    ctx.hub.notify(deviceTopic(deviceId));
-    await ctx.placement.placeQueued();
-  }
+  // The reporting agent already knows its part ended, so its assignments are not bumped here:
+  // waking its long-poll only to drop the run cost a round trip per job (issue 6). A run
+  // placed on the freed capacity bumps the device as usual.
+  if (ends) await ctx.placement.placeQueued();
 }

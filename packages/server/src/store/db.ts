@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { cachingDatabase } from "./statement-cache.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -19,8 +20,10 @@ export function openSqlite(file: string): Store {
   // WAL lets readers (log pages, long-polls) proceed while an agent writes a batch.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
+  // NORMAL in WAL mode: a commit survives a crash of the server process; only a power loss or
+  // OS crash may lose the last transactions (the database stays consistent either way).
   sqlite.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
   return { db, dialect: "sqlite", close: () => db.destroy() };
 }
 

@@ -220,6 +220,18 @@ function marketplace(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * Placement and assignments look up the live parts of a device on every decision; with only
+ * the device_id index that scanned every part the device ever ran (perf, issue 6).
+ */
+function livePartsIndex(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.createIndex("run_devices_status_device").on("run_devices").columns(["status", "device_id"]).execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -228,6 +240,7 @@ class InCodeMigrations implements MigrationProvider {
       "0002_clusters": clusters(this.dialect),
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
+      "0005_live_parts_index": livePartsIndex(),
     };
   }
 }

@@ -1,11 +1,15 @@
-import { RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
+import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 
 export type RunRow = Selectable<RunsTable>;
 export type RunDeviceRow = Selectable<RunDevicesTable>;
 
-const terminalEdgeStatuses = [...TERMINAL_EDGE_STATUSES];
+/**
+ * Every part status that is not terminal. Queried as `status in (…)` rather than `not in
+ * (terminal)` so that the (status, device_id) index finds the few live parts directly.
+ */
+const liveEdgeStatuses = Object.values(EdgeStatus).filter((s) => !TERMINAL_EDGE_STATUSES.has(s));
 
 export async function insertRun(db: Kysely<Database>, run: Insertable<RunsTable>): Promise<RunRow> {
   return db.insertInto("runs").values(run).returningAll().executeTakeFirstOrThrow();
@@ -81,7 +85,7 @@ export async function updateRunDevice(
 /** Run parts not yet ended, on the given devices (all devices when omitted). */
 export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
   if (deviceIds && deviceIds.length === 0) return [];
-  let q = db.selectFrom("run_devices").selectAll().where("status", "not in", terminalEdgeStatuses);
+  let q = db.selectFrom("run_devices").selectAll().where("status", "in", liveEdgeStatuses);
   if (deviceIds) q = q.where("device_id", "in", deviceIds);
   return q.orderBy("run_id").execute();
 }
