@@ -17,8 +17,7 @@ export function agentServingRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const runId = parseRowId(request.params.id);
-        if (runId === undefined)
-          throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
+        if (runId === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
         await applyServingReport(ctx, runId, deviceOf(request).id, request.body);
         return { ok: true };
       },
