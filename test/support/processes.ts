@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs"
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { databaseUrlFor } from "../../packages/server/test/support/database.js";
 import { agentBin, cliBin, serverBin } from "./paths.js";
 import { isAlive, waitFor } from "./wait.js";
 
@@ -40,12 +41,18 @@ export interface ServerProcess {
   crash(): Promise<void>;
 }
 
-/** A real control-plane process on loopback, data under `home`. */
+/**
+ * A real control-plane process on loopback, data under `home` (or, when the tests target
+ * PostgreSQL, in the database made for `home`, passed with --database-url).
+ */
 export async function startServer(home: string, opts: { port?: number; extraArgs?: string[] } = {}): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort());
   mkdirSync(home, { recursive: true });
+  const extraArgs = [...(opts.extraArgs ?? [])];
+  const databaseUrl = extraArgs.includes("--database-url") ? undefined : await databaseUrlFor(home);
+  if (databaseUrl) extraArgs.push("--database-url", databaseUrl);
   const log = createWriteStream(join(home, `server-${Date.now()}.log`));
-  const child = spawn(process.execPath, [serverBin, "--home", home, "--port", String(port), ...(opts.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [serverBin, "--home", home, "--port", String(port), ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(log);

@@ -5,10 +5,10 @@ import { RunStatus, parseJobYaml } from "@fedml/core";
 import { buildServer } from "../src/app.js";
 import { queueOptions } from "../src/runs/needs.js";
 import { fairOrder } from "../src/scheduler/fair-queue.js";
-import { openSqlite } from "../src/store/db.js";
 import { ensureProject } from "../src/store/projects.js";
 import { findUserByName } from "../src/store/users.js";
 import { deviceFacts } from "./support/server.js";
+import { databaseUrlFor, openTestStore } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
 
 const run = (id: number, owner: number, created: number, priority = 0) => ({
@@ -68,7 +68,7 @@ describe("queue options from computing", () => {
 describe("a durable, fair queue on a real server", () => {
   test("one user's 10,000 queued runs do not starve another's single run, across a restart", async () => {
     const tmp = tempDir("fair");
-    const opts = { home: tmp.dir, port: 0, logLevel: "silent", tickMs: 60_000 };
+    const opts = { home: tmp.dir, port: 0, logLevel: "silent", tickMs: 60_000, databaseUrl: await databaseUrlFor(tmp.dir) };
     let server = await buildServer(opts);
     const call = async (key: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server.url}${path}`, {
@@ -89,7 +89,7 @@ describe("a durable, fair queue on a real server", () => {
       await server.close();
 
       // Straight into the store while the server is down: 10,000 runs of hog, then one of meek.
-      const store = openSqlite(join(tmp.dir, "server", "fedml.db"));
+      const store = await openTestStore(tmp.dir);
       const yaml = "job: echo hi\ncomputing:\n  minimum_num_gpus: 1\n";
       const spec = JSON.stringify(parseJobYaml(yaml, { path: "job.yaml" }));
       const hog = (await findUserByName(store.db, "hog"))!;

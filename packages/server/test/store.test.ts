@@ -5,13 +5,14 @@ import { after, before, describe, test } from "node:test";
 import type { DeviceFacts } from "@fedml/core";
 import { ensureAdmin } from "../src/auth/bootstrap-admin.js";
 import { hashSecret } from "../src/auth/keys.js";
-import { type Store, openSqlite } from "../src/store/db.js";
+import type { Store } from "../src/store/db.js";
 import { insertDevice, listUsableDevices, markDeviceOffline, touchDevice } from "../src/store/devices.js";
 import { appendLogBatch, readLogRange } from "../src/store/logs.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { ensureProject } from "../src/store/projects.js";
 import { insertRun, insertRunDevice, listLiveRunDevices } from "../src/store/runs.js";
 import { findUserByKeyHash, insertApiKey, insertUser } from "../src/store/users.js";
+import { openTestStore } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
 
 export const facts = (name: string, over: Partial<DeviceFacts> = {}): DeviceFacts => ({
@@ -33,11 +34,11 @@ export const facts = (name: string, over: Partial<DeviceFacts> = {}): DeviceFact
   ...over,
 });
 
-describe("store on a real SQLite file", () => {
+describe("store on a real database (SQLite file, or PostgreSQL when FEDML_TEST_DATABASE_URL is set)", () => {
   const tmp = tempDir("store");
   let store: Store;
   before(async () => {
-    store = openSqlite(join(tmp.dir, "server", "fedml.db"));
+    store = await openTestStore(tmp.dir);
     await migrateToLatest(store.db, store.dialect);
     await migrateToLatest(store.db, store.dialect); // a second start changes nothing
   });

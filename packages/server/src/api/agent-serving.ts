@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { applyServingReport } from "../serving/lifecycle.js";
+import { parseRowId } from "../store/ids.js";
 import { OkSchema, RunIdParams, ServingReportSchema, authErrors } from "./schemas.js";
 
 /** POST /agent/runs/:id/serving: a serving job's port and readiness, from its agent. */
@@ -15,9 +16,8 @@ export function agentServingRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: { tags: ["agent"], params: RunIdParams, body: ServingReportSchema, response: { 200: OkSchema, ...authErrors } },
       },
       async (request) => {
-        const runId = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
-        if (!Number.isSafeInteger(runId))
-          throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
+        const runId = parseRowId(request.params.id);
+        if (runId === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${request.params.id} not found`, 404);
         await applyServingReport(ctx, runId, deviceOf(request).id, request.body);
         return { ok: true };
       },

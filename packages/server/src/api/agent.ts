@@ -16,6 +16,7 @@ import { deviceTopic, runTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
 import { applyStatusReport } from "../runs/status-report.js";
 import { findDeviceById, removeDevice, touchDevice } from "../store/devices.js";
+import { parseRowId } from "../store/ids.js";
 import { appendLogBatch } from "../store/logs.js";
 import { findRunDevice, listLiveRunDevices } from "../store/runs.js";
 import { errorBody } from "./errors.js";
@@ -37,8 +38,8 @@ import {
 } from "./schemas.js";
 
 function runIdOf(value: string): number {
-  const id = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(id)) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${value} not found`, 404);
+  const id = parseRowId(value);
+  if (id === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${value} not found`, 404);
   return id;
 }
 

@@ -5,6 +5,7 @@ import type { ServerContext } from "../context.js";
 import { toDeviceModel } from "../devices/device-view.js";
 import { failParts } from "../runs/end-parts.js";
 import { findDeviceById, listOwnedDevices, removeDevice } from "../store/devices.js";
+import { parseRowId } from "../store/ids.js";
 import { listLiveRunDevices } from "../store/runs.js";
 import { DeviceIdParams, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
 
@@ -39,8 +40,8 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler, schema: { tags: ["devices"], params: DeviceIdParams, response: { 200: RemovedSchema, ...authErrors } } },
       async (request) => {
         const user = userOf(request);
-        const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : Number.NaN;
-        const device = Number.isSafeInteger(id) ? await findDeviceById(ctx.db, id) : undefined;
+        const id = parseRowId(request.params.id);
+        const device = id !== undefined ? await findDeviceById(ctx.db, id) : undefined;
         if (!device || device.owner_id !== user.id || device.removed === 1) {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `device ${request.params.id} not found`, 404);
         }

@@ -5,6 +5,7 @@ import type { ServerContext } from "../context.js";
 import { launchRun } from "../runs/launch.js";
 import { ownedRun, toRunModels } from "../runs/lookup.js";
 import { stopRun } from "../runs/stop.js";
+import { parseRowId } from "../store/ids.js";
 import { listOwnerRuns } from "../store/runs.js";
 import { assertOnPlatform, platformFilter } from "../runs/platform.js";
 import {
@@ -40,10 +41,11 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const { runName, runId, platform } = request.query;
-        if (runId !== undefined && !/^\d{1,15}$/.test(runId)) return { runList: [] };
+        const id = runId !== undefined ? parseRowId(runId) : undefined;
+        if (runId !== undefined && id === undefined) return { runList: [] };
         const runs = await listOwnerRuns(ctx.db, userOf(request).id, {
           name: runName || undefined,
-          id: runId ? Number(runId) : undefined,
+          id,
           platform: platformFilter(platform) ?? undefined,
         });
         return { runList: await toRunModels(ctx, runs) };

@@ -219,7 +219,8 @@ export const OkSchema = Type.Object({ ok: Type.Boolean() });
 export const LogBatchRequestSchema = Type.Object({
   lines: Type.Array(
     Type.Object({
-      seq: Type.Integer({ minimum: 1 }),
+      // The seq column is a 32-bit integer on both databases.
+      seq: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
       text: Type.String(),
       stream: Type.Union([Type.Literal("stdout"), Type.Literal("stderr")]),
       time: Type.Number(),

@@ -1,14 +1,15 @@
 import { FedmlError, type FedMLRunModel, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { listDevicesByIds } from "../store/devices.js";
+import { parseRowId } from "../store/ids.js";
 import { projectNamesById } from "../store/projects.js";
 import { type RunRow, findRun, listRunDevices } from "../store/runs.js";
 import { toRunModel } from "./run-view.js";
 
 /** The caller's run. Another user's run answers exactly like an unknown one. */
 export async function ownedRun(ctx: ServerContext, ownerId: number, runId: string): Promise<RunRow> {
-  const id = /^\d{1,15}$/.test(runId) ? Number(runId) : Number.NaN;
-  const run = Number.isSafeInteger(id) ? await findRun(ctx.db, id) : undefined;
+  const id = parseRowId(runId);
+  const run = id !== undefined ? await findRun(ctx.db, id) : undefined;
   if (!run || run.owner_id !== ownerId) {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} not found`, 404);
   }

@@ -34,6 +34,10 @@ export function openPostgres(url: string): Store {
       oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
   };
   const pool = new pg.Pool({ connectionString: url, types: types as pg.CustomTypesConfig });
+  // An idle pooled connection the server closes (restart, failover, admin kill) emits 'error'
+  // on the pool; unheard, that would crash the control plane. The pool drops the client and
+  // the next query opens a fresh one, so a warning is all it needs.
+  pool.on("error", (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", close: () => db.destroy() };
 }

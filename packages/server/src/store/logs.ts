@@ -1,5 +1,6 @@
 import type { LogLine } from "@fedml/core";
 import { type Kysely, sql } from "kysely";
+import { MAX_INT_COLUMN } from "./ids.js";
 import type { Database } from "./schema.js";
 
 // Parameters per statement stay under SQLite's and PostgreSQL's limits (6 columns per line).
@@ -18,7 +19,8 @@ export async function appendLogBatch(db: Kysely<Database>, runId: number, device
         seq: l.seq,
         stream: l.stream,
         time: Math.trunc(l.time),
-        text: l.text,
+        // PostgreSQL text cannot hold NUL; SQLite could, but both store the same line.
+        text: l.text.includes("\u0000") ? l.text.replaceAll("\u0000", "\uFFFD") : l.text,
       }));
       await trx
         .insertInto("log_lines")
@@ -51,7 +53,9 @@ export async function readLogRange(
   fromSeq: number,
   toSeq: number,
 ): Promise<{ seq: number; text: string }[]> {
-  if (toSeq < fromSeq) return [];
+  // No stored seq exceeds the column's range; a bound past it would be an error on PostgreSQL.
+  if (toSeq < fromSeq || fromSeq > MAX_INT_COLUMN) return [];
+  toSeq = Math.min(toSeq, MAX_INT_COLUMN);
   return db
     .selectFrom("log_lines")
     .select(["seq", "text"])

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { DeviceFacts, RegisterResponse } from "@fedml/core";
 import { type RunningServer, buildServer } from "../../src/app.js";
 import type { ServerOptions } from "../../src/config.js";
+import { databaseUrlFor, dropDatabaseFor } from "./database.js";
 import { tempDir } from "./tmp.js";
 
 export interface TestServer {
@@ -20,7 +21,8 @@ export interface TestServer {
 
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const tmp = tempDir("api");
-  const server = await buildServer({ home: tmp.dir, port: 0, logLevel: "silent", tickMs: 100, ...options });
+  const databaseUrl = await databaseUrlFor(tmp.dir);
+  const server = await buildServer({ home: tmp.dir, port: 0, logLevel: "silent", tickMs: 100, databaseUrl, ...options });
   const adminKey = readFileSync(join(tmp.dir, "server", "admin-key"), "utf8").trim();
   const call = async (key: string | null, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = {};
@@ -57,6 +59,7 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
     },
     async stop() {
       await server.close();
+      await dropDatabaseFor(tmp.dir);
       tmp.cleanup();
     },
   };
