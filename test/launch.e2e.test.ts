@@ -146,7 +146,7 @@ describe("launch on a real server and agent", () => {
   });
 
   test("2,500 lines read back through runLogs with several page sizes", async () => {
-    const path = writeJob(tmp.dir, "many", "job: |\n  for i in $(seq 1 2500); do echo \"row $i\"; done\n");
+    const path = writeJob(tmp.dir, "many", 'job: |\n  for i in $(seq 1 2500); do echo "row $i"; done\n');
     const launched = await api.launchJob(path, alice);
     const runId = launched.runId!;
     const run = await waitForEnd(runId, alice);
@@ -232,7 +232,11 @@ describe("launch on a real server and agent", () => {
 
   test("an agent that restarts does not leave its runs RUNNING", async () => {
     const pidFile = join(tmp.dir, "restart-pids");
-    const path = writeJob(tmp.dir, "orphan", `job: |\n  sleep 1000 &\n  echo $! > "$FEDML_ENV_PIDFILE"\n  echo up\n  wait\npidfile: ${pidFile}\n`);
+    const path = writeJob(
+      tmp.dir,
+      "orphan",
+      `job: |\n  sleep 1000 &\n  echo $! > "$FEDML_ENV_PIDFILE"\n  echo up\n  wait\npidfile: ${pidFile}\n`,
+    );
     const launched = await api.launchJob(path, alice);
     const runId = launched.runId!;
     await waitFor("the job to start", async () => (await allLogLines(runId, alice)).includes("up"));

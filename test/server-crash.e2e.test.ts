@@ -25,7 +25,7 @@ test("a server killed with SIGKILL mid-run comes back and the run ends FINISHED 
   server = await startServer(home);
   const opts = { serverUrl: server.url, apiKey: await createUser(server, "carol") };
   agent = await startAgent(server.url, opts.apiKey, join(tmp.dir, "agent"));
-  const path = writeJob(tmp.dir, "slow", "job: |\n  for i in $(seq 1 300); do echo \"tick $i\"; sleep 0.01; done\n");
+  const path = writeJob(tmp.dir, "slow", 'job: |\n  for i in $(seq 1 300); do echo "tick $i"; sleep 0.01; done\n');
   const launched = await api.launchJob(path, opts);
   assert.equal(launched.resultCode, 0, launched.resultMsg);
   const runId = launched.runId!;

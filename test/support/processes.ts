@@ -107,7 +107,17 @@ export async function startAgent(
   bindArgs: string[] = [],
 ): Promise<AgentProcess> {
   if (!existsSync(join(home, "agent.json"))) {
-    await execFileAsync(process.execPath, [agentBin, "bind", "--home", home, "--server", serverUrl, "--api-key", apiKey, ...bindArgs]);
+    await execFileAsync(process.execPath, [
+      agentBin,
+      "bind",
+      "--home",
+      home,
+      "--server",
+      serverUrl,
+      "--api-key",
+      apiKey,
+      ...bindArgs,
+    ]);
   }
   const config = JSON.parse(readFileSync(join(home, "agent.json"), "utf8")) as { deviceId: string };
   mkdirSync(home, { recursive: true });

@@ -24,7 +24,8 @@ export function detectNvidiaGpus(command = "nvidia-smi"): Promise<GpuDetection> 
       if (err) {
         const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
         let error: string;
-        if (e.code === "ENOENT") error = `${command} not found on PATH (no NVIDIA driver here, or set FEDML_NVIDIA_SMI to its path)`;
+        if (e.code === "ENOENT")
+          error = `${command} not found on PATH (no NVIDIA driver here, or set FEDML_NVIDIA_SMI to its path)`;
         else if (e.code === "EACCES") error = `${command} is not executable`;
         else if (e.killed) error = `${command} did not answer within ${NVIDIA_SMI_TIMEOUT_MS / 1000} s`;
         else if (typeof e.code === "number") {
