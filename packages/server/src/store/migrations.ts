@@ -3,31 +3,35 @@ import type { DialectName } from "./db.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
+type TableBuilder = ReturnType<AnyDb["schema"]["createTable"]>;
+
+/** The integer primary key every table but the join tables has: the one dialect switch of ids. */
+function idColumn(table: TableBuilder, dialect: DialectName): TableBuilder {
+  return dialect === "postgres"
+    ? table.addColumn("id", "serial", (c) => c.primaryKey())
+    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+}
 
 function initialSchema(dialect: DialectName): Migration {
-  const idColumn = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
-    dialect === "postgres"
-      ? t.addColumn("id", "serial", (c) => c.primaryKey())
-      : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
   return {
     async up(db: AnyDb) {
-      await idColumn(db.schema.createTable("users"))
+      await idColumn(db.schema.createTable("users"), dialect)
         .addColumn("name", "text", (c) => c.notNull().unique())
         .addColumn("is_admin", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
-      await idColumn(db.schema.createTable("api_keys"))
+      await idColumn(db.schema.createTable("api_keys"), dialect)
         .addColumn("user_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("key_hash", "text", (c) => c.notNull().unique())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
-      await idColumn(db.schema.createTable("projects"))
+      await idColumn(db.schema.createTable("projects"), dialect)
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("name", "text", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addUniqueConstraint("projects_owner_name", ["owner_id", "name"])
         .execute();
-      await idColumn(db.schema.createTable("devices"))
+      await idColumn(db.schema.createTable("devices"), dialect)
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("name", "text", (c) => c.notNull())
         .addColumn("token_hash", "text", (c) => c.unique())
@@ -52,7 +56,7 @@ function initialSchema(dialect: DialectName): Migration {
         .addColumn("removed", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute();
-      await idColumn(db.schema.createTable("runs"))
+      await idColumn(db.schema.createTable("runs"), dialect)
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("project_id", "integer", (c) => c.notNull().references("projects.id"))
         .addColumn("name", "text", (c) => c.notNull())
@@ -108,15 +112,11 @@ function initialSchema(dialect: DialectName): Migration {
 
 /** Clusters: named device sets reserved for one owner, and the cluster a run was launched on. */
 function clusters(dialect: DialectName): Migration {
-  const idColumn = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
-    dialect === "postgres"
-      ? t.addColumn("id", "serial", (c) => c.primaryKey())
-      : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
   return {
     async up(db: AnyDb) {
       // Names are unique among an owner's live clusters only (a killed name may be reused),
       // so the rule lives in code, under the placement lock.
-      await idColumn(db.schema.createTable("clusters"))
+      await idColumn(db.schema.createTable("clusters"), dialect)
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("name", "text", (c) => c.notNull())
         .addColumn("state", "text", (c) => c.notNull())
@@ -144,11 +144,7 @@ function clusters(dialect: DialectName): Migration {
 function endpointsTable(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
-      const table = db.schema.createTable("endpoints");
-      await (dialect === "postgres"
-        ? table.addColumn("id", "serial", (c) => c.primaryKey())
-        : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
-      )
+      await idColumn(db.schema.createTable("endpoints"), dialect)
         .addColumn("owner_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("run_id", "integer", (c) => c.notNull().references("runs.id"))
         .addColumn("name", "text", (c) => c.notNull())
@@ -195,11 +191,7 @@ function marketplace(dialect: DialectName): Migration {
         .on("runs")
         .columns(["status", "owner_id", "priority", "created_at", "id"])
         .execute();
-      const id = (t: ReturnType<AnyDb["schema"]["createTable"]>) =>
-        dialect === "postgres"
-          ? t.addColumn("id", "serial", (c) => c.primaryKey())
-          : t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-      await id(db.schema.createTable("credit_ledger"))
+      await idColumn(db.schema.createTable("credit_ledger"), dialect)
         .addColumn("user_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("amount", "double precision", (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
