@@ -46,9 +46,11 @@ export function createMatcher(devices: readonly BenchDevice[]): MatcherUnderTest
         candidates,
       );
       if (result.kind !== "placed") return null;
-      const device = byId.get(result.deviceId);
-      if (device) {
-        const taken = new Set(result.gpuIndices);
+      // Every node of a gang takes its GPUs and a job slot, so capacity shrinks as in the queue.
+      for (const node of result.nodes) {
+        const device = byId.get(node.deviceId);
+        if (!device) continue;
+        const taken = new Set(node.gpuIndices);
         device.freeGpuIndices = device.freeGpuIndices.filter((i) => !taken.has(i));
         device.freeSlots -= 1;
       }

@@ -17,10 +17,18 @@ export interface BenchResults {
   scheduler: SchedulerResult;
   logs: LogsResult;
   memory: MemoryResult;
+  /** Sections measured again later with `--only`, replacing this run's figures for them. */
+  rerun?: { section: string; at: string; quick: boolean }[];
 }
 
 const n = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : String(round(v, digits)));
 const verdict = (ok: boolean | null) => (ok === null ? "–" : ok ? "met" : "**missed**");
+
+function rerunNote(r: BenchResults): string {
+  if (!r.rerun?.length) return "";
+  const each = r.rerun.map((x) => `${x.section} at ${x.at}${x.quick ? " (--quick)" : ""}`);
+  return ` Measured again with \`--only\`: ${each.join("; ")}.`;
+}
 
 export function toMarkdown(r: BenchResults): string {
   const t = r.throughput;
@@ -45,7 +53,7 @@ export function toMarkdown(r: BenchResults): string {
   const mc = r.machine;
   return `# Benchmark results${r.quick ? " (--quick: smaller counts, see JSON)" : ""}
 
-${r.startedAt}, ${mc.cpus} × ${mc.cpuModel}, ${mc.memoryGb} GB, Node ${mc.node}, ${mc.os}${slurmNote}; took ${Math.round(r.durationSec)} s.
+${r.startedAt}, ${mc.cpus} × ${mc.cpuModel}, ${mc.memoryGb} GB, Node ${mc.node}, ${mc.os}${slurmNote}; took ${Math.round(r.durationSec)} s.${rerunNote(r)}
 
 ${head}${body}
 `;

@@ -1,14 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N]`: every figure of the issue next to its
- * reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory.
+ * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
+ * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * Sections: throughput, latency, scheduler, logs, memory. `--only` runs the named sections and
+ * replaces just those in the existing latest.json (the others keep their earlier figures).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
-import { slurmUp } from "./lib/slurm.js";
+import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { logs } from "./logs.js";
 import { memory } from "./memory.js";
 import { type BenchResults, toMarkdown } from "./report.js";
@@ -16,10 +17,26 @@ import { scheduler } from "./scheduler.js";
 import { throughput } from "./throughput.js";
 
 const { values } = parseArgs({
-  options: { quick: { type: "boolean" }, "slurm-jobs": { type: "string" }, "slurm-launches": { type: "string" } },
+  options: {
+    quick: { type: "boolean" },
+    "slurm-jobs": { type: "string" },
+    "slurm-launches": { type: "string" },
+    only: { type: "string" },
+  },
   strict: true,
 });
 const quick = values.quick ?? false;
+
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = values.only?.split(",").map((s) => s.trim()) ?? null;
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: unknown section "${name}" in --only (sections: ${SECTIONS.join(", ")})\n`);
+    process.exit(2);
+  }
+}
+const runs = (section: Section) => only === null || only.includes(section);
 
 // Full sizes are the issue's; --quick keeps the whole run under two minutes.
 const size = quick
@@ -40,29 +57,60 @@ function slurmVersion(): string | null {
   }
 }
 
+/** The figures of an earlier run, for the sections `--only` leaves out. */
+function previousResults(): BenchResults | null {
+  const file = new URL("./results/latest.json", import.meta.url);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as BenchResults) : null;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  log(`fedml bench${quick ? " --quick" : ""}`);
-  log("slurm: starting the single-node cluster (bench/slurm-up.sh)");
-  const up = await slurmUp();
-  const slurm = "slurm" in up ? up.slurm : null;
-  if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
+  const previous = only ? previousResults() : null;
+  if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
+  log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
+  const needsSlurm = runs("throughput") || runs("latency");
+  let slurm: Slurm | null = null;
+  let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
+  if (needsSlurm) {
+    log("slurm: starting the single-node cluster (bench/slurm-up.sh)");
+    const up = await slurmUp();
+    slurm = "slurm" in up ? up.slurm : null;
+    if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
+    slurmInfo = { available: slurm !== null, version: slurm ? slurmVersion() : null, skipped: "skipped" in up ? up.skipped : null };
+  }
 
-  log("1. throughput");
-  const t = await throughput(size.jobs, size.slurmJobs, slurm, log);
-  log("2. latency");
-  const l = await latency(size.launches, size.slurmLaunches, slurm, log);
-  log(`3. scheduler: ${size.devices} devices, ${size.queued} queued runs`);
-  const s = scheduler(size.devices, size.queued, size.matchBudgetSec);
-  log(`4. logs: ${size.logLines} lines`);
-  const g = await logs(size.logLines, size.httpLines, size.pages, log);
-  log("5. memory");
-  const m = await memory(size.agents, size.heartbeatSec, log);
+  let t = previous?.throughput;
+  let l = previous?.latency;
+  let s = previous?.scheduler;
+  let g = previous?.logs;
+  let m = previous?.memory;
+  if (runs("throughput")) {
+    log("1. throughput");
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+  }
+  if (runs("latency")) {
+    log("2. latency");
+    l = await latency(size.launches, size.slurmLaunches, slurm, log);
+  }
+  if (runs("scheduler")) {
+    log(`3. scheduler: ${size.devices} devices, ${size.queued} queued runs`);
+    s = scheduler(size.devices, size.queued, size.matchBudgetSec);
+  }
+  if (runs("logs")) {
+    log(`4. logs: ${size.logLines} lines`);
+    g = await logs(size.logLines, size.httpLines, size.pages, log);
+  }
+  if (runs("memory")) {
+    log("5. memory");
+    m = await memory(size.agents, size.heartbeatSec, log);
+  }
+  if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
+  const now = new Date(started).toISOString();
   const results: BenchResults = {
-    quick,
-    startedAt: new Date(started).toISOString(),
-    durationSec: (Date.now() - started) / 1000,
+    quick: previous?.quick ?? quick,
+    startedAt: previous?.startedAt ?? now,
+    durationSec: previous?.durationSec ?? (Date.now() - started) / 1000,
     machine: {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? "unknown",
@@ -70,12 +118,13 @@ async function main(): Promise<void> {
       node: process.version,
       os: `Linux ${release()}`,
     },
-    slurm: { available: slurm !== null, version: slurm ? slurmVersion() : null, skipped: "skipped" in up ? up.skipped : null },
+    slurm: slurmInfo,
     throughput: t,
     latency: l,
     scheduler: s,
     logs: g,
     memory: m,
+    ...(only ? { rerun: [...(previous?.rerun ?? []).filter((r) => !only.includes(r.section)), ...only.map((section) => ({ section, at: now, quick }))] } : {}),
   };
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
