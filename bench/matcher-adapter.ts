@@ -2,7 +2,7 @@
  * The one place the scheduler benchmark touches the matcher. The benchmark speaks its own
  * small types; re-point `createMatcher` here when the matcher's interface changes.
  */
-import { type CandidateDevice, matchJob } from "@fedml/server";
+import { CandidateIndex, type CandidateDevice, matchIndexed } from "@fedml/server";
 
 export interface BenchDevice {
   id: number;
@@ -22,6 +22,10 @@ export interface MatcherUnderTest {
   place(run: BenchRun): { deviceId: string; gpuIndices: number[] } | null;
 }
 
+/**
+ * What the server's queue pass does (placement.ts): one candidate index over the snapshot,
+ * one indexed decision per run, each placement taking its GPUs from the index.
+ */
 export function createMatcher(devices: readonly BenchDevice[]): MatcherUnderTest {
   const candidates: CandidateDevice[] = devices.map((d) => ({
     deviceId: String(d.id),
@@ -32,10 +36,10 @@ export function createMatcher(devices: readonly BenchDevice[]): MatcherUnderTest
     freeSlots: d.maxJobs,
     pricePerGpuHour: d.pricePerGpuHour,
   }));
-  const byId = new Map(candidates.map((c) => [c.deviceId, c]));
+  const index = new CandidateIndex(candidates);
   return {
     place(run) {
-      const result = matchJob(
+      const result = matchIndexed(
         {
           minimumNumGpus: run.gpus,
           resourceType: run.resourceType,
@@ -43,15 +47,11 @@ export function createMatcher(devices: readonly BenchDevice[]): MatcherUnderTest
           maximumCostPerHour: run.maxCostPerHour,
           resourceId: null,
         },
-        candidates,
+        index,
       );
       if (result.kind !== "placed") return null;
-      const device = byId.get(result.deviceId);
-      if (device) {
-        const taken = new Set(result.gpuIndices);
-        device.freeGpuIndices = device.freeGpuIndices.filter((i) => !taken.has(i));
-        device.freeSlots -= 1;
-      }
+      // Every node of a gang takes its GPUs and a job slot, so capacity shrinks as in the queue.
+      index.take(result.nodes);
       return { deviceId: result.deviceId, gpuIndices: result.gpuIndices };
     },
   };

@@ -17,10 +17,18 @@ export interface BenchResults {
   scheduler: SchedulerResult;
   logs: LogsResult;
   memory: MemoryResult;
+  /** Sections measured again later with `--only`, replacing this run's figures for them. */
+  rerun?: { section: string; at: string; quick: boolean }[];
 }
 
 const n = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : String(round(v, digits)));
 const verdict = (ok: boolean | null) => (ok === null ? "–" : ok ? "met" : "**missed**");
+
+function rerunNote(r: BenchResults): string {
+  if (!r.rerun?.length) return "";
+  const each = r.rerun.map((x) => `${x.section} at ${x.at}${x.quick ? " (--quick)" : ""}`);
+  return ` Measured again with \`--only\`: ${each.join("; ")}.`;
+}
 
 export function toMarkdown(r: BenchResults): string {
   const t = r.throughput;
@@ -34,7 +42,7 @@ export function toMarkdown(r: BenchResults): string {
     ["Throughput ratio: ours / Slurm, ours / fork-exec", `${n(t.ratioToSlurm, 1)}×, ${n(t.ratioToForkExec, 3)}×`, "", "", ""],
     ["Launch → process start, ms p50 / p90 / p99", `${n(l.oursToStartMs.p50)} / ${n(l.oursToStartMs.p90)} / ${n(l.oursToStartMs.p99)}`, l.slurmToStartMs ? `Slurm ${n(l.slurmToStartMs.p50)} / ${n(l.slurmToStartMs.p90)} / ${n(l.slurmToStartMs.p99)}` : "–", "p50 < 30, p99 < 150", verdict(l.oursToStartMs.p50 < 30 && l.oursToStartMs.p99 < 150)],
     ["Launch → FINISHED visible, ms p50 / p90 / p99", `${n(l.oursToFinishedMs.p50)} / ${n(l.oursToFinishedMs.p90)} / ${n(l.oursToFinishedMs.p99)}`, l.slurmToDoneMs ? `Slurm (left the queue) ${n(l.slurmToDoneMs.p50)} / ${n(l.slurmToDoneMs.p90)} / ${n(l.slurmToDoneMs.p99)}` : "–", "", ""],
-    ["Matcher: placements/s, decision p99 ms", `${n(s.placementsPerSec)}, ${n(s.decisionMs.p99, 2)}`, `${s.devices} devices, ${s.queuedRuns} queued; ${s.decisions} decisions in ${s.budgetSec} s budget`, "≥ 20,000/s", verdict(s.placementsPerSec >= 20_000)],
+    ["Matcher: placements/s, decision p99 ms", `${n(s.placementsPerSec)}, ${n(s.decisionMs.p99, 2)}`, `${s.devices} devices, ${s.queuedRuns} queued; ${s.decisions} decisions in ${s.budgetSec} s budget${s.placementMs ? `; p99 of placing decisions ${n(s.placementMs.p99, 3)} ms, slowest ${n(s.maxDecisionMs, 1)} ms` : ""}`, "≥ 20,000/s", verdict(s.placementsPerSec >= 20_000)],
     ["Log ingest, lines/s (store path, agent-sized batches)", n(g.storeLinesPerSec, 0), `over HTTP, one batch in flight: ${n(g.httpLinesPerSec, 0)}`, "≥ 200,000/s", verdict(g.storeLinesPerSec >= 200_000)],
     [`runLogs page (${g.pageSize} lines) ms p50 / p99 at ${g.totalLines.toLocaleString("en")} lines`, `${n(g.pageMs.p50, 2)} / ${n(g.pageMs.p99, 2)}`, `${g.pages} pages over HTTP`, "p99 < 20 at 10M", verdict(g.pageMs.p99 < 20 && g.totalLines >= 10_000_000)],
     [`Server RSS MB, ${m.agents} agents heartbeating (peak)`, `${n(m.serverRssMb)} (${n(m.serverPeakRssMb)})`, `idle server ${n(m.serverIdleRssMb)}; ${m.polls} polls in ${m.heartbeatSec} s`, "< 200", verdict(m.serverPeakRssMb < 200)],
@@ -45,7 +53,7 @@ export function toMarkdown(r: BenchResults): string {
   const mc = r.machine;
   return `# Benchmark results${r.quick ? " (--quick: smaller counts, see JSON)" : ""}
 
-${r.startedAt}, ${mc.cpus} × ${mc.cpuModel}, ${mc.memoryGb} GB, Node ${mc.node}, ${mc.os}${slurmNote}; took ${Math.round(r.durationSec)} s.
+${r.startedAt}, ${mc.cpus} × ${mc.cpuModel}, ${mc.memoryGb} GB, Node ${mc.node}, ${mc.os}${slurmNote}; took ${Math.round(r.durationSec)} s.${rerunNote(r)}
 
 ${head}${body}
 `;

@@ -1,16 +1,16 @@
 /**
- * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N]`: every figure of the issue next to its
- * reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory.
- * `--only SECTION` runs one section and writes results/SECTION.json instead of latest.*;
+ * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
+ * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * Sections: throughput, latency, scheduler, logs, memory. `--only` runs the named sections and
+ * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
-import { slurmUp } from "./lib/slurm.js";
+import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { logs } from "./logs.js";
 import { memory } from "./memory.js";
 import { type BenchResults, toMarkdown } from "./report.js";
@@ -30,6 +30,17 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = values.only?.split(",").map((s) => s.trim()) ?? null;
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: unknown section "${name}" in --only (sections: ${SECTIONS.join(", ")})\n`);
+    process.exit(2);
+  }
+}
+const runs = (section: Section) => only === null || only.includes(section);
+
 // Full sizes are the issue's; --quick keeps the whole run under two minutes.
 const size = quick
   ? { jobs: 200, slurmJobs: 30, launches: 50, slurmLaunches: 10, devices: 10_000, queued: 100_000, matchBudgetSec: 3, logLines: 300_000, httpLines: 50_000, pages: 100, agents: 1000, heartbeatSec: 12 }
@@ -37,15 +48,8 @@ const size = quick
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
-if (values["slurm-launches"]) size.slurmLaunches = Number(values["slurm-launches"]);
 if (values.jobs) size.jobs = Number(values.jobs);
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory"] as const;
-type Section = (typeof SECTIONS)[number];
-const only = values.only as Section | undefined;
-if (only !== undefined && !SECTIONS.includes(only)) {
-  process.stderr.write(`bench: --only takes one of ${SECTIONS.join(", ")}, got "${only}"\n`);
-  process.exit(2);
-}
+if (values["slurm-launches"]) size.slurmLaunches = Number(values["slurm-launches"]);
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -57,58 +61,64 @@ function slurmVersion(): string | null {
   }
 }
 
-/** One section alone: its figures as JSON in results/SECTION.json, for before/after comparisons. */
-async function runOnly(section: Section): Promise<void> {
-  const needsSlurm = section === "throughput" || section === "latency";
-  let slurm = null;
-  if (needsSlurm && !values["no-slurm"]) {
-    const up = await slurmUp();
-    slurm = "slurm" in up ? up.slurm : null;
-    if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
-  }
-  const started = Date.now();
-  const result =
-    section === "throughput"
-      ? await throughput(size.jobs, size.slurmJobs, slurm, log)
-      : section === "latency"
-        ? await latency(size.launches, size.slurmLaunches, slurm, log)
-        : section === "scheduler"
-          ? scheduler(size.devices, size.queued, size.matchBudgetSec)
-          : section === "logs"
-            ? await logs(size.logLines, size.httpLines, size.pages, log)
-            : await memory(size.agents, size.heartbeatSec, log);
-  const record = { section, quick, startedAt: new Date(started).toISOString(), result };
-  const dir = new URL("./results/", import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL(`${section}.json`, dir), `${JSON.stringify(record, null, 2)}\n`);
-  log(JSON.stringify(result, null, 2));
-  log(`written: bench/results/${section}.json`);
+/** The figures of an earlier run, for the sections `--only` leaves out. */
+function previousResults(): BenchResults | null {
+  const file = new URL("./results/latest.json", import.meta.url);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as BenchResults) : null;
 }
 
 async function main(): Promise<void> {
-  if (only) return runOnly(only);
   const started = Date.now();
-  log(`fedml bench${quick ? " --quick" : ""}`);
-  log("slurm: starting the single-node cluster (bench/slurm-up.sh)");
-  const up: Awaited<ReturnType<typeof slurmUp>> = values["no-slurm"] ? { skipped: "--no-slurm" } : await slurmUp();
-  const slurm = "slurm" in up ? up.slurm : null;
-  if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
+  const previous = only ? previousResults() : null;
+  if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
+  log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
+  const needsSlurm = (runs("throughput") || runs("latency")) && !values["no-slurm"];
+  let slurm: Slurm | null = null;
+  let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
+  if (needsSlurm) {
+    log("slurm: starting the single-node cluster (bench/slurm-up.sh)");
+    const up = await slurmUp();
+    slurm = "slurm" in up ? up.slurm : null;
+    if (!slurm) log(`slurm: skipped, ${"skipped" in up ? up.skipped : ""}`);
+    slurmInfo = {
+      available: slurm !== null,
+      version: slurm ? slurmVersion() : null,
+      skipped: "skipped" in up ? up.skipped : null,
+    };
+  }
 
-  log("1. throughput");
-  const t = await throughput(size.jobs, size.slurmJobs, slurm, log);
-  log("2. latency");
-  const l = await latency(size.launches, size.slurmLaunches, slurm, log);
-  log(`3. scheduler: ${size.devices} devices, ${size.queued} queued runs`);
-  const s = scheduler(size.devices, size.queued, size.matchBudgetSec);
-  log(`4. logs: ${size.logLines} lines`);
-  const g = await logs(size.logLines, size.httpLines, size.pages, log);
-  log("5. memory");
-  const m = await memory(size.agents, size.heartbeatSec, log);
+  let t = previous?.throughput;
+  let l = previous?.latency;
+  let s = previous?.scheduler;
+  let g = previous?.logs;
+  let m = previous?.memory;
+  if (runs("throughput")) {
+    log("1. throughput");
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+  }
+  if (runs("latency")) {
+    log("2. latency");
+    l = await latency(size.launches, size.slurmLaunches, slurm, log);
+  }
+  if (runs("scheduler")) {
+    log(`3. scheduler: ${size.devices} devices, ${size.queued} queued runs`);
+    s = scheduler(size.devices, size.queued, size.matchBudgetSec);
+  }
+  if (runs("logs")) {
+    log(`4. logs: ${size.logLines} lines`);
+    g = await logs(size.logLines, size.httpLines, size.pages, log);
+  }
+  if (runs("memory")) {
+    log("5. memory");
+    m = await memory(size.agents, size.heartbeatSec, log);
+  }
+  if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
+  const now = new Date(started).toISOString();
   const results: BenchResults = {
-    quick,
-    startedAt: new Date(started).toISOString(),
-    durationSec: (Date.now() - started) / 1000,
+    quick: previous?.quick ?? quick,
+    startedAt: previous?.startedAt ?? now,
+    durationSec: previous?.durationSec ?? (Date.now() - started) / 1000,
     machine: {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? "unknown",
@@ -116,12 +126,20 @@ async function main(): Promise<void> {
       node: process.version,
       os: `Linux ${release()}`,
     },
-    slurm: { available: slurm !== null, version: slurm ? slurmVersion() : null, skipped: "skipped" in up ? up.skipped : null },
+    slurm: slurmInfo,
     throughput: t,
     latency: l,
     scheduler: s,
     logs: g,
     memory: m,
+    ...(only
+      ? {
+          rerun: [
+            ...(previous?.rerun ?? []).filter((r) => !only.includes(r.section)),
+            ...only.map((section) => ({ section, at: now, quick })),
+          ],
+        }
+      : {}),
   };
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });

@@ -32,7 +32,8 @@ export interface Allocation {
   pricePerHour: number;
 }
 
-const byId = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+/** Device ids in numeric order when they are numbers: shorter first, then by text. */
+export const byId = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 function rank(a: AllocOffer, b: AllocOffer): number {
   return (

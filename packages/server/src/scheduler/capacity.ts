@@ -42,8 +42,15 @@ export function parseIndices(json: string): number[] {
 
 /** Free GPUs and job slots per device: what live run parts do not hold. Pure. */
 export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: readonly LiveRunPartRow[]): CandidateDevice[] {
+  // Grouped once: filtering every part for every device was quadratic in a busy fleet.
+  const partsOf = new Map<number, LiveRunPartRow[]>();
+  for (const part of liveParts) {
+    const list = partsOf.get(part.device_id);
+    if (list) list.push(part);
+    else partsOf.set(part.device_id, [part]);
+  }
   return devices.map((d) => {
-    const parts = liveParts.filter((p) => p.device_id === d.id);
+    const parts = partsOf.get(d.id) ?? [];
     const held = new Set(parts.flatMap((p) => parseIndices(p.gpu_indices_json)));
     const gpus = parseGpus(d.gpus_json).map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB }));
     return {

@@ -75,62 +75,57 @@ function nameOf(offers: readonly Offer[], deviceId: string): string {
   return offers.find((o) => o.device.deviceId === deviceId)?.device.name ?? deviceId;
 }
 
-/** The placement decision; see the file comment for the order of the steps. */
-export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchResult {
+// The verdicts in words, shared with the indexed matcher (indexed-match.ts) so both answer alike.
+
+export function noPoolVerdict(needs: JobNeeds): MatchResult {
+  return {
+    kind: "no_resources",
+    reason: needs.resourceId
+      ? `device ${needs.resourceId} is not an online device of yours or a shared one`
+      : "no device is online for you: bind a machine with fedml device bind",
+  };
+}
+
+export function neverFitsVerdict(needs: JobNeeds, pool: readonly CandidateDevice[], offers: readonly Offer[]): MatchResult {
   const n = gpusWanted(needs);
-  const want = describeWant(needs);
-  const pool = mayUseStep(needs, pinStep(needs, candidates));
-  if (pool.length === 0) {
-    return {
-      kind: "no_resources",
-      reason: needs.resourceId
-        ? `device ${needs.resourceId} is not an online device of yours or a shared one`
-        : "no device is online for you: bind a machine with fedml device bind",
-    };
-  }
-  const offers = offerStep(needs, pool);
+  const total = offers.reduce((s, o) => s + o.matchingAll.length, 0);
+  const most = offers.reduce((best, o) => (o.matchingAll.length > best.matchingAll.length ? o : best));
+  const providers = new Set(offers.map((o) => o.device.provider ?? ""));
+  const cross = needs.allowCrossProvider || providers.size < 2 ? "" : " from one provider (allow_cross_cloud_resources is off)";
+  return {
+    kind: "no_resources",
+    reason:
+      n > 0
+        ? `no set of devices can ever fit ${describeWant(needs)}${cross}: ${plural(pool.length, "device")} with ${total} such GPUs in all, the most any has is ${most.matchingAll.length} (${most.device.name})`
+        : `no device takes jobs (every one has max_jobs 0)`,
+  };
+}
 
-  const ever = cheapest(needs, offers, "ever");
-  if (!ever) {
-    const total = offers.reduce((s, o) => s + o.matchingAll.length, 0);
-    const most = offers.reduce((best, o) => (o.matchingAll.length > best.matchingAll.length ? o : best));
-    const providers = new Set(offers.map((o) => o.device.provider ?? ""));
-    const cross = needs.allowCrossProvider || providers.size < 2 ? "" : " from one provider (allow_cross_cloud_resources is off)";
-    return {
-      kind: "no_resources",
-      reason:
-        n > 0
-          ? `no set of devices can ever fit ${want}${cross}: ${plural(pool.length, "device")} with ${total} such GPUs in all, the most any has is ${most.matchingAll.length} (${most.device.name})`
-          : `no device takes jobs (every one has max_jobs 0)`,
-    };
-  }
+export function blockedVerdict(needs: JobNeeds, ever: Allocation, nameOfDevice: (deviceId: string) => string): MatchResult {
+  const cap =
+    needs.maximumCostPerHour === 0
+      ? "the job allows no paid resources (maximum_cost_per_hour $0)"
+      : `the job's cap is ${usd(needs.maximumCostPerHour)}/hour`;
+  return {
+    kind: "blocked",
+    reason: `${cap} and every allocation that fits costs more (cheapest: ${usd(ever.pricePerHour)}/hour on ${ever.nodes
+      .map((node) => nameOfDevice(node.deviceId))
+      .join(" + ")})`,
+  };
+}
 
-  if (!underCap(needs, ever)) {
-    const cap =
-      needs.maximumCostPerHour === 0
-        ? "the job allows no paid resources (maximum_cost_per_hour $0)"
-        : `the job's cap is ${usd(needs.maximumCostPerHour)}/hour`;
-    return {
-      kind: "blocked",
-      reason: `${cap} and every allocation that fits costs more (cheapest: ${usd(ever.pricePerHour)}/hour on ${ever.nodes
-        .map((node) => nameOf(offers, node.deviceId))
-        .join(" + ")})`,
-    };
-  }
+/** The credit check on the cheapest allocation ever; null when credit does not stop the job. */
+export function bindCardVerdict(needs: JobNeeds, ever: Allocation): MatchResult | null {
+  if (!needs.credit || ever.pricePerHour <= 0 || needs.credit.cardBound) return null;
+  return {
+    kind: "credit",
+    need: "bind_card",
+    reason: `every device that fits is paid (from ${usd(ever.pricePerHour)}/hour) and you have no credit: ask an admin to grant some (fedml user credit)`,
+  };
+}
 
-  if (needs.credit && ever.pricePerHour > 0 && !needs.credit.cardBound) {
-    return {
-      kind: "credit",
-      need: "bind_card",
-      reason: `every device that fits is paid (from ${usd(ever.pricePerHour)}/hour) and you have no credit: ask an admin to grant some (fedml user credit)`,
-    };
-  }
-
-  const now = cheapest(needs, offers, "now");
-  if (!now || !underCap(needs, now)) {
-    return { kind: "queued", reason: describeWait(needs, offers) };
-  }
-
+/** The last steps once an allocation fits now under the cap: the balance check, then placed. */
+export function placedOrBalance(needs: JobNeeds, now: Allocation): MatchResult {
   if (needs.credit && now.pricePerHour > needs.credit.balance + 1e-9) {
     return {
       kind: "credit",
@@ -138,7 +133,25 @@ export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]
       reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour and your balance is ${usd(needs.credit.balance)}: it must cover one hour`,
     };
   }
-
   const nodes = now.nodes.map((node) => ({ ...node }));
   return { kind: "placed", nodes, pricePerHour: now.pricePerHour, deviceId: nodes[0].deviceId, gpuIndices: nodes[0].gpuIndices };
+}
+
+/** The placement decision; see the file comment for the order of the steps. */
+export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchResult {
+  const pool = mayUseStep(needs, pinStep(needs, candidates));
+  if (pool.length === 0) return noPoolVerdict(needs);
+  const offers = offerStep(needs, pool);
+
+  const ever = cheapest(needs, offers, "ever");
+  if (!ever) return neverFitsVerdict(needs, pool, offers);
+  if (!underCap(needs, ever)) return blockedVerdict(needs, ever, (id) => nameOf(offers, id));
+  const noCard = bindCardVerdict(needs, ever);
+  if (noCard) return noCard;
+
+  const now = cheapest(needs, offers, "now");
+  if (!now || !underCap(needs, now)) {
+    return { kind: "queued", reason: describeWait(needs, offers) };
+  }
+  return placedOrBalance(needs, now);
 }

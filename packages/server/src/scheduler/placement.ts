@@ -18,7 +18,9 @@ import {
 } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { type LiveRunPartRow, toCandidates } from "./capacity.js";
+import { CandidateIndex } from "./candidate-index.js";
 import { fairOrder } from "./fair-queue.js";
+import { matchIndexed } from "./indexed-match.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "./matcher.js";
 import { Mutex } from "./mutex.js";
 
@@ -120,17 +122,20 @@ export class Placement {
         const spec = JSON.parse(run.spec_json) as JobSpec;
         return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
       };
-      const tryPlace = async (run: RunRow, clusterId: number | null): Promise<boolean> => {
-        const result = matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId));
+      const decide = async (run: RunRow, result: MatchResult): Promise<Placed | null> => {
         if (result.kind === "placed") {
           await this.assign(run, result);
-          for (const node of result.nodes) {
-            snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
-          }
-          return true;
+          return result;
         }
         if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });
-        return false;
+        return null;
+      };
+      const tryPlace = async (run: RunRow, clusterId: number | null): Promise<boolean> => {
+        const placed = await decide(run, matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId)));
+        for (const node of placed?.nodes ?? []) {
+          snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+        }
+        return placed !== null;
       };
 
       // Cluster hook: a cluster runs its jobs in submission order, so one that must wait
@@ -145,7 +150,13 @@ export class Placement {
         db,
         heads.map((r) => r.owner_id),
       );
-      for (const run of fairOrder(heads, lastServed)) await tryPlace(run, null);
+      // The queued runs, many per pass: one index over what the cluster runs left, each
+      // placement taking its GPUs from it (what candidatesOf(owner, snap, null) would give).
+      const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
+      for (const run of fairOrder(heads, lastServed)) {
+        const placed = await decide(run, matchIndexed(await needsOf(run), index));
+        if (placed) index.take(placed.nodes);
+      }
     });
     return this.nextPass;
   }

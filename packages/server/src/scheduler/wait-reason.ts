@@ -2,28 +2,51 @@
  * Why a job waits, in words a user can act on:
  * "needs 4 x A100 under $2.00/h; 3 free within the cap, the cheapest 4th at $2.40/h on runpod".
  */
-import { type JobNeeds, type Offer, describeWant, gpusWanted, usd } from "./job-needs.js";
+import { type CandidateDevice, type JobNeeds, type Offer, describeWant, gpusWanted, usd } from "./job-needs.js";
+
+/** Free GPUs of the wanted type on one device with a free job slot, at the requester's price. */
+export interface FreeGroup {
+  device: CandidateDevice;
+  pricePerGpuHour: number;
+  free: number;
+}
 
 export function describeWait(needs: JobNeeds, offers: readonly Offer[]): string {
+  if (gpusWanted(needs) === 0) return slotWait(needs, offers);
+  // Stable sort: equal prices keep the candidates' order.
+  const groups = offers
+    .filter((o) => o.device.freeSlots >= 1 && o.matchingFree.length > 0)
+    .map((o) => ({ device: o.device, pricePerGpuHour: o.pricePerGpuHour, free: o.matchingFree.length }))
+    .sort((a, b) => a.pricePerGpuHour - b.pricePerGpuHour);
+  return gpuWait(needs, groups);
+}
+
+export function slotWait(needs: JobNeeds, offers: readonly Offer[]): string {
+  const busy = offers.map((o) => o.device.name).slice(0, 3);
+  return `needs ${describeWant(needs)}; every job slot is taken (${busy.join(", ")})`;
+}
+
+/**
+ * The wait of a job wanting GPUs, from the free GPUs cheapest first (ties in the candidates'
+ * order). Reads `groups` only as far as it needs, so an index can hand them out lazily.
+ */
+export function gpuWait(needs: JobNeeds, groups: Iterable<FreeGroup>): string {
   const n = gpusWanted(needs);
   const cap = needs.maximumCostPerHour > 0 ? ` under ${usd(needs.maximumCostPerHour)}/h` : " on free devices";
   const head = `needs ${describeWant(needs)}${cap}`;
-  if (n === 0) {
-    const busy = offers.map((o) => o.device.name).slice(0, 3);
-    return `needs ${describeWant(needs)}; every job slot is taken (${busy.join(", ")})`;
-  }
-  const free = offers
-    .filter((o) => o.device.freeSlots >= 1)
-    .flatMap((o) => o.matchingFree.map(() => o))
-    .sort((a, b) => a.pricePerGpuHour - b.pricePerGpuHour);
   let spent = 0;
   let within = 0;
-  for (const o of free) {
-    if (within === n || (spent + o.pricePerGpuHour > needs.maximumCostPerHour + 1e-9 && o.pricePerGpuHour > 0)) break;
-    spent += o.pricePerGpuHour;
-    within += 1;
+  let next: FreeGroup | undefined;
+  walk: for (const g of groups) {
+    for (let k = 0; k < g.free; k++) {
+      if (within === n || (spent + g.pricePerGpuHour > needs.maximumCostPerHour + 1e-9 && g.pricePerGpuHour > 0)) {
+        next = g;
+        break walk;
+      }
+      spent += g.pricePerGpuHour;
+      within += 1;
+    }
   }
-  const next = free[within];
   if (!next) {
     return `${head}; ${within} free now, the rest are busy`;
   }

@@ -1,0 +1,315 @@
+/**
+ * The candidates of one fleet snapshot, indexed for a queue pass that places many runs on it.
+ *
+ * The plain matcher looks at every device on every decision (filters, offers, a full sort):
+ * about 10 ms at 10,000 devices. Here each (requester, GPU type, provider) gets a heap of the
+ * devices with free GPUs of that type, in the allocator's rank order (allocate.ts), so a
+ * decision reads only the few devices it takes. A placement (`take`) only ever removes
+ * capacity, so a heap entry can only rank too early: an outdated one is re-ranked when it
+ * surfaces (lazy update), and one with nothing left is dropped. Heaps are built on first use.
+ *
+ * The index owns copies of the candidates it was given; `take` changes those copies only.
+ */
+import type { AllocNode, Allocation } from "./allocate.js";
+import { byId, compareAllocations } from "./allocate.js";
+import type { CandidateDevice } from "./job-needs.js";
+import { MinHeap } from "./min-heap.js";
+import { gpuIsOfType, mayUseStep, priceFor } from "./steps.js";
+import type { FreeGroup } from "./wait-reason.js";
+
+interface Slot {
+  device: CandidateDevice;
+  /** Position in the candidates' order (ties in the wait reason keep that order). */
+  pos: number;
+  /** Bumped by every `take` on this device. */
+  version: number;
+  /** Per wanted type ("" for any): its GPUs of that type, and the free ones as of `freeVersion`. */
+  byType: Map<string, TypeView>;
+}
+
+interface TypeView {
+  /** Every GPU of the type, ascending (the offer step's `matchingAll`). */
+  all: number[];
+  /** Their indices. */
+  set: Set<number>;
+  /** Whether every free GPU is of the type (free ones only ever go), so none need filtering. */
+  coversFree: boolean;
+  free: number[];
+  freeVersion: number;
+}
+
+/** What the allocator reads: GPUs free now, or every GPU as if nothing ran (`ever`). */
+type When = "now" | "ever";
+
+/** `version` of an `ever` entry: it never goes out of date. */
+const STATIC = -1;
+
+/** A heap entry: a device ranked as it was at `version`. */
+interface Ranked {
+  slot: Slot;
+  version: number;
+  price: number;
+  free: number;
+  slots: number;
+}
+
+/** The allocator's rank (allocate.ts): cheaper, more GPUs, more free slots, lower id. */
+const rankLess = (a: Ranked, b: Ranked): boolean =>
+  a.price !== b.price
+    ? a.price < b.price
+    : a.free !== b.free
+      ? a.free > b.free
+      : a.slots !== b.slots
+        ? a.slots > b.slots
+        : byId(a.slot.device.deviceId, b.slot.device.deviceId) < 0;
+
+/** The wait reason's order (wait-reason.ts): cheaper, then the candidates' order. */
+const waitLess = (a: Ranked, b: Ranked): boolean => (a.price !== b.price ? a.price < b.price : a.slot.pos < b.slot.pos);
+
+interface View {
+  pool: CandidateDevice[];
+  /** The requester's price per device position; undefined outside the pool. */
+  prices: (number | undefined)[];
+  /** Providers in order of first appearance in the pool (the allocator tries them so). */
+  providers: string[];
+}
+
+const ALL_PROVIDERS = "\u0001all";
+
+export class CandidateIndex {
+  /** The index's own copies, in the order given. */
+  readonly candidates: readonly CandidateDevice[];
+  private readonly slots: Slot[];
+  private readonly byDeviceId = new Map<string, Slot[]>();
+  private readonly views = new Map<string, View>();
+  private readonly heaps = new Map<string, MinHeap<Ranked>>();
+  private readonly memos = new Map<string, unknown>();
+
+  constructor(candidates: readonly CandidateDevice[]) {
+    this.candidates = candidates.map((c) => ({ ...c, freeGpuIndices: [...c.freeGpuIndices] }));
+    this.slots = this.candidates.map((device, pos) => ({ device, pos, version: 0, byType: new Map() }));
+    for (const slot of this.slots) {
+      const same = this.byDeviceId.get(slot.device.deviceId);
+      if (same) same.push(slot);
+      else this.byDeviceId.set(slot.device.deviceId, [slot]);
+    }
+  }
+
+  /** The candidates with this id (what the matcher's pin step keeps). */
+  withId(deviceId: string): CandidateDevice[] {
+    return (this.byDeviceId.get(deviceId) ?? []).map((s) => s.device);
+  }
+
+  nameOf(deviceId: string): string {
+    return this.byDeviceId.get(deviceId)?.[0].device.name ?? deviceId;
+  }
+
+  /** The devices `requesterId` may use (the matcher's may-use step), in the candidates' order. */
+  pool(requesterId: string | null): CandidateDevice[] {
+    return this.view(requesterId).pool;
+  }
+
+  /** A value computed once per snapshot (what never changes while only capacity is taken). */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = compute();
+    this.memos.set(key, value);
+    return value;
+  }
+
+  /**
+   * The allocator's answer (allocate.ts) over free GPUs of `type` now, for `gpus` > 0: the
+   * cheapest allocation, from one provider unless `crossProvider`.
+   */
+  cheapestNow(requesterId: string | null, type: string | null, gpus: number, crossProvider: boolean): Allocation | null {
+    return this.cheapest(requesterId, type ?? "", gpus, crossProvider, "now");
+  }
+
+  /** The same if nothing were running: every GPU of the type, `max_jobs` slots. */
+  cheapestEver(requesterId: string | null, type: string | null, gpus: number, crossProvider: boolean): Allocation | null {
+    return this.cheapest(requesterId, type ?? "", gpus, crossProvider, "ever");
+  }
+
+  private cheapest(requesterId: string | null, t: string, gpus: number, crossProvider: boolean, when: When): Allocation | null {
+    if (crossProvider) return this.greedy(this.rankHeap(requesterId, t, ALL_PROVIDERS, when), t, gpus, when);
+    let best: Allocation | null = null;
+    const slotsOf = (id: string) => this.slotsOf(id, when);
+    for (const provider of this.view(requesterId).providers) {
+      const found = this.greedy(this.rankHeap(requesterId, t, provider, when), t, gpus, when);
+      if (found && (!best || compareAllocations(found, best, slotsOf) < 0)) best = found;
+    }
+    return best;
+  }
+
+  /**
+   * Devices with free GPUs of `type` and a free job slot, cheapest first, ties in the
+   * candidates' order; read lazily, and the index is whole again once the loop ends.
+   */
+  *freeInPriceOrder(requesterId: string | null, type: string | null): Generator<FreeGroup> {
+    const t = type ?? "";
+    const heap = this.waitHeap(requesterId, t);
+    const seen: Ranked[] = [];
+    try {
+      for (let entry = this.nextCurrent(heap, t, "now"); entry; entry = this.nextCurrent(heap, t, "now")) {
+        seen.push(entry);
+        yield { device: entry.slot.device, pricePerGpuHour: entry.price, free: entry.free };
+      }
+    } finally {
+      for (const entry of seen) heap.push(entry);
+    }
+  }
+
+  /** Applies a placement: each node's GPUs and one job slot are no longer free. */
+  take(nodes: readonly Pick<AllocNode, "deviceId" | "gpuIndices">[]): void {
+    for (const node of nodes) {
+      const slot = this.byDeviceId.get(node.deviceId)?.[0];
+      if (!slot) continue;
+      const taken = new Set(node.gpuIndices);
+      slot.device.freeGpuIndices = slot.device.freeGpuIndices.filter((i) => !taken.has(i));
+      slot.device.freeSlots = Math.max(0, slot.device.freeSlots - 1);
+      slot.version++;
+    }
+  }
+
+  private slotsOf(deviceId: string, when: When): number {
+    const device = this.byDeviceId.get(deviceId)?.[0].device;
+    return device ? (when === "ever" ? device.maxJobs : device.freeSlots) : 0;
+  }
+
+  /** Takes entries in rank order until `gpus` are covered, then puts them back. */
+  private greedy(heap: MinHeap<Ranked>, t: string, gpus: number, when: When): Allocation | null {
+    const seen: Ranked[] = [];
+    const nodes: AllocNode[] = [];
+    let left = gpus;
+    let pricePerHour = 0;
+    while (left > 0) {
+      const entry = this.nextCurrent(heap, t, when);
+      if (!entry) break;
+      seen.push(entry);
+      const take = this.gpusOf(entry.slot, t, when).slice(0, left);
+      nodes.push({ deviceId: entry.slot.device.deviceId, gpuIndices: take, pricePerGpuHour: entry.price });
+      pricePerHour += take.length * entry.price;
+      left -= take.length;
+    }
+    for (const entry of seen) heap.push(entry);
+    return left === 0 ? { nodes, pricePerHour } : null;
+  }
+
+  /** The next entry that is up to date; outdated ones are re-ranked, spent ones dropped. */
+  private nextCurrent(heap: MinHeap<Ranked>, type: string, when: When): Ranked | undefined {
+    for (let entry = heap.pop(); entry; entry = heap.pop()) {
+      if (entry.version === STATIC || entry.version === entry.slot.version) return entry;
+      // Capacity only shrinks, so the fresh rank is never earlier than the outdated one: every
+      // entry above it in the heap still comes first, and the order stays the allocator's.
+      const fresh = this.rank(entry.slot, type, entry.price, when);
+      if (fresh) heap.push(fresh);
+    }
+    return undefined;
+  }
+
+  /** The slot's GPUs of the type, as the offer step finds them (names matched once per index). */
+  private typeView(slot: Slot, type: string): TypeView {
+    let view = slot.byType.get(type);
+    if (!view) {
+      const set = new Set(slot.device.gpus.filter((g) => this.nameMatches(g.name, type)).map((g) => g.index));
+      const all = [...set].sort((a, b) => a - b);
+      const coversFree = slot.device.freeGpuIndices.every((i) => set.has(i));
+      view = { all, set, coversFree, free: [], freeVersion: -1 };
+      slot.byType.set(type, view);
+    }
+    return view;
+  }
+
+  /** Per wanted type, per GPU name: whether it is of the type (a fleet has few names). */
+  private readonly nameCache = new Map<string, Map<string, boolean>>();
+
+  private nameMatches(gpuName: string, type: string): boolean {
+    if (!type) return true;
+    let names = this.nameCache.get(type);
+    if (!names) {
+      names = new Map();
+      this.nameCache.set(type, names);
+    }
+    let answer = names.get(gpuName);
+    if (answer === undefined) {
+      answer = gpuIsOfType(gpuName, type);
+      names.set(gpuName, answer);
+    }
+    return answer;
+  }
+
+  /** The GPUs of the type the allocator may take: free ones (ascending) or all of them. */
+  private gpusOf(slot: Slot, type: string, when: When): number[] {
+    const view = this.typeView(slot, type);
+    if (when === "ever") return view.all;
+    if (view.freeVersion !== slot.version) {
+      const set = view.set;
+      const free = view.coversFree ? [...slot.device.freeGpuIndices] : slot.device.freeGpuIndices.filter((i) => set.has(i));
+      view.free = free.sort((a, b) => a - b);
+      view.freeVersion = slot.version;
+    }
+    return view.free;
+  }
+
+  /** The slot's entry as it is now (or ever); undefined when it has no slot or no such GPU. */
+  private rank(slot: Slot, type: string, price: number, when: When): Ranked | undefined {
+    const slots = when === "ever" ? slot.device.maxJobs : slot.device.freeSlots;
+    if (slots < 1) return undefined;
+    const free = this.gpusOf(slot, type, when).length;
+    if (free === 0) return undefined;
+    return { slot, version: when === "ever" ? STATIC : slot.version, price, free, slots };
+  }
+
+  private view(requesterId: string | null): View {
+    const key = requesterId ?? "";
+    let view = this.views.get(key);
+    if (!view) {
+      const pool = mayUseStep({ requesterId }, this.candidates);
+      const inPool = new Set(pool);
+      const prices = this.slots.map((s) => (inPool.has(s.device) ? priceFor(requesterId, s.device) : undefined));
+      const providers = [...new Set(pool.map((d) => d.provider ?? ""))];
+      view = { pool, prices, providers };
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  private buildHeap(
+    key: string,
+    requesterId: string | null,
+    type: string,
+    keep: (slot: Slot) => boolean,
+    less: (a: Ranked, b: Ranked) => boolean,
+    when: When,
+  ): MinHeap<Ranked> {
+    let heap = this.heaps.get(key);
+    if (!heap) {
+      const { prices } = this.view(requesterId);
+      const entries: Ranked[] = [];
+      for (const slot of this.slots) {
+        const price = prices[slot.pos];
+        if (price === undefined || !keep(slot)) continue;
+        const entry = this.rank(slot, type, price, when);
+        if (entry) entries.push(entry);
+      }
+      heap = new MinHeap(less, entries);
+      this.heaps.set(key, heap);
+    }
+    return heap;
+  }
+
+  private rankHeap(requesterId: string | null, t: string, provider: string, when: When): MinHeap<Ranked> {
+    return this.buildHeap(
+      `${when}\u0000${requesterId ?? ""}\u0000${t}\u0000${provider}`,
+      requesterId,
+      t,
+      (slot) => provider === ALL_PROVIDERS || (slot.device.provider ?? "") === provider,
+      rankLess,
+      when,
+    );
+  }
+
+  private waitHeap(requesterId: string | null, t: string): MinHeap<Ranked> {
+    return this.buildHeap(`wait\u0000${requesterId ?? ""}\u0000${t}`, requesterId, t, () => true, waitLess, "now");
+  }
+}

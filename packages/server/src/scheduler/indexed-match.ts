@@ -1,0 +1,58 @@
+/**
+ * The matcher's chain of steps (matcher.ts) over a CandidateIndex instead of a list, for a
+ * queue pass that places many runs on one snapshot. Same answers, words included: the
+ * steps that never change while a pass only takes capacity (who may use what, the cheapest
+ * allocation ever and its verdicts) are computed once per snapshot, and the steps over what
+ * is free now read the index's heaps. A pin or a CPU job takes the plain chain: its pool is
+ * one device, or it wants no GPUs to order.
+ */
+import type { Allocation } from "./allocate.js";
+import type { CandidateIndex } from "./candidate-index.js";
+import { gpusWanted, type JobNeeds, typeFilter } from "./job-needs.js";
+import {
+  type MatchResult,
+  blockedVerdict,
+  bindCardVerdict,
+  matchJob,
+  neverFitsVerdict,
+  noPoolVerdict,
+  placedOrBalance,
+  underCap,
+} from "./matcher.js";
+import { offerStep } from "./steps.js";
+import { gpuWait } from "./wait-reason.js";
+
+/** The cheapest allocation if nothing were running, or the verdict when there is none. */
+type Ever = { allocation: Allocation } | { verdict: MatchResult };
+
+function everStep(needs: JobNeeds, index: CandidateIndex): Ever {
+  const requester = needs.requesterId ?? null;
+  const key = `ever\u0000${requester ?? ""}\u0000${typeFilter(needs) ?? ""}\u0000${gpusWanted(needs)}\u0000${needs.allowCrossProvider === true}`;
+  return index.memo(key, (): Ever => {
+    const pool = index.pool(requester);
+    if (pool.length === 0) return { verdict: noPoolVerdict(needs) };
+    const allocation = index.cheapestEver(requester, typeFilter(needs), gpusWanted(needs), needs.allowCrossProvider === true);
+    // Nothing could ever fit: rare, and its words need every offer, so the plain steps say them.
+    return allocation ? { allocation } : { verdict: neverFitsVerdict(needs, pool, offerStep(needs, pool)) };
+  });
+}
+
+export function matchIndexed(needs: JobNeeds, index: CandidateIndex): MatchResult {
+  if (needs.resourceId) return matchJob(needs, index.withId(needs.resourceId));
+  const n = gpusWanted(needs);
+  if (n === 0) return matchJob(needs, index.candidates);
+
+  const ever = everStep(needs, index);
+  if ("verdict" in ever) return ever.verdict;
+  if (!underCap(needs, ever.allocation)) return blockedVerdict(needs, ever.allocation, (id) => index.nameOf(id));
+  const noCard = bindCardVerdict(needs, ever.allocation);
+  if (noCard) return noCard;
+
+  const requester = needs.requesterId ?? null;
+  const type = typeFilter(needs);
+  const now = index.cheapestNow(requester, type, n, needs.allowCrossProvider === true);
+  if (!now || !underCap(needs, now)) {
+    return { kind: "queued", reason: gpuWait(needs, index.freeInPriceOrder(requester, type)) };
+  }
+  return placedOrBalance(needs, now);
+}
