@@ -1,12 +1,10 @@
-import { EdgeStatus, FedmlError, type JobSpec, type LaunchRequest, ResultCode, RunStatus } from "@fedml/core";
+import { FedmlError, type JobSpec, type LaunchRequest, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import { deviceTopic, runTopic } from "../notify.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
-import { bumpDeviceVersion, listDevicesByIds } from "../store/devices.js";
-import { insertRunDevice, updateRun } from "../store/runs.js";
+import { listDevicesByIds } from "../store/devices.js";
 import { checkExplicitDevices } from "./explicit.js";
 import { numEdgesOf } from "./num-edges.js";
-import { type FederatedPick, type Placed, pickFederatedDevices } from "./pick.js";
+import { type FederatedPick, pickFederatedDevices } from "./pick.js";
 
 /**
  * deviceServer / deviceEdges as given, blanks dropped (request validation may coerce a null
@@ -65,30 +63,14 @@ export async function assignFederated(
   ctx: ServerContext,
   runId: number,
   pick: Extract<FederatedPick, { kind: "placed" }>,
-  priceOf: (deviceId: string) => Promise<number>,
 ): Promise<void> {
-  const nodes: Placed[] = [pick.server, ...pick.edges];
-  for (const [index, node] of nodes.entries()) {
-    await insertRunDevice(ctx.db, {
-      run_id: runId,
-      device_id: Number(node.deviceId),
-      rank: index,
-      node_index: index,
-      status: EdgeStatus.QUEUED,
-      gpu_indices_json: JSON.stringify(node.gpuIndices),
-      exit_code: null,
-      reason: null,
-      started_at: null,
-      ended_at: null,
-      log_count: 0,
-      price_per_gpu_hour: await priceOf(node.deviceId),
-      stop_requested: 0,
+  const nodes = [];
+  for (const node of [pick.server, ...pick.edges]) {
+    nodes.push({
+      deviceId: node.deviceId,
+      gpuIndices: node.gpuIndices,
+      pricePerGpuHour: await ctx.placement.priceOf(node.deviceId),
     });
   }
-  await updateRun(ctx.db, runId, { status: RunStatus.STARTING, reason: null });
-  for (const node of nodes) {
-    await bumpDeviceVersion(ctx.db, Number(node.deviceId));
-    ctx.hub.notify(deviceTopic(Number(node.deviceId)));
-  }
-  ctx.hub.notify(runTopic(runId));
+  await ctx.placement.assign({ id: runId }, { nodes }, 0);
 }

@@ -80,7 +80,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
       const pick = await placeFederated(ctx, user.id, spec, request, prepared.needs);
       if (pick.kind !== "placed") return launchResult(verdictCodes[pick.kind], pick.reason, null, null);
       const { run, project } = await storeRun(ctx, user, prepared, { status: RunStatus.QUEUED, reason: null, clusterId: null });
-      await assignFederated(ctx, run.id, pick, (id) => ctx.placement.priceOf(id));
+      await assignFederated(ctx, run.id, pick);
       return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
     });
   }

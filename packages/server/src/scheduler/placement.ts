@@ -71,16 +71,17 @@ export class Placement {
   }
 
   /**
-   * Assigns a stored run to its devices, all at once (gang): node i gets rank i + 1 and
-   * waits QUEUED for its agent to take it.
+   * Assigns a stored run to its devices, all at once (gang): node i gets rank i + firstRank
+   * (1 for training jobs; 0 for federated ones, whose server is rank 0) and waits QUEUED
+   * for its agent to take it.
    */
-  async assign(run: Pick<RunRow, "id">, placed: Placed): Promise<void> {
+  async assign(run: Pick<RunRow, "id">, placed: Pick<Placed, "nodes">, firstRank = 1): Promise<void> {
     const { db, hub } = this.deps;
     for (const [index, node] of placed.nodes.entries()) {
       await insertRunDevice(db, {
         run_id: run.id,
         device_id: Number(node.deviceId),
-        rank: index + 1,
+        rank: index + firstRank,
         node_index: index,
         status: EdgeStatus.QUEUED,
         gpu_indices_json: JSON.stringify(node.gpuIndices),
