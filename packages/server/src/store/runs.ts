@@ -36,10 +36,6 @@ export async function listOwnerRuns(
     .execute();
 }
 
-export async function listQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom("runs").selectAll().where("status", "=", RunStatus.QUEUED).orderBy("created_at").orderBy("id").execute();
-}
-
 /** Runs waiting for devices: QUEUED ones and those waiting their turn on a cluster, oldest first. */
 export async function listWaitingRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db
