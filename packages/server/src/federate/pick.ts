@@ -1,6 +1,4 @@
-import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "../scheduler/matcher.js";
-
-export type Placed = Extract<MatchResult, { kind: "placed" }>;
+import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "../scheduler/matcher.js";
 
 export type FederatedPick =
   | { kind: "placed"; server: Placed; edges: Placed[] }
