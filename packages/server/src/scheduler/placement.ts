@@ -11,9 +11,9 @@ import {
   type RunRow,
   insertRunDevice,
   lastServedByOwner,
+  listClusterQueuedRuns,
   listLiveRunDevices,
   listQueueHeads,
-  listWaitingRuns,
   updateRun,
 } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
@@ -111,7 +111,7 @@ export class Placement {
     this.nextPass ??= this.mutex.run(async () => {
       this.nextPass = undefined;
       const { db } = this.deps;
-      const clusterRuns = (await listWaitingRuns(db)).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
+      const clusterRuns = await listClusterQueuedRuns(db);
       const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
       if (heads.length === 0 && clusterRuns.length === 0) return;
       const snap = await this.snapshot();
