@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { FedmlError, Paths, ResultCode } from "@fedml/core";
 import { loadAgent } from "../agent-link.js";
 import { request } from "../http.js";
-import type { DeviceListResponse } from "../api/devices.js";
+import type { DeviceListResponse } from "@fedml/core";
 import { isPidAlive, pollUntil, readPidFile } from "./processes.js";
 import { withStartLock } from "./start-lock.js";
 

@@ -2,7 +2,7 @@ import type { Assignment, AssignmentsResponse, CommandSpec, JobSpec } from "@fed
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
-import { findDeviceById, listDevicesByIds } from "../store/devices.js";
+import { devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
 import { endpointIdsOfRuns } from "../store/endpoints.js";
@@ -18,13 +18,9 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
   if (!device || runIds.length === 0) return { version: device?.version ?? 0, assignments: [] };
   const runs = await ctx.db.selectFrom("runs").selectAll().where("id", "in", runIds).execute();
   const allParts = await listRunDevices(ctx.db, runIds);
-  const devices = new Map(
-    (
-      await listDevicesByIds(
-        ctx.db,
-        allParts.map((p) => p.device_id),
-      )
-    ).map((d) => [d.id, d]),
+  const devices = await devicesById(
+    ctx.db,
+    allParts.map((p) => p.device_id),
   );
   const projects = await projectNamesById(
     ctx.db,

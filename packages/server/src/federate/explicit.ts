@@ -1,6 +1,5 @@
 import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
-import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
-import type { Placed } from "./pick.js";
+import { type CandidateDevice, type JobNeeds, type Placed, matchJob } from "../scheduler/matcher.js";
 
 /** The device columns the checks read (a store row fits). */
 export interface ExplicitDeviceRow {

@@ -1,6 +1,4 @@
-import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "../scheduler/matcher.js";
-
-export type Placed = Extract<MatchResult, { kind: "placed" }>;
+import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "../scheduler/matcher.js";
 
 export type FederatedPick =
   | { kind: "placed"; server: Placed; edges: Placed[] }
@@ -10,11 +8,12 @@ export type FederatedPick =
  * The matcher picks a server and edges for a federated job: one single-device match after
  * another over what is left, each device used once. Pure.
  *
- * Issue 3's gang matcher (several devices per run) should replace this loop; it is kept here
- * so that federated placement does not depend on the matcher's internals.
+ * Each pick keeps the device and GPUs of the answer's node 0 only: every federated node needs
+ * the job's whole `computing` on one device, while the matcher may spread a job's GPUs over
+ * several devices (gang); a job wanting more GPUs than any one device has is not handled yet.
  *
- * A federated run is never queued: every node must start together, and the queue places
- * single-device runs only. When too few devices are free now, the answer says so.
+ * A federated run is never queued (the queue knows nothing of server and edge roles): when too
+ * few devices are free now, the answer says so.
  */
 export function pickFederatedDevices(
   needs: JobNeeds,

@@ -1,7 +1,7 @@
 import type { CostLine, CostReport } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { parseIndices } from "../scheduler/capacity.js";
-import { listDevicesByIds } from "../store/devices.js";
+import { devicesById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import type { RunDeviceRow } from "../store/runs.js";
 import { partCost } from "./settle.js";
@@ -59,13 +59,9 @@ export async function costReport(ctx: ServerContext, ownerId: number): Promise<C
     .select("runs.project_id")
     .where("runs.owner_id", "=", ownerId)
     .execute();
-  const devices = new Map(
-    (
-      await listDevicesByIds(
-        ctx.db,
-        rows.map((r) => r.device_id),
-      )
-    ).map((d) => [d.id, d]),
+  const devices = await devicesById(
+    ctx.db,
+    rows.map((r) => r.device_id),
   );
   const projects = await projectNamesById(
     ctx.db,

@@ -1,7 +1,7 @@
 import { type LogLinesResponse, type RunLogResult, isTerminalRunStatus, planLogPage } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { runTopic } from "../notify.js";
-import { listDevicesByIds } from "../store/devices.js";
+import { devicesById } from "../store/devices.js";
 import { readLogRange } from "../store/logs.js";
 import { type RunDeviceRow, type RunRow, findRun, listRunDevices } from "../store/runs.js";
 
@@ -43,13 +43,9 @@ export async function runLogPage(
     const rows = await readLogRange(ctx.db, run.id, Number(range.deviceId), range.fromSeq, range.toSeq);
     for (const r of rows) pageLines.push(r.text);
   }
-  const devices = new Map(
-    (
-      await listDevicesByIds(
-        ctx.db,
-        parts.map((p) => p.device_id),
-      )
-    ).map((d) => [d.id, d]),
+  const devices = await devicesById(
+    ctx.db,
+    parts.map((p) => p.device_id),
   );
   const fullUrl = `${ctx.publicUrl()}/api/v1/runs/${run.id}/logs/full`;
   return {

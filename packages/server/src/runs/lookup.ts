@@ -1,6 +1,6 @@
 import { FedmlError, type FedMLRunModel, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import { listDevicesByIds } from "../store/devices.js";
+import { devicesById } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
 import { projectNamesById } from "../store/projects.js";
 import { type RunRow, findRun, listRunDevices } from "../store/runs.js";
@@ -21,13 +21,9 @@ export async function toRunModels(ctx: ServerContext, runs: RunRow[]): Promise<F
     ctx.db,
     runs.map((r) => r.id),
   );
-  const devicesById = new Map(
-    (
-      await listDevicesByIds(
-        ctx.db,
-        parts.map((p) => p.device_id),
-      )
-    ).map((d) => [d.id, d]),
+  const devices = await devicesById(
+    ctx.db,
+    parts.map((p) => p.device_id),
   );
   const projects = await projectNamesById(
     ctx.db,
@@ -38,7 +34,7 @@ export async function toRunModels(ctx: ServerContext, runs: RunRow[]): Promise<F
     toRunModel({
       run,
       parts: parts.filter((p) => p.run_id === run.id),
-      devicesById,
+      devicesById: devices,
       projectName: projects.get(run.project_id) ?? "default",
       publicUrl: ctx.publicUrl(),
       now,

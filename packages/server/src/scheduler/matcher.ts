@@ -48,6 +48,8 @@ export type MatchResult =
   | { kind: "blocked"; reason: string }
   | { kind: "credit"; need: "bind_card" | "balance"; reason: string };
 
+export type Placed = Extract<MatchResult, { kind: "placed" }>;
+
 function toAlloc(offer: Offer, when: "ever" | "now"): AllocOffer {
   return {
     deviceId: offer.device.deviceId,

@@ -11,9 +11,9 @@ import {
   type RunRow,
   insertRunDevice,
   lastServedByOwner,
+  listClusterQueuedRuns,
   listLiveRunDevices,
   listQueueHeads,
-  listWaitingRuns,
   updateRun,
 } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
@@ -21,7 +21,7 @@ import { type LiveRunPartRow, toCandidates } from "./capacity.js";
 import { CandidateIndex } from "./candidate-index.js";
 import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
-import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "./matcher.js";
+import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "./matcher.js";
 import { Mutex } from "./mutex.js";
 
 export interface PlacementDeps {
@@ -31,8 +31,6 @@ export interface PlacementDeps {
   isOnline: (lastSeenAt: number | null) => boolean;
   now: () => number;
 }
-
-export type Placed = Extract<MatchResult, { kind: "placed" }>;
 
 /** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
 const QUEUE_WINDOW_PER_USER = 50;
@@ -113,7 +111,7 @@ export class Placement {
     this.nextPass ??= this.mutex.run(async () => {
       this.nextPass = undefined;
       const { db } = this.deps;
-      const clusterRuns = (await listWaitingRuns(db)).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
+      const clusterRuns = await listClusterQueuedRuns(db);
       const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
       if (heads.length === 0 && clusterRuns.length === 0) return;
       const snap = await this.snapshot();

@@ -100,6 +100,11 @@ export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Pro
     .execute();
 }
 
+/** The devices with these ids, keyed by id (for views that join parts to their devices). */
+export async function devicesById(db: Kysely<Database>, ids: number[]): Promise<Map<number, DeviceRow>> {
+  return new Map((await listDevicesByIds(db, ids)).map((d) => [d.id, d]));
+}
+
 /** Devices a user may run on: their own and shared ones, bound and not offline. */
 export async function listUsableDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
   return db

@@ -36,16 +36,12 @@ export async function listOwnerRuns(
     .execute();
 }
 
-export async function listQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
-  return db.selectFrom("runs").selectAll().where("status", "=", RunStatus.QUEUED).orderBy("created_at").orderBy("id").execute();
-}
-
-/** Runs waiting for devices: QUEUED ones and those waiting their turn on a cluster, oldest first. */
-export async function listWaitingRuns(db: Kysely<Database>): Promise<RunRow[]> {
+/** Runs waiting their turn on a cluster, oldest first. */
+export async function listClusterQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
   return db
     .selectFrom("runs")
     .selectAll()
-    .where("status", "in", [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE])
+    .where("status", "=", RunStatus.CLUSTER_QUEUE)
     .orderBy("created_at")
     .orderBy("id")
     .execute();

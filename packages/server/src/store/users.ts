@@ -7,10 +7,6 @@ export async function findUserByName(db: Kysely<Database>, name: string): Promis
   return db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
 }
 
-export async function findUserById(db: Kysely<Database>, id: number): Promise<UserRow | undefined> {
-  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
-}
-
 export async function listUsers(db: Kysely<Database>): Promise<UserRow[]> {
   return db.selectFrom("users").selectAll().orderBy("id").execute();
 }
