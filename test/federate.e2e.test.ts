@@ -1,6 +1,7 @@
 // Federated jobs end to end: a real server, five real agents of two users, the FedAvg example
 // (real python3 processes talking over loopback), the refusals, and platform filtering.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -218,5 +219,33 @@ describe("federated jobs", () => {
     await assert.rejects(api.runStop(fedRun, { ...alice, platform: "falcon" }), { resultCode: 25 });
     assert.ok((await api.runLogs(fedRun, 1, 10, { ...alice, platform: "octopus" })).totalLogLines > 0);
     assert.equal(await api.runStop(fedRun, { ...alice, platform: "octopus" }), false, "an ended run is not stopped again");
+  });
+  test("a federated GPU run on the user's own priced devices costs the user nothing", async () => {
+    // Own devices are free to their owner (the marketplace rule); the run's parts must carry
+    // the price the matcher gave the requester, not the devices' list price.
+    const priced = [];
+    for (const name of ["own-gpu-1", "own-gpu-2"]) {
+      const agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, name), [
+        ...agentArgs(name),
+        "--simulate-gpus",
+        "A100-80GB:1",
+        "--price",
+        "3",
+      ]);
+      agents.push(agent);
+      priced.push(agent);
+    }
+    const path = join(tmp.dir, "priced-fl.yaml");
+    writeFileSync(
+      path,
+      "job_type: federate\nserver_job: sleep 1\njob: sleep 1\ncomputing:\n  minimum_num_gpus: 1\n  resource_type: A100-80GB\n",
+    );
+    const launched = await api.launchJob(path, { ...alice, deviceServer: priced[0].deviceId, deviceEdges: [priced[1].deviceId] });
+    assert.equal(launched.resultCode, 0, launched.resultMsg);
+    const run = await waitForStatus(launched.runId!, alice, endStates);
+    assert.equal(run.status, "FINISHED", run.reason ?? "");
+    assert.ok(run.computeDuration > 0);
+    assert.equal(run.cost, 0);
+    for (const agent of priced) await agent.stop();
   });
 });

@@ -64,13 +64,8 @@ export async function assignFederated(
   runId: number,
   pick: Extract<FederatedPick, { kind: "placed" }>,
 ): Promise<void> {
-  const nodes = [];
-  for (const node of [pick.server, ...pick.edges]) {
-    nodes.push({
-      deviceId: node.deviceId,
-      gpuIndices: node.gpuIndices,
-      pricePerGpuHour: await ctx.placement.priceOf(node.deviceId),
-    });
-  }
+  // Each pick is one device (node 0 of its match), priced as the matcher priced it for the
+  // requester: 0 on their own devices, the owner's price elsewhere (runs/settle.ts charges it).
+  const nodes = [pick.server, ...pick.edges].map((p) => p.nodes[0]);
   await ctx.placement.assign({ id: runId }, { nodes }, 0);
 }

@@ -160,15 +160,6 @@ export class Placement {
     return this.nextPass;
   }
 
-  async priceOf(deviceId: string): Promise<number> {
-    const row = await this.deps.db
-      .selectFrom("devices")
-      .select("price_per_gpu_hour")
-      .where("id", "=", Number(deviceId))
-      .executeTakeFirst();
-    return row?.price_per_gpu_hour ?? 0;
-  }
-
   private async snapshot(): Promise<Snapshot> {
     const { db, isOnline } = this.deps;
     const devices = (await listLiveDevices(db)).filter((d) => isOnline(d.last_seen_at));
