@@ -51,6 +51,27 @@ describe("pickFederatedDevices", () => {
       assert.match(short.reason, /needs a server and 3 edges on distinct devices, and only 2 devices fit now/);
   });
 
+  test("each node gets one device that holds the whole job, even where a split would be cheaper", () => {
+    const gpuDevice = (id: number, count: number, price: number): CandidateDevice => ({
+      ...device(id),
+      gpus: Array.from({ length: count }, (_, index) => ({ index, name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920 })),
+      freeGpuIndices: Array.from({ length: count }, (_, index) => index),
+      pricePerGpuHour: price,
+    });
+    const fleet = [gpuDevice(1, 2, 1), gpuDevice(2, 2, 1), gpuDevice(3, 4, 3), gpuDevice(4, 4, 3)];
+    const fourGpus: JobNeeds = { ...needs, minimumNumGpus: 4, maximumCostPerHour: 100 };
+    const pick = pickFederatedDevices(fourGpus, fleet, 1);
+    assert.equal(pick.kind, "placed");
+    if (pick.kind !== "placed") return;
+    for (const node of [pick.server, ...pick.edges]) {
+      assert.equal(node.nodes.length, 1);
+      assert.equal(node.gpuIndices.length, 4);
+    }
+    assert.deepEqual([pick.server.deviceId, ...pick.edges.map((e) => e.deviceId)], ["3", "4"]);
+    const none = pickFederatedDevices({ ...fourGpus, minimumNumGpus: 8 }, fleet, 1);
+    assert.equal(none.kind, "no_resources");
+  });
+
   test("one device is never enough, even without num_edges", () => {
     const pick = pickFederatedDevices(needs, [device(1)], null);
     assert.equal(pick.kind, "no_resources");

@@ -8,9 +8,9 @@ export type FederatedPick =
  * The matcher picks a server and edges for a federated job: one single-device match after
  * another over what is left, each device used once. Pure.
  *
- * Each pick keeps the device and GPUs of the answer's node 0 only: every federated node needs
- * the job's whole `computing` on one device, while the matcher may spread a job's GPUs over
- * several devices (gang); a job wanting more GPUs than any one device has is not handled yet.
+ * Every federated node needs the job's whole `computing` on one device, while the matcher may
+ * answer with a cheaper allocation spread over several devices (gang): then each device is
+ * tried alone and the cheapest that holds the job wins (singleDevice).
  *
  * A federated run is never queued (the queue knows nothing of server and edge roles): when too
  * few devices are free now, the answer says so.
@@ -25,7 +25,7 @@ export function pickFederatedDevices(
   const picks: Placed[] = [];
   let last: MatchResult | null = null;
   while (picks.length < wanted && pool.length > 0) {
-    last = matchJob(needs, pool);
+    last = singleDevice(needs, pool);
     if (last.kind !== "placed") break;
     const deviceId = last.deviceId;
     picks.push(last);
@@ -47,4 +47,21 @@ export function pickFederatedDevices(
     kind: "no_resources",
     reason: `a federated job needs a server and ${edgesWanted} on distinct devices, and only ${picks.length} device${picks.length === 1 ? "" : "s"} fit now${why}`,
   };
+}
+
+/** The matcher's answer when it uses one device; else the cheapest device that fits alone. */
+function singleDevice(needs: JobNeeds, pool: readonly CandidateDevice[]): MatchResult {
+  const answer = matchJob(needs, pool);
+  if (answer.kind !== "placed" || answer.nodes.length === 1) return answer;
+  let best: Placed | null = null;
+  for (const device of pool) {
+    const alone = matchJob({ ...needs, resourceId: device.deviceId }, pool);
+    if (alone.kind === "placed" && (best === null || alone.pricePerHour < best.pricePerHour)) best = alone;
+  }
+  return (
+    best ?? {
+      kind: "no_resources",
+      reason: `no single device holds ${needs.minimumNumGpus} GPU${needs.minimumNumGpus === 1 ? "" : "s"} for one federated node`,
+    }
+  );
 }
