@@ -5,7 +5,7 @@ import { gpusWanted } from "../scheduler/job-needs.js";
 import { mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
 import { creditStanding } from "../store/credit.js";
 import type { UserRow } from "../store/users.js";
-import { jobNeeds } from "./needs.js";
+import { jobNeeds } from "../scheduler/job-needs.js";
 
 const codeOf = {
   placed: ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS,

@@ -12,7 +12,8 @@ import { launchOnCluster } from "../clusters/launch.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
 import { creditStanding } from "../store/credit.js";
-import { jobNeeds, queueOptions } from "./needs.js";
+import { jobNeeds } from "../scheduler/job-needs.js";
+import { queueOptions } from "./needs.js";
 import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 

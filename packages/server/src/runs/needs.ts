@@ -1,17 +1,4 @@
 import { FedmlError, type JobSpec, ResultCode } from "@fedml/core";
-import type { JobNeeds } from "../scheduler/matcher.js";
-
-export function jobNeeds(spec: JobSpec, resourceId: string | null, requesterId?: number): JobNeeds {
-  return {
-    minimumNumGpus: spec.computing.minimumNumGpus,
-    resourceType: spec.computing.resourceType,
-    deviceType: spec.computing.deviceType,
-    maximumCostPerHour: spec.computing.maximumCostPerHour,
-    resourceId: resourceId || null,
-    requesterId: requesterId === undefined ? null : String(requesterId),
-    allowCrossProvider: spec.computing.allowCrossCloudResources,
-  };
-}
 
 /** Our keys under `computing` (kept in `extra` by the core parser). */
 export interface QueueOptions {

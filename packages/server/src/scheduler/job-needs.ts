@@ -1,4 +1,6 @@
 /** What the matcher reads: a job's needs, candidate devices, and words for both. Pure. */
+import type { JobSpec } from "@fedml/core";
+
 /** What a job asks for, from its spec's `computing` section and the launch's resource pin. */
 export interface JobNeeds {
   minimumNumGpus: number;
@@ -65,4 +67,17 @@ export function describeWant(needs: JobNeeds): string {
   const n = gpusWanted(needs);
   const type = typeFilter(needs);
   return n > 0 ? `${n} x ${type ?? "GPU"}` : "a job slot";
+}
+
+/** What a job spec asks of the matcher. Pure. */
+export function jobNeeds(spec: JobSpec, resourceId: string | null, requesterId?: number): JobNeeds {
+  return {
+    minimumNumGpus: spec.computing.minimumNumGpus,
+    resourceType: spec.computing.resourceType,
+    deviceType: spec.computing.deviceType,
+    maximumCostPerHour: spec.computing.maximumCostPerHour,
+    resourceId: resourceId || null,
+    requesterId: requesterId === undefined ? null : String(requesterId),
+    allowCrossProvider: spec.computing.allowCrossCloudResources,
+  };
 }

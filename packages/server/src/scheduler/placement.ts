@@ -3,7 +3,7 @@ import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
 import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
-import { jobNeeds } from "../runs/needs.js";
+import { jobNeeds } from "./job-needs.js";
 import { listReservations } from "../store/clusters.js";
 import { creditStanding, type Standing } from "../store/credit.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
