@@ -7,6 +7,7 @@ import {
   RunStatus,
 } from "@fedml/core";
 import type { ServerContext } from "../context.js";
+import type { Placed } from "../scheduler/matcher.js";
 import { type PreparedLaunch, launchResult, storeRun } from "../runs/new-run.js";
 import {
   ClusterState,
@@ -65,13 +66,7 @@ export async function launchOnCluster(
         cluster.id,
         verdict.nodes.map((n) => Number(n.deviceId)),
       );
-      const { run, project, innerId } = await storeRun(ctx, user, launch, {
-        status: RunStatus.CLUSTER_QUEUE,
-        reason: null,
-        clusterId: cluster.id,
-      });
-      await ctx.placement.assign(run, verdict);
-      return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
+      return startOnCluster(ctx, user, launch, cluster.id, verdict);
     }
 
     const wasStopped = existing.state === ClusterState.STOPPED;
@@ -98,13 +93,7 @@ export async function launchOnCluster(
     }
     if (waiting.length === 0) {
       if (verdict.kind === "placed") {
-        const { run, project, innerId } = await storeRun(ctx, user, launch, {
-          status: RunStatus.CLUSTER_QUEUE,
-          reason: null,
-          clusterId: existing.id,
-        });
-        await ctx.placement.assign(run, verdict);
-        return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
+        return startOnCluster(ctx, user, launch, existing.id, verdict);
       }
       reason = `waiting for its turn on cluster ${name}: ${verdict.reason}`;
     }
@@ -115,4 +104,21 @@ export async function launchOnCluster(
     });
     return launchResult(ResultCode.RESOURCE_MATCHED_STATUS_QUEUED, reason, run.id, project.id, innerId);
   });
+}
+
+/** Stores a run launched on a cluster and assigns it at once to the devices it was matched to. */
+async function startOnCluster(
+  ctx: ServerContext,
+  user: UserRow,
+  launch: PreparedLaunch,
+  clusterId: number,
+  placed: Placed,
+): Promise<LaunchResult> {
+  const { run, project, innerId } = await storeRun(ctx, user, launch, {
+    status: RunStatus.CLUSTER_QUEUE,
+    reason: null,
+    clusterId,
+  });
+  await ctx.placement.assign(run, placed);
+  return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
 }

@@ -6,7 +6,8 @@
 import type { ServerContext } from "../context.js";
 import { stopRunLocked } from "../runs/stop.js";
 import { creditStanding } from "../store/credit.js";
-import type { JobNeeds, MatchResult } from "../scheduler/matcher.js";
+import type { JobNeeds } from "../scheduler/matcher.js";
+import type { Match } from "../scheduler/placement.js";
 import {
   type ClusterRow,
   ClusterState,
@@ -16,8 +17,6 @@ import {
   setClusterDevices,
   updateCluster,
 } from "../store/clusters.js";
-
-export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
 
 /** The owner's live (not killed) cluster of that name, else the latest killed one. */
 export function pickCluster(rows: readonly ClusterRow[], name: string): ClusterRow | undefined {

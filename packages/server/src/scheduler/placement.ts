@@ -32,6 +32,9 @@ export interface PlacementDeps {
   now: () => number;
 }
 
+/** The matcher bound to current capacity, as `exclusive` hands it out (clusterId: the cluster hook). */
+export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
+
 /** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
 const QUEUE_WINDOW_PER_USER = 50;
 
@@ -57,9 +60,7 @@ export class Placement {
    * Runs `section` exclusively with a matcher bound to current capacity. `clusterId` (cluster
    * hook): match on that cluster's devices only; without it, reserved devices are not free.
    */
-  exclusive<T>(
-    section: (match: (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>) => Promise<T>,
-  ): Promise<T> {
+  exclusive<T>(section: (match: Match) => Promise<T>): Promise<T> {
     return this.mutex.run(() => section((ownerId, needs, clusterId) => this.match(ownerId, needs, clusterId ?? null)));
   }
 
