@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { CandidateIndex } from "../src/scheduler/candidate-index.js";
 import { matchIndexed } from "../src/scheduler/indexed-match.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../src/scheduler/matcher.js";
+import { toFleet } from "./support/fleet.js";
 
 const MODELS = ["NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", "NVIDIA GeForce RTX 4090", "NVIDIA A100-PCIE-40GB"];
 const WANTED = [null, "A100-80G", "H100", "RTX-4090", "A100", "A100 PCIe"];
@@ -27,23 +28,7 @@ const fleetArb = fc
     }),
     { minLength: 0, maxLength: 14 },
   )
-  .map((specs) =>
-    specs.map((d, i): CandidateDevice => {
-      const gpus = Array.from({ length: d.gpuCount }, (_, index) => ({ index, name: MODELS[d.models[index]] }));
-      return {
-        deviceId: String(i + 1),
-        name: `dev-${i + 1}`,
-        gpus,
-        freeGpuIndices: gpus.filter((g) => !d.busy[g.index]).map((g) => g.index),
-        maxJobs: d.maxJobs,
-        freeSlots: Math.max(0, d.maxJobs - d.usedSlots),
-        pricePerGpuHour: d.cents / 100,
-        ...(d.provider !== undefined ? { provider: d.provider } : {}),
-        ...(d.owner !== undefined ? { ownerId: d.owner } : {}),
-        ...(d.shared !== undefined ? { shared: d.shared } : {}),
-      };
-    }),
-  );
+  .map((specs) => toFleet(specs, MODELS));
 
 const needsArb = fc.record({
   minimumNumGpus: fc.constantFrom(0, 1, 1, 2, 3, 4, 5, 8, 9, 16),

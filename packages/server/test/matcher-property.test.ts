@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { gpuMatchesType } from "../src/scheduler/gpu-names.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "../src/scheduler/matcher.js";
+import { toFleet } from "./support/fleet.js";
 
 const MODELS = ["NVIDIA A100-SXM4-80GB", "NVIDIA H100 80GB HBM3", "NVIDIA GeForce RTX 4090"];
 const WANTED = [null, "A100-80G", "H100", "RTX-4090"];
@@ -24,23 +25,7 @@ const deviceArb = fc
   })
   .map((d) => d);
 
-const fleetArb = fc.array(deviceArb, { minLength: 0, maxLength: 5 }).map((specs) =>
-  specs.map((d, i): CandidateDevice => {
-    const gpus = Array.from({ length: d.gpuCount }, (_, index) => ({ index, name: MODELS[d.models[index]] }));
-    return {
-      deviceId: String(i + 1),
-      name: `dev-${i + 1}`,
-      gpus,
-      freeGpuIndices: gpus.filter((g) => !d.busy[g.index]).map((g) => g.index),
-      maxJobs: d.maxJobs,
-      freeSlots: Math.max(0, d.maxJobs - d.usedSlots),
-      pricePerGpuHour: d.cents / 100,
-      provider: d.provider,
-      ownerId: d.owner,
-      shared: d.shared,
-    };
-  }),
-);
+const fleetArb = fc.array(deviceArb, { minLength: 0, maxLength: 5 }).map((specs) => toFleet(specs, MODELS));
 
 const needsArb = fc.record({
   minimumNumGpus: fc.constantFrom(0, 1, 2, 3, 3, 4, 5, 6, 8, 9),
