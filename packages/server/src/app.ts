@@ -21,7 +21,9 @@ import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
+import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
@@ -56,16 +58,21 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const dir = serverDir(opts.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const store = openStore(opts.home, opts.databaseUrl);
-  const startedAt = Date.now();
+  const clock = opts.clock;
+  const startedAt = clock.wall();
+  // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
+  const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
   try {
     await migrateToLatest(store.db, store.dialect);
-    const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
+    const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
-    const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
-    const placement = new Placement({ db: store.db, hub, isOnline, now: () => Date.now() });
+    const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
+    const now = () => clock.wall();
+    const placement = new Placement({ db: store.db, hub, isOnline, now });
     const ctx: ServerContext = {
       db: store.db,
       options: opts,
@@ -73,8 +80,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
       publicUrl: () => publicUrl,
-      now: () => Date.now(),
+      now,
       isOnline,
+      liveness,
     };
 
     const app = Fastify({
@@ -123,7 +131,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       if (ticking) return;
       ticking = true;
       try {
-        await sweepOfflineDevices(ctx, startedAt);
+        await sweepOfflineDevices(ctx);
+        await endUnacknowledgedStops(ctx);
         await sweepIdleClusters(ctx);
         await placement.placeQueued();
       } catch (err) {
@@ -133,6 +142,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       }
     }, opts.tickMs);
     tick.unref();
+    watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
+    watch.unref();
     await placement.placeQueued();
 
     let closing: Promise<void> | undefined;
@@ -145,6 +156,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);
+          clearInterval(watch);
           hub.close();
           await app.close();
           await store.close();
@@ -154,6 +166,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (err) {
     clearInterval(tick);
+    clearInterval(watch);
     hub.close();
     await store.close();
     throw err;

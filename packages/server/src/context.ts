@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
+import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
 import type { Database } from "./store/schema.js";
@@ -17,4 +18,6 @@ export interface ServerContext {
   now: () => number;
   /** Whether a device last heard from then counts as online. */
   isOnline: (lastSeenAt: number | null) => boolean;
+  /** The server's own liveness: silence is judged only over spans it was live for. */
+  liveness: ServerLiveness;
 }

@@ -99,6 +99,10 @@ export interface RunDevicesTable {
   log_count: number;
   price_per_gpu_hour: number;
   stop_requested: number;
+  /** When a stop was first asked for (wall ms): billing ends here at the latest. */
+  stop_requested_at: Generated<number | null>;
+  /** The part's runtime as its agent measured it on a monotonic clock; billing never exceeds it. */
+  runtime_ms: Generated<number | null>;
 }
 
 export interface LogLinesTable {
