@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
-import { API_PREFIX } from "@fedml/core";
+import { API_PREFIX, ParsePool } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
 import { clusterRoutes } from "./api/clusters.js";
@@ -60,6 +60,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
+  const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
+  jobYaml.warm();
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
@@ -72,6 +74,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       hub,
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+      jobYaml,
       publicUrl: () => publicUrl,
       now: () => Date.now(),
       isOnline,
@@ -147,6 +150,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(tick);
           hub.close();
           await app.close();
+          await jobYaml.close();
           await store.close();
         })();
         return closing;
@@ -155,6 +159,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     clearInterval(tick);
     hub.close();
+    await jobYaml.close();
     await store.close();
     throw err;
   }

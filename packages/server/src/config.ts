@@ -18,6 +18,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
+  /** How long reading one job YAML may take before it is refused (code 17). */
+  yamlParseTimeoutMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
@@ -38,6 +40,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
+    yamlParseTimeoutMs: options.yamlParseTimeoutMs ?? 2000,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
 import type { NotifyHub } from "./notify.js";
@@ -12,6 +13,8 @@ export interface ServerContext {
   hub: NotifyHub;
   placement: Placement;
   blobs: WorkspaceBlobs;
+  /** Parses clients' job YAML in worker threads, each with a deadline. */
+  jobYaml: ParsePool;
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;
