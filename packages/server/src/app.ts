@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
 import { clusterRoutes } from "./api/clusters.js";
 import { agentServingRoutes } from "./api/agent-serving.js";
+import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
@@ -24,6 +25,7 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
+import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { WorkspaceBlobs } from "./store/workspace-blobs.js";
@@ -60,8 +62,12 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
+<<<<<<< HEAD
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
   jobYaml.warm();
+=======
+  const tunnels = new TunnelHub();
+>>>>>>> main
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
@@ -74,7 +80,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       hub,
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+<<<<<<< HEAD
       jobYaml,
+=======
+      tunnels,
+>>>>>>> main
       publicUrl: () => publicUrl,
       now: () => Date.now(),
       isOnline,
@@ -114,6 +124,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(runPageRoutes);
     await app.register(inferenceRoutes(ctx));
+    acceptAgentTunnels(ctx, app.server);
 
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();
@@ -149,6 +160,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           hub.close();
+          // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
+          tunnels.close();
           await app.close();
           await jobYaml.close();
           await store.close();
