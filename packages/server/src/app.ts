@@ -62,12 +62,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
-<<<<<<< HEAD
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
   jobYaml.warm();
-=======
   const tunnels = new TunnelHub();
->>>>>>> main
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
@@ -80,11 +77,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       hub,
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
-<<<<<<< HEAD
       jobYaml,
-=======
       tunnels,
->>>>>>> main
       publicUrl: () => publicUrl,
       now: () => Date.now(),
       isOnline,
