@@ -52,7 +52,8 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
         return true;
       });
       const ms = performance.now() - t0;
-      assert.ok(ms < 5_000, `refused after ${ms} ms`);
+      // Loose: starting a worker from source (tsx) takes seconds on a loaded machine.
+      assert.ok(ms < 20_000, `refused after ${ms} ms`);
       const spec = await pool.parse("job: echo next\n");
       assert.equal(spec.job?.posix, "echo next");
     } finally {
