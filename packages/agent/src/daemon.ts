@@ -13,6 +13,7 @@ import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
+import { keepTunnelOpen } from "./tunnel/tunnel.js";
 
 export interface RunAgentOptions {
   home: string;
@@ -61,6 +62,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     if (supervisor.activeRunIds().length > 0) ensureLeaseWatchdog(home);
   };
   const supervisor = new RunSupervisor({ home, client, log, onRunStarted: guard });
+  const tunnelStop = new AbortController();
+  let tunnel: Promise<void> | undefined;
   // Fencing: a lease that ran out stops the jobs, whatever the poll loop is stuck in.
   let fencedSinceRenewal = false;
   const fenceCheck = setInterval(() => {
@@ -94,6 +97,15 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     };
 
     let offlineAfterMs = await hello();
+    // Inference for this device's serving jobs comes down a connection the agent opens itself.
+    tunnel = keepTunnelOpen({
+      serverUrl: config.serverUrl,
+      deviceToken: config.deviceToken,
+      portOf: (runId) => supervisor.servingPortOf(runId),
+      log,
+      signal: tunnelStop.signal,
+      backoff,
+    });
     for (const state of leftovers) supervisor.reportFinal(state);
     let since = 0;
     let failures = 0;
@@ -138,6 +150,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     const settledInTime = new AbortController();
     await Promise.race([supervisor.settled().then(() => settledInTime.abort()), sleep(flushDeadline, settledInTime.signal)]);
     hardStop.abort();
+    tunnelStop.abort();
+    await tunnel;
     await supervisor.settled();
     if (supervisor.activeRunIds().length === 0) lease.withdraw();
     releasePidFile(home);

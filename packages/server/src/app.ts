@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
-import { API_PREFIX } from "@fedml/core";
+import { API_PREFIX, ParsePool } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
 import { clusterRoutes } from "./api/clusters.js";
 import { agentServingRoutes } from "./api/agent-serving.js";
+import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
@@ -26,6 +27,7 @@ import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
+import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { WorkspaceBlobs } from "./store/workspace-blobs.js";
@@ -66,6 +68,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   let tick: NodeJS.Timeout | undefined;
   let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
+  const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
+  jobYaml.warm();
+  const tunnels = new TunnelHub();
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
@@ -79,6 +84,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       hub,
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+      jobYaml,
+      tunnels,
       publicUrl: () => publicUrl,
       now,
       isOnline,
@@ -119,6 +126,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(runPageRoutes);
     await app.register(inferenceRoutes(ctx));
+    acceptAgentTunnels(ctx, app.server);
 
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();
@@ -158,7 +166,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(tick);
           clearInterval(watch);
           hub.close();
+          // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
+          tunnels.close();
           await app.close();
+          await jobYaml.close();
           await store.close();
         })();
         return closing;
@@ -168,6 +179,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     clearInterval(tick);
     clearInterval(watch);
     hub.close();
+    await jobYaml.close();
     await store.close();
     throw err;
   }

@@ -31,6 +31,8 @@ export interface ServerOptions {
   tickMs?: number;
   /** Wall and monotonic time (tests inject their own). */
   clock?: Clock;
+  /** How long reading one job YAML may take before it is refused (code 17). */
+  yamlParseTimeoutMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
@@ -65,6 +67,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
     clock: options.clock ?? systemClock,
+    yamlParseTimeoutMs: options.yamlParseTimeoutMs ?? 2000,
   };
 }
 

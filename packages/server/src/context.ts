@@ -1,8 +1,10 @@
+import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
 import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
+import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { Database } from "./store/schema.js";
 import type { WorkspaceBlobs } from "./store/workspace-blobs.js";
 
@@ -13,6 +15,10 @@ export interface ServerContext {
   hub: NotifyHub;
   placement: Placement;
   blobs: WorkspaceBlobs;
+  /** Parses clients' job YAML in worker threads, each with a deadline. */
+  jobYaml: ParsePool;
+  /** Agents' inference tunnels to this process. */
+  tunnels: TunnelHub;
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;
