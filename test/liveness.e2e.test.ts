@@ -3,7 +3,7 @@
 // its lease has its job stopped (by its lease watchdog) before the server retries the run
 // elsewhere, so no run ever runs twice; a shorter pause costs nothing.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -18,8 +18,8 @@ let alice: { serverUrl: string; apiKey: string };
 const agents: AgentProcess[] = [];
 const ENDED = ["FINISHED", "FAILED", "KILLED"];
 
-// Offline after 1 s; lease 4 s; a silent device's parts are lost after 4 + 0.5 + 1 = 5.5 s.
-const SERVER_ARGS = ["--offline-after-ms", "1000", "--lease-ms", "4000", "--stop-grace-ms", "500"];
+// Offline after 2 s; lease 5 s; a silent device's parts are lost after 5 + 0.5 + 1.25 = 6.75 s.
+const SERVER_ARGS = ["--offline-after-ms", "2000", "--lease-ms", "5000", "--stop-grace-ms", "500"];
 
 async function runOf(runId: string) {
   return (await api.runStatus(null, runId, alice)).runList.runList[0];
@@ -55,11 +55,21 @@ const pause = (p: AgentProcess | ServerProcess) => p.child.kill("SIGSTOP");
 const resume = (p: AgentProcess | ServerProcess) => p.child.kill("SIGCONT");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Started and heard: its daemon said hello (binding alone already shows the device online). */
+async function startHeardAgent(name: string): Promise<AgentProcess> {
+  const home = join(tmp.dir, name);
+  const agent = await startAgent(server.url, alice.apiKey, home, ["--name", name]);
+  await waitFor(`${name} to say hello`, () =>
+    readdirSync(home).some((f) => f.startsWith("agent-") && readFileSync(join(home, f), "utf8").includes("hello accepted")),
+  );
+  return agent;
+}
+
 before(async () => {
   process.env.FEDML_HOME = join(tmp.dir, "client-home");
   server = await startServer(join(tmp.dir, "server-home"), { extraArgs: SERVER_ARGS });
   alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
-  agents.push(await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-a"), ["--name", "agent-a"]));
+  agents.push(await startHeardAgent("agent-a"));
 });
 
 after(async () => {
@@ -76,7 +86,7 @@ describe("stalls and fencing", () => {
     const runId = launched.runId!;
     await waitFor("the first lines", async () => (await api.runLogs(runId, 1, 10, alice)).totalLogLines >= 3);
     pause(server);
-    await sleep(2000); // twice the offline timeout, half the lease
+    await sleep(3000); // past the offline timeout, within the lease
     resume(server);
     // Timers fire before requests are read: a sweep that were to run has run before this answer.
     const devices = (await api.deviceList(alice)).deviceList;
@@ -99,7 +109,7 @@ describe("stalls and fencing", () => {
     const runId = launched.runId!;
     await waitStatus(runId, ["RUNNING"]);
     pause(agents[0]);
-    await sleep(2000);
+    await sleep(2500); // past the offline timeout, within the lease
     assert.equal((await runOf(runId)).status, "RUNNING", "the lease still holds");
     resume(agents[0]);
     const run = await waitStatus(runId, ENDED);
@@ -114,7 +124,7 @@ describe("stalls and fencing", () => {
     assert.equal(launched.resultCode, 0, launched.resultMsg);
     const runId = launched.runId!;
     await waitStatus(runId, ["RUNNING"]);
-    agents.push(await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-b"), ["--name", "agent-b"]));
+    agents.push(await startHeardAgent("agent-b"));
     pause(agents[0]);
     const failed = await waitStatus(runId, ["FAILED"], 30_000);
     assert.match(failed.reason ?? "", /device agent-a went offline; retried as run (\d+)/);
