@@ -25,6 +25,8 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
+import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
@@ -141,6 +143,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       try {
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
+        await reconcileReservations(ctx);
+        await stopWhatIsOutOfBalance(ctx);
         await sweepIdleClusters(ctx);
         await placement.placeQueued();
       } catch (err) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sumCosts } from "../src/runs/cost-report.js";
-import { partCost } from "../src/runs/settle.js";
+import { partCost } from "../src/billing/part-cost.js";
 import type { RunDeviceRow } from "../src/store/runs.js";
 
 const HOUR = 3_600_000;

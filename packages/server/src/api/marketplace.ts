@@ -4,7 +4,8 @@ import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { costReport } from "../runs/cost-report.js";
 import { dryRun } from "../runs/dry-run.js";
-import { creditStanding, grantCredit, listLedger } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
+import { grantCredit, listLedger } from "../store/credit.js";
 import { type UserRow, findUserByName } from "../store/users.js";
 import {
   CostReportSchema,

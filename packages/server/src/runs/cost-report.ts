@@ -4,7 +4,7 @@ import { parseIndices } from "../scheduler/capacity.js";
 import { devicesById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import type { RunDeviceRow } from "../store/runs.js";
-import { billableMs, partCost } from "./settle.js";
+import { billableMs, partCost } from "../billing/part-cost.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -3,7 +3,7 @@ import type { ServerContext } from "../context.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
 import { gpusWanted } from "../scheduler/job-needs.js";
 import { mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
-import { creditStanding } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
 

@@ -3,7 +3,7 @@ import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, RunStatu
 import { launchOnCluster } from "../clusters/launch.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
-import { creditStanding } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
 import { queueOptions } from "./needs.js";
 import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";

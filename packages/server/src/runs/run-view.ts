@@ -2,7 +2,7 @@ import type { DeviceInfo, FedMLRunModel } from "@fedml/core";
 import { parseIndices } from "../scheduler/capacity.js";
 import type { DeviceRow } from "../store/devices.js";
 import type { RunDeviceRow, RunRow } from "../store/runs.js";
-import { partCost } from "./settle.js";
+import { partCost } from "../billing/part-cost.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;

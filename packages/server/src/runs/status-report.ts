@@ -53,7 +53,8 @@ export async function applyStatusReport(
     await updateRunDevice(ctx.db, runId, deviceId, {
       status,
       exit_code: exitCode,
-      reason: report.reason ?? defaultReason(status, exitCode),
+      // A stop the server asked for with a reason (a gang's failed node, an empty balance) says why.
+      reason: (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, exitCode),
       ended_at: now,
       runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
     });

@@ -20,6 +20,8 @@ export async function stopRunLocked(
   ctx: ServerContext,
   runId: number,
   queuedReason = "QUEUE_CANCELED: canceled while queued",
+  /** Why the server stops an active run (null: the user asked); kept over the agent's words. */
+  stopReason: string | null = null,
 ): Promise<StopRunResponse> {
   const run = await findRun(ctx.db, runId);
   if (!run) throw new Error(`run ${runId} vanished`);
@@ -45,6 +47,7 @@ export async function stopRunLocked(
       status: EdgeStatus.STOPPING,
       stop_requested: 1,
       stop_requested_at: part.stop_requested_at ?? now,
+      ...(stopReason === null ? {} : { reason: stopReason }),
     });
     await bumpDeviceVersion(ctx.db, part.device_id);
     ctx.hub.notify(deviceTopic(part.device_id));

@@ -23,6 +23,8 @@ export interface CreditStanding {
   cardBound: boolean;
   /** USD. */
   balance: number;
+  /** USD per hour the user already pays (running parts, held devices); absent: 0. */
+  committedPerHour?: number;
 }
 
 /** A device the job may use, with what is free on it right now. */

@@ -128,11 +128,15 @@ export function bindCardVerdict(needs: JobNeeds, ever: Allocation): MatchResult 
 
 /** The last steps once an allocation fits now under the cap: the balance check, then placed. */
 export function placedOrBalance(needs: JobNeeds, now: Allocation): MatchResult {
-  if (needs.credit && now.pricePerHour > needs.credit.balance + 1e-9) {
+  // A paid placement comes on top of everything the user already pays for: the balance must
+  // cover one hour of all of it, so $1 cannot run sixteen $1/h jobs at once.
+  const committed = now.pricePerHour > 0 ? (needs.credit?.committedPerHour ?? 0) : 0;
+  if (needs.credit && committed + now.pricePerHour > needs.credit.balance + 1e-9) {
+    const already = committed > 0 ? ` on top of the ${usd(committed)}/hour you already pay` : "";
     return {
       kind: "credit",
       need: "balance",
-      reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour and your balance is ${usd(needs.credit.balance)}: it must cover one hour`,
+      reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour${already} and your balance is ${usd(needs.credit.balance)}: it must cover one hour`,
     };
   }
   const nodes = now.nodes.map((node) => ({ ...node }));

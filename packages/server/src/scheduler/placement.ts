@@ -5,7 +5,7 @@ import { scopeCandidates } from "../clusters/scope.js";
 import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
 import { jobNeeds } from "./job-needs.js";
 import { listReservations } from "../store/clusters.js";
-import { creditStanding, type Standing } from "../store/credit.js";
+import { creditStanding, type Standing } from "../billing/standing.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
 import {
   type RunRow,
@@ -125,6 +125,9 @@ export class Placement {
       const decide = async (run: RunRow, result: MatchResult): Promise<Placed | null> => {
         if (result.kind === "placed") {
           await this.assign(run, result);
+          // Later runs of the same owner in this pass see this one's cost as committed.
+          const standing = credit.get(run.owner_id);
+          if (standing) standing.committedPerHour += result.pricePerHour;
           return result;
         }
         if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });

@@ -1,14 +1,15 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import { type ReservationRow, endReservation } from "./reservations.js";
 import type { CreditLedgerTable, Database } from "./schema.js";
 
 export type LedgerRow = Selectable<CreditLedgerTable>;
 
-export interface Standing {
+export interface Balance {
   cardBound: boolean;
   balance: number;
 }
 
-export async function creditStanding(db: Kysely<Database>, userId: number): Promise<Standing> {
+export async function readBalance(db: Kysely<Database>, userId: number): Promise<Balance> {
   const row = await db.selectFrom("users").select(["credit_balance", "card_bound"]).where("id", "=", userId).executeTakeFirst();
   return { cardBound: row?.card_bound === 1, balance: row?.credit_balance ?? 0 };
 }
@@ -58,27 +59,63 @@ export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge,
     .executeTakeFirst();
   if (done) return false;
   await db.transaction().execute(async (trx) => {
-    const common = { run_id: charge.runId, device_id: charge.deviceId, note: charge.note, created_at: now };
-    await trx
-      .insertInto("credit_ledger")
-      .values({ ...common, user_id: charge.payerId, amount: -charge.amount, kind: "charge" })
-      .execute();
-    await trx
-      .insertInto("credit_ledger")
-      .values({ ...common, user_id: charge.payeeId, amount: charge.amount, kind: "earning" })
-      .execute();
-    await trx
-      .updateTable("users")
-      .set({ credit_balance: sql<number>`credit_balance - ${charge.amount}` })
-      .where("id", "=", charge.payerId)
-      .execute();
-    await trx
-      .updateTable("users")
-      .set({ credit_balance: sql<number>`credit_balance + ${charge.amount}` })
-      .where("id", "=", charge.payeeId)
-      .execute();
+    await moveCredit(trx, { ...charge, kind: "charge" }, now);
   });
   return true;
+}
+
+/** One movement of credit from payer to payee, written as two ledger entries (inside the caller's transaction). */
+async function moveCredit(
+  trx: Kysely<Database>,
+  m: { payerId: number; payeeId: number; amount: number; runId: number | null; deviceId: number; note: string; kind: string },
+  now: number,
+): Promise<void> {
+  const common = { run_id: m.runId, device_id: m.deviceId, note: m.note, created_at: now };
+  await trx
+    .insertInto("credit_ledger")
+    .values({ ...common, user_id: m.payerId, amount: -m.amount, kind: m.kind })
+    .execute();
+  await trx
+    .insertInto("credit_ledger")
+    .values({ ...common, user_id: m.payeeId, amount: m.amount, kind: "earning" })
+    .execute();
+  await trx
+    .updateTable("users")
+    .set({ credit_balance: sql<number>`credit_balance - ${m.amount}` })
+    .where("id", "=", m.payerId)
+    .execute();
+  await trx
+    .updateTable("users")
+    .set({ credit_balance: sql<number>`credit_balance + ${m.amount}` })
+    .where("id", "=", m.payeeId)
+    .execute();
+}
+
+/**
+ * Ends a cluster's hold on a device and charges `amount` for it, once: the hold's conditional
+ * end decides who charges. False when it had ended already.
+ */
+export async function chargeHold(db: Kysely<Database>, hold: ReservationRow, amount: number, now: number): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await endReservation(trx, hold.id, now))) return false;
+    if (amount > 0) {
+      const note = `cluster ${hold.cluster_id} held device ${hold.device_id}`;
+      await moveCredit(
+        trx,
+        {
+          payerId: hold.payer_id,
+          payeeId: hold.payee_id,
+          amount,
+          runId: null,
+          deviceId: hold.device_id,
+          note,
+          kind: "reservation",
+        },
+        now,
+      );
+    }
+    return true;
+  });
 }
 
 export async function listLedger(db: Kysely<Database>, userId: number, limit = 100): Promise<LedgerRow[]> {

@@ -238,6 +238,29 @@ function partBillingTimes(): Migration {
   };
 }
 
+/**
+ * Reservations: an active cluster holding another owner's paid device pays for the whole
+ * device while it holds it, running or idle, so idle clusters cannot hoard shared devices
+ * for free.
+ */
+function reservations(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("reservations"), dialect)
+        .addColumn("cluster_id", "integer", (c) => c.notNull().references("clusters.id"))
+        .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
+        .addColumn("payer_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("payee_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("price_per_gpu_hour", "double precision", (c) => c.notNull())
+        .addColumn("gpu_count", "integer", (c) => c.notNull())
+        .addColumn("started_at", "bigint", (c) => c.notNull())
+        .addColumn("ended_at", "bigint")
+        .execute();
+      await db.schema.createIndex("reservations_open").on("reservations").columns(["ended_at", "payer_id"]).execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -248,6 +271,7 @@ class InCodeMigrations implements MigrationProvider {
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
+      "0101_h-liveness_reservations": reservations(this.dialect),
     };
   }
 }

@@ -171,7 +171,24 @@ export interface CreditLedgerTable {
   created_at: number;
 }
 
+/** An active cluster's hold on another owner's paid device (migration 0101): billed whole while held. */
+export interface ReservationsTable {
+  id: Generated<number>;
+  cluster_id: number;
+  device_id: number;
+  /** The cluster's owner. */
+  payer_id: number;
+  /** The device's owner. */
+  payee_id: number;
+  price_per_gpu_hour: number;
+  gpu_count: number;
+  started_at: number;
+  /** Null while held; set (and the hold charged) when the cluster lets the device go. */
+  ended_at: number | null;
+}
+
 export interface Database {
+  reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
   credit_ledger: CreditLedgerTable;
