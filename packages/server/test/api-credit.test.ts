@@ -3,33 +3,20 @@
 // another owner's paid device pays for the whole device while it holds it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Clock } from "../src/clock.js";
+import { shiftedClock, until } from "./support/clock.js";
 import { openTestStore } from "./support/database.js";
 import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
 
-const offset = { wall: 0, mono: 0 };
-const clock: Clock = { wall: () => Date.now() + offset.wall, mono: () => performance.now() + offset.mono };
+const shifted = shiftedClock();
+const clock = shifted.clock;
 /** Time the server sleeps through (jobs and holds keep billing meanwhile). */
-const pass = (ms: number) => {
-  offset.wall += ms;
-  offset.mono += ms;
-};
+const pass = shifted.stall;
 
 let t: TestServer;
 before(async () => {
   t = await startTestServer({ clock });
 });
 after(() => t.stop());
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const gpus = (n: number) => Array.from({ length: n }, (_, index) => ({ index, name: "A100-80GB", memoryMiB: 81920 }));
 const gpuJob = (n: number, extra = "") =>

@@ -2,16 +2,13 @@
 // the test steps the server's wall and monotonic clocks as a stall or an NTP step would.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Clock } from "../src/clock.js";
+import { shiftedClock, until } from "./support/clock.js";
 import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
 
-const offset = { wall: 0, mono: 0 };
-const clock: Clock = { wall: () => Date.now() + offset.wall, mono: () => performance.now() + offset.mono };
+const shifted = shiftedClock();
+const clock = shifted.clock;
 /** The server process is paused for `ms` (both clocks move on; nothing ran meanwhile). */
-const stall = (ms: number) => {
-  offset.wall += ms;
-  offset.mono += ms;
-};
+const stall = shifted.stall;
 
 let t: TestServer;
 before(async () => {
@@ -20,16 +17,6 @@ before(async () => {
   t = await startTestServer({ offlineAfterMs: 1000, leaseMs: 3000, stopGraceMs: 200, stopAckDeadlineMs: 600, clock });
 });
 after(() => t.stop());
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Heartbeats a device every 50 ms until stopped (what a healthy agent's polls do). */
 function heartbeat(token: string): () => Promise<void> {
@@ -64,7 +51,7 @@ test("a server stall of 1 h, or a wall-clock step of +1 h, sweeps no device and 
   const runId = await runningRun(key, device.deviceToken);
   for (const [what, pause] of [
     ["a 1 h stall", () => stall(3_600_000)],
-    ["a +1 h wall step", () => (offset.wall += 3_600_000)],
+    ["a +1 h wall step", () => shifted.stepWall(3_600_000)],
   ] as const) {
     // The device was last heard just now; then the server stops (or its clock jumps).
     await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
