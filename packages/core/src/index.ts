@@ -8,3 +8,4 @@ export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
 export * from "./tunnel.js";
+export { fromMicros, MICROS_PER_USD, toMicros } from "./money.js";

@@ -19,7 +19,7 @@ function part(over: Partial<BilledPartRow>): BilledPartRow {
     started_at: 0,
     ended_at: null,
     log_count: 0,
-    price_per_gpu_hour: 1,
+    price_per_gpu_hour_micros: 1_000_000,
     stop_requested: 0,
     stop_requested_at: null,
     runtime_ms: null,
@@ -35,7 +35,7 @@ const hold: ReservationRow = {
   device_id: 20,
   payer_id: 7,
   payee_id: 8,
-  price_per_gpu_hour: 2,
+  price_per_gpu_hour_micros: 2_000_000,
   gpu_count: 4,
   started_at: 0,
   ended_at: null,
@@ -45,9 +45,10 @@ test("commitments: every billing part, plus each held device whole; a part on a 
   const parts = [
     part({ run_id: 1, gpu_indices_json: "[0,1]" }), // $2/h
     part({ run_id: 2, device_id: 11 }), // $1/h
-    part({ run_id: 3, device_id: 20, cluster_id: 3, price_per_gpu_hour: 2 }), // covered by the hold
+    part({ run_id: 3, device_id: 20, cluster_id: 3, price_per_gpu_hour_micros: 2_000_000 }), // covered by the hold
   ];
-  assert.equal(hourlyCommitment(parts, []), 5);
-  assert.equal(hourlyCommitment(parts, [hold]), 2 + 1 + 8);
-  assert.equal(accruedCost(parts, [hold], HOUR / 2), (2 + 1 + 8) / 2);
+  // Whole micro-dollars: $5/h, then $11/h; half an hour of it is exactly $5.50.
+  assert.equal(hourlyCommitment(parts, []), 5_000_000);
+  assert.equal(hourlyCommitment(parts, [hold]), 11_000_000);
+  assert.equal(accruedCost(parts, [hold], HOUR / 2), 5_500_000);
 });

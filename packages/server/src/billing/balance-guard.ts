@@ -33,8 +33,8 @@ export async function stopWhatIsOutOfBalance(ctx: ServerContext): Promise<number
     const held = holds.filter((h) => h.payer_id === owner);
     let owed = accruedCost(mine, held, now);
     for (const hold of held) owed -= await endedCoveredCost(ctx, hold, now);
-    const { balance } = await readBalance(ctx.db, owner);
-    if (balance - owed > 0) continue;
+    const { balanceMicros } = await readBalance(ctx.db, owner);
+    if (balanceMicros - owed > 0) continue;
     stopped++;
     await ctx.placement.exclusive(async () => {
       for (const runId of new Set(mine.map((p) => p.run_id))) {

@@ -19,8 +19,13 @@ export function billableMs(part: BilledPart, now: number): number {
   return runtime === null ? span : Math.min(span, Math.max(0, runtime));
 }
 
-/** A part's cost: its price x its GPUs x the hours it is billed for. Pure. */
-export function partCost(part: BilledPart & Pick<RunDeviceRow, "price_per_gpu_hour" | "gpu_indices_json">, now: number): number {
-  if (part.price_per_gpu_hour <= 0) return 0;
-  return (part.price_per_gpu_hour * parseIndices(part.gpu_indices_json).length * billableMs(part, now)) / HOUR_MS;
+/** A part's cost in whole micro-dollars: its price x its GPUs x the hours it is billed for. Pure. */
+export function partCost(
+  part: BilledPart & Pick<RunDeviceRow, "price_per_gpu_hour_micros" | "gpu_indices_json">,
+  now: number,
+): number {
+  if (part.price_per_gpu_hour_micros <= 0) return 0;
+  return Math.round(
+    (part.price_per_gpu_hour_micros * parseIndices(part.gpu_indices_json).length * billableMs(part, now)) / HOUR_MS,
+  );
 }

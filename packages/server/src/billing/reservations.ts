@@ -38,7 +38,7 @@ export async function reconcileReservations(ctx: ServerContext): Promise<number>
       device_id: h.device_id,
       payer_id: h.payer_id,
       payee_id: h.payee_id,
-      price_per_gpu_hour: h.price_per_gpu_hour,
+      price_per_gpu_hour_micros: h.price_per_gpu_hour_micros,
       gpu_count: parseGpus(h.gpus_json).length,
       started_at: now,
       ended_at: null,

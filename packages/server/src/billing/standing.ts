@@ -7,13 +7,13 @@ import { hourlyCommitment } from "./commitments.js";
 
 export interface Standing {
   cardBound: boolean;
-  balance: number;
-  /** USD per hour of everything that bills now (running parts, held devices): a new placement comes on top. */
-  committedPerHour: number;
+  balanceMicros: number;
+  /** Micro-dollars per hour of everything that bills now (running parts, held devices): a new placement comes on top. */
+  committedMicrosPerHour: number;
 }
 
 /** The user's credit as the matcher checks it. */
 export async function creditStanding(db: Kysely<Database>, userId: number): Promise<Standing> {
-  const committedPerHour = hourlyCommitment(await listBillingParts(db, userId), await listOpenReservations(db, userId));
-  return { ...(await readBalance(db, userId)), committedPerHour };
+  const committedMicrosPerHour = hourlyCommitment(await listBillingParts(db, userId), await listOpenReservations(db, userId));
+  return { ...(await readBalance(db, userId)), committedMicrosPerHour };
 }

@@ -1,4 +1,4 @@
-import type { DeviceInfo, FedMLRunModel } from "@fedml/core";
+import { type DeviceInfo, type FedMLRunModel, fromMicros } from "@fedml/core";
 import { parseIndices } from "../scheduler/capacity.js";
 import type { DeviceRow } from "../store/devices.js";
 import type { RunDeviceRow, RunRow } from "../store/runs.js";
@@ -43,7 +43,7 @@ export function toRunModel({ run, parts, devicesById, projectName, publicUrl, no
     endedTime: run.ended_at,
     runningTime,
     computeDuration: round(runningTime / HOUR_MS, 4),
-    cost: round(cost, 6),
+    cost: fromMicros(cost),
     runUrl: `${publicUrl}/runs/${run.id}`,
     deviceInfos,
     projectId: String(run.project_id),

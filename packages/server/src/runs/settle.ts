@@ -13,7 +13,7 @@ export async function settlePart(ctx: ServerContext, runId: number, deviceId: nu
   const run = await findRun(ctx.db, runId);
   const device = await findDeviceById(ctx.db, deviceId);
   if (!part || !run || !device || part.ended_at === null) return;
-  const amount = partCost(part, part.ended_at);
+  const amountMicros = partCost(part, part.ended_at);
   await settlePartCharge(
     ctx.db,
     {
@@ -21,7 +21,7 @@ export async function settlePart(ctx: ServerContext, runId: number, deviceId: nu
       deviceId,
       payerId: run.owner_id,
       payeeId: device.owner_id,
-      amount,
+      amountMicros,
       note: `run ${runId} on ${device.name}`,
     },
     ctx.now(),

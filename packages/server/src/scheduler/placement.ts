@@ -89,7 +89,7 @@ export class Placement {
         started_at: null,
         ended_at: null,
         log_count: 0,
-        price_per_gpu_hour: node.pricePerGpuHour,
+        price_per_gpu_hour_micros: node.pricePerGpuHour,
         stop_requested: 0,
       });
     }
@@ -127,7 +127,7 @@ export class Placement {
           await this.assign(run, result);
           // Later runs of the same owner in this pass see this one's cost as committed.
           const standing = credit.get(run.owner_id);
-          if (standing) standing.committedPerHour += result.pricePerHour;
+          if (standing) standing.committedMicrosPerHour += result.pricePerHour;
           return result;
         }
         if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });

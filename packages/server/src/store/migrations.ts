@@ -261,6 +261,34 @@ function reservations(dialect: DialectName): Migration {
   };
 }
 
+/** The money columns that held float dollars, and the integer micro-dollar columns replacing them. */
+const MONEY_COLUMNS = [
+  ["users", "credit_balance", "credit_balance_micros"],
+  ["credit_ledger", "amount", "amount_micros"],
+  ["devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+  ["run_devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+  ["reservations", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+] as const;
+
+/**
+ * Money in whole micro-dollars: sums and comparisons become exact (no float tolerances). Each
+ * float column is copied, rounded, into a bigint one and dropped; the API still shows dollars.
+ */
+function moneyInMicros(): Migration {
+  return {
+    async up(db: AnyDb) {
+      for (const [table, from, to] of MONEY_COLUMNS) {
+        await db.schema
+          .alterTable(table)
+          .addColumn(to, "bigint", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await sql`update ${sql.table(table)} set ${sql.ref(to)} = cast(round(${sql.ref(from)} * 1000000) as bigint)`.execute(db);
+        await db.schema.alterTable(table).dropColumn(from).execute();
+      }
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -272,13 +300,15 @@ class InCodeMigrations implements MigrationProvider {
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
       "0101_h-liveness_reservations": reservations(this.dialect),
+      "0102_h-liveness_money_in_micros": moneyInMicros(),
     };
   }
 }
 
-export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
+/** Migrates up to and including `name` (every migration when omitted). */
+export async function migrateToLatest(db: AnyDb, dialect: DialectName, name?: string): Promise<void> {
   const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

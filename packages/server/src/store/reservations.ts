@@ -10,7 +10,7 @@ export interface ForeignHolding {
   device_id: number;
   payer_id: number;
   payee_id: number;
-  price_per_gpu_hour: number;
+  price_per_gpu_hour_micros: number;
   gpus_json: string;
 }
 
@@ -24,11 +24,11 @@ export async function listForeignHoldings(db: Kysely<Database>): Promise<Foreign
       "cluster_devices.device_id",
       "clusters.owner_id as payer_id",
       "devices.owner_id as payee_id",
-      "devices.price_per_gpu_hour",
+      "devices.price_per_gpu_hour_micros",
       "devices.gpus_json",
     ])
     .where("clusters.state", "=", ClusterState.ACTIVE)
-    .where("devices.price_per_gpu_hour", ">", 0)
+    .where("devices.price_per_gpu_hour_micros", ">", 0)
     .execute();
   return rows.filter((r) => r.payer_id !== r.payee_id);
 }

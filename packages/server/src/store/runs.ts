@@ -126,7 +126,7 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number): 
     .select(["runs.owner_id", "runs.cluster_id"])
     .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
-    .where("run_devices.price_per_gpu_hour", ">", 0);
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0);
   if (ownerId !== undefined) q = q.where("runs.owner_id", "=", ownerId);
   return q.orderBy("run_devices.run_id").execute();
 }

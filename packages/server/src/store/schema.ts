@@ -6,8 +6,8 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
-  /** USD; admins grant, runs on others' paid devices spend. */
-  credit_balance: Generated<number>;
+  /** Micro-dollars (migration 0102); admins grant, runs on others' paid devices spend. */
+  credit_balance_micros: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
 }
@@ -42,7 +42,8 @@ export interface DevicesTable {
   address: string;
   provider: string;
   region: string;
-  price_per_gpu_hour: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: Generated<number>;
   shared: number;
   simulated: number;
   max_jobs: number;
@@ -97,7 +98,8 @@ export interface RunDevicesTable {
   started_at: number | null;
   ended_at: number | null;
   log_count: number;
-  price_per_gpu_hour: number;
+  /** What the run's owner pays, micro-dollars per GPU-hour (0 on their own devices). */
+  price_per_gpu_hour_micros: Generated<number>;
   stop_requested: number;
   /** When a stop was first asked for (wall ms): billing ends here at the latest. */
   stop_requested_at: Generated<number | null>;
@@ -161,8 +163,8 @@ export interface EndpointsTable {
 export interface CreditLedgerTable {
   id: Generated<number>;
   user_id: number;
-  /** Signed USD: + grant or earning, - charge. */
-  amount: number;
+  /** Signed micro-dollars: + grant or earning, - charge or reservation. */
+  amount_micros: number;
   /** grant | charge | earning */
   kind: string;
   run_id: number | null;
@@ -180,7 +182,8 @@ export interface ReservationsTable {
   payer_id: number;
   /** The device's owner. */
   payee_id: number;
-  price_per_gpu_hour: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: number;
   gpu_count: number;
   started_at: number;
   /** Null while held; set (and the hold charged) when the cluster lets the device go. */

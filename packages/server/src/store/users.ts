@@ -39,7 +39,7 @@ export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string): 
   return db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
-    .select(["users.id", "users.name", "users.is_admin", "users.created_at", "users.credit_balance", "users.card_bound"])
+    .select(["users.id", "users.name", "users.is_admin", "users.created_at", "users.credit_balance_micros", "users.card_bound"])
     .where("api_keys.key_hash", "=", keyHash)
     .executeTakeFirst();
 }
