@@ -251,7 +251,7 @@ function reservations(dialect: DialectName): Migration {
         .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
         .addColumn("payer_id", "integer", (c) => c.notNull().references("users.id"))
         .addColumn("payee_id", "integer", (c) => c.notNull().references("users.id"))
-        .addColumn("price_per_gpu_hour", "double precision", (c) => c.notNull())
+        .addColumn("price_per_gpu_hour_micros", "bigint", (c) => c.notNull())
         .addColumn("gpu_count", "integer", (c) => c.notNull())
         .addColumn("started_at", "bigint", (c) => c.notNull())
         .addColumn("ended_at", "bigint")
@@ -267,7 +267,6 @@ const MONEY_COLUMNS = [
   ["credit_ledger", "amount", "amount_micros"],
   ["devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
   ["run_devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
-  ["reservations", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
 ] as const;
 
 /**
