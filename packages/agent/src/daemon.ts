@@ -6,12 +6,13 @@
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { AgentClient, AgentStoppedError } from "./client.js";
-import { readAgentConfig } from "./config.js";
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_KEEP_FAILED_RUNS_MS, readAgentConfig } from "./config.js";
 import { acquirePidFile, releasePidFile } from "./daemon/pid-file.js";
 import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
+import { setUpIsolation, sweepLeftoverCgroups } from "./runner/isolation/index.js";
 
 export interface RunAgentOptions {
   home: string;
@@ -39,6 +40,11 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const config = readAgentConfig(home);
   if (!config) throw new FedmlError(ResultCode.ERROR, `no device is bound in ${home}: bind this machine first`);
+  const isolation = setUpIsolation(home, {
+    jobUser: config.jobUser ?? "pool",
+    jobsDir: config.jobsDir ?? null,
+    containerRuntime: config.containerRuntime ?? null,
+  });
   acquirePidFile(home);
 
   // Ends the last retries once the shutdown's flush time is over.
@@ -54,12 +60,23 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       lostServer = true;
     },
   });
-  const supervisor = new RunSupervisor({ home, client, log });
   log(`agent ${process.pid} starting for device ${config.deviceId} of ${config.serverUrl}`);
+  for (const note of isolation.notes) log(note);
+  const supervisor = new RunSupervisor({
+    home,
+    client,
+    log,
+    isolation,
+    keepFailedRunsMs: config.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
+    cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+  });
 
   try {
     const leftovers = recoverLeftoverRuns(home, log);
-    const facts = await detectFacts(config, options.detect);
+    // The previous agent's runs are over (recovery ended them): whatever is left in their cgroups goes.
+    sweepLeftoverCgroups(isolation.cgroups, () => false);
+    supervisor.sweepFolders();
+    const facts = await detectFacts(config, options.detect, isolation.container);
     log(
       facts.gpuError
         ? `no GPU detected: ${facts.gpuError}`

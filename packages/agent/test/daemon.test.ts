@@ -50,7 +50,7 @@ function startAgent(home: string) {
   const done = runAgent({
     home,
     signal: controller.signal,
-    log: (m) => messages.push(m),
+    log: (m) => { messages.push(m); if (process.env.DEBUG_AGENT) console.error(Date.now(), m); },
     backoff: { initialMs: 10, maxMs: 100 },
     maxPollWaitMs: 300,
     stopGraceMs: 500,

@@ -26,6 +26,10 @@ export interface ComputingSpec {
   resourceType: string | null;
   deviceType: DeviceType;
   allowCrossCloudResources: boolean;
+  /** `computing.memory`: the run's memory limit on each device (absent: none of ours). */
+  memoryBytes?: number;
+  /** `computing.cpus`: the run's CPU limit on each device (absent: none). */
+  cpus?: number;
   /** Keys under `computing` that the schema does not reserve, kept as written. */
   extra: Record<string, unknown>;
 }

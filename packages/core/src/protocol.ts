@@ -189,6 +189,8 @@ export interface DeviceFacts {
   maxJobs: number;
   /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
   gpuError?: string | null;
+  /** "docker" or "podman" when the agent can run container jobs; null or absent when not. */
+  containerRuntime?: string | null;
 }
 
 export interface RegisterRequest {
@@ -237,6 +239,18 @@ export interface Assignment {
    * readiness on POST /agent/runs/:id/serving. Absent for every other job.
    */
   serving?: { endpointId: string } | null;
+  /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
+  limits?: { memoryBytes: number | null; cpus: number | null } | null;
+  /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
+  container?: ContainerSpec | null;
+}
+
+export interface ContainerSpec {
+  image: string;
+  registry: string | null;
+  username: string | null;
+  password: string | null;
+  ports: number[];
 }
 
 /** POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe. */

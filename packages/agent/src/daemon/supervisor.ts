@@ -14,7 +14,12 @@ import {
   updateRunState,
   writeRunState,
 } from "../runner/run-state.js";
-import { prepareWorkspace } from "../runner/workspace.js";
+import { join } from "node:path";
+import { rmSync } from "node:fs";
+import type { Isolation } from "../runner/isolation/index.js";
+import { sweepJobFolders } from "../runner/isolation/run-folder.js";
+import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace } from "../runner/workspace.js";
+import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
 import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
 
@@ -32,6 +37,11 @@ export interface SupervisorDeps {
   client: AgentClient;
   log: Logger;
   shipperFlushMs?: number;
+  isolation?: Isolation;
+  /** A FAILED run's folder stays this long (debugging); others go once the server has their end. */
+  keepFailedRunsMs?: number;
+  /** Bound of the workspace cache; absent: unbounded. */
+  cacheMaxBytes?: number;
 }
 
 export class RunSupervisor {
@@ -98,9 +108,16 @@ export class RunSupervisor {
     });
     const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
     this.active.set(runId, run);
+    const sha = assignment.workspaceSha256;
+    if (sha) holdWorkspace(home, sha);
     run.job = new JobRun(assignment, {
       home,
-      prepareWorkspace: (folder, sha) => prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file)),
+      isolation: this.deps.isolation,
+      prepareWorkspace: async (folder, sha) => {
+        const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
+        this.boundCache();
+        return cwd;
+      },
       onLine: (stream, text) => shipper.push(stream, text),
       onStatus: (report) => {
         run.reports = run.reports.then(async () => {
@@ -120,6 +137,7 @@ export class RunSupervisor {
       log,
     });
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
+      if (sha) releaseWorkspace(home, sha);
       await shipper.drained();
       shipper.close();
       await run.reports;
@@ -148,7 +166,42 @@ export class RunSupervisor {
     if (await this.send(state.runId, report)) {
       const latest = readRunState(this.deps.home, state.runId) ?? state;
       updateRunState(this.deps.home, latest, { reported: true });
+      // The server has the end: the job's files go unless it failed (kept to debug). state.json
+      // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
+      if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
+      this.sweepFolders();
     }
+  }
+
+  private removeJobFolder(runId: string): void {
+    rmSync(join(runDir(this.deps.home, runId), "job"), { recursive: true, force: true });
+    const jobsRoot = this.deps.isolation?.jobsRoot;
+    if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) rmSync(join(jobsRoot, runId), { recursive: true, force: true });
+  }
+
+  /** Removes the folders (and tombstones) of ended, reported runs older than keepFailedRunsMs. */
+  sweepFolders(): void {
+    const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(keepMs)) return;
+    const busy = (runId: string) => {
+      if (this.active.has(runId) || this.finalizing.has(runId)) return true;
+      try {
+        const state = readRunState(this.deps.home, runId);
+        return state !== null && !state.reported;
+      } catch {
+        return false;
+      }
+    };
+    const removed = sweepJobFolders(runsDir(this.deps.home), keepMs, busy);
+    const jobsRoot = this.deps.isolation?.jobsRoot;
+    if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) sweepJobFolders(jobsRoot, keepMs, busy);
+    if (removed.length > 0) this.deps.log(`removed the folders of ${removed.length} ended run(s) kept for debugging`);
+  }
+
+  private boundCache(): void {
+    if (this.deps.cacheMaxBytes === undefined) return;
+    const evicted = evictWorkspaceCache(this.deps.home, this.deps.cacheMaxBytes);
+    if (evicted.length > 0) this.deps.log(`workspace cache over its bound: evicted ${evicted.length} archive(s)`);
   }
 
   /** True when the server has the report (or refused it for good: resending would not help). */
