@@ -105,6 +105,8 @@ export class RunSupervisor {
       send: (id, lines) => client.sendLogs(id, lines),
       log,
       flushIntervalMs: this.deps.shipperFlushMs,
+      // Root's folder of the run, not the job's: the job must not rewrite its own log.
+      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
     });
     const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
     this.active.set(runId, run);
@@ -137,7 +139,10 @@ export class RunSupervisor {
       log,
     });
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
-      if (sha) releaseWorkspace(home, sha);
+      if (sha) {
+        releaseWorkspace(home, sha);
+        this.boundCache();
+      }
       await shipper.drained();
       shipper.close();
       await run.reports;
@@ -169,8 +174,19 @@ export class RunSupervisor {
       // The server has the end: the job's files go unless it failed (kept to debug). state.json
       // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
       if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
+      else this.removeLater(state.runId);
       this.sweepFolders();
     }
+  }
+
+  /** A FAILED run's folder, after keepFailedRunsMs (a restarted agent's sweep catches what a stop left). */
+  private removeLater(runId: string): void {
+    const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(keepMs)) return;
+    if (keepMs <= 0) return this.removeJobFolder(runId);
+    setTimeout(() => {
+      if (!this.active.has(runId)) this.removeJobFolder(runId);
+    }, Math.min(keepMs, 2 ** 31 - 1)).unref();
   }
 
   private removeJobFolder(runId: string): void {

@@ -252,10 +252,13 @@ export class JobRun {
       });
   }
 
-  /** A job whose cgroup saw an OOM kill failed for memory, whatever its exit code says. */
+  /**
+   * A job whose cgroup saw an OOM kill failed for memory, whatever its exit code says: a
+   * script that carries on after its training step was killed has not done its work.
+   */
   private outcomeWithOom(outcome: RunOutcome): RunOutcome {
     const cgroup = this.cgroup;
-    if (!cgroup || cgroup.oomKills() === 0 || outcome.status === EdgeStatus.FINISHED) return outcome;
+    if (!cgroup || this.stopCause === "user" || cgroup.oomKills() === 0) return outcome;
     const limit = this.assignment.limits?.memoryBytes;
     const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
     return {

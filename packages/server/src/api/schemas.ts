@@ -177,6 +177,7 @@ export const DeviceFactsSchema = Type.Object({
   simulated: Type.Boolean(),
   maxJobs: Type.Number({ minimum: 1 }),
   gpuError: Type.Optional(Nullable(Type.String())),
+  containerRuntime: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
 });
 export const RegisterRequestSchema = Type.Object({
   facts: DeviceFactsSchema,
@@ -207,6 +208,18 @@ export const AssignmentsResponseSchema = Type.Object({
       stopRequested: Type.Boolean(),
       stopGraceMs: Type.Integer(),
       serving: Type.Optional(Nullable(Type.Object({ endpointId: Type.String() }))),
+      limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
+      container: Type.Optional(
+        Nullable(
+          Type.Object({
+            image: Type.String(),
+            registry: Nullable(Type.String()),
+            username: Nullable(Type.String()),
+            password: Nullable(Type.String()),
+            ports: Type.Array(Type.Integer()),
+          }),
+        ),
+      ),
     }),
   ),
 });

@@ -224,6 +224,15 @@ function livePartsIndex(): Migration {
   };
 }
 
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -233,6 +242,7 @@ class InCodeMigrations implements MigrationProvider {
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
+      "0100_h-isolation_container_runtime": deviceContainerRuntime(),
     };
   }
 }
