@@ -2,9 +2,9 @@
 // agent processes bound the way a GPU box is (root, a user per job, a cgroup per run), real
 // jobs that try to get out. The tests needing root skip with a message elsewhere.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, symlinkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -237,6 +237,74 @@ describe("jobs isolated from the agent, each other and the host", () => {
     });
     assert.notEqual(launched.resultCode, 0);
     assert.match(launched.resultMsg, /runs in a container .* none of the 1 device you may use has docker or podman/);
+  });
+});
+
+/** A tiny image built here from the host's own bash and coreutils (no registry is reachable). */
+function buildLocalImage(tag: string): void {
+  const root = join(tmp.dir, "rootfs");
+  const bins = ["bash", "cat", "id", "sleep", "ls"].map((b) => execFileSync("bash", ["-c", `command -v ${b}`]).toString().trim());
+  const libs = new Set<string>();
+  for (const bin of bins) {
+    for (const match of execFileSync("ldd", [bin]).toString().matchAll(/(\/\S+) \(0x/g)) libs.add(match[1]);
+  }
+  for (const file of [...bins.map((b) => ({ from: b, to: join("usr/bin", b.split("/").pop() ?? b) })), ...[...libs].map((l) => ({ from: l, to: l.slice(1) }))]) {
+    mkdirSync(join(root, file.to, ".."), { recursive: true });
+    copyFileSync(file.from, join(root, file.to));
+    chmodSync(join(root, file.to), 0o755);
+  }
+  symlinkSync("usr/bin", join(root, "bin"));
+  mkdirSync(join(root, "etc"));
+  mkdirSync(join(root, "tmp"), { mode: 0o1777 });
+  writeFileSync(join(root, "etc", "fedml-image"), "built by the isolation test\n");
+  execFileSync("tar", ["-C", root, "-cf", `${root}.tar`, "."]);
+  execFileSync("podman", ["import", `${root}.tar`, tag], { stdio: "ignore" });
+}
+
+const podman = (() => {
+  try {
+    execFileSync("podman", ["--version"], { stdio: "ignore" });
+    execFileSync("runc", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe("container jobs", () => {
+  const skip = !isRoot ? rootOnly : podman ? {} : { skip: "needs podman and runc (apt-get install podman runc)" };
+  let podBox: AgentProcess | undefined;
+  after(() => podBox?.stop());
+
+  test("a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user", skip, async () => {
+    const tag = `localhost/fedml-iso-test:${process.pid}`;
+    buildLocalImage(tag);
+    try {
+      // crun refuses hybrid cgroup machines like this one; runc runs there.
+      podBox = await startAgent(server.url, alice.apiKey, join(tmp.dir, "pod-home"), [
+        "--name",
+        "pod-box",
+        "--job-user",
+        "pool",
+        "--jobs-dir",
+        jobsDir,
+        "--container-runtime",
+        "podman --runtime runc",
+      ]);
+      const runId = await launch(
+        "in-image",
+        `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
+        { "marker.txt": "from the workspace\n" },
+      );
+      const run = await waitForEnd(runId, alice, 60_000);
+      const lines = await logLines(runId, alice);
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
+      assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
+      assert.ok(lines.includes("marker.txt"));
+    } finally {
+      execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+    }
   });
 });
 
