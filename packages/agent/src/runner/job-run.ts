@@ -277,7 +277,8 @@ export class JobRun {
       takeBack(this.folder, this.user);
       if (outcome.status !== EdgeStatus.FAILED) {
         rmSync(this.folder.scripts, { recursive: true, force: true });
-        if (this.deps.isolation) rmSync(this.folder.root, { recursive: true, force: true });
+        // Where run folders share runs/ with state.json (jobs as the agent's user), only job/ goes.
+        if (this.folder.root !== runDir(this.deps.home, this.runId)) rmSync(this.folder.root, { recursive: true, force: true });
       }
     }
     if (this.user) this.deps.isolation?.users?.release(this.user);
