@@ -4,7 +4,17 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, symlinkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  symlinkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -78,6 +88,12 @@ function duBytes(dir: string): number {
   return total;
 }
 
+/** An agent bound the way a shared GPU box is: root, a user per job, run folders under jobsDir. */
+function startIsolatedAgent(name: string, containerRuntime: string, extra: string[] = []): Promise<AgentProcess> {
+  const args = ["--name", name, "--job-user", "pool", "--jobs-dir", jobsDir, "--container-runtime", containerRuntime];
+  return startAgent(server.url, alice.apiKey, join(tmp.dir, `${name}-home`), [...args, ...extra]);
+}
+
 before(async () => {
   process.env.FEDML_HOME = join(tmp.dir, "client-home");
   // Job users must be able to walk down to their run folder; the agent's home stays 0700.
@@ -90,20 +106,7 @@ before(async () => {
   process.env.FEDML_API_KEY = alice.apiKey;
   process.env.FEDML_TEST_AGENT_SECRET = server.adminKey;
   try {
-    agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-home"), [
-      "--name",
-      "iso-box",
-      "--job-user",
-      "pool",
-      "--jobs-dir",
-      jobsDir,
-      "--container-runtime",
-      "none",
-      "--keep-failed-runs-minutes",
-      "0",
-      "--cache-max-mb",
-      "1",
-    ]);
+    agent = await startIsolatedAgent("iso-box", "none", ["--keep-failed-runs-minutes", "0", "--cache-max-mb", "1"]);
   } finally {
     process.env.FEDML_API_KEY = saved.key;
     process.env.FEDML_TEST_AGENT_SECRET = saved.probe;
@@ -119,46 +122,53 @@ after(async () => {
 });
 
 describe("jobs isolated from the agent, each other and the host", () => {
-  test("a job cannot read the agent's token, another run's files or the server's admin key; its env has no secret", rootOnly, async () => {
-    const holder = await launch("holder", 'job: |\n  echo "private to the holder" > "$HOME/private.txt"\n  echo written\n  sleep 60\n');
-    await waitFor("the holder's file", async () => (await logLines(holder, alice)).includes("written"), 20_000, 100);
-    const privateFile = join(jobsDir, holder, "job", "home", "private.txt");
-    assert.ok(existsSync(privateFile), "the holder wrote its file in its own run folder");
-    const agentJson = join(tmp.dir, "agent-home", "agent.json");
-    const adminKeyFile = join(server.home, "server", "admin-key");
-    const spy = await launch(
-      "spy",
-      [
-        "job: |",
-        '  echo "user=$(id -un)"',
-        '  for f in "$FEDML_ENV_AGENT_JSON" "$FEDML_ENV_OTHER_RUN" "$FEDML_ENV_ADMIN_KEY"; do',
-        '    if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "denied $f"; fi',
-        "  done",
-        '  if ls "$FEDML_ENV_JOBS_DIR" >/dev/null 2>&1; then echo "LISTED jobs"; else echo "denied listing"; fi',
-        "  env",
-        `agent_json: ${agentJson}`,
-        `other_run: ${privateFile}`,
-        `admin_key: ${adminKeyFile}`,
-        `jobs_dir: ${jobsDir}`,
-        "",
-      ].join("\n"),
-    );
-    const run = await waitForEnd(spy, alice);
-    assert.equal(run.status, "FINISHED");
-    const lines = await logLines(spy, alice);
-    assert.match(lines.find((l) => l.startsWith("user=")) ?? "", /^user=fedml-[0-9a-f]{8}-\d+$/);
-    assert.deepEqual(
-      lines.filter((l) => l.startsWith("denied") || l.startsWith("READ") || l.startsWith("LISTED")),
-      [`denied ${agentJson}`, `denied ${privateFile}`, `denied ${adminKeyFile}`, "denied listing"],
-    );
-    const env = lines.filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l));
-    assert.ok(!env.some((l) => l.startsWith("FEDML_API_KEY=")), "the agent's FEDML_API_KEY reached the job");
-    assert.ok(!env.some((l) => l.includes(server.adminKey) || l.includes(alice.apiKey)), "a secret reached the job's env");
-    assert.ok(!env.some((l) => l.startsWith("FEDML_TEST_AGENT_SECRET=")));
-    assert.ok(env.includes(`FEDML_CURRENT_RUN_ID=${spy}`));
-    await api.runStop(holder, alice);
-    assert.equal((await waitForEnd(holder, alice)).status, "KILLED");
-  });
+  test(
+    "a job cannot read the agent's token, another run's files or the server's admin key; its env has no secret",
+    rootOnly,
+    async () => {
+      const holder = await launch(
+        "holder",
+        'job: |\n  echo "private to the holder" > "$HOME/private.txt"\n  echo written\n  sleep 60\n',
+      );
+      await waitFor("the holder's file", async () => (await logLines(holder, alice)).includes("written"), 20_000, 100);
+      const privateFile = join(jobsDir, holder, "job", "home", "private.txt");
+      assert.ok(existsSync(privateFile), "the holder wrote its file in its own run folder");
+      const agentJson = join(tmp.dir, "iso-box-home", "agent.json");
+      const adminKeyFile = join(server.home, "server", "admin-key");
+      const spy = await launch(
+        "spy",
+        [
+          "job: |",
+          '  echo "user=$(id -un)"',
+          '  for f in "$FEDML_ENV_AGENT_JSON" "$FEDML_ENV_OTHER_RUN" "$FEDML_ENV_ADMIN_KEY"; do',
+          '    if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "denied $f"; fi',
+          "  done",
+          '  if ls "$FEDML_ENV_JOBS_DIR" >/dev/null 2>&1; then echo "LISTED jobs"; else echo "denied listing"; fi',
+          "  env",
+          `agent_json: ${agentJson}`,
+          `other_run: ${privateFile}`,
+          `admin_key: ${adminKeyFile}`,
+          `jobs_dir: ${jobsDir}`,
+          "",
+        ].join("\n"),
+      );
+      const run = await waitForEnd(spy, alice);
+      assert.equal(run.status, "FINISHED");
+      const lines = await logLines(spy, alice);
+      assert.match(lines.find((l) => l.startsWith("user=")) ?? "", /^user=fedml-[0-9a-f]{8}-\d+$/);
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith("denied") || l.startsWith("READ") || l.startsWith("LISTED")),
+        [`denied ${agentJson}`, `denied ${privateFile}`, `denied ${adminKeyFile}`, "denied listing"],
+      );
+      const env = lines.filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l));
+      assert.ok(!env.some((l) => l.startsWith("FEDML_API_KEY=")), "the agent's FEDML_API_KEY reached the job");
+      assert.ok(!env.some((l) => l.includes(server.adminKey) || l.includes(alice.apiKey)), "a secret reached the job's env");
+      assert.ok(!env.some((l) => l.startsWith("FEDML_TEST_AGENT_SECRET=")));
+      assert.ok(env.includes(`FEDML_CURRENT_RUN_ID=${spy}`));
+      await api.runStop(holder, alice);
+      assert.equal((await waitForEnd(holder, alice)).status, "KILLED");
+    },
+  );
 
   test("a job that setsids, double-forks and traps SIGTERM is gone after stop, by PID and by cgroup", rootOnly, async () => {
     const runId = await launch(
@@ -168,16 +178,21 @@ describe("jobs isolated from the agent, each other and the host", () => {
         "  trap '' TERM",
         "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
         '  echo "setsid $!"',
-        "  ( bash -c 'trap \"\" TERM; while :; do sleep 1; done' & echo \"orphan $!\" )",
+        '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
         "  echo ready",
         "  while :; do sleep 1; done",
         "",
       ].join("\n"),
     );
-    const lines = await waitFor("the escapers' pids", async () => {
-      const got = await logLines(runId, alice);
-      return got.includes("ready") ? got : undefined;
-    }, 20_000, 100);
+    const lines = await waitFor(
+      "the escapers' pids",
+      async () => {
+        const got = await logLines(runId, alice);
+        return got.includes("ready") ? got : undefined;
+      },
+      20_000,
+      100,
+    );
     const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
     assert.equal(pids.length, 2);
     const cgroups = pids.map(cgroupOf);
@@ -206,12 +221,13 @@ describe("jobs isolated from the agent, each other and the host", () => {
   });
 
   test("the disk is back to its size once runs end: run folders removed, the workspace cache bounded", rootOnly, async () => {
-    const agentHome = join(tmp.dir, "agent-home");
+    const agentHome = join(tmp.dir, "iso-box-home");
     const before = duBytes(jobsDir);
     // 3 MB of incompressible bytes per workspace: the cache's bound (1 MB) is exceeded at once.
     const files = (seed: string) => ({ "data.bin": randomBytes(3 * 1024 * 1024).toString("base64") + seed });
     const ids: string[] = [];
-    for (const name of ["disk-a", "disk-b"]) ids.push(await launch(name, "workspace: ws\njob: |\n  du -sk .\n  exit 0\n", files(name)));
+    for (const name of ["disk-a", "disk-b"])
+      ids.push(await launch(name, "workspace: ws\njob: |\n  du -sk .\n  exit 0\n", files(name)));
     ids.push(await launch("disk-fail", "workspace: ws\njob: exit 4\n", files("fail")));
     for (const id of ids) await waitForEnd(id, alice);
     await waitFor(
@@ -220,9 +236,14 @@ describe("jobs isolated from the agent, each other and the host", () => {
       20_000,
       100,
     ).catch((error: Error) => {
-      throw new Error(`${error.message}: jobs ${duBytes(jobsDir)} bytes (${readdirSync(jobsDir)}), cache ${duBytes(join(agentHome, "cache"))}`);
+      throw new Error(
+        `${error.message}: jobs ${duBytes(jobsDir)} bytes (${readdirSync(jobsDir)}), cache ${duBytes(join(agentHome, "cache"))}`,
+      );
     });
-    assert.deepEqual(readdirSync(jobsDir).filter((name) => ids.includes(name)), []);
+    assert.deepEqual(
+      readdirSync(jobsDir).filter((name) => ids.includes(name)),
+      [],
+    );
     // What stays in the agent's home is each run's state.json (a tombstone of a few hundred bytes).
     assert.ok(duBytes(join(agentHome, "runs")) < 64 * 1024);
   });
@@ -231,10 +252,13 @@ describe("jobs isolated from the agent, each other and the host", () => {
     const devices = await api.deviceList(alice);
     const mine = devices.deviceList.find((d) => d.name === "iso-box");
     assert.ok(mine);
-    const launched = await api.launchJob(writeJob(tmp.dir, "in-image", "docker:\n  image: localhost/fedml-test:1\njob: echo in image\n"), {
-      ...alice,
-      resourceId: String(mine.deviceId),
-    });
+    const launched = await api.launchJob(
+      writeJob(tmp.dir, "in-image", "docker:\n  image: localhost/fedml-test:1\njob: echo in image\n"),
+      {
+        ...alice,
+        resourceId: String(mine.deviceId),
+      },
+    );
     assert.notEqual(launched.resultCode, 0);
     assert.match(launched.resultMsg, /runs in a container .* none of the 1 device you may use has docker or podman/);
   });
@@ -243,12 +267,22 @@ describe("jobs isolated from the agent, each other and the host", () => {
 /** A tiny image built here from the host's own bash and coreutils (no registry is reachable). */
 function buildLocalImage(tag: string): void {
   const root = join(tmp.dir, "rootfs");
-  const bins = ["bash", "cat", "id", "sleep", "ls"].map((b) => execFileSync("bash", ["-c", `command -v ${b}`]).toString().trim());
+  const bins = ["bash", "cat", "id", "sleep", "ls"].map((b) =>
+    execFileSync("bash", ["-c", `command -v ${b}`])
+      .toString()
+      .trim(),
+  );
   const libs = new Set<string>();
   for (const bin of bins) {
-    for (const match of execFileSync("ldd", [bin]).toString().matchAll(/(\/\S+) \(0x/g)) libs.add(match[1]);
+    for (const match of execFileSync("ldd", [bin])
+      .toString()
+      .matchAll(/(\/\S+) \(0x/g))
+      libs.add(match[1]);
   }
-  for (const file of [...bins.map((b) => ({ from: b, to: join("usr/bin", b.split("/").pop() ?? b) })), ...[...libs].map((l) => ({ from: l, to: l.slice(1) }))]) {
+  for (const file of [
+    ...bins.map((b) => ({ from: b, to: join("usr/bin", b.split("/").pop() ?? b) })),
+    ...[...libs].map((l) => ({ from: l, to: l.slice(1) })),
+  ]) {
     mkdirSync(join(root, file.to, ".."), { recursive: true });
     copyFileSync(file.from, join(root, file.to));
     chmodSync(join(root, file.to), 0o755);
@@ -276,42 +310,39 @@ describe("container jobs", () => {
   let podBox: AgentProcess | undefined;
   after(() => podBox?.stop());
 
-  test("a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user", skip, async () => {
-    const tag = `localhost/fedml-iso-test:${process.pid}`;
-    buildLocalImage(tag);
-    try {
-      // crun refuses hybrid cgroup machines like this one; runc runs there.
-      podBox = await startAgent(server.url, alice.apiKey, join(tmp.dir, "pod-home"), [
-        "--name",
-        "pod-box",
-        "--job-user",
-        "pool",
-        "--jobs-dir",
-        jobsDir,
-        "--container-runtime",
-        "podman --runtime runc",
-      ]);
-      const runId = await launch(
-        "in-image",
-        `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
-        { "marker.txt": "from the workspace\n" },
-      );
-      const run = await waitForEnd(runId, alice, 60_000);
-      const lines = await logLines(runId, alice);
-      assert.equal(run.status, "FINISHED", lines.join("\n"));
-      assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
-      assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
-      assert.ok(lines.includes("marker.txt"));
-    } finally {
-      execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
-    }
-  });
+  test(
+    "a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user",
+    skip,
+    async () => {
+      const tag = `localhost/fedml-iso-test:${process.pid}`;
+      buildLocalImage(tag);
+      try {
+        // crun refuses hybrid cgroup machines like this one; runc runs there.
+        podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
+        const runId = await launch(
+          "in-image",
+          `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
+          { "marker.txt": "from the workspace\n" },
+        );
+        const run = await waitForEnd(runId, alice, 60_000);
+        const lines = await logLines(runId, alice);
+        assert.equal(run.status, "FINISHED", lines.join("\n"));
+        assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
+        assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
+        assert.ok(lines.includes("marker.txt"));
+      } finally {
+        execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+      }
+    },
+  );
 });
 
 describe("binding", () => {
+  const bindArgs = (home: string, extra: string[]) => [agentBin, "bind", "--home", home, "--server", server.url, ...extra];
+
   test("the API key can come from stdin, so it never sits in argv", async () => {
     const home = join(tmp.dir, "stdin-home");
-    const child = execFile(process.execPath, [agentBin, "bind", "--home", home, "--server", server.url, "--api-key-stdin", "--job-user", "agent"]);
+    const child = execFile(process.execPath, bindArgs(home, ["--api-key-stdin", "--job-user", "agent"]));
     child.stdin?.end(`${alice.apiKey}\n`);
     const out = await new Promise<string>((resolve, reject) => {
       let text = "";
@@ -330,8 +361,11 @@ describe("binding", () => {
     const keyFile = join(tmp.dir, "key.txt");
     writeFileSync(keyFile, alice.apiKey, { mode: 0o600 });
     const bind = (extra: string[]) =>
-      execFileAsync(process.execPath, [agentBin, "bind", "--home", home, "--server", server.url, "--api-key-file", keyFile, "--shared", ...extra]);
-    await assert.rejects(bind(["--job-user", "agent"]), /--shared refused: jobs on this device would run as the agent's own user/);
+      execFileAsync(process.execPath, bindArgs(home, ["--api-key-file", keyFile, "--shared", ...extra]));
+    await assert.rejects(
+      bind(["--job-user", "agent"]),
+      /--shared refused: jobs on this device would run as the agent's own user/,
+    );
     assert.ok(!existsSync(join(home, "agent.json")));
     const { stdout } = await bind(["--job-user", "agent", "--allow-shared-without-isolation"]);
     assert.match(stdout, /bound to/);

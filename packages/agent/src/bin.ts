@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
         file: values["api-key-file"],
       });
       const jobUser = values["job-user"];
-      if (jobUser !== undefined && jobUser !== "pool" && jobUser !== "agent") fail(`--job-user must be pool or agent, got "${jobUser}"`);
+      if (jobUser !== undefined && jobUser !== "pool" && jobUser !== "agent")
+        fail(`--job-user must be pool or agent, got "${jobUser}"`);
       const keepMinutes = numberFlag("keep-failed-runs-minutes", values["keep-failed-runs-minutes"], false);
       const cacheMb = numberFlag("cache-max-mb", values["cache-max-mb"], false);
       const { deviceId, notice } = await registerDevice({

@@ -34,7 +34,9 @@ export interface RegisterDeviceOptions {
  * Whether jobs get users of their own, and the refusal of `--shared` when they do not: a
  * stranger's job would run as the owner and read what the owner can.
  */
-export function jobUserNotice(options: Pick<RegisterDeviceOptions, "jobUser" | "shared" | "allowSharedWithoutIsolation">): string {
+export function jobUserNotice(
+  options: Pick<RegisterDeviceOptions, "jobUser" | "shared" | "allowSharedWithoutIsolation">,
+): string {
   const root = isRoot();
   const own = !root || options.jobUser === "agent";
   if (own && options.shared && !options.allowSharedWithoutIsolation) {

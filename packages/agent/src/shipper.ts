@@ -91,7 +91,8 @@ export class LogShipper {
     const line: LogLine = { seq: this.nextSeq++, text, stream, time: Date.now() };
     if (this.givenUp) return;
     if (this.spillFile && (this.spilled > 0 || this.pending.length >= this.maxHeldLines || this.heldChars >= this.maxHeldChars)) {
-      if (this.spilled === 0) this.log(`run ${this.runId}: the server is not taking logs fast enough: spilling them to ${this.spillFile}`);
+      if (this.spilled === 0)
+        this.log(`run ${this.runId}: the server is not taking logs fast enough: spilling them to ${this.spillFile}`);
       this.spill(line);
     } else {
       this.hold(line);

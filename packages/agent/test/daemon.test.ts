@@ -139,9 +139,7 @@ describe("runAgent", () => {
     startAgent(home);
     const go = join(home, "go");
     const lines = 25_000;
-    server.assign([
-      assignment("run-spill", `echo waiting\nwhile [ ! -e "${go}" ]; do sleep 0.05; done\nseq 1 ${lines}`),
-    ]);
+    server.assign([assignment("run-spill", `echo waiting\nwhile [ ! -e "${go}" ]; do sleep 0.05; done\nseq 1 ${lines}`)]);
     assert.ok(await eventually(() => server.textsOf("run-spill").includes("waiting"), 5000));
     await server.stop();
     writeFileSync(go, "");
@@ -153,7 +151,10 @@ describe("runAgent", () => {
     assert.ok(await eventually(final("run-spill"), 20_000));
     const texts = server.textsOf("run-spill");
     assert.equal(texts.length, lines + 1);
-    assert.deepEqual(texts.slice(1), Array.from({ length: lines }, (_, i) => String(i + 1)));
+    assert.deepEqual(
+      texts.slice(1),
+      Array.from({ length: lines }, (_, i) => String(i + 1)),
+    );
     assert.ok(!existsSync(spill), "the spill file is removed once every line is delivered");
   });
 

@@ -15,7 +15,14 @@ import { chooseEvictions } from "../src/runner/workspace.js";
 describe("the job's environment", () => {
   test("is built from an allowlist and the job's own variables; the agent's secrets stay out", () => {
     const env = buildJobEnv({
-      agentEnv: { PATH: "/bin", LANG: "C.UTF-8", LC_TIME: "C", FEDML_API_KEY: "secret", AWS_SECRET_ACCESS_KEY: "x", HOME: "/root" },
+      agentEnv: {
+        PATH: "/bin",
+        LANG: "C.UTF-8",
+        LC_TIME: "C",
+        FEDML_API_KEY: "secret",
+        AWS_SECRET_ACCESS_KEY: "x",
+        HOME: "/root",
+      },
       jobVars: { FEDML_CURRENT_RUN_ID: "7", CUDA_VISIBLE_DEVICES: "0" },
       home: "/run/job/home",
       tmpDir: "/run/job/tmp",
@@ -52,10 +59,13 @@ describe("machine facts", () => {
   });
 
   test("/etc/passwd", () => {
-    assert.deepEqual(parsePasswd("root:x:0:0:root:/root:/bin/bash\nfedml-ab-0:x:998:997::/nonexistent:/usr/sbin/nologin\n").get("fedml-ab-0"), {
-      uid: 998,
-      gid: 997,
-    });
+    assert.deepEqual(
+      parsePasswd("root:x:0:0:root:/root:/bin/bash\nfedml-ab-0:x:998:997::/nonexistent:/usr/sbin/nologin\n").get("fedml-ab-0"),
+      {
+        uid: 998,
+        gid: 997,
+      },
+    );
   });
 });
 
@@ -111,7 +121,10 @@ describe("containers", () => {
     assert.equal(after("--cpus"), "2");
     assert.equal(after("--publish"), "8080:8080");
     assert.deepEqual(args.slice(-3), ["reg.example/pytorch:2", "bash", "/fedml/job/job.sh"]);
-    assert.equal(imageRef({ image: "reg.example/x", registry: "reg.example", username: null, password: null, ports: [] }), "reg.example/x");
+    assert.equal(
+      imageRef({ image: "reg.example/x", registry: "reg.example", username: null, password: null, ports: [] }),
+      "reg.example/x",
+    );
   });
 
   test("a container job on an agent without a runtime FAILS with the reason and runs nothing on the host", async () => {
@@ -141,7 +154,10 @@ describe("containers", () => {
       });
       const outcome = await run.done;
       assert.equal(outcome.status, "FAILED");
-      assert.match(outcome.reason ?? "", /must run in image pytorch:2 and this device has no container runtime .* it was not run/);
+      assert.match(
+        outcome.reason ?? "",
+        /must run in image pytorch:2 and this device has no container runtime .* it was not run/,
+      );
       assert.deepEqual(lines, []);
     } finally {
       rmSync(home, { recursive: true, force: true });

@@ -28,7 +28,9 @@ export function resolveApiKey(sources: ApiKeySources): string {
     try {
       key = readFileSync(sources.file, "utf8");
     } catch (error) {
-      throw invalid(`cannot read the API key file ${sources.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw invalid(
+        `cannot read the API key file ${sources.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   } else key = (sources.env ?? process.env).FEDML_API_KEY;
   const trimmed = key?.trim() ?? "";

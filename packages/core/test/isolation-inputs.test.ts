@@ -21,7 +21,10 @@ describe("computing.memory and computing.cpus", () => {
     assert.equal(spec.computing.memoryBytes, 64e6);
     assert.equal(spec.computing.cpus, 1.5);
     assert.deepEqual(spec.computing.extra, {});
-    assert.throws(() => parseJobYaml("job: x\ncomputing:\n  memory: plenty\n"), /job\.yaml:3: computing\.memory: expected a memory size/);
+    assert.throws(
+      () => parseJobYaml("job: x\ncomputing:\n  memory: plenty\n"),
+      /job\.yaml:3: computing\.memory: expected a memory size/,
+    );
   });
 });
 
@@ -29,7 +32,13 @@ describe("container jobs", () => {
   test("docker.image or containerize: true make one; the image is carried with its credentials", () => {
     const spec = parseJobYaml("job: x\ndocker:\n  image: pytorch:2\n  registry: reg.example\n  username: u\n  password: p\n");
     assert.ok(isContainerJob(spec));
-    assert.deepEqual(jobContainer(spec), { image: "pytorch:2", registry: "reg.example", username: "u", password: "p", ports: [] });
+    assert.deepEqual(jobContainer(spec), {
+      image: "pytorch:2",
+      registry: "reg.example",
+      username: "u",
+      password: "p",
+      ports: [],
+    });
     assert.equal(jobContainer(parseJobYaml("job: x\n")), null);
     assert.equal(jobContainer(parseJobYaml("job: x\ncontainerize: true\n"))?.image, "");
   });
@@ -48,6 +57,9 @@ describe("resolveApiKey", () => {
     assert.throws(() => resolveApiKey({ ...none, argument: "k", stdin: true }), /one way/);
     assert.throws(() => resolveApiKey({ ...none, stdin: true, readStdin: () => "\n" }), /the API key is empty/);
     assert.throws(() => resolveApiKey(none), /--api-key-stdin, --api-key-file FILE or in FEDML_API_KEY/);
-    assert.throws(() => resolveApiKey({ ...none, file: "/nonexistent/key" }), /cannot read the API key file \/nonexistent\/key: ENOENT/);
+    assert.throws(
+      () => resolveApiKey({ ...none, file: "/nonexistent/key" }),
+      /cannot read the API key file \/nonexistent\/key: ENOENT/,
+    );
   });
 });

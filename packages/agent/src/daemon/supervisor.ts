@@ -183,10 +183,16 @@ export class RunSupervisor {
   private removeLater(runId: string): void {
     const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(keepMs)) return;
-    if (keepMs <= 0) return this.removeJobFolder(runId);
-    setTimeout(() => {
-      if (!this.active.has(runId)) this.removeJobFolder(runId);
-    }, Math.min(keepMs, 2 ** 31 - 1)).unref();
+    if (keepMs <= 0) {
+      this.removeJobFolder(runId);
+      return;
+    }
+    setTimeout(
+      () => {
+        if (!this.active.has(runId)) this.removeJobFolder(runId);
+      },
+      Math.min(keepMs, 2 ** 31 - 1),
+    ).unref();
   }
 
   private removeJobFolder(runId: string): void {

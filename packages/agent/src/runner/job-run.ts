@@ -218,7 +218,10 @@ export class JobRun {
     const wanted: RunLimits = { memoryBytes: limits?.memoryBytes ?? null, cpus: limits?.cpus ?? null };
     if (!layout || layout.version === 0) {
       if (wanted.memoryBytes !== null || wanted.cpus !== null) {
-        this.deps.onLine("stderr", "[fedml agent] this device cannot enforce computing.memory / computing.cpus (no cgroup access)");
+        this.deps.onLine(
+          "stderr",
+          "[fedml agent] this device cannot enforce computing.memory / computing.cpus (no cgroup access)",
+        );
       }
       return null;
     }
@@ -231,7 +234,13 @@ export class JobRun {
     const spec = this.assignment.container;
     if (!runtime || !spec) return null;
     const envFile = join(stateDir, "container.env");
-    writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v.replace(/\n/g, " ")}\n`).join(""), { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v.replace(/\n/g, " ")}\n`)
+        .join(""),
+      { mode: 0o600 },
+    );
     const authFile = join(stateDir, "registry-auth.json");
     registryLogin(runtime, spec, authFile);
     this.containerName = `fedml-run-${this.runId}-${process.pid}`;

@@ -116,7 +116,8 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
 function prepareV2Parent(base: string, parent: string): boolean {
   try {
     const enabled = readOr(join(base, "cgroup.subtree_control"), "").split(/\s+/);
-    if (!enabled.includes("memory") || !enabled.includes("pids")) writeFileSync(join(base, "cgroup.subtree_control"), "+memory +pids");
+    if (!enabled.includes("memory") || !enabled.includes("pids"))
+      writeFileSync(join(base, "cgroup.subtree_control"), "+memory +pids");
     tryWrite(join(base, "cgroup.subtree_control"), "+cpu");
     mkdirSync(parent, { recursive: true });
     writeFileSync(join(parent, "cgroup.subtree_control"), "+memory +pids");
@@ -183,7 +184,12 @@ export class RunCgroup {
   static create(layout: Exclude<CgroupLayout, { version: 0 }>, name: string, limits: RunLimits): RunCgroup {
     const dirs =
       layout.version === 2
-        ? { freezer: join(layout.parent, name), pids: join(layout.parent, name), memory: join(layout.parent, name), cpu: join(layout.parent, name) }
+        ? {
+            freezer: join(layout.parent, name),
+            pids: join(layout.parent, name),
+            memory: join(layout.parent, name),
+            cpu: join(layout.parent, name),
+          }
         : {
             freezer: join(layout.parents.freezer, name),
             pids: join(layout.parents.pids, name),

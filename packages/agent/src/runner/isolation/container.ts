@@ -32,7 +32,10 @@ export function detectContainerRuntime(setting: string | null): ContainerRuntime
     try {
       const name = command[0].split("/").pop() ?? command[0];
       const kind = name.includes("docker") ? "docker" : "podman";
-      execFileSync(command[0], [...command.slice(1), kind === "docker" ? "info" : "--version"], { stdio: "ignore", timeout: 15_000 });
+      execFileSync(command[0], [...command.slice(1), kind === "docker" ? "info" : "--version"], {
+        stdio: "ignore",
+        timeout: 15_000,
+      });
       return { kind, command };
     } catch {
       // not installed or its daemon is down: try the next
@@ -102,7 +105,11 @@ export function registryLogin(runtime: ContainerRuntime, spec: ContainerSpec, au
   const registry = spec.registry ?? imageRef(spec).split("/")[0];
   const args = [...runtime.command.slice(1), "login", "--username", spec.username, "--password-stdin"];
   if (runtime.kind === "podman") args.push("--authfile", authFile);
-  execFileSync(runtime.command[0], [...args, registry], { input: spec.password, stdio: ["pipe", "ignore", "pipe"], timeout: 60_000 });
+  execFileSync(runtime.command[0], [...args, registry], {
+    input: spec.password,
+    stdio: ["pipe", "ignore", "pipe"],
+    timeout: 60_000,
+  });
 }
 
 /** Removes the run's container if it is still there (a stop, or an agent that died meanwhile). */

@@ -46,13 +46,17 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
 
   const cgroups = detectCgroupLayout(key);
   if (cgroups.version === 0) {
-    notes.push(`no cgroup per run (${cgroups.why}): a stop reaches the job's process group only, memory and CPU limits are not enforced`);
+    notes.push(
+      `no cgroup per run (${cgroups.why}): a stop reaches the job's process group only, memory and CPU limits are not enforced`,
+    );
   } else {
     notes.push(`a cgroup v${cgroups.version} per run: stop ends every process of the job; memory and CPU limits enforced`);
   }
 
   const container = detectContainerRuntime(settings.containerRuntime);
-  notes.push(container ? `container jobs run with ${container.command.join(" ")}` : "no container runtime: container jobs are not taken");
+  notes.push(
+    container ? `container jobs run with ${container.command.join(" ")}` : "no container runtime: container jobs are not taken",
+  );
 
   const jobsRoot = settings.jobsDir ?? (users ? join("/var/lib/fedml-agent", key) : join(home, "runs"));
   makeJobsRoot(jobsRoot, users !== null);

@@ -63,7 +63,8 @@ export class JobUserPool {
     } catch (error) {
       const stderr = String((error as { stderr?: Buffer }).stderr ?? "").trim();
       // Another agent of this machine may have made it a moment ago.
-      if (!/already exists/.test(stderr)) throw new Error(`cannot create the job user ${name}: ${stderr || (error as Error).message}`);
+      if (!/already exists/.test(stderr))
+        throw new Error(`cannot create the job user ${name}: ${stderr || (error as Error).message}`);
     }
     const created = parsePasswd(readFileSync(this.passwdFile, "utf8")).get(name);
     if (!created) throw new Error(`useradd made no user ${name}`);

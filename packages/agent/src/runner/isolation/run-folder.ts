@@ -57,7 +57,12 @@ export function takeBack(folder: JobFolder, owner: JobIdentity | null): void {
 }
 
 /** Removes run folders under `jobsRoot` older than `keepMs` whose run `isLive` does not claim. */
-export function sweepJobFolders(jobsRoot: string, keepMs: number, isLive: (runId: string) => boolean, now = Date.now()): string[] {
+export function sweepJobFolders(
+  jobsRoot: string,
+  keepMs: number,
+  isLive: (runId: string) => boolean,
+  now = Date.now(),
+): string[] {
   const removed: string[] = [];
   let names: string[] = [];
   try {
