@@ -24,6 +24,8 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
+import { QueueLoop } from "./scheduler/queue-loop.js";
+import { WriteFaults } from "./store/write-faults.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { WorkspaceBlobs } from "./store/workspace-blobs.js";
@@ -59,23 +61,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const startedAt = Date.now();
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let queueLoop: QueueLoop | undefined;
   const hub = new NotifyHub();
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
-
-    const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
-    const placement = new Placement({ db: store.db, hub, isOnline, now: () => Date.now() });
-    const ctx: ServerContext = {
-      db: store.db,
-      options: opts,
-      hub,
-      placement,
-      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
-      publicUrl: () => publicUrl,
-      now: () => Date.now(),
-      isOnline,
-    };
 
     const app = Fastify({
       logger: { level: opts.logLevel },
@@ -83,6 +73,31 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
     });
+    const hooks = opts.testHooks;
+    const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
+    const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
+    const loop = new QueueLoop({
+      pass: async () => {
+        await hooks?.beforeQueuePass?.();
+        return placement.placeQueued();
+      },
+      log: app.log,
+      periodMs: opts.tickMs,
+    });
+    queueLoop = loop;
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now: () => Date.now(), wake: () => loop.wake() });
+    const ctx: ServerContext = {
+      db,
+      options: opts,
+      hub,
+      log: app.log,
+      placement,
+      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+      publicUrl: () => publicUrl,
+      now: () => Date.now(),
+      isOnline,
+    };
+
     await app.register(swagger, {
       openapi: {
         openapi: "3.0.3",
@@ -125,7 +140,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       try {
         await sweepOfflineDevices(ctx, startedAt);
         await sweepIdleClusters(ctx);
-        await placement.placeQueued();
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {
@@ -133,7 +147,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       }
     }, opts.tickMs);
     tick.unref();
-    await placement.placeQueued();
+    // Placement runs in its own loop, off the request path (scheduler/queue-loop.ts).
+    loop.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -145,6 +160,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);
+          await loop.stop();
           hub.close();
           await app.close();
           await store.close();
@@ -154,6 +170,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (err) {
     clearInterval(tick);
+    await queueLoop?.stop();
     hub.close();
     await store.close();
     throw err;

@@ -18,10 +18,20 @@ export interface ServerOptions {
   logLevel?: string;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
+  /** For tests only: faults injected into the store and the scheduler. */
+  testHooks?: TestHooks;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl">;
+/** Test-only hooks; a server started without them pays nothing for their existence. */
+export interface TestHooks {
+  /** Called before every insert, update and delete; throwing fails that write. */
+  beforeWrite?: (write: { kind: "insert" | "update" | "delete"; table: string }) => void;
+  /** Awaited at the start of every queue pass: throw or hang to break the scheduler. */
+  beforeQueuePass?: () => Promise<void>;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">;
 
 export const MiB = 1024 * 1024;
 
@@ -38,6 +48,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
+    testHooks: options.testHooks,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
 import type { NotifyHub } from "./notify.js";
@@ -10,6 +11,8 @@ export interface ServerContext {
   db: Kysely<Database>;
   options: ResolvedOptions;
   hub: NotifyHub;
+  /** The server's structured log (pino, fastify's): state changes are logged as events. */
+  log: FastifyBaseLogger;
   placement: Placement;
   blobs: WorkspaceBlobs;
   /** Where users and agents reach this server (no trailing slash). */

@@ -14,9 +14,10 @@ export async function sweepOfflineDevices(ctx: ServerContext, serverStartedAt: n
   const silent = await listSilentDevices(ctx.db, silentSince);
   for (const device of silent) {
     await markDeviceOffline(ctx.db, device.id);
+    ctx.log.warn({ event: "device.offline", deviceId: device.id, lastSeenAt: device.last_seen_at }, "device offline");
     const live = await listLiveRunDevices(ctx.db, [device.id]);
     if (live.length > 0) await failParts(ctx, live, `device ${device.name} went offline`);
   }
-  if (silent.length > 0) await ctx.placement.placeQueued();
+  if (silent.length > 0) ctx.placement.wake();
   return silent.length;
 }
