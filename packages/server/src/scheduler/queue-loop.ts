@@ -6,7 +6,7 @@ export interface QueueLoopOptions {
   log: FastifyBaseLogger;
   /** A pass runs at least this often even when nobody wakes the loop. */
   periodMs: number;
-  /** Cap on the wait after failed passes (doubling from periodMs). */
+  /** Cap on the wait after failed passes (doubling from periodMs); default 32 periods, at most 30 s. */
   maxBackoffMs?: number;
 }
 
@@ -49,7 +49,7 @@ export class QueueLoop {
 
   private async loop(): Promise<void> {
     const { pass, log, periodMs } = this.options;
-    const maxBackoff = this.options.maxBackoffMs ?? 30_000;
+    const maxBackoff = this.options.maxBackoffMs ?? Math.min(30_000, periodMs * 32);
     while (!this.stopped) {
       if (!this.woken) await this.sleep(this.failures === 0 ? periodMs : Math.min(maxBackoff, periodMs * 2 ** this.failures));
       if (this.stopped) break;
