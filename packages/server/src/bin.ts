@@ -14,6 +14,14 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevelOption(value: string | undefined): string | undefined {
+  if (value === undefined || LOG_LEVELS.includes(value)) return value;
+  process.stderr.write(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not ${value}\n`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
   // Whoever reads our log may go away; a closed pipe must not take the control plane down.
   for (const stream of [process.stdout, process.stderr]) {
@@ -51,7 +59,7 @@ async function main(): Promise<void> {
       stopGraceMs: intOption("stop-grace-ms", values["stop-grace-ms"]),
       pollMaxWaitMs: intOption("poll-max-wait-ms", values["poll-max-wait-ms"]),
       maxWorkspaceBytes: intOption("max-workspace-bytes", values["max-workspace-bytes"]),
-      logLevel: values["log-level"],
+      logLevel: logLevelOption(values["log-level"]),
     });
   const server = await start(explicitPort ?? recordedPort).catch((err: NodeJS.ErrnoException) => {
     // Only a port we chose ourselves may change; an explicit --port must fail loudly.
