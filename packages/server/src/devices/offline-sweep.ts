@@ -2,6 +2,7 @@ import type { ServerContext } from "../context.js";
 import { failParts } from "../runs/end-parts.js";
 import { listSilentDevices, markDeviceOffline } from "../store/devices.js";
 import { listLiveRunDevices } from "../store/runs.js";
+import { transition } from "../transition.js";
 
 /**
  * Devices silent for offlineAfterMs go OFFLINE and their unfinished runs fail. Silence is
@@ -13,10 +14,13 @@ export async function sweepOfflineDevices(ctx: ServerContext, serverStartedAt: n
   if (silentSince <= serverStartedAt) return 0;
   const silent = await listSilentDevices(ctx.db, silentSince);
   for (const device of silent) {
-    await markDeviceOffline(ctx.db, device.id);
-    ctx.log.warn({ event: "device.offline", deviceId: device.id, lastSeenAt: device.last_seen_at }, "device offline");
-    const live = await listLiveRunDevices(ctx.db, [device.id]);
-    if (live.length > 0) await failParts(ctx, live, `device ${device.name} went offline`);
+    // One transaction: a device marked OFFLINE is never swept again, so its runs must fail with it.
+    await transition(ctx, async (tctx) => {
+      await markDeviceOffline(tctx.db, device.id);
+      tctx.log.warn({ event: "device.offline", deviceId: device.id, lastSeenAt: device.last_seen_at }, "device offline");
+      const live = await listLiveRunDevices(tctx.db, [device.id]);
+      if (live.length > 0) await failParts(tctx, live, `device ${device.name} went offline`);
+    });
   }
   if (silent.length > 0) ctx.placement.wake();
   return silent.length;

@@ -45,7 +45,7 @@ export async function stopRunLocked(
       return { stopped: false, status: current?.status ?? run.status };
     }
     await removeEndpointOfRun(db, runId, now);
-    for (const part of parts.filter(isLivePart)) {
+    for (const part of parts.filter(isLivePart).sort((a, b) => a.device_id - b.device_id)) {
       const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1 };
       if (!(await updateRunDeviceIf(db, runId, part.device_id, [part.status], stopping))) continue;
       await bumpDeviceVersion(db, part.device_id);

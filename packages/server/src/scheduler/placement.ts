@@ -123,9 +123,11 @@ export class Placement {
         stop_requested: 0,
       });
     }
-    for (const node of placement.nodes) {
-      await bumpDeviceVersion(db, Number(node.deviceId));
-      hub.notify(deviceTopic(Number(node.deviceId)));
+    // In id order, as every change that bumps several devices does: two transactions never
+    // wait on each other's device rows in opposite orders (a PostgreSQL deadlock).
+    for (const deviceId of placement.nodes.map((n) => Number(n.deviceId)).sort((a, b) => a - b)) {
+      await bumpDeviceVersion(db, deviceId);
+      hub.notify(deviceTopic(deviceId));
     }
     hub.notify(runTopic(run.id));
     tx.log.info({ event: "run.placed", runId: run.id, deviceIds: placement.nodes.map((n) => Number(n.deviceId)) }, "run placed");
