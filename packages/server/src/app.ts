@@ -26,7 +26,8 @@ import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
-import { WorkspaceBlobs } from "./store/workspace-blobs.js";
+import { storageSweep } from "./storage/sweep.js";
+import { importDiskBlobs } from "./workspaces/import-disk.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface RunningServer {
@@ -71,7 +72,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       options: opts,
       hub,
       placement,
-      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
       publicUrl: () => publicUrl,
       now: () => Date.now(),
       isOnline,
@@ -112,12 +112,15 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await app.register(runPageRoutes);
     await app.register(inferenceRoutes(ctx));
 
+    await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
+
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
 
+    const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
@@ -126,6 +129,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx, startedAt);
         await sweepIdleClusters(ctx);
         await placement.placeQueued();
+        await sweepStorage();
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {

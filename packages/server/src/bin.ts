@@ -14,6 +14,11 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+function megabytesOption(name: string, value: string | undefined): number | undefined {
+  const mb = intOption(name, value);
+  return mb === undefined ? undefined : mb * 1024 * 1024;
+}
+
 async function main(): Promise<void> {
   // Whoever reads our log may go away; a closed pipe must not take the control plane down.
   for (const stream of [process.stdout, process.stderr]) {
@@ -32,6 +37,11 @@ async function main(): Promise<void> {
       "stop-grace-ms": { type: "string" },
       "poll-max-wait-ms": { type: "string" },
       "max-workspace-bytes": { type: "string" },
+      "workspace-store-mb": { type: "string" },
+      "user-workspace-mb": { type: "string" },
+      "run-log-mb": { type: "string" },
+      "user-log-mb": { type: "string" },
+      "log-retention-days": { type: "string" },
       "log-level": { type: "string" },
     },
     strict: true,
@@ -51,6 +61,11 @@ async function main(): Promise<void> {
       stopGraceMs: intOption("stop-grace-ms", values["stop-grace-ms"]),
       pollMaxWaitMs: intOption("poll-max-wait-ms", values["poll-max-wait-ms"]),
       maxWorkspaceBytes: intOption("max-workspace-bytes", values["max-workspace-bytes"]),
+      workspaceStoreBytes: megabytesOption("workspace-store-mb", values["workspace-store-mb"]),
+      userWorkspaceBytes: megabytesOption("user-workspace-mb", values["user-workspace-mb"]),
+      runLogBytes: megabytesOption("run-log-mb", values["run-log-mb"]),
+      userLogBytes: megabytesOption("user-log-mb", values["user-log-mb"]),
+      logRetentionDays: intOption("log-retention-days", values["log-retention-days"]),
       logLevel: values["log-level"],
     });
   const server = await start(explicitPort ?? recordedPort).catch((err: NodeJS.ErrnoException) => {

@@ -12,10 +12,23 @@ export interface ServerOptions {
   /** The URL users and agents reach this server at; defaults to the listening URL. */
   publicUrl?: string;
   offlineAfterMs?: number;
+  /** One workspace (blob). */
   maxWorkspaceBytes?: number;
+  /** Every workspace blob together (least recently used evicted first). */
+  workspaceStoreBytes?: number;
+  /** One user's workspace blobs together. */
+  userWorkspaceBytes?: number;
+  /** Log text one run part may store; later lines are dropped after a marker line. */
+  runLogBytes?: number;
+  /** Log text one user's runs may store together. */
+  userLogBytes?: number;
+  /** Logs of runs that ended longer ago than this are replaced by a one-line notice; 0 keeps them. */
+  logRetentionDays?: number;
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
   logLevel?: string;
+  /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
+  storageSweepMs?: number;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
 }
@@ -34,6 +47,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     offlineAfterMs: options.offlineAfterMs ?? 30_000,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
+    workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
+    userWorkspaceBytes: options.userWorkspaceBytes ?? 2 * 1024 * MiB,
+    runLogBytes: options.runLogBytes ?? 100 * MiB,
+    userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
+    logRetentionDays: options.logRetentionDays ?? 30,
+    storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs: options.stopGraceMs ?? 10_000,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",

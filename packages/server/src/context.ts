@@ -3,7 +3,6 @@ import type { ResolvedOptions } from "./config.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
 import type { Database } from "./store/schema.js";
-import type { WorkspaceBlobs } from "./store/workspace-blobs.js";
 
 /** What request handlers and background tasks share; built once in app.ts. */
 export interface ServerContext {
@@ -11,7 +10,6 @@ export interface ServerContext {
   options: ResolvedOptions;
   hub: NotifyHub;
   placement: Placement;
-  blobs: WorkspaceBlobs;
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;
