@@ -1,6 +1,6 @@
 /**
  * API result codes. 0–19 are the seed's table (names and messages exactly as published);
- * 20–31 continue it as the original FedML client does.
+ * 20–31 continue it as the original FedML client does; 32 on are ours.
  */
 export const ResultCode = {
   LAUNCH_JOB_STATUS_REQUEST_SUCCESS: 0,
