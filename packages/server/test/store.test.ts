@@ -78,7 +78,9 @@ describe("store on a real database (SQLite file, or PostgreSQL when FEDML_TEST_D
     await insertDevice(store.db, dave.id, facts("d-private"), "h3", 1);
     let names = (await listUsableDevices(store.db, carol.id)).map((d) => d.name);
     assert.deepEqual(names, ["c1", "d-shared"]);
-    await markDeviceOffline(store.db, mine.id);
+    // Heard at 1: not silent in a span that starts at 1, silent in one that starts at 2.
+    assert.equal(await markDeviceOffline(store.db, mine.id, { before: 1, notAfter: 100 }), false);
+    assert.equal(await markDeviceOffline(store.db, mine.id, { before: 2, notAfter: 100 }), true);
     names = (await listUsableDevices(store.db, carol.id)).map((d) => d.name);
     assert.deepEqual(names, ["d-shared"]);
     assert.equal(await touchDevice(store.db, mine.id, 5), true);

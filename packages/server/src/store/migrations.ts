@@ -225,6 +225,20 @@ function livePartsIndex(): Migration {
 }
 
 /**
+ * Billing on monotonic time: when a stop was asked for (billing ends there; the server ends a
+ * part whose agent never confirms the stop) and the runtime the agent measured on its
+ * monotonic clock (billing never exceeds it, whatever the wall clock did).
+ */
+function partBillingTimes(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("run_devices").addColumn("stop_requested_at", "bigint").execute();
+      await db.schema.alterTable("run_devices").addColumn("runtime_ms", "bigint").execute();
+    },
+  };
+}
+
+/**
  * Workspace blobs in the database, chunked, so that every replica serves every workspace;
  * who may use which blob; log bytes counted per part and per user for quotas.
  */
@@ -299,6 +313,7 @@ class InCodeMigrations implements MigrationProvider {
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
+      "0100_h-liveness_part_billing_times": partBillingTimes(),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
     };
   }

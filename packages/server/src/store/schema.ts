@@ -103,6 +103,10 @@ export interface RunDevicesTable {
   log_bytes: Generated<number>;
   /** 1 once a quota capped the part's log: a marker line is stored and later lines dropped. */
   log_capped: Generated<number>;
+  /** When a stop was first asked for (wall ms): billing ends here at the latest. */
+  stop_requested_at: Generated<number | null>;
+  /** The part's runtime as its agent measured it on a monotonic clock; billing never exceeds it. */
+  runtime_ms: Generated<number | null>;
 }
 
 export interface LogLinesTable {
