@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { DeviceFacts, LaunchRequest } from "@fedml/core";
+import { type DeviceFacts, type LaunchRequest, ParsePool } from "@fedml/core";
 import Fastify from "fastify";
 import type { Kysely } from "kysely";
 import { actOnClusters } from "../src/clusters/actions.js";
+import { systemClock } from "../src/clock.js";
 import { resolveOptions } from "../src/config.js";
 import type { ServerContext } from "../src/context.js";
 import { NotifyHub } from "../src/notify.js";
@@ -25,7 +26,8 @@ import { migrateToLatest } from "../src/store/migrations.js";
 import { listRunDevices } from "../src/store/runs.js";
 import type { Database } from "../src/store/schema.js";
 import { type UserRow, insertUser } from "../src/store/users.js";
-import { WorkspaceBlobs } from "../src/store/workspace-blobs.js";
+import { ServerLiveness } from "../src/devices/liveness.js";
+import { TunnelHub } from "../src/serving/tunnel-hub.js";
 import { WriteFaults } from "../src/store/write-faults.js";
 import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
@@ -93,10 +95,12 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
     hub,
     log,
     placement,
-    blobs: new WorkspaceBlobs(join(home, "server", "workspaces")),
+    jobYaml: new ParsePool(),
+    tunnels: new TunnelHub(),
     publicUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
     isOnline,
+    liveness: new ServerLiveness(systemClock, 10_000),
   };
   return {
     ctx,
@@ -186,6 +190,7 @@ describe("atomic transitions under injected write faults", () => {
   });
   after(async () => {
     await h.store.close();
+    await h.ctx.jobYaml.close();
     h.ctx.hub.close();
     await dropDatabaseFor(tmp.dir);
     tmp.cleanup();
@@ -333,9 +338,10 @@ describe("placement is serialised by the database, not by one process", () => {
   const harnesses: Harness[] = [];
   after(async () => {
     for (const h of harnesses) {
-      await h.store.close();
+      await h.ctx.jobYaml.close();
       h.ctx.hub.close();
     }
+    for (const store of new Set(harnesses.map((h) => h.store))) await store.close();
     await dropDatabaseFor(tmp.dir);
     tmp.cleanup();
   });
@@ -347,7 +353,7 @@ describe("placement is serialised by the database, not by one process", () => {
     const one = await harness(tmp.dir);
     harnesses.push(one);
     const two = await harness(tmp.dir, onPostgres ? undefined : one.store);
-    if (onPostgres) harnesses.push(two);
+    harnesses.push(two);
     const user = (await insertUser(one.ctx.db, "carol", false, NOW)) as UserRow;
     for (const name of ["c-one", "c-two", "c-three"]) {
       await insertDevice(one.ctx.db, user.id, facts(name, 2, { maxJobs: 2 }), `tok-${name}`, NOW);

@@ -10,11 +10,17 @@ import { isLivePart } from "./rollup.js";
  * it inside the transaction that ends the failed node.
  */
 export async function stopRestOfGang(ctx: ServerContext, runId: number, failedDeviceId: number): Promise<void> {
+  const now = ctx.now();
   const rest = (await listRunDevices(ctx.db, [runId]))
     .filter((p) => p.device_id !== failedDeviceId && isLivePart(p))
     .sort((a, b) => a.device_id - b.device_id);
   for (const part of rest) {
-    const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1, reason: `node on device ${failedDeviceId} failed` };
+    const stopping = {
+      status: EdgeStatus.STOPPING,
+      stop_requested: 1,
+      stop_requested_at: part.stop_requested_at ?? now,
+      reason: `node on device ${failedDeviceId} failed`,
+    };
     if (!(await updateRunDeviceIf(ctx.db, runId, part.device_id, [part.status], stopping))) continue;
     await bumpDeviceVersion(ctx.db, part.device_id);
     ctx.hub.notify(deviceTopic(part.device_id));

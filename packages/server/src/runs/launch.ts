@@ -1,6 +1,7 @@
 import { basename } from "node:path";
-import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, defaultJobName, parseJobYaml } from "@fedml/core";
+import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, defaultJobName } from "@fedml/core";
 import { checkClusterName, createCluster, decideOnCluster } from "../clusters/launch.js";
+import { useWorkspace } from "../workspaces/access.js";
 import type { ServerContext } from "../context.js";
 import { decideFederated, namesFederatedDevices } from "../federate/place.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
@@ -36,7 +37,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
 }
 
 async function prepareLaunch(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<PreparedLaunch> {
-  const spec = parseJobYaml(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
+  const spec = await ctx.jobYaml.parse(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
   const sha = request.workspaceSha256 ?? null;
   if (spec.workspace !== null) {
     if (!sha) {
@@ -46,7 +47,7 @@ async function prepareLaunch(ctx: ServerContext, user: UserRow, request: LaunchR
         400,
       );
     }
-    if (!ctx.blobs.has(sha)) {
+    if (!(await useWorkspace(ctx.db, sha, user.id, ctx.now()))) {
       throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha} was not uploaded`, 400);
     }
   }

@@ -6,6 +6,7 @@ import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
 import { settlePart } from "./settle.js";
+import { checkStatusReport } from "../devices/reported-values.js";
 
 const REPORTABLE = new Set<string>([
   EdgeStatus.INITIALIZING,
@@ -34,8 +35,9 @@ export async function applyStatusReport(
   ctx: ServerContext,
   runId: number,
   deviceId: number,
-  report: RunStatusReport,
+  reported: RunStatusReport,
 ): Promise<void> {
+  const report = checkStatusReport(reported);
   const status = report.status.toUpperCase();
   const ended = await transition(ctx, async (tctx) => {
     const { db } = tctx;
@@ -60,6 +62,7 @@ export async function applyStatusReport(
           exit_code: report.exitCode ?? null,
           reason: report.reason ?? defaultReason(status, report.exitCode ?? null),
           ended_at: now,
+          runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
         }
       : {
           // A stop was asked for: progress reports must not undo STOPPING.

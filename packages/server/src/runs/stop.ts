@@ -46,7 +46,7 @@ export async function stopRunLocked(
     }
     await removeEndpointOfRun(db, runId, now);
     for (const part of parts.filter(isLivePart).sort((a, b) => a.device_id - b.device_id)) {
-      const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1 };
+      const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1, stop_requested_at: part.stop_requested_at ?? now };
       if (!(await updateRunDeviceIf(db, runId, part.device_id, [part.status], stopping))) continue;
       await bumpDeviceVersion(db, part.device_id);
       tctx.hub.notify(deviceTopic(part.device_id));
