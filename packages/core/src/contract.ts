@@ -10,3 +10,4 @@ export * from "./jobspec.js";
 export * from "./protocol.js";
 export * from "./container-job.js";
 export * from "./api-key-source.js";
+export * from "./tunnel.js";

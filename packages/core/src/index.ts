@@ -9,3 +9,4 @@ export * from "./log-pager.js";
 export * from "./marketplace.js";
 export * from "./container-job.js";
 export * from "./api-key-source.js";
+export * from "./tunnel.js";

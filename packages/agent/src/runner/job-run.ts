@@ -63,6 +63,8 @@ export class JobRun {
   private cgroup: RunCgroup | null = null;
   private folder: JobFolder | null = null;
   private containerName: string | null = null;
+  /** Serve / deploy jobs: the port given to the job, once it has one. */
+  servingPort: number | null = null;
 
   constructor(
     private readonly assignment: Assignment,
@@ -128,6 +130,7 @@ export class JobRun {
     }
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     const servingPort = assignment.serving ? await freePort() : null;
+    this.servingPort = servingPort;
     const jobVars: Record<string, string> = {
       // The run id in the env also lets a restarted agent tell its leftover processes from others.
       [JobEnv.RUN_ID]: this.runId,
