@@ -23,7 +23,7 @@ describe("computing.memory and computing.cpus", () => {
     assert.deepEqual(spec.computing.extra, {});
     assert.throws(
       () => parseJobYaml("job: x\ncomputing:\n  memory: plenty\n"),
-      /job\.yaml:3: computing\.memory: expected a memory size/,
+      /job\.yaml:3:11: computing\.memory: expected a memory size/,
     );
   });
 });
