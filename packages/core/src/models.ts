@@ -64,6 +64,9 @@ export interface LogDevice {
   logUrl: string;
   name: string;
   id: string;
+  /** Ours: the node's rank (0 = first node or the federated server) and how many lines it has logged. */
+  rank?: number;
+  lineCount?: number;
 }
 
 /** `FedMLRunLogModelList`. */
@@ -148,6 +151,8 @@ export interface UserModel {
   name: string;
   isAdmin: boolean;
   createdTime: number;
+  /** A disabled user's keys are refused until an admin enables the user again. */
+  disabled?: boolean;
 }
 
 /** A serving endpoint (serve / deploy jobs); `endpointId` is the launch's `innerId`. */

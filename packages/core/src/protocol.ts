@@ -18,6 +18,7 @@ export const Paths = {
   openapi: "/api/v1/openapi.json",
   me: "/api/v1/me",
   users: "/api/v1/users",
+  userAction: (name: string, action: "rotate" | "revoke" | "disable") => `/api/v1/users/${encodeURIComponent(name)}/${action}`,
   workspace: (sha256: string) => `/api/v1/workspaces/${sha256}`,
   runs: "/api/v1/runs",
   run: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}`,
@@ -64,6 +65,20 @@ export interface HealthBody {
 export interface CreateUserRequest {
   name: string;
   isAdmin?: boolean;
+  /** Ours: the key stops working after this many days (fractions allowed); none = never. */
+  expiresInDays?: number;
+}
+/** POST /users/:name/rotate (admin only): the user's keys are replaced by one new key. */
+export interface RotateKeyRequest {
+  expiresInDays?: number;
+}
+/** POST /users/:name/revoke (admin only): every key of the user stops working. */
+export interface RevokeKeysResponse {
+  revoked: number;
+}
+/** POST /users/:name/disable (admin only); `disabled: false` enables the user again. */
+export interface DisableUserRequest {
+  disabled?: boolean;
 }
 /** The key is shown here once and never again: only its hash is stored. */
 export interface CreateUserResponse {
@@ -100,6 +115,17 @@ export interface RunListQuery {
   runName?: string;
   runId?: string;
   platform?: string;
+  /** Ours: only runs in these statuses (comma-separated). */
+  status?: string;
+  /** Ours: at most this many runs, newest first (default 1000). */
+  limit?: number;
+  /** Ours, admins only: every user's runs. */
+  allUsers?: boolean;
+}
+/** GET /devices */
+export interface DeviceListQuery {
+  /** Admins only: every user's devices. */
+  allUsers?: boolean;
 }
 
 /** POST /runs/:id/stop */
@@ -123,7 +149,8 @@ export interface RunLogsQuery {
  */
 export interface LogLinesResponse {
   deviceId: string | null;
-  lines: { seq: number; text: string }[];
+  /** `time`: epoch ms when the agent read the line. */
+  lines: { seq: number; text: string; time?: number }[];
   /** Pass as afterSeq next time. */
   lastSeq: number;
   runStatus: string;

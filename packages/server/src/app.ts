@@ -12,6 +12,7 @@ import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
+import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
@@ -99,6 +100,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
+        await api.register(offerRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));

@@ -14,6 +14,8 @@ export interface LocalServer {
   url: string;
   pid: number;
   adminKey: string;
+  /** True when this call started it (it was not running). */
+  started?: boolean;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -45,7 +47,7 @@ export async function ensureLocalServer(home: string): Promise<LocalServer> {
     // Another command may have started it while we waited for the lock.
     const startedMeanwhile = await findRunningLocalServer(home);
     if (startedMeanwhile) return withAdminKey(home, startedMeanwhile);
-    return withAdminKey(home, await spawnLocalServer(home));
+    return { ...withAdminKey(home, await spawnLocalServer(home)), started: true };
   });
 }
 

@@ -12,11 +12,13 @@ export const UserSchema = Type.Object({
   name: Type.String(),
   isAdmin: Type.Boolean(),
   createdTime: Type.Number(),
+  disabled: Type.Optional(Type.Boolean()),
 });
 
 export const CreateUserRequestSchema = Type.Object({
   name: Type.String({ pattern: "^[a-zA-Z0-9_.-]{1,64}$" }),
   isAdmin: Type.Optional(Type.Boolean()),
+  expiresInDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 36_500 })),
 });
 export const CreateUserResponseSchema = Type.Object({ user: UserSchema, apiKey: Type.String() });
 export const UserListSchema = Type.Object({ userList: Type.Array(UserSchema) });
@@ -84,7 +86,11 @@ export const RunListQuerySchema = Type.Object({
   runName: Type.Optional(Type.String()),
   runId: Type.Optional(Type.String()),
   platform: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String({ pattern: "^[A-Z_]+(,[A-Z_]+)*$" })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  allUsers: Type.Optional(Type.Boolean()),
 });
+export const DeviceListQuerySchema = Type.Object({ allUsers: Type.Optional(Type.Boolean()) });
 
 export const StopRunResponseSchema = Type.Object({ stopped: Type.Boolean(), status: Type.String() });
 
@@ -102,7 +108,15 @@ export const RunLogResultSchema = Type.Object({
   runLogs: Nullable(
     Type.Object({
       logFullUrl: Type.String(),
-      logDevices: Type.Array(Type.Object({ logUrl: Type.String(), name: Type.String(), id: Type.String() })),
+      logDevices: Type.Array(
+        Type.Object({
+          logUrl: Type.String(),
+          name: Type.String(),
+          id: Type.String(),
+          rank: Type.Optional(Type.Integer()),
+          lineCount: Type.Optional(Type.Integer()),
+        }),
+      ),
       totalNum: Type.Integer(),
       totalPages: Type.Integer(),
       currentPage: Type.Integer(),
@@ -120,7 +134,7 @@ export const LogLinesQuerySchema = Type.Object({
 });
 export const LogLinesResponseSchema = Type.Object({
   deviceId: Nullable(Type.String()),
-  lines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String() })),
+  lines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String(), time: Type.Optional(Type.Number()) })),
   lastSeq: Type.Integer(),
   runStatus: Type.String(),
   done: Type.Boolean(),

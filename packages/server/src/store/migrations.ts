@@ -224,6 +224,19 @@ function livePartsIndex(): Migration {
   };
 }
 
+/** Users an admin can disable, and API keys that can expire. */
+function userKeyLifecycle(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -233,6 +246,7 @@ class InCodeMigrations implements MigrationProvider {
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
+      "0100_h-cli_user_keys": userKeyLifecycle(),
     };
   }
 }
