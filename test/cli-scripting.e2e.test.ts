@@ -304,3 +304,39 @@ describe("admin", () => {
     assert.match(notAdmin.stderr, /not an admin/);
   });
 });
+
+describe("operator", () => {
+  test("/metrics: runs by status, queue, placements, devices online, GPU-hours, log lines, HTTP latency by route", async () => {
+    const gpuJob = job("gpu", [
+      "job: |",
+      "  echo on a GPU",
+      "  sleep 1",
+      "computing:",
+      "  minimum_num_gpus: 1",
+      "  resource_type: A100",
+    ]);
+    const launched = await runCli(["launch", gpuJob], aliceEnv, 60_000);
+    assert.equal(launched.code, 0, launched.stderr);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (series: string): number => {
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      assert.ok(line, `${series} in /metrics:\n${text.slice(0, 3000)}`);
+      return Number(line.slice(series.length + 1));
+    };
+    const finished = (await api.runList(null, { ...alice, status: ["FINISHED"] })).runList.length;
+    assert.equal(value('fedml_runs{status="FINISHED"}'), finished);
+    assert.equal(value('fedml_runs{status="FAILED"}'), 1);
+    assert.equal(value("fedml_queue_length"), 0);
+    assert.ok(value("fedml_placements_total") >= finished + 2);
+    assert.equal(value("fedml_devices_online"), 2);
+    const gpuHours = value("fedml_gpu_hours_total");
+    assert.ok(gpuHours > 0 && gpuHours < 0.1, `GPU-hours ${gpuHours}`);
+    assert.ok(value("fedml_log_lines_ingested_total") >= 8);
+    assert.ok(value("fedml_queue_wait_seconds_count") >= finished);
+    assert.match(
+      text,
+      /fedml_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/runs\/:id\/log-lines",status_code="200"\} \d+/,
+    );
+    assert.match(text, /fedml_server_process_resident_memory_bytes \d+/);
+  });
+});

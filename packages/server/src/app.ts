@@ -11,6 +11,7 @@ import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { installErrorHandlers } from "./api/errors.js";
 import { healthRoutes } from "./api/health.js";
+import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
@@ -23,6 +24,7 @@ import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
@@ -78,8 +80,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       isOnline,
     };
 
+    const metrics = new ServerMetrics(startedAt);
     const app = Fastify({
       logger: { level: opts.logLevel },
+      ...requestIdOptions(),
       // No per-request lines at info: agents long-poll continuously.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
@@ -93,6 +97,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installRequestLog(app, metrics);
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -112,6 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       { prefix: API_PREFIX },
     );
     await app.register(runPageRoutes);
+    await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx));
 
     await app.listen({ host: opts.host, port: opts.port ?? 0 });

@@ -56,7 +56,8 @@ async function spawnLocalServer(home: string): Promise<{ url: string; pid: numbe
   mkdirSync(serverDir(home), { recursive: true, mode: 0o700 });
   const logPath = serverLogPath(home);
   const logFd = openSync(logPath, "a");
-  const child = spawn(process.execPath, [bin, "--home", home, "--host", "127.0.0.1"], {
+  // `--port auto`: the port this home used last, else any free one: each FEDML_HOME its own server.
+  const child = spawn(process.execPath, [bin, "--home", home, "--host", "127.0.0.1", "--port", "auto"], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
   });

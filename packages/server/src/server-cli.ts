@@ -1,0 +1,211 @@
+/**
+ * `fedml-server`'s settings: flags, then environment, then a JSON config file, then defaults.
+ * Pure: reads nothing but what it is given, so that every source and its precedence is testable.
+ */
+import { parseArgs } from "node:util";
+import { type ServerOptions, defaultHome } from "./config.js";
+
+/** The port an operator's server listens on unless told otherwise (the embedded default passes `auto`). */
+export const DEFAULT_PORT = 8732;
+
+type Kind = "string" | "integer";
+
+interface Setting {
+  /** The config file's key and ServerOptions' field. */
+  key: keyof ServerOptions;
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+}
+
+/** Every setting, once: the flag, the environment variable and the config key all come from here. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: "home",
+    flag: "home",
+    env: "FEDML_HOME",
+    kind: "string",
+    help: "state folder: SQLite database, workspaces, admin-key (default ~/.fedml)",
+  },
+  {
+    key: "host",
+    flag: "host",
+    env: "FEDML_SERVER_HOST",
+    kind: "string",
+    help: "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+  },
+  {
+    key: "port",
+    flag: "port",
+    env: "FEDML_SERVER_PORT",
+    kind: "integer",
+    help: `port to listen on (default ${DEFAULT_PORT}; 0 = any free port; auto = the last one used, else any)`,
+  },
+  {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "FEDML_DATABASE_URL",
+    kind: "string",
+    help: "postgres://user:password@host:5432/db (default: SQLite under --home)",
+  },
+  {
+    key: "publicUrl",
+    flag: "public-url",
+    env: "FEDML_PUBLIC_URL",
+    kind: "string",
+    help: "the URL users and agents reach this server at (default: the listening URL)",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "FEDML_LOG_LEVEL",
+    kind: "string",
+    help: "fatal, error, warn, info (default), debug, trace",
+  },
+  {
+    key: "offlineAfterMs",
+    flag: "offline-after-ms",
+    env: "FEDML_OFFLINE_AFTER_MS",
+    kind: "integer",
+    help: "a device silent this long is OFFLINE (default 30000)",
+  },
+  {
+    key: "stopGraceMs",
+    flag: "stop-grace-ms",
+    env: "FEDML_STOP_GRACE_MS",
+    kind: "integer",
+    help: "SIGTERM to SIGKILL when a run is stopped (default 10000)",
+  },
+  {
+    key: "pollMaxWaitMs",
+    flag: "poll-max-wait-ms",
+    env: "FEDML_POLL_MAX_WAIT_MS",
+    kind: "integer",
+    help: "longest agent long-poll (default 20000)",
+  },
+  {
+    key: "maxWorkspaceBytes",
+    flag: "max-workspace-bytes",
+    env: "FEDML_MAX_WORKSPACE_BYTES",
+    kind: "integer",
+    help: "largest workspace upload (default 524288000)",
+  },
+];
+
+export const CONFIG_ENV = "FEDML_SERVER_CONFIG";
+
+export type ServerCommand =
+  | { kind: "help"; text: string }
+  | { kind: "version" }
+  | { kind: "run"; options: ServerOptions; portMode: "fixed" | "auto"; configFile: string | null };
+
+export class ServerCliError extends Error {}
+
+/** Parses argv (without node and script), the environment and, when named, the config file's text. */
+export function parseServerCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readConfigFile: (path: string) => string,
+): ServerCommand {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
+        config: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new ServerCliError(`${(err as Error).message}; see fedml-server --help`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { kind: "help", text: helpText() };
+  if (values.version) return { kind: "version" };
+
+  const configFile = (values.config as string | undefined) ?? nonEmpty(env[CONFIG_ENV]) ?? null;
+  const fromFile = configFile ? parseConfigFile(configFile, readConfigFile(configFile)) : {};
+  const options: Record<string, unknown> = {};
+  let portMode: "fixed" | "auto" = "fixed";
+  for (const setting of SETTINGS) {
+    const flag = values[setting.flag] as string | undefined;
+    const raw = flag ?? nonEmpty(env[setting.env]) ?? fromFile[setting.key];
+    const source =
+      flag !== undefined
+        ? `--${setting.flag}`
+        : nonEmpty(env[setting.env]) !== undefined
+          ? setting.env
+          : `${setting.key} in ${configFile}`;
+    if (raw === undefined) continue;
+    if (setting.key === "port" && raw === "auto") {
+      portMode = "auto";
+      continue;
+    }
+    options[setting.key] = setting.kind === "integer" ? wholeNumber(source, raw) : String(raw);
+  }
+  if (portMode === "fixed" && options.port === undefined) options.port = DEFAULT_PORT;
+  options.home ??= defaultHome(env);
+  return { kind: "run", options: options as unknown as ServerOptions, portMode, configFile };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function wholeNumber(source: string, raw: unknown): number {
+  const n = typeof raw === "number" ? raw : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || (typeof raw === "string" && raw.trim() === "")) {
+    throw new ServerCliError(`${source} must be a whole number, not ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** The config file: one JSON object whose keys are the settings' (camelCase) names. */
+export function parseConfigFile(path: string, text: string): Partial<Record<keyof ServerOptions, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ServerCliError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ServerCliError(`config file ${path} must hold one JSON object`);
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new ServerCliError(`config file ${path}: unknown key ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
+  }
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== "string" && typeof value !== "number") {
+      throw new ServerCliError(`config file ${path}: ${key} must be a string or a number`);
+    }
+  }
+  return parsed as Partial<Record<keyof ServerOptions, unknown>>;
+}
+
+export function helpText(): string {
+  const rows = SETTINGS.map(
+    (s) =>
+      `  --${s.flag} ${s.kind === "integer" ? "N" : "VALUE"}`.padEnd(30) +
+      `${s.help}\n${" ".repeat(30)}env ${s.env}, config key ${s.key}`,
+  );
+  return `Usage: fedml-server [options]
+
+The FedML Launch control plane: HTTP API, store and scheduler. Settings come from flags, then
+the environment, then a JSON config file (--config FILE or ${CONFIG_ENV}), then the defaults.
+
+Options:
+${rows.join("\n")}
+  --config FILE               a JSON object of settings by config key, e.g. {"port": 8732, "host": "0.0.0.0"}
+  -h, --help                  print this help
+  -v, --version               print the version
+
+Endpoints: /api/v1/... (the API), /healthz (database check), /metrics (Prometheus).
+`;
+}
