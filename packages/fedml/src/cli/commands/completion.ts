@@ -10,7 +10,7 @@ export function registerCompletionCommand(program: Command): void {
     .command("completion")
     .description(
       "print a shell completion script: bash: source <(fedml completion bash); zsh: fedml completion zsh > " +
-        'a folder on $fpath as _fedml; fish: fedml completion fish > ~/.config/fish/completions/fedml.fish',
+        "a folder on $fpath as _fedml; fish: fedml completion fish > ~/.config/fish/completions/fedml.fish",
     )
     .argument("<SHELL>", SHELLS.join(", "))
     .action(
