@@ -8,3 +8,4 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
+export * from "./tunnel.js";

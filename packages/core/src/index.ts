@@ -7,3 +7,4 @@ export * from "./job-yaml.js";
 export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
+export * from "./tunnel.js";

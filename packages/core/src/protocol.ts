@@ -39,6 +39,8 @@ export const Paths = {
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
   agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
+  /** The agent's inference tunnel (an HTTP upgrade, see tunnel.ts). */
+  agentTunnel: "/api/v1/agent/tunnel",
   endpoints: "/api/v1/endpoints",
   endpoint: (endpointId: string) => `/api/v1/endpoints/${encodeURIComponent(endpointId)}`,
   /** The inference proxy (outside /api/v1): `/inference/<endpointId>/<path>` reaches the job's `/<path>`. */
@@ -239,6 +241,14 @@ export interface HelloResponse {
   deviceId: string;
   /** Milliseconds of silence after which the server marks the device OFFLINE. */
   offlineAfterMs: number;
+  /**
+   * The agent's hold on its run parts: each assignment poll renews it (counted from when the
+   * poll was sent, on the agent's monotonic clock). An agent that could not renew for leaseMs
+   * stops its jobs (SIGTERM, SIGKILL after leaseKillGraceMs): after that the server may
+   * declare them lost and place them elsewhere. Absent from older servers: no lease.
+   */
+  leaseMs?: number;
+  leaseKillGraceMs?: number;
 }
 
 /** The work the server wants on one device for one run. */
@@ -261,7 +271,8 @@ export interface Assignment {
   /**
    * Serve / deploy jobs: the agent picks a free port, gives it to the job as
    * FEDML_SERVING_PORT, probes `GET http://127.0.0.1:<port>/` and reports the port and
-   * readiness on POST /agent/runs/:id/serving. Absent for every other job.
+   * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
+   * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
   serving?: { endpointId: string } | null;
 }
@@ -290,6 +301,8 @@ export interface RunStatusReport {
   status: string;
   exitCode?: number | null;
   reason?: string | null;
+  /** On a final report: how long the job ran since RUNNING, on the agent's monotonic clock. */
+  runtimeMs?: number | null;
 }
 
 export interface LogLine {

@@ -3,94 +3,136 @@
  * Pure: reads nothing but what it is given, so that every source and its precedence is testable.
  */
 import { parseArgs } from "node:util";
-import { type ServerOptions, defaultHome } from "./config.js";
+import { MiB, type ServerOptions, defaultHome } from "./config.js";
 
 /** The port an operator's server listens on unless told otherwise (the embedded default passes `auto`). */
 export const DEFAULT_PORT = 8732;
 
-type Kind = "string" | "integer";
+type Kind = "string" | "integer" | "megabytes";
 
 interface Setting {
-  /** The config file's key and ServerOptions' field. */
-  key: keyof ServerOptions;
+  /** The config file's key. */
+  key: string;
+  /** The ServerOptions field it sets (megabytes are set in bytes). */
+  option: keyof ServerOptions;
   flag: string;
   env: string;
   kind: Kind;
   help: string;
 }
 
+function setting(
+  option: keyof ServerOptions,
+  flag: string,
+  env: string,
+  kind: Kind,
+  help: string,
+  key: string = option,
+): Setting {
+  return { key, option, flag, env, kind, help };
+}
+
 /** Every setting, once: the flag, the environment variable and the config key all come from here. */
 export const SETTINGS: readonly Setting[] = [
-  {
-    key: "home",
-    flag: "home",
-    env: "FEDML_HOME",
-    kind: "string",
-    help: "state folder: SQLite database, workspaces, admin-key (default ~/.fedml)",
-  },
-  {
-    key: "host",
-    flag: "host",
-    env: "FEDML_SERVER_HOST",
-    kind: "string",
-    help: "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
-  },
-  {
-    key: "port",
-    flag: "port",
-    env: "FEDML_SERVER_PORT",
-    kind: "integer",
-    help: `port to listen on (default ${DEFAULT_PORT}; 0 = any free port; auto = the last one used, else any)`,
-  },
-  {
-    key: "databaseUrl",
-    flag: "database-url",
-    env: "FEDML_DATABASE_URL",
-    kind: "string",
-    help: "postgres://user:password@host:5432/db (default: SQLite under --home)",
-  },
-  {
-    key: "publicUrl",
-    flag: "public-url",
-    env: "FEDML_PUBLIC_URL",
-    kind: "string",
-    help: "the URL users and agents reach this server at (default: the listening URL)",
-  },
-  {
-    key: "logLevel",
-    flag: "log-level",
-    env: "FEDML_LOG_LEVEL",
-    kind: "string",
-    help: "fatal, error, warn, info (default), debug, trace",
-  },
-  {
-    key: "offlineAfterMs",
-    flag: "offline-after-ms",
-    env: "FEDML_OFFLINE_AFTER_MS",
-    kind: "integer",
-    help: "a device silent this long is OFFLINE (default 30000)",
-  },
-  {
-    key: "stopGraceMs",
-    flag: "stop-grace-ms",
-    env: "FEDML_STOP_GRACE_MS",
-    kind: "integer",
-    help: "SIGTERM to SIGKILL when a run is stopped (default 10000)",
-  },
-  {
-    key: "pollMaxWaitMs",
-    flag: "poll-max-wait-ms",
-    env: "FEDML_POLL_MAX_WAIT_MS",
-    kind: "integer",
-    help: "longest agent long-poll (default 20000)",
-  },
-  {
-    key: "maxWorkspaceBytes",
-    flag: "max-workspace-bytes",
-    env: "FEDML_MAX_WORKSPACE_BYTES",
-    kind: "integer",
-    help: "largest workspace upload (default 524288000)",
-  },
+  setting("home", "home", "FEDML_HOME", "string", "state folder: SQLite database, workspaces, admin-key (default ~/.fedml)"),
+  setting("host", "host", "FEDML_SERVER_HOST", "string", "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)"),
+  setting(
+    "port",
+    "port",
+    "FEDML_SERVER_PORT",
+    "integer",
+    `port (default ${DEFAULT_PORT}; 0 = any free port; auto = the last one used, else any)`,
+  ),
+  setting(
+    "databaseUrl",
+    "database-url",
+    "FEDML_DATABASE_URL",
+    "string",
+    "postgres://user:password@host:5432/db (default: SQLite under --home)",
+  ),
+  setting(
+    "publicUrl",
+    "public-url",
+    "FEDML_PUBLIC_URL",
+    "string",
+    "the URL users and agents reach this server at (default: the listening URL)",
+  ),
+  setting("logLevel", "log-level", "FEDML_LOG_LEVEL", "string", "fatal, error, warn, info (default), debug, trace"),
+  setting(
+    "offlineAfterMs",
+    "offline-after-ms",
+    "FEDML_OFFLINE_AFTER_MS",
+    "integer",
+    "a device silent this long shows OFFLINE (default 30000)",
+  ),
+  setting(
+    "leaseMs",
+    "lease-ms",
+    "FEDML_LEASE_MS",
+    "integer",
+    "an agent's hold on its runs without renewal (default 3 x offline-after-ms)",
+  ),
+  setting(
+    "stopAckDeadlineMs",
+    "stop-ack-deadline-ms",
+    "FEDML_STOP_ACK_DEADLINE_MS",
+    "integer",
+    "a stop the agent does not confirm ends this long after (default stop-grace-ms + 60000)",
+  ),
+  setting(
+    "stopGraceMs",
+    "stop-grace-ms",
+    "FEDML_STOP_GRACE_MS",
+    "integer",
+    "SIGTERM to SIGKILL when a run is stopped (default 10000)",
+  ),
+  setting("pollMaxWaitMs", "poll-max-wait-ms", "FEDML_POLL_MAX_WAIT_MS", "integer", "longest agent long-poll (default 20000)"),
+  setting(
+    "maxWorkspaceBytes",
+    "max-workspace-bytes",
+    "FEDML_MAX_WORKSPACE_BYTES",
+    "integer",
+    "largest workspace upload (default 524288000)",
+  ),
+  setting(
+    "workspaceStoreBytes",
+    "workspace-store-mb",
+    "FEDML_WORKSPACE_STORE_MB",
+    "megabytes",
+    "every workspace together, least recently used evicted first (default 20480)",
+    "workspaceStoreMb",
+  ),
+  setting(
+    "userWorkspaceBytes",
+    "user-workspace-mb",
+    "FEDML_USER_WORKSPACE_MB",
+    "megabytes",
+    "one user's workspaces together (default 2048)",
+    "userWorkspaceMb",
+  ),
+  setting(
+    "runLogBytes",
+    "run-log-mb",
+    "FEDML_RUN_LOG_MB",
+    "megabytes",
+    "log text one run part may store (default 100)",
+    "runLogMb",
+  ),
+  setting(
+    "userLogBytes",
+    "user-log-mb",
+    "FEDML_USER_LOG_MB",
+    "megabytes",
+    "log text one user's runs may store together (default 2048)",
+    "userLogMb",
+  ),
+  setting(
+    "logRetentionDays",
+    "log-retention-days",
+    "FEDML_LOG_RETENTION_DAYS",
+    "integer",
+    "logs of runs ended longer ago are replaced by a notice; 0 keeps them (default 30)",
+  ),
 ];
 
 export const CONFIG_ENV = "FEDML_SERVER_CONFIG";
@@ -142,11 +184,12 @@ export function parseServerCommand(
           ? setting.env
           : `${setting.key} in ${configFile}`;
     if (raw === undefined) continue;
-    if (setting.key === "port" && raw === "auto") {
+    if (setting.option === "port" && raw === "auto") {
       portMode = "auto";
       continue;
     }
-    options[setting.key] = setting.kind === "integer" ? wholeNumber(source, raw) : String(raw);
+    if (setting.kind === "string") options[setting.option] = String(raw);
+    else options[setting.option] = wholeNumber(source, raw) * (setting.kind === "megabytes" ? MiB : 1);
   }
   if (portMode === "fixed" && options.port === undefined) options.port = DEFAULT_PORT;
   options.home ??= defaultHome(env);
@@ -166,7 +209,7 @@ function wholeNumber(source: string, raw: unknown): number {
 }
 
 /** The config file: one JSON object whose keys are the settings' (camelCase) names. */
-export function parseConfigFile(path: string, text: string): Partial<Record<keyof ServerOptions, unknown>> {
+export function parseConfigFile(path: string, text: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -186,13 +229,13 @@ export function parseConfigFile(path: string, text: string): Partial<Record<keyo
       throw new ServerCliError(`config file ${path}: ${key} must be a string or a number`);
     }
   }
-  return parsed as Partial<Record<keyof ServerOptions, unknown>>;
+  return parsed as Record<string, unknown>;
 }
 
 export function helpText(): string {
   const rows = SETTINGS.map(
     (s) =>
-      `  --${s.flag} ${s.kind === "integer" ? "N" : "VALUE"}`.padEnd(30) +
+      `  --${s.flag} ${s.kind === "string" ? "VALUE" : "N"}`.padEnd(30) +
       `${s.help}\n${" ".repeat(30)}env ${s.env}, config key ${s.key}`,
   );
   return `Usage: fedml-server [options]

@@ -31,23 +31,30 @@ export interface RunLogsOptions extends PlatformOptions {
  */
 export async function runLogs(runId: string, pageNum = 1, pageSize = 10, options: RunLogsOptions = {}): Promise<RunLogResult> {
   const endpoint = await resolveEndpoint(options);
-  return fetchLogPage(endpoint, runId, pageNum, pageSize, options);
+  const result = await fetchLogPage(endpoint, runId, pageNum, pageSize, options);
+  if (!options.needAllLogs) return result;
+  // Every line, a bounded page at a time: no one answer (nor its parse) holds a huge log.
+  const logLineList: string[] = [];
+  for (let num = 1; ; num++) {
+    const all = await fetchLogPage(endpoint, runId, num, ALL_LOGS_PAGE, options);
+    for (const text of all.logLineList) logLineList.push(text);
+    if (num >= all.totalLogPages) break;
+  }
+  return { ...result, logLineList };
 }
+
+/** Lines per request when runLogs fetches every line. */
+const ALL_LOGS_PAGE = 10_000;
 
 function fetchLogPage(
   endpoint: Endpoint,
   runId: string,
   pageNum: number,
   pageSize: number,
-  options: RunLogsOptions,
+  options: PlatformOptions,
 ): Promise<RunLogResult> {
   return request<RunLogResult>("GET", Paths.runLogs(runId), endpoint, {
-    query: {
-      pageNum,
-      pageSize,
-      needAllLogs: options.needAllLogs ? true : undefined,
-      platform: platformQuery(options.platform),
-    },
+    query: { pageNum, pageSize, platform: platformQuery(options.platform) },
   });
 }
 
