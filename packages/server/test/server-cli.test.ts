@@ -107,7 +107,7 @@ describe("the fedml-server binary", () => {
     child.stdout.on("data", (d) => (log += d));
     const exited = new Promise((resolve) => child.once("exit", resolve));
     try {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       let health: Response | undefined;
       while (!health) {
         health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);

@@ -14,10 +14,9 @@ const REQUEST_ID_HEADER = "x-request-id";
 /** A caller's id is kept (to follow a request across a proxy) only when it is short and plain. */
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Fastify options: the caller's x-request-id when acceptable, else a fresh UUID. */
+/** Fastify options: the caller's x-request-id when acceptable, else a fresh UUID (logged as reqId). */
 export function requestIdOptions() {
   return {
-    requestIdLogLabel: "reqId",
     genReqId: (request: IncomingMessage) => {
       const given = request.headers[REQUEST_ID_HEADER];
       return typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
