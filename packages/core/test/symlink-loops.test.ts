@@ -15,7 +15,10 @@ describe("findSymlinkLoop", () => {
   });
 
   test("a link to the root or to a folder holding it", () => {
-    assert.equal(findSymlinkLoop([link("self", ".")]), "symlink 'self' points to a folder that holds it (the workspace): following it never ends");
+    assert.equal(
+      findSymlinkLoop([link("self", ".")]),
+      "symlink 'self' points to a folder that holds it (the workspace): following it never ends",
+    );
     assert.equal(
       findSymlinkLoop([dir("a"), dir("a/b"), link("a/b/up", "../..")]),
       "symlink 'a/b/up' points to a folder that holds it (the workspace): following it never ends",
@@ -27,7 +30,10 @@ describe("findSymlinkLoop", () => {
   });
 
   test("a chain of links back to itself, directly or through a folder link", () => {
-    assert.equal(findSymlinkLoop([link("a", "b"), link("b", "c"), link("c", "a")]), "symlink 'a' is part of a loop (a -> b -> c -> a)");
+    assert.equal(
+      findSymlinkLoop([link("a", "b"), link("b", "c"), link("c", "a")]),
+      "symlink 'a' is part of a loop (a -> b -> c -> a)",
+    );
     assert.match(findSymlinkLoop([dir("d"), link("d/x", "../y/x"), link("y", "d")]) ?? "", /is part of a loop/);
   });
 

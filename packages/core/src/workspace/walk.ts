@@ -12,6 +12,9 @@ export interface WorkspaceEntry {
   size: number;
   /** A symlink's target as written. */
   target?: string;
+  /** From lstat: what a later walk compares to tell whether anything changed. */
+  mtimeMs: number;
+  mode: number;
 }
 
 /**
@@ -25,7 +28,10 @@ export async function listWorkspace(root: string): Promise<WorkspaceEntry[]> {
   await walkFolder(root, "", [], entries);
   const loop = findSymlinkLoop(entries);
   if (loop !== null) {
-    throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${root}: ${loop}; remove it or add it to .gitignore`);
+    throw new FedmlError(
+      ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR,
+      `workspace ${root}: ${loop}; remove it or add it to .gitignore`,
+    );
   }
   return entries;
 }
@@ -47,17 +53,23 @@ async function walkFolder(
     const rel = relDir === "" ? name : `${relDir}/${name}`;
     if (dirent?.isDirectory()) {
       if (isIgnored(rules, rel, true)) continue;
-      out.push({ rel, kind: "dir", size: 0 });
+      out.push({ rel, kind: "dir", size: 0, ...(await statOf(root, rel)) });
       await walkFolder(root, rel, rules, out);
     } else if (dirent?.isFile()) {
       if (isIgnored(rules, rel, false)) continue;
-      out.push({ rel, kind: "file", size: (await lstat(join(root, rel))).size });
+      const info = await lstat(join(root, rel));
+      out.push({ rel, kind: "file", size: info.size, mtimeMs: info.mtimeMs, mode: info.mode });
     } else if (dirent?.isSymbolicLink()) {
       if (isIgnored(rules, rel, false)) continue;
       const target = await assertLinkStaysInside(root, rel);
-      out.push({ rel, kind: "symlink", size: 0, target });
+      out.push({ rel, kind: "symlink", size: 0, target, ...(await statOf(root, rel)) });
     }
   }
+}
+
+async function statOf(root: string, rel: string): Promise<{ mtimeMs: number; mode: number }> {
+  const info = await lstat(join(root, rel));
+  return { mtimeMs: info.mtimeMs, mode: info.mode };
 }
 
 async function withFolderGitignore(
