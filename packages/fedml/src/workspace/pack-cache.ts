@@ -69,7 +69,8 @@ export async function packOrReuse(
   const entries = await listWorkspace(dir);
   const fingerprint = fingerprintOf(entries);
   const index = readIndex(indexFile);
-  const newest = entries.reduce((max, e) => Math.max(max, e.mtimeMs), 0);
+  // Only a file's bytes can change unseen; a folder's entries and a link's target are in the index.
+  const newest = entries.reduce((max, e) => (e.kind === "file" ? Math.max(max, e.mtimeMs) : max), 0);
   if (
     index &&
     index.fingerprint === fingerprint &&

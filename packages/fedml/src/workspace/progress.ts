@@ -20,7 +20,7 @@ export function bar(fraction: number, width = 24): string {
 /** A renderer for a TTY stream (the CLI passes process.stdout when it is one). */
 export function progressLine(out: NodeJS.WriteStream, now: () => number = Date.now): (p: WorkspaceProgress) => void {
   let startedAt = now();
-  let drawnAt = 0;
+  let drawnAt = Number.NEGATIVE_INFINITY;
   let phase = "";
   const draw = (text: string) => out.write(`\r\x1b[K${text}`);
   return (p) => {
@@ -28,7 +28,7 @@ export function progressLine(out: NodeJS.WriteStream, now: () => number = Date.n
       if (phase !== p.kind) {
         phase = p.kind;
         startedAt = now();
-        drawnAt = 0;
+        drawnAt = Number.NEGATIVE_INFINITY;
       }
       const t = now();
       if (t - drawnAt < 100 && p.bytes < p.total) return;

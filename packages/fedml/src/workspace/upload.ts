@@ -58,6 +58,7 @@ export async function uploadWorkspace(
     if (state.complete) return { present: false, sent, from: Math.max(from, 0) };
     const offset = state.size === archive.size ? state.receivedBytes : 0;
     if (from < 0) from = offset;
+    let moved = 0;
     try {
       const answer = await sendFrom(
         endpoint,
@@ -65,8 +66,9 @@ export async function uploadWorkspace(
         archive,
         offset,
         (bytes) => {
+          moved += bytes;
           sent += bytes;
-          opts.onProgress?.({ bytes: offset + bytes, total: archive.size, from });
+          opts.onProgress?.({ bytes: offset + moved, total: archive.size, from });
         },
         opts.signal,
       );
