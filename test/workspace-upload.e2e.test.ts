@@ -67,10 +67,19 @@ describe("workspace upload from the client", () => {
         },
       }),
     );
-    const kept = await waitFor("the server to commit what arrived", async () => {
-      const st = await uploadState(archive.sha256);
-      return st.receivedBytes >= MiB ? st.receivedBytes : undefined;
-    });
+    // Settled: the same count twice, a quarter second apart (the cut request drains first).
+    let previous = -1;
+    const kept = await waitFor(
+      "the server to commit what arrived",
+      async () => {
+        const { receivedBytes } = await uploadState(archive.sha256);
+        const settled = receivedBytes >= MiB && receivedBytes === previous;
+        previous = receivedBytes;
+        return settled ? receivedBytes : undefined;
+      },
+      10_000,
+      250,
+    );
     assert.equal(kept % MiB, 0, "whole chunks only");
     const resumed = await uploadWorkspace(user, archive);
     assert.equal(resumed.present, false);

@@ -76,6 +76,8 @@ export async function uploadWorkspace(
     } catch (err) {
       if (opts.signal?.aborted || !(err instanceof Retry)) throw err;
       lastError = err.cause;
+      // The server may still be settling the cut request: give it a moment before asking again.
+      await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
     }
   }
   throw new FedmlError(
