@@ -67,7 +67,9 @@ export async function startServer(home: string, opts: { port?: number; extraArgs
     },
     20_000,
   );
-  const adminKey = readFileSync(join(home, "server", "admin-key"), "utf8").trim();
+  // Only the first server on a database writes the admin key (a replica joining finds none).
+  const keyFile = join(home, "server", "admin-key");
+  const adminKey = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
   return {
     url,
     port,

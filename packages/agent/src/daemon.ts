@@ -68,7 +68,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     const hello = async () => {
       lostServer = false;
       const answer = await client.hello({ facts, activeRunIds: supervisor.activeRunIds() }, signal);
-      log(`hello accepted by ${config.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence)`);
+      log(`hello accepted by ${client.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence)`);
       return answer.offlineAfterMs;
     };
 

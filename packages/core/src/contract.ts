@@ -8,3 +8,5 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
+export * from "./backoff.js";
+export * from "./server-list.js";

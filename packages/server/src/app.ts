@@ -22,7 +22,8 @@ import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -42,7 +43,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -92,6 +93,20 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
+    // Another replica's change may let this one place queued runs.
+    hub.subscribe(schedulerTopic, () => {
+      placement.placeQueued().catch((err) => app.log.error({ err }, "queue pass failed"));
+    });
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -145,7 +160,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);
-          hub.close();
+          await hub.close();
           await app.close();
           await store.close();
         })();
@@ -154,7 +169,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (err) {
     clearInterval(tick);
-    hub.close();
+    await hub.close();
     await store.close();
     throw err;
   }
