@@ -1,7 +1,11 @@
 // Serving end to end: a real server and agent, the tiny served model example (a real python3
-// HTTP server), the readiness probe, the inference proxy and endpoint removal.
+// HTTP server), the readiness probe, the inference proxy through the agent's tunnel, and
+// endpoint removal. The agent advertises an address nothing can reach (it stands for a machine
+// behind NAT) and listens on no port: inference works all the same.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -50,7 +54,8 @@ before(async () => {
   server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--stop-grace-ms", "1500"] });
   alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
   bob = { serverUrl: server.url, apiKey: await createUser(server, "bob") };
-  agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent"), ["--name", "gpu-box", "--address", "127.0.0.1"]);
+  // 203.0.113.0/24 is reserved for documentation: no packet to it arrives anywhere.
+  agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent"), ["--name", "gpu-box", "--address", "203.0.113.7"]);
 });
 
 after(async () => {
@@ -114,7 +119,7 @@ describe("serve jobs and endpoints", () => {
   });
 
   test("bodies stream through the proxy both ways, byte for byte", async () => {
-    const payload = randomBytes(6 * 1024 * 1024);
+    const payload = randomBytes(24 * 1024 * 1024);
     const echoed = await infer(endpointId, "echo", {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
@@ -124,6 +129,33 @@ describe("serve jobs and endpoints", () => {
     const back = Buffer.from(await echoed.arrayBuffer());
     assert.equal(back.length, payload.length);
     assert.equal(createHash("sha256").update(back).digest("hex"), createHash("sha256").update(payload).digest("hex"));
+  });
+
+  test("a chunked answer streams through chunk by chunk, not buffered to the end", async () => {
+    const started = Date.now();
+    const answer = await infer(endpointId, "stream?n=6&gap_ms=250");
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get("content-length"), null);
+    const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    let firstAt = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (firstAt === 0) firstAt = Date.now();
+      text += decoder.decode(value, { stream: true });
+    }
+    const endedAt = Date.now();
+    assert.equal(text, [0, 1, 2, 3, 4, 5].map((i) => `chunk ${i}\n`).join(""));
+    // The job spends 1.25 s between its first and last chunk; a buffering proxy would hand both over at once.
+    assert.ok(endedAt - firstAt >= 800, `first chunk ${firstAt - started} ms in, end ${endedAt - started} ms in`);
+  });
+
+  test("the agent listens on no port: requests reach it down the connection it opened", () => {
+    const pid = agent.child.pid;
+    assert.ok(pid);
+    assert.deepEqual(listeningPortsOf(pid), []);
   });
 
   test("stopping the run removes the endpoint: the proxy stops forwarding", async () => {
@@ -164,6 +196,68 @@ describe("serve jobs and endpoints", () => {
     assert.equal((await api.endpointStatus(launched.innerId!, alice)).status, "REMOVED");
   });
 
+  test("a device reporting another address or port cannot make the server fetch it", async () => {
+    let hits = 0;
+    const secret = createServer((_request, response) => {
+      hits++;
+      response.end("internal secret");
+    });
+    await new Promise<void>((resolve) => secret.listen(0, "127.0.0.1", resolve));
+    try {
+      const secretPort = (secret.address() as { port: number }).port;
+      const path = writeJob(tmp.dir, "ssrf", "job_type: serve\njob: |\n  sleep 600\n");
+      const launched = await api.launchJob(path, alice);
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      const endpointId = launched.innerId!;
+      await waitFor(
+        "run RUNNING",
+        async () => (await api.runStatus(null, launched.runId!, alice)).status === "RUNNING",
+        20_000,
+        100,
+      );
+      // With the device's own token: it claims the server's loopback as its address and the
+      // secret server's port as the job's.
+      const { deviceToken } = JSON.parse(readFileSync(join(agent.home, "agent.json"), "utf8")) as { deviceToken: string };
+      const asDevice = (path: string, body: unknown) =>
+        fetch(`${server.url}/api/v1/agent/${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${deviceToken}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const facts = {
+        name: "gpu-box",
+        hostname: "gpu-box",
+        osType: "Linux",
+        osVersion: "6",
+        cpuCount: 4,
+        memoryBytes: 8 * 1024 ** 3,
+        gpus: [],
+        agentVersion: "0.1.0",
+        address: "127.0.0.1",
+        provider: "self",
+        region: "local",
+        pricePerGpuHour: 0,
+        shared: false,
+        simulated: false,
+        maxJobs: 4,
+      };
+      const hello = await asDevice("hello", { facts, activeRunIds: [launched.runId] });
+      assert.equal(hello.status, 200, await hello.text());
+      const forged = await asDevice(`runs/${launched.runId}/serving`, { port: secretPort, ready: true });
+      assert.equal(forged.status, 200);
+      assert.equal((await api.endpointStatus(endpointId, alice)).status, "READY");
+      for (const method of ["GET", "POST"]) {
+        const answer = await infer(endpointId, "", { method, body: method === "POST" ? "{}" : undefined });
+        assert.equal(answer.status, 502);
+        assert.doesNotMatch(await answer.text(), /internal secret/);
+      }
+      assert.equal(hits, 0, "the server fetched the address the device reported");
+      await api.runStop(launched.runId!, alice);
+    } finally {
+      secret.close();
+    }
+  });
+
   test("fedml endpoint list | status | delete", async () => {
     const second = await launchServing();
     await waitForEndpoint(second.endpointId, "READY");
@@ -187,3 +281,35 @@ describe("serve jobs and endpoints", () => {
     assert.match(unknown.stderr, /endpoint 999999 not found/);
   });
 });
+
+/** TCP ports process `pid` listens on (Linux /proc; none where /proc is absent). */
+function listeningPortsOf(pid: number): number[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {}
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, "utf8").split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      // st 0A is LISTEN; column 9 is the socket's inode.
+      if (cols[3] === "0A" && inodes.has(cols[9])) ports.push(Number.parseInt(cols[1].split(":")[1], 16));
+    }
+  }
+  return ports;
+}

@@ -1,8 +1,11 @@
 """Serves a tiny logistic regression: POST /predict {"inputs": [[x1, x2], ...]} -> {"outputs": [p, ...]}.
-GET / is the readiness probe; POST /echo streams the request body back (to show streaming)."""
+GET / is the readiness probe; POST /echo streams the request body back and GET /stream?n=N&gap_ms=G
+answers N chunks G ms apart (chunked transfer encoding, as token streaming does)."""
 import json
 import math
 import os
+import time
+from urllib.parse import parse_qs, urlparse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 WEIGHTS = [1.5, -2.0]
@@ -31,6 +34,22 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path.startswith("/stream"):
+            query = parse_qs(urlparse(self.path).query)
+            count = int(query.get("n", ["5"])[0])
+            gap = int(query.get("gap_ms", ["0"])[0]) / 1000
+            self.send_response(200)
+            self.send_header("content-type", "text/plain")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            for i in range(count):
+                if i > 0 and gap > 0:
+                    time.sleep(gap)
+                data = f"chunk {i}\n".encode()
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.answer({"model": "tiny-logistic", "endpoint": ENDPOINT, "path": self.path, "ready": True})
 
     def do_POST(self):

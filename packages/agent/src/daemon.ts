@@ -12,6 +12,7 @@ import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
+import { keepTunnelOpen } from "./tunnel/tunnel.js";
 
 export interface RunAgentOptions {
   home: string;
@@ -55,6 +56,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     },
   });
   const supervisor = new RunSupervisor({ home, client, log });
+  const tunnelStop = new AbortController();
+  let tunnel: Promise<void> | undefined;
   log(`agent ${process.pid} starting for device ${config.deviceId} of ${config.serverUrl}`);
 
   try {
@@ -73,6 +76,15 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     };
 
     let offlineAfterMs = await hello();
+    // Inference for this device's serving jobs comes down a connection the agent opens itself.
+    tunnel = keepTunnelOpen({
+      serverUrl: config.serverUrl,
+      deviceToken: config.deviceToken,
+      portOf: (runId) => supervisor.servingPortOf(runId),
+      log,
+      signal: tunnelStop.signal,
+      backoff,
+    });
     for (const state of leftovers) supervisor.reportFinal(state);
     let since = 0;
     let failures = 0;
@@ -110,6 +122,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     const settledInTime = new AbortController();
     await Promise.race([supervisor.settled().then(() => settledInTime.abort()), sleep(flushDeadline, settledInTime.signal)]);
     hardStop.abort();
+    tunnelStop.abort();
+    await tunnel;
     await supervisor.settled();
     releasePidFile(home);
     log("agent stopped");

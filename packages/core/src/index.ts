@@ -7,5 +7,9 @@ export * from "./job-yaml.js";
 export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
+<<<<<<< HEAD
 export * from "./backoff.js";
 export * from "./server-list.js";
+=======
+export * from "./tunnel.js";
+>>>>>>> main

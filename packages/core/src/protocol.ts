@@ -38,6 +38,8 @@ export const Paths = {
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
   agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
+  /** The agent's inference tunnel (an HTTP upgrade, see tunnel.ts). */
+  agentTunnel: "/api/v1/agent/tunnel",
   endpoints: "/api/v1/endpoints",
   endpoint: (endpointId: string) => `/api/v1/endpoints/${encodeURIComponent(endpointId)}`,
   /** The inference proxy (outside /api/v1): `/inference/<endpointId>/<path>` reaches the job's `/<path>`. */
@@ -234,7 +236,8 @@ export interface Assignment {
   /**
    * Serve / deploy jobs: the agent picks a free port, gives it to the job as
    * FEDML_SERVING_PORT, probes `GET http://127.0.0.1:<port>/` and reports the port and
-   * readiness on POST /agent/runs/:id/serving. Absent for every other job.
+   * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
+   * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
   serving?: { endpointId: string } | null;
 }

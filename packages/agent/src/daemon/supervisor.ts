@@ -45,6 +45,11 @@ export class RunSupervisor {
     return [...this.active.keys()];
   }
 
+  /** The port of run `runId`'s serving job while it runs here (where tunnelled inference goes). */
+  servingPortOf(runId: string): number | null {
+    return this.active.get(runId)?.job.servingPort ?? null;
+  }
+
   /** The server's whole desired state for this device. */
   reconcile(assignments: Assignment[]): void {
     const listed = new Set(assignments.map((a) => a.runId));

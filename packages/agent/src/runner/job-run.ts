@@ -43,6 +43,8 @@ export class JobRun {
   private script: RunningScript | null = null;
   private stopCause: StopCause | null = null;
   private stopGraceMs = 0;
+  /** Serve / deploy jobs: the port given to the job, once it has one. */
+  servingPort: number | null = null;
 
   constructor(
     private readonly assignment: Assignment,
@@ -89,6 +91,7 @@ export class JobRun {
     }
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     const servingPort = assignment.serving ? await freePort() : null;
+    this.servingPort = servingPort;
     // The run id in the env also lets a restarted agent tell its leftover processes from others.
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -1,23 +1,26 @@
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { ownedEndpoint } from "../serving/owned-endpoint.js";
+import { forwardThroughTunnel } from "../serving/tunnel-proxy.js";
 import { errorBody } from "./errors.js";
 
-/** Hop-by-hop headers and the caller's API key never reach the job. */
-const DROPPED_REQUEST_HEADERS = new Set(["host", "connection", "keep-alive", "authorization", "transfer-encoding", "upgrade"]);
-const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding"]);
+/** How long a request waits for the agent's tunnel (the agent reconnecting after a blip). */
+const TUNNEL_WAIT_MS = 5_000;
 
-function forwardable(headers: IncomingHttpHeaders, dropped: Set<string>): IncomingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.has(name.toLowerCase())));
+/** The job's path and query: what follows `/inference/<id>` in the raw URL. */
+function jobPath(rawUrl: string, endpointId: string): string {
+  const prefix = `/inference/${endpointId}`;
+  const rest = rawUrl.slice(rawUrl.indexOf(prefix) + prefix.length);
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
 /**
  * `/inference/<endpointId>/<path>`: the endpoint's owner (API key) reaches the serving job's
- * `/<path>` on its device's address and port. Bodies stream both ways, never buffered.
+ * `/<path>` through its agent's tunnel; the server never dials a device. Bodies stream both
+ * ways, never buffered.
  */
 export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
   return async (app) => {
@@ -25,9 +28,9 @@ export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
     const preHandler = requireUser(ctx);
-    const handler = async (request: import("fastify").FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const handler = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       const endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
-      if (endpoint.status !== EndpointStatus.READY || endpoint.port === null) {
+      if (endpoint.status !== EndpointStatus.READY || endpoint.device_id === null) {
         const removed = endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED;
         throw new FedmlError(
           removed ? ResultCode.JOB_NOT_EXISTS : ResultCode.ERROR,
@@ -37,38 +40,32 @@ export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
           removed ? 404 : 503,
         );
       }
-      const rawUrl = request.raw.url ?? "/";
-      const prefix = `/inference/${request.params.id}`;
-      const rest = rawUrl.slice(rawUrl.indexOf(prefix) + prefix.length);
-      const path = rest.startsWith("/") ? rest : `/${rest}`;
-      const body = request.body as Readable | undefined;
+      const session = await ctx.tunnels.sessionWithin(endpoint.device_id, TUNNEL_WAIT_MS);
+      if (!session) {
+        throw new FedmlError(
+          ResultCode.ERROR,
+          `endpoint ${endpoint.id}: the agent of device ${endpoint.device_id} has no tunnel open to this server (offline or reconnecting)`,
+          503,
+        );
+      }
       reply.hijack();
-      const upstream = httpRequest({
-        host: endpoint.address ?? "127.0.0.1",
-        port: endpoint.port,
-        method: request.method,
-        path,
-        headers: { ...forwardable(request.headers, DROPPED_REQUEST_HEADERS), "x-fedml-endpoint-id": String(endpoint.id) },
-      });
-      upstream.on("response", (answer) => {
-        reply.raw.writeHead(answer.statusCode ?? 502, forwardable(answer.headers, DROPPED_RESPONSE_HEADERS));
-        answer.pipe(reply.raw);
-        answer.on("error", () => reply.raw.destroy());
-      });
-      upstream.on("error", (err) => {
-        if (reply.raw.headersSent) {
-          reply.raw.destroy();
-          return;
-        }
-        const message = `endpoint ${endpoint.id} did not answer at ${endpoint.address}:${endpoint.port}: ${err.message}`;
+      const outcome = await forwardThroughTunnel(
+        session,
+        { runId: endpoint.run_id, endpointId: endpoint.id },
+        {
+          method: request.method,
+          path: jobPath(request.raw.url ?? "/", request.params.id),
+          headers: request.headers,
+          body: request.body as Readable | undefined,
+        },
+        reply.raw,
+      );
+      if (outcome === "unreachable") {
         reply.raw.writeHead(502, { "content-type": "application/json; charset=utf-8" });
-        reply.raw.end(JSON.stringify(errorBody(ResultCode.ERROR, message)));
-      });
-      reply.raw.on("close", () => {
-        if (!reply.raw.writableFinished) upstream.destroy();
-      });
-      if (body && typeof body.pipe === "function") body.pipe(upstream);
-      else upstream.end();
+        reply.raw.end(
+          JSON.stringify(errorBody(ResultCode.ERROR, `endpoint ${endpoint.id}: nothing answers on the serving job's port`)),
+        );
+      }
     };
     app.all<{ Params: { id: string } }>("/inference/:id", { preHandler, schema: { hide: true } }, handler);
     app.all<{ Params: { id: string } }>("/inference/:id/*", { preHandler, schema: { hide: true } }, handler);

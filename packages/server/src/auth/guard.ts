@@ -13,7 +13,10 @@ declare module "fastify" {
 }
 
 function bearer(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
+  return bearerOf(request.headers.authorization);
+}
+
+function bearerOf(header: string | undefined): string | null {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match ? match[1] : null;
 }
@@ -45,17 +48,22 @@ export function requireAdmin(ctx: ServerContext) {
 /** preHandler for agent routes: the bearer must be a bound device's token. */
 export function requireDevice(ctx: ServerContext) {
   return async (request: FastifyRequest): Promise<void> => {
-    const token = bearer(request);
-    const device = token ? await findDeviceByTokenHash(ctx.db, hashSecret(token)) : undefined;
-    if (!device) {
-      throw new FedmlError(
-        ResultCode.ERROR,
-        `device token not accepted by ${ctx.publicUrl()}: the device was removed or re-bound; bind it again`,
-        401,
-      );
-    }
-    request.device = device;
+    request.device = await deviceOfAuthorization(ctx, request.headers.authorization);
   };
+}
+
+/** The bound device whose token an Authorization header carries (also for requests outside fastify's routing). */
+export async function deviceOfAuthorization(ctx: ServerContext, header: string | undefined): Promise<DeviceRow> {
+  const token = bearerOf(header);
+  const device = token ? await findDeviceByTokenHash(ctx.db, hashSecret(token)) : undefined;
+  if (!device) {
+    throw new FedmlError(
+      ResultCode.ERROR,
+      `device token not accepted by ${ctx.publicUrl()}: the device was removed or re-bound; bind it again`,
+      401,
+    );
+  }
+  return device;
 }
 
 /** The authenticated user (after requireUser). */

@@ -11,7 +11,6 @@ import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
 import { type EndpointRow, endEndpointOfRun, findEndpointOfRun, insertEndpoint, updateEndpoint } from "../store/endpoints.js";
 import type { RunRow } from "../store/runs.js";
-import { findDeviceById } from "../store/devices.js";
 import { findRun, findRunDevice } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 
@@ -67,11 +66,12 @@ export async function applyServingReport(
   const run = await findRun(ctx.db, runId);
   if (!run || isTerminalRunStatus(run.status) || run.stop_requested === 1) return;
   if (endpoint.status !== EndpointStatus.DEPLOYING && endpoint.status !== EndpointStatus.READY) return;
-  const device = await findDeviceById(ctx.db, deviceId);
   const now = ctx.now();
+  // The port is kept for display only: requests reach it through the agent's tunnel, and the
+  // device's reported address is never dialed.
   await updateEndpoint(ctx.db, endpoint.id, {
     device_id: deviceId,
-    address: device?.address || "127.0.0.1",
+    address: null,
     port: report.port,
     status: report.ready ? EndpointStatus.READY : endpoint.status,
     ready_at: report.ready ? (endpoint.ready_at ?? now) : endpoint.ready_at,
