@@ -8,9 +8,6 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
-<<<<<<< HEAD
 export * from "./backoff.js";
 export * from "./server-list.js";
-=======
 export * from "./tunnel.js";
->>>>>>> main
