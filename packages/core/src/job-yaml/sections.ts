@@ -1,12 +1,21 @@
 import { isScalar, isSeq } from "yaml";
 import type { DockerSpec, ServingArgs } from "../jobspec.js";
 import { readText } from "./scalars.js";
-import { type Field, describeNode, failAt, fieldsOf, isAbsent, type YamlSource } from "./source.js";
+import { nearMiss, unknownKeyMessage } from "./did-you-mean.js";
+import { attempt, type Field, describeNode, failAt, fieldsOf, isAbsent, report, type YamlSource } from "./source.js";
+
+/** Reports a key that is one or two edits from a known one (free-form sections keep the rest). */
+export function reportNearMiss(src: YamlSource, field: Field, known: readonly string[]): void {
+  const guess = nearMiss(field.key, known);
+  if (guess !== undefined) report(src, field.keyNode, field.path, `unknown key, did you mean ${guess}?`);
+}
 
 /** `fedml_env.project_name`; other keys under fedml_env are the platform's and left alone. */
 export function readProjectName(src: YamlSource, field: Field): string | null {
   if (isAbsent(src, field.value)) return null;
-  const projectField = fieldsOf(src, field.value, field.path).find((f) => f.key === "project_name");
+  const fields = fieldsOf(src, field.value, field.path);
+  for (const f of fields) reportNearMiss(src, f, ["project_name"]);
+  const projectField = fields.find((f) => f.key === "project_name");
   const name = projectField ? readText(src, projectField) : null;
   return name !== null && name.trim() !== "" ? name.trim() : null;
 }
@@ -31,28 +40,33 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
   };
   for (const sub of fieldsOf(src, field.value, field.path)) {
     const target = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
-    if (target !== undefined) args[target] = readText(src, sub);
+    if (target !== undefined) args[target] = attempt(() => readText(src, sub), null);
+    else reportNearMiss(src, sub, Object.keys(SERVING_KEYS));
   }
   return args;
 }
+
+const DOCKER_KEYS = ["image", "registry", "username", "password", "ports"] as const;
 
 export function readDocker(src: YamlSource, field: Field): DockerSpec | null {
   if (isAbsent(src, field.value)) return null;
   const docker: DockerSpec = { image: null, registry: null, username: null, password: null, ports: [] };
   for (const sub of fieldsOf(src, field.value, field.path)) {
-    switch (sub.key) {
-      case "image":
-      case "registry":
-      case "username":
-      case "password":
-        docker[sub.key] = readText(src, sub);
-        break;
-      case "ports":
-        docker.ports = readPorts(src, sub);
-        break;
-      default:
-        failAt(src, sub.keyNode, sub.path, "unknown key (expected image, registry, username, password or ports)");
-    }
+    attempt(() => {
+      switch (sub.key) {
+        case "image":
+        case "registry":
+        case "username":
+        case "password":
+          docker[sub.key] = readText(src, sub);
+          break;
+        case "ports":
+          docker.ports = readPorts(src, sub);
+          break;
+        default:
+          failAt(src, sub.keyNode, sub.path, unknownKeyMessage(sub.key, DOCKER_KEYS));
+      }
+    }, undefined);
   }
   return docker;
 }
@@ -61,7 +75,8 @@ export function readDocker(src: YamlSource, field: Field): DockerSpec | null {
 function readPorts(src: YamlSource, field: Field): number[] {
   if (isAbsent(src, field.value)) return [];
   if (!isSeq(field.value)) return [readPort(src, field.value, field.path)];
-  return field.value.items.map((item, i) => readPort(src, item, `${field.path}[${i}]`));
+  const ports = field.value.items.map((item, i) => attempt(() => readPort(src, item, `${field.path}[${i}]`), 0));
+  return ports.filter((port) => port > 0);
 }
 
 function readPort(src: YamlSource, node: unknown, path: string): number {
