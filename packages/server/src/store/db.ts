@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 import { lockSqlite } from "./sqlite-lock.js";
@@ -13,6 +13,21 @@ export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
   close(): Promise<void>;
+}
+
+/**
+ * Transactions BEGIN IMMEDIATE: a transaction that reads and then writes (every placement)
+ * holds the write lock from its start, so it cannot fail halfway with SQLITE_BUSY when another
+ * connection wrote meanwhile; it waits its turn (busy_timeout) before reading instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
 }
 
 /** `lock`: hold the file for this server process alone (tests that read a store beside it pass false). */
@@ -32,7 +47,7 @@ export function openSqlite(file: string, options: { lock?: boolean } = {}): Stor
   // NORMAL in WAL mode: a commit survives a crash of the server process; only a power loss or
   // OS crash may lose the last transactions (the database stays consistent either way).
   sqlite.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }) });
   return {
     db,
     dialect: "sqlite",
