@@ -8,4 +8,6 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
+export * from "./backoff.js";
+export * from "./server-list.js";
 export * from "./tunnel.js";

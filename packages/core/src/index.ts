@@ -7,4 +7,6 @@ export * from "./job-yaml.js";
 export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
+export * from "./backoff.js";
+export * from "./server-list.js";
 export * from "./tunnel.js";
