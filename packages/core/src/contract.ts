@@ -9,3 +9,4 @@ export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";

@@ -8,3 +8,5 @@ export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";
+export * from "./schema/decode.js";

@@ -1,4 +1,3 @@
-import type { JobSpec } from "@fedml/core";
 import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
@@ -23,6 +22,7 @@ import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "./matcher.js";
 import { Mutex } from "./mutex.js";
+import { decodeJobSpec } from "../store/json-columns.js";
 
 export interface PlacementDeps {
   db: Kysely<Database>;
@@ -119,7 +119,7 @@ export class Placement {
       const credit = new Map<number, Standing>();
       const needsOf = async (run: RunRow): Promise<JobNeeds> => {
         if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
-        const spec = JSON.parse(run.spec_json) as JobSpec;
+        const spec = decodeJobSpec(run.spec_json);
         return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
       };
       const decide = async (run: RunRow, result: MatchResult): Promise<Placed | null> => {
