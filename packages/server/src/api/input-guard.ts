@@ -49,13 +49,35 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** One input rule every route shares, whatever its schema: no NUL in any text. */
+/**
+ * A query value for a numeric parameter that reads as a non-finite number ("1e400"): ajv
+ * coerces it to Infinity and then lets it past `maximum`, so it is refused here.
+ */
+function nonFiniteNumber(request: FastifyRequest): string | undefined {
+  const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string }> } | undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!schema?.properties || !query) return undefined;
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const value = query[name];
+    if ((property.type === "integer" || property.type === "number") && typeof value === "string") {
+      if (value.trim() !== "" && !Number.isFinite(Number(value)))
+        return `query.${name} must be a finite number, got ${value.slice(0, 40)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Input rules every route shares, whatever its schema: no NUL in any text, no infinite numbers. */
 export function installInputGuards(app: FastifyInstance): void {
   app.addHook("preValidation", async (request: FastifyRequest) => {
+    const infinite = nonFiniteNumber(request);
+    if (infinite) throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `invalid request: ${infinite}`, 400);
     const replace = request.routeOptions.config?.nulInText === "replace";
+    // Params and query are records of text (fastify's parser builds them without Object's
+    // prototype); the body is scanned only where it is parsed JSON.
     const found =
-      findNul(request.params, "params", false) ??
-      findNul(request.query, "query", false) ??
+      findNul({ ...(request.params as object) }, "params", false) ??
+      findNul({ ...(request.query as object) }, "query", false) ??
       findNul(request.body, "body", replace);
     if (found) {
       throw new FedmlError(
