@@ -104,6 +104,23 @@ export const PutWorkspaceResponseSchema = Type.Object({
 });
 export type PutWorkspaceResponse = Static<typeof PutWorkspaceResponseSchema>;
 
+/** Where a resumable workspace upload stands: the client sends the rest from `receivedBytes`. */
+export const UploadStateSchema = Type.Object({
+  sha256: Type.String(),
+  /** Total bytes announced; null before any upload began. */
+  size: Nullable(Type.Integer()),
+  receivedBytes: Type.Integer(),
+  /** The blob is on the server and this user may use it: nothing more to send. */
+  complete: Type.Boolean(),
+  /** On the request that completed it: the bytes were new to the server. */
+  created: Type.Optional(Type.Boolean()),
+});
+export type UploadState = Static<typeof UploadStateSchema>;
+
+/** A 409 on an upload that does not continue where the server is: resend from receivedBytes. */
+export const UploadConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ receivedBytes: Type.Integer() })]);
+export type UploadConflictBody = Static<typeof UploadConflictBodySchema>;
+
 /** POST /runs: launch. The server parses `yamlText` itself. Answers LaunchResult (models.ts). */
 export const LaunchRequestSchema = Type.Object({
   yamlText: Type.String({ maxLength: 1_000_000 }),
@@ -259,6 +276,14 @@ export const HelloResponseSchema = Type.Object({
   deviceId: Type.String(),
   /** Milliseconds of silence after which the server marks the device OFFLINE. */
   offlineAfterMs: Type.Integer(),
+  /**
+   * The agent's hold on its run parts: each assignment poll renews it (counted from when the
+   * poll was sent, on the agent's monotonic clock). An agent that could not renew for leaseMs
+   * stops its jobs (SIGTERM, SIGKILL after leaseKillGraceMs): after that the server may
+   * declare them lost and place them elsewhere. Absent from older servers: no lease.
+   */
+  leaseMs: Type.Optional(Type.Integer()),
+  leaseKillGraceMs: Type.Optional(Type.Integer()),
 });
 export type HelloResponse = Static<typeof HelloResponseSchema>;
 
@@ -321,6 +346,8 @@ export const RunStatusReportSchema = Type.Object({
   status: Type.String({ maxLength: 64 }),
   exitCode: Type.Optional(Nullable(Int32())),
   reason: Type.Optional(Nullable(Type.String({ maxLength: 65_536 }))),
+  /** On a final report: how long the job ran since RUNNING, on the agent's monotonic clock. */
+  runtimeMs: Type.Optional(Nullable(Amount())),
 });
 export type RunStatusReport = Static<typeof RunStatusReportSchema>;
 

@@ -63,6 +63,8 @@ export {
   StopRunResponseSchema,
   UserListResponseSchema as UserListSchema,
   UserModelSchema as UserSchema,
+  UploadConflictBodySchema as UploadConflictSchema,
+  UploadStateSchema,
   UserNameParams,
 } from "@fedml/core";
 

@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, RunStatus, defaultJobName } from "@fedml/core";
 import { launchOnCluster } from "../clusters/launch.js";
+import { useWorkspace } from "../workspaces/access.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
 import { creditStanding } from "../store/credit.js";
@@ -35,7 +36,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
         400,
       );
     }
-    if (!ctx.blobs.has(sha)) {
+    if (!(await useWorkspace(ctx.db, sha, user.id, ctx.now()))) {
       throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha} was not uploaded`, 400);
     }
   }
