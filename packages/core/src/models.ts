@@ -117,9 +117,9 @@ export type ClusterStatusResult = Static<typeof ClusterStatusResultSchema>;
 /** Also what agents report in their facts, hence the bounds. */
 export const GpuInfoSchema = Type.Object({
   index: Count(),
-  name: Type.String({ maxLength: 1024 }),
+  name: Type.String(),
   memoryMiB: Amount(),
-  uuid: Type.Optional(Type.String({ maxLength: 1024 })),
+  uuid: Type.Optional(Type.String()),
   /** Utilisation in percent and memory used in MiB at the last report, where known. */
   utilization: Type.Optional(Amount()),
   memoryUsedMiB: Type.Optional(Amount()),

@@ -229,27 +229,31 @@ export type ClusterAutostopRequest = Static<typeof ClusterAutostopRequestSchema>
 
 // ---- agent routes --------------------------------------------------------------------
 
-/** What an agent tells the server about its machine. */
+/**
+ * What an agent tells the server about its machine. The sane ranges of these values (and the
+ * messages naming them) are the server's (devices/reported-values.ts): the schema only keeps
+ * out what no check could read.
+ */
 export const DeviceFactsSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  hostname: Type.String({ maxLength: 1024 }),
-  osType: Type.String({ maxLength: 256 }),
-  osVersion: Type.String({ maxLength: 1024 }),
-  cpuCount: Count(),
-  memoryBytes: Big(),
+  hostname: Type.String(),
+  osType: Type.String(),
+  osVersion: Type.String(),
+  cpuCount: Type.Number({ minimum: 0 }),
+  memoryBytes: Type.Number({ minimum: 0 }),
   gpus: Type.Array(GpuInfoSchema, { maxItems: 1024 }),
-  agentVersion: Type.String({ maxLength: 256 }),
+  agentVersion: Type.String(),
   /** Address other nodes of a run reach this one at (FEDML_NODE_0_ADDR). */
-  address: Type.String({ maxLength: 1024 }),
-  provider: Type.String({ maxLength: 256 }),
-  region: Type.String({ maxLength: 256 }),
-  pricePerGpuHour: Amount({ maximum: 1e9 }),
+  address: Type.String(),
+  provider: Type.String(),
+  region: Type.String(),
+  pricePerGpuHour: Type.Number({ minimum: 0 }),
   shared: Type.Boolean(),
   simulated: Type.Boolean(),
   /** How many runs may share the machine at once (GPU runs are also bounded by GPUs). */
-  maxJobs: Count({ minimum: 1 }),
+  maxJobs: Type.Number({ minimum: 1 }),
   /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
-  gpuError: Type.Optional(Nullable(Type.String({ maxLength: 4096 }))),
+  gpuError: Type.Optional(Nullable(Type.String())),
 });
 export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
@@ -345,7 +349,8 @@ export const RunStatusReportSchema = Type.Object({
   /** An EdgeStatus: INITIALIZING, RUNNING, FINISHED, FAILED, KILLED. */
   status: Type.String({ maxLength: 64 }),
   exitCode: Type.Optional(Nullable(Int32())),
-  reason: Type.Optional(Nullable(Type.String({ maxLength: 65_536 }))),
+  /** Long reasons are cut to size by the server, not refused. */
+  reason: Type.Optional(Nullable(Type.String())),
   /** On a final report: how long the job ran since RUNNING, on the agent's monotonic clock. */
   runtimeMs: Type.Optional(Nullable(Amount())),
 });
