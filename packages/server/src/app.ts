@@ -26,8 +26,11 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
+import { QueueLoop } from "./scheduler/queue-loop.js";
+import { WriteFaults } from "./store/write-faults.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -48,7 +51,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -68,6 +71,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let queueLoop: QueueLoop | undefined;
   let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
@@ -76,22 +80,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   try {
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
-
-    const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
-    const now = () => clock.wall();
-    const placement = new Placement({ db: store.db, hub, isOnline, now });
-    const ctx: ServerContext = {
-      db: store.db,
-      options: opts,
-      hub,
-      placement,
-      jobYaml,
-      tunnels,
-      publicUrl: () => publicUrl,
-      now,
-      isOnline,
-      liveness,
-    };
 
     const app = Fastify({
       logger: { level: opts.logLevel },
@@ -102,6 +90,36 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       ajv: { customOptions: { strictNumbers: true } },
       ...frameworkErrorOptions,
     });
+    const hooks = opts.testHooks;
+    const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
+    const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
+    const now = () => clock.wall();
+    const loop = new QueueLoop({
+      pass: async () => {
+        await hooks?.beforeQueuePass?.();
+        return placement.placeQueued();
+      },
+      log: app.log,
+      periodMs: opts.tickMs,
+    });
+    queueLoop = loop;
+    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    hub.subscribe(schedulerTopic, () => loop.wake());
+    const ctx: ServerContext = {
+      db,
+      options: opts,
+      hub,
+      log: app.log,
+      placement,
+      jobYaml,
+      tunnels,
+      publicUrl: () => publicUrl,
+      now,
+      isOnline,
+      liveness,
+    };
+
     await app.register(swagger, {
       openapi: {
         openapi: "3.0.3",
@@ -112,6 +130,16 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     });
     installErrorHandlers(app);
     installInputGuards(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -150,7 +178,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
         await sweepIdleClusters(ctx);
-        await placement.placeQueued();
         await sweepStorage();
       } catch (err) {
         app.log.error({ err }, "background tick failed");
@@ -161,7 +188,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     tick.unref();
     watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
     watch.unref();
-    await placement.placeQueued();
+    // Placement runs in its own loop, off the request path (scheduler/queue-loop.ts).
+    loop.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -174,7 +202,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
-          hub.close();
+          await loop.stop();
+          await hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
@@ -187,7 +216,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     clearInterval(tick);
     clearInterval(watch);
-    hub.close();
+    await queueLoop?.stop();
+    await hub.close();
     await jobYaml.close();
     await store.close();
     throw err;
