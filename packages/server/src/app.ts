@@ -10,7 +10,8 @@ import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
-import { installErrorHandlers } from "./api/errors.js";
+import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
+import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { runLogRoutes } from "./api/run-logs.js";
@@ -25,7 +26,8 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { WriteFaults } from "./store/write-faults.js";
@@ -49,7 +51,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -84,6 +86,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       // No per-request lines at info: agents long-poll continuously.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
+      // Infinity (JSON's 1e400) is no number a column can hold.
+      ajv: { customOptions: { strictNumbers: true } },
+      ...frameworkErrorOptions,
     });
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
@@ -98,7 +103,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => loop.wake() });
+    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
       options: opts,
@@ -122,6 +129,17 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installInputGuards(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -185,7 +203,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(tick);
           clearInterval(watch);
           await loop.stop();
-          hub.close();
+          await hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
@@ -199,7 +217,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     clearInterval(tick);
     clearInterval(watch);
     await queueLoop?.stop();
-    hub.close();
+    await hub.close();
     await jobYaml.close();
     await store.close();
     throw err;
