@@ -135,6 +135,8 @@ export const SETTINGS: readonly Setting[] = [
   ),
 ];
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 export const CONFIG_ENV = "FEDML_SERVER_CONFIG";
 
 export type ServerCommand =
@@ -187,6 +189,9 @@ export function parseServerCommand(
     if (setting.option === "port" && raw === "auto") {
       portMode = "auto";
       continue;
+    }
+    if (setting.option === "logLevel" && !LOG_LEVELS.includes(String(raw))) {
+      throw new ServerCliError(`${source} must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(raw)}`);
     }
     if (setting.kind === "string") options[setting.option] = String(raw);
     else options[setting.option] = wholeNumber(source, raw) * (setting.kind === "megabytes" ? MiB : 1);

@@ -23,17 +23,15 @@ import {
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
+  DisableUserRequestSchema,
   ErrorBodySchema,
+  RevokeKeysResponseSchema,
+  RotateKeyRequestSchema,
   UserListSchema,
+  UserNameParams,
   UserSchema,
   authErrors,
 } from "./schemas.js";
-import {
-  DisableUserRequestSchema,
-  RevokeKeysResponseSchema,
-  RotateKeyRequestSchema,
-  UserNameParams,
-} from "./user-admin-schemas.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

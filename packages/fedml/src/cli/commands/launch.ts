@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { FedmlError, type LaunchResult } from "@fedml/core";
 import { api } from "../../api/index.js";
+import { progressLine } from "../../workspace/progress.js";
 import { FAILURE_EXIT, action } from "../action.js";
 import { exitCodeOfRun } from "../exit-code.js";
 import { printJson, printLine, printNote } from "../output.js";
@@ -44,6 +45,7 @@ async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<numb
     resourceId: flags.resourceId ?? null,
     deviceServer: flags.deviceServer ?? null,
     deviceEdges: edges && edges.length > 0 ? edges : null,
+    onProgress: process.stdout.isTTY ? progressLine(process.stdout) : undefined,
   };
   if (flags.dryRun) {
     const dry = await api.launchDryRun(yamlFile, options);
