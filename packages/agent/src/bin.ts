@@ -7,7 +7,7 @@ import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
 
 const USAGE = `usage:
-  fedml-agent bind --server URL (--api-key KEY | --api-key - | --api-key-stdin | --api-key-file FILE | FEDML_API_KEY=...)
+  fedml-agent bind --server URL[,URL...] (--api-key KEY | --api-key - | --api-key-stdin | --api-key-file FILE | FEDML_API_KEY=...)
                    [--home DIR] [--name N] [--provider P] [--region R]
                    [--price USD] [--shared] [--simulate-gpus TYPE:COUNT[:MEM_GB]] [--max-jobs N] [--address A]
                    [--job-user pool|agent] [--allow-shared-without-isolation] [--jobs-dir DIR]

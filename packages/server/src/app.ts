@@ -10,9 +10,12 @@ import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
-import { installErrorHandlers } from "./api/errors.js";
+import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
+import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
+import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
+import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
@@ -24,8 +27,10 @@ import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { WriteFaults } from "./store/write-faults.js";
@@ -49,7 +54,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -79,11 +84,16 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
+    const metrics = new ServerMetrics(startedAt);
     const app = Fastify({
       logger: { level: opts.logLevel },
-      // No per-request lines at info: agents long-poll continuously.
+      ...requestIdOptions(),
+      // No per-request lines at info: agents long-poll continuously; installRequestLog logs them quieter.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
+      // Infinity (JSON's 1e400) is no number a column can hold.
+      ajv: { customOptions: { strictNumbers: true } },
+      ...frameworkErrorOptions,
     });
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
@@ -98,7 +108,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => loop.wake() });
+    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
       options: opts,
@@ -122,6 +134,18 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installRequestLog(app, metrics);
+    installInputGuards(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -129,6 +153,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
+        await api.register(offerRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
@@ -140,6 +165,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       { prefix: API_PREFIX },
     );
     await app.register(runPageRoutes);
+    await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx));
     acceptAgentTunnels(ctx, app.server);
 
@@ -185,7 +211,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(tick);
           clearInterval(watch);
           await loop.stop();
-          hub.close();
+          await hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
@@ -199,7 +225,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     clearInterval(tick);
     clearInterval(watch);
     await queueLoop?.stop();
-    hub.close();
+    await hub.close();
     await jobYaml.close();
     await store.close();
     throw err;

@@ -34,7 +34,7 @@ export async function ensureLocalAgent(
   serverUrl: string,
   adminKey: string,
   slot = 1,
-): Promise<{ pid: number; deviceId: string }> {
+): Promise<{ pid: number; deviceId: string; started?: boolean }> {
   const agentHome = localAgentHome(home, slot);
   const pidOf = () => {
     const pid = readPidFile(join(agentHome, "agent.pid"));
@@ -70,7 +70,7 @@ export async function ensureLocalAgent(
         `the local agent (pid ${pid}) did not come online within ${ONLINE_TIMEOUT_MS / 1000} s; see ${join(agentHome, "agent.log")}`,
       );
     }
-    return { pid, deviceId: String(deviceId) };
+    return { pid, deviceId: String(deviceId), started: true };
   });
 }
 

@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { CompiledQuery, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { lockSqlite } from "./sqlite-lock.js";
 import { cachingDatabase } from "./statement-cache.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -29,9 +30,17 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-export function openSqlite(file: string): Store {
+/** `lock`: hold the file for this server process alone (tests that read a store beside it pass false). */
+export function openSqlite(file: string, options: { lock?: boolean } = {}): Store {
   mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SqliteDatabase(file);
+  const lock = options.lock ? lockSqlite(file) : null;
+  let sqlite: SqliteDatabase.Database;
+  try {
+    sqlite = new SqliteDatabase(file);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   // WAL lets readers (log pages, long-polls) proceed while an agent writes a batch.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
@@ -39,7 +48,14 @@ export function openSqlite(file: string): Store {
   // OS crash may lose the last transactions (the database stays consistent either way).
   sqlite.pragma("synchronous = NORMAL");
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }) });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  return {
+    db,
+    dialect: "sqlite",
+    close: async () => {
+      await db.destroy();
+      lock?.release();
+    },
+  };
 }
 
 export function openPostgres(url: string): Store {

@@ -92,6 +92,11 @@ export async function listOwnedDevices(db: Kysely<Database>, ownerId: number): P
   return db.selectFrom("devices").selectAll().where("owner_id", "=", ownerId).where("removed", "=", 0).orderBy("id").execute();
 }
 
+/** Every bound device of every user (for admins). */
+export async function listAllDevices(db: Kysely<Database>): Promise<DeviceRow[]> {
+  return db.selectFrom("devices").selectAll().where("removed", "=", 0).orderBy("id").execute();
+}
+
 export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Promise<DeviceRow[]> {
   if (ids.length === 0) return [];
   return db

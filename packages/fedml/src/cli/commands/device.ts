@@ -8,7 +8,7 @@ import { fedmlHome, resolveClientConfig } from "../../config.js";
 import { ensureLocalServer } from "../../embedded/index.js";
 import { isPidAlive, readPidFile } from "../../embedded/processes.js";
 import { action, parseInteger, parseNumber } from "../action.js";
-import { formatTable, printJson, printLine, printNote } from "../output.js";
+import { formatTable, formatUsd, printJson, printLine, printNote } from "../output.js";
 
 export interface BindFlags {
   server?: string;
@@ -136,11 +136,12 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command("list")
-    .description("the devices you may run on")
+    .description("your devices (admins: every user's with --all-users); fedml offers lists what you may run on")
+    .option("--all-users", "admins: every user's devices")
     .option("--json", "print the SDK's object: {deviceList}")
     .action(
-      action(async (flags: { json?: boolean }) => {
-        const result = await api.deviceList();
+      action(async (flags: { json?: boolean; allUsers?: boolean }) => {
+        const result = await api.deviceList({ allUsers: flags.allUsers });
         if (flags.json) return printJson(result);
         printLine(formatTable(result.deviceList, deviceColumns));
         // Users' most common complaint: a GPU machine that shows no GPU, with no reason given.
@@ -151,14 +152,14 @@ export function registerDeviceCommands(program: Command): void {
     );
 }
 
-const deviceColumns = [
+export const deviceColumns = [
   { header: "ID", value: (d: DeviceModel) => String(d.deviceId) },
   { header: "NAME", value: (d: DeviceModel) => d.name },
   { header: "STATUS", value: (d: DeviceModel) => d.status },
   { header: "GPUS", value: (d: DeviceModel) => gpuSummary(d) },
   { header: "PROVIDER", value: (d: DeviceModel) => d.provider || "-" },
   { header: "REGION", value: (d: DeviceModel) => d.region || "-" },
-  { header: "$/GPU-H", value: (d: DeviceModel) => d.pricePerGpuHour.toFixed(2), alignRight: true },
+  { header: "$/GPU-H", value: (d: DeviceModel) => formatUsd(d.pricePerGpuHour).slice(1), alignRight: true },
   { header: "OWNER", value: (d: DeviceModel) => `${d.ownerName}${d.shared ? " (shared)" : ""}` },
   { header: "RUNS", value: (d: DeviceModel) => (d.runningRunIds.length ? d.runningRunIds.join(",") : "-") },
 ];

@@ -1,6 +1,5 @@
 /** `fedml login API_KEY [--server URL] [-c]` and `fedml logout`. */
 import type { Command } from "commander";
-import { FedmlError } from "@fedml/core";
 import { fedmlLogout, loginOrThrow } from "../../api/login.js";
 import { fedmlHome, readConfig } from "../../config.js";
 import { action } from "../action.js";
@@ -21,13 +20,8 @@ export function registerLoginCommands(program: Command): void {
       action(async (argument: string | undefined, flags: BindFlags & { compute?: boolean }) => {
         const apiKey = apiKeyOf(argument, flags);
         if (flags.compute) return printBindResult(await bindDevice(apiKey, flags), flags.json);
-        try {
-          await loginOrThrow(apiKey, { serverUrl: flags.server });
-        } catch (err) {
-          // --json prints what api.fedmlLogin answers: the result code.
-          if (flags.json && err instanceof FedmlError) printJson(err.resultCode);
-          throw err;
-        }
+        // A failure under --json is printed as {resultCode, message} like every command's.
+        await loginOrThrow(apiKey, { serverUrl: flags.server });
         if (flags.json) return printJson(0);
         const { serverUrl } = readConfig(fedmlHome());
         printLine(`logged in to ${serverUrl ?? "the embedded default server"}`);
