@@ -10,9 +10,12 @@ import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
-import { installErrorHandlers } from "./api/errors.js";
+import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
+import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
+import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
+import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
@@ -24,15 +27,20 @@ import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
 import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
 import { reconcileReservations } from "./billing/reservations.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
+import { QueueLoop } from "./scheduler/queue-loop.js";
+import { WriteFaults } from "./store/write-faults.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
-import { WorkspaceBlobs } from "./store/workspace-blobs.js";
+import { storageSweep } from "./storage/sweep.js";
+import { importDiskBlobs } from "./workspaces/import-disk.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface RunningServer {
@@ -48,7 +56,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -68,6 +76,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let queueLoop: QueueLoop | undefined;
   let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
@@ -77,15 +86,39 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
+    const metrics = new ServerMetrics(startedAt);
+    const app = Fastify({
+      logger: { level: opts.logLevel },
+      ...requestIdOptions(),
+      // No per-request lines at info: agents long-poll continuously; installRequestLog logs them quieter.
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: true,
+      // Infinity (JSON's 1e400) is no number a column can hold.
+      ajv: { customOptions: { strictNumbers: true } },
+      ...frameworkErrorOptions,
+    });
+    const hooks = opts.testHooks;
+    const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
     const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
     const now = () => clock.wall();
-    const placement = new Placement({ db: store.db, hub, isOnline, now });
+    const loop = new QueueLoop({
+      pass: async () => {
+        await hooks?.beforeQueuePass?.();
+        return placement.placeQueued();
+      },
+      log: app.log,
+      periodMs: opts.tickMs,
+    });
+    queueLoop = loop;
+    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
-      db: store.db,
+      db,
       options: opts,
       hub,
+      log: app.log,
       placement,
-      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
       jobYaml,
       tunnels,
       publicUrl: () => publicUrl,
@@ -94,12 +127,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       liveness,
     };
 
-    const app = Fastify({
-      logger: { level: opts.logLevel },
-      // No per-request lines at info: agents long-poll continuously.
-      logController: new LogController({ disableRequestLogging: true }),
-      forceCloseConnections: true,
-    });
     await app.register(swagger, {
       openapi: {
         openapi: "3.0.3",
@@ -109,6 +136,18 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installRequestLog(app, metrics);
+    installInputGuards(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -116,6 +155,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
+        await api.register(offerRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
@@ -127,8 +167,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       { prefix: API_PREFIX },
     );
     await app.register(runPageRoutes);
+    await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx));
     acceptAgentTunnels(ctx, app.server);
+
+    await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
 
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();
@@ -136,6 +179,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
 
+    const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
@@ -146,7 +190,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await reconcileReservations(ctx);
         await stopWhatIsOutOfBalance(ctx);
         await sweepIdleClusters(ctx);
-        await placement.placeQueued();
+        await sweepStorage();
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {
@@ -156,7 +200,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     tick.unref();
     watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
     watch.unref();
-    await placement.placeQueued();
+    // Placement runs in its own loop, off the request path (scheduler/queue-loop.ts).
+    loop.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -169,7 +214,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
-          hub.close();
+          await loop.stop();
+          await hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
@@ -182,7 +228,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     clearInterval(tick);
     clearInterval(watch);
-    hub.close();
+    await queueLoop?.stop();
+    await hub.close();
     await jobYaml.close();
     await store.close();
     throw err;

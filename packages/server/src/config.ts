@@ -23,20 +23,43 @@ export interface ServerOptions {
   leaseMs?: number;
   /** After a stop request, how long the server waits for the agent's KILLED before it ends the part itself. */
   stopAckDeadlineMs?: number;
+  /** One workspace (blob). */
   maxWorkspaceBytes?: number;
+  /** Every workspace blob together (least recently used evicted first). */
+  workspaceStoreBytes?: number;
+  /** One user's workspace blobs together. */
+  userWorkspaceBytes?: number;
+  /** Log text one run part may store; later lines are dropped after a marker line. */
+  runLogBytes?: number;
+  /** Log text one user's runs may store together. */
+  userLogBytes?: number;
+  /** Logs of runs that ended longer ago than this are replaced by a one-line notice; 0 keeps them. */
+  logRetentionDays?: number;
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
   logLevel?: string;
+  /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
+  storageSweepMs?: number;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
+  /** For tests only: faults injected into the store and the scheduler. */
+  testHooks?: TestHooks;
   /** Wall and monotonic time (tests inject their own). */
   clock?: Clock;
   /** How long reading one job YAML may take before it is refused (code 17). */
   yamlParseTimeoutMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl"> & {
+/** Test-only hooks; a server started without them pays nothing for their existence. */
+export interface TestHooks {
+  /** Called before every insert, update and delete; throwing fails that write. */
+  beforeWrite?: (write: { kind: "insert" | "update" | "delete"; table: string }) => void;
+  /** Awaited at the start of every queue pass: throw or hang to break the scheduler. */
+  beforeQueuePass?: () => Promise<void>;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -62,10 +85,17 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
     offlineAfterMs,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
+    workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
+    userWorkspaceBytes: options.userWorkspaceBytes ?? 2 * 1024 * MiB,
+    runLogBytes: options.runLogBytes ?? 100 * MiB,
+    userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
+    logRetentionDays: options.logRetentionDays ?? 30,
+    storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
+    testHooks: options.testHooks,
     clock: options.clock ?? systemClock,
     yamlParseTimeoutMs: options.yamlParseTimeoutMs ?? 2000,
   };

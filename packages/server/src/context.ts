@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
@@ -6,15 +7,15 @@ import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { Database } from "./store/schema.js";
-import type { WorkspaceBlobs } from "./store/workspace-blobs.js";
 
 /** What request handlers and background tasks share; built once in app.ts. */
 export interface ServerContext {
   db: Kysely<Database>;
   options: ResolvedOptions;
   hub: NotifyHub;
+  /** The server's structured log (pino, fastify's): state changes are logged as events. */
+  log: FastifyBaseLogger;
   placement: Placement;
-  blobs: WorkspaceBlobs;
   /** Parses clients' job YAML in worker threads, each with a deadline. */
   jobYaml: ParsePool;
   /** Agents' inference tunnels to this process. */

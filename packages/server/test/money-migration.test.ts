@@ -16,7 +16,7 @@ after(async () => {
 test("prices, balances and ledger entries in float dollars become whole micro-dollars", async () => {
   const store = await openTestStore(tmp.dir);
   try {
-    await migrateToLatest(store.db, store.dialect, "0101_h-liveness_reservations");
+    await migrateToLatest(store.db, store.dialect, "0104_h-liveness_reservations");
     const db = store.db;
     await sql`insert into users (name, is_admin, created_at, credit_balance, card_bound) values ('ann', 0, 1, 12.3456789, 1)`.execute(
       db,

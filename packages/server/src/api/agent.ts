@@ -9,17 +9,18 @@ import {
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { transition } from "../transition.js";
 import { buildAssignments } from "../devices/assignments.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
-import { deviceTopic, runTopic } from "../notify.js";
+import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
+import { storeLogBatch } from "../runs/log-write.js";
 import { applyStatusReport } from "../runs/status-report.js";
 import { findDeviceById, removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
-import { appendLogBatch } from "../store/logs.js";
-import { findRunDevice, listLiveRunDevices } from "../store/runs.js";
-import { errorBody } from "./errors.js";
+import { listLiveRunDevices } from "../store/runs.js";
+import { workspaceForDevice } from "../workspaces/agent-download.js";
 import {
   AssignmentsQuerySchema,
   AssignmentsResponseSchema,
@@ -77,7 +78,10 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const device = deviceOf(request);
-        if (await touchDevice(ctx.db, device.id, ctx.now())) await ctx.placement.placeQueued();
+        if (await touchDevice(ctx.db, device.id, ctx.now())) {
+          ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
+          ctx.placement.wake();
+        }
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
@@ -119,6 +123,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       {
         preHandler: deviceAuth,
         bodyLimit: 64 * 1024 * 1024,
+        config: { nulInText: "replace" },
         schema: {
           tags: ["agent"],
           params: RunIdParams,
@@ -129,22 +134,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request, reply) => {
         const runId = runIdOf(request.params.id);
         const device = deviceOf(request);
-        const part = await findRunDevice(ctx.db, runId, device.id);
-        if (!part) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${device.id}`, 404);
-        const lines = [...request.body.lines].sort((a, b) => a.seq - b.seq);
-        if (lines.length === 0) return { ackedSeq: part.log_count };
-        if (lines[0].seq > part.log_count + 1) {
-          return reply.status(409).send({
-            ...errorBody(
-              ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
-              `log batch starts at line ${lines[0].seq} but the server has ${part.log_count}: resend from ${part.log_count + 1}`,
-            ),
-            ackedSeq: part.log_count,
-          });
-        }
-        const ackedSeq = await appendLogBatch(ctx.db, runId, device.id, lines);
-        ctx.hub.notify(runTopic(runId));
-        return { ackedSeq };
+        const stored = await storeLogBatch(ctx, runId, device.id, request.body.lines);
+        return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
       },
     );
 
@@ -153,20 +144,12 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler: deviceAuth, schema: { tags: ["agent"], params: Sha256Params } },
       async (request, reply) => {
         const { sha256 } = request.params;
-        const device = deviceOf(request);
-        const assigned = await ctx.db
-          .selectFrom("run_devices")
-          .innerJoin("runs", "runs.id", "run_devices.run_id")
-          .select("runs.id")
-          .where("run_devices.device_id", "=", device.id)
-          .where("runs.workspace_sha256", "=", sha256)
-          .executeTakeFirst();
-        if (!assigned || !ctx.blobs.has(sha256)) {
-          throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha256} is not on this server`, 404);
-        }
+        const blob = await workspaceForDevice(ctx, deviceOf(request).id, sha256, (why) =>
+          request.log.error({ sha256, why }, "workspace blob is corrupt: marked unusable until uploaded again"),
+        );
         reply.type("application/gzip");
-        reply.header("content-length", String(ctx.blobs.sizeOf(sha256)));
-        return reply.send(ctx.blobs.open(sha256));
+        reply.header("content-length", String(blob.size));
+        return reply.send(blob.stream);
       },
     );
 
@@ -175,10 +158,13 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler: deviceAuth, schema: { tags: ["agent"], response: { 200: OkSchema, ...authErrors } } },
       async (request) => {
         const device = deviceOf(request);
-        await removeDevice(ctx.db, device.id);
-        const live = await listLiveRunDevices(ctx.db, [device.id]);
-        if (live.length > 0) await failParts(ctx, live, `device ${device.name} was unbound`);
-        await ctx.placement.placeQueued();
+        await transition(ctx, async (tctx) => {
+          await removeDevice(tctx.db, device.id);
+          const live = await listLiveRunDevices(tctx.db, [device.id]);
+          if (live.length > 0) await failParts(tctx, live, `device ${device.name} was unbound`);
+        });
+        ctx.log.info({ event: "device.unbound", deviceId: device.id }, "device unbound");
+        ctx.placement.wake();
         return { ok: true };
       },
     );

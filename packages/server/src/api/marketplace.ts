@@ -20,7 +20,7 @@ import {
   CreditResponseSchema,
   DryRunResponseSchema,
   UserNameParams,
-} from "./marketplace-schemas.js";
+} from "./schemas.js";
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
@@ -87,7 +87,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         }
         await grantCredit(ctx.db, user.id, micros, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
-        await ctx.placement.placeQueued();
+        ctx.placement.wake();
         return creditOf(ctx, user);
       },
     );

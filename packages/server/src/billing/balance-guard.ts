@@ -10,6 +10,7 @@ import { ClusterState, findClusterById } from "../store/clusters.js";
 import { readBalance } from "../store/credit.js";
 import { type ReservationRow, listOpenReservations } from "../store/reservations.js";
 import { listBillingParts, listClusterPartsOn } from "../store/runs.js";
+import { transition } from "../transition.js";
 import { accruedCost } from "./commitments.js";
 import { partCost } from "./part-cost.js";
 
@@ -36,18 +37,21 @@ export async function stopWhatIsOutOfBalance(ctx: ServerContext): Promise<number
     const { balanceMicros } = await readBalance(ctx.db, owner);
     if (balanceMicros - owed > 0) continue;
     stopped++;
-    await ctx.placement.exclusive(async () => {
+    // One transaction holding the placement lock: nothing is placed for them meanwhile.
+    await transition(ctx, async (tctx) => {
+      await ctx.placement.lock(tctx.db);
       for (const runId of new Set(mine.map((p) => p.run_id))) {
-        await stopRunLocked(ctx, runId, OUT_OF_BALANCE_REASON, OUT_OF_BALANCE_REASON);
+        await stopRunLocked(tctx, runId, OUT_OF_BALANCE_REASON, OUT_OF_BALANCE_REASON);
       }
       for (const clusterId of new Set(held.map((h) => h.cluster_id))) {
-        const cluster = await findClusterById(ctx.db, clusterId);
+        const cluster = await findClusterById(tctx.db, clusterId);
         if (cluster?.state === ClusterState.ACTIVE) {
-          await deactivateCluster(ctx, cluster, ClusterState.STOPPED, OUT_OF_BALANCE_REASON);
+          await deactivateCluster(tctx, cluster, ClusterState.STOPPED, OUT_OF_BALANCE_REASON);
         }
       }
+      tctx.log.warn({ event: "user.out_of_balance", userId: owner, owedMicros: owed, balanceMicros }, "out of balance: stopped");
     });
   }
-  if (stopped > 0) await ctx.placement.placeQueued();
+  if (stopped > 0) ctx.placement.wake();
   return stopped;
 }

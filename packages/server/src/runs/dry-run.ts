@@ -2,7 +2,7 @@ import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode,
 import type { ServerContext } from "../context.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
 import { gpusWanted } from "../scheduler/job-needs.js";
-import { mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
+import { containerStep, mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
 import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
@@ -17,7 +17,7 @@ const codeOf = {
 /** Devices that could serve the job (type, pin, who may use them), cheapest first. Pure. */
 export function listOffers(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchedOffer[] {
   const n = gpusWanted(needs);
-  return offerStep(needs, mayUseStep(needs, pinStep(needs, candidates)))
+  return offerStep(needs, containerStep(needs, mayUseStep(needs, pinStep(needs, candidates))))
     .filter((o) => o.device.maxJobs >= 1 && (n === 0 || o.matchingAll.length > 0))
     .sort(
       (a, b) =>
@@ -54,7 +54,7 @@ export async function dryRun(ctx: ServerContext, user: UserRow, request: LaunchR
     ...jobNeeds(spec, request.resourceId ? String(request.resourceId) : null, user.id),
     credit: await creditStanding(ctx.db, user.id),
   };
-  const candidates = await ctx.placement.candidatesFor(user.id);
+  const candidates = await ctx.placement.candidatesFor(ctx.db, user.id);
   const verdict = matchJob(needs, candidates);
   const cpus = new Map(
     (await ctx.db.selectFrom("devices").select(["id", "cpu_count"]).execute()).map((d) => [String(d.id), d.cpu_count]),

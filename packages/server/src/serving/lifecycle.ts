@@ -9,7 +9,8 @@ import {
 } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
-import { type EndpointRow, endEndpointOfRun, findEndpointOfRun, insertEndpoint, updateEndpoint } from "../store/endpoints.js";
+import { type EndpointRow, endEndpointOfRun, findEndpointOfRun, insertEndpoint, updateEndpointIf } from "../store/endpoints.js";
+import type { Stateful } from "../transition.js";
 import type { RunRow } from "../store/runs.js";
 import { findRun, findRunDevice } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
@@ -44,11 +45,15 @@ export function endedEndpointStatus(runStatus: string): string {
 
 /** Called whenever a run may have ended: its endpoint stops being reachable. */
 export async function endEndpointIfRunEnded(
-  db: Kysely<Database>,
+  tx: Pick<Stateful, "db" | "log">,
   run: Pick<RunRow, "id" | "status">,
   now: number,
 ): Promise<void> {
-  if (isTerminalRunStatus(run.status)) await endEndpointOfRun(db, run.id, endedEndpointStatus(run.status), now);
+  if (!isTerminalRunStatus(run.status)) return;
+  const status = endedEndpointStatus(run.status);
+  if ((await endEndpointOfRun(tx.db, run.id, status, now)) && status === EndpointStatus.FAILED) {
+    tx.log.warn({ event: "endpoint.failed", runId: run.id }, "endpoint failed with its run");
+  }
 }
 
 /** The agent's word on the job's serving port: READY once the job answered the probe. */
@@ -68,14 +73,18 @@ export async function applyServingReport(
   if (endpoint.status !== EndpointStatus.DEPLOYING && endpoint.status !== EndpointStatus.READY) return;
   const now = ctx.now();
   // The port is kept for display only: requests reach it through the agent's tunnel, and the
-  // device's reported address is never dialed.
-  await updateEndpoint(ctx.db, endpoint.id, {
+  // device's reported address is never dialed. One conditional write: an endpoint that ended
+  // meanwhile (run stopped) stays ended.
+  const changed = await updateEndpointIf(ctx.db, endpoint.id, [EndpointStatus.DEPLOYING, EndpointStatus.READY], {
     device_id: deviceId,
     address: null,
     port: report.port,
     status: report.ready ? EndpointStatus.READY : endpoint.status,
     ready_at: report.ready ? (endpoint.ready_at ?? now) : endpoint.ready_at,
   });
+  if (changed && report.ready && endpoint.status !== EndpointStatus.READY) {
+    ctx.log.info({ event: "endpoint.ready", endpointId: endpoint.id, runId, deviceId, port: report.port }, "endpoint ready");
+  }
 }
 
 /** Stopping the run removes the endpoint at once: the proxy stops forwarding before the job is gone. */

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import { type ReservationRow, endReservation } from "./reservations.js";
 import type { CreditLedgerTable, Database } from "./schema.js";
+import { inTransaction } from "./transaction.js";
 
 export type LedgerRow = Selectable<CreditLedgerTable>;
 
@@ -26,7 +27,7 @@ export async function grantCredit(
   note: string,
   now: number,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await trx
       .updateTable("users")
       .set({ credit_balance_micros: sql<number>`credit_balance_micros + ${amountMicros}`, card_bound: 1 })
@@ -70,7 +71,7 @@ export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge,
     .where("kind", "=", "charge")
     .executeTakeFirst();
   if (done) return false;
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await moveCredit(trx, { ...charge, kind: "charge" }, now);
   });
   return true;
@@ -121,7 +122,7 @@ export async function chargeHold(
   amountMicros: number,
   now: number,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     if (!(await endReservation(trx, hold.id, now))) return false;
     if (amountMicros > 0) {
       const note = `cluster ${hold.cluster_id} held device ${hold.device_id}`;

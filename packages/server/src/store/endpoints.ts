@@ -39,6 +39,22 @@ export async function updateEndpoint(db: Kysely<Database>, id: number, changes: 
   await db.updateTable("endpoints").set(changes).where("id", "=", id).execute();
 }
 
+/** updateEndpoint only while its status is one of `expected`; false: someone else got there first. */
+export async function updateEndpointIf(
+  db: Kysely<Database>,
+  id: number,
+  expected: readonly string[],
+  changes: Updateable<EndpointsTable>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("endpoints")
+    .set(changes)
+    .where("id", "=", id)
+    .where("status", "in", [...expected])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /** Ends the run's endpoint (if live) with `status`; answers whether one was live. */
 export async function endEndpointOfRun(db: Kysely<Database>, runId: number, status: string, now: number): Promise<boolean> {
   const result = await db

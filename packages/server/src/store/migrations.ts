@@ -239,6 +239,106 @@ function partBillingTimes(): Migration {
 }
 
 /**
+ * Workspace blobs in the database, chunked, so that every replica serves every workspace;
+ * who may use which blob; log bytes counted per part and per user for quotas.
+ */
+function workspaceBlobsAndLogQuotas(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("workspace_uploads"), dialect)
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("user_id", "integer", (c) => c.notNull())
+        .addColumn("size", "bigint")
+        .addColumn("received", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("workspace_uploads_sha_user").on("workspace_uploads").columns(["sha256", "user_id"]).execute();
+      let chunks = db.schema
+        .createTable("workspace_chunks")
+        .addColumn("upload_id", "integer", (c) => c.notNull())
+        .addColumn("start_byte", "bigint", (c) => c.notNull())
+        .addColumn("length", "integer", (c) => c.notNull())
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("data", dialect === "postgres" ? "bytea" : "blob", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_chunks_pk", ["upload_id", "start_byte"]);
+      if (dialect === "sqlite") chunks = chunks.modifyEnd(sql`without rowid`);
+      await chunks.execute();
+      await db.schema
+        .createTable("workspace_blobs")
+        .addColumn("sha256", "text", (c) => c.primaryKey())
+        .addColumn("upload_id", "integer", (c) => c.notNull())
+        .addColumn("size", "bigint", (c) => c.notNull())
+        .addColumn("corrupt", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("workspace_blobs_lru").on("workspace_blobs").columns(["last_used_at", "sha256"]).execute();
+      await db.schema
+        .createTable("workspace_blob_users")
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("user_id", "integer", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_blob_users_pk", ["sha256", "user_id"])
+        .execute();
+      await db.schema
+        .createIndex("workspace_blob_users_user")
+        .on("workspace_blob_users")
+        .columns(["user_id", "last_used_at"])
+        .execute();
+      await db.schema.createIndex("runs_workspace").on("runs").column("workspace_sha256").execute();
+      await db.schema
+        .alterTable("run_devices")
+        .addColumn("log_bytes", "bigint", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("run_devices")
+        .addColumn("log_capped", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable("user_log_usage")
+        .addColumn("user_id", "integer", (c) => c.primaryKey())
+        .addColumn("log_bytes", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+/**
+ * One part per node of a run: a placement applied twice (or half, then again) fails on this
+ * instead of handing a gang two node 0s.
+ */
+function onePartPerNode(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.createIndex("run_devices_run_node").unique().on("run_devices").columns(["run_id", "node_index"]).execute();
+    },
+  };
+}
+
+/** Users an admin can disable, and API keys that can expire. */
+function userKeyLifecycle(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+    },
+  };
+}
+
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
+/**
  * Reservations: an active cluster holding another owner's paid device pays for the whole
  * device while it holds it, running or idle, so idle clusters cannot hoard shared devices
  * for free.
@@ -298,15 +398,22 @@ class InCodeMigrations implements MigrationProvider {
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
-      "0101_h-liveness_reservations": reservations(this.dialect),
-      "0102_h-liveness_money_in_micros": moneyInMicros(),
+      "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
+      // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
+      "0101_h-atomic_one_part_per_node": onePartPerNode(),
+      "0102_h-cli_user_keys": userKeyLifecycle(),
+      "0103_h-isolation_container_runtime": deviceContainerRuntime(),
+      "0104_h-liveness_reservations": reservations(this.dialect),
+      "0105_h-liveness_money_in_micros": moneyInMicros(),
     };
   }
 }
 
 /** Migrates up to and including `name` (every migration when omitted). */
 export async function migrateToLatest(db: AnyDb, dialect: DialectName, name?: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  // Migrations added side by side (0100_<branch>_...) touch different tables and sort by name:
+  // a database that already ran a later-sorting one must still take an earlier-sorting newcomer.
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect), allowUnorderedMigrations: true });
   const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";

@@ -6,10 +6,12 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
-  /** Micro-dollars (migration 0102); admins grant, runs on others' paid devices spend. */
+  /** Micro-dollars (migration 0105); admins grant, runs on others' paid devices spend. */
   credit_balance_micros: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
+  /** 1: every key of the user is refused. */
+  disabled: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -17,6 +19,8 @@ export interface ApiKeysTable {
   user_id: number;
   key_hash: string;
   created_at: number;
+  /** Epoch ms after which the key is refused; null = never. */
+  expires_at: number | null;
 }
 
 export interface ProjectsTable {
@@ -48,6 +52,8 @@ export interface DevicesTable {
   simulated: number;
   max_jobs: number;
   agent_version: string;
+  /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
+  container_runtime: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
@@ -101,6 +107,10 @@ export interface RunDevicesTable {
   /** What the run's owner pays, micro-dollars per GPU-hour (0 on their own devices). */
   price_per_gpu_hour_micros: Generated<number>;
   stop_requested: number;
+  /** Bytes of the part's stored log lines (their text, UTF-8), for the log quota. */
+  log_bytes: Generated<number>;
+  /** 1 once a quota capped the part's log: a marker line is stored and later lines dropped. */
+  log_capped: Generated<number>;
   /** When a stop was first asked for (wall ms): billing ends here at the latest. */
   stop_requested_at: Generated<number | null>;
   /** The part's runtime as its agent measured it on a monotonic clock; billing never exceeds it. */
@@ -173,7 +183,7 @@ export interface CreditLedgerTable {
   created_at: number;
 }
 
-/** An active cluster's hold on another owner's paid device (migration 0101): billed whole while held. */
+/** An active cluster's hold on another owner's paid device (migration 0104): billed whole while held. */
 export interface ReservationsTable {
   id: Generated<number>;
   cluster_id: number;
@@ -190,6 +200,52 @@ export interface ReservationsTable {
   ended_at: number | null;
 }
 
+/** One upload of a workspace by one user: bytes arrive in chunks, perhaps over several requests. */
+export interface WorkspaceUploadsTable {
+  id: Generated<number>;
+  sha256: string;
+  user_id: number;
+  /** Total bytes announced by the client; null while unknown (a PUT without content-length). */
+  size: number | null;
+  /** Bytes stored so far, contiguous from 0. */
+  received: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The bytes of an upload, in order; each chunk carries its own sha256 so a read checks it before sending. */
+export interface WorkspaceChunksTable {
+  upload_id: number;
+  start_byte: number;
+  length: number;
+  sha256: string;
+  data: Buffer;
+}
+
+/** A complete, verified workspace: its bytes are the chunks of `upload_id`. */
+export interface WorkspaceBlobsTable {
+  sha256: string;
+  upload_id: number;
+  size: number;
+  /** 1 once a read found bytes that do not match: unusable until someone uploads the right bytes. */
+  corrupt: Generated<number>;
+  created_at: number;
+  last_used_at: number;
+}
+
+/** Who may use a blob: the users who uploaded its bytes. */
+export interface WorkspaceBlobUsersTable {
+  sha256: string;
+  user_id: number;
+  last_used_at: number;
+}
+
+/** Bytes of log text each user has stored, for the per-user log quota. */
+export interface UserLogUsageTable {
+  user_id: number;
+  log_bytes: number;
+}
+
 export interface Database {
   reservations: ReservationsTable;
   clusters: ClustersTable;
@@ -203,4 +259,9 @@ export interface Database {
   run_devices: RunDevicesTable;
   log_lines: LogLinesTable;
   endpoints: EndpointsTable;
+  workspace_uploads: WorkspaceUploadsTable;
+  workspace_chunks: WorkspaceChunksTable;
+  workspace_blobs: WorkspaceBlobsTable;
+  workspace_blob_users: WorkspaceBlobUsersTable;
+  user_log_usage: UserLogUsageTable;
 }
