@@ -25,7 +25,7 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub, schedulerTopic } from "./notify.js";
+import { NotifyHub } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
@@ -99,9 +99,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
-    hub.subscribe(schedulerTopic, () => loop.wake());
+    // The queue loop is woken by the changes made through this replica only: every replica's
+    // pass sees the whole queue, so waking the others would only repeat passes under the lock.
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => loop.wake() });
     const ctx: ServerContext = {
       db,
       options: opts,

@@ -2,8 +2,6 @@ import { EventEmitter } from "node:events";
 
 export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
-/** Something may have freed capacity or queued a run: a queue pass may now place more. */
-export const schedulerTopic = "scheduler";
 
 /** Carries this process's notifications to the other server processes on the same database. */
 export interface WakeTransport {
@@ -12,7 +10,7 @@ export interface WakeTransport {
 }
 
 /**
- * Wakes long-polls, log followers and the scheduler. In-process by itself (SQLite: one
+ * Wakes long-polls and log followers. In-process by itself (SQLite: one
  * process); with a transport (PostgreSQL LISTEN/NOTIFY) also across the replicas sharing the
  * database. Waiters re-check on a timer all the same, so a lost notification only delays.
  * Call notify() after the change it announces has committed.
@@ -46,12 +44,6 @@ export class NotifyHub {
     for (const name of this.emitter.eventNames()) {
       if (name !== "close") this.emitter.emit(name);
     }
-  }
-
-  /** Calls `listener` on each notification of `topic`; answers the unsubscribe. */
-  subscribe(topic: string, listener: () => void): () => void {
-    this.emitter.on(topic, listener);
-    return () => this.emitter.off(topic, listener);
   }
 
   async close(): Promise<void> {
