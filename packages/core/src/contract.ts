@@ -11,3 +11,4 @@ export * from "./protocol.js";
 export * from "./backoff.js";
 export * from "./server-list.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";

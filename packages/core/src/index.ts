@@ -10,3 +10,5 @@ export * from "./marketplace.js";
 export * from "./backoff.js";
 export * from "./server-list.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";
+export * from "./schema/decode.js";

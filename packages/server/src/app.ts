@@ -10,7 +10,8 @@ import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
-import { installErrorHandlers } from "./api/errors.js";
+import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
+import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { runLogRoutes } from "./api/run-logs.js";
@@ -85,6 +86,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       // No per-request lines at info: agents long-poll continuously.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
+      // Infinity (JSON's 1e400) is no number a column can hold.
+      ajv: { customOptions: { strictNumbers: true } },
+      ...frameworkErrorOptions,
     });
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
@@ -125,6 +129,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installInputGuards(app);
     if (isPostgresUrl(opts.databaseUrl)) {
       hub.connect(
         await startPostgresWake({

@@ -123,6 +123,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       {
         preHandler: deviceAuth,
         bodyLimit: 64 * 1024 * 1024,
+        config: { nulInText: "replace" },
         schema: {
           tags: ["agent"],
           params: RunIdParams,

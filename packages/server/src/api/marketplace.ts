@@ -12,7 +12,7 @@ import {
   CreditResponseSchema,
   DryRunResponseSchema,
   UserNameParams,
-} from "./marketplace-schemas.js";
+} from "./schemas.js";
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {

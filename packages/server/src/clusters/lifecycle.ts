@@ -18,6 +18,7 @@ import {
   setClusterDevices,
   updateClusterIf,
 } from "../store/clusters.js";
+import { decodeJobNeeds } from "../store/json-columns.js";
 
 /** The owner's live (not killed) cluster of that name, else the latest killed one. */
 export function pickCluster(rows: readonly ClusterRow[], name: string): ClusterRow | undefined {
@@ -41,7 +42,7 @@ export async function activateCluster(
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
   // The credit standing stored with the needs is the creating launch's: read it afresh.
   const needs: JobNeeds = {
-    ...(JSON.parse(cluster.needs_json) as JobNeeds),
+    ...decodeJobNeeds(cluster.needs_json),
     requesterId: String(cluster.owner_id),
     credit: await creditStanding(ctx.db, cluster.owner_id),
   };

@@ -1,4 +1,3 @@
-import type { JobSpec } from "@fedml/core";
 import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
@@ -26,6 +25,7 @@ import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
 import { jobNeeds } from "./job-needs.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, type PlacedNode, matchJob } from "./matcher.js";
+import { decodeJobSpec } from "../store/json-columns.js";
 
 export interface PlacementDeps extends Stateful {
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
@@ -151,7 +151,7 @@ export class Placement {
       const credit = new Map<number, Standing>();
       const needsOf = async (run: RunRow): Promise<JobNeeds> => {
         if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
-        const spec = JSON.parse(run.spec_json) as JobSpec;
+        const spec = decodeJobSpec(run.spec_json);
         return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
       };
       let placed = 0;
@@ -194,7 +194,7 @@ export class Placement {
         // federated rules over the same view the index holds.
         const verdict =
           run.job_type === "federate"
-            ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(JSON.parse(run.spec_json)))
+            ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(decodeJobSpec(run.spec_json)))
             : matchIndexed(needs, index);
         const nodes = await apply(run, verdict);
         if (nodes) index.take(nodes);

@@ -304,6 +304,18 @@ function workspaceBlobsAndLogQuotas(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * One part per node of a run: a placement applied twice (or half, then again) fails on this
+ * instead of handing a gang two node 0s.
+ */
+function onePartPerNode(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.createIndex("run_devices_run_node").unique().on("run_devices").columns(["run_id", "node_index"]).execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -315,6 +327,8 @@ class InCodeMigrations implements MigrationProvider {
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
+      // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
+      "0101_h-atomic_one_part_per_node": onePartPerNode(),
     };
   }
 }
