@@ -44,36 +44,8 @@ const runs = (section: Section) => only === null || only.includes(section);
 
 // Full sizes are the issue's; --quick keeps the whole run under two minutes.
 const size = quick
-  ? {
-      jobs: 200,
-      slurmJobs: 30,
-      launches: 50,
-      slurmLaunches: 10,
-      devices: 10_000,
-      queued: 100_000,
-      matchBudgetSec: 3,
-      replicaBudgetSec: 20,
-      logLines: 300_000,
-      httpLines: 50_000,
-      pages: 100,
-      agents: 1000,
-      heartbeatSec: 12,
-    }
-  : {
-      jobs: 1000,
-      slurmJobs: 1000,
-      launches: 200,
-      slurmLaunches: 200,
-      devices: 10_000,
-      queued: 100_000,
-      matchBudgetSec: 20,
-      replicaBudgetSec: 60,
-      logLines: 10_000_000,
-      httpLines: 200_000,
-      pages: 500,
-      agents: 1000,
-      heartbeatSec: 25,
-    };
+  ? { jobs: 200, slurmJobs: 30, launches: 50, slurmLaunches: 10, devices: 10_000, queued: 100_000, matchBudgetSec: 3, replicaBudgetSec: 20, logLines: 300_000, httpLines: 50_000, pages: 100, agents: 1000, heartbeatSec: 12 }
+  : { jobs: 1000, slurmJobs: 1000, launches: 200, slurmLaunches: 200, devices: 10_000, queued: 100_000, matchBudgetSec: 20, replicaBudgetSec: 60, logLines: 10_000_000, httpLines: 200_000, pages: 500, agents: 1000, heartbeatSec: 25 };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
