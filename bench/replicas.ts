@@ -185,16 +185,21 @@ async function measure(
     log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
     const args = ["--database-url", databaseUrl ?? "", "--log-level", "warn", "--offline-after-ms", String(3_600_000)];
     for (const home of homes) servers.push(await startServer(home, { extraArgs: args }));
+    // A pass commits its placements at its end, so progress shows in steps: stop once nothing
+    // was placed for three times the longest step so far (at least 5 s), or at the budget.
     const deadline = Date.now() + budgetSec * 1000;
-    let last = -1;
-    let steadySince = Date.now();
+    let last = 0;
+    let lastChange = Date.now();
+    let longestStep = 0;
     for (;;) {
       const { placed } = await placedSoFar(store);
       if (placed !== last) {
+        if (last > 0) longestStep = Math.max(longestStep, Date.now() - lastChange);
         last = placed;
-        steadySince = Date.now();
+        lastChange = Date.now();
       }
-      if (Date.now() - steadySince > 3_000 || Date.now() > deadline || placed >= queue.length) break;
+      const quiet = Date.now() - lastChange;
+      if ((placed > 0 && quiet > Math.max(5_000, 3 * longestStep)) || Date.now() > deadline || placed >= queue.length) break;
       await sleep(250);
     }
     const { placed, first, last: lastAt } = await placedSoFar(store);
