@@ -36,6 +36,15 @@ export interface ServingArgs {
   modelStorageUrl: string | null;
   endpointName: string | null;
   endpointId: string | null;
+  /** `replicas: N` sets both bounds; null: absent (one replica). */
+  minReplicas: number | null;
+  maxReplicas: number | null;
+  /** Autoscaling target: in-flight requests per ready replica; null: no autoscaling. */
+  targetInflightRequests: number | null;
+  scaleDownDelaySeconds: number | null;
+  /** The readiness probe: `GET <path>` on the job's port every interval (defaults `/`, 1 s). */
+  readinessProbePath: string | null;
+  readinessProbeIntervalSeconds: number | null;
 }
 
 export interface DockerSpec {

@@ -164,4 +164,29 @@ export interface EndpointModel {
   deviceId: string | null;
   createdTime: number;
   readyTime: number | null;
+  /** Replica bounds and the autoscaler's current target. */
+  minReplicas: number;
+  maxReplicas: number;
+  desiredReplicas: number;
+  /** Bumped by each launch that updates the endpoint in place (rolling update). */
+  generation: number;
+  /** Requests, failures and in flight, as counted by the server process that answered. */
+  requestCount: number;
+  errorCount: number;
+  inflightRequests: number;
+  replicas: EndpointReplicaModel[];
+}
+
+/** One replica of an endpoint: a run of the serve job on one device. */
+export interface EndpointReplicaModel {
+  runId: string;
+  deviceId: string | null;
+  /** STARTING (not ready yet), READY, UNHEALTHY (failed its probe), DRAINING, ENDED. */
+  status: string;
+  generation: number;
+  requestCount: number;
+  errorCount: number;
+  inflightRequests: number;
+  readyTime: number | null;
+  endedTime: number | null;
 }

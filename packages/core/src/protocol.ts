@@ -239,10 +239,21 @@ export interface Assignment {
    * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
    * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
-  serving?: { endpointId: string } | null;
+  serving?: ServingAssignment | null;
 }
 
-/** POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe. */
+export interface ServingAssignment {
+  endpointId: string;
+  /** The readiness probe, as `serving_args` sets it; absent: `GET /` every second. */
+  probePath?: string;
+  probeIntervalMs?: number;
+}
+
+/**
+ * POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe.
+ * Sent when readiness changes: ready once the probe answers, not ready after it failed three
+ * times in a row (the replica leaves the load balancer's rotation until it answers again).
+ */
 export interface ServingReport {
   port: number;
   ready: boolean;

@@ -25,6 +25,8 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
+import { reconcileServing } from "./serving/controller.js";
+import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -76,6 +78,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       placement,
       blobs: new WorkspaceBlobs(join(dir, "workspaces")),
       tunnels,
+      replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
       now: () => Date.now(),
       isOnline,
@@ -131,6 +134,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx, startedAt);
         await sweepIdleClusters(ctx);
         await placement.placeQueued();
+        await reconcileServing(ctx);
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {

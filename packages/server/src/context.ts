@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
+import type { ReplicaLoad } from "./serving/replica-load.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { Database } from "./store/schema.js";
 import type { WorkspaceBlobs } from "./store/workspace-blobs.js";
@@ -15,6 +16,8 @@ export interface ServerContext {
   blobs: WorkspaceBlobs;
   /** Agents' inference tunnels to this process. */
   tunnels: TunnelHub;
+  /** Requests in flight and answered per endpoint replica, counted at this process's proxy. */
+  replicaLoad: ReplicaLoad;
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;

@@ -28,7 +28,8 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
   const runId = String(headers[TunnelHeader.RUN_ID] ?? "");
   const port = portOf(runId);
   if (port === null) {
-    answerError(stream, 404, `run ${runId} serves nothing on this device`);
+    // Nothing was sent to any job (the run just ended here): the server may try another replica.
+    answerError(stream, 502, `run ${runId} serves nothing on this device`, { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR });
     return;
   }
   const upstream = httpRequest({

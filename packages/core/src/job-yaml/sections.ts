@@ -1,6 +1,6 @@
 import { isScalar, isSeq } from "yaml";
 import type { DockerSpec, ServingArgs } from "../jobspec.js";
-import { readText } from "./scalars.js";
+import { readText, readWholeNumber } from "./scalars.js";
 import { type Field, describeNode, failAt, fieldsOf, isAbsent, type YamlSource } from "./source.js";
 
 /** `fedml_env.project_name`; other keys under fedml_env are the platform's and left alone. */
@@ -17,9 +17,21 @@ const SERVING_KEYS = {
   model_storage_url: "modelStorageUrl",
   endpoint_name: "endpointName",
   endpoint_id: "endpointId",
+  readiness_probe_path: "readinessProbePath",
 } as const satisfies Record<string, keyof ServingArgs>;
 
-/** `serving_args`; keys beyond the five known ones are tolerated (the original passes them on). */
+const SERVING_NUMBERS = {
+  min_replicas: "minReplicas",
+  max_replicas: "maxReplicas",
+  target_inflight_requests: "targetInflightRequests",
+  scale_down_delay_seconds: "scaleDownDelaySeconds",
+  readiness_probe_interval_seconds: "readinessProbeIntervalSeconds",
+} as const satisfies Record<string, keyof ServingArgs>;
+
+/** Bounds of the numeric serving keys: enough for any real service, small enough to be safe. */
+const MAX_REPLICAS = 64;
+
+/** `serving_args`; keys beyond the known ones are tolerated (the original passes them on). */
 export function readServingArgs(src: YamlSource, field: Field): ServingArgs | null {
   if (isAbsent(src, field.value)) return null;
   const args: ServingArgs = {
@@ -28,10 +40,37 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
     modelStorageUrl: null,
     endpointName: null,
     endpointId: null,
+    minReplicas: null,
+    maxReplicas: null,
+    targetInflightRequests: null,
+    scaleDownDelaySeconds: null,
+    readinessProbePath: null,
+    readinessProbeIntervalSeconds: null,
   };
   for (const sub of fieldsOf(src, field.value, field.path)) {
-    const target = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
-    if (target !== undefined) args[target] = readText(src, sub);
+    const text = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
+    if (text !== undefined) args[text] = readText(src, sub);
+    const number = SERVING_NUMBERS[sub.key as keyof typeof SERVING_NUMBERS];
+    if (number !== undefined) args[number] = isAbsent(src, sub.value) ? null : readWholeNumber(src, sub, 0);
+    if (sub.key === "replicas" && !isAbsent(src, sub.value)) {
+      const replicas = readWholeNumber(src, sub, 1);
+      args.minReplicas = replicas;
+      args.maxReplicas = replicas;
+    }
+    if ((sub.key === "replicas" || sub.key === "min_replicas" || sub.key === "max_replicas") && !isAbsent(src, sub.value)) {
+      if (readWholeNumber(src, sub, 0) > MAX_REPLICAS) failAt(src, sub.keyNode, sub.path, `at most ${MAX_REPLICAS} replicas`);
+    }
+    if (sub.key === "readiness_probe_path" && args.readinessProbePath !== null && !args.readinessProbePath.startsWith("/")) {
+      failAt(src, sub.keyNode, sub.path, "must start with /");
+    }
+  }
+  if (args.minReplicas !== null && args.maxReplicas !== null && args.minReplicas > args.maxReplicas) {
+    failAt(src, field.keyNode, field.path, `min_replicas ${args.minReplicas} is above max_replicas ${args.maxReplicas}`);
+  }
+  if (args.maxReplicas === 0) failAt(src, field.keyNode, field.path, "max_replicas must be at least 1");
+  if (args.targetInflightRequests === 0) failAt(src, field.keyNode, field.path, "target_inflight_requests must be at least 1");
+  if (args.readinessProbeIntervalSeconds === 0) {
+    failAt(src, field.keyNode, field.path, "readiness_probe_interval_seconds must be at least 1");
   }
   return args;
 }

@@ -255,6 +255,26 @@ export const EndpointSchema = Type.Object({
   deviceId: Nullable(Type.String()),
   createdTime: Type.Number(),
   readyTime: Nullable(Type.Number()),
+  minReplicas: Type.Integer(),
+  maxReplicas: Type.Integer(),
+  desiredReplicas: Type.Integer(),
+  generation: Type.Integer(),
+  requestCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  inflightRequests: Type.Integer(),
+  replicas: Type.Array(
+    Type.Object({
+      runId: Type.String(),
+      deviceId: Nullable(Type.String()),
+      status: Type.String(),
+      generation: Type.Integer(),
+      requestCount: Type.Integer(),
+      errorCount: Type.Integer(),
+      inflightRequests: Type.Integer(),
+      readyTime: Nullable(Type.Number()),
+      endedTime: Nullable(Type.Number()),
+    }),
+  ),
 });
 export const EndpointListSchema = Type.Object({ endpointList: Type.Array(EndpointSchema) });
 export const EndpointIdParams = Type.Object({ id: Type.String() });

@@ -1,16 +1,11 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import type { DialectName } from "./db.js";
+import { idColumn } from "./id-column.js";
+import { endpointReplicas } from "./serving-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
-type TableBuilder = ReturnType<AnyDb["schema"]["createTable"]>;
 
-/** The integer primary key every table but the join tables has: the one dialect switch of ids. */
-function idColumn(table: TableBuilder, dialect: DialectName): TableBuilder {
-  return dialect === "postgres"
-    ? table.addColumn("id", "serial", (c) => c.primaryKey())
-    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-}
 
 function initialSchema(dialect: DialectName): Migration {
   return {
@@ -233,6 +228,7 @@ class InCodeMigrations implements MigrationProvider {
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
+      "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
     };
   }
 }
