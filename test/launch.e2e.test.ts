@@ -1,10 +1,11 @@
 // End to end: a real server process on loopback, real agent processes, real bash/python3
 // jobs, driven through the SDK exactly as a user would.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
+import { openTestStore } from "../packages/server/test/support/database.js";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, createUser, isAlive, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -12,6 +13,22 @@ import { waitFor } from "./support/wait.js";
 
 const tmp = makeTempDir("e2e");
 let server: ServerProcess;
+
+/** The workspace blobs the server holds, with the upload their bytes came from, and uploads in progress. */
+async function storedBlobs(home: string) {
+  const store = await openTestStore(home);
+  try {
+    const blobs = await store.db
+      .selectFrom("workspace_blobs")
+      .select(["sha256", "upload_id", "created_at"])
+      .orderBy("sha256")
+      .execute();
+    const uploads = await store.db.selectFrom("workspace_uploads").select("id").execute();
+    return { blobs, uploads };
+  } finally {
+    await store.close();
+  }
+}
 let agent: AgentProcess;
 let alice: { serverUrl: string; apiKey: string };
 let bob: { serverUrl: string; apiKey: string };
@@ -95,13 +112,12 @@ describe("launch on a real server and agent", () => {
     const first = await api.launchJob(path, alice);
     assert.equal(first.resultCode, 0, first.resultMsg);
     await waitForEnd(first.runId!, alice);
-    const blobDir = join(server.home, "server", "workspaces");
-    const before = readdirSync(blobDir).map((f) => [f, statSync(join(blobDir, f)).ino]);
+    const before = await storedBlobs(server.home);
+    assert.ok(before.blobs.length > 0);
     const second = await api.launchJob(path, alice);
     assert.equal(second.resultCode, 0, second.resultMsg);
     await waitForEnd(second.runId!, alice);
-    const afterwards = readdirSync(blobDir).map((f) => [f, statSync(join(blobDir, f)).ino]);
-    assert.deepEqual(afterwards, before, "the blob was not written again");
+    assert.deepEqual(await storedBlobs(server.home), before, "the blob was not written again");
     assert.deepEqual(await allLogLines(second.runId!, alice), ["same bytes"]);
   });
 

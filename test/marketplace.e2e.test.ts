@@ -51,7 +51,8 @@ const holdUntil = (marker: string) => [`while [ ! -e ${marker} ] && [ ! -e ${sto
 before(async () => {
   process.env.FEDML_HOME = join(tmp.dir, "client-home");
   server = await startServer(join(tmp.dir, "server-home"), {
-    extraArgs: ["--offline-after-ms", "3000", "--stop-grace-ms", "1000"],
+    // A lost device's runs fail after its lease (4 s) + kill grace (1 s) + margin (1 s).
+    extraArgs: ["--offline-after-ms", "3000", "--lease-ms", "4000", "--stop-grace-ms", "1000"],
   });
   admin = { serverUrl: server.url, apiKey: server.adminKey };
   alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };

@@ -36,7 +36,12 @@ async function launch(path: string): Promise<{ runId: string; endpointId: string
 const status = (endpointId: string) => api.endpointStatus(endpointId, alice) as Promise<EndpointModel>;
 const readyReplicas = (e: EndpointModel) => e.replicas.filter((r) => r.status === "READY");
 
-async function waitReady(endpointId: string, count: number, extra: (e: EndpointModel) => boolean = () => true, timeoutMs = 60_000) {
+async function waitReady(
+  endpointId: string,
+  count: number,
+  extra: (e: EndpointModel) => boolean = () => true,
+  timeoutMs = 60_000,
+) {
   return waitFor(
     `endpoint ${endpointId} with ${count} ready replicas`,
     async () => {
@@ -49,7 +54,9 @@ async function waitReady(endpointId: string, count: number, extra: (e: EndpointM
 }
 
 async function get(endpointId: string, path = ""): Promise<{ status: number; body: { run?: string; version?: string } }> {
-  const answer = await fetch(`${server.url}/inference/${endpointId}/${path}`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
+  const answer = await fetch(`${server.url}/inference/${endpointId}/${path}`, {
+    headers: { authorization: `Bearer ${alice.apiKey}` },
+  });
   const text = await answer.text();
   let body: { run?: string; version?: string } = {};
   try {
@@ -110,17 +117,32 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     ({ endpointId: trio } = await launch(serveJob("trio", "  replicas: 3\n")));
     const ready = await waitReady(trio, 3);
     assert.equal(ready.status, "READY");
-    assert.equal(new Set(readyReplicas(ready).map((r) => r.deviceId)).size, 3, "one replica per device");
+    assert.equal(
+      new Set(readyReplicas(ready).map((r) => r.deviceId)).size,
+      3,
+      `one replica per device: ${JSON.stringify(ready.replicas)}`,
+    );
     const runs = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const { status: code, body } = await get(trio);
       assert.equal(code, 200);
       runs.add(body.run!);
     }
-    assert.deepEqual([...runs].sort(), readyReplicas(ready).map((r) => r.runId).sort());
-    const counted = await status(trio);
-    assert.ok(counted.replicas.filter((r) => r.status === "READY").every((r) => r.requestCount > 0));
-    assert.ok(counted.requestCount >= 30);
+    assert.deepEqual(
+      [...runs].sort(),
+      readyReplicas(ready)
+        .map((r) => r.runId)
+        .sort(),
+    );
+    // The proxy counts a request once the replica's answer has ended, a moment after the caller has it.
+    const counted = await waitFor("30 requests counted", async () => {
+      const e = await status(trio);
+      return e.requestCount >= 30 ? e : undefined;
+    });
+    assert.ok(
+      counted.replicas.filter((r) => r.status === "READY").every((r) => r.requestCount > 0),
+      JSON.stringify(counted.replicas),
+    );
   });
 
   test("killing a replica's process loses no request, and the replica is replaced", async () => {
@@ -137,11 +159,15 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     assert.deepEqual(
       answers.filter((a) => a.status !== 200),
       [],
+      `answers: ${JSON.stringify(answers.map((a) => `${a.status}:${a.run}`))}`,
     );
     assert.equal(replaced.replicas.find((r) => r.runId === victim.runId)?.status, "ENDED");
     const newcomer = readyReplicas(replaced).find((r) => !before.some((b) => b.runId === r.runId));
     assert.ok(newcomer, "a new replica took the dead one's place");
-    assert.ok(answers.some((a) => a.run === newcomer.runId), "the new replica gets traffic");
+    assert.ok(
+      answers.some((a) => a.run === newcomer.runId),
+      "the new replica gets traffic",
+    );
   });
 
   test("a launch under the same endpoint name rolls it to the new version, answering every request", async () => {
@@ -149,7 +175,11 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     await waitFor("some answers", () => stream.answers.length >= 5, 20_000);
     const update = await launch(serveJob("trio", "  replicas: 2\n", "v2"));
     assert.equal(update.endpointId, trio, "the endpoint keeps its id (and URL)");
-    const rolled = await waitReady(trio, 2, (e) => e.generation === 2 && e.replicas.every((r) => r.generation === 2 || r.status === "ENDED"));
+    const rolled = await waitReady(
+      trio,
+      2,
+      (e) => e.generation === 2 && e.replicas.every((r) => r.generation === 2 || r.status === "ENDED"),
+    );
     await waitFor("answers from v2", () => stream.answers.filter((a) => a.version === "v2").length >= 10, 20_000);
     const answers = await stream.stop();
     assert.deepEqual(
@@ -159,7 +189,10 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     const versions = answers.map((a) => a.version);
     const firstV2 = versions.indexOf("v2");
     assert.ok(firstV2 > 0, "v1 answered first");
-    assert.ok(versions.slice(firstV2).every((v) => v === "v2"), "once v2 answers, only v2 answers");
+    assert.ok(
+      versions.slice(firstV2).every((v) => v === "v2"),
+      "once v2 answers, only v2 answers",
+    );
     assert.equal(readyReplicas(rolled).length, 2);
     await deleteEndpoint(trio);
   });
@@ -194,7 +227,9 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
   });
 
   test("min_replicas: 0 scales to zero when idle, and the first request starts a replica", async () => {
-    const { endpointId } = await launch(serveJob("sleepy", "  min_replicas: 0\n  max_replicas: 1\n  scale_down_delay_seconds: 1\n"));
+    const { endpointId } = await launch(
+      serveJob("sleepy", "  min_replicas: 0\n  max_replicas: 1\n  scale_down_delay_seconds: 1\n"),
+    );
     await waitReady(endpointId, 1);
     await waitFor(
       "scaled to zero",

@@ -7,6 +7,7 @@ import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { AgentClient, AgentStoppedError } from "./client.js";
 import { readAgentConfig } from "./config.js";
+import { AgentLease, ensureLeaseWatchdog, monotonicNs } from "./daemon/lease.js";
 import { acquirePidFile, releasePidFile } from "./daemon/pid-file.js";
 import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
@@ -55,9 +56,24 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       lostServer = true;
     },
   });
-  const supervisor = new RunSupervisor({ home, client, log });
+  const lease = new AgentLease(home);
+  const guard = () => {
+    lease.publish(supervisor.activeRunIds());
+    if (supervisor.activeRunIds().length > 0) ensureLeaseWatchdog(home);
+  };
+  const supervisor = new RunSupervisor({ home, client, log, onRunStarted: guard });
   const tunnelStop = new AbortController();
   let tunnel: Promise<void> | undefined;
+  // Fencing: a lease that ran out stops the jobs, whatever the poll loop is stuck in.
+  let fencedSinceRenewal = false;
+  const fenceCheck = setInterval(() => {
+    if (fencedSinceRenewal || !lease.expired()) return;
+    const seconds = Math.round((lease.leaseMs ?? 0) / 1000);
+    const stopped = supervisor.fence(lease.killGraceMs, `lease expired: the server was not reached for ${seconds} s`);
+    if (stopped > 0) log(`lease expired: stopped ${stopped} run(s)`);
+    fencedSinceRenewal = true;
+  }, 200);
+  fenceCheck.unref();
   log(`agent ${process.pid} starting for device ${config.deviceId} of ${config.serverUrl}`);
 
   try {
@@ -71,7 +87,12 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     const hello = async () => {
       lostServer = false;
       const answer = await client.hello({ facts, activeRunIds: supervisor.activeRunIds() }, signal);
-      log(`hello accepted by ${config.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence)`);
+      lease.setTerms(
+        answer.leaseMs ? { leaseMs: answer.leaseMs, killGraceMs: answer.leaseKillGraceMs ?? DEFAULT_STOP_GRACE_MS } : null,
+      );
+      log(
+        `hello accepted by ${config.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence${answer.leaseMs ? `, lease ${answer.leaseMs} ms` : ""})`,
+      );
       return answer.offlineAfterMs;
     };
 
@@ -89,12 +110,18 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     let since = 0;
     let failures = 0;
     while (!signal.aborted) {
-      const waitMs = Math.max(
-        MIN_POLL_WAIT_MS,
-        Math.min(options.maxPollWaitMs ?? DEFAULT_POLL_WAIT_MS, Math.floor(offlineAfterMs / 3)),
+      // Polls renew the lease: several must fit in it even when one is slow.
+      const leaseCap = lease.leaseMs === null ? Number.POSITIVE_INFINITY : Math.floor(lease.leaseMs / 4);
+      const waitMs = Math.min(
+        leaseCap,
+        Math.max(MIN_POLL_WAIT_MS, Math.min(options.maxPollWaitMs ?? DEFAULT_POLL_WAIT_MS, Math.floor(offlineAfterMs / 3))),
       );
       try {
+        const sentAtNs = monotonicNs();
         const answer = await client.assignments(since, waitMs, signal);
+        lease.renew(sentAtNs);
+        fencedSinceRenewal = false;
+        guard();
         if (lostServer) {
           // The server may have restarted: it must learn again which runs are alive here.
           offlineAfterMs = await hello();
@@ -116,6 +143,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   } catch (error) {
     if (!(error instanceof AgentStoppedError)) throw error;
   } finally {
+    clearInterval(fenceCheck);
     log("agent stopping: ending its runs");
     supervisor.stopAll(options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     const flushDeadline = (options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + (options.shutdownFlushMs ?? DEFAULT_SHUTDOWN_FLUSH_MS);
@@ -125,6 +153,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     tunnelStop.abort();
     await tunnel;
     await supervisor.settled();
+    if (supervisor.activeRunIds().length === 0) lease.withdraw();
     releasePidFile(home);
     log("agent stopped");
   }

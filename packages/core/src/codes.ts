@@ -1,6 +1,6 @@
 /**
  * API result codes. 0–19 are the seed's table (names and messages exactly as published);
- * 20–31 continue it as the original FedML client does.
+ * 20–31 continue it as the original FedML client does; 32 on are ours.
  */
 export const ResultCode = {
   LAUNCH_JOB_STATUS_REQUEST_SUCCESS: 0,
@@ -35,6 +35,8 @@ export const ResultCode = {
   DB_INSERT_ERROR: 29,
   OCCUPIED_FAILED: 30,
   JOB_CONFIG_NOT_EXISTS: 31,
+  /** Ours: an operator's storage quota (workspaces, logs) is used up. */
+  QUOTA_EXCEEDED: 32,
 } as const;
 
 export type ResultCodeName = keyof typeof ResultCode;
@@ -74,6 +76,7 @@ export const ResultMessage: Readonly<Record<number, string>> = {
   29: "DB_INSERT_ERROR",
   30: "OCCUPIED_FAILED",
   31: "JOB_CONFIG_NOT_EXISTS",
+  32: "QUOTA_EXCEEDED",
 };
 
 const nameByCode = new Map<number, ResultCodeName>(

@@ -4,15 +4,29 @@ import { isMap, LineCounter, parseDocument } from "yaml";
 import { FedmlError, ResultCode } from "./codes.js";
 import { readCommand } from "./job-yaml/command.js";
 import { defaultComputing, readComputing } from "./job-yaml/computing.js";
-import { flattenIntoEnv } from "./job-yaml/extra-env.js";
+import { nearMiss } from "./job-yaml/did-you-mean.js";
+import { type EnvBudget, flattenIntoEnv } from "./job-yaml/extra-env.js";
 import { readFrameworkType, readJobSubtype, readJobType } from "./job-yaml/job-kind.js";
 import { readBool, readNonBlankText } from "./job-yaml/scalars.js";
+import { checkBounds, DEFAULT_JOB_YAML_LIMITS, type JobYamlLimits, prescan } from "./job-yaml/limits.js";
 import { readDocker, readProjectName, readServingArgs } from "./job-yaml/sections.js";
-import { describeNode, type Field, failAt, fieldsOf, toPlain, type YamlSource } from "./job-yaml/source.js";
+import {
+  attempt,
+  describeNode,
+  type Field,
+  failAt,
+  fieldsOf,
+  report,
+  throwIssues,
+  toPlain,
+  type YamlSource,
+} from "./job-yaml/source.js";
 import type { CommandSpec, JobSpec } from "./jobspec.js";
 
 export { JOB_SUBTYPES } from "./job-yaml/job-kind.js";
 export { extraEnvName } from "./job-yaml/extra-env.js";
+export { DEFAULT_JOB_YAML_LIMITS, type JobYamlLimits } from "./job-yaml/limits.js";
+export { ParsePool, type ParsePoolOptions } from "./job-yaml/pool.js";
 export { parseMoney } from "./money.js";
 
 /** Top-level keys with a meaning of their own; every other key becomes FEDML_ENV_* variables. */
@@ -37,36 +51,55 @@ type ReservedKey = (typeof RESERVED_JOB_YAML_KEYS)[number];
 
 const RESERVED = new Set<string>(RESERVED_JOB_YAML_KEYS);
 
+const RESERVED_KEYS: readonly string[] = RESERVED_JOB_YAML_KEYS;
+
+export interface ParseJobYamlOptions {
+  /** The YAML's path (its base name is shown in errors). */
+  path?: string;
+  limits?: JobYamlLimits;
+}
+
 /**
- * Parses and validates a job YAML. Errors are FedmlError with a one-line
- * `<file>:<line>: <key.path>: <what is wrong>` message: code 17 for bad YAML or schema,
- * 13 when there is nothing to run on posix.
+ * Parses and validates a job YAML. Every problem of the file is reported at once, in one
+ * FedmlError whose one-line message lists `<file>:<line>:<col>: <key.path>: <what is wrong>`
+ * for each: code 17 for bad YAML or schema, 13 when there is nothing to run on posix.
+ * Hostile documents (huge, alias bombs, deep) are refused by size before any walk (limits.ts).
  */
-export function parseJobYaml(text: string, opts: { path?: string } = {}): JobSpec {
-  const src = parseSource(text, opts.path ? basename(opts.path) : "job.yaml");
+export function parseJobYaml(text: string, opts: ParseJobYamlOptions = {}): JobSpec {
+  const limits = opts.limits ?? DEFAULT_JOB_YAML_LIMITS;
+  const file = opts.path ? basename(opts.path) : "job.yaml";
+  prescan(text, file, limits);
+  const src = parseSource(text, file);
+  if (!checkBounds(src, limits)) throwIssues(src);
   const root = src.doc.contents;
   if (!isMap(root)) {
     throw new FedmlError(
       ResultCode.LAUNCH_JOB_STATUS_INVALID,
-      `${src.file}:1: expected a map of keys (workspace:, job:, ...) at the top level, got ${describeNode(src, root)}`,
+      `${src.file}:1:1: expected a map of keys (workspace:, job:, ...) at the top level, got ${describeNode(src, root)}`,
     );
   }
   const reserved = new Map<ReservedKey, Field>();
   const extraEnv: Record<string, string> = {};
+  const budget: EnvBudget = { maxVars: limits.maxExtraEnvVars, maxChars: limits.maxExtraEnvChars, vars: 0, chars: 0 };
   for (const field of fieldsOf(src, root, "")) {
-    if (RESERVED.has(field.key)) reserved.set(field.key as ReservedKey, field);
-    else flattenIntoEnv(src, field.value, [field.key], extraEnv);
+    if (RESERVED.has(field.key)) {
+      reserved.set(field.key as ReservedKey, field);
+      continue;
+    }
+    const guess = nearMiss(field.key, RESERVED_KEYS);
+    if (guess !== undefined) report(src, field.keyNode, field.path, `unknown key, did you mean ${guess}?`);
+    else attempt(() => flattenIntoEnv(src, field.value, [field.key], extraEnv, budget), undefined);
   }
   const get = (key: ReservedKey) => reserved.get(key);
-  const jobType = readJobType(src, get("job_type"), get("task_type"));
+  const jobType = attempt(() => readJobType(src, get("job_type"), get("task_type")), "train" as const);
   const spec: JobSpec = {
     workspace: optional(get("workspace"), (f) => readNonBlankText(src, f)),
     job: optional(get("job"), (f) => readCommand(src, f)),
     bootstrap: optional(get("bootstrap"), (f) => readCommand(src, f)),
     serverJob: optional(get("server_job"), (f) => readCommand(src, f)),
     jobType,
-    jobSubtype: readJobSubtype(src, get("job_subtype"), jobType),
-    frameworkType: readFrameworkType(src, get("framework_type")),
+    jobSubtype: attempt(() => readJobSubtype(src, get("job_subtype"), jobType), null),
+    frameworkType: attempt(() => readFrameworkType(src, get("framework_type")), "general" as const),
     computing: optional(get("computing"), (f) => readComputing(src, f)) ?? defaultComputing(),
     projectName: optional(get("fedml_env"), (f) => readProjectName(src, f)),
     jobName: optional(get("job_name"), (f) => readNonBlankText(src, f)?.trim() ?? null),
@@ -76,16 +109,25 @@ export function parseJobYaml(text: string, opts: { path?: string } = {}): JobSpe
     containerize: optional(get("containerize"), (f) => readBool(src, f, false)) ?? false,
     extraEnv,
   };
-  requireRunnable(src, spec.job, get("job"), "job", "add job: with the commands to run");
-  if (jobType === "federate") {
-    requireRunnable(
-      src,
-      spec.serverJob,
-      get("server_job"),
-      "server_job",
-      "a federate job needs server_job: with the commands for the server node",
+  // "Nothing to run" only where the command fields themselves read cleanly.
+  const commandIssues = (key: string) => src.issues.some((i) => i.path === key || i.path.startsWith(`${key}.`));
+  if (!commandIssues("job")) {
+    attempt(() => requireRunnable(src, spec.job, get("job"), "job", "add job: with the commands to run"), undefined);
+  }
+  if (jobType === "federate" && !commandIssues("server_job")) {
+    attempt(
+      () =>
+        requireRunnable(
+          src,
+          spec.serverJob,
+          get("server_job"),
+          "server_job",
+          "a federate job needs server_job: with the commands for the server node",
+        ),
+      undefined,
     );
   }
+  throwIssues(src);
   return spec;
 }
 
@@ -115,21 +157,31 @@ export function defaultJobName(spec: Pick<JobSpec, "jobName">, workspaceFolderNa
 
 function parseSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const src: YamlSource = { file, doc, lineCounter };
-  const [error] = doc.errors;
-  if (error) {
-    // Errors found at end of input (an unclosed bracket) point at the last written line.
-    const offset = Math.max(0, Math.min(error.pos[0], text.trimEnd().length - 1));
-    const line = lineCounter.linePos(offset).line;
-    const what = error.message.split("\n")[0].replace(/\s+at line \d+, column \d+:?$/, "");
-    throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_INVALID, `${file}:${line}: invalid YAML: ${what}`);
+  // uniqueKeys off: the library compares every pair of keys of a map; checkBounds does it
+  // with a Set.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const src: YamlSource = { file, doc, lineCounter, issues: [] };
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      // Errors found at end of input (an unclosed bracket) point at the last written line.
+      const offset = Math.max(0, Math.min(error.pos[0], text.trimEnd().length - 1));
+      const { line, col } = lineCounter.linePos(offset);
+      const what = error.message.split("\n")[0].replace(/\s+at line \d+, column \d+:?$/, "");
+      src.issues.push({
+        line,
+        col,
+        path: "",
+        code: ResultCode.LAUNCH_JOB_STATUS_INVALID,
+        message: `${file}:${line}:${col}: invalid YAML: ${what}`,
+      });
+    }
+    throwIssues(src);
   }
   return src;
 }
 
 function optional<T>(field: Field | undefined, read: (field: Field) => T): T | null {
-  return field === undefined ? null : read(field);
+  return field === undefined ? null : attempt(() => read(field), null);
 }
 
 function requireRunnable(

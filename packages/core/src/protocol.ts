@@ -214,6 +214,14 @@ export interface HelloResponse {
   deviceId: string;
   /** Milliseconds of silence after which the server marks the device OFFLINE. */
   offlineAfterMs: number;
+  /**
+   * The agent's hold on its run parts: each assignment poll renews it (counted from when the
+   * poll was sent, on the agent's monotonic clock). An agent that could not renew for leaseMs
+   * stops its jobs (SIGTERM, SIGKILL after leaseKillGraceMs): after that the server may
+   * declare them lost and place them elsewhere. Absent from older servers: no lease.
+   */
+  leaseMs?: number;
+  leaseKillGraceMs?: number;
 }
 
 /** The work the server wants on one device for one run. */
@@ -277,6 +285,8 @@ export interface RunStatusReport {
   status: string;
   exitCode?: number | null;
   reason?: string | null;
+  /** On a final report: how long the job ran since RUNNING, on the agent's monotonic clock. */
+  runtimeMs?: number | null;
 }
 
 export interface LogLine {

@@ -1,10 +1,11 @@
 // The SDK in-process against the embedded default (a real local server and agent under a
 // temp FEDML_HOME), for what the SDK itself promises.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { openSqlite } from "../../server/src/store/db.js";
 import { api, readConfig, stopLocal } from "../src/index.js";
 import { makeTempDir } from "./support/cli.js";
 
@@ -59,13 +60,21 @@ describe("SDK on the embedded default", () => {
     const first = await api.launchJob(path);
     assert.equal(first.resultCode, 0, first.resultMsg);
     await followAll(first.runId!);
-    const blobDir = join(home, "server", "workspaces");
-    const inodes = () => readdirSync(blobDir).map((f) => [f, statSync(join(blobDir, f)).ino]);
-    const before = inodes();
+    // The embedded server's database: the blob row and where its bytes came from.
+    const inodes = async () => {
+      const store = openSqlite(join(home, "server", "fedml.db"));
+      try {
+        return await store.db.selectFrom("workspace_blobs").select(["sha256", "upload_id", "created_at"]).execute();
+      } finally {
+        await store.close();
+      }
+    };
+    const before = await inodes();
+    assert.equal(before.length, 1);
     const second = await api.launchJob(path);
     assert.equal(second.resultCode, 0, second.resultMsg);
     assert.deepEqual(await followAll(second.runId!), { lines: ["same bytes"], status: "FINISHED" });
-    assert.deepEqual(inodes(), before);
+    assert.deepEqual(await inodes(), before);
   });
 
   test("runStatus refuses an ambiguous name with code 3; runList finds both", async () => {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
-import { API_PREFIX } from "@fedml/core";
+import { API_PREFIX, ParsePool } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { agentRoutes } from "./api/agent.js";
 import { clusterRoutes } from "./api/clusters.js";
@@ -22,7 +22,9 @@ import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
+import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
 import { NotifyHub } from "./notify.js";
 import { Placement } from "./scheduler/placement.js";
 import { reconcileServing } from "./serving/controller.js";
@@ -30,7 +32,8 @@ import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
-import { WorkspaceBlobs } from "./store/workspace-blobs.js";
+import { storageSweep } from "./storage/sweep.js";
+import { importDiskBlobs } from "./workspaces/import-disk.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface RunningServer {
@@ -60,28 +63,36 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const dir = serverDir(opts.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const store = openStore(opts.home, opts.databaseUrl);
-  const startedAt = Date.now();
+  const clock = opts.clock;
+  const startedAt = clock.wall();
+  // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
+  const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
+  const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
+  jobYaml.warm();
   const tunnels = new TunnelHub();
   try {
     await migrateToLatest(store.db, store.dialect);
-    const adminKeyFile = await ensureAdmin(store.db, dir, Date.now());
+    const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
-    const isOnline = (lastSeenAt: number | null) => Math.max(lastSeenAt ?? 0, startedAt) >= Date.now() - opts.offlineAfterMs;
-    const placement = new Placement({ db: store.db, hub, isOnline, now: () => Date.now() });
+    const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
+    const now = () => clock.wall();
+    const placement = new Placement({ db: store.db, hub, isOnline, now });
     const ctx: ServerContext = {
       db: store.db,
       options: opts,
       hub,
       placement,
-      blobs: new WorkspaceBlobs(join(dir, "workspaces")),
+      jobYaml,
       tunnels,
       replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
-      now: () => Date.now(),
+      now,
       isOnline,
+      liveness,
     };
 
     const app = Fastify({
@@ -120,20 +131,25 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await app.register(inferenceRoutes(ctx));
     acceptAgentTunnels(ctx, app.server);
 
+    await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
+
     await app.listen({ host: opts.host, port: opts.port ?? 0 });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
 
+    const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
       ticking = true;
       try {
-        await sweepOfflineDevices(ctx, startedAt);
+        await sweepOfflineDevices(ctx);
+        await endUnacknowledgedStops(ctx);
         await sweepIdleClusters(ctx);
         await placement.placeQueued();
+        await sweepStorage();
         await reconcileServing(ctx);
       } catch (err) {
         app.log.error({ err }, "background tick failed");
@@ -142,6 +158,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       }
     }, opts.tickMs);
     tick.unref();
+    watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
+    watch.unref();
     await placement.placeQueued();
 
     let closing: Promise<void> | undefined;
@@ -154,10 +172,12 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);
+          clearInterval(watch);
           hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
+          await jobYaml.close();
           await store.close();
         })();
         return closing;
@@ -165,7 +185,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (err) {
     clearInterval(tick);
+    clearInterval(watch);
     hub.close();
+    await jobYaml.close();
     await store.close();
     throw err;
   }

@@ -14,6 +14,11 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+function megabytesOption(name: string, value: string | undefined): number | undefined {
+  const mb = intOption(name, value);
+  return mb === undefined ? undefined : mb * 1024 * 1024;
+}
+
 async function main(): Promise<void> {
   // Whoever reads our log may go away; a closed pipe must not take the control plane down.
   for (const stream of [process.stdout, process.stderr]) {
@@ -29,9 +34,16 @@ async function main(): Promise<void> {
       "database-url": { type: "string" },
       "public-url": { type: "string" },
       "offline-after-ms": { type: "string" },
+      "lease-ms": { type: "string" },
+      "stop-ack-deadline-ms": { type: "string" },
       "stop-grace-ms": { type: "string" },
       "poll-max-wait-ms": { type: "string" },
       "max-workspace-bytes": { type: "string" },
+      "workspace-store-mb": { type: "string" },
+      "user-workspace-mb": { type: "string" },
+      "run-log-mb": { type: "string" },
+      "user-log-mb": { type: "string" },
+      "log-retention-days": { type: "string" },
       "log-level": { type: "string" },
     },
     strict: true,
@@ -48,9 +60,16 @@ async function main(): Promise<void> {
       databaseUrl: values["database-url"] ?? process.env.FEDML_DATABASE_URL,
       publicUrl: values["public-url"],
       offlineAfterMs: intOption("offline-after-ms", values["offline-after-ms"]),
+      leaseMs: intOption("lease-ms", values["lease-ms"]),
+      stopAckDeadlineMs: intOption("stop-ack-deadline-ms", values["stop-ack-deadline-ms"]),
       stopGraceMs: intOption("stop-grace-ms", values["stop-grace-ms"]),
       pollMaxWaitMs: intOption("poll-max-wait-ms", values["poll-max-wait-ms"]),
       maxWorkspaceBytes: intOption("max-workspace-bytes", values["max-workspace-bytes"]),
+      workspaceStoreBytes: megabytesOption("workspace-store-mb", values["workspace-store-mb"]),
+      userWorkspaceBytes: megabytesOption("user-workspace-mb", values["user-workspace-mb"]),
+      runLogBytes: megabytesOption("run-log-mb", values["run-log-mb"]),
+      userLogBytes: megabytesOption("user-log-mb", values["user-log-mb"]),
+      logRetentionDays: intOption("log-retention-days", values["log-retention-days"]),
       logLevel: values["log-level"],
     });
   const server = await start(explicitPort ?? recordedPort).catch((err: NodeJS.ErrnoException) => {

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { type Clock, systemClock } from "./clock.js";
 
 export interface ServerOptions {
   /** FEDML_HOME: the server keeps its database, blobs and key under `<home>/server`. */
@@ -11,33 +12,81 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** The URL users and agents reach this server at; defaults to the listening URL. */
   publicUrl?: string;
+  /** Silence after which a device shows OFFLINE and takes no new runs (its runs keep their leases). */
   offlineAfterMs?: number;
+  /**
+   * How long an agent's hold on its run parts lasts without a renewal (each assignment poll
+   * renews it). An agent that could not renew for this long stops its jobs; the server declares
+   * a silent device's parts lost only after the lease, the agent's kill grace and a margin.
+   * Default: 3 x offlineAfterMs. Server stalls shorter than the lease cost no run.
+   */
+  leaseMs?: number;
+  /** After a stop request, how long the server waits for the agent's KILLED before it ends the part itself. */
+  stopAckDeadlineMs?: number;
+  /** One workspace (blob). */
   maxWorkspaceBytes?: number;
+  /** Every workspace blob together (least recently used evicted first). */
+  workspaceStoreBytes?: number;
+  /** One user's workspace blobs together. */
+  userWorkspaceBytes?: number;
+  /** Log text one run part may store; later lines are dropped after a marker line. */
+  runLogBytes?: number;
+  /** Log text one user's runs may store together. */
+  userLogBytes?: number;
+  /** Logs of runs that ended longer ago than this are replaced by a one-line notice; 0 keeps them. */
+  logRetentionDays?: number;
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
   logLevel?: string;
+  /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
+  storageSweepMs?: number;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
+  /** Wall and monotonic time (tests inject their own). */
+  clock?: Clock;
+  /** How long reading one job YAML may take before it is refused (code 17). */
+  yamlParseTimeoutMs?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl">;
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl"> & {
+    /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
+    leaseKillGraceMs: number;
+    /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
+    partLostAfterMs: number;
+  };
 
 export const MiB = 1024 * 1024;
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  const offlineAfterMs = options.offlineAfterMs ?? 30_000;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const leaseMs = options.leaseMs ?? 3 * offlineAfterMs;
+  const leaseKillGraceMs = Math.min(stopGraceMs, Math.floor(leaseMs / 4));
   return {
+    leaseMs,
+    leaseKillGraceMs,
+    partLostAfterMs: leaseMs + leaseKillGraceMs + Math.floor(leaseMs / 4),
+    stopAckDeadlineMs: options.stopAckDeadlineMs ?? stopGraceMs + 60_000,
     home: options.home,
     host: options.host ?? "127.0.0.1",
     port: options.port,
     databaseUrl: options.databaseUrl,
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
-    offlineAfterMs: options.offlineAfterMs ?? 30_000,
+    offlineAfterMs,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
-    stopGraceMs: options.stopGraceMs ?? 10_000,
+    workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
+    userWorkspaceBytes: options.userWorkspaceBytes ?? 2 * 1024 * MiB,
+    runLogBytes: options.runLogBytes ?? 100 * MiB,
+    userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
+    logRetentionDays: options.logRetentionDays ?? 30,
+    storageSweepMs: options.storageSweepMs ?? 60_000,
+    stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
+    clock: options.clock ?? systemClock,
+    yamlParseTimeoutMs: options.yamlParseTimeoutMs ?? 2000,
   };
 }
 

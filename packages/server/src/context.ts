@@ -1,11 +1,12 @@
+import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
+import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
 import type { ReplicaLoad } from "./serving/replica-load.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { Database } from "./store/schema.js";
-import type { WorkspaceBlobs } from "./store/workspace-blobs.js";
 
 /** What request handlers and background tasks share; built once in app.ts. */
 export interface ServerContext {
@@ -13,7 +14,8 @@ export interface ServerContext {
   options: ResolvedOptions;
   hub: NotifyHub;
   placement: Placement;
-  blobs: WorkspaceBlobs;
+  /** Parses clients' job YAML in worker threads, each with a deadline. */
+  jobYaml: ParsePool;
   /** Agents' inference tunnels to this process. */
   tunnels: TunnelHub;
   /** Requests in flight and answered per endpoint replica, counted at this process's proxy. */
@@ -23,4 +25,6 @@ export interface ServerContext {
   now: () => number;
   /** Whether a device last heard from then counts as online. */
   isOnline: (lastSeenAt: number | null) => boolean;
+  /** The server's own liveness: silence is judged only over spans it was live for. */
+  liveness: ServerLiveness;
 }

@@ -78,7 +78,9 @@ describe("store on a real database (SQLite file, or PostgreSQL when FEDML_TEST_D
     await insertDevice(store.db, dave.id, facts("d-private"), "h3", 1);
     let names = (await listUsableDevices(store.db, carol.id)).map((d) => d.name);
     assert.deepEqual(names, ["c1", "d-shared"]);
-    await markDeviceOffline(store.db, mine.id);
+    // Heard at 1: not silent in a span that starts at 1, silent in one that starts at 2.
+    assert.equal(await markDeviceOffline(store.db, mine.id, { before: 1, notAfter: 100 }), false);
+    assert.equal(await markDeviceOffline(store.db, mine.id, { before: 2, notAfter: 100 }), true);
     names = (await listUsableDevices(store.db, carol.id)).map((d) => d.name);
     assert.deepEqual(names, ["d-shared"]);
     assert.equal(await touchDevice(store.db, mine.id, 5), true);
@@ -124,13 +126,23 @@ describe("store on a real database (SQLite file, or PostgreSQL when FEDML_TEST_D
     });
     const line = (seq: number) => ({ seq, text: `line ${seq}`, stream: "stdout" as const, time: seq });
     const batch = Array.from({ length: 1200 }, (_, i) => line(i + 1));
-    assert.equal(await appendLogBatch(store.db, run.id, device.id, batch), 1200);
-    assert.equal(await appendLogBatch(store.db, run.id, device.id, batch.slice(1000)), 1200);
-    assert.equal(await appendLogBatch(store.db, run.id, device.id, [line(1200), line(1201)]), 1201);
+    const quota = { runBytes: 1e9, userBytes: 1e9 };
+    const acked = async (lines: ReturnType<typeof line>[]) => {
+      const r = await appendLogBatch(store.db, run.id, device.id, lines, quota);
+      return r.kind === "no_part" ? r.kind : `${r.kind} ${r.ackedSeq}`;
+    };
+    assert.equal(await acked(batch), "stored 1200");
+    assert.equal(await acked(batch.slice(1000)), "stored 1200");
+    assert.equal(await acked([line(1200), line(1201)]), "stored 1201");
+    // A batch that does not continue the stored lines is refused; one with a gap inside is
+    // stored up to the gap: the count is always the number of lines there are.
+    assert.equal(await acked([line(1203)]), "gap 1201");
+    assert.equal(await acked([line(2_147_483_647)]), "gap 1201");
+    assert.equal(await acked([line(1202), line(2_147_483_647)]), "stored 1202");
     const rows = await readLogRange(store.db, run.id, device.id, 1199, 5000);
     assert.deepEqual(
       rows.map((r) => r.seq),
-      [1199, 1200, 1201],
+      [1199, 1200, 1201, 1202],
     );
     assert.equal((await listLiveRunDevices(store.db, [device.id])).length, 1);
   });

@@ -32,10 +32,16 @@ export interface SupervisorDeps {
   client: AgentClient;
   log: Logger;
   shipperFlushMs?: number;
+  /** A run was taken on (the daemon publishes its lease for the watchdog). */
+  onRunStarted?: () => void;
 }
 
 export class RunSupervisor {
   private readonly active = new Map<string, ActiveRun>();
+  /** Runs stopped because the lease ran out, with the reason they end with. */
+  private readonly fenced = new Map<string, string>();
+  /** When each active run reported RUNNING, on the monotonic clock (billing never exceeds it). */
+  private readonly runningSinceNs = new Map<string, bigint>();
   /** Runs whose final report is on its way (not active any more, not yet accepted). */
   private readonly finalizing = new Map<string, Promise<void>>();
 
@@ -103,11 +109,15 @@ export class RunSupervisor {
     });
     const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
     this.active.set(runId, run);
+    this.deps.onRunStarted?.();
     run.job = new JobRun(assignment, {
       home,
       prepareWorkspace: (folder, sha) => prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file)),
       onLine: (stream, text) => shipper.push(stream, text),
       onStatus: (report) => {
+        if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
+          this.runningSinceNs.set(runId, process.hrtime.bigint());
+        }
         run.reports = run.reports.then(async () => {
           await this.send(runId, report);
         });
@@ -128,9 +138,15 @@ export class RunSupervisor {
       await shipper.drained();
       shipper.close();
       await run.reports;
-      const state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
+      let state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
+      const fencedReason = this.fenced.get(runId);
+      if (fencedReason !== undefined) state = updateRunState(home, state, { status: EdgeStatus.FAILED, reason: fencedReason });
+      const since = this.runningSinceNs.get(runId);
+      const runtimeMs = since === undefined ? null : Math.round(Number(process.hrtime.bigint() - since) / 1e6);
       this.active.delete(runId);
-      await this.sendFinal(state);
+      this.fenced.delete(runId);
+      this.runningSinceNs.delete(runId);
+      await this.sendFinal(state, runtimeMs);
     });
     this.trackFinal(runId, finished);
   }
@@ -148,8 +164,8 @@ export class RunSupervisor {
     this.finalizing.set(runId, tracked);
   }
 
-  private async sendFinal(state: RunState): Promise<void> {
-    const report: RunStatusReport = { status: state.status, exitCode: state.exitCode, reason: state.reason };
+  private async sendFinal(state: RunState, runtimeMs: number | null = null): Promise<void> {
+    const report: RunStatusReport = { status: state.status, exitCode: state.exitCode, reason: state.reason, runtimeMs };
     if (await this.send(state.runId, report)) {
       const latest = readRunState(this.deps.home, state.runId) ?? state;
       updateRunState(this.deps.home, latest, { reported: true });
@@ -170,6 +186,22 @@ export class RunSupervisor {
       this.deps.log(`run ${runId}: reporting ${report.status} failed: ${(error as Error).message}`);
       return false;
     }
+  }
+
+  /**
+   * The lease ran out: stop every active run now (SIGTERM, SIGKILL after graceMs), before the
+   * server may declare them lost and place them elsewhere. They end FAILED with `reason`.
+   */
+  fence(graceMs: number, reason: string): number {
+    let stopped = 0;
+    for (const [runId, run] of this.active) {
+      if (this.fenced.has(runId)) continue;
+      this.fenced.set(runId, reason);
+      this.deps.log(`run ${runId}: ${reason}: stopping it`);
+      run.job.stop("agent", graceMs);
+      stopped++;
+    }
+    return stopped;
   }
 
   /** Stops every run (the agent is going away); they end FAILED "agent stopped". */

@@ -55,8 +55,10 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
     answer.once("error", () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
   });
   upstream.on("error", (error) => {
-    // Refused before anything was sent: the server may retry the request on another replica.
-    const extra: Record<string, string> = connected ? {} : { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR };
+    // Refused before anything was sent, or a kept-alive connection the job had already closed
+    // (it died): the server may retry an idempotent request on another replica.
+    const notTaken = !connected || upstream.reusedSocket;
+    const extra: Record<string, string> = notTaken ? { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR } : {};
     answerError(stream, 502, `the serving job of run ${runId} did not answer on port ${port}: ${error.message}`, extra);
   });
   stream.once("close", () => {

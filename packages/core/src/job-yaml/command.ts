@@ -1,7 +1,8 @@
 import { isScalar } from "yaml";
 import type { CommandSpec } from "../jobspec.js";
 import { readText } from "./scalars.js";
-import { type Field, describeNode, failAt, fieldNode, fieldsOf, isAbsent, type YamlSource } from "./source.js";
+import { unknownKeyMessage } from "./did-you-mean.js";
+import { attempt, type Field, describeNode, failAt, fieldNode, fieldsOf, isAbsent, type YamlSource } from "./source.js";
 
 const PLATFORM_KEYS = { run_on_posix: "posix", run_on_windows: "windows" } as const;
 
@@ -18,14 +19,16 @@ export function readCommand(src: YamlSource, field: Field): CommandSpec | null {
     spec.windows = text;
   } else {
     for (const sub of fieldsOf(src, field.value, field.path)) {
-      const platform = PLATFORM_KEYS[sub.key as keyof typeof PLATFORM_KEYS];
-      if (platform === undefined) {
-        failAt(src, sub.keyNode, sub.path, "unknown key (expected run_on_posix or run_on_windows)");
-      }
-      if (!isAbsent(src, sub.value) && !isScalar(sub.value)) {
-        failAt(src, fieldNode(sub), sub.path, `expected commands as text, got ${describeNode(src, sub.value)}`);
-      }
-      spec[platform] = nonBlank(readText(src, sub));
+      attempt(() => {
+        const platform = PLATFORM_KEYS[sub.key as keyof typeof PLATFORM_KEYS];
+        if (platform === undefined) {
+          failAt(src, sub.keyNode, sub.path, unknownKeyMessage(sub.key, Object.keys(PLATFORM_KEYS)));
+        }
+        if (!isAbsent(src, sub.value) && !isScalar(sub.value)) {
+          failAt(src, fieldNode(sub), sub.path, `expected commands as text, got ${describeNode(src, sub.value)}`);
+        }
+        spec[platform] = nonBlank(readText(src, sub));
+      }, undefined);
     }
   }
   return spec.posix === null && spec.windows === null ? null : spec;

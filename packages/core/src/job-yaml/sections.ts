@@ -1,12 +1,21 @@
 import { isScalar, isSeq } from "yaml";
 import type { DockerSpec, ServingArgs } from "../jobspec.js";
 import { readText, readWholeNumber } from "./scalars.js";
-import { type Field, describeNode, failAt, fieldsOf, isAbsent, type YamlSource } from "./source.js";
+import { nearMiss, unknownKeyMessage } from "./did-you-mean.js";
+import { attempt, type Field, describeNode, failAt, fieldsOf, isAbsent, report, type YamlSource } from "./source.js";
+
+/** Reports a key that is one or two edits from a known one (free-form sections keep the rest). */
+export function reportNearMiss(src: YamlSource, field: Field, known: readonly string[]): void {
+  const guess = nearMiss(field.key, known);
+  if (guess !== undefined) report(src, field.keyNode, field.path, `unknown key, did you mean ${guess}?`);
+}
 
 /** `fedml_env.project_name`; other keys under fedml_env are the platform's and left alone. */
 export function readProjectName(src: YamlSource, field: Field): string | null {
   if (isAbsent(src, field.value)) return null;
-  const projectField = fieldsOf(src, field.value, field.path).find((f) => f.key === "project_name");
+  const fields = fieldsOf(src, field.value, field.path);
+  for (const f of fields) reportNearMiss(src, f, ["project_name"]);
+  const projectField = fields.find((f) => f.key === "project_name");
   const name = projectField ? readText(src, projectField) : null;
   return name !== null && name.trim() !== "" ? name.trim() : null;
 }
@@ -30,6 +39,7 @@ const SERVING_NUMBERS = {
 
 /** Bounds of the numeric serving keys: enough for any real service, small enough to be safe. */
 const MAX_REPLICAS = 64;
+const SERVING_ARG_KEYS = [...Object.keys(SERVING_KEYS), ...Object.keys(SERVING_NUMBERS), "replicas"];
 
 /** `serving_args`; keys beyond the known ones are tolerated (the original passes them on). */
 export function readServingArgs(src: YamlSource, field: Field): ServingArgs | null {
@@ -49,49 +59,50 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
   };
   for (const sub of fieldsOf(src, field.value, field.path)) {
     const text = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
-    if (text !== undefined) args[text] = readText(src, sub);
     const number = SERVING_NUMBERS[sub.key as keyof typeof SERVING_NUMBERS];
-    if (number !== undefined) args[number] = isAbsent(src, sub.value) ? null : readWholeNumber(src, sub, 0);
-    if (sub.key === "replicas" && !isAbsent(src, sub.value)) {
-      const replicas = readWholeNumber(src, sub, 1);
+    if (text !== undefined) args[text] = attempt(() => readText(src, sub), null);
+    else if (number !== undefined) args[number] = attempt(() => readWholeNumber(src, sub, 0), null);
+    else if (sub.key === "replicas") {
+      const replicas = attempt(() => readWholeNumber(src, sub, 1), null);
       args.minReplicas = replicas;
       args.maxReplicas = replicas;
-    }
-    if ((sub.key === "replicas" || sub.key === "min_replicas" || sub.key === "max_replicas") && !isAbsent(src, sub.value)) {
-      if (readWholeNumber(src, sub, 0) > MAX_REPLICAS) failAt(src, sub.keyNode, sub.path, `at most ${MAX_REPLICAS} replicas`);
-    }
+    } else reportNearMiss(src, sub, SERVING_ARG_KEYS);
     if (sub.key === "readiness_probe_path" && args.readinessProbePath !== null && !args.readinessProbePath.startsWith("/")) {
-      failAt(src, sub.keyNode, sub.path, "must start with /");
+      report(src, sub.keyNode, sub.path, "must start with /");
     }
   }
+  const bad = (what: string) => report(src, field.keyNode, field.path, what);
   if (args.minReplicas !== null && args.maxReplicas !== null && args.minReplicas > args.maxReplicas) {
-    failAt(src, field.keyNode, field.path, `min_replicas ${args.minReplicas} is above max_replicas ${args.maxReplicas}`);
+    bad(`min_replicas ${args.minReplicas} is above max_replicas ${args.maxReplicas}`);
   }
-  if (args.maxReplicas === 0) failAt(src, field.keyNode, field.path, "max_replicas must be at least 1");
-  if (args.targetInflightRequests === 0) failAt(src, field.keyNode, field.path, "target_inflight_requests must be at least 1");
-  if (args.readinessProbeIntervalSeconds === 0) {
-    failAt(src, field.keyNode, field.path, "readiness_probe_interval_seconds must be at least 1");
-  }
+  if (args.maxReplicas === 0) bad("max_replicas must be at least 1");
+  if (args.targetInflightRequests === 0) bad("target_inflight_requests must be at least 1");
+  if (args.readinessProbeIntervalSeconds === 0) bad("readiness_probe_interval_seconds must be at least 1");
+  if (Math.max(args.minReplicas ?? 0, args.maxReplicas ?? 0) > MAX_REPLICAS) bad(`at most ${MAX_REPLICAS} replicas`);
   return args;
 }
+
+const DOCKER_KEYS = ["image", "registry", "username", "password", "ports"] as const;
 
 export function readDocker(src: YamlSource, field: Field): DockerSpec | null {
   if (isAbsent(src, field.value)) return null;
   const docker: DockerSpec = { image: null, registry: null, username: null, password: null, ports: [] };
   for (const sub of fieldsOf(src, field.value, field.path)) {
-    switch (sub.key) {
-      case "image":
-      case "registry":
-      case "username":
-      case "password":
-        docker[sub.key] = readText(src, sub);
-        break;
-      case "ports":
-        docker.ports = readPorts(src, sub);
-        break;
-      default:
-        failAt(src, sub.keyNode, sub.path, "unknown key (expected image, registry, username, password or ports)");
-    }
+    attempt(() => {
+      switch (sub.key) {
+        case "image":
+        case "registry":
+        case "username":
+        case "password":
+          docker[sub.key] = readText(src, sub);
+          break;
+        case "ports":
+          docker.ports = readPorts(src, sub);
+          break;
+        default:
+          failAt(src, sub.keyNode, sub.path, unknownKeyMessage(sub.key, DOCKER_KEYS));
+      }
+    }, undefined);
   }
   return docker;
 }
@@ -100,7 +111,8 @@ export function readDocker(src: YamlSource, field: Field): DockerSpec | null {
 function readPorts(src: YamlSource, field: Field): number[] {
   if (isAbsent(src, field.value)) return [];
   if (!isSeq(field.value)) return [readPort(src, field.value, field.path)];
-  return field.value.items.map((item, i) => readPort(src, item, `${field.path}[${i}]`));
+  const ports = field.value.items.map((item, i) => attempt(() => readPort(src, item, `${field.path}[${i}]`), 0));
+  return ports.filter((port) => port > 0);
 }
 
 function readPort(src: YamlSource, node: unknown, path: string): number {

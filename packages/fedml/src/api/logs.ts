@@ -23,15 +23,24 @@ export interface RunLogsOptions extends PlatformOptions {
  */
 export async function runLogs(runId: string, pageNum = 1, pageSize = 10, options: RunLogsOptions = {}): Promise<RunLogResult> {
   const endpoint = await resolveEndpoint(options);
-  return request<RunLogResult>("GET", Paths.runLogs(runId), endpoint, {
-    query: {
-      pageNum,
-      pageSize,
-      needAllLogs: options.needAllLogs ? true : undefined,
-      platform: platformQuery(options.platform),
-    },
-  });
+  const page = (num: number, size: number) =>
+    request<RunLogResult>("GET", Paths.runLogs(runId), endpoint, {
+      query: { pageNum: num, pageSize: size, platform: platformQuery(options.platform) },
+    });
+  const result = await page(pageNum, pageSize);
+  if (!options.needAllLogs) return result;
+  // Every line, a bounded page at a time: no one answer (nor its parse) holds a huge log.
+  const logLineList: string[] = [];
+  for (let num = 1; ; num++) {
+    const all = await page(num, ALL_LOGS_PAGE);
+    for (const text of all.logLineList) logLineList.push(text);
+    if (num >= all.totalLogPages) break;
+  }
+  return { ...result, logLineList };
 }
+
+/** Lines per request when runLogs fetches every line. */
+const ALL_LOGS_PAGE = 10_000;
 
 export interface FollowOptions extends ApiOptions {
   /** Stops following (the promise rejects with the abort reason). */

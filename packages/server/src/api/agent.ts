@@ -12,14 +12,14 @@ import type { ServerContext } from "../context.js";
 import { buildAssignments } from "../devices/assignments.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
-import { deviceTopic, runTopic } from "../notify.js";
+import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
+import { storeLogBatch } from "../runs/log-write.js";
 import { applyStatusReport } from "../runs/status-report.js";
 import { findDeviceById, removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
-import { appendLogBatch } from "../store/logs.js";
-import { findRunDevice, listLiveRunDevices } from "../store/runs.js";
-import { errorBody } from "./errors.js";
+import { listLiveRunDevices } from "../store/runs.js";
+import { workspaceForDevice } from "../workspaces/agent-download.js";
 import {
   AssignmentsQuerySchema,
   AssignmentsResponseSchema,
@@ -129,22 +129,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request, reply) => {
         const runId = runIdOf(request.params.id);
         const device = deviceOf(request);
-        const part = await findRunDevice(ctx.db, runId, device.id);
-        if (!part) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${device.id}`, 404);
-        const lines = [...request.body.lines].sort((a, b) => a.seq - b.seq);
-        if (lines.length === 0) return { ackedSeq: part.log_count };
-        if (lines[0].seq > part.log_count + 1) {
-          return reply.status(409).send({
-            ...errorBody(
-              ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
-              `log batch starts at line ${lines[0].seq} but the server has ${part.log_count}: resend from ${part.log_count + 1}`,
-            ),
-            ackedSeq: part.log_count,
-          });
-        }
-        const ackedSeq = await appendLogBatch(ctx.db, runId, device.id, lines);
-        ctx.hub.notify(runTopic(runId));
-        return { ackedSeq };
+        const stored = await storeLogBatch(ctx, runId, device.id, request.body.lines);
+        return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
       },
     );
 
@@ -153,20 +139,12 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler: deviceAuth, schema: { tags: ["agent"], params: Sha256Params } },
       async (request, reply) => {
         const { sha256 } = request.params;
-        const device = deviceOf(request);
-        const assigned = await ctx.db
-          .selectFrom("run_devices")
-          .innerJoin("runs", "runs.id", "run_devices.run_id")
-          .select("runs.id")
-          .where("run_devices.device_id", "=", device.id)
-          .where("runs.workspace_sha256", "=", sha256)
-          .executeTakeFirst();
-        if (!assigned || !ctx.blobs.has(sha256)) {
-          throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha256} is not on this server`, 404);
-        }
+        const blob = await workspaceForDevice(ctx, deviceOf(request).id, sha256, (why) =>
+          request.log.error({ sha256, why }, "workspace blob is corrupt: marked unusable until uploaded again"),
+        );
         reply.type("application/gzip");
-        reply.header("content-length", String(ctx.blobs.sizeOf(sha256)));
-        return reply.send(ctx.blobs.open(sha256));
+        reply.header("content-length", String(blob.size));
+        return reply.send(blob.stream);
       },
     );
 

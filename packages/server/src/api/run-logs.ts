@@ -38,11 +38,13 @@ export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
           response: { 200: RunLogResultSchema, ...authErrors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const run = await ownedRun(ctx, userOf(request).id, request.params.id);
         assertOnPlatform(run, request.query.platform);
         const { pageNum = 1, pageSize = 10, needAllLogs = false } = request.query;
-        return runLogPage(ctx, run, pageNum, pageSize, needAllLogs);
+        // Streamed (RunLogResultSchema documents its shape): a huge log never sits in memory whole.
+        reply.type("application/json; charset=utf-8");
+        return reply.send(await runLogPage(ctx, run, pageNum, pageSize, needAllLogs));
       },
     );
 

@@ -184,7 +184,12 @@ export const RegisterRequestSchema = Type.Object({
 });
 export const RegisterResponseSchema = Type.Object({ deviceId: Type.String(), deviceToken: Type.String() });
 export const HelloRequestSchema = Type.Object({ facts: DeviceFactsSchema, activeRunIds: Type.Array(Type.String()) });
-export const HelloResponseSchema = Type.Object({ deviceId: Type.String(), offlineAfterMs: Type.Integer() });
+export const HelloResponseSchema = Type.Object({
+  deviceId: Type.String(),
+  offlineAfterMs: Type.Integer(),
+  leaseMs: Type.Optional(Type.Integer()),
+  leaseKillGraceMs: Type.Optional(Type.Integer()),
+});
 
 const CommandSchema = Type.Object({ posix: Nullable(Type.String()), windows: Nullable(Type.String()) });
 export const AssignmentsQuerySchema = Type.Object({
@@ -214,6 +219,7 @@ export const RunStatusReportSchema = Type.Object({
   status: Type.String(),
   exitCode: Type.Optional(Nullable(Type.Integer())),
   reason: Type.Optional(Nullable(Type.String())),
+  runtimeMs: Type.Optional(Nullable(Type.Number())),
 });
 export const OkSchema = Type.Object({ ok: Type.Boolean() });
 export const LogBatchRequestSchema = Type.Object({

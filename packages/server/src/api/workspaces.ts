@@ -1,23 +1,82 @@
 import type { Readable } from "node:stream";
 import { FedmlError, ResultCode } from "@fedml/core";
-import type { FastifyPluginAsync } from "fastify";
-import { requireUser } from "../auth/guard.js";
+import { Type } from "@sinclair/typebox";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { addBlobUser, createUpload, deleteUploadContent, findBlob, findUpload } from "../store/workspace-blobs.js";
+import { useWorkspace, workspaceNotFound } from "../workspaces/access.js";
+import { evictLeastRecentlyUsed, makeRoom } from "../workspaces/evict.js";
+import { workspaceTooLarge } from "../workspaces/limits.js";
+import { UploadConflict, completeUpload, hashBody, receiveBytes } from "../workspaces/upload.js";
+import { errorBody } from "./errors.js";
 import { ErrorBodySchema, PutWorkspaceResponseSchema, Sha256Params, authErrors } from "./schemas.js";
 
 const BLOB_TYPES = ["application/gzip", "application/x-gzip", "application/octet-stream"];
 
+/** Where a resumable upload stands: the client sends the rest from `receivedBytes`. */
+const UploadStateSchema = Type.Object({
+  sha256: Type.String(),
+  /** Total bytes announced; null before any upload began. */
+  size: Type.Union([Type.Integer(), Type.Null()]),
+  receivedBytes: Type.Integer(),
+  /** The blob is on the server and this user may use it: nothing more to send. */
+  complete: Type.Boolean(),
+  /** On the request that completed it: the bytes were new to the server. */
+  created: Type.Optional(Type.Boolean()),
+});
+const UploadConflictSchema = Type.Object({
+  resultCode: Type.Integer(),
+  resultMsg: Type.String(),
+  error: Type.String(),
+  receivedBytes: Type.Integer(),
+});
+
+interface UploadState {
+  sha256: string;
+  size: number | null;
+  receivedBytes: number;
+  complete: boolean;
+  created?: boolean;
+}
+
+function streamOf(request: FastifyRequest): Readable {
+  const body = request.body as Readable | undefined;
+  if (!body || typeof body.pipe !== "function") {
+    throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `send the workspace as ${BLOB_TYPES[0]}`, 400);
+  }
+  return body;
+}
+
+function byteHeader(request: FastifyRequest, name: string): number {
+  const raw = request.headers[name];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined || !/^\d{1,15}$/.test(text)) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `header ${name} must be a whole number of bytes${text === undefined ? "" : `, not ${text.slice(0, 40)}`}`,
+      400,
+    );
+  }
+  return Number(text);
+}
+
 export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
+  const limits = () => ({
+    maxWorkspaceBytes: ctx.options.maxWorkspaceBytes,
+    workspaceStoreBytes: ctx.options.workspaceStoreBytes,
+    userWorkspaceBytes: ctx.options.userWorkspaceBytes,
+  });
+
   return async (app) => {
-    // Hand the raw stream to the route: blobs go to disk, never into memory.
+    // Hand the raw stream to the route: blobs go to the store chunk by chunk, never whole into memory.
     app.addContentTypeParser(BLOB_TYPES, (_request, payload, done) => done(null, payload));
 
-    const exists = async (request: { params: { sha256: string } }, reply: import("fastify").FastifyReply) => {
+    const exists = async (request: FastifyRequest<{ Params: { sha256: string } }>, reply: FastifyReply) => {
       const { sha256 } = request.params;
-      if (!ctx.blobs.has(sha256)) {
-        throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha256} is not on this server`, 404);
-      }
-      reply.header("content-length", String(ctx.blobs.sizeOf(sha256)));
+      const blob = await useWorkspace(ctx.db, sha256, userOf(request).id, ctx.now());
+      if (!blob) throw workspaceNotFound(sha256);
+      reply.header("content-length", String(blob.size));
       return reply.status(200).send();
     };
     app.head<{ Params: { sha256: string } }>(
@@ -39,30 +98,115 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: {
           tags: ["workspaces"],
           params: Sha256Params,
-          response: { 200: PutWorkspaceResponseSchema, 413: ErrorBodySchema, ...authErrors },
+          response: { 200: PutWorkspaceResponseSchema, 413: ErrorBodySchema, 507: ErrorBodySchema, ...authErrors },
         },
       },
       async (request) => {
-        const declared = Number(request.headers["content-length"] ?? Number.NaN);
-        if (declared > ctx.options.maxWorkspaceBytes) {
-          throw tooLarge(ctx.options.maxWorkspaceBytes);
-        }
-        const body = request.body as Readable | undefined;
-        if (!body || typeof (body as Readable).pipe !== "function") {
-          throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `send the workspace as ${BLOB_TYPES[0]}`, 400);
-        }
         const { sha256 } = request.params;
-        const stored = await ctx.blobs.put(sha256, body, ctx.options.maxWorkspaceBytes);
-        return { sha256, size: stored.size, created: stored.created };
+        const userId = userOf(request).id;
+        const declared = Number(request.headers["content-length"] ?? Number.NaN);
+        if (declared > ctx.options.maxWorkspaceBytes) throw workspaceTooLarge(ctx.options.maxWorkspaceBytes);
+        const body = streamOf(request);
+        const held = await findBlob(ctx.db, sha256);
+        if (held && !held.corrupt) {
+          // The server has these bytes: the user shows it has them too, and may use them from now on.
+          const sent = await hashBody(body, ctx.options.maxWorkspaceBytes);
+          if (sent.sha256 !== sha256) {
+            throw new FedmlError(
+              ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+              `workspace upload has sha256 ${sent.sha256}, not ${sha256} as named`,
+              400,
+            );
+          }
+          await makeRoom(ctx.db, limits(), userId, held.size, sha256);
+          await addBlobUser(ctx.db, sha256, userId, ctx.now());
+          return { sha256, size: sent.size, created: false };
+        }
+        const size = Number.isInteger(declared) ? declared : null;
+        await makeRoom(ctx.db, limits(), userId, size ?? 0, sha256);
+        const upload = await createUpload(ctx.db, sha256, userId, size, ctx.now());
+        let received: number;
+        try {
+          received = await receiveBytes(ctx.db, upload, 0, body, ctx.options.maxWorkspaceBytes, ctx.now);
+        } catch (err) {
+          // A whole-body PUT does not resume: what arrived is of no use.
+          await deleteUploadContent(ctx.db, upload.id);
+          throw err;
+        }
+        const stored = await completeUpload(ctx.db, { ...upload, size: received }, ctx.now());
+        if (size === null) await evictLeastRecentlyUsed(ctx.db, ctx.options.workspaceStoreBytes, sha256);
+        return { sha256, size: received, created: stored.created };
+      },
+    );
+
+    app.get<{ Params: { sha256: string } }>(
+      "/workspaces/:sha256/upload",
+      {
+        preHandler: requireUser(ctx),
+        schema: { tags: ["workspaces"], params: Sha256Params, response: { 200: UploadStateSchema, ...authErrors } },
+      },
+      async (request): Promise<UploadState> => {
+        const { sha256 } = request.params;
+        const userId = userOf(request).id;
+        const blob = await useWorkspace(ctx.db, sha256, userId, ctx.now());
+        if (blob) return { sha256, size: blob.size, receivedBytes: blob.size, complete: true };
+        const upload = await findUpload(ctx.db, sha256, userId);
+        return { sha256, size: upload?.size ?? null, receivedBytes: upload?.received ?? 0, complete: false };
+      },
+    );
+
+    app.patch<{ Params: { sha256: string } }>(
+      "/workspaces/:sha256/upload",
+      {
+        preHandler: requireUser(ctx),
+        bodyLimit: ctx.options.maxWorkspaceBytes,
+        schema: {
+          tags: ["workspaces"],
+          params: Sha256Params,
+          response: {
+            200: UploadStateSchema,
+            409: UploadConflictSchema,
+            413: ErrorBodySchema,
+            507: ErrorBodySchema,
+            ...authErrors,
+          },
+        },
+      },
+      async (request, reply) => {
+        const { sha256 } = request.params;
+        const userId = userOf(request).id;
+        const offset = byteHeader(request, "upload-offset");
+        const size = byteHeader(request, "upload-length");
+        if (size > ctx.options.maxWorkspaceBytes) throw workspaceTooLarge(ctx.options.maxWorkspaceBytes);
+        const body = streamOf(request);
+        const done = await useWorkspace(ctx.db, sha256, userId, ctx.now());
+        if (done) {
+          body.resume();
+          return { sha256, size: done.size, receivedBytes: done.size, complete: true };
+        }
+        try {
+          let upload = await findUpload(ctx.db, sha256, userId);
+          if (upload && upload.size !== size && offset === 0) {
+            await deleteUploadContent(ctx.db, upload.id);
+            upload = undefined;
+          }
+          if (!upload) {
+            if (offset !== 0) throw new UploadConflict(`no upload of ${sha256} has begun: start at byte 0`, 0);
+            await makeRoom(ctx.db, limits(), userId, size, sha256);
+            upload = await createUpload(ctx.db, sha256, userId, size, ctx.now());
+          } else if (upload.size !== size) {
+            throw new UploadConflict(`the upload of ${sha256} was begun with ${upload.size} bytes, not ${size}`, upload.received);
+          }
+          const received = await receiveBytes(ctx.db, upload, offset, body, ctx.options.maxWorkspaceBytes, ctx.now);
+          if (received < size) return { sha256, size, receivedBytes: received, complete: false };
+          const stored = await completeUpload(ctx.db, { ...upload, size }, ctx.now());
+          return { sha256, size, receivedBytes: size, complete: true, created: stored.created };
+        } catch (err) {
+          if (!(err instanceof UploadConflict)) throw err;
+          body.resume();
+          return reply.status(409).send({ ...errorBody(err.resultCode, err.message), receivedBytes: err.receivedBytes });
+        }
       },
     );
   };
-}
-
-function tooLarge(max: number): FedmlError {
-  return new FedmlError(
-    ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
-    `workspace is larger than this server accepts (${max} bytes)`,
-    413,
-  );
 }

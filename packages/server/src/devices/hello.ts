@@ -3,6 +3,7 @@ import type { ServerContext } from "../context.js";
 import { failParts } from "../runs/end-parts.js";
 import { type DeviceRow, updateDeviceFacts } from "../store/devices.js";
 import { listLiveRunDevices } from "../store/runs.js";
+import { checkFacts } from "./reported-values.js";
 
 // Parts the agent had taken: it must hold a process for each of them.
 const TAKEN = new Set<string>([EdgeStatus.INITIALIZING, EdgeStatus.RUNNING, EdgeStatus.TRAINING, EdgeStatus.STOPPING]);
@@ -12,7 +13,7 @@ const TAKEN = new Set<string>([EdgeStatus.INITIALIZING, EdgeStatus.RUNNING, Edge
  * holds a process for, instead of leaving them RUNNING forever.
  */
 export async function helloDevice(ctx: ServerContext, device: DeviceRow, request: HelloRequest): Promise<HelloResponse> {
-  await updateDeviceFacts(ctx.db, device.id, request.facts, ctx.now());
+  await updateDeviceFacts(ctx.db, device.id, checkFacts(request.facts), ctx.now());
   const active = new Set(request.activeRunIds.map(String));
   const lost = (await listLiveRunDevices(ctx.db, [device.id])).filter(
     (p) => TAKEN.has(p.status) && !active.has(String(p.run_id)),
@@ -21,5 +22,10 @@ export async function helloDevice(ctx: ServerContext, device: DeviceRow, request
     await failParts(ctx, lost, `the agent on ${request.facts.name || device.name} restarted and lost the run's process`);
   }
   await ctx.placement.placeQueued();
-  return { deviceId: String(device.id), offlineAfterMs: ctx.options.offlineAfterMs };
+  return {
+    deviceId: String(device.id),
+    offlineAfterMs: ctx.options.offlineAfterMs,
+    leaseMs: ctx.options.leaseMs,
+    leaseKillGraceMs: ctx.options.leaseKillGraceMs,
+  };
 }

@@ -1,22 +1,37 @@
 import type { ServerContext } from "../context.js";
 import { failParts } from "../runs/end-parts.js";
-import { listSilentDevices, markDeviceOffline } from "../store/devices.js";
-import { listLiveRunDevices } from "../store/runs.js";
+import { type HeardSpan, listSilentDevices, markDeviceOffline } from "../store/devices.js";
+import { listLivePartsOnSilentDevices } from "../store/runs.js";
+
+/** Last words that count as heard within `windowMs`, or null while the server is in its own grace. */
+function heardSpan(ctx: ServerContext, windowMs: number): HeardSpan | null {
+  const before = ctx.liveness.silentBefore(windowMs);
+  return before === null ? null : { before, notAfter: ctx.now() + windowMs };
+}
 
 /**
- * Devices silent for offlineAfterMs go OFFLINE and their unfinished runs fail. Silence is
- * counted from the server's start at the earliest, so agents get time to reconnect after
- * a server restart.
+ * Two steps, both judged only over spans the server itself was live for (liveness.ts):
+ * devices silent for offlineAfterMs go OFFLINE (no new runs land there), and the parts of
+ * devices silent for partLostAfterMs (the agent's lease, its kill grace and a margin) end
+ * FAILED and retry. By then an agent that could not renew its lease has stopped them, so a
+ * retried run never runs twice and a failed one is not still running.
  */
-export async function sweepOfflineDevices(ctx: ServerContext, serverStartedAt: number): Promise<number> {
-  const silentSince = ctx.now() - ctx.options.offlineAfterMs;
-  if (silentSince <= serverStartedAt) return 0;
-  const silent = await listSilentDevices(ctx.db, silentSince);
-  for (const device of silent) {
-    await markDeviceOffline(ctx.db, device.id);
-    const live = await listLiveRunDevices(ctx.db, [device.id]);
-    if (live.length > 0) await failParts(ctx, live, `device ${device.name} went offline`);
+export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
+  const offline = heardSpan(ctx, ctx.options.offlineAfterMs);
+  if (offline === null) return 0;
+  let changed = 0;
+  for (const device of await listSilentDevices(ctx.db, offline)) {
+    if (await markDeviceOffline(ctx.db, device.id, offline)) changed++;
   }
-  if (silent.length > 0) await ctx.placement.placeQueued();
-  return silent.length;
+  const lost = heardSpan(ctx, ctx.options.partLostAfterMs);
+  if (lost !== null) {
+    const parts = await listLivePartsOnSilentDevices(ctx.db, lost);
+    for (const deviceId of new Set(parts.map((p) => p.device_id))) {
+      const onDevice = parts.filter((p) => p.device_id === deviceId);
+      await failParts(ctx, onDevice, `device ${onDevice[0].device_name} went offline`);
+      changed++;
+    }
+  }
+  if (changed > 0) await ctx.placement.placeQueued();
+  return changed;
 }

@@ -3,9 +3,11 @@ import { hashSecret, newDeviceToken } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
 import { findDeviceById, insertDevice, rebindDevice } from "../store/devices.js";
 import type { UserRow } from "../store/users.js";
+import { checkFacts } from "./reported-values.js";
 
 /** Binds a machine to a user; re-binding one of the user's earlier devices keeps its id. */
 export async function registerDevice(ctx: ServerContext, user: UserRow, request: RegisterRequest): Promise<RegisterResponse> {
+  checkFacts(request.facts);
   const token = newDeviceToken();
   const now = ctx.now();
   const previousId = request.previousDeviceId ? Number(request.previousDeviceId) : Number.NaN;

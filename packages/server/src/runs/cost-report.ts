@@ -4,7 +4,7 @@ import { parseIndices } from "../scheduler/capacity.js";
 import { devicesById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import type { RunDeviceRow } from "../store/runs.js";
-import { partCost } from "./settle.js";
+import { billableMs, partCost } from "./settle.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -35,10 +35,7 @@ export function sumCosts(parts: readonly CostedPart[], now: number): CostReport 
   let total = 0;
   for (const { part, project, provider } of parts) {
     const cost = partCost(part, now);
-    const gpuHours =
-      part.started_at === null
-        ? 0
-        : (parseIndices(part.gpu_indices_json).length * Math.max(0, (part.ended_at ?? now) - part.started_at)) / HOUR_MS;
+    const gpuHours = (parseIndices(part.gpu_indices_json).length * billableMs(part, now)) / HOUR_MS;
     total += cost;
     add(byProject, project, part, cost, gpuHours);
     add(byProvider, provider || "(none)", part, cost, gpuHours);

@@ -1,4 +1,4 @@
-import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode, ResultMessage, parseJobYaml } from "@fedml/core";
+import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode, ResultMessage } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
 import { gpusWanted } from "../scheduler/job-needs.js";
@@ -49,7 +49,7 @@ export function listOffers(needs: JobNeeds, candidates: readonly CandidateDevice
 
 /** What a launch would do now, and every offer that fits the job; nothing is stored. */
 export async function dryRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<DryRunResponse> {
-  const spec = parseJobYaml(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
+  const spec = await ctx.jobYaml.parse(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
   const needs = {
     ...jobNeeds(spec, request.resourceId ? String(request.resourceId) : null, user.id),
     credit: await creditStanding(ctx.db, user.id),

@@ -7,11 +7,13 @@ import { isLivePart } from "./rollup.js";
 
 /** A gang lives and dies together: when one node fails, the others are asked to stop. */
 export async function stopRestOfGang(ctx: ServerContext, runId: number, failedDeviceId: number): Promise<void> {
+  const now = ctx.now();
   const rest = (await listRunDevices(ctx.db, [runId])).filter((p) => p.device_id !== failedDeviceId && isLivePart(p));
   for (const part of rest) {
     await updateRunDevice(ctx.db, runId, part.device_id, {
       status: EdgeStatus.STOPPING,
       stop_requested: 1,
+      stop_requested_at: part.stop_requested_at ?? now,
       reason: `node on device ${failedDeviceId} failed`,
     });
     await bumpDeviceVersion(ctx.db, part.device_id);

@@ -1,14 +1,7 @@
 import { basename } from "node:path";
-import {
-  FedmlError,
-  type LaunchRequest,
-  type LaunchResult,
-  ResultCode,
-  RunStatus,
-  defaultJobName,
-  parseJobYaml,
-} from "@fedml/core";
+import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, RunStatus, defaultJobName } from "@fedml/core";
 import { launchOnCluster } from "../clusters/launch.js";
+import { useWorkspace } from "../workspaces/access.js";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
 import { creditStanding } from "../store/credit.js";
@@ -33,7 +26,7 @@ const creditCodes = {
  * place the run or queue it. A job that can never run is answered and not stored.
  */
 export async function launchRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<LaunchResult> {
-  const spec = parseJobYaml(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
+  const spec = await ctx.jobYaml.parse(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
   const sha = request.workspaceSha256 ?? null;
   if (spec.workspace !== null) {
     if (!sha) {
@@ -43,7 +36,7 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
         400,
       );
     }
-    if (!ctx.blobs.has(sha)) {
+    if (!(await useWorkspace(ctx.db, sha, user.id, ctx.now()))) {
       throw new FedmlError(ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR, `workspace ${sha} was not uploaded`, 400);
     }
   }

@@ -1,11 +1,18 @@
-import { type LogLinesResponse, type RunLogResult, isTerminalRunStatus, planLogPage } from "@fedml/core";
+import { Readable } from "node:stream";
+import { type LogLinesResponse, type LogRange, isTerminalRunStatus, planLogPage } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { runTopic } from "../notify.js";
 import { devicesById } from "../store/devices.js";
 import { readLogRange } from "../store/logs.js";
 import { type RunDeviceRow, type RunRow, findRun, listRunDevices } from "../store/runs.js";
 
-const FULL_CHUNK = 5000;
+/**
+ * Lines per read: with lines cut at 64 KiB this bounds what one read holds, whatever the
+ * log's size; the answer is streamed out chunk by chunk as the client takes it.
+ */
+const READ_CHUNK = 500;
+/** A follower gets at most this many lines per answer (and goes on from lastSeq). */
+const FOLLOW_MAX_LINES = 2000;
 
 /** The run's parts in rank order: the order every log view concatenates them in. */
 async function partsInRankOrder(ctx: ServerContext, runId: number): Promise<RunDeviceRow[]> {
@@ -13,70 +20,77 @@ async function partsInRankOrder(ctx: ServerContext, runId: number): Promise<RunD
   return parts.sort((a, b) => a.rank - b.rank || a.node_index - b.node_index || a.device_id - b.device_id);
 }
 
-async function readAll(ctx: ServerContext, run: RunRow, parts: RunDeviceRow[]): Promise<string[]> {
-  const lines: string[] = [];
-  for (const part of parts) {
-    for (let from = 1; from <= part.log_count; from += FULL_CHUNK) {
-      const rows = await readLogRange(ctx.db, run.id, part.device_id, from, Math.min(part.log_count, from + FULL_CHUNK - 1));
-      for (const r of rows) lines.push(r.text);
+async function* linesOf(ctx: ServerContext, runId: number, ranges: readonly LogRange[]): AsyncGenerator<string[]> {
+  for (const range of ranges) {
+    for (let from = range.fromSeq; from <= range.toSeq; from += READ_CHUNK) {
+      const rows = await readLogRange(ctx.db, runId, Number(range.deviceId), from, Math.min(range.toSeq, from + READ_CHUNK - 1));
+      if (rows.length > 0) yield rows.map((r) => r.text);
     }
   }
-  return lines;
 }
 
-/** One page of a run's log (plus every line with needAllLogs), by key ranges only. */
+/** A JSON array of the lines, written piece by piece. */
+async function* jsonArrayOf(lines: AsyncGenerator<string[]>): AsyncGenerator<string> {
+  yield "[";
+  let first = true;
+  for await (const chunk of lines) {
+    const json = chunk.map((t) => JSON.stringify(t)).join(",");
+    yield first ? json : `,${json}`;
+    first = false;
+  }
+  yield "]";
+}
+
+/**
+ * One page of a run's log (plus every line with needAllLogs) as a RunLogResult in JSON,
+ * streamed: the server holds one read's lines at a time however long the log, and the
+ * lines are read by key ranges only.
+ */
 export async function runLogPage(
   ctx: ServerContext,
   run: RunRow,
   pageNum: number,
   pageSize: number,
   needAllLogs: boolean,
-): Promise<RunLogResult> {
+): Promise<Readable> {
   const parts = await partsInRankOrder(ctx, run.id);
-  const plan = planLogPage(
-    parts.map((p) => ({ deviceId: String(p.device_id), count: p.log_count })),
-    pageNum,
-    pageSize,
-  );
-  const pageLines: string[] = [];
-  for (const range of plan.ranges) {
-    const rows = await readLogRange(ctx.db, run.id, Number(range.deviceId), range.fromSeq, range.toSeq);
-    for (const r of rows) pageLines.push(r.text);
-  }
+  const counts = parts.map((p) => ({ deviceId: String(p.device_id), count: p.log_count }));
+  const plan = planLogPage(counts, pageNum, pageSize);
+  const every = counts.filter((c) => c.count > 0).map((c) => ({ deviceId: c.deviceId, fromSeq: 1, toSeq: c.count }));
   const devices = await devicesById(
     ctx.db,
     parts.map((p) => p.device_id),
   );
   const fullUrl = `${ctx.publicUrl()}/api/v1/runs/${run.id}/logs/full`;
-  return {
-    runStatus: run.status,
-    totalLogLines: plan.totalLines,
-    totalLogPages: plan.totalPages,
-    logLineList: needAllLogs ? await readAll(ctx, run, parts) : pageLines,
-    runLogs: {
-      logFullUrl: fullUrl,
-      logDevices: parts.map((p) => ({
-        id: String(p.device_id),
-        name: devices.get(p.device_id)?.name ?? String(p.device_id),
-        logUrl: `${fullUrl}?deviceId=${p.device_id}`,
-      })),
-      totalNum: plan.totalLines,
-      totalPages: plan.totalPages,
-      currentPage: plan.pageNum,
-      logLines: pageLines,
-    },
+  const runLogs = {
+    logFullUrl: fullUrl,
+    logDevices: parts.map((p) => ({
+      id: String(p.device_id),
+      name: devices.get(p.device_id)?.name ?? String(p.device_id),
+      logUrl: `${fullUrl}?deviceId=${p.device_id}`,
+    })),
+    totalNum: plan.totalLines,
+    totalPages: plan.totalPages,
+    currentPage: plan.pageNum,
   };
+  const head = { runStatus: run.status, totalLogLines: plan.totalLines, totalLogPages: plan.totalPages };
+  async function* body(): AsyncGenerator<string> {
+    yield `${JSON.stringify(head).slice(0, -1)},"logLineList":`;
+    yield* jsonArrayOf(linesOf(ctx, run.id, needAllLogs ? every : plan.ranges));
+    yield `,"runLogs":${JSON.stringify(runLogs).slice(0, -1)},"logLines":`;
+    yield* jsonArrayOf(linesOf(ctx, run.id, plan.ranges));
+    yield "}}";
+  }
+  return Readable.from(body());
 }
 
 /** Every line of the run (or of one device), streamed in key-range chunks. */
 export async function* fullLogText(ctx: ServerContext, run: RunRow, deviceId: number | null): AsyncGenerator<string> {
   const parts = (await partsInRankOrder(ctx, run.id)).filter((p) => deviceId === null || p.device_id === deviceId);
-  for (const part of parts) {
-    for (let from = 1; from <= part.log_count; from += FULL_CHUNK) {
-      const rows = await readLogRange(ctx.db, run.id, part.device_id, from, Math.min(part.log_count, from + FULL_CHUNK - 1));
-      if (rows.length > 0) yield `${rows.map((r) => r.text).join("\n")}\n`;
-    }
-  }
+  const ranges = parts
+    .filter((p) => p.log_count > 0)
+    .map((p) => ({ deviceId: String(p.device_id), fromSeq: 1, toSeq: p.log_count }));
+  for await (const chunk of linesOf(ctx, run.id, ranges)) yield `${chunk.join("\n")}\n`;
 }
 
 /**
@@ -90,7 +104,7 @@ export async function followLogLines(
   signal?: AbortSignal,
 ): Promise<LogLinesResponse> {
   const afterSeq = query.afterSeq ?? 0;
-  const limit = query.limit ?? 1000;
+  const limit = Math.min(query.limit ?? 1000, FOLLOW_MAX_LINES);
   const read = async (): Promise<LogLinesResponse> => {
     const run = await findRun(ctx.db, runId);
     const status = run?.status ?? "UNDETERMINED";
@@ -105,7 +119,9 @@ export async function followLogLines(
       lines: rows,
       lastSeq,
       runStatus: status,
-      done: ended && lastSeq >= part.log_count,
+      // Nothing past afterSeq once the run has ended is the end too: seqs are contiguous, so
+      // a follower cannot be kept waiting for lines a count promises but no row holds.
+      done: ended && (lastSeq >= part.log_count || rows.length === 0),
     };
   };
   const waitMs = Math.min(query.waitMs ?? 0, 25_000);

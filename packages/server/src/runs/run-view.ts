@@ -2,6 +2,7 @@ import type { DeviceInfo, FedMLRunModel } from "@fedml/core";
 import { parseIndices } from "../scheduler/capacity.js";
 import type { DeviceRow } from "../store/devices.js";
 import type { RunDeviceRow, RunRow } from "../store/runs.js";
+import { partCost } from "./settle.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -18,11 +19,7 @@ export interface RunViewInputs {
 /** A stored run as the SDK's FedMLRunModel. Pure. */
 export function toRunModel({ run, parts, devicesById, projectName, publicUrl, now }: RunViewInputs): FedMLRunModel {
   const runningTime = run.started_at === null ? 0 : Math.max(0, (run.ended_at ?? now) - run.started_at);
-  const cost = parts.reduce((sum, p) => {
-    if (p.started_at === null) return sum;
-    const hours = Math.max(0, (p.ended_at ?? run.ended_at ?? now) - p.started_at) / HOUR_MS;
-    return sum + p.price_per_gpu_hour * parseIndices(p.gpu_indices_json).length * hours;
-  }, 0);
+  const cost = parts.reduce((sum, p) => sum + partCost({ ...p, ended_at: p.ended_at ?? run.ended_at }, now), 0);
   const deviceInfos: DeviceInfo[] = parts.map((p) => {
     const device = devicesById.get(p.device_id);
     const gpuIndices = parseIndices(p.gpu_indices_json);

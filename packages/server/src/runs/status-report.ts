@@ -5,6 +5,7 @@ import { findRunDevice, updateRunDevice } from "../store/runs.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
 import { settlePart } from "./settle.js";
+import { checkStatusReport } from "../devices/reported-values.js";
 
 const REPORTABLE = new Set<string>([
   EdgeStatus.INITIALIZING,
@@ -29,8 +30,9 @@ export async function applyStatusReport(
   ctx: ServerContext,
   runId: number,
   deviceId: number,
-  report: RunStatusReport,
+  reported: RunStatusReport,
 ): Promise<void> {
+  const report = checkStatusReport(reported);
   const part = await findRunDevice(ctx.db, runId, deviceId);
   if (!part) {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
@@ -53,6 +55,7 @@ export async function applyStatusReport(
       exit_code: exitCode,
       reason: report.reason ?? defaultReason(status, exitCode),
       ended_at: now,
+      runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
     });
     await settlePart(ctx, runId, deviceId);
     if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(ctx, runId, deviceId);

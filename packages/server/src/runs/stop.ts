@@ -41,7 +41,11 @@ export async function stopRunLocked(
   }
   await updateRun(ctx.db, runId, { status: RunStatus.STOPPING, stop_requested: 1 });
   for (const part of parts.filter(isLivePart)) {
-    await updateRunDevice(ctx.db, runId, part.device_id, { status: EdgeStatus.STOPPING, stop_requested: 1 });
+    await updateRunDevice(ctx.db, runId, part.device_id, {
+      status: EdgeStatus.STOPPING,
+      stop_requested: 1,
+      stop_requested_at: part.stop_requested_at ?? now,
+    });
     await bumpDeviceVersion(ctx.db, part.device_id);
     ctx.hub.notify(deviceTopic(part.device_id));
   }

@@ -130,19 +130,36 @@ export async function touchDevice(db: Kysely<Database>, deviceId: number, now: n
   return false;
 }
 
-/** Devices not OFFLINE yet whose last word is older than `silentSince`. */
-export async function listSilentDevices(db: Kysely<Database>, silentSince: number): Promise<DeviceRow[]> {
-  return db
-    .selectFrom("devices")
-    .selectAll()
-    .where("removed", "=", 0)
-    .where("status", "!=", DeviceStatus.OFFLINE)
-    .where((eb) => eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", silentSince)]))
-    .execute();
+/**
+ * The span of last words that counts as heard: from `before` to `notAfter` (wall ms). A last
+ * word after `notAfter` was written before the wall clock stepped back.
+ */
+export interface HeardSpan {
+  before: number;
+  notAfter: number;
 }
 
-export async function markDeviceOffline(db: Kysely<Database>, deviceId: number): Promise<void> {
-  await db.updateTable("devices").set({ status: DeviceStatus.OFFLINE }).where("id", "=", deviceId).execute();
+// biome-ignore lint/suspicious/noExplicitAny: a where-callback over the devices table.
+const silentIn = (span: HeardSpan) => (eb: any) =>
+  eb.or([eb("last_seen_at", "is", null), eb("last_seen_at", "<", span.before), eb("last_seen_at", ">", span.notAfter)]);
+
+/** Bound devices not heard from within `span` (OFFLINE ones too when `includeOffline`). */
+export async function listSilentDevices(db: Kysely<Database>, span: HeardSpan, includeOffline = false): Promise<DeviceRow[]> {
+  let q = db.selectFrom("devices").selectAll().where("removed", "=", 0).where(silentIn(span));
+  if (!includeOffline) q = q.where("status", "!=", DeviceStatus.OFFLINE);
+  return q.execute();
+}
+
+/** OFFLINE unless it was heard from meanwhile; true when this call changed it. */
+export async function markDeviceOffline(db: Kysely<Database>, deviceId: number, span: HeardSpan): Promise<boolean> {
+  const result = await db
+    .updateTable("devices")
+    .set({ status: DeviceStatus.OFFLINE })
+    .where("id", "=", deviceId)
+    .where("status", "!=", DeviceStatus.OFFLINE)
+    .where(silentIn(span))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function bumpDeviceVersion(db: Kysely<Database>, deviceId: number): Promise<void> {

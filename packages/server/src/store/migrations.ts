@@ -219,6 +219,86 @@ function livePartsIndex(): Migration {
   };
 }
 
+/**
+ * Billing on monotonic time: when a stop was asked for (billing ends there; the server ends a
+ * part whose agent never confirms the stop) and the runtime the agent measured on its
+ * monotonic clock (billing never exceeds it, whatever the wall clock did).
+ */
+function partBillingTimes(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("run_devices").addColumn("stop_requested_at", "bigint").execute();
+      await db.schema.alterTable("run_devices").addColumn("runtime_ms", "bigint").execute();
+    },
+  };
+}
+
+/**
+ * Workspace blobs in the database, chunked, so that every replica serves every workspace;
+ * who may use which blob; log bytes counted per part and per user for quotas.
+ */
+function workspaceBlobsAndLogQuotas(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("workspace_uploads"), dialect)
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("user_id", "integer", (c) => c.notNull())
+        .addColumn("size", "bigint")
+        .addColumn("received", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("workspace_uploads_sha_user").on("workspace_uploads").columns(["sha256", "user_id"]).execute();
+      let chunks = db.schema
+        .createTable("workspace_chunks")
+        .addColumn("upload_id", "integer", (c) => c.notNull())
+        .addColumn("start_byte", "bigint", (c) => c.notNull())
+        .addColumn("length", "integer", (c) => c.notNull())
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("data", dialect === "postgres" ? "bytea" : "blob", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_chunks_pk", ["upload_id", "start_byte"]);
+      if (dialect === "sqlite") chunks = chunks.modifyEnd(sql`without rowid`);
+      await chunks.execute();
+      await db.schema
+        .createTable("workspace_blobs")
+        .addColumn("sha256", "text", (c) => c.primaryKey())
+        .addColumn("upload_id", "integer", (c) => c.notNull())
+        .addColumn("size", "bigint", (c) => c.notNull())
+        .addColumn("corrupt", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("workspace_blobs_lru").on("workspace_blobs").columns(["last_used_at", "sha256"]).execute();
+      await db.schema
+        .createTable("workspace_blob_users")
+        .addColumn("sha256", "text", (c) => c.notNull())
+        .addColumn("user_id", "integer", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("workspace_blob_users_pk", ["sha256", "user_id"])
+        .execute();
+      await db.schema
+        .createIndex("workspace_blob_users_user")
+        .on("workspace_blob_users")
+        .columns(["user_id", "last_used_at"])
+        .execute();
+      await db.schema.createIndex("runs_workspace").on("runs").column("workspace_sha256").execute();
+      await db.schema
+        .alterTable("run_devices")
+        .addColumn("log_bytes", "bigint", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable("run_devices")
+        .addColumn("log_capped", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable("user_log_usage")
+        .addColumn("user_id", "integer", (c) => c.primaryKey())
+        .addColumn("log_bytes", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -228,7 +308,9 @@ class InCodeMigrations implements MigrationProvider {
       "0003_endpoints": endpointsTable(this.dialect),
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
+      "0100_h-liveness_part_billing_times": partBillingTimes(),
       "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
+      "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
     };
   }
 }

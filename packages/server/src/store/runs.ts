@@ -87,6 +87,60 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
 }
 
 /**
+ * Run parts not yet ended whose device was not heard from between `before` and `notAfter`
+ * (wall ms), with the device's name: the lost-device sweep's one query.
+ */
+export async function listLivePartsOnSilentDevices(
+  db: Kysely<Database>,
+  span: { before: number; notAfter: number },
+): Promise<(RunDeviceRow & { device_name: string })[]> {
+  return db
+    .selectFrom("run_devices")
+    .innerJoin("devices", "devices.id", "run_devices.device_id")
+    .selectAll("run_devices")
+    .select("devices.name as device_name")
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where((eb) =>
+      eb.or([
+        eb("devices.last_seen_at", "is", null),
+        eb("devices.last_seen_at", "<", span.before),
+        eb("devices.last_seen_at", ">", span.notAfter),
+      ]),
+    )
+    .orderBy("run_devices.run_id")
+    .execute();
+}
+
+/** Parts still STOPPING whose stop was asked for before `before` (wall ms). */
+export async function listUnacknowledgedStops(db: Kysely<Database>, before: number): Promise<RunDeviceRow[]> {
+  return db
+    .selectFrom("run_devices")
+    .selectAll()
+    .where("status", "=", EdgeStatus.STOPPING)
+    .where("stop_requested_at", "<", before)
+    .orderBy("run_id")
+    .execute();
+}
+
+/** Ends a part only if it is still in `expected`; false when someone else got there first. */
+export async function endPartIf(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  expected: string,
+  changes: Updateable<RunDevicesTable>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("run_devices")
+    .set(changes)
+    .where("run_id", "=", runId)
+    .where("device_id", "=", deviceId)
+    .where("status", "=", expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
  * The head of every user's queue: up to `perUser` of each user's QUEUED runs, highest
  * priority then oldest first. Bounded so that one user's 10,000 queued runs cost a pass no
  * more than anyone else's few.

@@ -99,6 +99,14 @@ export interface RunDevicesTable {
   log_count: number;
   price_per_gpu_hour: number;
   stop_requested: number;
+  /** Bytes of the part's stored log lines (their text, UTF-8), for the log quota. */
+  log_bytes: Generated<number>;
+  /** 1 once a quota capped the part's log: a marker line is stored and later lines dropped. */
+  log_capped: Generated<number>;
+  /** When a stop was first asked for (wall ms): billing ends here at the latest. */
+  stop_requested_at: Generated<number | null>;
+  /** The part's runtime as its agent measured it on a monotonic clock; billing never exceeds it. */
+  runtime_ms: Generated<number | null>;
 }
 
 export interface LogLinesTable {
@@ -197,6 +205,52 @@ export interface CreditLedgerTable {
   created_at: number;
 }
 
+/** One upload of a workspace by one user: bytes arrive in chunks, perhaps over several requests. */
+export interface WorkspaceUploadsTable {
+  id: Generated<number>;
+  sha256: string;
+  user_id: number;
+  /** Total bytes announced by the client; null while unknown (a PUT without content-length). */
+  size: number | null;
+  /** Bytes stored so far, contiguous from 0. */
+  received: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The bytes of an upload, in order; each chunk carries its own sha256 so a read checks it before sending. */
+export interface WorkspaceChunksTable {
+  upload_id: number;
+  start_byte: number;
+  length: number;
+  sha256: string;
+  data: Buffer;
+}
+
+/** A complete, verified workspace: its bytes are the chunks of `upload_id`. */
+export interface WorkspaceBlobsTable {
+  sha256: string;
+  upload_id: number;
+  size: number;
+  /** 1 once a read found bytes that do not match: unusable until someone uploads the right bytes. */
+  corrupt: Generated<number>;
+  created_at: number;
+  last_used_at: number;
+}
+
+/** Who may use a blob: the users who uploaded its bytes. */
+export interface WorkspaceBlobUsersTable {
+  sha256: string;
+  user_id: number;
+  last_used_at: number;
+}
+
+/** Bytes of log text each user has stored, for the per-user log quota. */
+export interface UserLogUsageTable {
+  user_id: number;
+  log_bytes: number;
+}
+
 export interface Database {
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
@@ -209,5 +263,10 @@ export interface Database {
   run_devices: RunDevicesTable;
   log_lines: LogLinesTable;
   endpoints: EndpointsTable;
+  workspace_uploads: WorkspaceUploadsTable;
+  workspace_chunks: WorkspaceChunksTable;
+  workspace_blobs: WorkspaceBlobsTable;
+  workspace_blob_users: WorkspaceBlobUsersTable;
+  user_log_usage: UserLogUsageTable;
   endpoint_replicas: EndpointReplicasTable;
 }

@@ -1,0 +1,89 @@
+/**
+ * The lease watchdog: `node lease-watchdog.js <home>`, started detached by the agent while it
+ * has jobs. It enforces the agent's lease (lease.ts) when the agent itself cannot, paused
+ * (SIGSTOP, a debugger) or crashed: once the lease in lease.json is older than leaseMs it sends
+ * SIGTERM to the jobs' process groups and SIGKILL after killGraceMs. It exits when there is
+ * nothing left to guard. Its own pid is in lease-watchdog.pid.
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isFinalStatus, readRunState } from "../runner/run-state.js";
+import { isGroupAlive, signalGroup } from "../runner/process-group.js";
+import { type LeaseFile, leaseFilePath, monotonicNs } from "./lease.js";
+
+export function watchdogPidPath(home: string): string {
+  return join(home, "lease-watchdog.pid");
+}
+
+function readLease(home: string): LeaseFile | null {
+  try {
+    return JSON.parse(readFileSync(leaseFilePath(home), "utf8")) as LeaseFile;
+  } catch {
+    return null;
+  }
+}
+
+/** Process groups of the lease's runs that are still alive. */
+function guardedGroups(home: string, lease: LeaseFile): number[] {
+  const groups: number[] = [];
+  for (const runId of lease.runIds) {
+    try {
+      const state = readRunState(home, runId);
+      if (state?.pgid && state.pgid > 1 && !isFinalStatus(state.status) && isGroupAlive(state.pgid)) groups.push(state.pgid);
+    } catch {
+      // A malformed run id or state: nothing of ours to guard.
+    }
+  }
+  return groups;
+}
+
+const IDLE_CHECKS_BEFORE_EXIT = 20;
+
+export async function watchLease(home: string): Promise<void> {
+  writeFileSync(watchdogPidPath(home), String(process.pid));
+  const termSent = new Map<number, bigint>();
+  let idle = 0;
+  try {
+    for (;;) {
+      const lease = readLease(home);
+      const groups = lease ? guardedGroups(home, lease) : [];
+      idle = groups.length === 0 ? idle + 1 : 0;
+      if (idle >= IDLE_CHECKS_BEFORE_EXIT) return;
+      if (lease && groups.length > 0) {
+        const now = monotonicNs();
+        const sinceMs = Number(now - BigInt(lease.renewedAtNs)) / 1e6;
+        if (sinceMs > lease.leaseMs) {
+          for (const pgid of groups) {
+            const sent = termSent.get(pgid);
+            if (sent === undefined) {
+              signalGroup(pgid, "SIGTERM");
+              termSent.set(pgid, now);
+            } else if (Number(now - sent) / 1e6 >= lease.killGraceMs) {
+              signalGroup(pgid, "SIGKILL");
+            }
+          }
+        } else {
+          termSent.clear();
+        }
+      }
+      const tickMs = lease ? Math.max(20, Math.min(250, Math.floor(lease.leaseMs / 10))) : 250;
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+  } finally {
+    try {
+      if (readFileSync(watchdogPidPath(home), "utf8").trim() === String(process.pid))
+        rmSync(watchdogPidPath(home), { force: true });
+    } catch {}
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const home = process.argv[2];
+  if (!home) {
+    process.stderr.write("usage: lease-watchdog <agent home>\n");
+    process.exit(2);
+  }
+  process.title = "fedml-lease-watchdog";
+  void watchLease(home).then(() => process.exit(0));
+}

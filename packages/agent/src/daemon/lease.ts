@@ -1,0 +1,120 @@
+/**
+ * The agent's lease on its run parts. Each answered assignment poll renews it, counted from
+ * when the poll was SENT (the server heard us no earlier), on the monotonic clock, so neither
+ * a wall-clock step nor a slow answer stretches it. When it runs out the agent stops its jobs
+ * (fencing): the server declares them lost, and may place them elsewhere, only after the
+ * lease, the kill grace and a margin, so a retried run never runs twice.
+ *
+ * The lease is also written to `<home>/lease.json` for the lease watchdog (lease-watchdog.ts),
+ * a separate process that kills the jobs when the agent itself cannot (paused, crashed).
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface LeaseTerms {
+  leaseMs: number;
+  killGraceMs: number;
+}
+
+/** What lease.json holds; times are process.hrtime (CLOCK_MONOTONIC, shared by every process of the machine). */
+export interface LeaseFile extends LeaseTerms {
+  agentPid: number;
+  renewedAtNs: string;
+  /** The runs the agent holds a process for: the watchdog reads their pgids from their state.json. */
+  runIds: string[];
+}
+
+export const monotonicNs = (): bigint => process.hrtime.bigint();
+
+export function leaseFilePath(home: string): string {
+  return join(home, "lease.json");
+}
+
+export class AgentLease {
+  private terms: LeaseTerms | null = null;
+  private renewedAtNs: bigint | null = null;
+
+  constructor(
+    private readonly home: string,
+    private readonly now: () => bigint = monotonicNs,
+  ) {}
+
+  /** From the server's hello; null (an older server): no lease, nothing is ever fenced. */
+  setTerms(terms: LeaseTerms | null): void {
+    this.terms = terms;
+  }
+
+  get killGraceMs(): number {
+    return this.terms?.killGraceMs ?? 0;
+  }
+
+  get leaseMs(): number | null {
+    return this.terms?.leaseMs ?? null;
+  }
+
+  /** A poll sent at `sentAtNs` was answered. */
+  renew(sentAtNs: bigint): void {
+    if (this.renewedAtNs === null || sentAtNs > this.renewedAtNs) this.renewedAtNs = sentAtNs;
+  }
+
+  /** Milliseconds since the last renewal's basis; null before the first. */
+  sinceRenewalMs(): number | null {
+    return this.renewedAtNs === null ? null : Number(this.now() - this.renewedAtNs) / 1e6;
+  }
+
+  expired(): boolean {
+    const since = this.sinceRenewalMs();
+    return this.terms !== null && since !== null && since > this.terms.leaseMs;
+  }
+
+  /** Publishes the lease for the watchdog (atomically: it never reads half a file). */
+  publish(runIds: string[]): void {
+    if (!this.terms || this.renewedAtNs === null) return;
+    const file: LeaseFile = {
+      ...this.terms,
+      agentPid: process.pid,
+      renewedAtNs: String(this.renewedAtNs),
+      runIds,
+    };
+    const path = leaseFilePath(this.home);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(file));
+    renameSync(tmp, path);
+  }
+
+  /** The agent stopped cleanly with no job left: nothing for a watchdog to guard. */
+  withdraw(): void {
+    rmSync(leaseFilePath(this.home), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Starts the lease watchdog unless one already guards this home. Detached, in its own
+ * session: a signal meant for the agent (SIGSTOP to its group) does not reach it.
+ */
+let spawnedPid: number | undefined;
+
+export function ensureLeaseWatchdog(home: string): void {
+  // The one we started may not have written its pid file yet.
+  if (spawnedPid !== undefined && isAlive(spawnedPid)) return;
+  try {
+    const pid = Number(readFileSync(join(home, "lease-watchdog.pid"), "utf8").trim());
+    if (Number.isInteger(pid) && pid > 1 && isAlive(pid)) return;
+  } catch {}
+  const script = fileURLToPath(new URL("./lease-watchdog.js", import.meta.url));
+  const child = spawn(process.execPath, [script, home], { detached: true, stdio: "ignore" });
+  child.on("error", () => {});
+  child.unref();
+  spawnedPid = child.pid;
+}

@@ -1,0 +1,240 @@
+import { Worker } from "node:worker_threads";
+import { basename } from "node:path";
+import { FedmlError, ResultCode } from "../codes.js";
+import type { JobSpec } from "../jobspec.js";
+import { DEFAULT_JOB_YAML_LIMITS, type JobYamlLimits } from "./limits.js";
+
+export interface ParseRequest {
+  id: number;
+  text: string;
+  path?: string;
+  limits: JobYamlLimits;
+}
+export type ParseReply =
+  | { id: number; spec: JobSpec }
+  | { id: number; error: { resultCode: number; message: string } }
+  | { id: number; crash: string };
+
+export interface ParsePoolOptions {
+  /** Worker threads parsing at once. */
+  size?: number;
+  /** Milliseconds from the request to its answer; past it the worker is terminated. */
+  deadlineMs?: number;
+  /** Requests waiting for a worker; past it new ones are refused at once. */
+  maxWaiting?: number;
+  /** Heap of one worker: a runaway document fails the worker, not the server. */
+  maxHeapMb?: number;
+  limits?: JobYamlLimits;
+}
+
+interface Job {
+  request: ParseRequest;
+  file: string;
+  resolve: (spec: JobSpec) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  slot?: Slot;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Set once the worker has loaded the parser: a job's deadline starts when it is handed over. */
+  ready: boolean;
+  job?: Job;
+}
+
+// Built, the worker is the .js beside this file. Run from source (tests under tsx) it is the
+// .ts one, imported from a one-line script that first registers tsx in the worker (Node 20
+// does not carry a parent's loader hooks into worker threads).
+const fromSource = import.meta.url.endsWith(".ts");
+const workerUrl = new URL(`./worker${fromSource ? ".ts" : ".js"}`, import.meta.url);
+
+/**
+ * Parses untrusted job YAML off the event loop: a few worker threads, each request with a
+ * deadline after which its worker is terminated (and replaced on demand) and the caller gets
+ * a FedmlError with code 17.
+ */
+export class ParsePool {
+  private readonly size: number;
+  private readonly deadlineMs: number;
+  private readonly maxWaiting: number;
+  private readonly maxHeapMb: number;
+  private readonly limits: JobYamlLimits;
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: ParsePoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? 2);
+    this.deadlineMs = options.deadlineMs ?? 2_000;
+    this.maxWaiting = options.maxWaiting ?? 100;
+    this.maxHeapMb = options.maxHeapMb ?? 256;
+    this.limits = options.limits ?? DEFAULT_JOB_YAML_LIMITS;
+  }
+
+  parse(text: string, opts: { path?: string } = {}): Promise<JobSpec> {
+    const file = opts.path ? basename(opts.path) : "job.yaml";
+    if (this.closed) return Promise.reject(new FedmlError(ResultCode.ERROR, "the server is shutting down", 503));
+    // Oversized text is refused here, before it is copied to a worker.
+    if (text.length > this.limits.maxChars) {
+      return Promise.reject(
+        new FedmlError(
+          ResultCode.LAUNCH_JOB_STATUS_INVALID,
+          `${file}: the job YAML is ${text.length} characters; at most ${this.limits.maxChars} are accepted`,
+          400,
+        ),
+      );
+    }
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(
+        new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503),
+      );
+    }
+    return new Promise<JobSpec>((resolve, reject) => {
+      const request: ParseRequest = { id: this.nextId++, text, path: opts.path, limits: this.limits };
+      // Waiting for a worker is bounded too, more loosely than the parse itself.
+      const job: Job = { request, file, resolve, reject, timer: this.timer(() => this.expire(job), this.deadlineMs * 5) };
+      this.waiting.push(job);
+      this.dispatch();
+    });
+  }
+
+  /** Terminates every worker; pending parses fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.waiting.splice(0))
+      this.settle(job, new FedmlError(ResultCode.ERROR, "the server is shutting down", 503));
+    await Promise.all(
+      this.slots.splice(0).map(async (slot) => {
+        if (slot.job) this.settle(slot.job, new FedmlError(ResultCode.ERROR, "the server is shutting down", 503));
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private timer(fire: () => void, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const slot = this.slots.find((s) => s.ready && s.job === undefined);
+      if (!slot) {
+        if (this.slots.length < this.size && this.slots.every((s) => s.ready)) this.spawn();
+        return;
+      }
+      const job = this.waiting.shift() as Job;
+      slot.job = job;
+      job.slot = slot;
+      clearTimeout(job.timer);
+      job.timer = this.timer(() => this.expire(job), this.deadlineMs);
+      slot.worker.ref();
+      slot.worker.postMessage(job.request);
+    }
+  }
+
+  /** Starts a worker now, so that the first launch does not wait for one to load. */
+  warm(): void {
+    if (!this.closed && this.slots.length === 0) this.spawn();
+  }
+
+  private spawn(): Slot {
+    const entry = fromSource
+      ? `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(workerUrl.href)}));`
+      : workerUrl;
+    const worker = new Worker(entry, {
+      eval: fromSource,
+      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
+      // Loaders (tsx) carry over; the test runner's flags would make the worker a test file.
+      execArgv: process.execArgv.filter((arg) => !arg.startsWith("--test")),
+    });
+    const slot: Slot = { worker, ready: false };
+    worker.unref();
+    worker.on("message", (reply: ParseReply | "ready") => {
+      if (reply === "ready") {
+        slot.ready = true;
+        this.dispatch();
+        return;
+      }
+      const job = slot.job;
+      if (!job || job.request.id !== reply.id) return;
+      slot.job = undefined;
+      worker.unref();
+      if ("spec" in reply) this.settle(job, undefined, reply.spec);
+      else if ("error" in reply) this.settle(job, new FedmlError(reply.error.resultCode, reply.error.message, 400));
+      // A parser that throws on some input is still that input's fault, as far as the caller goes.
+      else
+        this.settle(
+          job,
+          new FedmlError(
+            ResultCode.LAUNCH_JOB_STATUS_INVALID,
+            `${job.file}: the job YAML could not be read: ${reply.crash}`,
+            400,
+          ),
+        );
+      this.dispatch();
+    });
+    // Out of memory or any other death: the job on it fails, the slot is freed for a new worker.
+    const lost = (why: string) => {
+      if (!this.slots.includes(slot)) return;
+      this.drop(slot);
+      if (!slot.ready) {
+        // It never started: fail what waits rather than start workers in a loop.
+        for (const job of this.waiting.splice(0)) {
+          this.settle(job, new FedmlError(ResultCode.ERROR, `the job YAML parser could not start: ${why}`, 500));
+        }
+        return;
+      }
+      if (slot.job) {
+        const job = slot.job;
+        slot.job = undefined;
+        this.settle(
+          job,
+          new FedmlError(ResultCode.LAUNCH_JOB_STATUS_INVALID, `${job.file}: the job YAML could not be read: ${why}`, 400),
+        );
+      }
+      this.dispatch();
+    };
+    worker.on("error", (err) => lost(err.message));
+    worker.on("exit", () => lost("the parser stopped"));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private drop(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
+
+  private expire(job: Job): void {
+    const slot = job.slot;
+    if (!slot) {
+      const i = this.waiting.indexOf(job);
+      if (i >= 0) this.waiting.splice(i, 1);
+      this.settle(job, new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503));
+      return;
+    }
+    // The worker is busy with this document and will not answer soon: end it.
+    slot.job = undefined;
+    this.drop(slot);
+    void slot.worker.terminate();
+    this.settle(
+      job,
+      new FedmlError(
+        ResultCode.LAUNCH_JOB_STATUS_INVALID,
+        `${job.file}: reading the job YAML took longer than ${this.deadlineMs} ms; refused`,
+        400,
+      ),
+    );
+    this.dispatch();
+  }
+
+  private settle(job: Job, err: Error | undefined, spec?: JobSpec): void {
+    clearTimeout(job.timer);
+    if (err) job.reject(err);
+    else job.resolve(spec as JobSpec);
+  }
+}

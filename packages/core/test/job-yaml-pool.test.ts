@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DEFAULT_JOB_YAML_LIMITS, FedmlError, ParsePool, ResultCode } from "../src/index.js";
+
+/** 9^13 values once expanded: without the bounds, a parse that never ends. */
+function aliasBomb(): string {
+  const lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (let i = 1; i < 14; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(",")}]`,
+    );
+  return `job: echo hi\n${lines.join("\n")}\n`;
+}
+
+describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
+  test("answers specs and every error as the in-thread parser does", async () => {
+    const pool = new ParsePool({ deadlineMs: 10_000 });
+    try {
+      const spec = await pool.parse("job: echo hi\ncomputing: {minimum_num_gpus: 2}\n", { path: "/x/train.yaml" });
+      assert.equal(spec.computing.minimumNumGpus, 2);
+      await assert.rejects(pool.parse("job: x\ncomputing: {minimum_num_gpu: 2}\n", { path: "/x/train.yaml" }), (err) => {
+        assert.ok(err instanceof FedmlError);
+        assert.equal(err.resultCode, ResultCode.LAUNCH_JOB_STATUS_INVALID);
+        assert.equal(err.message, "train.yaml:2:13: computing.minimum_num_gpu: unknown key, did you mean minimum_num_gpus?");
+        return true;
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a parse past its deadline is refused with code 17, its worker ended, and the pool goes on", async () => {
+    // Bounds lifted, so that only the deadline (or the worker's heap cap) can stop the bomb.
+    const unbounded = {
+      ...DEFAULT_JOB_YAML_LIMITS,
+      maxExpandedNodes: Number.MAX_SAFE_INTEGER,
+      maxExtraEnvVars: 1e12,
+      maxExtraEnvChars: 1e15,
+    };
+    const pool = new ParsePool({ deadlineMs: 500, size: 1, limits: unbounded });
+    try {
+      const t0 = performance.now();
+      await assert.rejects(pool.parse(aliasBomb()), (err) => {
+        assert.ok(err instanceof FedmlError);
+        assert.equal(err.resultCode, ResultCode.LAUNCH_JOB_STATUS_INVALID);
+        assert.match(
+          err.message,
+          /^job\.yaml: (reading the job YAML took longer than 500 ms; refused|the job YAML could not be read: )/,
+        );
+        return true;
+      });
+      const ms = performance.now() - t0;
+      // Loose: starting a worker from source (tsx) takes seconds on a loaded machine.
+      assert.ok(ms < 20_000, `refused after ${ms} ms`);
+      const spec = await pool.parse("job: echo next\n");
+      assert.equal(spec.job?.posix, "echo next");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("text over the size cap is refused before it reaches a worker", async () => {
+    const pool = new ParsePool();
+    try {
+      await assert.rejects(pool.parse(`job: x\n#${"x".repeat(1_000_001)}`), /at most 1000000 are accepted/);
+    } finally {
+      await pool.close();
+    }
+  });
+});

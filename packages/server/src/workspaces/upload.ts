@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { FedmlError, ResultCode } from "@fedml/core";
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.js";
+import { type UploadRow, addBlobUser, appendChunk, deleteUploadContent, findBlob } from "../store/workspace-blobs.js";
+import { workspaceTooLarge } from "./limits.js";
+import { readBlobBytes } from "./read.js";
+
+/** Rows of this size keep memory bounded on the way in and out, and are cheap on both databases. */
+export const CHUNK_BYTES = 1024 * 1024;
+
+export class UploadConflict extends FedmlError {
+  constructor(
+    message: string,
+    readonly receivedBytes: number,
+  ) {
+    super(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, message, 409);
+  }
+}
+
+/**
+ * Appends a request body to an upload, one committed chunk at a time, so that a cut
+ * connection loses at most the chunk in flight and the client resumes from `received`.
+ * Answers the bytes the upload now holds.
+ */
+export async function receiveBytes(
+  db: Kysely<Database>,
+  upload: UploadRow,
+  fromByte: number,
+  body: Readable,
+  maxBytes: number,
+  now: () => number,
+): Promise<number> {
+  if (fromByte !== upload.received) {
+    throw new UploadConflict(`upload of ${upload.sha256} continues at byte ${upload.received}, not ${fromByte}`, upload.received);
+  }
+  let at = fromByte;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (bytes: number) => {
+    const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    // Copy: the chunk must not pin the rest of a large request buffer.
+    const data = Buffer.from(all.subarray(0, bytes));
+    const rest = all.subarray(bytes);
+    const stored = await appendChunk(db, upload.id, at, data, createHash("sha256").update(data).digest("hex"), now());
+    if (!stored) {
+      throw new UploadConflict(`another request is uploading ${upload.sha256} at byte ${at}`, at);
+    }
+    at += bytes;
+    pending = rest.length > 0 ? [rest] : [];
+    pendingBytes = rest.length;
+  };
+  for await (const piece of body) {
+    const buf = piece as Buffer;
+    const total = at + pendingBytes + buf.length;
+    if (upload.size !== null && total > upload.size) {
+      throw new FedmlError(
+        ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+        `upload of ${upload.sha256} sent more than the ${upload.size} bytes announced`,
+        400,
+      );
+    }
+    if (total > maxBytes) throw workspaceTooLarge(maxBytes);
+    pending.push(buf);
+    pendingBytes += buf.length;
+    while (pendingBytes >= CHUNK_BYTES) await flush(CHUNK_BYTES);
+  }
+  if (pendingBytes > 0) await flush(pendingBytes);
+  return at;
+}
+
+/**
+ * Checks a finished upload's bytes against the sha256 it was announced as (reading them back
+ * chunk by chunk) and makes it the blob: a new one, or the repair of a corrupted one. An
+ * upload of a blob already held just adds the uploader to its users. Answers whether the
+ * bytes were new.
+ */
+export async function completeUpload(
+  db: Kysely<Database>,
+  upload: UploadRow & { size: number },
+  now: number,
+): Promise<{ created: boolean }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  try {
+    for await (const chunk of readBlobBytes(db, upload.id, upload.size)) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+  } catch (err) {
+    await deleteUploadContent(db, upload.id);
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `upload of ${upload.sha256} could not be read back: ${(err as Error).message}`,
+      400,
+    );
+  }
+  const actual = hash.digest("hex");
+  if (actual !== upload.sha256 || bytes !== upload.size) {
+    await deleteUploadContent(db, upload.id);
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `workspace upload has sha256 ${actual}, not ${upload.sha256} as named`,
+      400,
+    );
+  }
+  return publish(db, upload, now);
+}
+
+async function publish(db: Kysely<Database>, upload: UploadRow & { size: number }, now: number): Promise<{ created: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto("workspace_blobs")
+      .values({ sha256: upload.sha256, upload_id: upload.id, size: upload.size, created_at: now, last_used_at: now })
+      .onConflict((oc) => oc.column("sha256").doNothing())
+      .executeTakeFirst();
+    let created = Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
+    if (!created) {
+      const existing = await findBlob(trx, upload.sha256);
+      if (existing?.corrupt) {
+        // The right bytes again: they replace the corrupted ones.
+        const swapped = await trx
+          .updateTable("workspace_blobs")
+          .set({ upload_id: upload.id, size: upload.size, corrupt: 0, last_used_at: now })
+          .where("sha256", "=", upload.sha256)
+          .where("upload_id", "=", existing.upload_id)
+          .executeTakeFirst();
+        created = Number(swapped.numUpdatedRows) === 1;
+        if (created) await deleteUploadContent(trx, existing.upload_id);
+      }
+    }
+    if (created) {
+      await trx.deleteFrom("workspace_uploads").where("id", "=", upload.id).execute();
+    } else {
+      await deleteUploadContent(trx, upload.id);
+    }
+    await addBlobUser(trx, upload.sha256, upload.user_id, now);
+    return { created };
+  });
+}
+
+/**
+ * Reads a request body only to hash it: how a user shows it has the bytes of a blob the
+ * server already holds (and so may use it) without the server storing them twice.
+ */
+export async function hashBody(body: Readable, maxBytes: number): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const piece of body) {
+    const buf = piece as Buffer;
+    size += buf.length;
+    if (size > maxBytes) throw workspaceTooLarge(maxBytes);
+    hash.update(buf);
+  }
+  return { sha256: hash.digest("hex"), size };
+}

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { openTestStore } from "./support/database.js";
+import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const line = (seq: number, text = `line ${seq}`) => ({ seq, text, stream: "stdout" as const, time: 1000 + seq });
+
+async function placedRun(t: TestServer, key: string, name: string) {
+  const device = await t.registerDevice(key, deviceFacts(name));
+  const r = await t.call(key, "POST", "/api/v1/runs", { yamlText: simpleJob(), workspaceSha256: null });
+  assert.equal(r.body.resultCode, 0, JSON.stringify(r.body));
+  const id = r.body.runId as string;
+  return {
+    id,
+    post: (lines: ReturnType<typeof line>[]) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/logs`, { lines }),
+    report: (status: string) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/status`, { status, exitCode: 0 }),
+  };
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("log storage: contiguous seqs, bounded reads", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.stop());
+
+  test("a batch claiming seq 2^31-1 is refused; the log never looks longer than it is; a follower of the ended run is done at once", async () => {
+    const key = await t.createUser("claimer");
+    const run = await placedRun(t, key, "claim-dev");
+    assert.deepEqual((await run.post([line(1), line(2), line(3)])).body, { ackedSeq: 3 });
+    const claim = await run.post([line(2_147_483_647)]);
+    assert.equal(claim.status, 409);
+    assert.equal(claim.body.ackedSeq, 3);
+    assert.equal(claim.body.resultCode, 3);
+    // A gap inside a batch: stored up to the gap only.
+    assert.deepEqual((await run.post([line(4), line(5), line(9), line(2_147_483_647)])).body, { ackedSeq: 5 });
+    const page = await t.call(key, "GET", `/api/v1/runs/${run.id}/logs?pageSize=100`);
+    assert.equal(page.body.totalLogLines, 5);
+    assert.equal(page.body.totalLogPages, 1);
+    assert.equal((await run.report("FINISHED")).status, 200);
+    const started = Date.now();
+    const tail = await t.call(key, "GET", `/api/v1/runs/${run.id}/log-lines?afterSeq=5&waitMs=20000`);
+    assert.equal(tail.body.done, true);
+    assert.ok(Date.now() - started < 5000, "the follower is answered at once, not after its wait");
+    const fromStart = await t.call(key, "GET", `/api/v1/runs/${run.id}/log-lines?afterSeq=0&limit=10000`);
+    assert.deepEqual(
+      fromStart.body.lines.map((l: { seq: number }) => l.seq),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(fromStart.body.done, true);
+  });
+
+  test("needAllLogs on a large log streams: the server's heap stays far below the log's size", async () => {
+    const key = await t.createUser("big-logger");
+    const run = await placedRun(t, key, "big-dev");
+    const text = "x".repeat(400);
+    const total = 60_000;
+    for (let from = 1; from <= total; from += 10_000) {
+      const lines = Array.from({ length: 10_000 }, (_, i) => line(from + i, `${from + i} ${text}`));
+      assert.equal((await run.post(lines)).body.ackedSeq, from + 9_999);
+    }
+    gc();
+    const base = process.memoryUsage().heapUsed;
+    const res = await fetch(`${t.url}/api/v1/runs/${run.id}/logs?needAllLogs=true&pageSize=10`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(res.status, 200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let bytes = 0;
+    let tailText = "";
+    const take = (piece: Uint8Array) => {
+      bytes += piece.length;
+      tailText = (tailText + Buffer.from(piece).toString("utf8")).slice(-6000);
+    };
+    // Mid-answer, with the reader holding back: what the server holds now is what it keeps
+    // per answer. The old one built every line and then the whole JSON before sending.
+    while (bytes < 2_000_000) take((await reader.read()).value as Uint8Array);
+    await new Promise((r) => setTimeout(r, 300));
+    gc();
+    const held = process.memoryUsage().heapUsed - base;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      take(value);
+    }
+    assert.ok(bytes > total * 400, `the answer holds every line (${bytes} bytes)`);
+    assert.match(tailText, /"logLines":\["1 x+","2 x+",.*"10 x+"\]\}\}$/s);
+    assert.ok(held < bytes / 4, `heap held ${Math.round(held / 1e6)} MB mid-way through a ${Math.round(bytes / 1e6)} MB answer`);
+  });
+});
+
+describe("log quotas: per run and per user, a notice line, the job keeps running", () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ runLogBytes: 20_000, userLogBytes: 30_000 });
+  });
+  after(() => t.stop());
+
+  test("past the run's quota: one notice line, later lines acknowledged and dropped, the run still RUNNING", async () => {
+    const key = await t.createUser("chatty");
+    const run = await placedRun(t, key, "chatty-dev");
+    await run.report("RUNNING");
+    const hundred = (from: number) => Array.from({ length: 100 }, (_, i) => line(from + i, "y".repeat(100)));
+    assert.deepEqual((await run.post(hundred(1))).body, { ackedSeq: 100 });
+    // 10,000 bytes stored; the next 200 lines cross 20,000: capped, every line acknowledged.
+    assert.deepEqual((await run.post([...hundred(101), ...hundred(201)])).body, { ackedSeq: 300 });
+    assert.deepEqual((await run.post(hundred(301))).body, { ackedSeq: 400 });
+    const page = await t.call(key, "GET", `/api/v1/runs/${run.id}/logs?pageSize=1000`);
+    assert.equal(page.body.totalLogLines, 201);
+    assert.match(
+      page.body.logLineList.at(-1),
+      /^\[fedml\] log quota reached: a run keeps at most .* per node; later lines are dropped, the job keeps running$/,
+    );
+    assert.equal(page.body.runStatus, "RUNNING");
+  });
+
+  test("the owner's runs together stop at the user's quota", async () => {
+    const key = await t.createUser("chatty-two");
+    const first = await placedRun(t, key, "two-a");
+    const second = await placedRun(t, key, "two-b");
+    const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => line(from + i, "z".repeat(100)));
+    assert.deepEqual((await first.post(lines(1, 190))).body, { ackedSeq: 190 });
+    assert.deepEqual((await second.post(lines(1, 150))).body, { ackedSeq: 150 });
+    const page = await t.call(key, "GET", `/api/v1/runs/${second.id}/logs?pageSize=1000`);
+    assert.equal(page.body.totalLogLines, 111);
+    assert.match(page.body.logLineList.at(-1), /your runs' logs hold .*, the most this server keeps per user/);
+  });
+});
+
+describe("log retention", () => {
+  let t: TestServer;
+  before(async () => {
+    // A tenth of a second, swept every 100 ms: the runs of this test age past it at once.
+    t = await startTestServer({ logRetentionDays: 0.1 / 86_400, storageSweepMs: 100 });
+  });
+  after(() => t.stop());
+
+  test("the log of a run that ended past the retention becomes one notice line; a live run's log stays", async () => {
+    const key = await t.createUser("old-runs");
+    const ended = await placedRun(t, key, "old-a");
+    const live = await placedRun(t, key, "old-b");
+    const lines = Array.from({ length: 50 }, (_, i) => line(i + 1));
+    await ended.post(lines);
+    await live.post(lines);
+    await ended.report("FINISHED");
+    const page = await waitFor("the ended run's log to expire", async () => {
+      const p = await t.call(key, "GET", `/api/v1/runs/${ended.id}/logs?pageSize=100`);
+      return p.body.totalLogLines === 1 ? p : undefined;
+    });
+    assert.match(page.body.logLineList[0], /^\[fedml\] this log was removed .* days after the run ended/);
+    assert.equal((await t.call(key, "GET", `/api/v1/runs/${live.id}/logs?pageSize=100`)).body.totalLogLines, 50);
+    const store = await openTestStore(t.home);
+    try {
+      const usage = await store.db.selectFrom("user_log_usage").selectAll().execute();
+      const notice = Buffer.byteLength(page.body.logLineList[0]);
+      const kept = lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0);
+      assert.equal(usage.find((u) => u.log_bytes > 0)?.log_bytes, kept + notice);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { buildServer } from "../src/app.js";
+import { databaseUrlFor, openTestStore } from "./support/database.js";
+import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
+
+const MiB = 1024 * 1024;
+const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const wsYaml = "workspace: ./src\njob: echo hi\n";
+
+function client(t: TestServer) {
+  const headers = (key: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${key}`, ...extra });
+  return {
+    head: async (key: string, s: string) =>
+      (await fetch(`${t.url}/api/v1/workspaces/${s}`, { method: "HEAD", headers: headers(key) })).status,
+    put: async (key: string, s: string, body: Buffer) => {
+      const r = await fetch(`${t.url}/api/v1/workspaces/${s}`, {
+        method: "PUT",
+        headers: headers(key, { "content-type": "application/gzip" }),
+        body,
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    },
+    patch: async (key: string, s: string, offset: number, size: number, body: Buffer) => {
+      const r = await fetch(`${t.url}/api/v1/workspaces/${s}/upload`, {
+        method: "PATCH",
+        headers: headers(key, {
+          "content-type": "application/octet-stream",
+          "upload-offset": String(offset),
+          "upload-length": String(size),
+        }),
+        body,
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    },
+    state: async (key: string, s: string) => (await t.call(key, "GET", `/api/v1/workspaces/${s}/upload`)).body,
+    launch: async (key: string, s: string) =>
+      (await t.call(key, "POST", "/api/v1/runs", { yamlText: wsYaml, workspaceSha256: s, workspaceName: "src" })).body,
+  };
+}
+
+/** What an agent gets for a workspace: the status, the bytes that arrived, and whether the body ended cleanly. */
+async function agentDownload(t: TestServer, token: string, s: string) {
+  const r = await fetch(`${t.url}/api/v1/agent/workspaces/${s}`, { headers: { authorization: `Bearer ${token}` } });
+  const parts: Buffer[] = [];
+  let complete = true;
+  try {
+    for await (const piece of r.body ?? []) parts.push(Buffer.from(piece as Uint8Array));
+  } catch {
+    complete = false;
+  }
+  const bytes = Buffer.concat(parts);
+  return { status: r.status, bytes, complete: complete && bytes.length === Number(r.headers.get("content-length")) };
+}
+
+/** Stands in for a client whose connection drops: sends the first `cutAt` bytes, then cuts it. */
+function cutUpload(t: TestServer, key: string, s: string, blob: Buffer, cutAt: number): Promise<void> {
+  return new Promise((resolve) => {
+    const url = new URL(`${t.url}/api/v1/workspaces/${s}/upload`);
+    const req = httpRequest(url, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/octet-stream",
+        "content-length": String(blob.length),
+        "upload-offset": "0",
+        "upload-length": String(blob.length),
+      },
+    });
+    req.on("error", () => resolve());
+    req.on("close", () => resolve());
+    req.write(blob.subarray(0, cutAt), () => setTimeout(() => req.destroy(), 200));
+  });
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("workspace store: chunked in the database, verified, usable only by its uploaders", () => {
+  let t: TestServer;
+  let c: ReturnType<typeof client>;
+  before(async () => {
+    t = await startTestServer();
+    c = client(t);
+  });
+  after(() => t.stop());
+
+  test("bytes go to the database in 1 MiB chunks, not to the replica's disk", async () => {
+    const key = await t.createUser("chunky");
+    const blob = randomBytes(2 * MiB + 12345);
+    const s = sha(blob);
+    assert.deepEqual((await c.put(key, s, blob)).body, { sha256: s, size: blob.length, created: true });
+    const store = await openTestStore(t.home);
+    try {
+      const chunks = await store.db
+        .selectFrom("workspace_chunks")
+        .innerJoin("workspace_blobs", "workspace_blobs.upload_id", "workspace_chunks.upload_id")
+        .select(["workspace_chunks.length"])
+        .where("workspace_blobs.sha256", "=", s)
+        .orderBy("workspace_chunks.start_byte")
+        .execute();
+      assert.deepEqual(
+        chunks.map((r) => r.length),
+        [MiB, MiB, 12345],
+      );
+    } finally {
+      await store.close();
+    }
+    assert.equal(existsSync(join(t.home, "server", "workspaces", `${s}.tar.gz`)), false);
+  });
+
+  test("another user's hash proves nothing: HEAD, upload state and launch answer as if absent until it sends the bytes", async () => {
+    const alice = await t.createUser("alice-ws");
+    const bob = await t.createUser("bob-ws");
+    await t.registerDevice(bob, deviceFacts("bob-dev"));
+    const blob = randomBytes(4096);
+    const s = sha(blob);
+    assert.equal((await c.put(alice, s, blob)).status, 200);
+    assert.equal(await c.head(alice, s), 200);
+    assert.equal(await c.head(bob, s), 404);
+    assert.deepEqual(await c.state(bob, s), { sha256: s, size: null, receivedBytes: 0, complete: false });
+    const refused = await c.launch(bob, s);
+    assert.equal(refused.resultCode, 11);
+    assert.equal(refused.error, `workspace ${s} was not uploaded`);
+    // Wrong bytes under the right name: refused, still not usable.
+    const wrong = await c.put(bob, s, randomBytes(4096));
+    assert.equal(wrong.status, 400);
+    assert.equal(await c.head(bob, s), 404);
+    // The right bytes: bob may use it now, without a second copy being stored.
+    assert.deepEqual((await c.put(bob, s, blob)).body, { sha256: s, size: blob.length, created: false });
+    assert.equal(await c.head(bob, s), 200);
+    assert.equal((await c.launch(bob, s)).resultCode, 0);
+  });
+
+  test("resumable upload: a cut connection keeps the committed chunks; the client sends the rest from receivedBytes", async () => {
+    const key = await t.createUser("resumer");
+    const blob = randomBytes(3 * MiB + 777);
+    const s = sha(blob);
+    await cutUpload(t, key, s, blob, 2 * MiB + 5000);
+    const state = await waitFor("the server to settle the cut upload", async () => {
+      const st = await c.state(key, s);
+      return st.receivedBytes >= 2 * MiB ? st : undefined;
+    });
+    // Whole chunks survive; the piece of a chunk in flight does not.
+    assert.deepEqual(state, { sha256: s, size: blob.length, receivedBytes: 2 * MiB, complete: false });
+    assert.equal(await c.head(key, s), 404);
+    const misplaced = await c.patch(key, s, MiB, blob.length, blob.subarray(MiB));
+    assert.equal(misplaced.status, 409);
+    assert.equal(misplaced.body.receivedBytes, 2 * MiB);
+    assert.equal(misplaced.body.resultCode, 3);
+    const rest = await c.patch(key, s, 2 * MiB, blob.length, blob.subarray(2 * MiB));
+    assert.deepEqual(rest.body, { sha256: s, size: blob.length, receivedBytes: blob.length, complete: true, created: true });
+    assert.equal(await c.head(key, s), 200);
+    // Bytes that do not hash to the name: the upload is dropped, nothing becomes usable.
+    const bad = randomBytes(1000);
+    const badName = sha(randomBytes(8));
+    const refused = await c.patch(key, badName, 0, bad.length, bad);
+    assert.equal(refused.status, 400);
+    assert.match(String(refused.body.error), /has sha256 [0-9a-f]{64}, not/);
+    assert.deepEqual(await c.state(key, badName), { sha256: badName, size: null, receivedBytes: 0, complete: false });
+  });
+
+  test("a corrupted blob is detected on read and never sent; uploading the right bytes again repairs it", async () => {
+    const key = await t.createUser("corrupted");
+    const device = await t.registerDevice(key, deviceFacts("corrupt-dev", { maxJobs: 4 }));
+    const blob = randomBytes(2 * MiB + 100);
+    const s = sha(blob);
+    assert.equal((await c.put(key, s, blob)).status, 200);
+    assert.equal((await c.launch(key, s)).resultCode, 0);
+    const good = await agentDownload(t, device.deviceToken, s);
+    assert.equal(good.status, 200);
+    assert.equal(sha(good.bytes), s);
+
+    const store = await openTestStore(t.home);
+    try {
+      const row = await store.db
+        .selectFrom("workspace_chunks")
+        .innerJoin("workspace_blobs", "workspace_blobs.upload_id", "workspace_chunks.upload_id")
+        .select(["workspace_chunks.upload_id", "workspace_chunks.data"])
+        .where("workspace_blobs.sha256", "=", s)
+        .where("workspace_chunks.start_byte", "=", MiB)
+        .executeTakeFirstOrThrow();
+      const flipped = Buffer.from(row.data);
+      flipped[10] ^= 0xff;
+      await store.db
+        .updateTable("workspace_chunks")
+        .set({ data: flipped })
+        .where("upload_id", "=", row.upload_id)
+        .where("start_byte", "=", MiB)
+        .execute();
+    } finally {
+      await store.close();
+    }
+    const bad = await agentDownload(t, device.deviceToken, s);
+    assert.equal(bad.complete, false, "the response must not end as if whole");
+    assert.ok(bad.bytes.length <= MiB, `only the verified first chunk may go out, not ${bad.bytes.length} bytes`);
+    assert.ok(blob.subarray(0, bad.bytes.length).equals(bad.bytes), "every byte sent is a right one");
+    // Marked unusable: nobody is offered it, a launch is refused, the agent gets 404.
+    assert.equal(await c.head(key, s), 404);
+    assert.equal((await c.launch(key, s)).resultCode, 11);
+    assert.equal((await agentDownload(t, device.deviceToken, s)).status, 404);
+
+    assert.deepEqual((await c.put(key, s, blob)).body, { sha256: s, size: blob.length, created: true });
+    assert.equal(await c.head(key, s), 200);
+    const repaired = await agentDownload(t, device.deviceToken, s);
+    assert.equal(repaired.complete, true);
+    assert.equal(sha(repaired.bytes), s);
+  });
+});
+
+describe("workspace store bounds: LRU by size, never a live run's blob, a quota per user", () => {
+  let t: TestServer;
+  let c: ReturnType<typeof client>;
+  before(async () => {
+    t = await startTestServer({ workspaceStoreBytes: 3 * MiB + MiB / 2, userWorkspaceBytes: 10 * MiB });
+    c = client(t);
+  });
+  after(() => t.stop());
+
+  test("the least recently used blob goes first, but not one a queued or running run needs; full of live blobs: 507, code 32", async () => {
+    const key = await t.createUser("lru");
+    await t.registerDevice(key, deviceFacts("lru-dev", { maxJobs: 10 }));
+    const blobs = [randomBytes(MiB), randomBytes(MiB), randomBytes(MiB), randomBytes(MiB)];
+    const [a, b, cc, d] = blobs.map(sha);
+    assert.equal((await c.put(key, a, blobs[0])).status, 200);
+    assert.equal((await c.put(key, b, blobs[1])).status, 200);
+    // a is the oldest, but a run needs it.
+    assert.equal((await c.launch(key, a)).resultCode, 0);
+    await c.head(key, b);
+    assert.equal((await c.put(key, cc, blobs[2])).status, 200);
+    assert.equal((await c.put(key, d, blobs[3])).status, 200);
+    assert.deepEqual(
+      [await c.head(key, a), await c.head(key, b), await c.head(key, cc), await c.head(key, d)],
+      [200, 404, 200, 200],
+    );
+    // Every blob held belongs to a live run: no room, and the message says why.
+    assert.equal((await c.launch(key, cc)).resultCode, 0);
+    assert.equal((await c.launch(key, d)).resultCode, 0);
+    const e = randomBytes(MiB);
+    const full = await c.put(key, sha(e), e);
+    assert.equal(full.status, 507);
+    assert.equal(full.body.resultCode, 32);
+    assert.match(String(full.body.error), /workspace store is full/);
+  });
+});
+
+describe("per-user workspace quota", () => {
+  let t: TestServer;
+  let c: ReturnType<typeof client>;
+  before(async () => {
+    t = await startTestServer({ userWorkspaceBytes: 2 * MiB + MiB / 2 });
+    c = client(t);
+  });
+  after(() => t.stop());
+
+  test("over the quota the user's least recently used blob goes; when its live runs hold it all: 413, code 32", async () => {
+    const key = await t.createUser("quota");
+    await t.registerDevice(key, deviceFacts("quota-dev", { maxJobs: 10 }));
+    const blobs = [randomBytes(MiB), randomBytes(MiB), randomBytes(MiB)];
+    const [x, y, z] = blobs.map(sha);
+    assert.equal((await c.put(key, x, blobs[0])).status, 200);
+    assert.equal((await c.put(key, y, blobs[1])).status, 200);
+    assert.equal((await c.put(key, z, blobs[2])).status, 200);
+    assert.deepEqual([await c.head(key, x), await c.head(key, y), await c.head(key, z)], [404, 200, 200]);
+    assert.equal((await c.launch(key, y)).resultCode, 0);
+    assert.equal((await c.launch(key, z)).resultCode, 0);
+    const w = randomBytes(MiB);
+    const refused = await c.put(key, sha(w), w);
+    assert.equal(refused.status, 413);
+    assert.equal(refused.body.resultCode, 32);
+    assert.match(String(refused.body.error), /workspace storage quota reached/);
+    // Another user has its own quota.
+    const other = await t.createUser("quota-other");
+    assert.equal((await c.put(other, sha(w), w)).status, 200);
+  });
+});
+
+describe("blobs a server kept on its disk before move into the database on start", () => {
+  test("the file goes, the owners of the runs that name it may use it", async () => {
+    const t = await startTestServer();
+    const key = await t.createUser("legacy");
+    await t.registerDevice(key, deviceFacts("legacy-dev"));
+    const blob = randomBytes(1500);
+    const s = sha(blob);
+    assert.equal((await client(t).put(key, s, blob)).status, 200);
+    assert.equal((await client(t).launch(key, s)).resultCode, 0);
+    await t.server.close();
+    // As the old server left it: the bytes in a file, nothing in the blob tables.
+    const store = await openTestStore(t.home);
+    await store.db.deleteFrom("workspace_blob_users").execute();
+    await store.db.deleteFrom("workspace_chunks").execute();
+    await store.db.deleteFrom("workspace_blobs").execute();
+    await store.close();
+    const dir = join(t.home, "server", "workspaces");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${s}.tar.gz`), blob);
+    const server = await buildServer({ home: t.home, port: 0, logLevel: "silent", databaseUrl: await databaseUrlFor(t.home) });
+    try {
+      assert.equal(existsSync(join(dir, `${s}.tar.gz`)), false);
+      const head = await fetch(`${server.url}/api/v1/workspaces/${s}`, {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), String(blob.length));
+      const adminKey = readFileSync(join(t.home, "server", "admin-key"), "utf8").trim();
+      const other = await fetch(`${server.url}/api/v1/workspaces/${s}`, {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      assert.equal(other.status, 404);
+    } finally {
+      await server.close();
+      t.server.close = async () => {};
+      await t.stop();
+    }
+  });
+});
