@@ -228,7 +228,7 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
 
   test("min_replicas: 0 scales to zero when idle, and the first request starts a replica", async () => {
     const { endpointId } = await launch(
-      serveJob("sleepy", "  min_replicas: 0\n  max_replicas: 1\n  scale_down_delay_seconds: 1\n"),
+      serveJob("sleepy", "  min_replicas: 0\n  max_replicas: 1\n  scale_down_delay_seconds: 3\n"),
     );
     await waitReady(endpointId, 1);
     await waitFor(

@@ -56,9 +56,7 @@ async function reconcileOnce(ctx: ServerContext): Promise<void> {
 /** Fewest losses first: replicas not serving, then the least busy, then the newest. */
 function retireOrder(ctx: ServerContext, replicas: ReplicaRow[]): ReplicaRow[] {
   const inflight = (r: ReplicaRow) => ctx.replicaLoad.ofReplica(r.run_id).inflight;
-  return [...replicas].sort(
-    (a, b) => Number(inRotation(a)) - Number(inRotation(b)) || inflight(a) - inflight(b) || b.id - a.id,
-  );
+  return [...replicas].sort((a, b) => Number(inRotation(a)) - Number(inRotation(b)) || inflight(a) - inflight(b) || b.id - a.id);
 }
 
 async function reconcileEndpoint(ctx: ServerContext, endpoint: EndpointRow, now: number): Promise<void> {
@@ -68,7 +66,9 @@ async function reconcileEndpoint(ctx: ServerContext, endpoint: EndpointRow, now:
     targetInflight: endpoint.target_inflight,
     desired: endpoint.desired_replicas,
     peakInflight: ctx.replicaLoad.takePeak(endpoint.id),
-    busyAt: Number(endpoint.busy_at ?? endpoint.created_at),
+    // The delay counts from the first ready replica: an endpoint still starting is not idle.
+    busyAt:
+      endpoint.ready_at === null ? now : Math.max(Number(endpoint.busy_at ?? endpoint.created_at), Number(endpoint.ready_at)),
     scaleDownDelayMs: Number(endpoint.scale_down_delay_ms),
     now,
   });

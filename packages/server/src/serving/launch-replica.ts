@@ -12,7 +12,12 @@ import type { EndpointRow } from "../store/endpoints.js";
 import { findRun, insertRun, listRunDevices } from "../store/runs.js";
 
 /** The cheapest device that holds the whole job alone and is not in `used`. Pure. */
-export function spreadDevice(spec: JobSpec, ownerId: number, candidates: readonly CandidateDevice[], used: ReadonlySet<string>): string | null {
+export function spreadDevice(
+  spec: JobSpec,
+  ownerId: number,
+  candidates: readonly CandidateDevice[],
+  used: ReadonlySet<string>,
+): string | null {
   const pool = candidates.filter((d) => !used.has(d.deviceId));
   if (pool.length === 0) return null;
   const answer = matchJob(jobNeeds(spec, null, ownerId), pool);

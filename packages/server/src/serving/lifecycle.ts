@@ -9,13 +9,7 @@ import {
 } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
-import {
-  endReplicaOfRun,
-  findReplicaOfRun,
-  insertReplica,
-  listReplicas,
-  updateLiveReplica,
-} from "../store/endpoint-replicas.js";
+import { endReplicaOfRun, findReplicaOfRun, insertReplica, listReplicas, updateLiveReplica } from "../store/endpoint-replicas.js";
 import {
   type EndpointRow,
   endEndpoint,
@@ -37,7 +31,12 @@ export function isServingJob(spec: Pick<JobSpec, "jobType">): boolean {
 }
 
 /** The owner's live endpoint that a launch names (endpoint_id, else the endpoint name), if any. */
-async function endpointToUpdate(db: Kysely<Database>, ownerId: number, spec: JobSpec, name: string): Promise<EndpointRow | undefined> {
+async function endpointToUpdate(
+  db: Kysely<Database>,
+  ownerId: number,
+  spec: JobSpec,
+  name: string,
+): Promise<EndpointRow | undefined> {
   const byId = spec.servingArgs?.endpointId;
   if (byId && /^\d{1,15}$/.test(byId.trim())) {
     const endpoint = await findEndpoint(db, Number(byId.trim()));

@@ -72,6 +72,11 @@ export async function setLiveEndpointStatus(
   expected: string,
   changes: Updateable<EndpointsTable>,
 ): Promise<boolean> {
-  const result = await db.updateTable("endpoints").set(changes).where("id", "=", id).where("status", "=", expected).executeTakeFirst();
+  const result = await db
+    .updateTable("endpoints")
+    .set(changes)
+    .where("id", "=", id)
+    .where("status", "=", expected)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

@@ -6,7 +6,6 @@ import { endpointReplicas } from "./serving-migration.js";
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
 
-
 function initialSchema(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {

@@ -38,7 +38,11 @@ export function endpointReplicas(dialect: DialectName): Migration {
         .addColumn("retired_at", "bigint")
         .addColumn("ended_at", "bigint")
         .execute();
-      await db.schema.createIndex("endpoint_replicas_endpoint").on("endpoint_replicas").columns(["endpoint_id", "ended_at"]).execute();
+      await db.schema
+        .createIndex("endpoint_replicas_endpoint")
+        .on("endpoint_replicas")
+        .columns(["endpoint_id", "ended_at"])
+        .execute();
       // Endpoints made before replicas existed: their run is their one replica.
       await db
         .insertInto("endpoint_replicas")
