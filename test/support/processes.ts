@@ -67,7 +67,9 @@ export async function startServer(home: string, opts: { port?: number; extraArgs
     },
     20_000,
   );
-  const adminKey = readFileSync(join(home, "server", "admin-key"), "utf8").trim();
+  // Only the first server on a database writes the admin key (a replica joining finds none).
+  const keyFile = join(home, "server", "admin-key");
+  const adminKey = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
   return {
     url,
     port,
@@ -138,7 +140,8 @@ export async function startAgent(
   };
   await waitFor(`agent ${config.deviceId} online`, async () => {
     if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
-    const res = await fetch(`${serverUrl}/api/v1/devices`, { headers: { authorization: `Bearer ${apiKey}` } });
+    // With several replicas' URLs, any one of them shows the device.
+    const res = await fetch(`${serverUrl.split(",")[0]}/api/v1/devices`, { headers: { authorization: `Bearer ${apiKey}` } });
     const body = (await res.json()) as { deviceList: { deviceId: string; status: string }[] };
     return body.deviceList.some((d) => d.deviceId === String(config.deviceId) && d.status !== "OFFLINE");
   });

@@ -7,7 +7,7 @@ import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
 
 const USAGE = `usage:
-  fedml-agent bind --server URL --api-key KEY [--home DIR] [--name N] [--provider P] [--region R]
+  fedml-agent bind --server URL[,URL...] --api-key KEY [--home DIR] [--name N] [--provider P] [--region R]
                    [--price USD] [--shared] [--simulate-gpus TYPE:COUNT[:MEM_GB]] [--max-jobs N] [--address A]
   fedml-agent run [--home DIR]      run the daemon in the foreground
   fedml-agent unbind [--home DIR]`;

@@ -1,7 +1,10 @@
 /**
  * HTTP client for the agent routes. Connection errors, timeouts and 5xx answers are retried
  * with capped exponential backoff for as long as the daemon runs (the server may be down for
- * minutes); 4xx answers are the server's word and are thrown as FedmlError at once.
+ * minutes); 4xx answers are the server's word and are thrown as FedmlError at once. With
+ * several server URLs (replicas of one server) a failed attempt moves to the next URL, and the
+ * client stays on one that answers; every agent call may be repeated safely (reports name the
+ * state they report, log batches carry their sequence numbers).
  */
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
@@ -17,6 +20,7 @@ import {
   Paths,
   ResultCode,
   type RunStatusReport,
+  ServerList,
   type ServingReport,
 } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
@@ -24,6 +28,7 @@ import { type HttpAnswer, httpCall } from "./http-request.js";
 import { type Logger, silentLogger } from "./log.js";
 
 export interface AgentClientOptions {
+  /** One URL, or several replicas' separated by commas. */
   serverUrl: string;
   deviceToken: string;
   /** Aborting it ends every retry loop: pending calls reject with AgentStoppedError. */
@@ -57,14 +62,19 @@ interface CallOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class AgentClient {
-  private readonly baseUrl: string;
+  private readonly servers: ServerList;
   private readonly backoff: BackoffOptions;
   private readonly log: Logger;
 
   constructor(private readonly options: AgentClientOptions) {
-    this.baseUrl = options.serverUrl.replace(/\/+$/, "");
+    this.servers = ServerList.parse(options.serverUrl);
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.log = options.log ?? silentLogger;
+  }
+
+  /** The server URL in use now. */
+  get serverUrl(): string {
+    return this.servers.current;
   }
 
   hello(request: HelloRequest, signal?: AbortSignal): Promise<HelloResponse> {
@@ -121,7 +131,9 @@ export class AgentClient {
         // Log the first failure and then ever more rarely, so a long outage does not flood agent.log.
         if ((attempt & (attempt + 1)) === 0)
           this.log(`${method} ${path} failed (try ${attempt + 1}), retrying: ${error.message}`);
-        await sleep(backoffDelay(attempt, this.backoff), stop);
+        // Another replica is tried at once; the backoff applies once every URL has failed in turn.
+        const count = this.servers.urls.length;
+        if ((attempt + 1) % count === 0) await sleep(backoffDelay(Math.floor(attempt / count), this.backoff), stop);
       }
     }
   }
@@ -129,9 +141,10 @@ export class AgentClient {
   private async attempt(method: string, path: string, options: CallOptions, stop?: AbortSignal): Promise<HttpAnswer> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     const signal = stop ? AbortSignal.any([stop, timeout]) : timeout;
+    const baseUrl = this.servers.current;
     let response: HttpAnswer;
     try {
-      response = await httpCall(`${this.baseUrl}${path}`, {
+      response = await httpCall(`${baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.options.deviceToken}`,
@@ -141,11 +154,15 @@ export class AgentClient {
         signal,
       });
     } catch (error) {
-      throw new RetryableError(describeFetchError(error, this.baseUrl));
+      this.servers.failed(baseUrl);
+      throw new RetryableError(describeFetchError(error, baseUrl));
     }
     if (response.ok || options.acceptStatus?.includes(response.status)) return response;
     const text = await response.text().catch(() => "");
-    if (response.status >= 500) throw new RetryableError(`HTTP ${response.status} ${firstLine(text)}`);
+    if (response.status >= 500) {
+      this.servers.failed(baseUrl);
+      throw new RetryableError(`${baseUrl} answered HTTP ${response.status} ${firstLine(text)}`);
+    }
     throw serverError(response.status, text, `${method} ${path}`);
   }
 }

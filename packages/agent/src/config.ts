@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 
 export interface AgentConfig {
+  /** One URL, or several replicas' of one server separated by commas. */
   serverUrl: string;
   deviceId: string;
   deviceToken: string;

@@ -91,7 +91,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         answer.leaseMs ? { leaseMs: answer.leaseMs, killGraceMs: answer.leaseKillGraceMs ?? DEFAULT_STOP_GRACE_MS } : null,
       );
       log(
-        `hello accepted by ${config.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence${answer.leaseMs ? `, lease ${answer.leaseMs} ms` : ""})`,
+        `hello accepted by ${client.serverUrl} (offline after ${answer.offlineAfterMs} ms of silence${answer.leaseMs ? `, lease ${answer.leaseMs} ms` : ""})`,
       );
       return answer.offlineAfterMs;
     };

@@ -1,5 +1,12 @@
 /** Binding this machine to a server as a device, and undoing it. */
-import { Paths, type RegisterRequest, type RegisterResponse } from "@fedml/core/contract";
+import {
+  FedmlError,
+  Paths,
+  type RegisterRequest,
+  type RegisterResponse,
+  ResultCode,
+  parseServerUrls,
+} from "@fedml/core/contract";
 import { type AgentConfig, readAgentConfig, removeAgentConfig, writeAgentConfig } from "./config.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { parseSimulatedGpus } from "./facts/simulated-gpus.js";
@@ -30,7 +37,13 @@ function previousBinding(home: string): AgentConfig | null {
 }
 
 export async function registerDevice(options: RegisterDeviceOptions): Promise<{ deviceId: string }> {
-  const serverUrl = options.serverUrl.replace(/\/+$/, "");
+  let serverUrl: string;
+  try {
+    serverUrl = parseServerUrls(options.serverUrl).join(",");
+  } catch (err) {
+    throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `--server: ${(err as Error).message}`);
+  }
+  if (serverUrl === "") throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "--server names no URL");
   // A typo in --simulate-gpus must fail here, not in a daemon nobody watches.
   if (options.simulateGpus) parseSimulatedGpus(options.simulateGpus);
   const settings = {

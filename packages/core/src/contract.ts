@@ -8,4 +8,7 @@ export * from "./statuses.js";
 export * from "./models.js";
 export * from "./jobspec.js";
 export * from "./protocol.js";
+export * from "./backoff.js";
+export * from "./server-list.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";

@@ -7,4 +7,8 @@ export * from "./job-yaml.js";
 export * from "./workspace.js";
 export * from "./log-pager.js";
 export * from "./marketplace.js";
+export * from "./backoff.js";
+export * from "./server-list.js";
 export * from "./tunnel.js";
+export * from "./schema/kit.js";
+export * from "./schema/decode.js";

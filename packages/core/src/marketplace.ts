@@ -2,6 +2,8 @@
  * Contract additions for the GPU marketplace (issue 3): dry runs that list offers, credit,
  * and cost reports. Paths and bodies for the SDK/CLI and the server alike.
  */
+import { type Static, Type } from "@sinclair/typebox";
+import { Amount, Nullable } from "./schema/kit.js";
 export const MarketplacePaths = {
   /** POST a LaunchRequest: the matching offers and the verdict, nothing launched. */
   launchDryRun: "/api/v1/runs/dry-run",
@@ -14,70 +16,80 @@ export const MarketplacePaths = {
 } as const;
 
 /** One device a job could use, as shown before a launch (the original's matched-resource fields). */
-export interface MatchedOffer {
-  id: string;
-  name: string;
-  gpuVendor: string;
-  gpuType: string;
-  gpuName: string;
-  totalGpuCount: number;
+export const MatchedOfferSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  gpuVendor: Type.String(),
+  gpuType: Type.String(),
+  gpuName: Type.String(),
+  totalGpuCount: Type.Integer(),
   /** Free GPUs of the wanted type now. */
-  gotGpuCount: number;
+  gotGpuCount: Type.Integer(),
   /** GiB of the first matching GPU. */
-  gpuMem: number;
-  gpuRegion: string;
-  gpuProvider: string;
-  cpuCount: number;
+  gpuMem: Type.Number(),
+  gpuRegion: Type.String(),
+  gpuProvider: Type.String(),
+  cpuCount: Type.Integer(),
   /** USD per GPU-hour for the caller (0 on their own devices). */
-  cost: number;
-  simulated: boolean;
-  shared: boolean;
-}
+  cost: Type.Number(),
+  simulated: Type.Boolean(),
+  shared: Type.Boolean(),
+});
+export type MatchedOffer = Static<typeof MatchedOfferSchema>;
 
-export interface DryRunResponse {
+export const DryRunResponseSchema = Type.Object({
   /** The code a launch would answer now: 0, 4, 5, 6, 8, 24. */
-  resultCode: number;
-  resultMsg: string;
+  resultCode: Type.Integer(),
+  resultMsg: Type.String(),
   /** Price-sorted, cheapest first. */
-  offers: MatchedOffer[];
+  offers: Type.Array(MatchedOfferSchema),
   /** The devices a launch would use now, node 0 first; empty unless resultCode is 0. */
-  placement: { deviceId: string; gpuIndices: number[]; pricePerGpuHour: number }[];
+  placement: Type.Array(
+    Type.Object({ deviceId: Type.String(), gpuIndices: Type.Array(Type.Integer()), pricePerGpuHour: Type.Number() }),
+  ),
   /** USD per hour of that placement. */
-  pricePerHour: number;
-}
+  pricePerHour: Type.Number(),
+});
+export type DryRunResponse = Static<typeof DryRunResponseSchema>;
 
-export interface CreditGrantRequest {
+export const CreditGrantRequestSchema = Type.Object({
   /** USD, > 0. */
-  amount: number;
-}
+  amount: Amount({ exclusiveMinimum: 0, maximum: 1e9 }),
+});
+export type CreditGrantRequest = Static<typeof CreditGrantRequestSchema>;
 
-export interface LedgerEntry {
-  amount: number;
-  kind: "grant" | "charge" | "earning" | string;
-  runId: string | null;
-  deviceId: string | null;
-  note: string;
-  createdTime: number;
-}
+export const LedgerEntrySchema = Type.Object({
+  amount: Type.Number(),
+  /** grant, charge, earning, ... */
+  kind: Type.String(),
+  runId: Nullable(Type.String()),
+  deviceId: Nullable(Type.String()),
+  note: Type.String(),
+  createdTime: Type.Number(),
+});
+export type LedgerEntry = Static<typeof LedgerEntrySchema>;
 
-export interface CreditResponse {
-  userName: string;
-  balance: number;
+export const CreditResponseSchema = Type.Object({
+  userName: Type.String(),
+  balance: Type.Number(),
   /** Granted credit at least once: paid devices are open to the user. */
-  cardBound: boolean;
-  ledger: LedgerEntry[];
-}
+  cardBound: Type.Boolean(),
+  ledger: Type.Array(LedgerEntrySchema),
+});
+export type CreditResponse = Static<typeof CreditResponseSchema>;
 
-export interface CostLine {
-  key: string;
-  cost: number;
-  runs: number;
-  gpuHours: number;
-}
+export const CostLineSchema = Type.Object({
+  key: Type.String(),
+  cost: Type.Number(),
+  runs: Type.Integer(),
+  gpuHours: Type.Number(),
+});
+export type CostLine = Static<typeof CostLineSchema>;
 
 /** `fedml cost`: what the caller's runs cost, summed two ways. */
-export interface CostReport {
-  total: number;
-  byProject: CostLine[];
-  byProvider: CostLine[];
-}
+export const CostReportSchema = Type.Object({
+  total: Type.Number(),
+  byProject: Type.Array(CostLineSchema),
+  byProvider: Type.Array(CostLineSchema),
+});
+export type CostReport = Static<typeof CostReportSchema>;

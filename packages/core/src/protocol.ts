@@ -7,9 +7,16 @@
  * which takes the binding user's API key.
  *
  * Errors: any non-2xx answer has an `ErrorBody`.
+ *
+ * Every body is a TypeBox schema with its type derived from it (`Static`): the server
+ * validates requests and writes its OpenAPI document with the schemas, the SDK and the agent
+ * use the types, so the three cannot drift apart. Request bounds follow the store's columns
+ * (schema/kit.ts).
  */
-import type { CommandSpec } from "./jobspec.js";
-import type { GpuInfo } from "./models.js";
+import { type Static, Type } from "@sinclair/typebox";
+import { DeviceModelSchema, EndpointModelSchema, FedMLClusterModelSchema, GpuInfoSchema, UserModelSchema } from "./models.js";
+import { CommandSpecSchema } from "./jobspec.js";
+import { Amount, Big, Count, Int32, Nullable } from "./schema/kit.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -46,92 +53,137 @@ export const Paths = {
   inference: (endpointId: string, path = "") => `/inference/${encodeURIComponent(endpointId)}/${path.replace(/^\/+/, "")}`,
 } as const;
 
-export interface ErrorBody {
-  resultCode: number;
-  resultMsg: string;
+export const ErrorBodySchema = Type.Object({
+  resultCode: Type.Integer(),
+  resultMsg: Type.String(),
   /** One line that names what is wrong. */
-  error: string;
-}
+  error: Type.String(),
+});
+export type ErrorBody = Static<typeof ErrorBodySchema>;
 
-export interface HealthBody {
-  ok: true;
-  version: string;
+export const HealthBodySchema = Type.Object({
+  ok: Type.Literal(true),
+  version: Type.String(),
   /** Seconds since the server process started. */
-  uptime: number;
-}
+  uptime: Type.Number(),
+});
+export type HealthBody = Static<typeof HealthBodySchema>;
+
+export const OkSchema = Type.Object({ ok: Type.Boolean() });
+
+// ---- path parameters --------------------------------------------------------------------
+
+/** Ids travel as decimal text; one no row can have is "not found", never an error. */
+export const RunIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const DeviceIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const EndpointIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const Sha256Params = Type.Object({ sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }) });
+export const USER_NAME_PATTERN = "^[a-zA-Z0-9_.-]{1,64}$";
+export const UserNameParams = Type.Object({ name: Type.String({ pattern: USER_NAME_PATTERN }) });
+export const PlatformQuerySchema = Type.Object({ platform: Type.Optional(Type.String({ maxLength: 64 })) });
 
 // ---- client routes -------------------------------------------------------------------
 
 /** POST /users (admin only). */
-export interface CreateUserRequest {
-  name: string;
-  isAdmin?: boolean;
-}
+export const CreateUserRequestSchema = Type.Object({
+  name: Type.String({ pattern: USER_NAME_PATTERN }),
+  isAdmin: Type.Optional(Type.Boolean()),
+});
+export type CreateUserRequest = Static<typeof CreateUserRequestSchema>;
+
 /** The key is shown here once and never again: only its hash is stored. */
-export interface CreateUserResponse {
-  user: import("./models.js").UserModel;
-  apiKey: string;
-}
+export const CreateUserResponseSchema = Type.Object({ user: UserModelSchema, apiKey: Type.String() });
+export type CreateUserResponse = Static<typeof CreateUserResponseSchema>;
 
 /** PUT /workspaces/:sha256 takes the tar.gz bytes (content-type application/gzip). */
-export interface PutWorkspaceResponse {
-  sha256: string;
-  size: number;
+export const PutWorkspaceResponseSchema = Type.Object({
+  sha256: Type.String(),
+  size: Type.Integer(),
   /** False when the server already had it. */
-  created: boolean;
-}
+  created: Type.Boolean(),
+});
+export type PutWorkspaceResponse = Static<typeof PutWorkspaceResponseSchema>;
 
-/** POST /runs: launch. The server parses `yamlText` itself. */
-export interface LaunchRequest {
-  yamlText: string;
+/** Where a resumable workspace upload stands: the client sends the rest from `receivedBytes`. */
+export const UploadStateSchema = Type.Object({
+  sha256: Type.String(),
+  /** Total bytes announced; null before any upload began. */
+  size: Nullable(Type.Integer()),
+  receivedBytes: Type.Integer(),
+  /** The blob is on the server and this user may use it: nothing more to send. */
+  complete: Type.Boolean(),
+  /** On the request that completed it: the bytes were new to the server. */
+  created: Type.Optional(Type.Boolean()),
+});
+export type UploadState = Static<typeof UploadStateSchema>;
+
+/** A 409 on an upload that does not continue where the server is: resend from receivedBytes. */
+export const UploadConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ receivedBytes: Type.Integer() })]);
+export type UploadConflictBody = Static<typeof UploadConflictBodySchema>;
+
+/** POST /runs: launch. The server parses `yamlText` itself. Answers LaunchResult (models.ts). */
+export const LaunchRequestSchema = Type.Object({
+  yamlText: Type.String({ maxLength: 1_000_000 }),
   /** For error messages and the default job name: the YAML file's path on the client. */
-  yamlPath?: string;
+  yamlPath: Type.Optional(Type.String({ maxLength: 4096 })),
   /** Folder name of the workspace (default job name `<folder>_FedMLLaunchApp`). */
-  workspaceName?: string | null;
+  workspaceName: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
   /** sha256 of the uploaded workspace tar.gz; null when the YAML has no workspace. */
-  workspaceSha256: string | null;
-  resourceId?: string | null;
-  deviceServer?: string | null;
-  deviceEdges?: string[] | null;
-  cluster?: string | null;
-}
-// answers LaunchResult (models.ts)
+  workspaceSha256: Nullable(Type.String({ maxLength: 64 })),
+  resourceId: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  deviceServer: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  deviceEdges: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000 }))),
+  cluster: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+});
+export type LaunchRequest = Static<typeof LaunchRequestSchema>;
 
 /** GET /runs?runName=&runId=&platform= answers FedMLRunModelList. */
-export interface RunListQuery {
-  runName?: string;
-  runId?: string;
-  platform?: string;
-}
+export const RunListQuerySchema = Type.Object({
+  runName: Type.Optional(Type.String({ maxLength: 1024 })),
+  runId: Type.Optional(Type.String({ maxLength: 64 })),
+  platform: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export type RunListQuery = Static<typeof RunListQuerySchema>;
 
 /** POST /runs/:id/stop */
-export interface StopRunResponse {
-  stopped: boolean;
-  status: string;
-}
+export const StopRunResponseSchema = Type.Object({ stopped: Type.Boolean(), status: Type.String() });
+export type StopRunResponse = Static<typeof StopRunResponseSchema>;
 
 /** GET /runs/:id/logs?pageNum=&pageSize=&needAllLogs= answers RunLogResult. */
-export interface RunLogsQuery {
-  pageNum?: number;
-  pageSize?: number;
-  needAllLogs?: boolean;
-  platform?: string;
-}
+export const RunLogsQuerySchema = Type.Object({
+  pageNum: Type.Optional(Count({ minimum: 1 })),
+  pageSize: Type.Optional(Count({ minimum: 1, maximum: 100_000 })),
+  needAllLogs: Type.Optional(Type.Boolean()),
+  platform: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export type RunLogsQuery = Static<typeof RunLogsQuerySchema>;
+
+/** GET /runs/:id/logs/full?deviceId= : the whole log as text. */
+export const FullLogQuerySchema = Type.Object({ deviceId: Type.Optional(Type.String({ maxLength: 64 })) });
 
 /**
  * GET /runs/:id/log-lines?deviceId=&afterSeq=&limit=&waitMs= : for following a run. Lines of
  * one device with seq > afterSeq; with waitMs the server holds the request until there is a
  * line or the run ends. Without deviceId: the run's first device (rank order).
  */
-export interface LogLinesResponse {
-  deviceId: string | null;
-  lines: { seq: number; text: string }[];
+export const LogLinesQuerySchema = Type.Object({
+  deviceId: Type.Optional(Type.String({ maxLength: 64 })),
+  afterSeq: Type.Optional(Count()),
+  limit: Type.Optional(Count({ minimum: 1, maximum: 10_000 })),
+  waitMs: Type.Optional(Count({ maximum: 3_600_000 })),
+});
+export type LogLinesQuery = Static<typeof LogLinesQuerySchema>;
+
+export const LogLinesResponseSchema = Type.Object({
+  deviceId: Nullable(Type.String()),
+  lines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String() })),
   /** Pass as afterSeq next time. */
-  lastSeq: number;
-  runStatus: string;
+  lastSeq: Type.Integer(),
+  runStatus: Type.String(),
   /** The run has ended and every line of this device has been returned. */
-  done: boolean;
-}
+  done: Type.Boolean(),
+});
+export type LogLinesResponse = Static<typeof LogLinesResponseSchema>;
 
 // ---- clusters ---------------------------------------------------------------------------
 
@@ -142,130 +194,148 @@ export const DEFAULT_CLUSTER_IDLE_MINUTES = 15;
 
 export type ClusterAction = "start" | "stop" | "kill";
 
+export const ClusterNameParams = Type.Object({ name: Type.String({ maxLength: 1024 }) });
+
 /** GET /clusters?names=a,b answers FedMLClusterModelList; GET /clusters/:name ClusterStatusResult. */
-export interface ClusterListQuery {
+export const ClusterListQuerySchema = Type.Object({
   /** Comma-separated names; none lists every cluster not killed. */
-  names?: string;
-}
+  names: Type.Optional(Type.String({ maxLength: 65_536 })),
+});
+export type ClusterListQuery = Static<typeof ClusterListQuerySchema>;
 
 /** POST /clusters/start|stop|kill. Unknown names fail the whole request (404, code 15). */
-export interface ClusterActionRequest {
-  names?: string[];
+export const ClusterActionRequestSchema = Type.Object({
+  names: Type.Optional(Type.Array(Type.String({ pattern: CLUSTER_NAME_PATTERN }), { maxItems: 1000 })),
   /** Every cluster of the caller (startall, stopall, killall). */
-  all?: boolean;
-}
-export interface ClusterActionResponse {
+  all: Type.Optional(Type.Boolean()),
+});
+export type ClusterActionRequest = Static<typeof ClusterActionRequestSchema>;
+
+export const ClusterActionResponseSchema = Type.Object({
   /** Every named cluster is now in the wanted state (the SDK's boolean). */
-  done: boolean;
-  clusterList: import("./models.js").FedMLClusterModel[];
+  done: Type.Boolean(),
+  clusterList: Type.Array(FedMLClusterModelSchema),
   /** The clusters that could not be brought there, each with why (code 15 or 16). */
-  failures: { clusterName: string; resultCode: number; reason: string }[];
-}
+  failures: Type.Array(Type.Object({ clusterName: Type.String(), resultCode: Type.Integer(), reason: Type.String() })),
+});
+export type ClusterActionResponse = Static<typeof ClusterActionResponseSchema>;
 
 /** PUT /clusters/:name/autostop answers the cluster's FedMLClusterModel. */
-export interface ClusterAutostopRequest {
+export const ClusterAutostopRequestSchema = Type.Object({
   /** Minutes without a live run before the cluster stops by itself; 0 = never. */
-  idleMinutes: number;
-}
+  idleMinutes: Amount({ maximum: 1e9 }),
+});
+export type ClusterAutostopRequest = Static<typeof ClusterAutostopRequestSchema>;
 
 // ---- agent routes --------------------------------------------------------------------
 
-/** What an agent tells the server about its machine. */
-export interface DeviceFacts {
-  name: string;
-  hostname: string;
-  osType: string;
-  osVersion: string;
-  cpuCount: number;
-  memoryBytes: number;
-  gpus: GpuInfo[];
-  agentVersion: string;
+/**
+ * What an agent tells the server about its machine. The sane ranges of these values (and the
+ * messages naming them) are the server's (devices/reported-values.ts): the schema only keeps
+ * out what no check could read.
+ */
+export const DeviceFactsSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  hostname: Type.String(),
+  osType: Type.String(),
+  osVersion: Type.String(),
+  cpuCount: Type.Number({ minimum: 0 }),
+  memoryBytes: Type.Number({ minimum: 0 }),
+  gpus: Type.Array(GpuInfoSchema, { maxItems: 1024 }),
+  agentVersion: Type.String(),
   /** Address other nodes of a run reach this one at (FEDML_NODE_0_ADDR). */
-  address: string;
-  provider: string;
-  region: string;
-  pricePerGpuHour: number;
-  shared: boolean;
-  simulated: boolean;
+  address: Type.String(),
+  provider: Type.String(),
+  region: Type.String(),
+  pricePerGpuHour: Type.Number({ minimum: 0 }),
+  shared: Type.Boolean(),
+  simulated: Type.Boolean(),
   /** How many runs may share the machine at once (GPU runs are also bounded by GPUs). */
-  maxJobs: number;
+  maxJobs: Type.Number({ minimum: 1 }),
   /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
-  gpuError?: string | null;
-}
+  gpuError: Type.Optional(Nullable(Type.String())),
+});
+export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
-export interface RegisterRequest {
-  facts: DeviceFacts;
+export const RegisterRequestSchema = Type.Object({
+  facts: DeviceFactsSchema,
   /** Re-binding a machine that was bound before keeps its device id. */
-  previousDeviceId?: string | null;
-}
-export interface RegisterResponse {
-  deviceId: string;
-  deviceToken: string;
-}
+  previousDeviceId: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+});
+export type RegisterRequest = Static<typeof RegisterRequestSchema>;
+
+export const RegisterResponseSchema = Type.Object({ deviceId: Type.String(), deviceToken: Type.String() });
+export type RegisterResponse = Static<typeof RegisterResponseSchema>;
 
 /** POST /agent/hello: on every agent start, and after the server comes back. */
-export interface HelloRequest {
-  facts: DeviceFacts;
+export const HelloRequestSchema = Type.Object({
+  facts: DeviceFactsSchema,
   /** Runs the agent has a live process for. Any other run the server thinks is live on
    *  this device has been lost (the agent restarted) and ends FAILED. */
-  activeRunIds: string[];
-}
-export interface HelloResponse {
-  deviceId: string;
+  activeRunIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100_000 }),
+});
+export type HelloRequest = Static<typeof HelloRequestSchema>;
+
+export const HelloResponseSchema = Type.Object({
+  deviceId: Type.String(),
   /** Milliseconds of silence after which the server marks the device OFFLINE. */
-  offlineAfterMs: number;
+  offlineAfterMs: Type.Integer(),
   /**
    * The agent's hold on its run parts: each assignment poll renews it (counted from when the
    * poll was sent, on the agent's monotonic clock). An agent that could not renew for leaseMs
    * stops its jobs (SIGTERM, SIGKILL after leaseKillGraceMs): after that the server may
    * declare them lost and place them elsewhere. Absent from older servers: no lease.
    */
-  leaseMs?: number;
-  leaseKillGraceMs?: number;
-}
+  leaseMs: Type.Optional(Type.Integer()),
+  leaseKillGraceMs: Type.Optional(Type.Integer()),
+});
+export type HelloResponse = Static<typeof HelloResponseSchema>;
 
 /** The work the server wants on one device for one run. */
-export interface Assignment {
-  runId: string;
+/** A serve / deploy run's endpoint and readiness probe (`serving_args`; absent: `GET /` every second). */
+export const ServingAssignmentSchema = Type.Object({
+  endpointId: Type.String(),
+  probePath: Type.Optional(Type.String()),
+  probeIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ServingAssignment = Static<typeof ServingAssignmentSchema>;
+
+export const AssignmentSchema = Type.Object({
+  runId: Type.String(),
   /** FEDML_CLIENT_RANK. */
-  rank: number;
+  rank: Type.Integer(),
   /** 0-based position among the run's devices (NODE_RANK). */
-  nodeIndex: number;
-  numNodes: number;
-  gpuIndices: number[];
-  workspaceSha256: string | null;
-  bootstrap: CommandSpec | null;
-  job: CommandSpec;
+  nodeIndex: Type.Integer(),
+  numNodes: Type.Integer(),
+  gpuIndices: Type.Array(Type.Integer()),
+  workspaceSha256: Nullable(Type.String()),
+  bootstrap: Nullable(CommandSpecSchema),
+  job: CommandSpecSchema,
   /** Every variable the job gets from us, CUDA_VISIBLE_DEVICES included. */
-  env: Record<string, string>;
+  env: Type.Record(Type.String(), Type.String()),
   /** The user asked to stop: SIGTERM the process group, SIGKILL after stopGraceMs. */
-  stopRequested: boolean;
-  stopGraceMs: number;
+  stopRequested: Type.Boolean(),
+  stopGraceMs: Type.Integer(),
   /**
    * Serve / deploy jobs: the agent picks a free port, gives it to the job as
    * FEDML_SERVING_PORT, probes `GET http://127.0.0.1:<port>/` and reports the port and
    * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
    * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
-  serving?: ServingAssignment | null;
-}
-
-export interface ServingAssignment {
-  endpointId: string;
-  /** The readiness probe, as `serving_args` sets it; absent: `GET /` every second. */
-  probePath?: string;
-  probeIntervalMs?: number;
-}
+  serving: Type.Optional(Nullable(ServingAssignmentSchema)),
+});
+export type Assignment = Static<typeof AssignmentSchema>;
 
 /**
  * POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe.
  * Sent when readiness changes: ready once the probe answers, not ready after it failed three
  * times in a row (the replica leaves the load balancer's rotation until it answers again).
  */
-export interface ServingReport {
-  port: number;
-  ready: boolean;
-}
+export const ServingReportSchema = Type.Object({
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  ready: Type.Boolean(),
+});
+export type ServingReport = Static<typeof ServingReportSchema>;
 
 /**
  * GET /agent/assignments?since=<version>&waitMs=<ms>: also the heartbeat. Answers at once
@@ -274,42 +344,53 @@ export interface ServingReport {
  * it does not know, stops those with stopRequested, and ignores those it has finished (it
  * re-sends their final status).
  */
-export interface AssignmentsResponse {
-  version: number;
-  assignments: Assignment[];
-}
+export const AssignmentsQuerySchema = Type.Object({
+  since: Type.Optional(Count()),
+  waitMs: Type.Optional(Count({ maximum: 3_600_000 })),
+});
+export type AssignmentsQuery = Static<typeof AssignmentsQuerySchema>;
+
+export const AssignmentsResponseSchema = Type.Object({
+  version: Type.Integer(),
+  assignments: Type.Array(AssignmentSchema),
+});
+export type AssignmentsResponse = Static<typeof AssignmentsResponseSchema>;
 
 /** POST /agent/runs/:id/status. Idempotent: a repeated report changes nothing. */
-export interface RunStatusReport {
+export const RunStatusReportSchema = Type.Object({
   /** An EdgeStatus: INITIALIZING, RUNNING, FINISHED, FAILED, KILLED. */
-  status: string;
-  exitCode?: number | null;
-  reason?: string | null;
+  status: Type.String({ maxLength: 64 }),
+  exitCode: Type.Optional(Nullable(Int32())),
+  /** Long reasons are cut to size by the server, not refused. */
+  reason: Type.Optional(Nullable(Type.String())),
   /** On a final report: how long the job ran since RUNNING, on the agent's monotonic clock. */
-  runtimeMs?: number | null;
-}
+  runtimeMs: Type.Optional(Nullable(Amount())),
+});
+export type RunStatusReport = Static<typeof RunStatusReportSchema>;
 
-export interface LogLine {
+export const LogLineSchema = Type.Object({
   /** 1-based, contiguous per (run, device); the server stores each seq once. */
-  seq: number;
-  text: string;
-  stream: "stdout" | "stderr";
+  seq: Count({ minimum: 1 }),
+  text: Type.String(),
+  stream: Type.Union([Type.Literal("stdout"), Type.Literal("stderr")]),
   /** Epoch ms when the agent read the line. */
-  time: number;
-}
+  time: Big(),
+});
+export type LogLine = Static<typeof LogLineSchema>;
 
 /** POST /agent/runs/:id/logs */
-export interface LogBatchRequest {
-  lines: LogLine[];
-}
-export interface LogBatchResponse {
+export const LogBatchRequestSchema = Type.Object({ lines: Type.Array(LogLineSchema, { maxItems: 10_000 }) });
+export type LogBatchRequest = Static<typeof LogBatchRequestSchema>;
+
+export const LogBatchResponseSchema = Type.Object({
   /** Highest seq stored for this (run, device); the agent drops what it holds up to it. */
-  ackedSeq: number;
-}
+  ackedSeq: Type.Integer(),
+});
+export type LogBatchResponse = Static<typeof LogBatchResponseSchema>;
+
 /** A 409 on POST /agent/runs/:id/logs (a batch that does not follow ackedSeq): resend from ackedSeq + 1. */
-export interface LogBatchConflictBody extends ErrorBody {
-  ackedSeq: number;
-}
+export const LogBatchConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ ackedSeq: Type.Integer() })]);
+export type LogBatchConflictBody = Static<typeof LogBatchConflictBodySchema>;
 
 // ---- job environment -------------------------------------------------------------------
 
@@ -344,23 +425,24 @@ export const DEFAULT_NODE_0_PORT = 40000;
 // ---- list answers (added by the SDK/CLI) ------------------------------------------------
 
 /** GET /devices answers the devices the caller may see (`fedml device list`). */
-export interface DeviceListResponse {
-  deviceList: import("./models.js").DeviceModel[];
-}
+export const DeviceListResponseSchema = Type.Object({ deviceList: Type.Array(DeviceModelSchema) });
+export type DeviceListResponse = Static<typeof DeviceListResponseSchema>;
+
+/** DELETE /devices/:id */
+export const RemovedSchema = Type.Object({ removed: Type.Boolean(), deviceId: Type.String() });
 
 /** GET /users (admin only) answers every user (`fedml user list`). */
-export interface UserListResponse {
-  userList: import("./models.js").UserModel[];
-}
+export const UserListResponseSchema = Type.Object({ userList: Type.Array(UserModelSchema) });
+export type UserListResponse = Static<typeof UserListResponseSchema>;
 
 /** GET /endpoints answers the caller's live endpoints (`fedml endpoint list`). */
-export interface EndpointListResponse {
-  endpointList: import("./models.js").EndpointModel[];
-}
+export const EndpointListResponseSchema = Type.Object({ endpointList: Type.Array(EndpointModelSchema) });
+export type EndpointListResponse = Static<typeof EndpointListResponseSchema>;
 
 /** DELETE /endpoints/:id stops the endpoint's run and removes the endpoint. */
-export interface DeleteEndpointResponse {
-  deleted: boolean;
-  endpointId: string;
-  runId: string;
-}
+export const DeleteEndpointResponseSchema = Type.Object({
+  deleted: Type.Boolean(),
+  endpointId: Type.String(),
+  runId: Type.String(),
+});
+export type DeleteEndpointResponse = Static<typeof DeleteEndpointResponseSchema>;

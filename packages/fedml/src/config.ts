@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core";
 
 export interface ClientConfig {
-  /** null means the embedded default server under FEDML_HOME. */
+  /** null means the embedded default server under FEDML_HOME; several replicas' URLs are comma-separated. */
   serverUrl: string | null;
   apiKey: string | null;
 }
@@ -73,11 +73,17 @@ export function resolveClientConfig(
 ): ClientConfig {
   const file = readConfig(home);
   return {
-    serverUrl: stripTrailingSlash(nonEmpty(options.serverUrl) ?? nonEmpty(env.FEDML_SERVER_URL) ?? file.serverUrl),
+    serverUrl: normalizeServerUrls(nonEmpty(options.serverUrl) ?? nonEmpty(env.FEDML_SERVER_URL) ?? file.serverUrl),
     apiKey: nonEmpty(options.apiKey) ?? nonEmpty(env.FEDML_API_KEY) ?? file.apiKey,
   };
 }
 
-function stripTrailingSlash(url: string | null): string | null {
-  return url === null ? null : url.replace(/\/+$/, "");
+/** `http://a/, http://b` -> `http://a,http://b`: one spelling per list of replicas. */
+function normalizeServerUrls(url: string | null): string | null {
+  if (url === null) return null;
+  return url
+    .split(/[\s,]+/)
+    .filter((u) => u !== "")
+    .map((u) => u.replace(/\/+$/, ""))
+    .join(",");
 }

@@ -1,10 +1,26 @@
 /**
  * The one place the SDK touches the network. Non-2xx answers become FedmlError with the
  * server's result code and one-line message; an unreachable server becomes a FedmlError too.
+ *
+ * `serverUrl` may name several replicas of one server (`http://a:8732,http://b:8732`): a call
+ * uses the one that answered last and moves to the next when it stops answering (refused,
+ * no answer in time, 502/503/504). Reads (GET, HEAD) and content-addressed uploads (PUT) are
+ * also retried with backoff; other calls move on only when the server surely did not act on
+ * them (the connection was refused, or it answered 503), so a launch is never sent twice.
  */
-import { type ErrorBody, FedmlError, ResultCode } from "@fedml/core";
+import {
+  type ErrorBody,
+  FedmlError,
+  ResultCode,
+  ServerList,
+  backoffDelay,
+  isFailoverStatus,
+  sleep,
+  surelyNotSent,
+} from "@fedml/core";
 
 export interface Endpoint {
+  /** One server URL, or several replicas' separated by commas. */
   serverUrl: string;
   apiKey: string | null;
 }
@@ -19,6 +35,34 @@ export interface RequestOptions {
   /** Result code for "cannot reach the server": 10 for launches, 20 (ERROR) otherwise. */
   unreachableCode?: number;
   signal?: AbortSignal;
+  /**
+   * How long to wait for an answer. Default 30 s, plus the long-poll's `waitMs` when the
+   * query carries one; 10 minutes for an upload.
+   */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+/** Passes over the server list a repeatable call makes before giving up. */
+const REPEATABLE_ROUNDS = 3;
+const RETRY_BACKOFF = { initialMs: 250, maxMs: 2_000 };
+const REPEATABLE = new Set(["GET", "HEAD", "PUT"]);
+
+/** One list per configured value, kept for the process: the replica that works stays in use. */
+const serverLists = new Map<string, ServerList>();
+
+export function serverListFor(serverUrl: string): ServerList {
+  let list = serverLists.get(serverUrl);
+  if (!list) {
+    try {
+      list = ServerList.parse(serverUrl);
+    } catch (err) {
+      throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `server URL: ${(err as Error).message}`);
+    }
+    serverLists.set(serverUrl, list);
+  }
+  return list;
 }
 
 export function buildUrl(serverUrl: string, path: string, query?: Record<string, QueryValue>): string {
@@ -29,8 +73,19 @@ export function buildUrl(serverUrl: string, path: string, query?: Record<string,
   return url.toString();
 }
 
-/** Low level: answers the Response for any HTTP status; throws only when the server cannot be reached. */
+function timeoutOf(options: RequestOptions): number {
+  if (options.timeoutMs !== undefined) return options.timeoutMs;
+  if (options.body instanceof Uint8Array) return UPLOAD_TIMEOUT_MS;
+  const waitMs = Number(options.query?.waitMs ?? 0);
+  return DEFAULT_TIMEOUT_MS + (Number.isFinite(waitMs) && waitMs > 0 ? waitMs : 0);
+}
+
+/**
+ * Low level: answers the Response for any HTTP status (after failing over on 502/503/504 while
+ * another replica is left to try); throws only when no server could be reached.
+ */
 export async function send(method: string, path: string, endpoint: Endpoint, options: RequestOptions = {}): Promise<Response> {
+  const servers = serverListFor(endpoint.serverUrl);
   const headers: Record<string, string> = {};
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
   let body: RequestInit["body"];
@@ -41,15 +96,40 @@ export async function send(method: string, path: string, endpoint: Endpoint, opt
     headers["content-type"] = "application/json";
     body = JSON.stringify(options.body);
   }
-  try {
-    return await fetch(buildUrl(endpoint.serverUrl, path, options.query), { method, headers, body, signal: options.signal });
-  } catch (err) {
-    if (options.signal?.aborted) throw err;
-    throw new FedmlError(
-      options.unreachableCode ?? ResultCode.ERROR,
-      `cannot reach the FedML server at ${endpoint.serverUrl}: ${describeCause(err)}`,
-    );
+  const repeatable = REPEATABLE.has(method);
+  const timeoutMs = timeoutOf(options);
+  const tries = (repeatable ? REPEATABLE_ROUNDS : 1) * servers.urls.length;
+  let failure = "";
+  for (let attempt = 0; attempt < tries; attempt++) {
+    if (attempt > 0 && attempt % servers.urls.length === 0) {
+      await sleep(backoffDelay(attempt / servers.urls.length - 1, RETRY_BACKOFF), options.signal);
+    }
+    options.signal?.throwIfAborted();
+    const serverUrl = servers.current;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(buildUrl(serverUrl, path, options.query), { method, headers, body, signal });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      const cause = describeCause(err, timeoutMs);
+      failure = `cannot reach the FedML server at ${servers.urls.length > 1 ? servers.toString() : serverUrl}: ${cause}`;
+      if (!repeatable && !surelyNotSent(cause)) break;
+      // One server that does not answer in time is not asked again and again.
+      if ((err as Error).name === "TimeoutError" && servers.urls.length === 1) break;
+      servers.failed(serverUrl);
+      continue;
+    }
+    const last = attempt === tries - 1;
+    if (!last && isFailoverStatus(response.status) && (repeatable || response.status === 503)) {
+      await response.body?.cancel();
+      servers.failed(serverUrl);
+      continue;
+    }
+    return response;
   }
+  throw new FedmlError(options.unreachableCode ?? ResultCode.ERROR, failure);
 }
 
 /** JSON request; answers the parsed body (null for an empty one) or throws the server's error. */
@@ -77,7 +157,8 @@ export async function errorFromResponse(method: string, path: string, response: 
   );
 }
 
-function describeCause(err: unknown): string {
+function describeCause(err: unknown, timeoutMs: number): string {
+  if ((err as Error).name === "TimeoutError") return `no answer in ${timeoutMs / 1000} s`;
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return cause.code;
   if (cause?.message) return oneLine(cause.message);

@@ -10,7 +10,8 @@ import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
 import { inferenceRoutes } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
-import { installErrorHandlers } from "./api/errors.js";
+import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
+import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { runLogRoutes } from "./api/run-logs.js";
@@ -25,8 +26,11 @@ import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
+import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
+import { QueueLoop } from "./scheduler/queue-loop.js";
+import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
@@ -49,7 +53,7 @@ export interface RunningServer {
 }
 
 function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"));
+  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
 }
 
 function urlOf(host: string, port: number): string {
@@ -69,6 +73,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
+  let queueLoop: QueueLoop | undefined;
   let watch: NodeJS.Timeout | undefined;
   const hub = new NotifyHub();
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
@@ -78,13 +83,36 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
+    const app = Fastify({
+      logger: { level: opts.logLevel },
+      // No per-request lines at info: agents long-poll continuously.
+      logController: new LogController({ disableRequestLogging: true }),
+      forceCloseConnections: true,
+      // Infinity (JSON's 1e400) is no number a column can hold.
+      ajv: { customOptions: { strictNumbers: true } },
+      ...frameworkErrorOptions,
+    });
+    const hooks = opts.testHooks;
+    const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
     const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
     const now = () => clock.wall();
-    const placement = new Placement({ db: store.db, hub, isOnline, now });
+    const loop = new QueueLoop({
+      pass: async () => {
+        await hooks?.beforeQueuePass?.();
+        return placement.placeQueued();
+      },
+      log: app.log,
+      periodMs: opts.tickMs,
+    });
+    queueLoop = loop;
+    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
-      db: store.db,
+      db,
       options: opts,
       hub,
+      log: app.log,
       placement,
       jobYaml,
       tunnels,
@@ -95,12 +123,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       liveness,
     };
 
-    const app = Fastify({
-      logger: { level: opts.logLevel },
-      // No per-request lines at info: agents long-poll continuously.
-      logController: new LogController({ disableRequestLogging: true }),
-      forceCloseConnections: true,
-    });
     await app.register(swagger, {
       openapi: {
         openapi: "3.0.3",
@@ -110,6 +132,17 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installInputGuards(app);
+    if (isPostgresUrl(opts.databaseUrl)) {
+      hub.connect(
+        await startPostgresWake({
+          url: opts.databaseUrl,
+          onTopic: (topic) => hub.deliver(topic),
+          onGap: () => hub.deliverAll(),
+          onError: (message, err) => app.log.warn({ err }, message),
+        }),
+      );
+    }
     await app.register(
       async (api) => {
         await api.register(healthRoutes(startedAt));
@@ -148,7 +181,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
         await sweepIdleClusters(ctx);
-        await placement.placeQueued();
         await sweepStorage();
         await reconcileServing(ctx);
       } catch (err) {
@@ -160,7 +192,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     tick.unref();
     watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
     watch.unref();
-    await placement.placeQueued();
+    // Placement runs in its own loop, off the request path (scheduler/queue-loop.ts).
+    loop.start();
 
     let closing: Promise<void> | undefined;
     return {
@@ -173,7 +206,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
-          hub.close();
+          await loop.stop();
+          await hub.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();
@@ -186,7 +220,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   } catch (err) {
     clearInterval(tick);
     clearInterval(watch);
-    hub.close();
+    await queueLoop?.stop();
+    await hub.close();
     await jobYaml.close();
     await store.close();
     throw err;

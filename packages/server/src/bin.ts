@@ -14,6 +14,14 @@ function intOption(name: string, value: string | undefined): number | undefined 
   return n;
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevelOption(value: string | undefined): string | undefined {
+  if (value === undefined || LOG_LEVELS.includes(value)) return value;
+  process.stderr.write(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not ${value}\n`);
+  process.exit(2);
+}
+
 function megabytesOption(name: string, value: string | undefined): number | undefined {
   const mb = intOption(name, value);
   return mb === undefined ? undefined : mb * 1024 * 1024;
@@ -70,7 +78,7 @@ async function main(): Promise<void> {
       runLogBytes: megabytesOption("run-log-mb", values["run-log-mb"]),
       userLogBytes: megabytesOption("user-log-mb", values["user-log-mb"]),
       logRetentionDays: intOption("log-retention-days", values["log-retention-days"]),
-      logLevel: values["log-level"],
+      logLevel: logLevelOption(values["log-level"]),
     });
   const server = await start(explicitPort ?? recordedPort).catch((err: NodeJS.ErrnoException) => {
     // Only a port we chose ourselves may change; an explicit --port must fail loudly.

@@ -42,14 +42,24 @@ export interface ServerOptions {
   storageSweepMs?: number;
   /** Period of the offline sweep and queue tick. */
   tickMs?: number;
+  /** For tests only: faults injected into the store and the scheduler. */
+  testHooks?: TestHooks;
   /** Wall and monotonic time (tests inject their own). */
   clock?: Clock;
   /** How long reading one job YAML may take before it is refused (code 17). */
   yamlParseTimeoutMs?: number;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl"> & {
+/** Test-only hooks; a server started without them pays nothing for their existence. */
+export interface TestHooks {
+  /** Called before every insert, update and delete; throwing fails that write. */
+  beforeWrite?: (write: { kind: "insert" | "update" | "delete"; table: string }) => void;
+  /** Awaited at the start of every queue pass: throw or hang to break the scheduler. */
+  beforeQueuePass?: () => Promise<void>;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -85,6 +95,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
+    testHooks: options.testHooks,
     clock: options.clock ?? systemClock,
     yamlParseTimeoutMs: options.yamlParseTimeoutMs ?? 2000,
   };

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
@@ -13,6 +14,8 @@ export interface ServerContext {
   db: Kysely<Database>;
   options: ResolvedOptions;
   hub: NotifyHub;
+  /** The server's structured log (pino, fastify's): state changes are logged as events. */
+  log: FastifyBaseLogger;
   placement: Placement;
   /** Parses clients' job YAML in worker threads, each with a deadline. */
   jobYaml: ParsePool;

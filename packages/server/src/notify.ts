@@ -2,31 +2,68 @@ import { EventEmitter } from "node:events";
 
 export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
+/** Something may have freed capacity or queued a run: a queue pass may now place more. */
+export const schedulerTopic = "scheduler";
+
+/** Carries this process's notifications to the other server processes on the same database. */
+export interface WakeTransport {
+  publish(topic: string): void;
+  close(): Promise<void>;
+}
 
 /**
- * Wakes long-polls inside this process. Waiters also re-check on a timer, so replicas
- * sharing one PostgreSQL still see each other's changes (only later).
+ * Wakes long-polls, log followers and the scheduler. In-process by itself (SQLite: one
+ * process); with a transport (PostgreSQL LISTEN/NOTIFY) also across the replicas sharing the
+ * database. Waiters re-check on a timer all the same, so a lost notification only delays.
+ * Call notify() after the change it announces has committed.
  */
 export class NotifyHub {
   private readonly emitter = new EventEmitter();
   private closed = false;
+  private transport: WakeTransport | null = null;
 
   constructor(private readonly recheckMs = 1000) {
     this.emitter.setMaxListeners(0);
   }
 
+  /** From now on notifications also go to the other processes through `transport`. */
+  connect(transport: WakeTransport): void {
+    this.transport = transport;
+  }
+
   notify(topic: string): void {
+    this.deliver(topic);
+    this.transport?.publish(topic);
+  }
+
+  /** Wakes this process's waiters on `topic` (a notification from another process). */
+  deliver(topic: string): void {
     this.emitter.emit(topic);
   }
 
-  close(): void {
+  /** Wakes every waiter of this process: notifications may have been missed (a lost connection). */
+  deliverAll(): void {
+    for (const name of this.emitter.eventNames()) {
+      if (name !== "close") this.emitter.emit(name);
+    }
+  }
+
+  /** Calls `listener` on each notification of `topic`; answers the unsubscribe. */
+  subscribe(topic: string, listener: () => void): () => void {
+    this.emitter.on(topic, listener);
+    return () => this.emitter.off(topic, listener);
+  }
+
+  async close(): Promise<void> {
     this.closed = true;
     this.emitter.emit("close");
+    await this.transport?.close();
   }
 
   /**
    * Runs `check` until it answers a value or `waitMs` passes (then answers undefined after
-   * one last check). `signal` ends the wait early, e.g. when the client hangs up.
+   * one last check). `signal` ends the wait early, e.g. when the client hangs up. A
+   * notification that arrives while `check` runs makes it run again at once.
    */
   async waitUntil<T>(
     topic: string,
@@ -35,28 +72,36 @@ export class NotifyHub {
     signal?: AbortSignal,
   ): Promise<T | undefined> {
     const deadline = Date.now() + Math.max(0, waitMs);
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      const left = deadline - Date.now();
-      if (left <= 0 || this.closed || signal?.aborted) return undefined;
-      await this.nextWake(topic, Math.min(left, this.recheckMs), signal);
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const onWake = () => {
+      woken = true;
+      wake?.();
+    };
+    this.emitter.on(topic, onWake);
+    this.emitter.on("close", onWake);
+    signal?.addEventListener("abort", onWake);
+    try {
+      for (;;) {
+        woken = false;
+        const value = await check();
+        if (value !== undefined) return value;
+        const left = deadline - Date.now();
+        if (left <= 0 || this.closed || signal?.aborted) return undefined;
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, this.recheckMs));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      this.emitter.off(topic, onWake);
+      this.emitter.off("close", onWake);
+      signal?.removeEventListener("abort", onWake);
     }
-  }
-
-  private nextWake(topic: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.emitter.off(topic, done);
-        this.emitter.off("close", done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.emitter.on(topic, done);
-      this.emitter.on("close", done);
-      signal?.addEventListener("abort", done);
-    });
   }
 }

@@ -21,6 +21,12 @@ describe("API: a run's life", () => {
     return r.body as { resultCode: number; resultMsg: string; runId: string | null };
   };
   const run = async (key: string, id: string) => (await t.call(key, "GET", `/api/v1/runs/${id}`)).body;
+  /** The queue pass runs in its own loop, woken by the report that freed capacity: wait for it. */
+  const placedSoon = async (key: string, id: string) => {
+    const deadline = Date.now() + 10_000;
+    while ((await run(key, id)).status === "QUEUED" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await run(key, id)).status, "STARTING");
+  };
   const report = (token: string, id: string, status: string, extra: object = {}) =>
     t.call(token, "POST", `/api/v1/agent/runs/${id}/status`, { status, ...extra });
 
@@ -182,7 +188,7 @@ describe("API: a run's life", () => {
     assert.deepEqual((await t.call(key, "POST", `/api/v1/runs/${first.runId}/stop`)).body, { stopped: true, status: "KILLED" });
 
     // The slot freed: the queued run is placed.
-    assert.equal((await run(key, second.runId!)).status, "STARTING");
+    await placedSoon(key, second.runId!);
     const third = await launch(key);
     assert.equal(third.resultCode, 5);
     const canceled = await t.call(key, "POST", `/api/v1/runs/${third.runId}/stop`);
@@ -209,7 +215,7 @@ describe("API: a run's life", () => {
     assert.equal(failed.status, "FAILED");
     assert.equal(failed.exitCode, 2);
     assert.match(failed.reason, /code 2/);
-    assert.equal((await run(key, b.runId!)).status, "STARTING");
+    await placedSoon(key, b.runId!);
     assert.equal((await run(key, c.runId!)).status, "QUEUED");
   });
 
@@ -229,7 +235,7 @@ describe("API: a run's life", () => {
     assert.equal(failed.status, "FAILED");
     assert.equal(failed.reason, "the agent on h1 restarted and lost the run's process");
     assert.equal((await run(key, kept.runId!)).status, "RUNNING");
-    assert.equal((await run(key, notTaken.runId!)).status, "STARTING");
+    await placedSoon(key, notTaken.runId!);
 
     const rebound = await t.call(key, "POST", "/api/v1/agent/register", { facts, previousDeviceId: device.deviceId });
     assert.equal(rebound.body.deviceId, device.deviceId);

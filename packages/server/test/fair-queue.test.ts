@@ -136,7 +136,8 @@ describe("a durable, fair queue on a real server", () => {
       const token = device.deviceToken as string;
       await call(token, "POST", "/api/v1/agent/runs/1/status", { status: "RUNNING" });
       await call(token, "POST", "/api/v1/agent/runs/1/status", { status: "FINISHED", exitCode: 0 });
-      assert.equal(await meekStatus(), "STARTING");
+      // Placed by the queue loop, which the report woke.
+      await waitUntilStarting(meekStatus);
       assert.equal((await call(hogKey, "GET", "/api/v1/runs/2")).status, "QUEUED");
     } finally {
       await server.close();

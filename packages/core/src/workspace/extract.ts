@@ -1,4 +1,6 @@
+import { createReadStream } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
 import { extract, list } from "tar";
 import { FedmlError, ResultCode } from "../codes.js";
 import { type ArchiveEntryInfo, findUnsafeEntry } from "./archive-safety.js";
@@ -10,6 +12,11 @@ import { type ArchiveEntryInfo, findUnsafeEntry } from "./archive-safety.js";
  */
 export async function extractWorkspace(tarGzFile: string, destDir: string): Promise<{ fileCount: number }> {
   const entries = await listEntries(tarGzFile);
+  if (entries.length === 0) {
+    // An empty folder packs to a bare end-of-archive, which tar's reader calls unrecognised.
+    await mkdir(destDir, { recursive: true });
+    return { fileCount: 0 };
+  }
   const unsafe = findUnsafeEntry(entries);
   if (unsafe !== null) {
     throw new FedmlError(
@@ -40,9 +47,25 @@ async function listEntries(tarGzFile: string): Promise<ArchiveEntryInfo[]> {
       },
     });
   } catch (err) {
+    if (entries.length === 0 && (await isEmptyArchive(tarGzFile))) return [];
     throw archiveError(tarGzFile, err);
   }
   return entries;
+}
+
+/** A gzip of nothing but zero blocks: the end-of-archive marker of a tar with no entries. */
+async function isEmptyArchive(tarGzFile: string): Promise<boolean> {
+  let seen = 0;
+  try {
+    for await (const piece of createReadStream(tarGzFile).pipe(createGunzip())) {
+      const buf = piece as Buffer;
+      seen += buf.length;
+      if (seen > 64 * 1024 || buf.some((b) => b !== 0)) return false;
+    }
+  } catch {
+    return false;
+  }
+  return seen > 0 && seen % 512 === 0;
 }
 
 function archiveError(tarGzFile: string, err: unknown): FedmlError {

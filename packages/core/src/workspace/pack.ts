@@ -1,10 +1,13 @@
+import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import { Pack } from "tar";
 import { FedmlError, ResultCode } from "../codes.js";
 import { formatCap, formatMegabytes } from "./limits.js";
-import { sha256File } from "./sha256.js";
 import { listWorkspace, type WorkspaceEntry } from "./walk.js";
 
 export interface PackedWorkspace {
@@ -21,14 +24,23 @@ export interface PackedWorkspace {
 /** Every entry gets this mtime so that equal contents give an equal archive (and sha256). */
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 
+export interface PackOptions {
+  maxBytes: number;
+  outFile: string;
+  /** Entries from listWorkspace, when the caller has walked the folder already. */
+  entries?: readonly WorkspaceEntry[];
+  /** Called as the archive is written: tar bytes so far and about how many there will be. */
+  onProgress?: (bytes: number, total: number) => void;
+}
+
 /**
  * Packs a workspace folder into a deterministic tar.gz: `.gitignore` rules honoured, `.git`
  * left out, modes and symlinks kept, no owner, fixed times. Checks the size cap before
- * writing anything.
+ * writing anything; hashes the archive as it is written.
  */
-export async function packWorkspace(dir: string, opts: { maxBytes: number; outFile: string }): Promise<PackedWorkspace> {
+export async function packWorkspace(dir: string, opts: PackOptions): Promise<PackedWorkspace> {
   await assertFolder(dir);
-  const entries = await listWorkspace(dir);
+  const entries = opts.entries ?? (await listWorkspace(dir));
   const unpackedBytes = entries.reduce((sum, e) => sum + e.size, 0);
   if (unpackedBytes > opts.maxBytes) {
     throw new FedmlError(
@@ -37,16 +49,17 @@ export async function packWorkspace(dir: string, opts: { maxBytes: number; outFi
     );
   }
   await mkdir(dirname(opts.outFile), { recursive: true });
+  let written: { sha256: string; size: number };
   try {
-    await writeArchive(dir, entries, opts.outFile);
+    written = await writeArchive(dir, entries, opts.outFile, opts.onProgress);
   } catch (err) {
     await rm(opts.outFile, { force: true });
     throw err;
   }
   return {
     file: opts.outFile,
-    sha256: await sha256File(opts.outFile),
-    size: (await stat(opts.outFile)).size,
+    sha256: written.sha256,
+    size: written.size,
     fileCount: entries.filter((e) => e.kind !== "dir").length,
     unpackedBytes,
   };
@@ -59,29 +72,49 @@ async function assertFolder(dir: string): Promise<void> {
   }
 }
 
+/** Tar's size for these entries: a header each, files padded to 512-byte blocks, the end marker. */
+function tarBytesOf(entries: readonly WorkspaceEntry[]): number {
+  return entries.reduce((sum, e) => sum + 512 + Math.ceil(e.size / 512) * 512, 1024);
+}
+
 /**
  * Uses tar's Pack directly rather than `tar.create`, which would read a path starting with
- * "@" as another archive to splice in.
+ * "@" as another archive to splice in. The tar stream is gzipped here rather than by Pack
+ * so that its bytes can be counted for progress; the gzip header's OS byte is set to
+ * "unknown" as Pack's portable gzip writes it, so archives keep the same bytes (and sha256).
  */
-function writeArchive(dir: string, entries: readonly WorkspaceEntry[], outFile: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const pack = new Pack({
-      cwd: dir,
-      portable: true,
-      gzip: true,
-      mtime: FIXED_MTIME,
-      noDirRecurse: true,
-      strict: true,
-    });
-    const out = createWriteStream(outFile);
-    pack.on("error", (err: unknown) => {
-      out.destroy();
-      reject(err);
-    });
-    out.on("error", reject);
-    out.on("close", () => resolve());
-    pack.pipe(out);
-    for (const entry of entries) pack.add(entry.rel);
-    pack.end();
+async function writeArchive(
+  dir: string,
+  entries: readonly WorkspaceEntry[],
+  outFile: string,
+  onProgress?: (bytes: number, total: number) => void,
+): Promise<{ sha256: string; size: number }> {
+  const pack = new Pack({ cwd: dir, portable: true, mtime: FIXED_MTIME, noDirRecurse: true, strict: true });
+  const total = tarBytesOf(entries);
+  let tarBytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      tarBytes += chunk.length;
+      onProgress?.(tarBytes, Math.max(total, tarBytes));
+      done(null, chunk);
+    },
   });
+  const hash = createHash("sha256");
+  let size = 0;
+  let first = true;
+  const portableHeader = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (first && chunk.length > 9) {
+        chunk[9] = 0xff;
+        first = false;
+      }
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  for (const entry of entries) pack.add(entry.rel);
+  pack.end();
+  await pipeline(pack, meter, createGzip(), portableHeader, createWriteStream(outFile));
+  return { sha256: hash.digest("hex"), size };
 }

@@ -2,6 +2,7 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { FedmlError, ResultCode } from "../codes.js";
 import { compileGitignore, type GitignoreRules, isIgnored } from "./gitignore-rules.js";
+import { findSymlinkLoop } from "./symlink-loops.js";
 
 export interface WorkspaceEntry {
   /** Path relative to the workspace root, "/"-separated. */
@@ -9,17 +10,29 @@ export interface WorkspaceEntry {
   kind: "dir" | "file" | "symlink";
   /** Bytes of a regular file; 0 for folders and symlinks. */
   size: number;
+  /** A symlink's target as written. */
+  target?: string;
+  /** From lstat: what a later walk compares to tell whether anything changed. */
+  mtimeMs: number;
+  mode: number;
 }
 
 /**
  * Every folder, file and symlink of a workspace that git would keep, in a fixed order
  * (depth first, names sorted by code unit) so that packing is deterministic. `.git` is
- * always left out; sockets, FIFOs and devices are skipped; symlinks are not followed and
- * must stay inside the workspace.
+ * always left out; sockets, FIFOs and devices are skipped; symlinks are not followed, must
+ * stay inside the workspace and must not loop.
  */
 export async function listWorkspace(root: string): Promise<WorkspaceEntry[]> {
   const entries: WorkspaceEntry[] = [];
   await walkFolder(root, "", [], entries);
+  const loop = findSymlinkLoop(entries);
+  if (loop !== null) {
+    throw new FedmlError(
+      ResultCode.LAUNCH_JOB_STATUS_JOB_URL_ERROR,
+      `workspace ${root}: ${loop}; remove it or add it to .gitignore`,
+    );
+  }
   return entries;
 }
 
@@ -40,17 +53,23 @@ async function walkFolder(
     const rel = relDir === "" ? name : `${relDir}/${name}`;
     if (dirent?.isDirectory()) {
       if (isIgnored(rules, rel, true)) continue;
-      out.push({ rel, kind: "dir", size: 0 });
+      out.push({ rel, kind: "dir", size: 0, ...(await statOf(root, rel)) });
       await walkFolder(root, rel, rules, out);
     } else if (dirent?.isFile()) {
       if (isIgnored(rules, rel, false)) continue;
-      out.push({ rel, kind: "file", size: (await lstat(join(root, rel))).size });
+      const info = await lstat(join(root, rel));
+      out.push({ rel, kind: "file", size: info.size, mtimeMs: info.mtimeMs, mode: info.mode });
     } else if (dirent?.isSymbolicLink()) {
       if (isIgnored(rules, rel, false)) continue;
-      await assertLinkStaysInside(root, rel);
-      out.push({ rel, kind: "symlink", size: 0 });
+      const target = await assertLinkStaysInside(root, rel);
+      out.push({ rel, kind: "symlink", size: 0, target, ...(await statOf(root, rel)) });
     }
   }
+}
+
+async function statOf(root: string, rel: string): Promise<{ mtimeMs: number; mode: number }> {
+  const info = await lstat(join(root, rel));
+  return { mtimeMs: info.mtimeMs, mode: info.mode };
 }
 
 async function withFolderGitignore(
@@ -65,7 +84,7 @@ async function withFolderGitignore(
 }
 
 /** The agent refuses archives whose links leave the workspace, so say so here, early. */
-async function assertLinkStaysInside(root: string, rel: string): Promise<void> {
+async function assertLinkStaysInside(root: string, rel: string): Promise<string> {
   const target = await readlink(join(root, rel));
   const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
   if (posix.isAbsolute(target) || resolved === ".." || resolved.startsWith("../")) {
@@ -74,6 +93,7 @@ async function assertLinkStaysInside(root: string, rel: string): Promise<void> {
       `workspace ${root}: symlink '${rel}' points outside the workspace (${target}); remove it or add it to .gitignore`,
     );
   }
+  return target;
 }
 
 function byCodeUnit(a: string, b: string): number {

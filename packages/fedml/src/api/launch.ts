@@ -1,18 +1,20 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 import {
   FedmlError,
   type LaunchRequest,
   type LaunchResult,
   maxWorkspaceBytesFromEnv,
-  packWorkspace,
   Paths,
   readJobYaml,
   ResultCode,
   ResultMessage,
 } from "@fedml/core";
-import { type Endpoint, request, send, errorFromResponse, oneLine } from "../http.js";
+import { fedmlHome } from "../config.js";
+import { type Endpoint, oneLine, request } from "../http.js";
+import { type PackedArchive, packOrReuse } from "../workspace/pack-cache.js";
+import type { WorkspaceProgress } from "../workspace/progress.js";
+import { uploadWorkspace } from "../workspace/upload.js";
 import { type ApiOptions, resolveEndpoint } from "./connection.js";
 
 export interface LaunchOptions extends ApiOptions {
@@ -22,6 +24,8 @@ export interface LaunchOptions extends ApiOptions {
   deviceServer?: string | null;
   /** List of `device_edges` to use: only for a federated learning job with specific server and edges. */
   deviceEdges?: string[] | null;
+  /** Ours: packing and upload progress (the CLI draws it when stdout is a terminal). */
+  onProgress?: (progress: WorkspaceProgress) => void;
 }
 
 /**
@@ -56,28 +60,22 @@ export async function launchJobOnCluster(yamlFile: string, cluster: string, opti
 }
 
 async function launch(yamlFile: string, cluster: string | null, options: LaunchOptions): Promise<LaunchResult> {
-  let tempDir: string | null = null;
   try {
     const yamlPath = resolve(yamlFile);
     const { text, spec, yamlDir } = await readJobYaml(yamlPath);
-    let workspace: { dir: string; packed: { file: string; sha256: string } } | null = null;
+    let workspace: { dir: string; archive: PackedArchive } | null = null;
     if (spec.workspace !== null) {
       const dir = resolve(yamlDir, spec.workspace);
       await assertDirectory(dir, spec.workspace, yamlPath);
-      tempDir = await mkdtemp(join(tmpdir(), "fedml-launch-"));
-      const packed = await packWorkspace(dir, {
-        maxBytes: maxWorkspaceBytesFromEnv(),
-        outFile: join(tempDir, "workspace.tar.gz"),
-      });
-      workspace = { dir, packed };
+      workspace = { dir, archive: await pack(dir, options.onProgress) };
     }
     const endpoint = await resolveEndpoint(options);
-    if (workspace) await uploadUnlessPresent(endpoint, workspace.packed);
+    if (workspace) await upload(endpoint, workspace.archive, options.onProgress);
     const body: LaunchRequest = {
       yamlText: text,
       yamlPath,
       workspaceName: workspace ? basename(workspace.dir) : null,
-      workspaceSha256: workspace?.packed.sha256 ?? null,
+      workspaceSha256: workspace?.archive.sha256 ?? null,
       resourceId: options.resourceId ?? null,
       deviceServer: options.deviceServer ?? null,
       deviceEdges: options.deviceEdges ?? null,
@@ -89,9 +87,33 @@ async function launch(yamlFile: string, cluster: string | null, options: LaunchO
     });
   } catch (err) {
     return failedLaunch(err);
-  } finally {
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/** Packs the folder, or reuses its archive from the last launch when nothing in it changed. */
+async function pack(dir: string, onProgress?: (p: WorkspaceProgress) => void): Promise<PackedArchive> {
+  const started = Date.now();
+  const archive = await packOrReuse(dir, fedmlHome(), maxWorkspaceBytesFromEnv(), (bytes, total) =>
+    onProgress?.({ kind: "pack", bytes, total }),
+  );
+  onProgress?.({ kind: "packed", bytes: archive.size, ms: Date.now() - started, reused: archive.reused });
+  return archive;
+}
+
+/** Content-addressed and resumable: a workspace the server holds for this user is not sent again. */
+async function upload(endpoint: Endpoint, archive: PackedArchive, onProgress?: (p: WorkspaceProgress) => void): Promise<void> {
+  const started = Date.now();
+  const result = await uploadWorkspace(endpoint, archive, {
+    onProgress: (p) => onProgress?.({ kind: "upload", ...p }),
+  });
+  onProgress?.({
+    kind: "uploaded",
+    sent: result.sent,
+    total: archive.size,
+    ms: Date.now() - started,
+    from: result.from,
+    present: result.present,
+  });
 }
 
 async function assertDirectory(dir: string, asWritten: string, yamlPath: string): Promise<void> {
@@ -102,24 +124,6 @@ async function assertDirectory(dir: string, asWritten: string, yamlPath: string)
       `workspace ${asWritten} (${dir}) named in ${yamlPath} is ${info ? "not a folder" : "not found"}`,
     );
   }
-}
-
-/** Content-addressed: a workspace the server already holds is not sent again. */
-async function uploadUnlessPresent(endpoint: Endpoint, packed: { file: string; sha256: string }): Promise<void> {
-  const path = Paths.workspace(packed.sha256);
-  const unreachableCode = ResultCode.LAUNCH_JOB_STATUS_REQUEST_FAILED;
-  const head = await send("HEAD", path, endpoint, { unreachableCode });
-  if (head.ok) return;
-  if (head.status === 401 || head.status === 403) {
-    // A HEAD answer has no body to carry the server's message.
-    throw new FedmlError(
-      ResultCode.ERROR,
-      `the FedML server at ${endpoint.serverUrl} rejected the API key (HTTP ${head.status})`,
-    );
-  }
-  if (head.status !== 404) throw await errorFromResponse("HEAD", path, head);
-  const bytes = await readFile(packed.file);
-  await request("PUT", path, endpoint, { body: bytes, contentType: "application/gzip", unreachableCode });
 }
 
 function failedLaunch(err: unknown): LaunchResult {

@@ -9,6 +9,7 @@ import {
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { transition } from "../transition.js";
 import { buildAssignments } from "../devices/assignments.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
@@ -77,7 +78,10 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const device = deviceOf(request);
-        if (await touchDevice(ctx.db, device.id, ctx.now())) await ctx.placement.placeQueued();
+        if (await touchDevice(ctx.db, device.id, ctx.now())) {
+          ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
+          ctx.placement.wake();
+        }
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
@@ -119,6 +123,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       {
         preHandler: deviceAuth,
         bodyLimit: 64 * 1024 * 1024,
+        config: { nulInText: "replace" },
         schema: {
           tags: ["agent"],
           params: RunIdParams,
@@ -153,10 +158,13 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler: deviceAuth, schema: { tags: ["agent"], response: { 200: OkSchema, ...authErrors } } },
       async (request) => {
         const device = deviceOf(request);
-        await removeDevice(ctx.db, device.id);
-        const live = await listLiveRunDevices(ctx.db, [device.id]);
-        if (live.length > 0) await failParts(ctx, live, `device ${device.name} was unbound`);
-        await ctx.placement.placeQueued();
+        await transition(ctx, async (tctx) => {
+          await removeDevice(tctx.db, device.id);
+          const live = await listLiveRunDevices(tctx.db, [device.id]);
+          if (live.length > 0) await failParts(tctx, live, `device ${device.name} was unbound`);
+        });
+        ctx.log.info({ event: "device.unbound", deviceId: device.id }, "device unbound");
+        ctx.placement.wake();
         return { ok: true };
       },
     );

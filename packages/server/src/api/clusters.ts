@@ -1,13 +1,11 @@
-import {
-  type ClusterAction,
-  type ClusterActionRequest,
-  type ClusterAutostopRequest,
-  type ClusterListQuery,
-  type ClusterStatusResult,
-  CLUSTER_NAME_PATTERN,
-  type FedMLClusterModelList,
+import type {
+  ClusterAction,
+  ClusterActionRequest,
+  ClusterAutostopRequest,
+  ClusterListQuery,
+  ClusterStatusResult,
+  FedMLClusterModelList,
 } from "@fedml/core";
-import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import { actOnClusters, namedClusters, setAutostop } from "../clusters/actions.js";
@@ -15,33 +13,19 @@ import { pickCluster } from "../clusters/lifecycle.js";
 import { toClusterModels } from "../clusters/view.js";
 import type { ServerContext } from "../context.js";
 import { ClusterState, listOwnerClusters } from "../store/clusters.js";
-import { ErrorBodySchema, authErrors } from "./schemas.js";
+import {
+  ClusterActionRequestSchema,
+  ClusterActionResponseSchema,
+  ClusterAutostopRequestSchema as AutostopRequestSchema,
+  ClusterListQuerySchema,
+  ClusterListSchema,
+  ClusterNameParams,
+  ClusterSchema,
+  ClusterStatusSchema,
+  ErrorBodySchema,
+  authErrors,
+} from "./schemas.js";
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
-const ClusterSchema = Type.Object({
-  clusterName: Type.String(),
-  clusterId: Type.String(),
-  status: Type.String(),
-  deviceIds: Type.Optional(Type.Array(Type.String())),
-  idleMinutes: Type.Optional(Type.Number()),
-  liveRunIds: Type.Optional(Type.Array(Type.String())),
-  createdTime: Type.Optional(Type.Number()),
-  reason: Type.Optional(Nullable(Type.String())),
-});
-const ClusterListSchema = Type.Object({ clusterList: Type.Array(ClusterSchema) });
-const ClusterStatusSchema = Type.Object({ status: Type.Union([Type.String(), Type.Null()]), clusterList: ClusterListSchema });
-const ClusterNameParams = Type.Object({ name: Type.String() });
-const ClusterListQuerySchema = Type.Object({ names: Type.Optional(Type.String()) });
-const ClusterActionRequestSchema = Type.Object({
-  names: Type.Optional(Type.Array(Type.String({ pattern: CLUSTER_NAME_PATTERN }), { maxItems: 1000 })),
-  all: Type.Optional(Type.Boolean()),
-});
-const ClusterActionResponseSchema = Type.Object({
-  done: Type.Boolean(),
-  clusterList: Type.Array(ClusterSchema),
-  failures: Type.Array(Type.Object({ clusterName: Type.String(), resultCode: Type.Integer(), reason: Type.String() })),
-});
-const AutostopRequestSchema = Type.Object({ idleMinutes: Type.Number({ minimum: 0 }) });
 const errors = { ...authErrors, 409: ErrorBodySchema };
 
 const splitNames = (names: string | undefined) =>

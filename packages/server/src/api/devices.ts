@@ -2,6 +2,7 @@ import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { transition } from "../transition.js";
 import { toDeviceModel } from "../devices/device-view.js";
 import { failParts } from "../runs/end-parts.js";
 import { findDeviceById, listOwnedDevices, removeDevice } from "../store/devices.js";
@@ -45,10 +46,13 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (!device || device.owner_id !== user.id || device.removed === 1) {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `device ${request.params.id} not found`, 404);
         }
-        await removeDevice(ctx.db, device.id);
-        const live = await listLiveRunDevices(ctx.db, [device.id]);
-        if (live.length > 0) await failParts(ctx, live, `device ${device.name} was removed`);
-        await ctx.placement.placeQueued();
+        await transition(ctx, async (tctx) => {
+          await removeDevice(tctx.db, device.id);
+          const live = await listLiveRunDevices(tctx.db, [device.id]);
+          if (live.length > 0) await failParts(tctx, live, `device ${device.name} was removed`);
+        });
+        ctx.log.info({ event: "device.removed", deviceId: device.id }, "device removed");
+        ctx.placement.wake();
         return { removed: true, deviceId: String(device.id) };
       },
     );

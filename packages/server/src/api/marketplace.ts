@@ -12,7 +12,7 @@ import {
   CreditResponseSchema,
   DryRunResponseSchema,
   UserNameParams,
-} from "./marketplace-schemas.js";
+} from "./schemas.js";
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
@@ -68,7 +68,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
         await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
-        await ctx.placement.placeQueued();
+        ctx.placement.wake();
         return creditOf(ctx, user);
       },
     );

@@ -1,6 +1,5 @@
 import type { Readable } from "node:stream";
-import { FedmlError, ResultCode } from "@fedml/core";
-import { Type } from "@sinclair/typebox";
+import { FedmlError, ResultCode, type UploadState } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -10,35 +9,16 @@ import { evictLeastRecentlyUsed, makeRoom } from "../workspaces/evict.js";
 import { workspaceTooLarge } from "../workspaces/limits.js";
 import { UploadConflict, completeUpload, hashBody, receiveBytes } from "../workspaces/upload.js";
 import { errorBody } from "./errors.js";
-import { ErrorBodySchema, PutWorkspaceResponseSchema, Sha256Params, authErrors } from "./schemas.js";
+import {
+  ErrorBodySchema,
+  PutWorkspaceResponseSchema,
+  Sha256Params,
+  UploadConflictSchema,
+  UploadStateSchema,
+  authErrors,
+} from "./schemas.js";
 
 const BLOB_TYPES = ["application/gzip", "application/x-gzip", "application/octet-stream"];
-
-/** Where a resumable upload stands: the client sends the rest from `receivedBytes`. */
-const UploadStateSchema = Type.Object({
-  sha256: Type.String(),
-  /** Total bytes announced; null before any upload began. */
-  size: Type.Union([Type.Integer(), Type.Null()]),
-  receivedBytes: Type.Integer(),
-  /** The blob is on the server and this user may use it: nothing more to send. */
-  complete: Type.Boolean(),
-  /** On the request that completed it: the bytes were new to the server. */
-  created: Type.Optional(Type.Boolean()),
-});
-const UploadConflictSchema = Type.Object({
-  resultCode: Type.Integer(),
-  resultMsg: Type.String(),
-  error: Type.String(),
-  receivedBytes: Type.Integer(),
-});
-
-interface UploadState {
-  sha256: string;
-  size: number | null;
-  receivedBytes: number;
-  complete: boolean;
-  created?: boolean;
-}
 
 function streamOf(request: FastifyRequest): Readable {
   const body = request.body as Readable | undefined;

@@ -4,6 +4,7 @@ import { type ClusterRow, ClusterState, findClusterById, listOwnerClusters, upda
 import type { UserRow } from "../store/users.js";
 import { activateCluster, deactivateCluster, killedMessage, pickCluster } from "./lifecycle.js";
 import { toClusterModels } from "./view.js";
+import { transition } from "../transition.js";
 
 type Failure = ClusterActionResponse["failures"][number];
 
@@ -37,10 +38,12 @@ export async function actOnClusters(
     throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `cluster ${action} needs cluster names or all`, 400);
   }
   let letGo = false;
-  const { ids, failures } = await ctx.placement.exclusive(async (match) => {
+  // One transaction holding the placement lock: every named cluster changes, or none does.
+  const { ids, failures } = await transition(ctx, async (tctx) => {
+    const match = await ctx.placement.lock(tctx.db);
     const clusters = target.all
-      ? (await listOwnerClusters(ctx.db, user.id)).filter((c) => c.state !== ClusterState.TERMINATED)
-      : await namedClusters(ctx, user.id, names);
+      ? (await listOwnerClusters(tctx.db, user.id)).filter((c) => c.state !== ClusterState.TERMINATED)
+      : await namedClusters(tctx, user.id, names);
     const failed: Failure[] = [];
     const fail = (c: ClusterRow, reason: string, code: number = ResultCode.CLUSTER_CONFIRM_FAILED) =>
       failed.push({ clusterName: c.name, resultCode: code, reason });
@@ -51,24 +54,22 @@ export async function actOnClusters(
       }
       if (action === "start") {
         if (cluster.state === ClusterState.ACTIVE) continue;
-        const started = await activateCluster(ctx, cluster, match);
+        const started = await activateCluster(tctx, cluster, match);
         if (!started.ok) {
-          await updateCluster(ctx.db, cluster.id, { reason: `could not start: ${started.reason}` });
+          await updateCluster(tctx.db, cluster.id, { reason: `could not start: ${started.reason}` });
           fail(cluster, `cannot start cluster ${cluster.name}: ${started.reason}`);
         }
       } else if (action === "stop") {
         if (cluster.state === ClusterState.STOPPED) continue;
-        await deactivateCluster(ctx, cluster, ClusterState.STOPPED, "stopped on request");
-        letGo = true;
+        letGo = (await deactivateCluster(tctx, cluster, ClusterState.STOPPED, "stopped on request")) || letGo;
       } else {
-        await deactivateCluster(ctx, cluster, ClusterState.TERMINATED, "killed on request");
-        letGo = true;
+        letGo = (await deactivateCluster(tctx, cluster, ClusterState.TERMINATED, "killed on request")) || letGo;
       }
     }
     return { ids: clusters.map((c) => c.id), failures: failed };
   });
   // Devices let go may take waiting runs now.
-  if (letGo) await ctx.placement.placeQueued();
+  if (letGo) ctx.placement.wake();
   const rows = (await Promise.all(ids.map((id) => findClusterById(ctx.db, id)))).filter((r): r is ClusterRow => !!r);
   return { done: failures.length === 0, clusterList: await toClusterModels(ctx, rows), failures };
 }
@@ -82,12 +83,12 @@ export async function setAutostop(ctx: ServerContext, user: UserRow, name: strin
       400,
     );
   }
-  return ctx.placement.exclusive(async () => {
-    const [cluster] = await namedClusters(ctx, user.id, [name]);
+  return transition(ctx, async (tctx) => {
+    const [cluster] = await namedClusters(tctx, user.id, [name]);
     if (cluster.state === ClusterState.TERMINATED) {
       throw new FedmlError(ResultCode.CLUSTER_CONFIRM_FAILED, `cluster ${name} was killed (TERMINATED)`, 409);
     }
-    await updateCluster(ctx.db, cluster.id, { idle_minutes: idleMinutes, idle_from: ctx.now() });
+    await updateCluster(tctx.db, cluster.id, { idle_minutes: idleMinutes, idle_from: tctx.now() });
     return { ...cluster, idle_minutes: idleMinutes };
   });
 }

@@ -1,40 +1,16 @@
-import {
-  CLUSTER_NAME_PATTERN,
-  DEFAULT_CLUSTER_IDLE_MINUTES,
-  FedmlError,
-  type LaunchResult,
-  ResultCode,
-  RunStatus,
-} from "@fedml/core";
+import { CLUSTER_NAME_PATTERN, DEFAULT_CLUSTER_IDLE_MINUTES, FedmlError, ResultCode, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import type { Placed } from "../scheduler/matcher.js";
-import { type PreparedLaunch, launchResult, storeRun } from "../runs/new-run.js";
-import {
-  ClusterState,
-  insertCluster,
-  listLiveClusterRuns,
-  listOwnerClusters,
-  setClusterDevices,
-  updateCluster,
-} from "../store/clusters.js";
-import type { UserRow } from "../store/users.js";
+import type { PreparedLaunch } from "../runs/new-run.js";
+import { type LaunchDecision, refuse } from "../runs/launch-decision.js";
+import type { JobNeeds, PlacedNode } from "../scheduler/matcher.js";
+import type { Match } from "../scheduler/placement.js";
+import { ClusterState, insertCluster, listLiveClusterRuns, listOwnerClusters, setClusterDevices } from "../store/clusters.js";
 import { activateCluster, pickCluster } from "./lifecycle.js";
 
 const namePattern = new RegExp(CLUSTER_NAME_PATTERN);
 
-/**
- * A launch with `-c NAME`. An unknown name creates the cluster from the devices matched for
- * this job, or fails with 16 (nothing stored). A known one runs the job on its devices, in
- * submission order: the run waits CLUSTER_QUEUE (code 5) while an earlier one waits or the
- * devices are busy. A stopped cluster is started again first; a job it can never hold fails
- * with 15 (nothing stored).
- */
-export async function launchOnCluster(
-  ctx: ServerContext,
-  user: UserRow,
-  name: string,
-  launch: PreparedLaunch,
-): Promise<LaunchResult> {
+/** A cluster name a launch may use; else the one-line error (code 16, nothing stored). */
+export function checkClusterName(name: string): void {
   if (!namePattern.test(name)) {
     throw new FedmlError(
       ResultCode.CLUSTER_CREATION_FAILED,
@@ -42,83 +18,76 @@ export async function launchOnCluster(
       400,
     );
   }
-  return ctx.placement.exclusive(async (match) => {
-    const existing = pickCluster(await listOwnerClusters(ctx.db, user.id, [name]), name);
-    if (!existing || existing.state === ClusterState.TERMINATED) {
-      const verdict = await match(user.id, launch.needs);
-      if (verdict.kind !== "placed") {
-        return launchResult(ResultCode.CLUSTER_CREATION_FAILED, `cannot create cluster ${name}: ${verdict.reason}`, null, null);
-      }
-      const now = ctx.now();
-      const cluster = await insertCluster(ctx.db, {
-        owner_id: user.id,
-        name,
-        state: ClusterState.ACTIVE,
-        needs_json: JSON.stringify(launch.needs),
-        idle_minutes: DEFAULT_CLUSTER_IDLE_MINUTES,
-        created_at: now,
-        idle_from: now,
-        ended_at: null,
-        reason: null,
-      });
-      await setClusterDevices(
-        ctx.db,
-        cluster.id,
-        verdict.nodes.map((n) => Number(n.deviceId)),
-      );
-      return startOnCluster(ctx, user, launch, cluster.id, verdict);
-    }
-
-    const wasStopped = existing.state === ClusterState.STOPPED;
-    if (wasStopped) {
-      const started = await activateCluster(ctx, existing, match);
-      if (!started.ok) {
-        const why = `cluster ${name} is STOPPED and cannot start again: ${started.reason}`;
-        return launchResult(ResultCode.CLUSTER_CONFIRM_FAILED, why, null, null);
-      }
-    }
-    const waiting = (await listLiveClusterRuns(ctx.db, [existing.id])).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
-    let reason = `waiting for its turn on cluster ${name} behind ${waiting.length} earlier run${waiting.length === 1 ? "" : "s"}`;
-    // Even a job that waits its turn must fit the cluster some day.
-    const verdict = await match(user.id, launch.needs, existing.id);
-    if (verdict.kind === "no_resources" || verdict.kind === "blocked" || verdict.kind === "credit") {
-      // Nothing changes on a refused launch: a cluster started for it goes back to STOPPED.
-      if (wasStopped) await updateCluster(ctx.db, existing.id, { state: ClusterState.STOPPED });
-      return launchResult(
-        ResultCode.CLUSTER_CONFIRM_FAILED,
-        `cluster ${name} cannot run this job: ${verdict.reason}`,
-        null,
-        null,
-      );
-    }
-    if (waiting.length === 0) {
-      if (verdict.kind === "placed") {
-        return startOnCluster(ctx, user, launch, existing.id, verdict);
-      }
-      reason = `waiting for its turn on cluster ${name}: ${verdict.reason}`;
-    }
-    const { run, project, innerId } = await storeRun(ctx, user, launch, {
-      status: RunStatus.CLUSTER_QUEUE,
-      reason,
-      clusterId: existing.id,
-    });
-    return launchResult(ResultCode.RESOURCE_MATCHED_STATUS_QUEUED, reason, run.id, project.id, innerId);
-  });
 }
 
-/** Stores a run launched on a cluster and assigns it at once to the devices it was matched to. */
-async function startOnCluster(
+/**
+ * Where a launch with `-c NAME` goes (inside the launch's placement transaction). An unknown
+ * name creates the cluster from the devices matched for this job, or fails with 16. A known
+ * one runs the job on its devices, in submission order: the run waits CLUSTER_QUEUE (code 5)
+ * while an earlier one waits or the devices are busy. A stopped cluster is started again
+ * first (written in the transaction, so a refusal rolls it back); a job it can never hold
+ * fails with 15.
+ */
+export async function decideOnCluster(
   ctx: ServerContext,
-  user: UserRow,
+  match: Match,
+  ownerId: number,
+  name: string,
   launch: PreparedLaunch,
-  clusterId: number,
-  placed: Placed,
-): Promise<LaunchResult> {
-  const { run, project, innerId } = await storeRun(ctx, user, launch, {
-    status: RunStatus.CLUSTER_QUEUE,
+): Promise<LaunchDecision> {
+  const existing = pickCluster(await listOwnerClusters(ctx.db, ownerId, [name]), name);
+  if (!existing || existing.state === ClusterState.TERMINATED) {
+    const verdict = await match(ownerId, launch.needs);
+    if (verdict.kind !== "placed")
+      return refuse(ResultCode.CLUSTER_CREATION_FAILED, `cannot create cluster ${name}: ${verdict.reason}`);
+    return { kind: "place", nodes: verdict.nodes, firstRank: 1, clusterId: null, createCluster: name };
+  }
+  if (existing.state === ClusterState.STOPPED) {
+    const started = await activateCluster(ctx, existing, match);
+    if (!started.ok) {
+      return refuse(ResultCode.CLUSTER_CONFIRM_FAILED, `cluster ${name} is STOPPED and cannot start again: ${started.reason}`);
+    }
+  }
+  const waiting = (await listLiveClusterRuns(ctx.db, [existing.id])).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
+  // Even a job that waits its turn must fit the cluster some day.
+  const verdict = await match(ownerId, launch.needs, existing.id);
+  if (verdict.kind === "no_resources" || verdict.kind === "blocked" || verdict.kind === "credit") {
+    return refuse(ResultCode.CLUSTER_CONFIRM_FAILED, `cluster ${name} cannot run this job: ${verdict.reason}`);
+  }
+  if (waiting.length === 0 && verdict.kind === "placed") {
+    return { kind: "place", nodes: verdict.nodes, firstRank: 1, clusterId: existing.id };
+  }
+  const reason =
+    waiting.length === 0 && verdict.kind === "queued"
+      ? `waiting for its turn on cluster ${name}: ${verdict.reason}`
+      : `waiting for its turn on cluster ${name} behind ${waiting.length} earlier run${waiting.length === 1 ? "" : "s"}`;
+  return { kind: "queue", reason, clusterId: existing.id };
+}
+
+/** Creates the cluster a launch named, holding the devices its first run was matched to. */
+export async function createCluster(
+  ctx: ServerContext,
+  ownerId: number,
+  name: string,
+  needs: JobNeeds,
+  nodes: readonly PlacedNode[],
+): Promise<number> {
+  const now = ctx.now();
+  const cluster = await insertCluster(ctx.db, {
+    owner_id: ownerId,
+    name,
+    state: ClusterState.ACTIVE,
+    needs_json: JSON.stringify(needs),
+    idle_minutes: DEFAULT_CLUSTER_IDLE_MINUTES,
+    created_at: now,
+    idle_from: now,
+    ended_at: null,
     reason: null,
-    clusterId,
   });
-  await ctx.placement.assign(run, placed);
-  return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
+  await setClusterDevices(
+    ctx.db,
+    cluster.id,
+    nodes.map((n) => Number(n.deviceId)),
+  );
+  return cluster.id;
 }

@@ -1,4 +1,4 @@
-import type { Assignment, AssignmentsResponse, CommandSpec, JobSpec } from "@fedml/core";
+import type { Assignment, AssignmentsResponse, CommandSpec } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
@@ -7,6 +7,7 @@ import { projectNamesById } from "../store/projects.js";
 import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
 import { servingOfRuns } from "../store/endpoint-replicas.js";
 import { federatedCommand, federatedEnv } from "../federate/env.js";
+import { decodeJobSpec } from "../store/json-columns.js";
 
 const NO_COMMAND: CommandSpec = { posix: null, windows: null };
 
@@ -31,7 +32,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
   for (const part of mine) {
     const run = runs.find((r) => r.id === part.run_id);
     if (!run) continue;
-    const spec = JSON.parse(run.spec_json) as JobSpec;
+    const spec = decodeJobSpec(run.spec_json);
     const toEnvPart = (p: (typeof allParts)[number]): EnvPart => ({
       deviceId: p.device_id,
       nodeIndex: p.node_index,

@@ -21,7 +21,10 @@ export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
   if (offline === null) return 0;
   let changed = 0;
   for (const device of await listSilentDevices(ctx.db, offline)) {
-    if (await markDeviceOffline(ctx.db, device.id, offline)) changed++;
+    if (await markDeviceOffline(ctx.db, device.id, offline)) {
+      ctx.log.warn({ event: "device.offline", deviceId: device.id, lastSeenAt: device.last_seen_at }, "device offline");
+      changed++;
+    }
   }
   const lost = heardSpan(ctx, ctx.options.partLostAfterMs);
   if (lost !== null) {
@@ -32,6 +35,6 @@ export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
       changed++;
     }
   }
-  if (changed > 0) await ctx.placement.placeQueued();
+  if (changed > 0) ctx.placement.wake();
   return changed;
 }

@@ -14,13 +14,15 @@ export async function registerDevice(ctx: ServerContext, user: UserRow, request:
   const previous = Number.isInteger(previousId) ? await findDeviceById(ctx.db, previousId) : undefined;
   if (previous && previous.owner_id === user.id) {
     await rebindDevice(ctx.db, previous.id, request.facts, hashSecret(token), now);
-    await ctx.placement.placeQueued();
+    ctx.log.info({ event: "device.online", deviceId: previous.id, rebound: true }, "device online");
+    ctx.placement.wake();
     return { deviceId: String(previous.id), deviceToken: token };
   }
   if (!request.facts.name) {
     throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "device facts need a name", 400);
   }
   const device = await insertDevice(ctx.db, user.id, request.facts, hashSecret(token), now);
-  await ctx.placement.placeQueued();
+  ctx.log.info({ event: "device.online", deviceId: device.id, name: device.name }, "device online");
+  ctx.placement.wake();
   return { deviceId: String(device.id), deviceToken: token };
 }

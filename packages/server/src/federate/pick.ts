@@ -1,8 +1,26 @@
-import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "../scheduler/matcher.js";
+import {
+  type CandidateDevice,
+  type JobNeeds,
+  type MatchResult,
+  type Placed,
+  type PlacedNode,
+  matchJob,
+} from "../scheduler/matcher.js";
 
 export type FederatedPick =
-  | { kind: "placed"; server: Placed; edges: Placed[] }
-  | { kind: "no_resources" | "blocked"; reason: string };
+  | {
+      kind: "placed";
+      server: Placed;
+      edges: Placed[];
+      /** Server first, then the edges: one device each, priced as the matcher priced it. */
+      nodes: PlacedNode[];
+    }
+  | { kind: "queued" | "no_resources" | "blocked"; reason: string };
+
+/** The same devices with nothing running on them: what could fit some day. */
+function allFree(candidates: readonly CandidateDevice[]): CandidateDevice[] {
+  return candidates.map((c) => ({ ...c, freeGpuIndices: c.gpus.map((g) => g.index), freeSlots: c.maxJobs }));
+}
 
 /**
  * The matcher picks a server and edges for a federated job: one single-device match after
@@ -12,14 +30,27 @@ export type FederatedPick =
  * answer with a cheaper allocation spread over several devices (gang): then each device is
  * tried alone and the cheapest that holds the job wins (singleDevice).
  *
- * A federated run is never queued (the queue knows nothing of server and edge roles): when too
- * few devices are free now, the answer says so.
+ * When too few devices are free now but enough could hold the job once their runs end, the
+ * run waits (queued) like any other and the queue places the server and all edges together;
+ * devices that could never hold it are refused with the reason.
  */
 export function pickFederatedDevices(
   needs: JobNeeds,
   candidates: readonly CandidateDevice[],
   numEdges: number | null,
 ): FederatedPick {
+  const now = pickNow(needs, candidates, numEdges);
+  if (now.kind === "placed") return now;
+  const ever = pickNow(needs, allFree(candidates), numEdges);
+  if (ever.kind !== "placed") return ever;
+  const wanted = numEdges === null ? 2 : numEdges + 1;
+  return {
+    kind: "queued",
+    reason: `waiting for ${wanted} devices to be free at once for the federated server and its edges: ${now.reason}`,
+  };
+}
+
+function pickNow(needs: JobNeeds, candidates: readonly CandidateDevice[], numEdges: number | null): FederatedPick {
   const wanted = numEdges === null ? Number.POSITIVE_INFINITY : numEdges + 1;
   let pool = [...candidates];
   const picks: Placed[] = [];
@@ -32,7 +63,9 @@ export function pickFederatedDevices(
     pool = pool.filter((d) => d.deviceId !== deviceId);
   }
   const enough = numEdges === null ? picks.length >= 2 : picks.length === wanted;
-  if (enough) return { kind: "placed", server: picks[0], edges: picks.slice(1) };
+  if (enough) {
+    return { kind: "placed", server: picks[0], edges: picks.slice(1), nodes: picks.map((p) => p.nodes[0]) };
+  }
   if (picks.length === 0 && last && (last.kind === "blocked" || last.kind === "no_resources")) {
     return { kind: last.kind, reason: `no device for the federated server: ${last.reason}` };
   }

@@ -1,10 +1,11 @@
 import { FedmlError, type JobSpec, type LaunchRequest, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
+import { type LaunchDecision, refuse, verdictCodes } from "../runs/launch-decision.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
 import { listDevicesByIds } from "../store/devices.js";
 import { checkExplicitDevices } from "./explicit.js";
 import { numEdgesOf } from "./num-edges.js";
-import { type FederatedPick, pickFederatedDevices } from "./pick.js";
+import { pickFederatedDevices } from "./pick.js";
 
 /**
  * deviceServer / deviceEdges as given, blanks dropped (request validation may coerce a null
@@ -25,20 +26,26 @@ export function namesFederatedDevices(request: LaunchRequest): boolean {
 }
 
 /**
- * Where a federated run goes; must run under the placement lock. With deviceServer/deviceEdges
- * the user's devices are checked (a problem is thrown); otherwise the matcher picks.
+ * Where a federated run goes (inside the launch's placement transaction): server rank 0,
+ * edges ranks 1..N. Picked by the matcher, it places now, queues when enough devices could
+ * hold it later, or is refused. With deviceServer/deviceEdges the user's own pick is checked
+ * and placed now or refused (a problem is thrown): named devices that are busy are reported,
+ * not waited for.
  */
-export async function placeFederated(
+export async function decideFederated(
   ctx: ServerContext,
   ownerId: number,
   spec: JobSpec,
   request: LaunchRequest,
   needs: JobNeeds,
-): Promise<FederatedPick> {
+): Promise<LaunchDecision> {
   // Same view as every other placement: online, the owner's or shared, cluster reservations held back.
-  const candidates = await ctx.placement.candidatesFor(ownerId);
+  const candidates = await ctx.placement.candidatesFor(ctx.db, ownerId);
   if (!namesFederatedDevices(request)) {
-    return pickFederatedDevices(needs, candidates, numEdgesOf(spec));
+    const pick = pickFederatedDevices(needs, candidates, numEdgesOf(spec));
+    if (pick.kind === "placed") return { kind: "place", nodes: pick.nodes, firstRank: 0, clusterId: null };
+    if (pick.kind === "queued") return { kind: "queue", reason: pick.reason, clusterId: null };
+    return refuse(verdictCodes[pick.kind], pick.reason);
   }
   const { server, edges } = federatedDeviceArgs(request);
   if (server === null) {
@@ -55,17 +62,8 @@ export async function placeFederated(
     needs,
     isOnline: ctx.isOnline,
   });
-  return { kind: "placed", ...picked };
-}
-
-/** Stores the run's parts (server rank 0, edges ranks 1..N) and wakes their agents. */
-export async function assignFederated(
-  ctx: ServerContext,
-  runId: number,
-  pick: Extract<FederatedPick, { kind: "placed" }>,
-): Promise<void> {
   // Each pick is one device (node 0 of its match), priced as the matcher priced it for the
   // requester: 0 on their own devices, the owner's price elsewhere (runs/settle.ts charges it).
-  const nodes = [pick.server, ...pick.edges].map((p) => p.nodes[0]);
-  await ctx.placement.assign({ id: runId }, { nodes }, 0);
+  const nodes = [picked.server, ...picked.edges].map((p) => p.nodes[0]);
+  return { kind: "place", nodes, firstRank: 0, clusterId: null };
 }

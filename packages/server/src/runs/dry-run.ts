@@ -54,7 +54,7 @@ export async function dryRun(ctx: ServerContext, user: UserRow, request: LaunchR
     ...jobNeeds(spec, request.resourceId ? String(request.resourceId) : null, user.id),
     credit: await creditStanding(ctx.db, user.id),
   };
-  const candidates = await ctx.placement.candidatesFor(user.id);
+  const candidates = await ctx.placement.candidatesFor(ctx.db, user.id);
   const verdict = matchJob(needs, candidates);
   const cpus = new Map(
     (await ctx.db.selectFrom("devices").select(["id", "cpu_count"]).execute()).map((d) => [String(d.id), d.cpu_count]),

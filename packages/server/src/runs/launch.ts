@@ -1,31 +1,42 @@
 import { basename } from "node:path";
-import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, RunStatus, defaultJobName } from "@fedml/core";
-import { launchOnCluster } from "../clusters/launch.js";
+import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, defaultJobName } from "@fedml/core";
+import { checkClusterName, createCluster, decideOnCluster } from "../clusters/launch.js";
 import { useWorkspace } from "../workspaces/access.js";
 import type { ServerContext } from "../context.js";
-import type { UserRow } from "../store/users.js";
-import { creditStanding } from "../store/credit.js";
+import { decideFederated, namesFederatedDevices } from "../federate/place.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
+import type { Match } from "../scheduler/placement.js";
+import { creditStanding } from "../store/credit.js";
+import type { UserRow } from "../store/users.js";
+import { transition } from "../transition.js";
+import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "./launch-decision.js";
 import { queueOptions } from "./needs.js";
-import { assignFederated, namesFederatedDevices, placeFederated } from "../federate/place.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
-const verdictCodes = {
-  queued: ResultCode.RESOURCE_MATCHED_STATUS_QUEUED,
-  no_resources: ResultCode.RESOURCE_MATCHED_STATUS_NO_RESOURCES,
-  blocked: ResultCode.RESOURCE_MATCHED_STATUS_BLOCKED,
-} as const;
-
-const creditCodes = {
-  bind_card: ResultCode.RESOURCE_MATCHED_STATUS_BIND_CREDIT_CARD_FIRST,
-  balance: ResultCode.USER_BALANCE_NOT_ENOUGH,
-} as const;
-
 /**
- * Launch: parse the YAML (the server trusts no client's parse), check the workspace, then
- * place the run or queue it. A job that can never run is answered and not stored.
+ * Launch. Load: parse the YAML (the server trusts no client's parse) and check the request,
+ * writing nothing. Then, in one transaction holding the placement lock: decide once what
+ * kind of run this is and where it goes (decideLaunch), and apply that decision
+ * (applyLaunch): store the run and assign it, or store it waiting, or refuse it with nothing
+ * stored. A run that fits now is thus placed by the request itself, through the same lock and
+ * the same assign step as the queue pass, and answered with its placement; one that must wait
+ * is left to the queue pass (scheduler/queue-loop.ts).
  */
 export async function launchRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<LaunchResult> {
+  const prepared = await prepareLaunch(ctx, user, request);
+  try {
+    return await transition(ctx, async (tctx) => {
+      const match = await ctx.placement.lock(tctx.db);
+      const decision = await decideLaunch(tctx, match, user, request, prepared);
+      return applyLaunch(tctx, user, prepared, decision);
+    });
+  } catch (err) {
+    if (err instanceof Refusal) return err.result;
+    throw err;
+  }
+}
+
+async function prepareLaunch(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<PreparedLaunch> {
   const spec = await ctx.jobYaml.parse(request.yamlText, { path: request.yamlPath ?? "job.yaml" });
   const sha = request.workspaceSha256 ?? null;
   if (spec.workspace !== null) {
@@ -57,7 +68,8 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
       400,
     );
   }
-  const prepared: PreparedLaunch = {
+  if (request.cluster) checkClusterName(request.cluster);
+  return {
     spec,
     yamlText: request.yamlText,
     workspaceSha256: spec.workspace !== null ? sha : null,
@@ -67,33 +79,49 @@ export async function launchRun(ctx: ServerContext, user: UserRow, request: Laun
     needs: { ...jobNeeds(spec, resourceId, user.id), credit: await creditStanding(ctx.db, user.id) },
     ...queueOptions(spec),
   };
-  if (request.cluster) return launchOnCluster(ctx, user, request.cluster, prepared);
+}
 
-  if (federated) {
-    return ctx.placement.exclusive(async () => {
-      const pick = await placeFederated(ctx, user.id, spec, request, prepared.needs);
-      if (pick.kind !== "placed") return launchResult(verdictCodes[pick.kind], pick.reason, null, null);
-      const { run, project } = await storeRun(ctx, user, prepared, { status: RunStatus.QUEUED, reason: null, clusterId: null });
-      await assignFederated(ctx, run.id, pick);
-      return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id);
-    });
+/** The one place a launch's kind is told apart: on a cluster, federated, or placed by the matcher. */
+async function decideLaunch(
+  ctx: ServerContext,
+  match: Match,
+  user: UserRow,
+  request: LaunchRequest,
+  prepared: PreparedLaunch,
+): Promise<LaunchDecision> {
+  if (request.cluster) return decideOnCluster(ctx, match, user.id, request.cluster, prepared);
+  if (prepared.spec.jobType === "federate") return decideFederated(ctx, user.id, prepared.spec, request, prepared.needs);
+  const verdict = await match(user.id, prepared.needs);
+  switch (verdict.kind) {
+    case "placed":
+      return { kind: "place", nodes: verdict.nodes, firstRank: 1, clusterId: null };
+    case "queued":
+      return { kind: "queue", reason: verdict.reason, clusterId: null };
+    case "credit":
+      return refuse(creditCodes[verdict.need], verdict.reason);
+    default:
+      return refuse(verdictCodes[verdict.kind], verdict.reason);
   }
+}
 
-  return ctx.placement.exclusive(async (match) => {
-    const verdict = await match(user.id, prepared.needs);
-    if (verdict.kind === "no_resources" || verdict.kind === "blocked") {
-      return launchResult(verdictCodes[verdict.kind], verdict.reason, null, null);
-    }
-    if (verdict.kind === "credit") return launchResult(creditCodes[verdict.need], verdict.reason, null, null);
-    const { run, project, innerId } = await storeRun(ctx, user, prepared, {
-      status: RunStatus.QUEUED,
-      reason: verdict.kind === "queued" ? verdict.reason : null,
-      clusterId: null,
-    });
-    if (verdict.kind === "queued") {
-      return launchResult(verdictCodes.queued, verdict.reason, run.id, project.id, innerId);
-    }
-    await ctx.placement.assign(run, verdict);
-    return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
-  });
+/** Carries out a launch decision; a refusal is thrown (Refusal) so the transaction rolls back. */
+async function applyLaunch(
+  ctx: ServerContext,
+  user: UserRow,
+  prepared: PreparedLaunch,
+  decision: LaunchDecision,
+): Promise<LaunchResult> {
+  if (decision.kind === "refuse") throw new Refusal(launchResult(decision.code, decision.reason, null, null));
+  const clusterId =
+    decision.kind === "place" && decision.createCluster
+      ? await createCluster(ctx, user.id, decision.createCluster, prepared.needs, decision.nodes)
+      : decision.clusterId;
+  const reason = decision.kind === "queue" ? decision.reason : null;
+  const { run, project, innerId } = await storeRun(ctx, user, prepared, { status: waitingStatus(clusterId), reason, clusterId });
+  if (decision.kind === "queue") {
+    ctx.log.info({ event: "run.queued", runId: run.id, reason }, "run queued");
+    return launchResult(verdictCodes.queued, reason, run.id, project.id, innerId);
+  }
+  await ctx.placement.assign(ctx, run, decision);
+  return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
 }

@@ -1,8 +1,7 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES, isTerminalRunStatus, rollUpRunStatus } from "@fedml/core";
-import type { Kysely } from "kysely";
-import type { Database } from "../store/schema.js";
 import { endEndpointIfRunEnded } from "../serving/lifecycle.js";
-import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRun } from "../store/runs.js";
+import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRunIf } from "../store/runs.js";
+import type { Stateful } from "../transition.js";
 
 /** The run's columns implied by its parts. Pure. */
 export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Partial<RunRow> {
@@ -27,8 +26,17 @@ export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Pa
   return changes;
 }
 
-/** Re-computes and stores a run's status from its parts; answers the run as stored. */
-export async function refreshRunStatus(db: Kysely<Database>, runId: number, now: number): Promise<RunRow | undefined> {
+/**
+ * Re-computes and stores a run's status from its parts; answers the run as stored. Call it
+ * in the transaction that changed the parts, with the run locked (lockRun), so that the
+ * roll-up sees every part's latest word.
+ */
+export async function refreshRunStatus(
+  tx: Pick<Stateful, "db" | "log">,
+  runId: number,
+  now: number,
+): Promise<RunRow | undefined> {
+  const { db } = tx;
   const run = await findRun(db, runId);
   if (!run || isTerminalRunStatus(run.status)) return run;
   const parts = await listRunDevices(db, [runId]);
@@ -36,9 +44,15 @@ export async function refreshRunStatus(db: Kysely<Database>, runId: number, now:
   const changed = Object.entries(changes).some(([k, v]) => run[k as keyof RunRow] !== v);
   if (!changed) return run;
   const { id: _id, ...settable } = { ...run, ...changes };
-  await updateRun(db, runId, settable);
+  // Someone else got there first: the run is as they left it.
+  if (!(await updateRunIf(db, runId, [run.status], settable))) return findRun(db, runId);
   // A serving run that ended takes its endpoint with it.
-  await endEndpointIfRunEnded(db, { id: runId, status: settable.status }, now);
+  await endEndpointIfRunEnded(tx, { id: runId, status: settable.status }, now);
+  if (isTerminalRunStatus(settable.status)) {
+    const event = { event: `run.${settable.status.toLowerCase()}`, runId, reason: settable.reason, exitCode: settable.exit_code };
+    if (settable.status === RunStatus.FINISHED) tx.log.info(event, "run finished");
+    else tx.log.warn(event, `run ${settable.status.toLowerCase()}`);
+  }
   return { ...run, ...changes };
 }
 

@@ -29,7 +29,8 @@ export function partCost(part: BilledPart & Pick<RunDeviceRow, "price_per_gpu_ho
 
 /**
  * Charges an ended part to the run's owner and pays the device's owner. The price stored on
- * the part is already what the run's owner pays (0 on their own devices).
+ * the part is already what the run's owner pays (0 on their own devices). Call it in the
+ * transaction that ends the part, so the part never ends uncharged.
  */
 export async function settlePart(ctx: ServerContext, runId: number, deviceId: number): Promise<void> {
   const part = await findRunDevice(ctx.db, runId, deviceId);

@@ -1,7 +1,8 @@
 import { EdgeStatus, FedmlError, ResultCode, type RunStatusReport, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { runTopic } from "../notify.js";
-import { findRunDevice, updateRunDevice } from "../store/runs.js";
+import { findRunDevice, lockRun, updateRunDeviceIf } from "../store/runs.js";
+import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
 import { settlePart } from "./settle.js";
@@ -25,7 +26,11 @@ function defaultReason(status: string, exitCode: number | null): string | null {
   return null;
 }
 
-/** An agent's word on its part of a run. Idempotent: an ended part never changes again. */
+/**
+ * An agent's word on its part of a run. Idempotent: an ended part never changes again. A
+ * final report is one transaction: the part, its charge and payout, the rest of a failed
+ * gang, the run's roll-up and its endpoint.
+ */
 export async function applyStatusReport(
   ctx: ServerContext,
   runId: number,
@@ -33,43 +38,49 @@ export async function applyStatusReport(
   reported: RunStatusReport,
 ): Promise<void> {
   const report = checkStatusReport(reported);
-  const part = await findRunDevice(ctx.db, runId, deviceId);
-  if (!part) {
-    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
-  }
   const status = report.status.toUpperCase();
-  if (!REPORTABLE.has(status)) {
-    throw new FedmlError(
-      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
-      `status ${report.status} is not one of ${[...REPORTABLE].join(", ")}`,
-      400,
-    );
-  }
-  if (TERMINAL_EDGE_STATUSES.has(part.status)) return;
-  const now = ctx.now();
-  const ends = TERMINAL_EDGE_STATUSES.has(status);
-  if (ends) {
-    const exitCode = report.exitCode ?? null;
-    await updateRunDevice(ctx.db, runId, deviceId, {
-      status,
-      exit_code: exitCode,
-      reason: report.reason ?? defaultReason(status, exitCode),
-      ended_at: now,
-      runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
-    });
-    await settlePart(ctx, runId, deviceId);
-    if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(ctx, runId, deviceId);
-  } else {
-    await updateRunDevice(ctx.db, runId, deviceId, {
-      // A stop was asked for: progress reports must not undo STOPPING.
-      status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
-      started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
-    });
-  }
-  await refreshRunStatus(ctx.db, runId, now);
-  ctx.hub.notify(runTopic(runId));
+  const ended = await transition(ctx, async (tctx) => {
+    const { db } = tctx;
+    await lockRun(db, runId);
+    const part = await findRunDevice(db, runId, deviceId);
+    if (!part) {
+      throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
+    }
+    if (!REPORTABLE.has(status)) {
+      throw new FedmlError(
+        ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+        `status ${report.status} is not one of ${[...REPORTABLE].join(", ")}`,
+        400,
+      );
+    }
+    if (TERMINAL_EDGE_STATUSES.has(part.status)) return false;
+    const now = tctx.now();
+    const ends = TERMINAL_EDGE_STATUSES.has(status);
+    const changes = ends
+      ? {
+          status,
+          exit_code: report.exitCode ?? null,
+          reason: report.reason ?? defaultReason(status, report.exitCode ?? null),
+          ended_at: now,
+          runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
+        }
+      : {
+          // A stop was asked for: progress reports must not undo STOPPING.
+          status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
+          started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
+        };
+    // Someone else got there first (the part ended or changed since it was read): theirs stands.
+    if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return false;
+    if (ends) {
+      await settlePart(tctx, runId, deviceId);
+      if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(tctx, runId, deviceId);
+    }
+    await refreshRunStatus(tctx, runId, now);
+    tctx.hub.notify(runTopic(runId));
+    return ends;
+  });
   // The reporting agent already knows its part ended, so its assignments are not bumped here:
-  // waking its long-poll only to drop the run cost a round trip per job (issue 6). A run
-  // placed on the freed capacity bumps the device as usual.
-  if (ends) await ctx.placement.placeQueued();
+  // waking its long-poll only to drop the run cost a round trip per job. A run placed on the
+  // freed capacity bumps the device as usual.
+  if (ended) ctx.placement.wake();
 }

@@ -2,7 +2,8 @@ import { EdgeStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { deviceTopic, runTopic } from "../notify.js";
 import { bumpDeviceVersion } from "../store/devices.js";
-import { endPartIf, listUnacknowledgedStops } from "../store/runs.js";
+import { endPartIf, listUnacknowledgedStops, lockRun } from "../store/runs.js";
+import { transition } from "../transition.js";
 import { refreshRunStatus } from "./rollup.js";
 import { settlePart } from "./settle.js";
 
@@ -20,19 +21,20 @@ export async function endUnacknowledgedStops(ctx: ServerContext): Promise<number
   let ended = 0;
   for (const part of overdue) {
     const reason = `stopped by the server: the agent did not confirm the stop within ${seconds} s`;
-    const changed = await endPartIf(ctx.db, part.run_id, part.device_id, EdgeStatus.STOPPING, {
-      status: EdgeStatus.KILLED,
-      reason,
-      ended_at: now,
+    // One transaction: the part, its charge and the run's roll-up land together.
+    const changed = await transition(ctx, async (tctx) => {
+      await lockRun(tctx.db, part.run_id);
+      const killed = { status: EdgeStatus.KILLED, reason, ended_at: now };
+      if (!(await endPartIf(tctx.db, part.run_id, part.device_id, EdgeStatus.STOPPING, killed))) return false;
+      await settlePart(tctx, part.run_id, part.device_id);
+      await refreshRunStatus(tctx, part.run_id, now);
+      await bumpDeviceVersion(tctx.db, part.device_id);
+      tctx.hub.notify(deviceTopic(part.device_id));
+      tctx.hub.notify(runTopic(part.run_id));
+      return true;
     });
-    if (!changed) continue;
-    ended++;
-    await settlePart(ctx, part.run_id, part.device_id);
-    await refreshRunStatus(ctx.db, part.run_id, now);
-    await bumpDeviceVersion(ctx.db, part.device_id);
-    ctx.hub.notify(deviceTopic(part.device_id));
-    ctx.hub.notify(runTopic(part.run_id));
+    if (changed) ended++;
   }
-  if (ended > 0) await ctx.placement.placeQueued();
+  if (ended > 0) ctx.placement.wake();
   return ended;
 }

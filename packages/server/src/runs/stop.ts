@@ -1,54 +1,58 @@
 import { EdgeStatus, RunStatus, type StopRunResponse, isTerminalRunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { deviceTopic, runTopic } from "../notify.js";
-import { bumpDeviceVersion } from "../store/devices.js";
-import { findRun, listRunDevices, updateRun, updateRunDevice } from "../store/runs.js";
-import { isLivePart } from "./rollup.js";
 import { removeEndpointOfRun } from "../serving/lifecycle.js";
+import { bumpDeviceVersion } from "../store/devices.js";
+import { findRun, listRunDevices, lockRun, updateRunDeviceIf, updateRunIf } from "../store/runs.js";
+import { transition } from "../transition.js";
+import { isLivePart } from "./rollup.js";
 
 /**
  * A queued run ends KILLED at once; an active one goes STOPPING and its agents are woken to
- * stop the process and report KILLED.
+ * stop the process and report KILLED. One transaction: the run, its endpoint and its parts
+ * change together or not at all.
  */
 export async function stopRun(ctx: ServerContext, runId: number): Promise<StopRunResponse> {
-  // Under the placement lock: a queued run must not be placed while it is being canceled.
-  return ctx.placement.exclusive(() => stopRunLocked(ctx, runId));
+  return transition(ctx, (tctx) => stopRunLocked(tctx, runId));
 }
 
-/** stopRun for callers already holding the placement lock (cluster stop and kill). */
+/**
+ * stopRun inside the caller's transaction (cluster stop and kill). The run's row is locked
+ * first, so a queue pass cannot place it meanwhile: its conditional claim of the run
+ * (QUEUED -> STARTING) then finds it KILLED and leaves it.
+ */
 export async function stopRunLocked(
   ctx: ServerContext,
   runId: number,
   queuedReason = "QUEUE_CANCELED: canceled while queued",
 ): Promise<StopRunResponse> {
-  const run = await findRun(ctx.db, runId);
-  if (!run) throw new Error(`run ${runId} vanished`);
-  if (isTerminalRunStatus(run.status)) {
-    return { stopped: run.status === RunStatus.KILLED, status: run.status };
-  }
-  const now = ctx.now();
-  await removeEndpointOfRun(ctx.db, runId, now);
-  const parts = await listRunDevices(ctx.db, [runId]);
-  if (parts.length === 0) {
-    await updateRun(ctx.db, runId, {
-      status: RunStatus.KILLED,
-      reason: queuedReason,
-      ended_at: now,
-      stop_requested: 1,
-    });
-    ctx.hub.notify(runTopic(runId));
-    return { stopped: true, status: RunStatus.KILLED };
-  }
-  await updateRun(ctx.db, runId, { status: RunStatus.STOPPING, stop_requested: 1 });
-  for (const part of parts.filter(isLivePart)) {
-    await updateRunDevice(ctx.db, runId, part.device_id, {
-      status: EdgeStatus.STOPPING,
-      stop_requested: 1,
-      stop_requested_at: part.stop_requested_at ?? now,
-    });
-    await bumpDeviceVersion(ctx.db, part.device_id);
-    ctx.hub.notify(deviceTopic(part.device_id));
-  }
-  ctx.hub.notify(runTopic(runId));
-  return { stopped: true, status: RunStatus.STOPPING };
+  return transition(ctx, async (tctx) => {
+    const { db } = tctx;
+    await lockRun(db, runId);
+    const run = await findRun(db, runId);
+    if (!run) throw new Error(`run ${runId} vanished`);
+    if (isTerminalRunStatus(run.status)) {
+      return { stopped: run.status === RunStatus.KILLED, status: run.status };
+    }
+    const now = tctx.now();
+    const parts = await listRunDevices(db, [runId]);
+    const queued = parts.length === 0;
+    const status = queued ? RunStatus.KILLED : RunStatus.STOPPING;
+    const changes = queued ? { status, reason: queuedReason, ended_at: now, stop_requested: 1 } : { status, stop_requested: 1 };
+    // Someone else got there first (the run changed since it was read): it is theirs.
+    if (!(await updateRunIf(db, runId, [run.status], changes))) {
+      const current = await findRun(db, runId);
+      return { stopped: false, status: current?.status ?? run.status };
+    }
+    await removeEndpointOfRun(db, runId, now);
+    for (const part of parts.filter(isLivePart).sort((a, b) => a.device_id - b.device_id)) {
+      const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1, stop_requested_at: part.stop_requested_at ?? now };
+      if (!(await updateRunDeviceIf(db, runId, part.device_id, [part.status], stopping))) continue;
+      await bumpDeviceVersion(db, part.device_id);
+      tctx.hub.notify(deviceTopic(part.device_id));
+    }
+    tctx.hub.notify(runTopic(runId));
+    tctx.log.info({ event: "run.stopped", runId, status, reason: queued ? queuedReason : "stop requested" }, "run stopped");
+    return { stopped: true, status };
+  });
 }

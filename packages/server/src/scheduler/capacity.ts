@@ -1,5 +1,6 @@
 import type { GpuInfo } from "@fedml/core";
 import type { CandidateDevice } from "./matcher.js";
+import { decodeGpuIndices, decodeGpus } from "../store/json-columns.js";
 
 /** The device columns capacity needs (a store row fits). */
 export interface DeviceCapacityRow {
@@ -23,21 +24,11 @@ export interface LiveRunPartRow {
 }
 
 export function parseGpus(json: string): GpuInfo[] {
-  try {
-    const value = JSON.parse(json) as unknown;
-    return Array.isArray(value) ? (value as GpuInfo[]) : [];
-  } catch {
-    return [];
-  }
+  return decodeGpus(json);
 }
 
 export function parseIndices(json: string): number[] {
-  try {
-    const value = JSON.parse(json) as unknown;
-    return Array.isArray(value) ? value.filter((v): v is number => typeof v === "number") : [];
-  } catch {
-    return [];
-  }
+  return decodeGpuIndices(json);
 }
 
 /** Free GPUs and job slots per device: what live run parts do not hold. Pure. */

@@ -1,9 +1,9 @@
-import type { JobSpec } from "@fedml/core";
 import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
-import { deviceTopic, type NotifyHub, runTopic } from "../notify.js";
-import { jobNeeds } from "./job-needs.js";
+import { pickFederatedDevices } from "../federate/pick.js";
+import { numEdgesOf } from "../federate/num-edges.js";
+import { deviceTopic, runTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { creditStanding, type Standing } from "../store/credit.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
@@ -14,25 +14,28 @@ import {
   listClusterQueuedRuns,
   listLiveRunDevices,
   listQueueHeads,
-  updateRun,
+  updateRunIf,
 } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
+import { takePlacementLock } from "../store/transaction.js";
+import { type Stateful, transition } from "../transition.js";
 import { type LiveRunPartRow, toCandidates } from "./capacity.js";
 import { CandidateIndex } from "./candidate-index.js";
 import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
-import { type CandidateDevice, type JobNeeds, type MatchResult, type Placed, matchJob } from "./matcher.js";
-import { Mutex } from "./mutex.js";
+import { jobNeeds } from "./job-needs.js";
+import { type CandidateDevice, type JobNeeds, type MatchResult, type PlacedNode, matchJob } from "./matcher.js";
+import { decodeJobSpec } from "../store/json-columns.js";
 
-export interface PlacementDeps {
-  db: Kysely<Database>;
-  hub: NotifyHub;
+export interface PlacementDeps extends Stateful {
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
   isOnline: (lastSeenAt: number | null) => boolean;
   now: () => number;
+  /** Asks for a queue pass soon (the scheduler loop runs it; see queue-loop.ts). */
+  wake: () => void;
 }
 
-/** The matcher bound to current capacity, as `exclusive` hands it out (clusterId: the cluster hook). */
+/** The matcher bound to current capacity, as `lock` hands it out (clusterId: the cluster hook). */
 export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
 
 /** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
@@ -45,42 +48,69 @@ interface Snapshot {
   reservations: { clusterId: number; deviceId: number }[];
 }
 
+/** A decision on one waiting run: its nodes, or why it waits. */
+type Verdict =
+  | { kind: "placed"; nodes: readonly PlacedNode[] }
+  | { kind: Exclude<MatchResult["kind"], "placed">; reason: string };
+
+/** The nodes of a placement, node 0 first: the part each device runs. */
+export interface Assignment {
+  nodes: readonly PlacedNode[];
+  /** Rank of node 0: 1 for training jobs, 0 for federated ones (whose server is rank 0). */
+  firstRank: number;
+}
+
+/** Rank of a run's node 0: a federated run's server is rank 0, everyone else counts from 1. */
+export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1);
+
 /**
- * Decides where runs go. Every decision and the rows it writes happen under one mutex so
- * two launches never take the same GPU.
+ * Decides where runs go. Every decision and the rows it writes happen in one transaction
+ * holding the database's placement lock (store/transaction.ts), so that no two placements,
+ * in this process or another sharing the database, take the same GPU.
  */
 export class Placement {
-  private readonly mutex = new Mutex();
-  /** A placement pass queued behind the lock; callers arriving meanwhile share it. */
-  private nextPass: Promise<void> | undefined;
-
   constructor(private readonly deps: PlacementDeps) {}
 
+  /** Asks the scheduler loop for a queue pass; never waits for it (requests must not). */
+  wake(): void {
+    this.deps.wake();
+  }
+
   /**
-   * Runs `section` exclusively with a matcher bound to current capacity. `clusterId` (cluster
-   * hook): match on that cluster's devices only; without it, reserved devices are not free.
+   * Takes the placement lock in the transaction `trx` (held until it ends) and answers the
+   * matcher bound to capacity as that transaction sees it. `clusterId` (cluster hook): match
+   * on that cluster's devices only; without it, reserved devices are not free.
    */
-  exclusive<T>(section: (match: Match) => Promise<T>): Promise<T> {
-    return this.mutex.run(() => section((ownerId, needs, clusterId) => this.match(ownerId, needs, clusterId ?? null)));
+  async lock(trx: Kysely<Database>): Promise<Match> {
+    await takePlacementLock(trx);
+    return async (ownerId, needs, clusterId) =>
+      matchJob(needs, candidatesOf(ownerId, await this.snapshot(trx), clusterId ?? null));
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
-  async candidatesFor(ownerId: number, clusterId: number | null = null): Promise<CandidateDevice[]> {
-    return candidatesOf(ownerId, await this.snapshot(), clusterId);
+  async candidatesFor(db: Kysely<Database>, ownerId: number, clusterId: number | null = null): Promise<CandidateDevice[]> {
+    return candidatesOf(ownerId, await this.snapshot(db), clusterId);
   }
 
   /**
-   * Assigns a stored run to its devices, all at once (gang): node i gets rank i + firstRank
-   * (1 for training jobs; 0 for federated ones, whose server is rank 0) and waits QUEUED
-   * for its agent to take it.
+   * Assigns a stored, waiting run to its devices, all at once (gang): node i gets rank
+   * i + firstRank and waits QUEUED for its agent to take it. Conditional on the run still
+   * waiting: false when someone else got there first (then nothing is written). Call it
+   * inside the placement transaction.
    */
-  async assign(run: Pick<RunRow, "id">, placed: Pick<Placed, "nodes">, firstRank = 1): Promise<void> {
-    const { db, hub } = this.deps;
-    for (const [index, node] of placed.nodes.entries()) {
+  async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
+    const { db, hub } = tx;
+    const claimed = await updateRunIf(db, run.id, [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE], {
+      status: RunStatus.STARTING,
+      reason: null,
+      placed_at: this.deps.now(),
+    });
+    if (!claimed) return false;
+    for (const [index, node] of placement.nodes.entries()) {
       await insertRunDevice(db, {
         run_id: run.id,
         device_id: Number(node.deviceId),
-        rank: index + firstRank,
+        rank: index + placement.firstRank,
         node_index: index,
         status: EdgeStatus.QUEUED,
         gpu_indices_json: JSON.stringify(node.gpuIndices),
@@ -93,49 +123,53 @@ export class Placement {
         stop_requested: 0,
       });
     }
-    await updateRun(db, run.id, { status: RunStatus.STARTING, reason: null, placed_at: this.deps.now() });
-    for (const node of placed.nodes) {
-      await bumpDeviceVersion(db, Number(node.deviceId));
-      hub.notify(deviceTopic(Number(node.deviceId)));
+    // In id order, as every change that bumps several devices does: two transactions never
+    // wait on each other's device rows in opposite orders (a PostgreSQL deadlock).
+    for (const deviceId of placement.nodes.map((n) => Number(n.deviceId)).sort((a, b) => a - b)) {
+      await bumpDeviceVersion(db, deviceId);
+      hub.notify(deviceTopic(deviceId));
     }
     hub.notify(runTopic(run.id));
+    tx.log.info({ event: "run.placed", runId: run.id, deviceIds: placement.nodes.map((n) => Number(n.deviceId)) }, "run placed");
+    return true;
   }
 
   /**
    * One pass over the waiting runs on one snapshot of the fleet, which each placement
-   * updates in memory: first the runs waiting on clusters (CLUSTER_QUEUE, strictly in
-   * submission order per cluster), then QUEUED runs in fair order (fair-queue.ts). Calls
-   * that arrive while a pass waits for the lock share that pass: it has not read the store
-   * yet, so it sees their changes.
+   * updates in memory, all in one transaction under the placement lock: first the runs
+   * waiting on clusters (CLUSTER_QUEUE, strictly in submission order per cluster), then
+   * QUEUED runs in fair order (fair-queue.ts). Answers how many runs it placed.
    */
-  placeQueued(): Promise<void> {
-    this.nextPass ??= this.mutex.run(async () => {
-      this.nextPass = undefined;
-      const { db } = this.deps;
+  placeQueued(): Promise<number> {
+    return transition(this.deps, async (tx) => {
+      const { db } = tx;
+      await takePlacementLock(db);
       const clusterRuns = await listClusterQueuedRuns(db);
       const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
-      if (heads.length === 0 && clusterRuns.length === 0) return;
-      const snap = await this.snapshot();
+      if (heads.length === 0 && clusterRuns.length === 0) return 0;
+      const snap = await this.snapshot(db);
       const credit = new Map<number, Standing>();
       const needsOf = async (run: RunRow): Promise<JobNeeds> => {
         if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
-        const spec = JSON.parse(run.spec_json) as JobSpec;
+        const spec = decodeJobSpec(run.spec_json);
         return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
       };
-      const decide = async (run: RunRow, result: MatchResult): Promise<Placed | null> => {
+      let placed = 0;
+      /** Applies one run's decision; answers the nodes it took, or null when it waits on. */
+      const apply = async (run: RunRow, result: Verdict): Promise<readonly PlacedNode[] | null> => {
         if (result.kind === "placed") {
-          await this.assign(run, result);
-          return result;
+          if (!(await this.assign(tx, run, { nodes: result.nodes, firstRank: firstRankOf(run.job_type) }))) return null;
+          snap.live.push(
+            ...result.nodes.map((node) => ({
+              device_id: Number(node.deviceId),
+              gpu_indices_json: JSON.stringify(node.gpuIndices),
+            })),
+          );
+          placed++;
+          return result.nodes;
         }
-        if (result.reason !== run.reason) await updateRun(db, run.id, { reason: result.reason });
+        if (result.reason !== run.reason) await updateRunIf(db, run.id, [run.status], { reason: result.reason });
         return null;
-      };
-      const tryPlace = async (run: RunRow, clusterId: number | null): Promise<boolean> => {
-        const placed = await decide(run, matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId)));
-        for (const node of placed?.nodes ?? []) {
-          snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
-        }
-        return placed !== null;
       };
 
       // Cluster hook: a cluster runs its jobs in submission order, so one that must wait
@@ -144,7 +178,8 @@ export class Placement {
       for (const run of clusterRuns) {
         const clusterId = run.cluster_id ?? null;
         if (clusterId === null || waitingClusters.has(clusterId)) continue;
-        if (!(await tryPlace(run, clusterId))) waitingClusters.add(clusterId);
+        const verdict = matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId));
+        if (!(await apply(run, verdict))) waitingClusters.add(clusterId);
       }
       const lastServed = await lastServedByOwner(
         db,
@@ -154,15 +189,22 @@ export class Placement {
       // placement taking its GPUs from it (what candidatesOf(owner, snap, null) would give).
       const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
       for (const run of fairOrder(heads, lastServed)) {
-        const placed = await decide(run, matchIndexed(await needsOf(run), index));
-        if (placed) index.take(placed.nodes);
+        const needs = await needsOf(run);
+        // A federated run wants a server and edges on distinct devices: the matcher's
+        // federated rules over the same view the index holds.
+        const verdict =
+          run.job_type === "federate"
+            ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(decodeJobSpec(run.spec_json)))
+            : matchIndexed(needs, index);
+        const nodes = await apply(run, verdict);
+        if (nodes) index.take(nodes);
       }
+      return placed;
     });
-    return this.nextPass;
   }
 
-  private async snapshot(): Promise<Snapshot> {
-    const { db, isOnline } = this.deps;
+  private async snapshot(db: Kysely<Database>): Promise<Snapshot> {
+    const { isOnline } = this.deps;
     const devices = (await listLiveDevices(db)).filter((d) => isOnline(d.last_seen_at));
     const live = await listLiveRunDevices(
       db,
@@ -170,10 +212,6 @@ export class Placement {
     );
     const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
     return { devices, live, reservations };
-  }
-
-  private async match(ownerId: number, needs: JobNeeds, clusterId: number | null): Promise<MatchResult> {
-    return matchJob(needs, candidatesOf(ownerId, await this.snapshot(), clusterId));
   }
 }
 

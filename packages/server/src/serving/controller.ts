@@ -15,6 +15,7 @@ import {
   retireReplica,
 } from "../store/endpoint-replicas.js";
 import { type EndpointRow, listAllLiveEndpoints, updateEndpoint } from "../store/endpoints.js";
+import { transition } from "../transition.js";
 import { decideReplicas } from "./autoscale.js";
 import { launchReplicas } from "./launch-replica.js";
 import { endEndpointIfRunEnded, refreshEndpointStatus } from "./lifecycle.js";
@@ -43,7 +44,7 @@ async function stopReplica(ctx: ServerContext, replica: ReplicaRow): Promise<voi
 async function reconcileOnce(ctx: ServerContext): Promise<void> {
   const now = ctx.now();
   for (const ended of await listReplicasOfEndedRuns(ctx.db)) {
-    await endEndpointIfRunEnded(ctx.db, { id: ended.run_id, status: ended.status }, now);
+    await transition(ctx, (tx) => endEndpointIfRunEnded(tx, { id: ended.run_id, status: ended.status }, now));
     stopping.delete(ended.run_id);
   }
   for (const orphan of await listReplicasOfEndedEndpoints(ctx.db, LIVE)) {

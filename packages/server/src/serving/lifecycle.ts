@@ -9,6 +9,7 @@ import {
 } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
+import { type Stateful, transition } from "../transition.js";
 import { endReplicaOfRun, findReplicaOfRun, insertReplica, listReplicas, updateLiveReplica } from "../store/endpoint-replicas.js";
 import {
   type EndpointRow,
@@ -17,8 +18,8 @@ import {
   findLiveEndpointByName,
   insertEndpoint,
   isLiveEndpoint,
-  setLiveEndpointStatus,
   updateEndpoint,
+  updateEndpointIf,
 } from "../store/endpoints.js";
 import type { RunRow } from "../store/runs.js";
 import { findRun, findRunDevice } from "../store/runs.js";
@@ -112,7 +113,7 @@ export async function refreshEndpointStatus(db: Kysely<Database>, endpointId: nu
   const ready = (await listReplicas(db, [endpointId])).some(inRotation);
   const status = ready ? EndpointStatus.READY : EndpointStatus.DEPLOYING;
   if (status === endpoint.status) return;
-  await setLiveEndpointStatus(db, endpointId, endpoint.status, {
+  await updateEndpointIf(db, endpointId, [endpoint.status], {
     status,
     ready_at: ready ? (endpoint.ready_at ?? now) : endpoint.ready_at,
   });
@@ -124,19 +125,24 @@ export async function refreshEndpointStatus(db: Kysely<Database>, endpointId: nu
  * otherwise the serving controller replaces the replica.
  */
 export async function endEndpointIfRunEnded(
-  db: Kysely<Database>,
+  tx: Pick<Stateful, "db" | "log">,
   run: Pick<RunRow, "id" | "status">,
   now: number,
 ): Promise<void> {
   if (!isTerminalRunStatus(run.status)) return;
+  const { db } = tx;
   const replica = await findReplicaOfRun(db, run.id);
   if (!replica || !(await endReplicaOfRun(db, run.id, now)) || replica.retired_at !== null) return;
   const others = await listReplicas(db, [replica.endpoint_id]);
   const everReady = replica.ready_at !== null || others.some((r) => r.ready_at !== null);
   if (others.length === 0 && !everReady) {
-    await endEndpoint(db, replica.endpoint_id, endedEndpointStatus(run.status), now);
+    const status = endedEndpointStatus(run.status);
+    if ((await endEndpoint(db, replica.endpoint_id, status, now)) && status === EndpointStatus.FAILED) {
+      tx.log.warn({ event: "endpoint.failed", endpointId: replica.endpoint_id, runId: run.id }, "endpoint failed with its run");
+    }
     return;
   }
+  tx.log.info({ event: "endpoint.replica_ended", endpointId: replica.endpoint_id, runId: run.id }, "endpoint replica ended");
   await refreshEndpointStatus(db, replica.endpoint_id, now);
 }
 
@@ -156,17 +162,30 @@ export async function applyServingReport(
   if (!run || isTerminalRunStatus(run.status) || run.stop_requested === 1) return;
   const now = ctx.now();
   // The port is kept for display only: requests reach it through the agent's tunnel, and the
-  // device's reported address is never dialed.
+  // device's reported address is never dialed. The replica and its endpoint change together.
   const ready = report.ready && replica.retired_at === null;
-  const changed = await updateLiveReplica(ctx.db, replica.id, {
-    device_id: deviceId,
-    port: report.port,
-    ready: ready ? 1 : 0,
-    ready_at: ready ? (replica.ready_at ?? now) : replica.ready_at,
+  await transition(ctx, async (tx) => {
+    const changed = await updateLiveReplica(tx.db, replica.id, {
+      device_id: deviceId,
+      port: report.port,
+      ready: ready ? 1 : 0,
+      ready_at: ready ? (replica.ready_at ?? now) : replica.ready_at,
+    });
+    if (!changed) return;
+    await updateEndpoint(tx.db, replica.endpoint_id, { device_id: deviceId, port: report.port });
+    await refreshEndpointStatus(tx.db, replica.endpoint_id, now);
+    if (ready !== (replica.ready === 1)) {
+      tx.log.info(
+        {
+          event: ready ? "endpoint.replica_ready" : "endpoint.replica_unhealthy",
+          endpointId: replica.endpoint_id,
+          runId,
+          deviceId,
+        },
+        ready ? "endpoint replica ready" : "endpoint replica failed its readiness probe",
+      );
+    }
   });
-  if (!changed) return;
-  await updateEndpoint(ctx.db, replica.endpoint_id, { device_id: deviceId, port: report.port });
-  await refreshEndpointStatus(ctx.db, replica.endpoint_id, now);
 }
 
 /**

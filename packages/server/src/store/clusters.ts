@@ -17,6 +17,22 @@ export async function updateCluster(db: Kysely<Database>, id: number, changes: U
   await db.updateTable("clusters").set(changes).where("id", "=", id).execute();
 }
 
+/** updateCluster only while its state is `expected`; false: someone else got there first. */
+export async function updateClusterIf(
+  db: Kysely<Database>,
+  id: number,
+  expected: string,
+  changes: Updateable<ClustersTable>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("clusters")
+    .set(changes)
+    .where("id", "=", id)
+    .where("state", "=", expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function findClusterById(db: Kysely<Database>, id: number): Promise<ClusterRow | undefined> {
   return db.selectFrom("clusters").selectAll().where("id", "=", id).executeTakeFirst();
 }

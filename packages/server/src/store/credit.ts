@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { CreditLedgerTable, Database } from "./schema.js";
+import { inTransaction } from "./transaction.js";
 
 export type LedgerRow = Selectable<CreditLedgerTable>;
 
@@ -21,7 +22,7 @@ export async function grantCredit(
   note: string,
   now: number,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await trx
       .updateTable("users")
       .set({ credit_balance: sql<number>`credit_balance + ${amount}`, card_bound: 1 })
@@ -57,7 +58,7 @@ export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge,
     .where("kind", "=", "charge")
     .executeTakeFirst();
   if (done) return false;
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const common = { run_id: charge.runId, device_id: charge.deviceId, note: charge.note, created_at: now };
     await trx
       .insertInto("credit_ledger")

@@ -1,9 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { lockSqlite } from "./sqlite-lock.js";
 import { cachingDatabase } from "./statement-cache.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -14,17 +15,47 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export function openSqlite(file: string): Store {
+/**
+ * Transactions BEGIN IMMEDIATE: a transaction that reads and then writes (every placement)
+ * holds the write lock from its start, so it cannot fail halfway with SQLITE_BUSY when another
+ * connection wrote meanwhile; it waits its turn (busy_timeout) before reading instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
+}
+
+/** `lock`: hold the file for this server process alone (tests that read a store beside it pass false). */
+export function openSqlite(file: string, options: { lock?: boolean } = {}): Store {
   mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SqliteDatabase(file);
+  const lock = options.lock ? lockSqlite(file) : null;
+  let sqlite: SqliteDatabase.Database;
+  try {
+    sqlite = new SqliteDatabase(file);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   // WAL lets readers (log pages, long-polls) proceed while an agent writes a batch.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
   // NORMAL in WAL mode: a commit survives a crash of the server process; only a power loss or
   // OS crash may lose the last transactions (the database stays consistent either way).
   sqlite.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }) });
+  return {
+    db,
+    dialect: "sqlite",
+    close: async () => {
+      await db.destroy();
+      lock?.release();
+    },
+  };
 }
 
 export function openPostgres(url: string): Store {

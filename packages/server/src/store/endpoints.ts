@@ -54,6 +54,22 @@ export async function updateEndpoint(db: Kysely<Database>, id: number, changes: 
   await db.updateTable("endpoints").set(changes).where("id", "=", id).execute();
 }
 
+/** updateEndpoint only while its status is one of `expected`; false: someone else got there first. */
+export async function updateEndpointIf(
+  db: Kysely<Database>,
+  id: number,
+  expected: readonly string[],
+  changes: Updateable<EndpointsTable>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("endpoints")
+    .set(changes)
+    .where("id", "=", id)
+    .where("status", "in", [...expected])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /** Ends the endpoint (if live) with `status`; answers whether this call did it. */
 export async function endEndpoint(db: Kysely<Database>, id: number, status: string, now: number): Promise<boolean> {
   const result = await db
@@ -61,22 +77,6 @@ export async function endEndpoint(db: Kysely<Database>, id: number, status: stri
     .set({ status, ended_at: now })
     .where("id", "=", id)
     .where("status", "in", LIVE)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-/** Sets a live endpoint's status (READY or DEPLOYING) when it differs from `expected`. */
-export async function setLiveEndpointStatus(
-  db: Kysely<Database>,
-  id: number,
-  expected: string,
-  changes: Updateable<EndpointsTable>,
-): Promise<boolean> {
-  const result = await db
-    .updateTable("endpoints")
-    .set(changes)
-    .where("id", "=", id)
-    .where("status", "=", expected)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

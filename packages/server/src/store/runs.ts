@@ -1,6 +1,7 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
-import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
+import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
 export type RunDeviceRow = Selectable<RunDevicesTable>;
@@ -9,7 +10,7 @@ export type RunDeviceRow = Selectable<RunDevicesTable>;
  * Every part status that is not terminal. Queried as `status in (…)` rather than `not in
  * (terminal)` so that the (status, device_id) index finds the few live parts directly.
  */
-const liveEdgeStatuses = Object.values(EdgeStatus).filter((s) => !TERMINAL_EDGE_STATUSES.has(s));
+export const liveEdgeStatuses = Object.values(EdgeStatus).filter((s) => !TERMINAL_EDGE_STATUSES.has(s));
 
 export async function insertRun(db: Kysely<Database>, run: Insertable<RunsTable>): Promise<RunRow> {
   return db.insertInto("runs").values(run).returningAll().executeTakeFirstOrThrow();
@@ -49,6 +50,55 @@ export async function listClusterQueuedRuns(db: Kysely<Database>): Promise<RunRo
 
 export async function updateRun(db: Kysely<Database>, runId: number, changes: Updateable<RunsTable>): Promise<void> {
   await db.updateTable("runs").set(changes).where("id", "=", runId).execute();
+}
+
+/**
+ * Changes the run only while its status is one of `expected`. Answers false when it was not
+ * (someone else got there first): the caller then leaves the run alone.
+ */
+export async function updateRunIf(
+  db: Kysely<Database>,
+  runId: number,
+  expected: readonly string[],
+  changes: Updateable<RunsTable>,
+): Promise<boolean> {
+  if (expected.length === 0) return false;
+  const result = await db
+    .updateTable("runs")
+    .set(changes)
+    .where("id", "=", runId)
+    .where("status", "in", [...expected])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** updateRunIf for one run part (run, device). */
+export async function updateRunDeviceIf(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  expected: readonly string[],
+  changes: Updateable<RunDevicesTable>,
+): Promise<boolean> {
+  if (expected.length === 0) return false;
+  const result = await db
+    .updateTable("run_devices")
+    .set(changes)
+    .where("run_id", "=", runId)
+    .where("device_id", "=", deviceId)
+    .where("status", "in", [...expected])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Inside a transaction: holds the run's row until the commit, so that two changes to one run
+ * (two parts ending at once, a stop and a final report) do not each roll the run up from a
+ * view missing the other's write. SQLite's IMMEDIATE transaction already excludes every
+ * other writer.
+ */
+export async function lockRun(db: Kysely<Database>, runId: number): Promise<void> {
+  if (isPostgres(db)) await sql`select id from runs where id = ${runId} for update`.execute(db);
 }
 
 export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { FedmlError, type LaunchResult, RunStatus } from "@fedml/core";
 import { api } from "../../api/index.js";
+import { progressLine } from "../../workspace/progress.js";
 import { action } from "../action.js";
 import { printJson, printLine, printNote } from "../output.js";
 import { printDryRun } from "./marketplace.js";
@@ -40,6 +41,7 @@ async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<numb
     resourceId: flags.resourceId ?? null,
     deviceServer: flags.deviceServer ?? null,
     deviceEdges: edges && edges.length > 0 ? edges : null,
+    onProgress: process.stdout.isTTY ? progressLine(process.stdout) : undefined,
   };
   if (flags.dryRun) {
     const dry = await api.launchDryRun(yamlFile, options);

@@ -1,0 +1,82 @@
+import type { FastifyBaseLogger } from "fastify";
+
+export interface QueueLoopOptions {
+  /** One queue pass; answers how many runs it placed. */
+  pass: () => Promise<number>;
+  log: FastifyBaseLogger;
+  /** A pass runs at least this often even when nobody wakes the loop. */
+  periodMs: number;
+  /** Cap on the wait after failed passes (doubling from periodMs); default 32 periods, at most 30 s. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * The scheduler's own loop: queue passes run here, one at a time, never inside a request.
+ * Requests that free capacity or add runs only wake it (wake()). A pass that throws is
+ * logged and tried again after a wait that doubles with each failure in a row, so a broken
+ * store is not hammered and no unrelated caller ever sees the error.
+ */
+export class QueueLoop {
+  private woken = false;
+  private stopped = true;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: QueueLoopOptions) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.woken = true;
+    this.running = this.loop();
+  }
+
+  /** Asks for a pass soon; calls while one waits or runs fold into the next. */
+  wake(): void {
+    this.woken = true;
+    // While backing off after failures the wait stands: waking must not defeat the backoff.
+    if (this.failures === 0) this.wakeUp?.();
+  }
+
+  /** Stops after the pass in flight, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { pass, log, periodMs } = this.options;
+    const maxBackoff = this.options.maxBackoffMs ?? Math.min(30_000, periodMs * 32);
+    while (!this.stopped) {
+      if (!this.woken) await this.sleep(this.failures === 0 ? periodMs : Math.min(maxBackoff, periodMs * 2 ** this.failures));
+      if (this.stopped) break;
+      this.woken = false;
+      try {
+        await pass();
+        if (this.failures > 0) log.info({ event: "queue.recovered", failures: this.failures }, "queue pass works again");
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        log.error({ err, event: "queue.pass_failed", failures: this.failures }, "queue pass failed; retrying with backoff");
+        // The runs still wait: the next try comes after the backoff, woken or not.
+        this.woken = false;
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(this.timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      this.wakeUp = done;
+      this.timer = setTimeout(done, ms);
+      this.timer.unref();
+    });
+  }
+}

@@ -1,0 +1,379 @@
+// Every multi-row change lands wholly or not at all. A test hook fails the k-th write of a
+// change, for k = 1, 2, ... until the change gets through: after every failed try the store
+// must be exactly as before, and the change that finally lands must be right (e.g. a gang
+// run gets one node 0, one part per device). Runs on SQLite, and on PostgreSQL in the
+// second pass (scripts/postgres-tests.txt).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type DeviceFacts, type LaunchRequest, ParsePool } from "@fedml/core";
+import Fastify from "fastify";
+import type { Kysely } from "kysely";
+import { actOnClusters } from "../src/clusters/actions.js";
+import { systemClock } from "../src/clock.js";
+import { resolveOptions } from "../src/config.js";
+import type { ServerContext } from "../src/context.js";
+import { NotifyHub } from "../src/notify.js";
+import { failParts } from "../src/runs/end-parts.js";
+import { launchRun } from "../src/runs/launch.js";
+import { applyStatusReport } from "../src/runs/status-report.js";
+import { stopRun } from "../src/runs/stop.js";
+import { Placement } from "../src/scheduler/placement.js";
+import { grantCredit } from "../src/store/credit.js";
+import { type Store, openPostgres, openSqlite } from "../src/store/db.js";
+import { insertDevice } from "../src/store/devices.js";
+import { migrateToLatest } from "../src/store/migrations.js";
+import { listRunDevices } from "../src/store/runs.js";
+import type { Database } from "../src/store/schema.js";
+import { type UserRow, insertUser } from "../src/store/users.js";
+import { ServerLiveness } from "../src/devices/liveness.js";
+import { TunnelHub } from "../src/serving/tunnel-hub.js";
+import { WriteFaults } from "../src/store/write-faults.js";
+import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
+import { tempDir } from "./support/tmp.js";
+
+const NOW = 1_700_000_000_000;
+
+const facts = (name: string, gpus: number, over: Partial<DeviceFacts> = {}): DeviceFacts => ({
+  name,
+  hostname: name,
+  osType: "Linux",
+  osVersion: "6.1",
+  cpuCount: 4,
+  memoryBytes: 8 * 2 ** 30,
+  gpus: Array.from({ length: gpus }, (_, index) => ({ index, name: "NVIDIA A100-SXM4-80GB", memoryMiB: 81920 })),
+  agentVersion: "0.1.0",
+  address: `10.0.0.${name.length}`,
+  provider: "self",
+  region: "local",
+  pricePerGpuHour: 0,
+  shared: false,
+  simulated: true,
+  maxJobs: 1,
+  ...over,
+});
+
+const gpuJob = (gpus: number, extra = "") =>
+  `job: echo hi\ncomputing:\n  minimum_num_gpus: ${gpus}\n  maximum_cost_per_hour: 100\n${extra}`;
+
+/** A server's state over one store: the context request handlers get, with a write-fault hook. */
+interface Harness {
+  ctx: ServerContext;
+  store: Store;
+  /** Fail the k-th write from now on (null: none). */
+  failAt(k: number | null): void;
+  /** Writes seen since the last failAt. */
+  writes(): number;
+  clock: { now: number };
+}
+
+async function openStore(home: string): Promise<Store> {
+  const url = await databaseUrlFor(home);
+  return url ? openPostgres(url) : openSqlite(join(home, "server", "fedml.db"));
+}
+
+async function harness(home: string, shared?: Store): Promise<Harness> {
+  const store = shared ?? (await openStore(home));
+  if (!shared) await migrateToLatest(store.db, store.dialect);
+  let faultAt: number | null = null;
+  let seen = 0;
+  const db = store.db.withPlugin(
+    new WriteFaults(() => {
+      if (faultAt === null) return;
+      seen++;
+      if (seen === faultAt) throw new Error(`injected fault at write ${seen}`);
+    }),
+  );
+  const clock = { now: NOW };
+  const hub = new NotifyHub();
+  const log = Fastify({ logger: { level: "silent" } }).log;
+  const isOnline = () => true;
+  const placement = new Placement({ db, hub, log, isOnline, now: () => clock.now, wake: () => {} });
+  const ctx: ServerContext = {
+    db,
+    options: resolveOptions({ home }),
+    hub,
+    log,
+    placement,
+    jobYaml: new ParsePool(),
+    tunnels: new TunnelHub(),
+    publicUrl: () => "http://127.0.0.1:1",
+    now: () => clock.now,
+    isOnline,
+    liveness: new ServerLiveness(systemClock, 10_000),
+  };
+  return {
+    ctx,
+    store,
+    clock,
+    failAt: (k) => {
+      faultAt = k;
+      seen = 0;
+    },
+    writes: () => seen,
+  };
+}
+
+const TABLES = [
+  "users",
+  "projects",
+  "devices",
+  "runs",
+  "run_devices",
+  "clusters",
+  "cluster_devices",
+  "endpoints",
+  "credit_ledger",
+] as const;
+
+/** Every row the control plane's state is made of, in a stable order. */
+async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of TABLES) {
+    // biome-ignore lint/suspicious/noExplicitAny: every table, read whole.
+    const rows = await (db as Kysely<any>).selectFrom(table).selectAll().execute();
+    out[table] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
+
+/**
+ * Runs `change` with its 1st, 2nd, ... write failing until it gets through; after each
+ * failure the store must be exactly as before. Answers the change's result and how many
+ * writes it made.
+ */
+async function wholly<T>(
+  h: Harness,
+  label: string,
+  change: () => Promise<T>,
+  minWrites = 2,
+): Promise<{ result: T; writes: number }> {
+  const before = await snapshot(h.store.db);
+  for (let k = 1; k < 200; k++) {
+    h.failAt(k);
+    try {
+      const result = await change();
+      const writes = h.writes();
+      h.failAt(null);
+      assert.ok(writes < k, `${label}: the fault at write ${k} was swallowed`);
+      assert.ok(writes >= minWrites, `${label}: ${minWrites}+ writes expected, yet ${writes}`);
+      return { result, writes };
+    } catch (err) {
+      h.failAt(null);
+      if (!(err instanceof Error) || !err.message.startsWith("injected fault")) throw err;
+      assert.deepEqual(await snapshot(h.store.db), before, `${label}: a fault at write ${k} left the store half changed`);
+    }
+  }
+  throw new Error(`${label}: never got through`);
+}
+
+describe("atomic transitions under injected write faults", () => {
+  const tmp = tempDir("atomic");
+  let h: Harness;
+  let alice: UserRow;
+  let bob: UserRow;
+  let devices: number[];
+  let firstRun: number;
+
+  before(async () => {
+    h = await harness(tmp.dir);
+    const { db } = h.ctx;
+    alice = (await insertUser(db, "alice", false, NOW)) as UserRow;
+    bob = (await insertUser(db, "bob", false, NOW)) as UserRow;
+    await grantCredit(db, alice.id, 1000, "test", NOW);
+    // Bob's two shared, paid machines with 2 GPUs each: a 4-GPU job is a gang over both.
+    devices = [];
+    for (const name of ["b-one", "b-two"]) {
+      const row = await insertDevice(db, bob.id, facts(name, 2, { shared: true, pricePerGpuHour: 1 }), `tok-${name}`, NOW);
+      devices.push(row.id);
+    }
+  });
+  after(async () => {
+    await h.store.close();
+    await h.ctx.jobYaml.close();
+    h.ctx.hub.close();
+    await dropDatabaseFor(tmp.dir);
+    tmp.cleanup();
+  });
+
+  const launch = (yamlText: string, over: Partial<LaunchRequest> = {}) =>
+    launchRun(h.ctx, alice, { yamlText, workspaceSha256: null, ...over } as LaunchRequest);
+  const runRow = (id: string | number) =>
+    h.store.db.selectFrom("runs").selectAll().where("id", "=", Number(id)).executeTakeFirstOrThrow();
+  const assertOneGang = async (runId: number, deviceCount: number) => {
+    const parts = await listRunDevices(h.store.db, [runId]);
+    assert.deepEqual(
+      parts.map((p) => p.node_index).sort(),
+      Array.from({ length: deviceCount }, (_, i) => i),
+      "one part per node index",
+    );
+    assert.equal(new Set(parts.map((p) => p.device_id)).size, deviceCount, "one part per device");
+  };
+  const finishAll = async (runId: number) => {
+    for (const part of await listRunDevices(h.store.db, [runId])) {
+      await applyStatusReport(h.ctx, runId, part.device_id, { status: "FINISHED", exitCode: 0 });
+    }
+  };
+
+  test("launch + placement of a gang run", async () => {
+    const { result, writes } = await wholly(h, "launch", () => launch(gpuJob(4)));
+    assert.equal(result.resultCode, 0, result.resultMsg);
+    assert.ok(writes >= 6, `launch wrote ${writes} rows`);
+    assert.equal((await runRow(result.runId as string)).status, "STARTING");
+    await assertOneGang(Number(result.runId), 2);
+    firstRun = Number(result.runId);
+  });
+
+  test("a part's final report with charge, payout and roll-up; stop; a queued gang placed by the pass", async () => {
+    const running = firstRun;
+    for (const part of await listRunDevices(h.store.db, [running])) {
+      await applyStatusReport(h.ctx, running, part.device_id, { status: "RUNNING" });
+    }
+    const waiting = await launch(gpuJob(4));
+    assert.equal(waiting.resultCode, 5, waiting.resultMsg);
+
+    h.clock.now += 3_600_000;
+    const [first, second] = await listRunDevices(h.store.db, [running]);
+    await wholly(h, "final report", () =>
+      applyStatusReport(h.ctx, running, first.device_id, { status: "FINISHED", exitCode: 0 }),
+    );
+    const ledger = await h.store.db.selectFrom("credit_ledger").selectAll().where("run_id", "=", running).execute();
+    assert.deepEqual(ledger.map((l) => [l.kind, l.amount]).sort(), [
+      ["charge", -2],
+      ["earning", 2],
+    ]);
+
+    await wholly(h, "stop", () => stopRun(h.ctx, running));
+    assert.equal((await runRow(running)).status, "STOPPING");
+    await wholly(h, "last report", () => applyStatusReport(h.ctx, running, second.device_id, { status: "KILLED" }));
+    assert.equal((await runRow(running)).status, "KILLED");
+
+    const { result: placed } = await wholly(h, "queue pass", () => h.ctx.placement.placeQueued());
+    assert.equal(placed, 1);
+    assert.equal((await runRow(waiting.runId as string)).status, "STARTING");
+    await assertOneGang(Number(waiting.runId), 2);
+    // The next pass finds nothing left to do: no second node 0, no duplicate row.
+    assert.equal(await h.ctx.placement.placeQueued(), 0);
+    await assertOneGang(Number(waiting.runId), 2);
+    await finishAll(Number(waiting.runId));
+  });
+
+  test("a lost device fails the part, stops the gang and retries the run", async () => {
+    const launched = await launch(gpuJob(4, "  retry:\n    limit: 1\n"));
+    assert.equal(launched.resultCode, 0, launched.resultMsg);
+    const runId = Number(launched.runId);
+    const [lost] = await listRunDevices(h.store.db, [runId]);
+    await wholly(h, "fail + retry", () => failParts(h.ctx, [lost], "device went offline"));
+    const failed = await runRow(runId);
+    assert.equal(failed.status, "FAILED");
+    const retries = await h.store.db.selectFrom("runs").selectAll().where("retry_of", "=", runId).execute();
+    assert.equal(retries.length, 1);
+    assert.equal(retries[0].status, "QUEUED");
+    for (const part of await listRunDevices(h.store.db, [runId])) {
+      if (part.device_id !== lost.device_id) await applyStatusReport(h.ctx, runId, part.device_id, { status: "KILLED" });
+    }
+    assert.equal(await h.ctx.placement.placeQueued(), 1);
+    await assertOneGang(retries[0].id, 2);
+    await finishAll(retries[0].id);
+  });
+
+  test("cluster create, stop, start and kill", async () => {
+    const { result: created } = await wholly(h, "cluster create", () => launch(gpuJob(2), { cluster: "c1" }));
+    assert.equal(created.resultCode, 0, created.resultMsg);
+    await assertOneGang(Number(created.runId), 1);
+    const act = (action: "start" | "stop" | "kill") => actOnClusters(h.ctx, alice, action, { names: ["c1"] });
+
+    await wholly(h, "cluster stop", () => act("stop"));
+    assert.equal((await runRow(created.runId as string)).status, "STOPPING");
+    await finishAll(Number(created.runId));
+    // Back on the same devices: one write (its state); elsewhere it would take new ones too.
+    const { result: started } = await wholly(h, "cluster start", () => act("start"), 1);
+    assert.equal(started.done, true, JSON.stringify(started.failures));
+    const queued = await launch(gpuJob(2), { cluster: "c1" });
+    assert.equal(queued.resultCode, 0, queued.resultMsg);
+    await wholly(h, "cluster kill", () => act("kill"));
+    const cluster = await h.store.db.selectFrom("clusters").selectAll().where("name", "=", "c1").executeTakeFirstOrThrow();
+    assert.equal(cluster.state, "terminated");
+    assert.equal((await runRow(queued.runId as string)).status, "STOPPING");
+    await finishAll(Number(queued.runId));
+  });
+
+  test("endpoint lifecycle: a serve run's endpoint is made with the run and removed with its stop", async () => {
+    const { result } = await wholly(h, "serve launch", () => launch("job_type: serve\njob: sleep 60\n"));
+    assert.equal(result.resultCode, 0, result.resultMsg);
+    const endpoint = () =>
+      h.store.db.selectFrom("endpoints").selectAll().where("run_id", "=", Number(result.runId)).executeTakeFirstOrThrow();
+    assert.equal((await endpoint()).status, "DEPLOYING");
+    await wholly(h, "serve stop", () => stopRun(h.ctx, Number(result.runId)));
+    assert.equal((await endpoint()).status, "REMOVED");
+    await finishAll(Number(result.runId));
+  });
+
+  test("a federated run waits for its devices and the pass places server and edges together", async () => {
+    const blocker = await launch(gpuJob(2));
+    assert.equal(blocker.resultCode, 0, blocker.resultMsg);
+    const fed = await launch(
+      "job_type: federate\nserver_job: echo s\njob: echo e\ncomputing:\n  minimum_num_gpus: 2\n  maximum_cost_per_hour: 100\n  num_edges: 1\n",
+    );
+    assert.equal(fed.resultCode, 5, fed.resultMsg);
+    assert.match((await runRow(fed.runId as string)).reason ?? "", /waiting for 2 devices to be free at once/);
+    await finishAll(Number(blocker.runId));
+    const { result: placed } = await wholly(h, "federated pass", () => h.ctx.placement.placeQueued());
+    assert.equal(placed, 1);
+    const parts = await listRunDevices(h.store.db, [Number(fed.runId)]);
+    assert.deepEqual(parts.map((p) => p.rank).sort(), [0, 1]);
+    assert.equal(new Set(parts.map((p) => p.device_id)).size, 2);
+    await finishAll(Number(fed.runId));
+    // Devices that could never hold it: refused, nothing stored.
+    const never = await launch(
+      "job_type: federate\nserver_job: echo s\njob: echo e\ncomputing:\n  minimum_num_gpus: 2\n  maximum_cost_per_hour: 100\n  num_edges: 3\n",
+    );
+    assert.equal(never.resultCode, 8, never.resultMsg);
+    assert.equal(never.runId, null);
+  });
+});
+
+describe("placement is serialised by the database, not by one process", () => {
+  const tmp = tempDir("atomic-race");
+  const harnesses: Harness[] = [];
+  after(async () => {
+    for (const h of harnesses) {
+      await h.ctx.jobYaml.close();
+      h.ctx.hub.close();
+    }
+    for (const store of new Set(harnesses.map((h) => h.store))) await store.close();
+    await dropDatabaseFor(tmp.dir);
+    tmp.cleanup();
+  });
+
+  test("two servers' launches and queue passes on one store never put two runs on one GPU", async () => {
+    // Two contexts over two connections (pools) to one database: what two server processes
+    // are. SQLite is one process's database (better-sqlite3 waits for a lock synchronously, so
+    // two connections in one thread would wait on each other): there both share one.
+    const one = await harness(tmp.dir);
+    harnesses.push(one);
+    const two = await harness(tmp.dir, onPostgres ? undefined : one.store);
+    harnesses.push(two);
+    const user = (await insertUser(one.ctx.db, "carol", false, NOW)) as UserRow;
+    for (const name of ["c-one", "c-two", "c-three"]) {
+      await insertDevice(one.ctx.db, user.id, facts(name, 2, { maxJobs: 2 }), `tok-${name}`, NOW);
+    }
+    const launches = Array.from({ length: 24 }, (_, i) =>
+      launchRun(i % 2 === 0 ? one.ctx : two.ctx, user, { yamlText: gpuJob(1), workspaceSha256: null } as LaunchRequest),
+    );
+    const results = await Promise.all([...launches, one.ctx.placement.placeQueued(), two.ctx.placement.placeQueued()]);
+    const codes = results.slice(0, 24).map((r) => (r as { resultCode: number }).resultCode);
+    assert.equal(codes.filter((c) => c === 0).length, 6, `6 GPUs, 6 placed: ${codes}`);
+    assert.equal(codes.filter((c) => c === 5).length, 18);
+    const parts = await one.store.db.selectFrom("run_devices").selectAll().execute();
+    const held = parts.flatMap((p) => (JSON.parse(p.gpu_indices_json) as number[]).map((g) => `${p.device_id}:${g}`));
+    assert.equal(new Set(held).size, held.length, `a GPU held twice: ${held}`);
+    // Passes from both sides race to place what frees up; still one run per GPU.
+    for (const p of parts) await applyStatusReport(one.ctx, p.run_id, p.device_id, { status: "FINISHED", exitCode: 0 });
+    await Promise.all([one.ctx.placement.placeQueued(), two.ctx.placement.placeQueued(), one.ctx.placement.placeQueued()]);
+    const live = await one.store.db.selectFrom("run_devices").selectAll().where("status", "=", "QUEUED").execute();
+    assert.equal(live.length, 6);
+    const liveHeld = live.flatMap((p) => (JSON.parse(p.gpu_indices_json) as number[]).map((g) => `${p.device_id}:${g}`));
+    assert.equal(new Set(liveHeld).size, 6, `a GPU held twice: ${liveHeld}`);
+  });
+});

@@ -1,0 +1,79 @@
+// The queue pass runs in its own loop: when it throws or hangs, requests that have nothing to
+// do with it (a device registering, run listing, logs, a launch that fits now) still work,
+// and once it works again the waiting runs are placed.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
+
+/** Polls `check` until it answers true or `ms` pass. */
+async function eventually(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+for (const breakage of ["throwing", "wedged"] as const) {
+  describe(`a ${breakage} queue pass`, () => {
+    let t: TestServer;
+    let broken = true;
+    let passes = 0;
+    let release: () => void = () => {};
+    before(async () => {
+      t = await startTestServer({
+        testHooks: {
+          beforeQueuePass: async () => {
+            passes++;
+            if (!broken) return;
+            if (breakage === "throwing") throw new Error("the queue pass broke");
+            await new Promise<void>((resolve) => {
+              release = resolve;
+            });
+          },
+        },
+      });
+    });
+    after(async () => {
+      release();
+      await t.stop();
+    });
+
+    test("fails no device registration, run listing, logs or launch; placement resumes once it works", async () => {
+      const alice = await t.createUser("alice");
+      await eventually("a first queue pass", async () => passes > 0);
+      const device = await t.registerDevice(alice, deviceFacts("d1"));
+
+      // A launch that fits now is placed by the request itself.
+      const first = await t.call(alice, "POST", "/api/v1/runs", { yamlText: simpleJob(), workspaceSha256: null });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.resultCode, 0, first.body.resultMsg);
+      const second = await t.call(alice, "POST", "/api/v1/runs", { yamlText: simpleJob(), workspaceSha256: null });
+      assert.equal(second.body.resultCode, 5, second.body.resultMsg);
+
+      const id = first.body.runId as string;
+      const token = device.deviceToken;
+      assert.equal((await t.call(token, "POST", `/api/v1/agent/runs/${id}/status`, { status: "RUNNING" })).status, 200);
+      const lines = [{ seq: 1, text: "hello", stream: "stdout", time: 1 }];
+      assert.equal((await t.call(token, "POST", `/api/v1/agent/runs/${id}/logs`, { lines })).status, 200);
+      const logs = await t.call(alice, "GET", `/api/v1/runs/${id}/logs`);
+      assert.equal(logs.status, 200, JSON.stringify(logs.body));
+      const listed = await t.call(alice, "GET", "/api/v1/runs");
+      assert.equal(listed.status, 200);
+      assert.equal(listed.body.runList.length, 2);
+      // Its final report frees the device; only a queue pass could place the second run.
+      assert.equal(
+        (await t.call(token, "POST", `/api/v1/agent/runs/${id}/status`, { status: "FINISHED", exitCode: 0 })).status,
+        200,
+      );
+      const another = await t.registerDevice(alice, deviceFacts("d2"));
+      assert.ok(another.deviceId);
+
+      const statusOf = async () => (await t.call(alice, "GET", `/api/v1/runs/${second.body.runId}`)).body.status;
+      assert.equal(await statusOf(), "QUEUED");
+      broken = false;
+      release();
+      await eventually("the waiting run to be placed", async () => (await statusOf()) === "STARTING");
+    });
+  });
+}
