@@ -152,6 +152,26 @@ describe("federated jobs", () => {
     assert.equal(await runCount(alice), before);
   });
 
+  test("too few devices free now: the run queues with the reason, and server and edges start together once they free", async () => {
+    const e3 = fl[3].deviceId;
+    const sleeper = await api.launchJob(writeJob(tmp.dir, "fed-blocker", "job: sleep 60\n"), { ...alice, resourceId: e3 });
+    assert.equal(sleeper.resultCode, 0, sleeper.resultMsg);
+    await waitForStatus(sleeper.runId!, alice, ["RUNNING"]);
+    const yaml = "job_type: federate\nserver_job: echo server\njob: echo edge $FEDML_CLIENT_RANK\ncomputing:\n  num_edges: 3\n";
+    const waiting = await api.launchJob(writeJob(tmp.dir, "fed-wait", yaml), alice);
+    assert.equal(waiting.resultCode, 5, waiting.resultMsg);
+    assert.match(waiting.resultMsg, /waiting for 4 devices to be free at once for the federated server and its edges/);
+    const queued = await waitForStatus(waiting.runId!, alice, ["QUEUED"]);
+    assert.match(queued.reason ?? "", /waiting for 4 devices/);
+    assert.deepEqual(queued.deviceInfos, []);
+
+    assert.equal(await api.runStop(sleeper.runId!, alice), true);
+    const run = await waitForStatus(waiting.runId!, alice, endStates);
+    assert.equal(run.status, "FINISHED", run.reason ?? "");
+    assert.deepEqual(run.deviceInfos.map((d) => d.rank).sort(), [0, 1, 2, 3]);
+    assert.deepEqual(run.deviceInfos.map((d) => d.deviceId).sort(), fl.map((a) => a.deviceId).sort());
+  });
+
   test("every refusal of named devices is one line with its code, and stores nothing", async () => {
     const [srv, e1, e2, e3] = fl.map((a) => a.deviceId);
     const before = await runCount(alice);

@@ -65,7 +65,15 @@ export interface RunStatusResult {
   status: string | null;
 }
 
-export const LogDeviceSchema = Type.Object({ logUrl: Type.String(), name: Type.String(), id: Type.String() });
+export const LogDeviceSchema = Type.Object({
+  logUrl: Type.String(),
+  name: Type.String(),
+  id: Type.String(),
+  /** Ours: the node's rank (0 = the first node, or a federated run's server). */
+  rank: Type.Optional(Type.Integer()),
+  /** Ours: how many lines the node has logged (numbered 1..lineCount). */
+  lineCount: Type.Optional(Type.Integer()),
+});
 export type LogDevice = Static<typeof LogDeviceSchema>;
 
 /** `FedMLRunLogModelList`. */
@@ -156,6 +164,8 @@ export const UserModelSchema = Type.Object({
   name: Type.String(),
   isAdmin: Type.Boolean(),
   createdTime: Type.Number(),
+  /** Ours: a disabled user's keys are refused until an admin enables the user again. */
+  disabled: Type.Optional(Type.Boolean()),
 });
 export type UserModel = Static<typeof UserModelSchema>;
 

@@ -376,4 +376,26 @@ describe("placement is serialised by the database, not by one process", () => {
     const liveHeld = live.flatMap((p) => (JSON.parse(p.gpu_indices_json) as number[]).map((g) => `${p.device_id}:${g}`));
     assert.equal(new Set(liveHeld).size, 6, `a GPU held twice: ${liveHeld}`);
   });
+
+  test("a gang's parts ending at once through two servers roll the run up from both", async () => {
+    const [one, two] = harnesses;
+    const user = (await insertUser(one.ctx.db, "dave", false, NOW)) as UserRow;
+    for (const name of ["d-one", "d-two"]) await insertDevice(one.ctx.db, user.id, facts(name, 2), `tok-${name}`, NOW);
+    // Rounds enough that the two transactions interleave (without the run's row lock, a few
+    // dozen rounds on PostgreSQL leave a run RUNNING with both parts ended).
+    for (let i = 0; i < 40; i++) {
+      const launched = await launchRun(one.ctx, user, { yamlText: gpuJob(4), workspaceSha256: null } as LaunchRequest);
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      const runId = Number(launched.runId);
+      const [a, b] = await listRunDevices(one.store.db, [runId]);
+      for (const part of [a, b]) await applyStatusReport(one.ctx, runId, part.device_id, { status: "RUNNING" });
+      // Each report's roll-up must see the other's part, whichever commits first.
+      await Promise.all([
+        applyStatusReport(one.ctx, runId, a.device_id, { status: "FINISHED", exitCode: 0 }),
+        applyStatusReport(two.ctx, runId, b.device_id, { status: "FINISHED", exitCode: 0 }),
+      ]);
+      const run = await one.store.db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirstOrThrow();
+      assert.equal(run.status, "FINISHED", `run ${runId} rolled up as ${run.status}`);
+    }
+  });
 });

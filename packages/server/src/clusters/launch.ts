@@ -1,7 +1,6 @@
 import { CLUSTER_NAME_PATTERN, DEFAULT_CLUSTER_IDLE_MINUTES, FedmlError, ResultCode, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import type { PreparedLaunch } from "../runs/new-run.js";
-import { type LaunchDecision, refuse } from "../runs/launch-decision.js";
+import { type LaunchDecision, refuse } from "../scheduler/launch-decision.js";
 import type { JobNeeds, PlacedNode } from "../scheduler/matcher.js";
 import type { Match } from "../scheduler/placement.js";
 import { ClusterState, insertCluster, listLiveClusterRuns, listOwnerClusters, setClusterDevices } from "../store/clusters.js";
@@ -33,11 +32,11 @@ export async function decideOnCluster(
   match: Match,
   ownerId: number,
   name: string,
-  launch: PreparedLaunch,
+  needs: JobNeeds,
 ): Promise<LaunchDecision> {
   const existing = pickCluster(await listOwnerClusters(ctx.db, ownerId, [name]), name);
   if (!existing || existing.state === ClusterState.TERMINATED) {
-    const verdict = await match(ownerId, launch.needs);
+    const verdict = await match(ownerId, needs);
     if (verdict.kind !== "placed")
       return refuse(ResultCode.CLUSTER_CREATION_FAILED, `cannot create cluster ${name}: ${verdict.reason}`);
     return { kind: "place", nodes: verdict.nodes, firstRank: 1, clusterId: null, createCluster: name };
@@ -50,7 +49,7 @@ export async function decideOnCluster(
   }
   const waiting = (await listLiveClusterRuns(ctx.db, [existing.id])).filter((r) => r.status === RunStatus.CLUSTER_QUEUE);
   // Even a job that waits its turn must fit the cluster some day.
-  const verdict = await match(ownerId, launch.needs, existing.id);
+  const verdict = await match(ownerId, needs, existing.id);
   if (verdict.kind === "no_resources" || verdict.kind === "blocked" || verdict.kind === "credit") {
     return refuse(ResultCode.CLUSTER_CONFIRM_FAILED, `cluster ${name} cannot run this job: ${verdict.reason}`);
   }

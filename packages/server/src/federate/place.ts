@@ -1,6 +1,6 @@
 import { FedmlError, type JobSpec, type LaunchRequest, ResultCode } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import { type LaunchDecision, refuse, verdictCodes } from "../runs/launch-decision.js";
+import { type LaunchDecision, refuse, verdictCodes } from "../scheduler/launch-decision.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
 import { listDevicesByIds } from "../store/devices.js";
 import { checkExplicitDevices } from "./explicit.js";

@@ -9,7 +9,7 @@ import type { Match } from "../scheduler/placement.js";
 import { creditStanding } from "../store/credit.js";
 import type { UserRow } from "../store/users.js";
 import { transition } from "../transition.js";
-import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "./launch-decision.js";
+import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "../scheduler/launch-decision.js";
 import { queueOptions } from "./needs.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
@@ -89,7 +89,7 @@ async function decideLaunch(
   request: LaunchRequest,
   prepared: PreparedLaunch,
 ): Promise<LaunchDecision> {
-  if (request.cluster) return decideOnCluster(ctx, match, user.id, request.cluster, prepared);
+  if (request.cluster) return decideOnCluster(ctx, match, user.id, request.cluster, prepared.needs);
   if (prepared.spec.jobType === "federate") return decideFederated(ctx, user.id, prepared.spec, request, prepared.needs);
   const verdict = await match(user.id, prepared.needs);
   switch (verdict.kind) {

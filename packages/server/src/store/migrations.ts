@@ -298,6 +298,40 @@ function workspaceBlobsAndLogQuotas(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * One part per node of a run: a placement applied twice (or half, then again) fails on this
+ * instead of handing a gang two node 0s.
+ */
+function onePartPerNode(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.createIndex("run_devices_run_node").unique().on("run_devices").columns(["run_id", "node_index"]).execute();
+    },
+  };
+}
+
+/** Users an admin can disable, and API keys that can expire. */
+function userKeyLifecycle(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+    },
+  };
+}
+
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -310,12 +344,18 @@ class InCodeMigrations implements MigrationProvider {
       "0100_h-liveness_part_billing_times": partBillingTimes(),
       "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
+      // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
+      "0101_h-atomic_one_part_per_node": onePartPerNode(),
+      "0102_h-cli_user_keys": userKeyLifecycle(),
+      "0103_h-isolation_container_runtime": deviceContainerRuntime(),
     };
   }
 }
 
 export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  // Migrations added side by side (0100_<branch>_...) touch different tables and sort by name:
+  // a database that already ran a later-sorting one must still take an earlier-sorting newcomer.
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";

@@ -10,6 +10,8 @@ export interface UsersTable {
   credit_balance: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
+  /** 1: every key of the user is refused. */
+  disabled: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -17,6 +19,8 @@ export interface ApiKeysTable {
   user_id: number;
   key_hash: string;
   created_at: number;
+  /** Epoch ms after which the key is refused; null = never. */
+  expires_at: number | null;
 }
 
 export interface ProjectsTable {
@@ -47,6 +51,8 @@ export interface DevicesTable {
   simulated: number;
   max_jobs: number;
   agent_version: string;
+  /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
+  container_runtime: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */

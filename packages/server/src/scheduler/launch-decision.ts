@@ -1,5 +1,5 @@
 import { type LaunchResult, ResultCode, RunStatus } from "@fedml/core";
-import type { PlacedNode } from "../scheduler/matcher.js";
+import type { PlacedNode } from "./matcher.js";
 
 /**
  * What a launch does, decided once (runs/launch.ts) for every kind of run, plain, on a
