@@ -169,7 +169,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(runPageRoutes);
     await app.register(observabilityRoutes(ctx, metrics));
-    await app.register(inferenceRoutes(ctx));
+    await app.register(inferenceRoutes(ctx, metrics));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
