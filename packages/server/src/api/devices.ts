@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
@@ -11,7 +12,8 @@ import { listLiveRunDevices } from "../store/runs.js";
 import { DeviceIdParams, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
 
 export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
     app.get(
@@ -36,7 +38,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { id: string } }>(
+    app.delete(
       "/devices/:id",
       { preHandler, schema: { tags: ["devices"], params: DeviceIdParams, response: { 200: RemovedSchema, ...authErrors } } },
       async (request) => {
