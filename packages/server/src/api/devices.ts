@@ -58,7 +58,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
           if (live.length > 0) await failParts(tctx, live, `device ${device.name} was removed`);
         });
         ctx.log.info({ event: "device.removed", deviceId: device.id }, "device removed");
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return { removed: true, deviceId: String(device.id) };
       },
     );
