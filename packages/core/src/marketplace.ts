@@ -13,7 +13,22 @@ export const MarketplacePaths = {
   userCredit: (name: string) => `/api/v1/users/${encodeURIComponent(name)}/credit`,
   /** GET: the caller's spending by project and provider. */
   costs: "/api/v1/costs",
+  /** GET (?gpu, maxPrice, provider): the devices the caller may run on, cheapest first. */
+  offers: "/api/v1/offers",
 } as const;
+
+/** GET /offers: every filter is optional. */
+export interface OfferQuery {
+  /** A GPU model, matched as a job's `resource_type` is ("A100" fits "NVIDIA A100-SXM4-80GB"). */
+  gpu?: string;
+  /** USD per GPU-hour, at most. */
+  maxPrice?: number;
+  provider?: string;
+}
+
+export interface OfferListResponse {
+  offerList: import("./models.js").DeviceModel[];
+}
 
 /** One device a job could use, as shown before a launch (the original's matched-resource fields). */
 export const MatchedOfferSchema = Type.Object({

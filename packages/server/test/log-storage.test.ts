@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { waitFor } from "../../../test/support/wait.js";
 import { openTestStore } from "./support/database.js";
 import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
 
@@ -20,16 +21,6 @@ async function placedRun(t: TestServer, key: string, name: string) {
     post: (lines: ReturnType<typeof line>[]) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/logs`, { lines }),
     report: (status: string) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/status`, { status, exitCode: 0 }),
   };
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("log storage: contiguous seqs, bounded reads", () => {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../../../test/support/wait.js";
 import { buildServer } from "../src/app.js";
 import { databaseUrlFor, openTestStore } from "./support/database.js";
 import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
@@ -75,16 +76,6 @@ function cutUpload(t: TestServer, key: string, s: string, blob: Buffer, cutAt: n
     req.on("close", () => resolve());
     req.write(blob.subarray(0, cutAt), () => setTimeout(() => req.destroy(), 200));
   });
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("workspace store: chunked in the database, verified, usable only by its uploaders", () => {

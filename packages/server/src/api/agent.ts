@@ -75,7 +75,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const device = deviceOf(request);
         if (await touchDevice(ctx.db, device.id, ctx.now())) {
           ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
-          ctx.placement.wake();
+          ctx.placement.wake(ctx);
         }
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
@@ -159,7 +159,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           if (live.length > 0) await failParts(tctx, live, `device ${device.name} was unbound`);
         });
         ctx.log.info({ event: "device.unbound", deviceId: device.id }, "device unbound");
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return { ok: true };
       },
     );

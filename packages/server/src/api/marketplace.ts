@@ -70,7 +70,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
         await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return creditOf(ctx, user);
       },
     );

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { requireUser, userOf } from "../auth/guard.js";
+import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { launchRun } from "../runs/launch.js";
 import { ownedRun, toRunModels } from "../runs/lookup.js";
@@ -41,13 +41,17 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: { tags: ["runs"], querystring: RunListQuerySchema, response: { 200: RunListSchema, ...authErrors } },
       },
       async (request) => {
-        const { runName, runId, platform } = request.query;
+        const { runName, runId, platform, status, limit, allUsers } = request.query;
         const id = runId !== undefined ? parseRowId(runId) : undefined;
         if (runId !== undefined && id === undefined) return { runList: [] };
-        const runs = await listOwnerRuns(ctx.db, userOf(request).id, {
+        const user = userOf(request);
+        if (allUsers) assertAdmin(user);
+        const runs = await listOwnerRuns(ctx.db, allUsers ? null : user.id, {
           name: runName || undefined,
           id,
           platform: platformFilter(platform) ?? undefined,
+          statuses: status?.split(","),
+          limit,
         });
         return { runList: await toRunModels(ctx, runs) };
       },

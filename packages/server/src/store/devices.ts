@@ -23,6 +23,7 @@ function factColumns(facts: DeviceFacts) {
     simulated: facts.simulated ? 1 : 0,
     max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),
     agent_version: facts.agentVersion,
+    container_runtime: facts.containerRuntime ?? null,
   };
 }
 
@@ -89,6 +90,11 @@ export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: str
 
 export async function listOwnedDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
   return db.selectFrom("devices").selectAll().where("owner_id", "=", ownerId).where("removed", "=", 0).orderBy("id").execute();
+}
+
+/** Every bound device of every user (for admins). */
+export async function listAllDevices(db: Kysely<Database>): Promise<DeviceRow[]> {
+  return db.selectFrom("devices").selectAll().where("removed", "=", 0).orderBy("id").execute();
 }
 
 export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Promise<DeviceRow[]> {

@@ -1,16 +1,10 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import type { DialectName } from "./db.js";
+import { idColumn } from "./id-column.js";
+import { endpointReplicas } from "./serving-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
-type TableBuilder = ReturnType<AnyDb["schema"]["createTable"]>;
-
-/** The integer primary key every table but the join tables has: the one dialect switch of ids. */
-function idColumn(table: TableBuilder, dialect: DialectName): TableBuilder {
-  return dialect === "postgres"
-    ? table.addColumn("id", "serial", (c) => c.primaryKey())
-    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-}
 
 function initialSchema(dialect: DialectName): Migration {
   return {
@@ -316,6 +310,28 @@ function onePartPerNode(): Migration {
   };
 }
 
+/** Users an admin can disable, and API keys that can expire. */
+function userKeyLifecycle(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+    },
+  };
+}
+
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -326,15 +342,20 @@ class InCodeMigrations implements MigrationProvider {
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
+      "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
       // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
       "0101_h-atomic_one_part_per_node": onePartPerNode(),
+      "0102_h-cli_user_keys": userKeyLifecycle(),
+      "0103_h-isolation_container_runtime": deviceContainerRuntime(),
     };
   }
 }
 
 export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
+  // Migrations added side by side (0100_<branch>_...) touch different tables and sort by name:
+  // a database that already ran a later-sorting one must still take an earlier-sorting newcomer.
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";

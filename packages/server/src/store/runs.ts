@@ -21,12 +21,15 @@ export async function findRun(db: Kysely<Database>, runId: number): Promise<RunR
 }
 
 /** The owner's runs, newest first, optionally narrowed by name and/or id. */
+/** An owner's runs, newest first; ownerId null: every user's (for admins). */
 export async function listOwnerRuns(
   db: Kysely<Database>,
-  ownerId: number,
-  filter: { name?: string; id?: number; platform?: string; limit?: number },
+  ownerId: number | null,
+  filter: { name?: string; id?: number; platform?: string; limit?: number; statuses?: string[] },
 ): Promise<RunRow[]> {
-  let q = db.selectFrom("runs").selectAll().where("owner_id", "=", ownerId);
+  let q = db.selectFrom("runs").selectAll();
+  if (ownerId !== null) q = q.where("owner_id", "=", ownerId);
+  if (filter.statuses !== undefined && filter.statuses.length > 0) q = q.where("status", "in", filter.statuses);
   if (filter.name !== undefined) q = q.where("name", "=", filter.name);
   if (filter.id !== undefined) q = q.where("id", "=", filter.id);
   if (filter.platform !== undefined) q = q.where("platform", "=", filter.platform);

@@ -10,6 +10,8 @@ export interface UsersTable {
   credit_balance: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
+  /** 1: every key of the user is refused. */
+  disabled: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -17,6 +19,8 @@ export interface ApiKeysTable {
   user_id: number;
   key_hash: string;
   created_at: number;
+  /** Epoch ms after which the key is refused; null = never. */
+  expires_at: number | null;
 }
 
 export interface ProjectsTable {
@@ -47,6 +51,8 @@ export interface DevicesTable {
   simulated: number;
   max_jobs: number;
   agent_version: string;
+  /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
+  container_runtime: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
@@ -159,6 +165,36 @@ export interface EndpointsTable {
   created_at: number;
   ready_at: number | null;
   ended_at: number | null;
+  /** Replica bounds, the autoscaler's target, its settings and the probe (migration 0100_h-serving). */
+  min_replicas: Generated<number>;
+  max_replicas: Generated<number>;
+  desired_replicas: Generated<number>;
+  target_inflight: number | null;
+  scale_down_delay_ms: Generated<number>;
+  probe_path: Generated<string>;
+  probe_interval_ms: Generated<number>;
+  /** Bumped by each launch that updates the endpoint in place; replicas of older ones are drained. */
+  generation: Generated<number>;
+  /** Last time the autoscaler saw the endpoint need its current replica count (scale-down delay). */
+  busy_at: number | null;
+}
+
+/** One run serving an endpoint (migration 0100_h-serving). */
+export interface EndpointReplicasTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  run_id: number;
+  generation: number;
+  device_id: number | null;
+  /** The job's port on its device: shown, never dialed (requests go through the agent's tunnel). */
+  port: number | null;
+  /** 1 while the job answers its readiness probe. */
+  ready: number;
+  created_at: number;
+  ready_at: number | null;
+  /** Taken out of rotation to be stopped once idle (rolling update, scale-down). */
+  retired_at: number | null;
+  ended_at: number | null;
 }
 
 /** Credit movements (migration 0004): grants by admins, charges to run owners, earnings of device owners. */
@@ -238,4 +274,5 @@ export interface Database {
   workspace_blobs: WorkspaceBlobsTable;
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
+  endpoint_replicas: EndpointReplicasTable;
 }
