@@ -29,7 +29,7 @@ import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { NotifyHub } from "./notify.js";
+import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
@@ -110,9 +110,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // The queue loop is woken by the changes made through this replica only: every replica's
-    // pass sees the whole queue, so waking the others would only repeat passes under the lock.
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => loop.wake() });
+    // Placement.wake goes through the hub (after the commit inside a transition); the hub keeps
+    // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now });
+    hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
       options: opts,
@@ -169,7 +170,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(runPageRoutes);
     await app.register(observabilityRoutes(ctx, metrics));
-    await app.register(inferenceRoutes(ctx));
+    await app.register(inferenceRoutes(ctx, metrics));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));

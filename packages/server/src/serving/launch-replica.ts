@@ -79,6 +79,6 @@ export async function launchReplicas(ctx: ServerContext, endpoint: EndpointRow, 
     }
     return missing;
   });
-  if (added > 0) ctx.placement.wake();
+  if (added > 0) ctx.placement.wake(ctx);
   return added;
 }
