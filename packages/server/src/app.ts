@@ -36,6 +36,8 @@ import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { WriteFaults } from "./store/write-faults.js";
+import { reconcileServing } from "./serving/controller.js";
+import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -110,8 +112,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    // Placement.wake goes through the hub (after the commit inside a transition); the hub keeps
+    // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
@@ -121,6 +124,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       placement,
       jobYaml,
       tunnels,
+      replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
       now,
       isOnline,
@@ -168,7 +172,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(runPageRoutes);
     await app.register(observabilityRoutes(ctx, metrics));
-    await app.register(inferenceRoutes(ctx));
+    await app.register(inferenceRoutes(ctx, metrics));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
@@ -191,6 +195,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await stopWhatIsOutOfBalance(ctx);
         await sweepIdleClusters(ctx);
         await sweepStorage();
+        await reconcileServing(ctx);
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {

@@ -1,12 +1,5 @@
-import {
-  type CreditGrantRequest,
-  type CreditResponse,
-  FedmlError,
-  type LaunchRequest,
-  ResultCode,
-  fromMicros,
-  toMicros,
-} from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { type CreditResponse, FedmlError, ResultCode, fromMicros, toMicros } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -46,8 +39,9 @@ const MAX_GRANT_MICROS = 1e15;
 
 /** Dry runs, credit and cost reports (docs/marketplace.md). */
 export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Body: LaunchRequest }>(
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    app.post(
       "/runs/dry-run",
       {
         preHandler: requireUser(ctx),
@@ -62,7 +56,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => creditOf(ctx, userOf(request)),
     );
 
-    app.post<{ Params: { name: string }; Body: CreditGrantRequest }>(
+    app.post(
       "/users/:name/credit",
       {
         preHandler: requireAdmin(ctx),
@@ -87,7 +81,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         }
         await grantCredit(ctx.db, user.id, micros, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return creditOf(ctx, user);
       },
     );

@@ -52,6 +52,6 @@ export async function stopWhatIsOutOfBalance(ctx: ServerContext): Promise<number
       tctx.log.warn({ event: "user.out_of_balance", userId: owner, owedMicros: owed, balanceMicros }, "out of balance: stopped");
     });
   }
-  if (stopped > 0) ctx.placement.wake();
+  if (stopped > 0) ctx.placement.wake(ctx);
   return stopped;
 }

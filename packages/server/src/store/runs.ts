@@ -98,10 +98,12 @@ export async function updateRunDeviceIf(
  * Inside a transaction: holds the run's row until the commit, so that two changes to one run
  * (two parts ending at once, a stop and a final report) do not each roll the run up from a
  * view missing the other's write. SQLite's IMMEDIATE transaction already excludes every
- * other writer.
+ * other writer. NO KEY UPDATE, not UPDATE: a log batch updating the run's part twice in one
+ * transaction re-checks the part's foreign key (FOR KEY SHARE on this row), which FOR UPDATE
+ * blocks, so a status report and a log batch of one part deadlocked.
  */
 export async function lockRun(db: Kysely<Database>, runId: number): Promise<void> {
-  if (isPostgres(db)) await sql`select id from runs where id = ${runId} for update`.execute(db);
+  if (isPostgres(db)) await sql`select id from runs where id = ${runId} for no key update`.execute(db);
 }
 
 export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {
