@@ -9,6 +9,8 @@ export * from "./log-pager.js";
 export * from "./marketplace.js";
 export * from "./backoff.js";
 export * from "./server-list.js";
+export * from "./container-job.js";
+export * from "./api-key-source.js";
 export * from "./tunnel.js";
 export * from "./schema/kit.js";
 export * from "./schema/decode.js";

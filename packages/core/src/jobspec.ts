@@ -30,6 +30,10 @@ export const ComputingSpecSchema = Type.Object({
   resourceType: Nullable(Type.String()),
   deviceType: oneOf(DEVICE_TYPES),
   allowCrossCloudResources: Type.Boolean(),
+  /** `computing.memory`: the run's memory limit on each device (absent: none of ours). */
+  memoryBytes: Type.Optional(Type.Number()),
+  /** `computing.cpus`: the run's CPU limit on each device (absent: none). */
+  cpus: Type.Optional(Type.Number()),
   /** Our keys under `computing` (priority, retry, num_edges), kept as written. */
   extra: Type.Record(Type.String(), Type.Unknown()),
 });

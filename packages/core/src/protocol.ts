@@ -278,6 +278,8 @@ export const DeviceFactsSchema = Type.Object({
   maxJobs: Type.Number({ minimum: 1 }),
   /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
   gpuError: Type.Optional(Nullable(Type.String())),
+  /** "docker" or "podman" when the agent can run container jobs; null or absent when not. */
+  containerRuntime: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
 });
 export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
@@ -316,6 +318,15 @@ export const HelloResponseSchema = Type.Object({
 export type HelloResponse = Static<typeof HelloResponseSchema>;
 
 /** The work the server wants on one device for one run. */
+export const ContainerSpecSchema = Type.Object({
+  image: Type.String(),
+  registry: Nullable(Type.String()),
+  username: Nullable(Type.String()),
+  password: Nullable(Type.String()),
+  ports: Type.Array(Type.Integer()),
+});
+export type ContainerSpec = Static<typeof ContainerSpecSchema>;
+
 export const AssignmentSchema = Type.Object({
   runId: Type.String(),
   /** FEDML_CLIENT_RANK. */
@@ -339,6 +350,10 @@ export const AssignmentSchema = Type.Object({
    * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
   serving: Type.Optional(Nullable(Type.Object({ endpointId: Type.String() }))),
+  /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
+  limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
+  /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
+  container: Type.Optional(Nullable(ContainerSpecSchema)),
 });
 export type Assignment = Static<typeof AssignmentSchema>;
 

@@ -140,3 +140,23 @@ describe("matchJob", () => {
     assert.equal(r.kind, "queued");
   });
 });
+
+describe("container jobs", () => {
+  test("are placed only on devices with a container runtime, and say so when none has one", () => {
+    const placed = matchJob(needs({ container: true }), [device("1"), device("2", { containerRuntime: "podman" })]);
+    assert.equal(placed.kind, "placed");
+    assert.equal(placed.kind === "placed" && placed.deviceId, "2");
+    const none = matchJob(needs({ container: true }), [device("1"), device("3")]);
+    assert.deepEqual(none, {
+      kind: "no_resources",
+      reason: "the job runs in a container (docker: image) and none of the 2 devices you may use has docker or podman",
+    });
+  });
+
+  test("queue behind a busy runtime device with a waiting reason that says why the others do not count", () => {
+    const busy = device("2", { containerRuntime: "docker", freeGpuIndices: [], freeSlots: 0 });
+    const r = matchJob(needs({ container: true }), [device("1"), busy]);
+    assert.equal(r.kind, "queued");
+    assert.match(r.kind === "queued" ? r.reason : "", /\(a container job: only devices with docker or podman count\)$/);
+  });
+});

@@ -54,6 +54,10 @@ export async function ensureLocalAgent(
         apiKey: adminKey,
         name: slot === 1 ? `local-${hostname()}` : `local-${hostname()}-${slot}`,
         shared: true,
+        // The embedded default serves its owner's own launches on their own machine: jobs run as
+        // the owner (they need the owner's files), still with a built environment and a cgroup.
+        jobUser: "agent",
+        allowSharedWithoutIsolation: true,
         // Extra local devices sit on this very machine: loopback always reaches their jobs.
         ...(slot === 1 ? {} : { address: "127.0.0.1" }),
       }));

@@ -1,4 +1,4 @@
-import type { Assignment, AssignmentsResponse, CommandSpec } from "@fedml/core";
+import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSpec, jobContainer } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
@@ -10,6 +10,17 @@ import { federatedCommand, federatedEnv } from "../federate/env.js";
 import { decodeJobSpec } from "../store/json-columns.js";
 
 const NO_COMMAND: CommandSpec = { posix: null, windows: null };
+
+/** What the agent enforces (cgroup limits) and where the job runs (its image); omitted when neither applies. */
+function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "container"> {
+  const memoryBytes = spec.computing?.memoryBytes ?? null;
+  const cpus = spec.computing?.cpus ?? null;
+  const container = jobContainer(spec);
+  return {
+    ...(memoryBytes === null && cpus === null ? {} : { limits: { memoryBytes, cpus } }),
+    ...(container ? { container } : {}),
+  };
+}
 
 /** The device's whole desired state: every run part on it not yet ended. */
 export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
@@ -63,6 +74,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       stopRequested: part.stop_requested === 1 || run.stop_requested === 1,
       stopGraceMs: ctx.options.stopGraceMs,
       ...(endpointId === undefined ? {} : { serving: { endpointId: String(endpointId) } }),
+      ...runLimitsAndContainer(spec),
     });
   }
   return { version: device.version, assignments };

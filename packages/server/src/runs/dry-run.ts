@@ -2,7 +2,7 @@ import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode,
 import type { ServerContext } from "../context.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
 import { gpusWanted } from "../scheduler/job-needs.js";
-import { mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
+import { containerStep, mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
 import { creditStanding } from "../store/credit.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
@@ -17,7 +17,7 @@ const codeOf = {
 /** Devices that could serve the job (type, pin, who may use them), cheapest first. Pure. */
 export function listOffers(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchedOffer[] {
   const n = gpusWanted(needs);
-  return offerStep(needs, mayUseStep(needs, pinStep(needs, candidates)))
+  return offerStep(needs, containerStep(needs, mayUseStep(needs, pinStep(needs, candidates))))
     .filter((o) => o.device.maxJobs >= 1 && (n === 0 || o.matchingAll.length > 0))
     .sort(
       (a, b) =>

@@ -15,6 +15,7 @@ export interface DeviceCapacityRow {
   provider?: string;
   region?: string;
   simulated?: number;
+  container_runtime?: string | null;
 }
 
 /** The run-part columns capacity needs: every live (not ended) run part on the devices. */
@@ -57,6 +58,7 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
       ...(d.provider !== undefined ? { provider: d.provider } : {}),
       ...(d.region !== undefined ? { region: d.region } : {}),
       ...(d.simulated !== undefined ? { simulated: d.simulated === 1 } : {}),
+      ...(d.container_runtime ? { containerRuntime: d.container_runtime } : {}),
     };
   });
 }

@@ -1,5 +1,5 @@
 /** What the matcher reads: a job's needs, candidate devices, and words for both. Pure. */
-import type { JobSpec } from "@fedml/core";
+import { isContainerJob, type JobSpec } from "@fedml/core";
 
 /** What a job asks for, from its spec's `computing` section and the launch's resource pin. */
 export interface JobNeeds {
@@ -16,6 +16,8 @@ export interface JobNeeds {
   allowCrossProvider?: boolean;
   /** The requester's credit; omitted: not checked. */
   credit?: CreditStanding | null;
+  /** A container job (`docker:` image): only devices with docker or podman may take it. */
+  container?: boolean;
 }
 
 export interface CreditStanding {
@@ -40,6 +42,8 @@ export interface CandidateDevice {
   ownerId?: string;
   shared?: boolean;
   simulated?: boolean;
+  /** "docker" or "podman"; absent: the device cannot run container jobs. */
+  containerRuntime?: string;
 }
 
 /** A candidate after the filters: the GPUs of the wanted type and the requester's price. */
@@ -79,5 +83,6 @@ export function jobNeeds(spec: JobSpec, resourceId: string | null, requesterId?:
     resourceId: resourceId || null,
     requesterId: requesterId === undefined ? null : String(requesterId),
     allowCrossProvider: spec.computing.allowCrossCloudResources,
+    ...(isContainerJob(spec) ? { container: true } : {}),
   };
 }

@@ -20,7 +20,7 @@ import {
   plural,
   usd,
 } from "./job-needs.js";
-import { mayUseStep, offerStep, pinStep } from "./steps.js";
+import { containerStep, mayUseStep, offerStep, pinStep } from "./steps.js";
 import { describeWait } from "./wait-reason.js";
 
 export type { CandidateDevice, CreditStanding, JobNeeds, Offer };
@@ -88,6 +88,14 @@ export function noPoolVerdict(needs: JobNeeds): MatchResult {
   };
 }
 
+/** A container job where none of the devices the requester may use has docker or podman. */
+export function noRuntimeVerdict(usable: number): MatchResult {
+  return {
+    kind: "no_resources",
+    reason: `the job runs in a container (docker: image) and none of the ${plural(usable, "device")} you may use has docker or podman`,
+  };
+}
+
 export function neverFitsVerdict(needs: JobNeeds, pool: readonly CandidateDevice[], offers: readonly Offer[]): MatchResult {
   const n = gpusWanted(needs);
   const total = offers.reduce((s, o) => s + o.matchingAll.length, 0);
@@ -141,8 +149,9 @@ export function placedOrBalance(needs: JobNeeds, now: Allocation): MatchResult {
 
 /** The placement decision; see the file comment for the order of the steps. */
 export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]): MatchResult {
-  const pool = mayUseStep(needs, pinStep(needs, candidates));
-  if (pool.length === 0) return noPoolVerdict(needs);
+  const usable = mayUseStep(needs, pinStep(needs, candidates));
+  const pool = containerStep(needs, usable);
+  if (pool.length === 0) return usable.length > 0 ? noRuntimeVerdict(usable.length) : noPoolVerdict(needs);
   const offers = offerStep(needs, pool);
 
   const ever = cheapest(needs, offers, "ever");
@@ -153,7 +162,8 @@ export function matchJob(needs: JobNeeds, candidates: readonly CandidateDevice[]
 
   const now = cheapest(needs, offers, "now");
   if (!now || !underCap(needs, now)) {
-    return { kind: "queued", reason: describeWait(needs, offers) };
+    const runtimes = needs.container ? " (a container job: only devices with docker or podman count)" : "";
+    return { kind: "queued", reason: `${describeWait(needs, offers)}${runtimes}` };
   }
   return placedOrBalance(needs, now);
 }

@@ -23,6 +23,7 @@ function factColumns(facts: DeviceFacts) {
     simulated: facts.simulated ? 1 : 0,
     max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),
     agent_version: facts.agentVersion,
+    container_runtime: facts.containerRuntime ?? null,
   };
 }
 

@@ -329,6 +329,15 @@ function userKeyLifecycle(): Migration {
   };
 }
 
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -343,6 +352,7 @@ class InCodeMigrations implements MigrationProvider {
       // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
       "0101_h-atomic_one_part_per_node": onePartPerNode(),
       "0102_h-cli_user_keys": userKeyLifecycle(),
+      "0103_h-isolation_container_runtime": deviceContainerRuntime(),
     };
   }
 }

@@ -51,6 +51,8 @@ export interface DevicesTable {
   simulated: number;
   max_jobs: number;
   agent_version: string;
+  /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
+  container_runtime: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
