@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
- * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
  * Sections: throughput, latency, scheduler, logs, memory. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
@@ -41,7 +41,7 @@ for (const name of only ?? []) {
 }
 const runs = (section: Section) => only === null || only.includes(section);
 
-// Full sizes are the issue's; --quick keeps the whole run under two minutes.
+// Full sizes are the targets' (1,000 Slurm jobs, 10,000,000 log lines, ...); --quick keeps the whole run under two minutes.
 const size = quick
   ? { jobs: 200, slurmJobs: 30, launches: 50, slurmLaunches: 10, devices: 10_000, queued: 100_000, matchBudgetSec: 3, logLines: 300_000, httpLines: 50_000, pages: 100, agents: 1000, heartbeatSec: 12 }
   : { jobs: 1000, slurmJobs: 1000, launches: 200, slurmLaunches: 200, devices: 10_000, queued: 100_000, matchBudgetSec: 20, logLines: 10_000_000, httpLines: 200_000, pages: 500, agents: 1000, heartbeatSec: 25 };

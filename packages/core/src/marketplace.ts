@@ -1,5 +1,5 @@
 /**
- * Contract additions for the GPU marketplace (issue 3): dry runs that list offers, credit,
+ * Contract additions for the GPU marketplace: dry runs that list offers, credit,
  * and cost reports. Paths and bodies for the SDK/CLI and the server alike.
  */
 import { type Static, Type } from "@sinclair/typebox";
