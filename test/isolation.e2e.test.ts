@@ -6,6 +6,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
   symlinkSync,
@@ -19,8 +20,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { api } from "fedml";
+import { agentKey } from "../packages/agent/src/runner/isolation/index.js";
 import { writeJob } from "./support/jobs.js";
-import { agentBin } from "./support/paths.js";
+import { agentBin, cliBin } from "./support/paths.js";
 import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
@@ -53,9 +55,11 @@ async function logLines(runId: string, opts: Opts): Promise<string[]> {
   return (await api.runLogs(runId, 1, 100, { needAllLogs: true, ...opts })).logLineList;
 }
 
-async function launch(name: string, yaml: string, files: Record<string, string> = {}, extra: { resourceId?: string } = {}) {
-  const launched = await api.launchJob(writeJob(tmp.dir, name, yaml, files), { ...alice, ...extra });
-  assert.equal(launched.resultCode, 0, launched.resultMsg);
+async function launch(name: string, yaml: string, files: Record<string, string> = {}) {
+  const launched = await api.launchJob(writeJob(tmp.dir, name, yaml, files), alice);
+  // QUEUED (5) while the runs of an earlier test still hold the device's slots: it starts by itself.
+  assert.ok(launched.resultCode === 0 || launched.resultCode === 5, launched.resultMsg);
+  assert.ok(launched.runId);
   return launched.runId;
 }
 
@@ -118,6 +122,12 @@ before(async () => {
 after(async () => {
   await agent?.stop();
   await server?.stop();
+  // The job users this file's agents made: fedml-<key of their home>-N.
+  const prefixes = ["iso-box", "pod-box"].map((name) => `fedml-${agentKey(join(tmp.dir, `${name}-home`))}-`);
+  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const user = line.split(":")[0];
+    if (prefixes.some((p) => user.startsWith(p))) execFileSync("userdel", [user]);
+  }
   tmp.cleanup();
 });
 
@@ -353,6 +363,35 @@ describe("binding", () => {
     });
     assert.match(out, /jobs will run as this agent's own user/);
     assert.match(readFileSync(join(home, "agent.json"), "utf8"), /"deviceToken"/);
+  });
+
+  test("an agent that is not root says jobs run as its own user and refuses --shared", rootOnly, async () => {
+    const home = join(tmp.dir, "nobody-home");
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    const keyFile = join(home, "key");
+    writeFileSync(keyFile, alice.apiKey);
+    chownSync(keyFile, 65534, 65534);
+    // Runs the agent's bin as the user nobody.
+    const asNobody = (extra: string[]) =>
+      execFileAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...bindArgs(home, extra)]);
+    await assert.rejects(asNobody(["--api-key-file", keyFile, "--shared"]), /--shared refused: .*\(the agent is not root\)/);
+    const { stdout } = await asNobody(["--api-key-file", keyFile]);
+    assert.match(stdout, /jobs will run as this agent's own user \(it is not root\)/);
+  });
+
+  test("fedml login reads the key from stdin ('-') and from FEDML_API_KEY", async () => {
+    const env = { ...process.env, FEDML_HOME: join(tmp.dir, "login-home") };
+    delete env.FEDML_API_KEY;
+    const login = execFile(process.execPath, [cliBin, "login", "-", "--server", server.url, "--json"], { env });
+    login.stdin?.end(`${alice.apiKey}\n`);
+    const code = await new Promise<number | null>((resolve) => login.once("exit", resolve));
+    assert.equal(code, 0);
+    assert.match(readFileSync(join(tmp.dir, "login-home", "config.json"), "utf8"), new RegExp(alice.apiKey));
+    const fromEnv = await execFileAsync(process.execPath, [cliBin, "login", "--server", server.url, "--json"], {
+      env: { ...env, FEDML_HOME: join(tmp.dir, "login-env-home"), FEDML_API_KEY: alice.apiKey },
+    });
+    assert.equal(fromEnv.stdout.trim(), "0");
   });
 
   test("--shared is refused when jobs would run as the agent's own user, unless the owner allows it", async () => {

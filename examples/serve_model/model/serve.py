@@ -12,6 +12,8 @@ WEIGHTS = [1.5, -2.0]
 BIAS = 0.25
 PORT = int(os.environ.get("FEDML_SERVING_PORT", "8080"))
 ENDPOINT = os.environ.get("FEDML_ENDPOINT_ID", "local")
+RUN = os.environ.get("FEDML_CURRENT_RUN_ID", "local")
+VERSION = os.environ.get("MODEL_VERSION", "v1")
 
 
 def predict(x):
@@ -50,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
             return
-        self.answer({"model": "tiny-logistic", "endpoint": ENDPOINT, "path": self.path, "ready": True})
+        self.answer({"model": "tiny-logistic", "version": VERSION, "endpoint": ENDPOINT, "run": RUN, "path": self.path, "ready": True})
 
     def do_POST(self):
         length = int(self.headers.get("content-length", "0"))

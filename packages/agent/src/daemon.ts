@@ -13,7 +13,7 @@ import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
-import { setUpIsolation, sweepLeftoverCgroups } from "./runner/isolation/index.js";
+import { setUpIsolation, sweepLeftoverCgroups, tearDownIsolation } from "./runner/isolation/index.js";
 import { keepTunnelOpen } from "./tunnel/tunnel.js";
 
 export interface RunAgentOptions {
@@ -172,6 +172,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await tunnel;
     await supervisor.settled();
     if (supervisor.activeRunIds().length === 0) lease.withdraw();
+    tearDownIsolation(isolation);
     releasePidFile(home);
     log("agent stopped");
   }

@@ -29,6 +29,8 @@ function boundHome(settings: Partial<AgentConfig> = {}): string {
   const home = mkdtempSync(join(tmpdir(), "fedml-agent-"));
   homes.push(home);
   writeAgentConfig(home, {
+    // These tests are about the daemon, not isolation (test/isolation.e2e.test.ts): no job users to make.
+    jobUser: "agent",
     ...settings,
     serverUrl: server.url,
     deviceId: "dev-1",
@@ -135,7 +137,7 @@ describe("runAgent", () => {
 
   test("while the server is down log lines spill to the run folder, not the heap; all arrive when it is back", async () => {
     // The job waits for a file this test makes: it shares the agent's user.
-    const home = boundHome({ jobUser: "agent" });
+    const home = boundHome();
     startAgent(home);
     const go = join(home, "go");
     const lines = 25_000;

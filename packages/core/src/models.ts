@@ -171,6 +171,21 @@ export const UserModelSchema = Type.Object({
 });
 export type UserModel = Static<typeof UserModelSchema>;
 
+/** One replica of an endpoint: a run of the serve job on one device. */
+export const EndpointReplicaModelSchema = Type.Object({
+  runId: Type.String(),
+  deviceId: Nullable(Type.String()),
+  /** STARTING (not ready yet), READY, UNHEALTHY (failed its probe), DRAINING, ENDED. */
+  status: Type.String(),
+  generation: Type.Integer(),
+  requestCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  inflightRequests: Type.Integer(),
+  readyTime: Nullable(Type.Number()),
+  endedTime: Nullable(Type.Number()),
+});
+export type EndpointReplicaModel = Static<typeof EndpointReplicaModelSchema>;
+
 /** A serving endpoint (serve / deploy jobs); `endpointId` is the launch's `innerId`. */
 export const EndpointModelSchema = Type.Object({
   endpointId: Type.String(),
@@ -185,5 +200,16 @@ export const EndpointModelSchema = Type.Object({
   deviceId: Nullable(Type.String()),
   createdTime: Type.Number(),
   readyTime: Nullable(Type.Number()),
+  /** Replica bounds and the autoscaler's current target. */
+  minReplicas: Type.Integer(),
+  maxReplicas: Type.Integer(),
+  desiredReplicas: Type.Integer(),
+  /** Bumped by each launch that updates the endpoint in place (rolling update). */
+  generation: Type.Integer(),
+  /** Requests, failures and in flight, as counted by the server process that answered. */
+  requestCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  inflightRequests: Type.Integer(),
+  replicas: Type.Array(EndpointReplicaModelSchema),
 });
 export type EndpointModel = Static<typeof EndpointModelSchema>;

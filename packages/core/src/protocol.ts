@@ -317,7 +317,14 @@ export const HelloResponseSchema = Type.Object({
 });
 export type HelloResponse = Static<typeof HelloResponseSchema>;
 
-/** The work the server wants on one device for one run. */
+/** A serve / deploy run's endpoint and readiness probe (`serving_args`; absent: `GET /` every second). */
+export const ServingAssignmentSchema = Type.Object({
+  endpointId: Type.String(),
+  probePath: Type.Optional(Type.String()),
+  probeIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ServingAssignment = Static<typeof ServingAssignmentSchema>;
+
 export const ContainerSpecSchema = Type.Object({
   image: Type.String(),
   registry: Nullable(Type.String()),
@@ -327,6 +334,7 @@ export const ContainerSpecSchema = Type.Object({
 });
 export type ContainerSpec = Static<typeof ContainerSpecSchema>;
 
+/** The work the server wants on one device for one run. */
 export const AssignmentSchema = Type.Object({
   runId: Type.String(),
   /** FEDML_CLIENT_RANK. */
@@ -349,7 +357,7 @@ export const AssignmentSchema = Type.Object({
    * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
    * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
-  serving: Type.Optional(Nullable(Type.Object({ endpointId: Type.String() }))),
+  serving: Type.Optional(Nullable(ServingAssignmentSchema)),
   /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
   limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
   /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
@@ -357,7 +365,11 @@ export const AssignmentSchema = Type.Object({
 });
 export type Assignment = Static<typeof AssignmentSchema>;
 
-/** POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe. */
+/**
+ * POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe.
+ * Sent when readiness changes: ready once the probe answers, not ready after it failed three
+ * times in a row (the replica leaves the load balancer's rotation until it answers again).
+ */
 export const ServingReportSchema = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   ready: Type.Boolean(),

@@ -34,6 +34,8 @@ import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { WriteFaults } from "./store/write-faults.js";
+import { reconcileServing } from "./serving/controller.js";
+import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -108,8 +110,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    // Placement.wake goes through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
@@ -119,6 +121,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       placement,
       jobYaml,
       tunnels,
+      replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
       now,
       isOnline,
@@ -187,6 +190,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await endUnacknowledgedStops(ctx);
         await sweepIdleClusters(ctx);
         await sweepStorage();
+        await reconcileServing(ctx);
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {

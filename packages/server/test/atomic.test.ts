@@ -88,7 +88,7 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
   const hub = new NotifyHub();
   const log = Fastify({ logger: { level: "silent" } }).log;
   const isOnline = () => true;
-  const placement = new Placement({ db, hub, log, isOnline, now: () => clock.now, wake: () => {} });
+  const placement = new Placement({ db, hub, log, isOnline, now: () => clock.now });
   const ctx: ServerContext = {
     db,
     options: resolveOptions({ home }),

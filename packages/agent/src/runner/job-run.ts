@@ -21,7 +21,7 @@ import {
 } from "./isolation/index.js";
 import { type RunningScript, type ScriptExit, type StreamName, startScript } from "./process-group.js";
 import { type RunState, initialRunState, runDir, updateRunState, writeRunState } from "./run-state.js";
-import { freePort, waitUntilServing } from "./serving.js";
+import { freePort, watchReadiness } from "./serving.js";
 
 export interface JobRunDeps {
   home: string;
@@ -172,11 +172,17 @@ export class JobRun {
   }
 
   private probe(port: number, signal: AbortSignal): void {
-    void waitUntilServing(port, signal).then((ready) => {
-      if (!ready || signal.aborted) return;
-      this.deps.log(`run ${this.runId}: serving on port ${port}`);
-      this.deps.onServing?.({ port, ready: true });
-    });
+    const serving = this.assignment.serving;
+    void watchReadiness(
+      port,
+      signal,
+      (ready) => {
+        if (signal.aborted) return;
+        this.deps.log(`run ${this.runId}: ${ready ? "serving" : "not answering its readiness probe"} on port ${port}`);
+        this.deps.onServing?.({ port, ready });
+      },
+      { path: serving?.probePath, intervalMs: serving?.probeIntervalMs },
+    );
   }
 
   private async runScript(

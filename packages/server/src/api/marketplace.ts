@@ -1,4 +1,5 @@
-import { type CreditGrantRequest, type CreditResponse, FedmlError, type LaunchRequest, ResultCode } from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { type CreditResponse, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -35,8 +36,9 @@ async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">):
 
 /** Dry runs, credit and cost reports (docs/marketplace.md). */
 export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Body: LaunchRequest }>(
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    app.post(
       "/runs/dry-run",
       {
         preHandler: requireUser(ctx),
@@ -51,7 +53,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => creditOf(ctx, userOf(request)),
     );
 
-    app.post<{ Params: { name: string }; Body: CreditGrantRequest }>(
+    app.post(
       "/users/:name/credit",
       {
         preHandler: requireAdmin(ctx),
@@ -68,7 +70,7 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
         await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return creditOf(ctx, user);
       },
     );

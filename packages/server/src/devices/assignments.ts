@@ -5,7 +5,7 @@ import { parseIndices } from "../scheduler/capacity.js";
 import { devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
-import { endpointIdsOfRuns } from "../store/endpoints.js";
+import { servingOfRuns } from "../store/endpoint-replicas.js";
 import { federatedCommand, federatedEnv } from "../federate/env.js";
 import { decodeJobSpec } from "../store/json-columns.js";
 
@@ -38,7 +38,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
     ctx.db,
     runs.map((r) => r.project_id),
   );
-  const endpointIds = await endpointIdsOfRuns(ctx.db, runIds);
+  const serving = await servingOfRuns(ctx.db, runIds);
   const assignments: Assignment[] = [];
   for (const part of mine) {
     const run = runs.find((r) => r.id === part.run_id);
@@ -60,7 +60,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       addressOf: (id) => devices.get(id)?.address ?? "",
       extraEnv: spec.extraEnv ?? {},
     });
-    const endpointId = endpointIds.get(run.id);
+    const served = serving.get(run.id);
     assignments.push({
       runId: String(run.id),
       rank: part.rank,
@@ -73,7 +73,15 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       env: federated ? federatedEnv(env, part.rank, parts.length) : env,
       stopRequested: part.stop_requested === 1 || run.stop_requested === 1,
       stopGraceMs: ctx.options.stopGraceMs,
-      ...(endpointId === undefined ? {} : { serving: { endpointId: String(endpointId) } }),
+      ...(served === undefined
+        ? {}
+        : {
+            serving: {
+              endpointId: String(served.endpointId),
+              probePath: served.probePath,
+              probeIntervalMs: served.probeIntervalMs,
+            },
+          }),
       ...runLimitsAndContainer(spec),
     });
   }

@@ -82,5 +82,5 @@ export async function applyStatusReport(
   // The reporting agent already knows its part ended, so its assignments are not bumped here:
   // waking its long-poll only to drop the run cost a round trip per job. A run placed on the
   // freed capacity bumps the device as usual.
-  if (ended) ctx.placement.wake();
+  if (ended) ctx.placement.wake(ctx);
 }

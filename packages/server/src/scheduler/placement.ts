@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
 import { pickFederatedDevices } from "../federate/pick.js";
 import { numEdgesOf } from "../federate/num-edges.js";
-import { deviceTopic, runTopic } from "../notify.js";
+import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { creditStanding, type Standing } from "../store/credit.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
@@ -31,8 +31,6 @@ export interface PlacementDeps extends Stateful {
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
   isOnline: (lastSeenAt: number | null) => boolean;
   now: () => number;
-  /** Asks for a queue pass soon (the scheduler loop runs it; see queue-loop.ts). */
-  wake: () => void;
 }
 
 /** The matcher bound to current capacity, as `lock` hands it out (clusterId: the cluster hook). */
@@ -71,9 +69,13 @@ export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1)
 export class Placement {
   constructor(private readonly deps: PlacementDeps) {}
 
-  /** Asks the scheduler loop for a queue pass; never waits for it (requests must not). */
-  wake(): void {
-    this.deps.wake();
+  /**
+   * Asks the scheduler loops (every replica's, through the hub) for a queue pass; never waits
+   * for it (requests must not). Inside a transition the wake-up waits for the commit, so the
+   * pass sees what woke it.
+   */
+  wake(via: Pick<Stateful, "hub">): void {
+    via.hub.notify(schedulerTopic);
   }
 
   /**

@@ -1,16 +1,10 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import type { DialectName } from "./db.js";
+import { idColumn } from "./id-column.js";
+import { endpointReplicas } from "./serving-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
-type TableBuilder = ReturnType<AnyDb["schema"]["createTable"]>;
-
-/** The integer primary key every table but the join tables has: the one dialect switch of ids. */
-function idColumn(table: TableBuilder, dialect: DialectName): TableBuilder {
-  return dialect === "postgres"
-    ? table.addColumn("id", "serial", (c) => c.primaryKey())
-    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-}
 
 function initialSchema(dialect: DialectName): Migration {
   return {
@@ -348,6 +342,7 @@ class InCodeMigrations implements MigrationProvider {
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
+      "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
       // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
       "0101_h-atomic_one_part_per_node": onePartPerNode(),

@@ -165,6 +165,36 @@ export interface EndpointsTable {
   created_at: number;
   ready_at: number | null;
   ended_at: number | null;
+  /** Replica bounds, the autoscaler's target, its settings and the probe (migration 0100_h-serving). */
+  min_replicas: Generated<number>;
+  max_replicas: Generated<number>;
+  desired_replicas: Generated<number>;
+  target_inflight: number | null;
+  scale_down_delay_ms: Generated<number>;
+  probe_path: Generated<string>;
+  probe_interval_ms: Generated<number>;
+  /** Bumped by each launch that updates the endpoint in place; replicas of older ones are drained. */
+  generation: Generated<number>;
+  /** Last time the autoscaler saw the endpoint need its current replica count (scale-down delay). */
+  busy_at: number | null;
+}
+
+/** One run serving an endpoint (migration 0100_h-serving). */
+export interface EndpointReplicasTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  run_id: number;
+  generation: number;
+  device_id: number | null;
+  /** The job's port on its device: shown, never dialed (requests go through the agent's tunnel). */
+  port: number | null;
+  /** 1 while the job answers its readiness probe. */
+  ready: number;
+  created_at: number;
+  ready_at: number | null;
+  /** Taken out of rotation to be stopped once idle (rolling update, scale-down). */
+  retired_at: number | null;
+  ended_at: number | null;
 }
 
 /** Credit movements (migration 0004): grants by admins, charges to run owners, earnings of device owners. */
@@ -244,4 +274,5 @@ export interface Database {
   workspace_blobs: WorkspaceBlobsTable;
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
+  endpoint_replicas: EndpointReplicasTable;
 }

@@ -322,3 +322,16 @@ export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) 
     }
   }
 }
+
+/** At agent shutdown: the agent's parent cgroups go when no run is left in them. */
+export function removeCgroupParents(layout: CgroupLayout): void {
+  if (layout.version === 0) return;
+  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  for (const parent of new Set(parents)) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      // runs still there, or never made
+    }
+  }
+}

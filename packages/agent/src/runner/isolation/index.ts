@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type CgroupLayout, detectCgroupLayout } from "./cgroup.js";
+import { rmdirSync } from "node:fs";
+import { type CgroupLayout, detectCgroupLayout, removeCgroupParents } from "./cgroup.js";
 import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
 import { makeJobsRoot } from "./run-folder.js";
@@ -33,6 +34,16 @@ export interface Isolation {
 /** Separates the users, cgroups and folders of several agents on one machine. */
 export function agentKey(home: string): string {
   return createHash("sha256").update(home).digest("hex").slice(0, 8);
+}
+
+/** At agent shutdown: what setUpIsolation made goes, where nothing of a run is left in it. */
+export function tearDownIsolation(isolation: Isolation): void {
+  removeCgroupParents(isolation.cgroups);
+  try {
+    rmdirSync(isolation.jobsRoot);
+  } catch {
+    // folders of failed runs kept for debugging, or shared with the agent's runs/
+  }
 }
 
 export function setUpIsolation(home: string, settings: IsolationSettings): Isolation {
@@ -63,7 +74,7 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
   return { users, cgroups, container, jobsRoot, notes };
 }
 
-export { type RunLimits, RunCgroup, sweepLeftoverCgroups } from "./cgroup.js";
+export { type RunLimits, RunCgroup, removeCgroupParents, sweepLeftoverCgroups } from "./cgroup.js";
 export { buildJobEnv } from "./job-env.js";
 export type { JobIdentity } from "./job-user.js";
 export { type JobFolder, handOver, jobFolderPaths, makeJobFolder, sweepJobFolders, takeBack } from "./run-folder.js";
