@@ -11,7 +11,7 @@ import type { EndpointModel } from "@fedml/core";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
 import { repoRoot } from "./support/paths.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, createUser, runCli, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 
@@ -143,6 +143,15 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
       counted.replicas.filter((r) => r.status === "READY").every((r) => r.requestCount > 0),
       JSON.stringify(counted.replicas),
     );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const requests = new RegExp(`^fedml_endpoint_requests_total\\{endpoint="${trio}"\\} (\\d+)`, "m").exec(metrics);
+    assert.ok(requests && Number(requests[1]) >= 30, "per-endpoint request count on /metrics");
+    assert.match(metrics, new RegExp(`^fedml_endpoint_request_duration_seconds_count\\{endpoint="${trio}"\\} \\d+`, "m"));
+    const env = { FEDML_HOME: join(tmp.dir, "cli-home"), FEDML_SERVER_URL: server.url, FEDML_API_KEY: alice.apiKey };
+    const cli = await runCli(["endpoint", "status", trio], env);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /replicas: 3; generation 1; requests \d+/);
+    assert.equal((cli.stdout.match(/^\S+\s+\S+\s+READY\s+1\s+\d+/gm) ?? []).length, 3, cli.stdout);
   });
 
   test("killing a replica's process loses no request, and the replica is replaced", async () => {
@@ -168,6 +177,36 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
       answers.some((a) => a.run === newcomer.runId),
       "the new replica gets traffic",
     );
+  });
+
+  test("a replica failing its readiness probe leaves the rotation", async () => {
+    const { endpointId } = await launch(
+      serveJob("probed", "  replicas: 2\n  readiness_probe_path: /ready\n  readiness_probe_interval_seconds: 1\n"),
+    );
+    await waitReady(endpointId, 2);
+    const flipped = await fetch(`${server.url}/inference/${endpointId}/unready`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${alice.apiKey}` },
+      body: "{}",
+    });
+    assert.equal(flipped.status, 200);
+    const sick = ((await flipped.json()) as { run: string }).run;
+    const after = await waitFor(
+      "the replica UNHEALTHY",
+      async () => {
+        const e = await status(endpointId);
+        return e.replicas.find((r) => r.runId === sick)?.status === "UNHEALTHY" ? e : undefined;
+      },
+      30_000,
+      200,
+    );
+    assert.equal(after.status, "READY", "the endpoint still has a ready replica");
+    for (let i = 0; i < 10; i++) {
+      const { status: code, body } = await get(endpointId);
+      assert.equal(code, 200);
+      assert.notEqual(body.run, sick);
+    }
+    await deleteEndpoint(endpointId);
   });
 
   test("a launch under the same endpoint name rolls it to the new version, answering every request", async () => {

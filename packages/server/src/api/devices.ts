@@ -1,4 +1,5 @@
-import { type DeviceListQuery, FedmlError, ResultCode } from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -12,10 +13,11 @@ import { listLiveRunDevices } from "../store/runs.js";
 import { DeviceIdParams, DeviceListQuerySchema, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
 
 export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
-    app.get<{ Querystring: DeviceListQuery }>(
+    app.get(
       "/devices",
       {
         preHandler,
@@ -42,7 +44,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { id: string } }>(
+    app.delete(
       "/devices/:id",
       { preHandler, schema: { tags: ["devices"], params: DeviceIdParams, response: { 200: RemovedSchema, ...authErrors } } },
       async (request) => {

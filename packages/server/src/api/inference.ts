@@ -9,6 +9,11 @@ import { routableReplicas } from "../serving/pick-replica.js";
 import { routeInference } from "../serving/route-request.js";
 import { listReplicas } from "../store/endpoint-replicas.js";
 
+/** Where each request's outcome and latency go (the server's /metrics). */
+export interface InferenceObserver {
+  observeInference(endpointId: number, seconds: number, ok: boolean): void;
+}
+
 /** The job's path and query: what follows `/inference/<id>` in the raw URL. */
 function jobPath(rawUrl: string, endpointId: string): string {
   const prefix = `/inference/${endpointId}`;
@@ -21,7 +26,7 @@ function jobPath(rawUrl: string, endpointId: string): string {
  * `/<path>` on one of its ready replicas, through that replica's agent tunnel; the server never
  * dials a device. Bodies stream both ways, never buffered.
  */
-export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
+export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver): FastifyPluginAsync {
   return async (app) => {
     // Bodies of any type pass through untouched, as a stream.
     app.removeAllContentTypeParsers();
@@ -33,6 +38,7 @@ export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
         throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`, 404);
       }
       ctx.replicaLoad.begin(endpoint.id);
+      const started = performance.now();
       let ok = false;
       try {
         let replicas = await listReplicas(ctx.db, [endpoint.id]);
@@ -62,6 +68,7 @@ export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
         );
       } finally {
         ctx.replicaLoad.end(endpoint.id, ok);
+        observer?.observeInference(endpoint.id, (performance.now() - started) / 1000, ok);
       }
     };
     app.all<{ Params: { id: string } }>("/inference/:id", { preHandler, schema: { hide: true } }, handler);

@@ -1,4 +1,4 @@
-import type { LaunchRequest, RunListQuery } from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -21,10 +21,11 @@ import {
 } from "./schemas.js";
 
 export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
-    app.post<{ Body: LaunchRequest }>(
+    app.post(
       "/runs",
       {
         preHandler,
@@ -33,7 +34,7 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => launchRun(ctx, userOf(request), request.body),
     );
 
-    app.get<{ Querystring: RunListQuery }>(
+    app.get(
       "/runs",
       {
         preHandler,
@@ -56,7 +57,7 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { id: string }; Querystring: { platform?: string } }>(
+    app.get(
       "/runs/:id",
       {
         preHandler,
@@ -74,7 +75,7 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { id: string }; Querystring: { platform?: string } }>(
+    app.post(
       "/runs/:id/stop",
       {
         preHandler,

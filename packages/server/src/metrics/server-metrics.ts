@@ -45,6 +45,25 @@ export class ServerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
     registers: [this.registry],
   });
+  private readonly inferenceRequests = new Counter({
+    name: "fedml_endpoint_requests_total",
+    help: "Inference requests per endpoint, counted by this server process",
+    labelNames: ["endpoint"],
+    registers: [this.registry],
+  });
+  private readonly inferenceErrors = new Counter({
+    name: "fedml_endpoint_errors_total",
+    help: "Inference requests per endpoint that no replica answered (no ready replica, none reachable)",
+    labelNames: ["endpoint"],
+    registers: [this.registry],
+  });
+  private readonly inferenceDuration = new Histogram({
+    name: "fedml_endpoint_request_duration_seconds",
+    help: "Inference request latency per endpoint, through the proxy, to the end of the answer",
+    labelNames: ["endpoint"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30, 120],
+    registers: [this.registry],
+  });
   private readonly counted: Record<Total, number> = { placements: 0, gpuHours: 0, logLines: 0 };
   /** Runs placed after this (epoch ms) have not been observed in queueWait yet. */
   placedAfter: number;
@@ -56,6 +75,14 @@ export class ServerMetrics {
 
   private gauge(name: string, help: string, labelNames: string[] = []): Gauge {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** One inference request through the proxy (serving's InferenceObserver). */
+  observeInference(endpointId: number, seconds: number, ok: boolean): void {
+    const labels = { endpoint: String(endpointId) };
+    this.inferenceRequests.inc(labels);
+    if (!ok) this.inferenceErrors.inc(labels);
+    this.inferenceDuration.observe(labels, seconds);
   }
 
   /** Sets the fleet figures from a fresh snapshot; totals only ever grow. */
