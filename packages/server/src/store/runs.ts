@@ -166,6 +166,43 @@ export async function listLivePartsOnSilentDevices(
     .execute();
 }
 
+/** A run part with what billing needs of its run. */
+export type BilledPartRow = RunDeviceRow & { owner_id: number; cluster_id: number | null };
+
+/**
+ * Parts that bill now: not ended, no stop asked for, on a paid device (of every owner, or of
+ * one). Their owners' commitments and what they have spent so far come from these.
+ */
+export async function listBillingParts(db: Kysely<Database>, ownerId?: number): Promise<BilledPartRow[]> {
+  let q = db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .selectAll("run_devices")
+    .select(["runs.owner_id", "runs.cluster_id"])
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.stop_requested", "=", 0)
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0);
+  if (ownerId !== undefined) q = q.where("runs.owner_id", "=", ownerId);
+  return q.orderBy("run_devices.run_id").execute();
+}
+
+/** The parts a cluster's runs had on a device since `since` (what a hold's charge already covers). */
+export async function listClusterPartsOn(
+  db: Kysely<Database>,
+  clusterId: number,
+  deviceId: number,
+  since: number,
+): Promise<RunDeviceRow[]> {
+  return db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .selectAll("run_devices")
+    .where("runs.cluster_id", "=", clusterId)
+    .where("run_devices.device_id", "=", deviceId)
+    .where("run_devices.started_at", ">=", since)
+    .execute();
+}
+
 /** Parts still STOPPING whose stop was asked for before `before` (wall ms). */
 export async function listUnacknowledgedStops(db: Kysely<Database>, before: number): Promise<RunDeviceRow[]> {
   return db
