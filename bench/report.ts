@@ -2,7 +2,9 @@
 import type { LatencyResult } from "./latency.js";
 import type { LogsResult } from "./logs.js";
 import type { MemoryResult } from "./memory.js";
+import type { ReplicasResult } from "./replicas.js";
 import type { SchedulerResult } from "./scheduler.js";
+import type { ServingResult } from "./serving.js";
 import type { ThroughputResult } from "./throughput.js";
 import { round } from "./lib/stats.js";
 
@@ -17,11 +19,15 @@ export interface BenchResults {
   scheduler: SchedulerResult;
   logs: LogsResult;
   memory: MemoryResult;
+  /** Absent in results from before the section existed. */
+  serving?: ServingResult;
+  replicas?: ReplicasResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
 
-const n = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : String(round(v, digits)));
+const n = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : String(round(v, digits));
 const verdict = (ok: boolean | null) => (ok === null ? "–" : ok ? "met" : "**missed**");
 
 function rerunNote(r: BenchResults): string {
@@ -38,16 +44,98 @@ export function toMarkdown(r: BenchResults): string {
   const m = r.memory;
   const slurmNote = r.slurm.skipped ? ` (Slurm skipped: ${r.slurm.skipped})` : r.slurm.version ? ` (${r.slurm.version})` : "";
   const rows: [string, string, string, string, string][] = [
-    ["Throughput: trivial jobs/s, ours (server + 8 agents)", `${n(t.oursJobsPerSec)} (${t.jobs} jobs)`, `Slurm ${n(t.slurmJobsPerSec, 2)} (${t.slurmJobs ?? 0} jobs); bare \`sh -c true\` ${n(t.forkExecPerSec)}`, "≥ 250/s and ≥ 50× Slurm", verdict(t.oursJobsPerSec >= 250 && (t.ratioToSlurm === null || t.ratioToSlurm >= 50))],
+    [
+      "Throughput: trivial jobs/s, ours (server + 8 agents)",
+      `${n(t.oursJobsPerSec)} (${t.jobs} jobs)`,
+      `Slurm ${n(t.slurmJobsPerSec, 2)} (${t.slurmJobs ?? 0} jobs); bare \`sh -c true\` ${n(t.forkExecPerSec)}`,
+      "≥ 250/s and ≥ 50× Slurm",
+      verdict(t.oursJobsPerSec >= 250 && (t.ratioToSlurm === null || t.ratioToSlurm >= 50)),
+    ],
     ["Throughput ratio: ours / Slurm, ours / fork-exec", `${n(t.ratioToSlurm, 1)}×, ${n(t.ratioToForkExec, 3)}×`, "", "", ""],
-    ["Launch → process start, ms p50 / p90 / p99", `${n(l.oursToStartMs.p50)} / ${n(l.oursToStartMs.p90)} / ${n(l.oursToStartMs.p99)}`, l.slurmToStartMs ? `Slurm ${n(l.slurmToStartMs.p50)} / ${n(l.slurmToStartMs.p90)} / ${n(l.slurmToStartMs.p99)}` : "–", "p50 < 30, p99 < 150", verdict(l.oursToStartMs.p50 < 30 && l.oursToStartMs.p99 < 150)],
-    ["Launch → FINISHED visible, ms p50 / p90 / p99", `${n(l.oursToFinishedMs.p50)} / ${n(l.oursToFinishedMs.p90)} / ${n(l.oursToFinishedMs.p99)}`, l.slurmToDoneMs ? `Slurm (left the queue) ${n(l.slurmToDoneMs.p50)} / ${n(l.slurmToDoneMs.p90)} / ${n(l.slurmToDoneMs.p99)}` : "–", "", ""],
-    ["Matcher: placements/s, decision p99 ms", `${n(s.placementsPerSec)}, ${n(s.decisionMs.p99, 2)}`, `${s.devices} devices, ${s.queuedRuns} queued; ${s.decisions} decisions in ${s.budgetSec} s budget${s.placementMs ? `; p99 of placing decisions ${n(s.placementMs.p99, 3)} ms, slowest ${n(s.maxDecisionMs, 1)} ms` : ""}`, "≥ 20,000/s", verdict(s.placementsPerSec >= 20_000)],
-    ["Log ingest, lines/s (store path, agent-sized batches)", n(g.storeLinesPerSec, 0), `over HTTP, one batch in flight: ${n(g.httpLinesPerSec, 0)}`, "≥ 200,000/s", verdict(g.storeLinesPerSec >= 200_000)],
-    [`runLogs page (${g.pageSize} lines) ms p50 / p99 at ${g.totalLines.toLocaleString("en")} lines`, `${n(g.pageMs.p50, 2)} / ${n(g.pageMs.p99, 2)}`, `${g.pages} pages over HTTP`, "p99 < 20 at 10M", verdict(g.pageMs.p99 < 20 && g.totalLines >= 10_000_000)],
-    [`Server RSS MB, ${m.agents} agents heartbeating (peak)`, `${n(m.serverRssMb)} (${n(m.serverPeakRssMb)})`, `idle server ${n(m.serverIdleRssMb)}; ${m.polls} polls in ${m.heartbeatSec} s`, "< 200", verdict(m.serverPeakRssMb < 200)],
-    ["Idle agent RSS MB (the real agent)", n(m.agentIdleRssMb), m.nodeFloorRssMb === undefined ? "" : `bare \`node\` with a timer ${n(m.nodeFloorRssMb)}`, "< 60", verdict(m.agentIdleRssMb < 60)],
+    [
+      "Launch → process start, ms p50 / p90 / p99",
+      `${n(l.oursToStartMs.p50)} / ${n(l.oursToStartMs.p90)} / ${n(l.oursToStartMs.p99)}`,
+      l.slurmToStartMs ? `Slurm ${n(l.slurmToStartMs.p50)} / ${n(l.slurmToStartMs.p90)} / ${n(l.slurmToStartMs.p99)}` : "–",
+      "p50 < 30, p99 < 150",
+      verdict(l.oursToStartMs.p50 < 30 && l.oursToStartMs.p99 < 150),
+    ],
+    [
+      "Launch → FINISHED visible, ms p50 / p90 / p99",
+      `${n(l.oursToFinishedMs.p50)} / ${n(l.oursToFinishedMs.p90)} / ${n(l.oursToFinishedMs.p99)}`,
+      l.slurmToDoneMs
+        ? `Slurm (left the queue) ${n(l.slurmToDoneMs.p50)} / ${n(l.slurmToDoneMs.p90)} / ${n(l.slurmToDoneMs.p99)}`
+        : "–",
+      "",
+      "",
+    ],
+    [
+      "Matcher: placements/s, decision p99 ms",
+      `${n(s.placementsPerSec)}, ${n(s.decisionMs.p99, 2)}`,
+      `${s.devices} devices, ${s.queuedRuns} queued; ${s.decisions} decisions in ${s.budgetSec} s budget${s.placementMs ? `; p99 of placing decisions ${n(s.placementMs.p99, 3)} ms, slowest ${n(s.maxDecisionMs, 1)} ms` : ""}`,
+      "≥ 20,000/s",
+      verdict(s.placementsPerSec >= 20_000),
+    ],
+    [
+      "Log ingest, lines/s (store path, agent-sized batches)",
+      n(g.storeLinesPerSec, 0),
+      `over HTTP, one batch in flight: ${n(g.httpLinesPerSec, 0)}`,
+      "≥ 200,000/s",
+      verdict(g.storeLinesPerSec >= 200_000),
+    ],
+    [
+      `runLogs page (${g.pageSize} lines) ms p50 / p99 at ${g.totalLines.toLocaleString("en")} lines`,
+      `${n(g.pageMs.p50, 2)} / ${n(g.pageMs.p99, 2)}`,
+      `${g.pages} pages over HTTP`,
+      "p99 < 20 at 10M",
+      verdict(g.pageMs.p99 < 20 && g.totalLines >= 10_000_000),
+    ],
+    [
+      `Server RSS MB, ${m.agents} agents heartbeating (peak)`,
+      `${n(m.serverRssMb)} (${n(m.serverPeakRssMb)})`,
+      `idle server ${n(m.serverIdleRssMb)}; ${m.polls} polls in ${m.heartbeatSec} s`,
+      "< 200",
+      verdict(m.serverPeakRssMb < 200),
+    ],
+    [
+      "Idle agent RSS MB (the real agent)",
+      n(m.agentIdleRssMb),
+      m.nodeFloorRssMb === undefined ? "" : `bare \`node\` with a timer ${n(m.nodeFloorRssMb)}`,
+      "< 60",
+      verdict(m.agentIdleRssMb < 60),
+    ],
   ];
+  const v = r.serving;
+  if (v) {
+    rows.push(
+      [
+        "Inference proxy: added latency per request, ms p50 / p99",
+        `${n(v.overheadP50Ms, 2)} / ${n(v.overheadP99Ms, 2)}`,
+        `direct ${n(v.directMs.p50, 2)} / ${n(v.directMs.p99, 2)}, proxied ${n(v.proxiedMs.p50, 2)} / ${n(v.proxiedMs.p99, 2)} (${v.requests} requests, one at a time)`,
+        "p50 ≤ 1",
+        verdict(v.overheadP50Ms <= 1),
+      ],
+      [
+        `Inference proxy: requests/s, ${v.concurrency} in flight`,
+        n(v.proxiedPerSec, 0),
+        `direct to the job ${n(v.directPerSec, 0)}`,
+        "",
+        "",
+      ],
+    );
+  }
+  const p = r.replicas;
+  if (p) {
+    const fig = (store: string, replicas: number) => p.figures.find((f) => f.store === store && f.replicas === replicas);
+    const [sqlite, one, three] = [fig("sqlite", 1), fig("postgres", 1), fig("postgres", 3)];
+    const rate = (f: typeof one) => (f ? `${n(f.placementsPerSec, 0)} (${f.placed} placed)` : "–");
+    rows.push([
+      "Server processes placing a deep queue: runs placed/s, PostgreSQL × 1 / × 3",
+      one ? `${rate(one)} / ${rate(three)}` : `– (${p.postgresSkipped ?? "not run"})`,
+      `one server on SQLite ${rate(sqlite)}; ${p.devices} devices, ${p.queued} queued over ${p.users} users`,
+      "× 3 ≥ × 1; × 1 > 5,000/s",
+      one && three ? verdict(three.placementsPerSec >= one.placementsPerSec && one.placementsPerSec > 5_000) : "–",
+    ]);
+  }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
   const mc = r.machine;

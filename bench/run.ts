@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
- * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory. `--only` runs the named sections and
+ * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
@@ -13,8 +13,10 @@ import { latency } from "./latency.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { logs } from "./logs.js";
 import { memory } from "./memory.js";
+import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
+import { serving } from "./serving.js";
 import { throughput } from "./throughput.js";
 
 const { values } = parseArgs({
@@ -30,7 +32,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory"] as const;
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -41,10 +43,40 @@ for (const name of only ?? []) {
 }
 const runs = (section: Section) => only === null || only.includes(section);
 
-// Full sizes are the issue's; --quick keeps the whole run under two minutes.
+// Full sizes are the targets' (1,000 Slurm jobs, 10,000,000 log lines, ...); --quick keeps the whole run under two minutes.
 const size = quick
-  ? { jobs: 200, slurmJobs: 30, launches: 50, slurmLaunches: 10, devices: 10_000, queued: 100_000, matchBudgetSec: 3, logLines: 300_000, httpLines: 50_000, pages: 100, agents: 1000, heartbeatSec: 12 }
-  : { jobs: 1000, slurmJobs: 1000, launches: 200, slurmLaunches: 200, devices: 10_000, queued: 100_000, matchBudgetSec: 20, logLines: 10_000_000, httpLines: 200_000, pages: 500, agents: 1000, heartbeatSec: 25 };
+  ? {
+      jobs: 200,
+      slurmJobs: 30,
+      launches: 50,
+      slurmLaunches: 10,
+      devices: 10_000,
+      queued: 100_000,
+      matchBudgetSec: 3,
+      replicaBudgetSec: 20,
+      logLines: 300_000,
+      httpLines: 50_000,
+      pages: 100,
+      agents: 1000,
+      heartbeatSec: 12,
+      proxied: 1000,
+    }
+  : {
+      jobs: 1000,
+      slurmJobs: 1000,
+      launches: 200,
+      slurmLaunches: 200,
+      devices: 10_000,
+      queued: 100_000,
+      matchBudgetSec: 20,
+      replicaBudgetSec: 60,
+      logLines: 10_000_000,
+      httpLines: 200_000,
+      pages: 500,
+      agents: 1000,
+      heartbeatSec: 25,
+      proxied: 5000,
+    };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
@@ -92,6 +124,8 @@ async function main(): Promise<void> {
   let s = previous?.scheduler;
   let g = previous?.logs;
   let m = previous?.memory;
+  let v = previous?.serving;
+  let p = previous?.replicas;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log);
@@ -111,6 +145,14 @@ async function main(): Promise<void> {
   if (runs("memory")) {
     log("5. memory");
     m = await memory(size.agents, size.heartbeatSec, log);
+  }
+  if (runs("serving")) {
+    log("6. serving: the inference proxy");
+    v = await serving(size.proxied, log);
+  }
+  if (runs("replicas")) {
+    log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
+    p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
@@ -132,6 +174,8 @@ async function main(): Promise<void> {
     scheduler: s,
     logs: g,
     memory: m,
+    ...(v ? { serving: v } : {}),
+    ...(p ? { replicas: p } : {}),
     ...(only
       ? {
           rerun: [

@@ -24,6 +24,7 @@ test("fedml launch runs the hello world example on the embedded default", async 
   assert.match(result.stdout, /Hello from FedML Launch!/);
   assert.match(result.stdout, /hello world finished/);
   assert.match(result.stdout, /FINISHED/);
+  assert.match(result.stderr, /started the embedded FedML server .*fedml server stop stops them/);
   const adminKeyFile = join(env.FEDML_HOME, "server", "admin-key");
   assert.equal(statSync(adminKeyFile).mode & 0o777, 0o600);
 });
@@ -47,6 +48,7 @@ test("fedml run list --json prints the SDK's object; server status gives the URL
   assert.equal(stop.code, 0, stop.stderr);
   assert.equal(isAlive(body.pid), false);
   const after = await runCli(["server", "status", "--json"], env);
+  assert.equal(after.code, 3, "status exits 3 when nothing runs");
   assert.equal(JSON.parse(after.stdout).running, false);
 });
 

@@ -29,9 +29,10 @@ test("fedml server start --local-devices 4 runs four local devices", async () =>
 test("the federated FedAvg example runs from the README and its accuracy rises", async () => {
   const result = await runCli(["launch", join(repoRoot, "examples/federated_fedavg/job.yaml")], env, 180_000);
   assert.equal(result.code, 0, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  const accuracies = [...result.stdout.matchAll(/^round ([1-9]\d*)\/8 global model test accuracy ([\d.]+)$/gm)].map((m) =>
-    Number(m[2]),
-  );
+  // Four nodes: each line carries the node that wrote it; the server is rank 0.
+  const accuracies = [
+    ...result.stdout.matchAll(/^\[rank 0 [^\]]+\] round ([1-9]\d*)\/8 global model test accuracy ([\d.]+)$/gm),
+  ].map((m) => Number(m[2]));
   assert.equal(accuracies.length, 8, result.stdout);
   assert.ok(accuracies[7] > accuracies[0], accuracies.join(" "));
   assert.match(result.stdout, /FINISHED/);

@@ -118,6 +118,8 @@ export async function startAgent(
       serverUrl,
       "--api-key",
       apiKey,
+      // These tests share files with their jobs: jobs run as the agent's user unless a test asks otherwise.
+      ...(bindArgs.includes("--job-user") ? [] : ["--job-user", "agent", "--allow-shared-without-isolation"]),
       ...bindArgs,
     ]);
   }

@@ -1,6 +1,7 @@
 """Serves a tiny logistic regression: POST /predict {"inputs": [[x1, x2], ...]} -> {"outputs": [p, ...]}.
 GET / is the readiness probe; POST /echo streams the request body back and GET /stream?n=N&gap_ms=G
-answers N chunks G ms apart (chunked transfer encoding, as token streaming does)."""
+answers N chunks G ms apart (chunked transfer encoding, as token streaming does). GET /ready is a
+readiness probe path (serving_args.readiness_probe_path) that answers 503 after POST /unready."""
 import json
 import math
 import os
@@ -12,6 +13,9 @@ WEIGHTS = [1.5, -2.0]
 BIAS = 0.25
 PORT = int(os.environ.get("FEDML_SERVING_PORT", "8080"))
 ENDPOINT = os.environ.get("FEDML_ENDPOINT_ID", "local")
+RUN = os.environ.get("FEDML_CURRENT_RUN_ID", "local")
+VERSION = os.environ.get("MODEL_VERSION", "v1")
+READY = {"ready": True}
 
 
 def predict(x):
@@ -34,6 +38,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path.startswith("/ready"):
+            return self.answer({"ready": READY["ready"], "run": RUN}, 200 if READY["ready"] else 503)
         if self.path.startswith("/stream"):
             query = parse_qs(urlparse(self.path).query)
             count = int(query.get("n", ["5"])[0])
@@ -50,7 +56,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
             return
-        self.answer({"model": "tiny-logistic", "endpoint": ENDPOINT, "path": self.path, "ready": True})
+        self.answer({"model": "tiny-logistic", "version": VERSION, "endpoint": ENDPOINT, "run": RUN, "path": self.path, "ready": True})
 
     def do_POST(self):
         length = int(self.headers.get("content-length", "0"))
@@ -68,6 +74,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
                 left -= len(chunk)
             return
+        if self.path.startswith("/unready"):
+            READY["ready"] = False
+            return self.answer({"ready": False, "run": RUN})
         if self.path.startswith("/predict"):
             try:
                 inputs = json.loads(self.rfile.read(length))["inputs"]

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /** fedml-agent bind | run | unbind (node's parseArgs: no CLI framework in the agent). */
 import { parseArgs } from "node:util";
-import { FedmlError, ResultCode } from "@fedml/core/contract";
+import { FedmlError, ResultCode, resolveApiKey } from "@fedml/core/contract";
 import { defaultAgentHome } from "./config.js";
 import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
 
 const USAGE = `usage:
-  fedml-agent bind --server URL[,URL...] --api-key KEY [--home DIR] [--name N] [--provider P] [--region R]
+  fedml-agent bind --server URL[,URL...] (--api-key KEY | --api-key - | --api-key-stdin | --api-key-file FILE | FEDML_API_KEY=...)
+                   [--home DIR] [--name N] [--provider P] [--region R]
                    [--price USD] [--shared] [--simulate-gpus TYPE:COUNT[:MEM_GB]] [--max-jobs N] [--address A]
+                   [--job-user pool|agent] [--allow-shared-without-isolation] [--jobs-dir DIR]
+                   [--container-runtime CMD|none] [--keep-failed-runs-minutes N] [--cache-max-mb N]
   fedml-agent run [--home DIR]      run the daemon in the foreground
   fedml-agent unbind [--home DIR]`;
 
@@ -34,6 +37,14 @@ async function main(argv: string[]): Promise<number> {
       home: { type: "string" },
       server: { type: "string" },
       "api-key": { type: "string" },
+      "api-key-stdin": { type: "boolean" },
+      "api-key-file": { type: "string" },
+      "job-user": { type: "string" },
+      "allow-shared-without-isolation": { type: "boolean" },
+      "jobs-dir": { type: "string" },
+      "container-runtime": { type: "string" },
+      "keep-failed-runs-minutes": { type: "string" },
+      "cache-max-mb": { type: "string" },
       name: { type: "string" },
       provider: { type: "string" },
       region: { type: "string" },
@@ -48,11 +59,26 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "bind": {
       if (!values.server) fail("bind needs --server URL");
-      if (!values["api-key"]) fail("bind needs --api-key KEY");
-      const { deviceId } = await registerDevice({
+      const apiKey = resolveApiKey({
+        argument: values["api-key"],
+        stdin: values["api-key-stdin"],
+        file: values["api-key-file"],
+      });
+      const jobUser = values["job-user"];
+      if (jobUser !== undefined && jobUser !== "pool" && jobUser !== "agent")
+        fail(`--job-user must be pool or agent, got "${jobUser}"`);
+      const keepMinutes = numberFlag("keep-failed-runs-minutes", values["keep-failed-runs-minutes"], false);
+      const cacheMb = numberFlag("cache-max-mb", values["cache-max-mb"], false);
+      const { deviceId, notice } = await registerDevice({
         home,
         serverUrl: values.server,
-        apiKey: values["api-key"],
+        apiKey,
+        jobUser,
+        allowSharedWithoutIsolation: values["allow-shared-without-isolation"],
+        jobsDir: values["jobs-dir"],
+        containerRuntime: values["container-runtime"],
+        keepFailedRunsMs: keepMinutes === undefined ? undefined : keepMinutes * 60_000,
+        cacheMaxBytes: cacheMb === undefined ? undefined : Math.floor(cacheMb * 1024 * 1024),
         name: values.name,
         provider: values.provider,
         region: values.region,
@@ -62,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
         maxJobs: numberFlag("max-jobs", values["max-jobs"], true),
         address: values.address,
       });
+      process.stdout.write(`${notice}\n`);
       process.stdout.write(
         `device ${deviceId} bound to ${values.server} (home ${home}); start it with: fedml-agent run --home ${home}\n`,
       );

@@ -23,7 +23,20 @@ export interface AgentConfig {
   maxJobs: number | null;
   /** Null: the first non-internal IPv4 address. */
   address: string | null;
+  /** "pool": jobs run as users of their own when the agent is root; "agent": as the agent's user. */
+  jobUser?: "pool" | "agent";
+  /** Where run folders go; null: the default (docs/isolation.md). */
+  jobsDir?: string | null;
+  /** A container runtime command line ("podman --runtime runc"), "none", or null to detect one. */
+  containerRuntime?: string | null;
+  /** How long the folder of a FAILED run is kept for debugging. */
+  keepFailedRunsMs?: number;
+  /** Bound of the workspace cache (`cache/`), least recently used archives evicted first. */
+  cacheMaxBytes?: number;
 }
+
+export const DEFAULT_KEEP_FAILED_RUNS_MS = 24 * 3600_000;
+export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3;
 
 export function defaultAgentHome(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.FEDML_HOME || join(homedir(), ".fedml"), "agent");
@@ -63,6 +76,11 @@ export function readAgentConfig(home: string): AgentConfig | null {
     simulateGpus: c.simulateGpus ?? null,
     maxJobs: c.maxJobs ?? null,
     address: c.address ?? null,
+    jobUser: c.jobUser === "agent" ? "agent" : "pool",
+    jobsDir: c.jobsDir ?? null,
+    containerRuntime: c.containerRuntime ?? null,
+    keepFailedRunsMs: c.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
+    cacheMaxBytes: c.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
   };
 }
 

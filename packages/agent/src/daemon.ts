@@ -6,13 +6,14 @@
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "./backoff.js";
 import { AgentClient, AgentStoppedError } from "./client.js";
-import { readAgentConfig } from "./config.js";
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_KEEP_FAILED_RUNS_MS, readAgentConfig } from "./config.js";
 import { AgentLease, ensureLeaseWatchdog, monotonicNs } from "./daemon/lease.js";
 import { acquirePidFile, releasePidFile } from "./daemon/pid-file.js";
 import { recoverLeftoverRuns } from "./daemon/recovery.js";
 import { RunSupervisor } from "./daemon/supervisor.js";
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
+import { setUpIsolation, sweepLeftoverCgroups, tearDownIsolation } from "./runner/isolation/index.js";
 import { keepTunnelOpen } from "./tunnel/tunnel.js";
 
 export interface RunAgentOptions {
@@ -41,6 +42,11 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const config = readAgentConfig(home);
   if (!config) throw new FedmlError(ResultCode.ERROR, `no device is bound in ${home}: bind this machine first`);
+  const isolation = setUpIsolation(home, {
+    jobUser: config.jobUser ?? "pool",
+    jobsDir: config.jobsDir ?? null,
+    containerRuntime: config.containerRuntime ?? null,
+  });
   acquirePidFile(home);
 
   // Ends the last retries once the shutdown's flush time is over.
@@ -61,7 +67,15 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     lease.publish(supervisor.activeRunIds());
     if (supervisor.activeRunIds().length > 0) ensureLeaseWatchdog(home);
   };
-  const supervisor = new RunSupervisor({ home, client, log, onRunStarted: guard });
+  const supervisor = new RunSupervisor({
+    home,
+    client,
+    log,
+    onRunStarted: guard,
+    isolation,
+    keepFailedRunsMs: config.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
+    cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+  });
   const tunnelStop = new AbortController();
   let tunnel: Promise<void> | undefined;
   // Fencing: a lease that ran out stops the jobs, whatever the poll loop is stuck in.
@@ -75,10 +89,14 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   }, 200);
   fenceCheck.unref();
   log(`agent ${process.pid} starting for device ${config.deviceId} of ${config.serverUrl}`);
+  for (const note of isolation.notes) log(note);
 
   try {
     const leftovers = recoverLeftoverRuns(home, log);
-    const facts = await detectFacts(config, options.detect);
+    // The previous agent's runs are over (recovery ended them): whatever is left in their cgroups goes.
+    sweepLeftoverCgroups(isolation.cgroups, () => false);
+    supervisor.sweepFolders();
+    const facts = await detectFacts(config, options.detect, isolation.container);
     log(
       facts.gpuError
         ? `no GPU detected: ${facts.gpuError}`
@@ -154,6 +172,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await tunnel;
     await supervisor.settled();
     if (supervisor.activeRunIds().length === 0) lease.withdraw();
+    tearDownIsolation(isolation);
     releasePidFile(home);
     log("agent stopped");
   }

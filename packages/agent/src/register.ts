@@ -11,6 +11,7 @@ import { type AgentConfig, readAgentConfig, removeAgentConfig, writeAgentConfig 
 import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { parseSimulatedGpus } from "./facts/simulated-gpus.js";
 import { requestOnce } from "./http-once.js";
+import { isRoot } from "./runner/isolation/job-user.js";
 
 export interface RegisterDeviceOptions {
   home: string;
@@ -25,7 +26,35 @@ export interface RegisterDeviceOptions {
   simulateGpus?: string | null;
   maxJobs?: number | null;
   address?: string | null;
+  /** "agent": jobs run as the agent's own user even when it is root (a single-user machine). */
+  jobUser?: "pool" | "agent";
+  jobsDir?: string | null;
+  containerRuntime?: string | null;
+  keepFailedRunsMs?: number;
+  cacheMaxBytes?: number;
+  /** Shares the device although its jobs would run as the agent's own user. */
+  allowSharedWithoutIsolation?: boolean;
   detect?: DetectOptions;
+}
+
+/**
+ * Whether jobs get users of their own, and the refusal of `--shared` when they do not: a
+ * stranger's job would run as the owner and read what the owner can.
+ */
+export function jobUserNotice(
+  options: Pick<RegisterDeviceOptions, "jobUser" | "shared" | "allowSharedWithoutIsolation">,
+): string {
+  const root = isRoot();
+  const own = !root || options.jobUser === "agent";
+  if (own && options.shared && !options.allowSharedWithoutIsolation) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `--shared refused: jobs on this device would run as the agent's own user (${root ? "--job-user agent" : "the agent is not root"}), so other users' jobs could read its files; run the agent as root, or pass --allow-shared-without-isolation`,
+    );
+  }
+  return own
+    ? `jobs will run as this agent's own user (${root ? "as asked" : "it is not root"}): they can read and write what it can`
+    : "jobs will run as unprivileged users of their own, one per live run";
 }
 
 function previousBinding(home: string): AgentConfig | null {
@@ -36,7 +65,7 @@ function previousBinding(home: string): AgentConfig | null {
   }
 }
 
-export async function registerDevice(options: RegisterDeviceOptions): Promise<{ deviceId: string }> {
+export async function registerDevice(options: RegisterDeviceOptions): Promise<{ deviceId: string; notice: string }> {
   let serverUrl: string;
   try {
     serverUrl = parseServerUrls(options.serverUrl).join(",");
@@ -46,6 +75,7 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
   if (serverUrl === "") throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "--server names no URL");
   // A typo in --simulate-gpus must fail here, not in a daemon nobody watches.
   if (options.simulateGpus) parseSimulatedGpus(options.simulateGpus);
+  const notice = jobUserNotice(options);
   const settings = {
     name: options.name ?? "",
     provider: options.provider ?? "",
@@ -55,6 +85,11 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
     simulateGpus: options.simulateGpus || null,
     maxJobs: options.maxJobs ?? null,
     address: options.address ?? null,
+    jobUser: options.jobUser ?? "pool",
+    jobsDir: options.jobsDir ?? null,
+    containerRuntime: options.containerRuntime ?? null,
+    ...(options.keepFailedRunsMs === undefined ? {} : { keepFailedRunsMs: options.keepFailedRunsMs }),
+    ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }),
   };
   const facts = await detectFacts(settings, options.detect);
   const previous = previousBinding(options.home);
@@ -62,7 +97,7 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
   const answer = await requestOnce<RegisterResponse>(serverUrl, options.apiKey, "POST", Paths.agentRegister, body);
   const deviceId = String(answer.deviceId);
   writeAgentConfig(options.home, { serverUrl, deviceId, deviceToken: answer.deviceToken, ...settings, name: facts.name });
-  return { deviceId };
+  return { deviceId, notice };
 }
 
 export interface UnregisterResult {

@@ -1,8 +1,11 @@
 /**
  * Ships one run's log lines: numbered 1..N, in batches of up to maxBatch, one request in flight,
  * in order. Lines are dropped only once the server's ackedSeq covers them, so a lost
- * connection loses nothing (the client retries; the lines wait here meanwhile).
+ * connection loses nothing (the client retries; the lines wait meanwhile). What waits in
+ * memory is bounded: past maxHeldLines or maxHeldChars the newer lines go to a spill file
+ * (when the run has one) and are read back, in order, as the server takes the older ones.
  */
+import { appendFileSync, closeSync, openSync, readSync, rmSync } from "node:fs";
 import { FedmlError, type LogLine } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
 import { AgentStoppedError } from "./client.js";
@@ -17,7 +20,14 @@ export interface ShipperOptions {
   maxBatch?: number;
   backoff?: BackoffOptions;
   log?: Logger;
+  /** JSON lines of the lines that do not fit in memory; absent: all are held in memory. */
+  spillFile?: string;
+  maxHeldLines?: number;
+  maxHeldChars?: number;
 }
+
+const SPILL_WRITE_LINES = 500;
+const SPILL_READ_BYTES = 1024 * 1024;
 
 /** Stands in for lines the server asks for again after the agent has already dropped them. */
 export const LOST_LINE_TEXT = "[fedml agent: this log line was lost]";
@@ -39,6 +49,14 @@ export class LogShipper {
   /** Set when the server refused the run's logs or the agent is stopping: nothing more is sent. */
   private givenUp = false;
   private waiters: (() => void)[] = [];
+  private readonly spillFile: string | null;
+  private readonly maxHeldLines: number;
+  private readonly maxHeldChars: number;
+  private heldChars = 0;
+  /** Lines in the spill file (written or buffered) not yet read back. */
+  private spilled = 0;
+  private spillBuffer: string[] = [];
+  private spillReadOffset = 0;
 
   constructor(options: ShipperOptions) {
     this.runId = options.runId;
@@ -47,6 +65,18 @@ export class LogShipper {
     this.maxBatch = options.maxBatch ?? 1000;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.log = options.log ?? silentLogger;
+    this.spillFile = options.spillFile ?? null;
+    this.maxHeldLines = options.maxHeldLines ?? 10_000;
+    this.maxHeldChars = options.maxHeldChars ?? 8 * 1024 * 1024;
+  }
+
+  /** Lines held in memory right now (the spill file holds the rest). */
+  get heldInMemory(): number {
+    return this.pending.length;
+  }
+
+  get spilledLines(): number {
+    return this.spilled;
   }
 
   get lastSeq(): number {
@@ -58,10 +88,14 @@ export class LogShipper {
   }
 
   push(stream: LogLine["stream"], text: string): void {
-    this.pending.push({ seq: this.nextSeq++, text, stream, time: Date.now() });
-    if (this.givenUp) {
-      this.pending = [];
-      return;
+    const line: LogLine = { seq: this.nextSeq++, text, stream, time: Date.now() };
+    if (this.givenUp) return;
+    if (this.spillFile && (this.spilled > 0 || this.pending.length >= this.maxHeldLines || this.heldChars >= this.maxHeldChars)) {
+      if (this.spilled === 0)
+        this.log(`run ${this.runId}: the server is not taking logs fast enough: spilling them to ${this.spillFile}`);
+      this.spill(line);
+    } else {
+      this.hold(line);
     }
     if (this.inFlight) return;
     if (this.pending.length >= this.maxBatch) this.sendNow();
@@ -78,7 +112,58 @@ export class LogShipper {
   }
 
   private isIdle(): boolean {
-    return (this.pending.length === 0 || this.givenUp) && !this.inFlight;
+    return ((this.pending.length === 0 && this.spilled === 0) || this.givenUp) && !this.inFlight;
+  }
+
+  private hold(line: LogLine): void {
+    this.pending.push(line);
+    this.heldChars += line.text.length;
+  }
+
+  private spill(line: LogLine): void {
+    this.spillBuffer.push(JSON.stringify(line));
+    this.spilled++;
+    if (this.spillBuffer.length >= SPILL_WRITE_LINES) this.flushSpill();
+  }
+
+  private flushSpill(): void {
+    if (!this.spillFile || this.spillBuffer.length === 0) return;
+    appendFileSync(this.spillFile, `${this.spillBuffer.join("\n")}\n`, { mode: 0o600 });
+    this.spillBuffer = [];
+  }
+
+  /** Reads spilled lines back into memory while there is room, oldest first. */
+  private refill(): void {
+    if (!this.spillFile || this.spilled === 0) return;
+    this.flushSpill();
+    const fd = openSync(this.spillFile, "r");
+    try {
+      const chunk = Buffer.alloc(SPILL_READ_BYTES);
+      while (this.spilled > 0 && this.pending.length < this.maxHeldLines && this.heldChars < this.maxHeldChars) {
+        const read = readSync(fd, chunk, 0, chunk.length, this.spillReadOffset);
+        if (read === 0) break;
+        const text = chunk.subarray(0, read);
+        let start = 0;
+        for (let end = text.indexOf(10, start); end !== -1; end = text.indexOf(10, start)) {
+          this.hold(JSON.parse(text.subarray(start, end).toString("utf8")) as LogLine);
+          this.spilled--;
+          start = end + 1;
+          if (this.pending.length >= this.maxHeldLines || this.heldChars >= this.maxHeldChars) break;
+        }
+        // A line longer than the chunk cannot happen: lines are cut at 64K characters.
+        this.spillReadOffset += start;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (this.spilled === 0) this.removeSpill();
+  }
+
+  private removeSpill(): void {
+    this.spillBuffer = [];
+    this.spillReadOffset = 0;
+    this.spilled = 0;
+    if (this.spillFile) rmSync(this.spillFile, { force: true });
   }
 
   private schedule(delayMs: number): void {
@@ -96,6 +181,7 @@ export class LogShipper {
   }
 
   private pump(): void {
+    if (this.pending.length < this.maxBatch) this.refill();
     if (this.inFlight || this.givenUp || this.pending.length === 0) {
       this.notifyIfIdle();
       return;
@@ -125,7 +211,7 @@ export class LogShipper {
   }
 
   private afterRequest(): void {
-    if (this.pending.length >= this.maxBatch) this.pump();
+    if (this.pending.length >= this.maxBatch || this.spilled > 0) this.pump();
     else if (this.pending.length > 0) {
       // An ended run's last lines go at once; a live run's wait to fill a batch.
       if (this.waiters.length > 0) this.pump();
@@ -143,12 +229,16 @@ export class LogShipper {
       }
       this.log(`run ${this.runId}: the server asked again for ${fillers.length} lines already dropped`);
       this.pending = [...fillers, ...this.pending];
+      this.heldChars += fillers.length * LOST_LINE_TEXT.length;
       this.acked = ackedSeq;
       return;
     }
     this.acked = ackedSeq;
     let drop = 0;
-    while (drop < this.pending.length && this.pending[drop].seq <= ackedSeq) drop++;
+    while (drop < this.pending.length && this.pending[drop].seq <= ackedSeq) {
+      this.heldChars -= this.pending[drop].text.length;
+      drop++;
+    }
     if (drop > 0) this.pending = this.pending.slice(drop);
   }
 
@@ -156,6 +246,8 @@ export class LogShipper {
     if (reason) this.log(reason);
     this.givenUp = true;
     this.pending = [];
+    this.heldChars = 0;
+    this.removeSpill();
     this.notifyIfIdle();
   }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Assignment } from "@fedml/core";
-import { writeAgentConfig } from "../src/config.js";
+import { type AgentConfig, writeAgentConfig } from "../src/config.js";
 import { runAgent } from "../src/daemon.js";
 import { LOST_RUN_REASON } from "../src/daemon/recovery.js";
 import { readRunState, writeRunState } from "../src/runner/run-state.js";
@@ -25,10 +25,13 @@ afterEach(async () => {
   server.assign([]);
 });
 
-function boundHome(): string {
+function boundHome(settings: Partial<AgentConfig> = {}): string {
   const home = mkdtempSync(join(tmpdir(), "fedml-agent-"));
   homes.push(home);
   writeAgentConfig(home, {
+    // These tests are about the daemon, not isolation (test/isolation.e2e.test.ts): no job users to make.
+    jobUser: "agent",
+    ...settings,
     serverUrl: server.url,
     deviceId: "dev-1",
     deviceToken: server.token,
@@ -130,6 +133,31 @@ describe("runAgent", () => {
     server.assign([assignment("run-after-restart", "echo back")]);
     assert.ok(await eventually(final("run-after-restart"), 3000));
     assert.deepEqual(server.textsOf("run-after-restart"), ["back"]);
+  });
+
+  test("while the server is down log lines spill to the run folder, not the heap; all arrive when it is back", async () => {
+    // The job waits for a file this test makes: it shares the agent's user.
+    const home = boundHome();
+    startAgent(home);
+    const go = join(home, "go");
+    const lines = 25_000;
+    server.assign([assignment("run-spill", `echo waiting\nwhile [ ! -e "${go}" ]; do sleep 0.05; done\nseq 1 ${lines}`)]);
+    assert.ok(await eventually(() => server.textsOf("run-spill").includes("waiting"), 5000));
+    await server.stop();
+    writeFileSync(go, "");
+    const spill = join(home, "runs", "run-spill", "log-spill.jsonl");
+    const spilledLines = () => (existsSync(spill) ? readFileSync(spill, "utf8").split("\n").length - 1 : 0);
+    // At most 10,000 lines wait in memory: the rest of the 25,000 is on disk.
+    assert.ok(await eventually(() => spilledLines() >= lines - 10_000, 10_000), `spilled ${spilledLines()}`);
+    await server.start();
+    assert.ok(await eventually(final("run-spill"), 20_000));
+    const texts = server.textsOf("run-spill");
+    assert.equal(texts.length, lines + 1);
+    assert.deepEqual(
+      texts.slice(1),
+      Array.from({ length: lines }, (_, i) => String(i + 1)),
+    );
+    assert.ok(!existsSync(spill), "the spill file is removed once every line is delivered");
   });
 
   test("a restarted agent kills what its predecessor left and reports the run FAILED", async () => {

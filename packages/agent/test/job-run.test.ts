@@ -61,7 +61,8 @@ describe("JobRun", () => {
     );
     const outcome = await r.run.done;
     assert.deepEqual(outcome, { status: "FINISHED", exitCode: 0, reason: null });
-    const workspace = realpathSync(join(r.home, "runs", "run-env", "workspace"));
+    // The run's folder is gone once it has FINISHED; this is where the job ran.
+    const workspace = join(realpathSync(r.home), "runs", "run-env", "job", "workspace");
     assert.deepEqual(
       r.lines.filter((l) => l.stream === "stdout").map((l) => l.text),
       ["run=run-env var=hello world unbuffered=1", workspace, "0", "no newline"],
@@ -78,7 +79,9 @@ describe("JobRun", () => {
     const state = readRunState(r.home, "run-env");
     assert.equal(state?.status, "FINISHED");
     assert.equal(state?.reported, false);
-    assert.ok(existsSync(join(r.home, "runs", "run-env", "job.sh")));
+    // A run that did not fail leaves nothing but its state.json behind (the job folder is removed).
+    assert.ok(!existsSync(join(r.home, "runs", "run-env", "job")));
+    assert.ok(existsSync(join(r.home, "runs", "run-env", "state.json")));
   });
 
   test("a non-zero exit is FAILED with the code; a signal death is 128 + signo", async () => {

@@ -10,5 +10,7 @@ export * from "./jobspec.js";
 export * from "./protocol.js";
 export * from "./backoff.js";
 export * from "./server-list.js";
+export * from "./container-job.js";
+export * from "./api-key-source.js";
 export * from "./tunnel.js";
 export * from "./schema/kit.js";

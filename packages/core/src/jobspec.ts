@@ -30,6 +30,10 @@ export const ComputingSpecSchema = Type.Object({
   resourceType: Nullable(Type.String()),
   deviceType: oneOf(DEVICE_TYPES),
   allowCrossCloudResources: Type.Boolean(),
+  /** `computing.memory`: the run's memory limit on each device (absent: none of ours). */
+  memoryBytes: Type.Optional(Type.Number()),
+  /** `computing.cpus`: the run's CPU limit on each device (absent: none). */
+  cpus: Type.Optional(Type.Number()),
   /** Our keys under `computing` (priority, retry, num_edges), kept as written. */
   extra: Type.Record(Type.String(), Type.Unknown()),
 });
@@ -41,6 +45,15 @@ export const ServingArgsSchema = Type.Object({
   modelStorageUrl: Nullable(Type.String()),
   endpointName: Nullable(Type.String()),
   endpointId: Nullable(Type.String()),
+  /** `replicas: N` sets both bounds; null: absent (one replica). */
+  minReplicas: Nullable(Type.Integer({ minimum: 0, maximum: 64 })),
+  maxReplicas: Nullable(Type.Integer({ minimum: 0, maximum: 64 })),
+  /** Autoscaling target: in-flight requests per ready replica; null: no autoscaling. */
+  targetInflightRequests: Nullable(Type.Integer({ minimum: 0 })),
+  scaleDownDelaySeconds: Nullable(Type.Integer({ minimum: 0 })),
+  /** The readiness probe: `GET <path>` on the job's port every interval (defaults `/`, 1 s). */
+  readinessProbePath: Nullable(Type.String()),
+  readinessProbeIntervalSeconds: Nullable(Type.Integer({ minimum: 0 })),
 });
 export type ServingArgs = Static<typeof ServingArgsSchema>;
 

@@ -1,8 +1,9 @@
 /**
- * Contract additions for the GPU marketplace (issue 3): dry runs that list offers, credit,
+ * Contract additions for the GPU marketplace: dry runs that list offers, credit,
  * and cost reports. Paths and bodies for the SDK/CLI and the server alike.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { DeviceModelSchema } from "./models.js";
 import { Amount, Nullable } from "./schema/kit.js";
 export const MarketplacePaths = {
   /** POST a LaunchRequest: the matching offers and the verdict, nothing launched. */
@@ -13,7 +14,22 @@ export const MarketplacePaths = {
   userCredit: (name: string) => `/api/v1/users/${encodeURIComponent(name)}/credit`,
   /** GET: the caller's spending by project and provider. */
   costs: "/api/v1/costs",
+  /** GET (?gpu, maxPrice, provider): the devices the caller may run on, cheapest first. */
+  offers: "/api/v1/offers",
 } as const;
+
+/** GET /offers: every filter is optional. */
+export const OfferQuerySchema = Type.Object({
+  /** A GPU model, matched as a job's `resource_type` is ("A100" fits "NVIDIA A100-SXM4-80GB"). */
+  gpu: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  /** USD per GPU-hour, at most. */
+  maxPrice: Type.Optional(Amount({ minimum: 0 })),
+  provider: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});
+export type OfferQuery = Static<typeof OfferQuerySchema>;
+
+export const OfferListResponseSchema = Type.Object({ offerList: Type.Array(DeviceModelSchema) });
+export type OfferListResponse = Static<typeof OfferListResponseSchema>;
 
 /** One device a job could use, as shown before a launch (the original's matched-resource fields). */
 export const MatchedOfferSchema = Type.Object({

@@ -53,6 +53,8 @@ export const FedMLRunModelSchema = Type.Object({
   exitCode: Nullable(Type.Integer()),
   /** Why the run is where it is, in words (queued because..., failed because...). */
   reason: Nullable(Type.String()),
+  /** Ours: the run's owner, given to an admin listing every user's runs. */
+  ownerName: Type.Optional(Type.String()),
 });
 export type FedMLRunModel = Static<typeof FedMLRunModelSchema>;
 
@@ -65,7 +67,15 @@ export interface RunStatusResult {
   status: string | null;
 }
 
-export const LogDeviceSchema = Type.Object({ logUrl: Type.String(), name: Type.String(), id: Type.String() });
+export const LogDeviceSchema = Type.Object({
+  logUrl: Type.String(),
+  name: Type.String(),
+  id: Type.String(),
+  /** Ours: the node's rank (0 = the first node, or a federated run's server). */
+  rank: Type.Optional(Type.Integer()),
+  /** Ours: how many lines the node has logged (numbered 1..lineCount). */
+  lineCount: Type.Optional(Type.Integer()),
+});
 export type LogDevice = Static<typeof LogDeviceSchema>;
 
 /** `FedMLRunLogModelList`. */
@@ -156,8 +166,25 @@ export const UserModelSchema = Type.Object({
   name: Type.String(),
   isAdmin: Type.Boolean(),
   createdTime: Type.Number(),
+  /** Ours: a disabled user's keys are refused until an admin enables the user again. */
+  disabled: Type.Optional(Type.Boolean()),
 });
 export type UserModel = Static<typeof UserModelSchema>;
+
+/** One replica of an endpoint: a run of the serve job on one device. */
+export const EndpointReplicaModelSchema = Type.Object({
+  runId: Type.String(),
+  deviceId: Nullable(Type.String()),
+  /** STARTING (not ready yet), READY, UNHEALTHY (failed its probe), DRAINING, ENDED. */
+  status: Type.String(),
+  generation: Type.Integer(),
+  requestCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  inflightRequests: Type.Integer(),
+  readyTime: Nullable(Type.Number()),
+  endedTime: Nullable(Type.Number()),
+});
+export type EndpointReplicaModel = Static<typeof EndpointReplicaModelSchema>;
 
 /** A serving endpoint (serve / deploy jobs); `endpointId` is the launch's `innerId`. */
 export const EndpointModelSchema = Type.Object({
@@ -173,5 +200,16 @@ export const EndpointModelSchema = Type.Object({
   deviceId: Nullable(Type.String()),
   createdTime: Type.Number(),
   readyTime: Nullable(Type.Number()),
+  /** Replica bounds and the autoscaler's current target. */
+  minReplicas: Type.Integer(),
+  maxReplicas: Type.Integer(),
+  desiredReplicas: Type.Integer(),
+  /** Bumped by each launch that updates the endpoint in place (rolling update). */
+  generation: Type.Integer(),
+  /** Requests, failures and in flight, as counted by the server process that answered. */
+  requestCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  inflightRequests: Type.Integer(),
+  replicas: Type.Array(EndpointReplicaModelSchema),
 });
 export type EndpointModel = Static<typeof EndpointModelSchema>;

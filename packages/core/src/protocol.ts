@@ -25,6 +25,7 @@ export const Paths = {
   openapi: "/api/v1/openapi.json",
   me: "/api/v1/me",
   users: "/api/v1/users",
+  userAction: (name: string, action: "rotate" | "revoke" | "disable") => `/api/v1/users/${encodeURIComponent(name)}/${action}`,
   workspace: (sha256: string) => `/api/v1/workspaces/${sha256}`,
   runs: "/api/v1/runs",
   run: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}`,
@@ -85,11 +86,24 @@ export const PlatformQuerySchema = Type.Object({ platform: Type.Optional(Type.St
 // ---- client routes -------------------------------------------------------------------
 
 /** POST /users (admin only). */
+const KeyLifetimeDays = Type.Number({ exclusiveMinimum: 0, maximum: 36_500 });
 export const CreateUserRequestSchema = Type.Object({
   name: Type.String({ pattern: USER_NAME_PATTERN }),
   isAdmin: Type.Optional(Type.Boolean()),
+  /** Ours: the key stops working after this many days (fractions allowed); none = never. */
+  expiresInDays: Type.Optional(KeyLifetimeDays),
 });
 export type CreateUserRequest = Static<typeof CreateUserRequestSchema>;
+
+/** POST /users/:name/rotate (admin only): the user's keys are replaced by one new key. */
+export const RotateKeyRequestSchema = Type.Object({ expiresInDays: Type.Optional(KeyLifetimeDays) });
+export type RotateKeyRequest = Static<typeof RotateKeyRequestSchema>;
+/** POST /users/:name/revoke (admin only): every key of the user stops working. */
+export const RevokeKeysResponseSchema = Type.Object({ revoked: Type.Integer() });
+export type RevokeKeysResponse = Static<typeof RevokeKeysResponseSchema>;
+/** POST /users/:name/disable (admin only); `disabled: false` enables the user again. */
+export const DisableUserRequestSchema = Type.Object({ disabled: Type.Optional(Type.Boolean()) });
+export type DisableUserRequest = Static<typeof DisableUserRequestSchema>;
 
 /** The key is shown here once and never again: only its hash is stored. */
 export const CreateUserResponseSchema = Type.Object({ user: UserModelSchema, apiKey: Type.String() });
@@ -142,8 +156,17 @@ export const RunListQuerySchema = Type.Object({
   runName: Type.Optional(Type.String({ maxLength: 1024 })),
   runId: Type.Optional(Type.String({ maxLength: 64 })),
   platform: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Ours: only runs in these statuses (comma-separated). */
+  status: Type.Optional(Type.String({ pattern: "^[A-Z_]+(,[A-Z_]+)*$", maxLength: 512 })),
+  /** Ours: at most this many runs, newest first (default 1000). */
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  /** Ours, admins only: every user's runs. */
+  allUsers: Type.Optional(Type.Boolean()),
 });
 export type RunListQuery = Static<typeof RunListQuerySchema>;
+/** GET /devices: admins may ask for every user's devices. */
+export const DeviceListQuerySchema = Type.Object({ allUsers: Type.Optional(Type.Boolean()) });
+export type DeviceListQuery = Static<typeof DeviceListQuerySchema>;
 
 /** POST /runs/:id/stop */
 export const StopRunResponseSchema = Type.Object({ stopped: Type.Boolean(), status: Type.String() });
@@ -176,7 +199,8 @@ export type LogLinesQuery = Static<typeof LogLinesQuerySchema>;
 
 export const LogLinesResponseSchema = Type.Object({
   deviceId: Nullable(Type.String()),
-  lines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String() })),
+  /** `time`: epoch ms when the agent read the line. */
+  lines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String(), time: Type.Optional(Type.Number()) })),
   /** Pass as afterSeq next time. */
   lastSeq: Type.Integer(),
   runStatus: Type.String(),
@@ -254,6 +278,8 @@ export const DeviceFactsSchema = Type.Object({
   maxJobs: Type.Number({ minimum: 1 }),
   /** Why no GPU was found (nvidia-smi missing, failing or not understood); null when fine. */
   gpuError: Type.Optional(Nullable(Type.String())),
+  /** "docker" or "podman" when the agent can run container jobs; null or absent when not. */
+  containerRuntime: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
 });
 export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
@@ -291,6 +317,23 @@ export const HelloResponseSchema = Type.Object({
 });
 export type HelloResponse = Static<typeof HelloResponseSchema>;
 
+/** A serve / deploy run's endpoint and readiness probe (`serving_args`; absent: `GET /` every second). */
+export const ServingAssignmentSchema = Type.Object({
+  endpointId: Type.String(),
+  probePath: Type.Optional(Type.String()),
+  probeIntervalMs: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+export type ServingAssignment = Static<typeof ServingAssignmentSchema>;
+
+export const ContainerSpecSchema = Type.Object({
+  image: Type.String(),
+  registry: Nullable(Type.String()),
+  username: Nullable(Type.String()),
+  password: Nullable(Type.String()),
+  ports: Type.Array(Type.Integer()),
+});
+export type ContainerSpec = Static<typeof ContainerSpecSchema>;
+
 /** The work the server wants on one device for one run. */
 export const AssignmentSchema = Type.Object({
   runId: Type.String(),
@@ -314,11 +357,19 @@ export const AssignmentSchema = Type.Object({
    * readiness on POST /agent/runs/:id/serving. Inference reaches the job through the agent's
    * tunnel (tunnel.ts), never by the server dialing the device. Absent for every other job.
    */
-  serving: Type.Optional(Nullable(Type.Object({ endpointId: Type.String() }))),
+  serving: Type.Optional(Nullable(ServingAssignmentSchema)),
+  /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
+  limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
+  /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
+  container: Type.Optional(Nullable(ContainerSpecSchema)),
 });
 export type Assignment = Static<typeof AssignmentSchema>;
 
-/** POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe. */
+/**
+ * POST /agent/runs/:id/serving: the job's serving port, and whether it answered the probe.
+ * Sent when readiness changes: ready once the probe answers, not ready after it failed three
+ * times in a row (the replica leaves the load balancer's rotation until it answers again).
+ */
 export const ServingReportSchema = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   ready: Type.Boolean(),

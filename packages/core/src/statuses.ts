@@ -120,3 +120,15 @@ export const EndpointStatus = {
   REMOVED: "REMOVED",
 } as const;
 export type EndpointStatus = (typeof EndpointStatus)[keyof typeof EndpointStatus];
+
+/** An endpoint's replica (one run of the serve job). Only READY ones get requests. */
+export const ReplicaStatus = {
+  STARTING: "STARTING",
+  READY: "READY",
+  /** Was ready, then failed its readiness probe: out of rotation until it answers again. */
+  UNHEALTHY: "UNHEALTHY",
+  /** Replaced (rolling update, scale-down): gets no new requests, stopped once idle. */
+  DRAINING: "DRAINING",
+  ENDED: "ENDED",
+} as const;
+export type ReplicaStatus = (typeof ReplicaStatus)[keyof typeof ReplicaStatus];

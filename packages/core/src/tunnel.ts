@@ -15,11 +15,15 @@ export const TunnelHeader = {
   RUN_ID: "x-fedml-run-id",
   /** Server -> job: the endpoint the request came in on. */
   ENDPOINT_ID: "x-fedml-endpoint-id",
-  /** Agent -> server, on a 502 of the agent's own: `connect` when the job's port refused the connection. */
+  /**
+   * Agent -> server, on a 502 of the agent's own: `connect` when the job did not take the
+   * request (its port refused the connection, a kept-alive connection to it was already
+   * closed, or the run no longer serves on this device).
+   */
   ERROR: "x-fedml-tunnel-error",
 } as const;
 
-/** The agent's 502 when nothing accepted the connection on the job's port (safe to retry elsewhere). */
+/** The agent's 502 when the job did not take the request (an idempotent one may be retried elsewhere). */
 export const TUNNEL_CONNECT_ERROR = "connect";
 
 /** Headers that describe one hop, not the message: HTTP/2 forbids them and proxies drop them. */

@@ -254,7 +254,35 @@ describe("parseJobYaml: other reserved keys", () => {
       modelStorageUrl: null,
       endpointName: null,
       endpointId: "42",
+      minReplicas: null,
+      maxReplicas: null,
+      targetInflightRequests: null,
+      scaleDownDelaySeconds: null,
+      readinessProbePath: null,
+      readinessProbeIntervalSeconds: null,
     });
+  });
+
+  test("serving_args: replicas, autoscaling and the readiness probe", () => {
+    const args = (yaml: string) => parseJobYaml(`job: x\njob_type: serve\nserving_args:\n${yaml}`).servingArgs;
+    assert.deepEqual(
+      { min: args("  replicas: 3\n")?.minReplicas, max: args("  replicas: 3\n")?.maxReplicas },
+      { min: 3, max: 3 },
+    );
+    const scaled = args(
+      "  min_replicas: 0\n  max_replicas: 4\n  target_inflight_requests: 2\n  scale_down_delay_seconds: 30\n  readiness_probe_path: /health\n  readiness_probe_interval_seconds: 5\n",
+    );
+    assert.equal(scaled?.minReplicas, 0);
+    assert.equal(scaled?.maxReplicas, 4);
+    assert.equal(scaled?.targetInflightRequests, 2);
+    assert.equal(scaled?.scaleDownDelaySeconds, 30);
+    assert.equal(scaled?.readinessProbePath, "/health");
+    assert.equal(scaled?.readinessProbeIntervalSeconds, 5);
+    assert.throws(() => args("  min_replicas: 3\n  max_replicas: 2\n"), /min_replicas 3 is above max_replicas 2/);
+    assert.throws(() => args("  replicas: 65\n"), /at most 64 replicas/);
+    assert.throws(() => args("  replicas: -1\n"), /whole number/);
+    assert.throws(() => args("  readiness_probe_path: health\n"), /must start with \//);
+    assert.throws(() => args("  min_replica: 2\n"), /did you mean min_replicas/);
   });
 
   test("docker", () => {

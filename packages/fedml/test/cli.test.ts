@@ -103,9 +103,9 @@ describe("fedml CLI without a server", () => {
     assert.match(unknown.stderr, /unknown command 'lanch'/);
   });
 
-  test("server status --json with nothing started; logout --json", async () => {
+  test("server status --json with nothing started (exit 3, as an init script's status); logout --json", async () => {
     const status = await runCli(["server", "status", "--json"], env);
-    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.code, 3, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout), { running: false, url: null, pid: null, agentPid: null });
     const logout = await runCli(["logout", "--json"], env);
     assert.equal(logout.code, 0, logout.stderr);

@@ -41,8 +41,13 @@ describe("the embedded default", () => {
   let started: Status;
 
   test("server start brings up a local server and agent; status reports them; start again reuses them", async () => {
-    started = json<Status>(await runCli(["server", "start", "--json"], env));
+    const first = await runCli(["server", "start", "--json"], env);
+    started = json<Status>(first);
     assert.equal(started.running, true);
+    // Said once, on stderr: what was started, where its logs are, how to stop it.
+    assert.match(first.stderr, /started the embedded FedML server at http:\/\/127\.0\.0\.1:\d+ \(pid \d+, log .*server\.log\)/);
+    assert.match(first.stderr, /local agent \(pid \d+, log .*agent\.log\)/);
+    assert.match(first.stderr, /fedml server stop stops them/);
     assert.match(started.url!, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(isAlive(started.pid), "server pid alive");
     assert.ok(isAlive(started.agentPid), "agent pid alive");
@@ -50,7 +55,9 @@ describe("the embedded default", () => {
     assert.ok(existsSync(join(home, "server", "server.log")));
 
     assert.deepEqual(json<Status>(await runCli(["server", "status", "--json"], env)), started);
-    assert.deepEqual(json<Status>(await runCli(["server", "start", "--json"], env)), started);
+    const again = await runCli(["server", "start", "--json"], env);
+    assert.deepEqual(json<Status>(again), started);
+    assert.doesNotMatch(again.stderr, /started the embedded/, "nothing new started: nothing said");
     const human = await runCli(["server", "status"], env);
     assert.match(human.stdout, new RegExp(`${started.url}.*pid ${started.pid}`));
   });
@@ -98,7 +105,7 @@ describe("the embedded default", () => {
     const failing = join(dir, "fail.yaml");
     writeFileSync(failing, "job: exit 3\n");
     const failed = await runCli(["launch", failing], env);
-    assert.equal(failed.code, 1, failed.stdout);
+    assert.equal(failed.code, 3, `the job's own exit code\n${failed.stdout}`);
     assert.match(failed.stdout, /FAILED/);
   });
 
@@ -136,11 +143,8 @@ describe("the embedded default", () => {
     assert.deepEqual(stopped, { agentStopped: true, serverStopped: true });
     assert.equal(isAlive(started.pid), false);
     assert.equal(isAlive(started.agentPid), false);
-    assert.deepEqual(json<Status>(await runCli(["server", "status", "--json"], env)), {
-      running: false,
-      url: null,
-      pid: null,
-      agentPid: null,
-    });
+    const after = await runCli(["server", "status", "--json"], env);
+    assert.equal(after.code, 3, "status exits 3 when nothing runs");
+    assert.deepEqual(JSON.parse(after.stdout), { running: false, url: null, pid: null, agentPid: null });
   });
 });

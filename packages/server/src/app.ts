@@ -13,24 +13,32 @@ import { deviceRoutes } from "./api/devices.js";
 import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
 import { installInputGuards } from "./api/input-guard.js";
 import { healthRoutes } from "./api/health.js";
+import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
+import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
+import { WIRE_PREFIX, fedmlWireRoutes } from "./fedml-wire/routes.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
+import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
+import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { WriteFaults } from "./store/write-faults.js";
+import { reconcileServing } from "./serving/controller.js";
+import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -81,9 +89,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await migrateToLatest(store.db, store.dialect);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
+    const metrics = new ServerMetrics(startedAt);
     const app = Fastify({
       logger: { level: opts.logLevel },
-      // No per-request lines at info: agents long-poll continuously.
+      ...requestIdOptions(),
+      // No per-request lines at info: agents long-poll continuously; installRequestLog logs them quieter.
       logController: new LogController({ disableRequestLogging: true }),
       forceCloseConnections: true,
       // Infinity (JSON's 1e400) is no number a column can hold.
@@ -103,8 +113,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // Through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now, wake: () => hub.notify(schedulerTopic) });
+    // Placement.wake goes through the hub (after the commit inside a transition); the hub keeps
+    // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
+    const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
       db,
@@ -114,6 +125,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       placement,
       jobYaml,
       tunnels,
+      replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
       now,
       isOnline,
@@ -129,6 +141,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       },
     });
     installErrorHandlers(app);
+    installRequestLog(app, metrics);
     installInputGuards(app);
     if (isPostgresUrl(opts.databaseUrl)) {
       hub.connect(
@@ -147,6 +160,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(workspaceRoutes(ctx));
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
+        await api.register(offerRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
@@ -158,7 +172,9 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       { prefix: API_PREFIX },
     );
     await app.register(runPageRoutes);
-    await app.register(inferenceRoutes(ctx));
+    await app.register(observabilityRoutes(ctx, metrics));
+    await app.register(inferenceRoutes(ctx, metrics));
+    await app.register(fedmlWireRoutes(ctx), { prefix: WIRE_PREFIX });
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
@@ -177,8 +193,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       try {
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
+        await reconcileReservations(ctx);
+        await stopWhatIsOutOfBalance(ctx);
         await sweepIdleClusters(ctx);
         await sweepStorage();
+        await reconcileServing(ctx);
       } catch (err) {
         app.log.error({ err }, "background tick failed");
       } finally {

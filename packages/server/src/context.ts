@@ -5,6 +5,7 @@ import type { ResolvedOptions } from "./config.js";
 import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
+import type { ReplicaLoad } from "./serving/replica-load.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { Database } from "./store/schema.js";
 
@@ -20,6 +21,8 @@ export interface ServerContext {
   jobYaml: ParsePool;
   /** Agents' inference tunnels to this process. */
   tunnels: TunnelHub;
+  /** Requests in flight and answered per endpoint replica, counted at this process's proxy. */
+  replicaLoad: ReplicaLoad;
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;

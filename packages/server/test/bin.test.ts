@@ -22,7 +22,7 @@ after(() => {
 async function startBin(): Promise<{ child: ChildProcess; record: { url: string; port: number; pid: number | null } }> {
   const record = join(tmp.dir, "server", "server.json");
   const before = existsSync(record) ? readFileSync(record, "utf8") : "";
-  const child = spawn(process.execPath, [...loaderArgs, binPath, "--home", tmp.dir, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [...loaderArgs, binPath, "--home", tmp.dir, "--port", "auto", "--log-level", "warn"], {
     stdio: "ignore",
   });
   children.push(child);

@@ -42,15 +42,15 @@ describe("matchJob", () => {
 
   test("cheapest total price wins, then most free slots, then lowest id", () => {
     const devices = [
-      device("1", { pricePerGpuHour: 2 }),
-      device("2", { pricePerGpuHour: 1, freeSlots: 1 }),
-      device("3", { pricePerGpuHour: 1, freeSlots: 3 }),
-      device("4", { pricePerGpuHour: 1, freeSlots: 3 }),
+      device("1", { pricePerGpuHour: 2_000_000 }),
+      device("2", { pricePerGpuHour: 1_000_000, freeSlots: 1 }),
+      device("3", { pricePerGpuHour: 1_000_000, freeSlots: 3 }),
+      device("4", { pricePerGpuHour: 1_000_000, freeSlots: 3 }),
     ];
     const r = matchJob(needs({ minimumNumGpus: 2 }), devices);
     assert.equal(r.kind, "placed");
     assert.equal(r.kind === "placed" && r.deviceId, "3");
-    assert.equal(r.kind === "placed" && r.pricePerHour, 2);
+    assert.equal(r.kind === "placed" && r.pricePerHour, 2_000_000);
   });
 
   test("zero-GPU jobs need only a free job slot and get no GPUs", () => {
@@ -104,13 +104,13 @@ describe("matchJob", () => {
   });
 
   test("blocked when every fitting device is above the price cap", () => {
-    const r = matchJob(needs({ maximumCostPerHour: 1, minimumNumGpus: 2 }), [device("1", { pricePerGpuHour: 0.75 })]);
+    const r = matchJob(needs({ maximumCostPerHour: 1, minimumNumGpus: 2 }), [device("1", { pricePerGpuHour: 750_000 })]);
     assert.equal(r.kind, "blocked");
     assert.match(r.kind === "blocked" ? r.reason : "", /\$1\.00\/hour.*cheapest: \$1\.50\/hour on dev-1/);
   });
 
   test("a $0 cap allows only free devices, and a free device is always under the cap", () => {
-    const paid = device("1", { pricePerGpuHour: 0.1 });
+    const paid = device("1", { pricePerGpuHour: 100_000 });
     const blocked = matchJob(needs({ maximumCostPerHour: 0 }), [paid]);
     assert.equal(blocked.kind, "blocked");
     assert.match(blocked.kind === "blocked" ? blocked.reason : "", /no paid resources/);
@@ -120,14 +120,14 @@ describe("matchJob", () => {
 
   test("a price cap below a paid device but a busy free device queues rather than blocks", () => {
     const r = matchJob(needs({ maximumCostPerHour: 0 }), [
-      device("1", { pricePerGpuHour: 3 }),
+      device("1", { pricePerGpuHour: 3_000_000 }),
       device("2", { freeGpuIndices: [] }),
     ]);
     assert.equal(r.kind, "queued");
   });
 
   test("resourceId pins the job to that device", () => {
-    const devices = [device("1"), device("2", { pricePerGpuHour: 5 })];
+    const devices = [device("1"), device("2", { pricePerGpuHour: 5_000_000 })];
     const pinned = matchJob(needs({ resourceId: "2" }), devices);
     assert.equal(pinned.kind === "placed" && pinned.deviceId, "2");
     const unknown = matchJob(needs({ resourceId: "9" }), devices);
@@ -138,5 +138,25 @@ describe("matchJob", () => {
   test("a device with max_jobs busy queues even if GPUs are free", () => {
     const r = matchJob(needs(), [device("1", { freeSlots: 0 })]);
     assert.equal(r.kind, "queued");
+  });
+});
+
+describe("container jobs", () => {
+  test("are placed only on devices with a container runtime, and say so when none has one", () => {
+    const placed = matchJob(needs({ container: true }), [device("1"), device("2", { containerRuntime: "podman" })]);
+    assert.equal(placed.kind, "placed");
+    assert.equal(placed.kind === "placed" && placed.deviceId, "2");
+    const none = matchJob(needs({ container: true }), [device("1"), device("3")]);
+    assert.deepEqual(none, {
+      kind: "no_resources",
+      reason: "the job runs in a container (docker: image) and none of the 2 devices you may use has docker or podman",
+    });
+  });
+
+  test("queue behind a busy runtime device with a waiting reason that says why the others do not count", () => {
+    const busy = device("2", { containerRuntime: "docker", freeGpuIndices: [], freeSlots: 0 });
+    const r = matchJob(needs({ container: true }), [device("1"), busy]);
+    assert.equal(r.kind, "queued");
+    assert.match(r.kind === "queued" ? r.reason : "", /\(a container job: only devices with docker or podman count\)$/);
   });
 });

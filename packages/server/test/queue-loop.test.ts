@@ -74,6 +74,17 @@ for (const breakage of ["throwing", "wedged"] as const) {
       broken = false;
       release();
       await eventually("the waiting run to be placed", async () => (await statusOf()) === "STARTING");
+
+      if (breakage === "wedged") {
+        // Wedged again: the server still shuts down, without waiting on the pass for ever.
+        broken = true;
+        const seen = passes;
+        await t.registerDevice(alice, deviceFacts("d3"));
+        await eventually("a pass to wedge", async () => passes > seen);
+        const started = Date.now();
+        await t.server.close();
+        assert.ok(Date.now() - started < 15_000, `closing took ${Date.now() - started} ms`);
+      }
     });
   });
 }

@@ -14,7 +14,12 @@ import {
   updateRunState,
   writeRunState,
 } from "../runner/run-state.js";
-import { prepareWorkspace } from "../runner/workspace.js";
+import { join } from "node:path";
+import { rmSync } from "node:fs";
+import type { Isolation } from "../runner/isolation/index.js";
+import { sweepJobFolders } from "../runner/isolation/run-folder.js";
+import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace } from "../runner/workspace.js";
+import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
 import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
 
@@ -32,6 +37,11 @@ export interface SupervisorDeps {
   client: AgentClient;
   log: Logger;
   shipperFlushMs?: number;
+  isolation?: Isolation;
+  /** A FAILED run's folder stays this long (debugging); others go once the server has their end. */
+  keepFailedRunsMs?: number;
+  /** Bound of the workspace cache; absent: unbounded. */
+  cacheMaxBytes?: number;
   /** A run was taken on (the daemon publishes its lease for the watchdog). */
   onRunStarted?: () => void;
 }
@@ -106,13 +116,22 @@ export class RunSupervisor {
       send: (id, lines) => client.sendLogs(id, lines),
       log,
       flushIntervalMs: this.deps.shipperFlushMs,
+      // Root's folder of the run, not the job's: the job must not rewrite its own log.
+      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
     });
     const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
     this.active.set(runId, run);
+    const sha = assignment.workspaceSha256;
+    if (sha) holdWorkspace(home, sha);
     this.deps.onRunStarted?.();
     run.job = new JobRun(assignment, {
       home,
-      prepareWorkspace: (folder, sha) => prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file)),
+      isolation: this.deps.isolation,
+      prepareWorkspace: async (folder, sha) => {
+        const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
+        this.boundCache();
+        return cwd;
+      },
       onLine: (stream, text) => shipper.push(stream, text),
       onStatus: (report) => {
         if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
@@ -135,6 +154,10 @@ export class RunSupervisor {
       log,
     });
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
+      if (sha) {
+        releaseWorkspace(home, sha);
+        this.boundCache();
+      }
       await shipper.drained();
       shipper.close();
       await run.reports;
@@ -169,7 +192,59 @@ export class RunSupervisor {
     if (await this.send(state.runId, report)) {
       const latest = readRunState(this.deps.home, state.runId) ?? state;
       updateRunState(this.deps.home, latest, { reported: true });
+      // The server has the end: the job's files go unless it failed (kept to debug). state.json
+      // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
+      if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
+      else this.removeLater(state.runId);
+      this.sweepFolders();
     }
+  }
+
+  /** A FAILED run's folder, after keepFailedRunsMs (a restarted agent's sweep catches what a stop left). */
+  private removeLater(runId: string): void {
+    const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(keepMs)) return;
+    if (keepMs <= 0) {
+      this.removeJobFolder(runId);
+      return;
+    }
+    setTimeout(
+      () => {
+        if (!this.active.has(runId)) this.removeJobFolder(runId);
+      },
+      Math.min(keepMs, 2 ** 31 - 1),
+    ).unref();
+  }
+
+  private removeJobFolder(runId: string): void {
+    rmSync(join(runDir(this.deps.home, runId), "job"), { recursive: true, force: true });
+    const jobsRoot = this.deps.isolation?.jobsRoot;
+    if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) rmSync(join(jobsRoot, runId), { recursive: true, force: true });
+  }
+
+  /** Removes the folders (and tombstones) of ended, reported runs older than keepFailedRunsMs. */
+  sweepFolders(): void {
+    const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(keepMs)) return;
+    const busy = (runId: string) => {
+      if (this.active.has(runId) || this.finalizing.has(runId)) return true;
+      try {
+        const state = readRunState(this.deps.home, runId);
+        return state !== null && !state.reported;
+      } catch {
+        return false;
+      }
+    };
+    const removed = sweepJobFolders(runsDir(this.deps.home), keepMs, busy);
+    const jobsRoot = this.deps.isolation?.jobsRoot;
+    if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) sweepJobFolders(jobsRoot, keepMs, busy);
+    if (removed.length > 0) this.deps.log(`removed the folders of ${removed.length} ended run(s) kept for debugging`);
+  }
+
+  private boundCache(): void {
+    if (this.deps.cacheMaxBytes === undefined) return;
+    const evicted = evictWorkspaceCache(this.deps.home, this.deps.cacheMaxBytes);
+    if (evicted.length > 0) this.deps.log(`workspace cache over its bound: evicted ${evicted.length} archive(s)`);
   }
 
   /** True when the server has the report (or refused it for good: resending would not help). */

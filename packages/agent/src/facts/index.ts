@@ -1,6 +1,7 @@
 /** Everything the agent tells the server about its machine. */
 import type { DeviceFacts } from "@fedml/core/contract";
 import type { AgentConfig } from "../config.js";
+import { type ContainerRuntime, detectContainerRuntime } from "../runner/isolation/container.js";
 import { AGENT_VERSION } from "../version.js";
 import { detectNvidiaGpus, type GpuDetection } from "./gpus.js";
 import { parseSimulatedGpus } from "./simulated-gpus.js";
@@ -8,7 +9,7 @@ import { advertisedAddress, systemFacts } from "./system.js";
 
 export type FactsConfig = Pick<
   AgentConfig,
-  "name" | "provider" | "region" | "pricePerGpuHour" | "shared" | "simulateGpus" | "maxJobs" | "address"
+  "name" | "provider" | "region" | "pricePerGpuHour" | "shared" | "simulateGpus" | "maxJobs" | "address" | "containerRuntime"
 >;
 
 export interface DetectOptions {
@@ -16,7 +17,12 @@ export interface DetectOptions {
   nvidiaSmi?: string;
 }
 
-export async function detectFacts(config: FactsConfig, options: DetectOptions = {}): Promise<DeviceFacts> {
+/** `runtime`: the agent's container runtime when already found (the daemon); else looked for here. */
+export async function detectFacts(
+  config: FactsConfig,
+  options: DetectOptions = {},
+  runtime: ContainerRuntime | null | undefined = undefined,
+): Promise<DeviceFacts> {
   const system = systemFacts();
   const simulated = Boolean(config.simulateGpus);
   const detection: GpuDetection = config.simulateGpus
@@ -39,6 +45,7 @@ export async function detectFacts(config: FactsConfig, options: DetectOptions = 
     shared: config.shared,
     simulated,
     maxJobs: config.maxJobs && config.maxJobs > 0 ? config.maxJobs : system.cpuCount,
+    containerRuntime: (runtime === undefined ? detectContainerRuntime(config.containerRuntime ?? null) : runtime)?.kind ?? null,
   };
 }
 

@@ -3,13 +3,25 @@
  * kept in state.json. It reports INITIALIZING and RUNNING through `onStatus` and resolves
  * `done` with the final outcome (written to state.json, not yet reported).
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
+import { CONTAINER_JOB_DIR, containerRunCommand, registryLogin, removeContainer } from "./isolation/container.js";
+import {
+  buildJobEnv,
+  handOver,
+  type Isolation,
+  type JobFolder,
+  type JobIdentity,
+  makeJobFolder,
+  RunCgroup,
+  type RunLimits,
+  takeBack,
+} from "./isolation/index.js";
 import { type RunningScript, type ScriptExit, type StreamName, startScript } from "./process-group.js";
 import { type RunState, initialRunState, runDir, updateRunState, writeRunState } from "./run-state.js";
-import { freePort, waitUntilServing } from "./serving.js";
+import { freePort, watchReadiness } from "./serving.js";
 
 export interface JobRunDeps {
   home: string;
@@ -20,6 +32,10 @@ export interface JobRunDeps {
   /** Serve / deploy jobs: called once the job answers the readiness probe on its port. */
   onServing?: (report: ServingReport) => void;
   log: Logger;
+  /** Users, cgroups, containers; absent: the job runs as the agent's user in its process group. */
+  isolation?: Isolation;
+  /** The agent's environment, from which only an allowlist reaches the job (default process.env). */
+  agentEnv?: NodeJS.ProcessEnv;
 }
 
 export interface RunOutcome {
@@ -43,6 +59,10 @@ export class JobRun {
   private script: RunningScript | null = null;
   private stopCause: StopCause | null = null;
   private stopGraceMs = 0;
+  private user: JobIdentity | null = null;
+  private cgroup: RunCgroup | null = null;
+  private folder: JobFolder | null = null;
+  private containerName: string | null = null;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   servingPort: number | null = null;
 
@@ -52,10 +72,12 @@ export class JobRun {
   ) {
     this.runId = assignment.runId;
     this.state = writeRunState(deps.home, initialRunState(assignment.runId));
-    this.done = this.execute().then(
-      (outcome) => this.finish(outcome),
-      (error: Error) => this.finish({ status: EdgeStatus.FAILED, exitCode: null, reason: error.message }),
-    );
+    this.done = this.execute()
+      .then(
+        (outcome) => this.outcomeWithOom(outcome),
+        (error: Error) => ({ status: EdgeStatus.FAILED, exitCode: null, reason: error.message }) as RunOutcome,
+      )
+      .then((outcome) => this.finish(outcome));
   }
 
   get pid(): number | null {
@@ -76,15 +98,32 @@ export class JobRun {
     const deps = this.deps;
     const bootstrap = assignment.bootstrap?.posix;
     // With nothing to download or install the job starts at once: RUNNING alone says enough,
-    // and one request less per run matters for short jobs (issue 6 throughput).
+    // and one request less per run matters for the throughput of short jobs.
     if (assignment.workspaceSha256 || bootstrap) deps.onStatus({ status: EdgeStatus.INITIALIZING });
     const job = assignment.job?.posix;
     if (!job)
       return { status: EdgeStatus.FAILED, exitCode: null, reason: "the job has no command for Linux/macOS (run_on_posix)" };
-    const folder = runDir(deps.home, this.runId);
+    const isolation = deps.isolation;
+    const container = assignment.container ?? null;
+    if (container && !container.image) {
+      return { status: EdgeStatus.FAILED, exitCode: null, reason: "containerize: true needs docker.image to name the image" };
+    }
+    if (container && !isolation?.container) {
+      // Never run a container job on the host: it was written for the image's files and users.
+      return {
+        status: EdgeStatus.FAILED,
+        exitCode: null,
+        reason: `the job must run in image ${container.image} and this device has no container runtime (docker or podman); it was not run`,
+      };
+    }
+    const stateDir = runDir(deps.home, this.runId);
+    this.user = isolation?.users?.acquire() ?? null;
+    const folder = makeJobFolder(isolation ? join(isolation.jobsRoot, this.runId) : stateDir, this.user);
+    this.folder = folder;
+    this.cgroup = this.makeCgroup(assignment.limits ?? null);
     let cwd: string;
     try {
-      cwd = await deps.prepareWorkspace(folder, assignment.workspaceSha256);
+      cwd = await deps.prepareWorkspace(folder.scripts, assignment.workspaceSha256);
     } catch (error) {
       if (this.stopCause) return STOP_OUTCOME[this.stopCause];
       return { status: EdgeStatus.FAILED, exitCode: null, reason: `workspace: ${(error as Error).message}` };
@@ -92,26 +131,36 @@ export class JobRun {
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     const servingPort = assignment.serving ? await freePort() : null;
     this.servingPort = servingPort;
-    // The run id in the env also lets a restarted agent tell its leftover processes from others.
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const jobVars: Record<string, string> = {
+      // The run id in the env also lets a restarted agent tell its leftover processes from others.
       [JobEnv.RUN_ID]: this.runId,
       ...assignment.env,
       ...(servingPort === null || !assignment.serving
         ? {}
         : { [JobEnv.SERVING_PORT]: String(servingPort), [JobEnv.ENDPOINT_ID]: assignment.serving.endpointId }),
-      PYTHONUNBUFFERED: "1",
     };
+    const inImage = (path: string) => (container ? `${CONTAINER_JOB_DIR}/${relative(folder.scripts, path)}` : path);
+    const env = buildJobEnv({
+      agentEnv: deps.agentEnv ?? process.env,
+      jobVars,
+      home: inImage(folder.home),
+      tmpDir: inImage(folder.tmp),
+      user: this.user?.name ?? null,
+    });
+    if (bootstrap) writeFileSync(join(folder.scripts, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
+    writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
+    handOver(folder, this.user);
+    const launcher = container && isolation?.container ? this.containerLauncher(stateDir, folder, cwd, env) : null;
 
     if (bootstrap) {
-      const exit = await this.runScript(join(folder, "bootstrap.sh"), bootstrap, cwd, env);
+      const exit = await this.runScript(join(folder.scripts, "bootstrap.sh"), cwd, env, launcher);
       if (this.stopCause) return STOP_OUTCOME[this.stopCause];
       if (exit.exitCode !== 0) {
         return { status: EdgeStatus.FAILED, exitCode: exit.exitCode, reason: `bootstrap exited with code ${exit.exitCode}` };
       }
     }
     const probing = new AbortController();
-    const exit = await this.runScript(join(folder, "job.sh"), job, cwd, env, EdgeStatus.RUNNING, () => {
+    const exit = await this.runScript(join(folder.scripts, "job.sh"), cwd, env, launcher, EdgeStatus.RUNNING, () => {
       deps.onStatus({ status: EdgeStatus.RUNNING });
       if (servingPort !== null) this.probe(servingPort, probing.signal);
     });
@@ -123,24 +172,38 @@ export class JobRun {
   }
 
   private probe(port: number, signal: AbortSignal): void {
-    void waitUntilServing(port, signal).then((ready) => {
-      if (!ready || signal.aborted) return;
-      this.deps.log(`run ${this.runId}: serving on port ${port}`);
-      this.deps.onServing?.({ port, ready: true });
-    });
+    const serving = this.assignment.serving;
+    void watchReadiness(
+      port,
+      signal,
+      (ready) => {
+        if (signal.aborted) return;
+        this.deps.log(`run ${this.runId}: ${ready ? "serving" : "not answering its readiness probe"} on port ${port}`);
+        this.deps.onServing?.({ port, ready });
+      },
+      { path: serving?.probePath, intervalMs: serving?.probeIntervalMs },
+    );
   }
 
   private async runScript(
     file: string,
-    text: string,
     cwd: string,
     env: NodeJS.ProcessEnv,
+    launcher: ((script: string) => string[]) | null,
     /** Written to state.json together with the pid (one write instead of two). */
     statusOnStart?: string,
     onStarted?: () => void,
   ): Promise<ScriptExit> {
-    writeFileSync(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o700 });
-    const script = startScript({ script: file, cwd, env, onLine: this.deps.onLine });
+    const script = startScript({
+      script: file,
+      cwd: launcher ? (this.folder?.root ?? cwd) : cwd,
+      // The runtime itself needs the agent's environment (its config, XDG dirs); the job gets `env` through --env-file.
+      env: launcher ? process.env : env,
+      onLine: this.deps.onLine,
+      user: launcher ? null : this.user,
+      cgroup: this.cgroup,
+      ...(launcher ? { command: launcher(file) } : {}),
+    });
     this.script = script;
     const pid = script.pid > 0 ? script.pid : null;
     this.state = updateRunState(this.deps.home, this.state, {
@@ -158,9 +221,100 @@ export class JobRun {
     }
   }
 
+  /** A cgroup when the machine allows one; limits without one are refused rather than ignored. */
+  private makeCgroup(limits: RunLimits | null): RunCgroup | null {
+    const layout = this.deps.isolation?.cgroups;
+    const wanted: RunLimits = { memoryBytes: limits?.memoryBytes ?? null, cpus: limits?.cpus ?? null };
+    if (!layout || layout.version === 0) {
+      if (wanted.memoryBytes !== null || wanted.cpus !== null) {
+        this.deps.onLine(
+          "stderr",
+          "[fedml agent] this device cannot enforce computing.memory / computing.cpus (no cgroup access)",
+        );
+      }
+      return null;
+    }
+    return RunCgroup.create(layout, `run-${this.runId}`, wanted);
+  }
+
+  /** The runtime command line for a script of a container job (the job folder is mounted in the image). */
+  private containerLauncher(stateDir: string, folder: JobFolder, cwd: string, env: Record<string, string>) {
+    const runtime = this.deps.isolation?.container;
+    const spec = this.assignment.container;
+    if (!runtime || !spec) return null;
+    const envFile = join(stateDir, "container.env");
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v.replace(/\n/g, " ")}\n`)
+        .join(""),
+      { mode: 0o600 },
+    );
+    const authFile = join(stateDir, "registry-auth.json");
+    registryLogin(runtime, spec, authFile);
+    this.containerName = `fedml-run-${this.runId}-${process.pid}`;
+    const name = this.containerName;
+    return (script: string) =>
+      containerRunCommand({
+        runtime,
+        spec,
+        name,
+        jobDir: folder.scripts,
+        script: relative(folder.scripts, script),
+        cwd: relative(folder.scripts, cwd),
+        envFile,
+        user: this.user,
+        limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
+        cgroupParent: null,
+        authFile: spec.username ? authFile : null,
+      });
+  }
+
+  /**
+   * A job whose cgroup saw an OOM kill failed for memory, whatever its exit code says: a
+   * script that carries on after its training step was killed has not done its work.
+   */
+  private outcomeWithOom(outcome: RunOutcome): RunOutcome {
+    const cgroup = this.cgroup;
+    if (!cgroup || this.stopCause === "user" || cgroup.oomKills() === 0) return outcome;
+    const limit = this.assignment.limits?.memoryBytes;
+    const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+    return {
+      status: EdgeStatus.FAILED,
+      exitCode: outcome.exitCode,
+      reason: `killed for exceeding its memory limit${limit ? ` of ${mib(limit)} (computing.memory)` : ""}`,
+    };
+  }
+
+  /** Ends what the run holds on the machine: its container, cgroup, user and (unless it failed) its folder. */
+  private release(outcome: RunOutcome): void {
+    const runtime = this.deps.isolation?.container;
+    if (runtime && this.containerName) removeContainer(runtime, this.containerName);
+    this.cgroup?.remove();
+    if (this.folder) {
+      takeBack(this.folder, this.user);
+      if (outcome.status !== EdgeStatus.FAILED) {
+        rmSync(this.folder.scripts, { recursive: true, force: true });
+        // Where run folders share runs/ with state.json (jobs as the agent's user), only job/ goes.
+        if (this.folder.root !== runDir(this.deps.home, this.runId)) rmSync(this.folder.root, { recursive: true, force: true });
+      }
+    }
+    if (this.user) this.deps.isolation?.users?.release(this.user);
+    this.user = null;
+  }
+
   private finish(outcome: RunOutcome): RunOutcome {
+    try {
+      this.release(outcome);
+    } catch (error) {
+      this.deps.log(`run ${this.runId}: cleaning up failed: ${(error as Error).message}`);
+    }
     this.state = updateRunState(this.deps.home, this.state, { ...outcome, reported: false });
     this.deps.log(`run ${this.runId}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}`);
     return outcome;
   }
+}
+
+function withNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
 }

@@ -1,13 +1,23 @@
 /**
  * A script run in its own process group, so that a stop or the end of the main process can
- * reach every child it started (`process.kill(-pgid)`).
+ * reach every child it started (`process.kill(-pgid)`). With a run cgroup the reach is every
+ * process the script ever started, whatever it did to leave the group, and the script has
+ * ended only once the cgroup is empty.
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
+import type { RunCgroup } from "./isolation/cgroup.js";
 import { createLineSplitter } from "./line-splitter.js";
 
 /** How long output may still arrive after the group is killed. */
 const OUTPUT_DRAIN_MS = 2_000;
+const CGROUP_POLL_MS = 20;
+
+/**
+ * The script waits on its stdin until the agent has moved it into the run cgroup, so not
+ * even its first fork happens outside. `$0` is the command to exec once released.
+ */
+const CGROUP_GATE = 'read -r _ || exit 125; exec "$0" "$@" </dev/null';
 
 export type StreamName = "stdout" | "stderr";
 
@@ -16,6 +26,11 @@ export interface ScriptOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   onLine: (stream: StreamName, text: string) => void;
+  /** The unprivileged user to run as (the agent is root). */
+  user?: { uid: number; gid: number } | null;
+  cgroup?: RunCgroup | null;
+  /** Runs this instead of `bash <script>` (a container runtime's command line). */
+  command?: string[];
 }
 
 export interface ScriptExit {
@@ -51,11 +66,16 @@ export function isGroupAlive(pgid: number): boolean {
 }
 
 export function startScript(options: ScriptOptions): RunningScript {
-  const child = spawn("bash", [options.script], {
+  const command = options.command ?? ["bash", options.script];
+  const cgroup = options.cgroup ?? null;
+  const [file, args] = cgroup ? ["bash", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
+  const child = spawn(file, args, {
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdin: the cgroup gate's signal; without a gate it is closed at once (the job reads EOF).
+    stdio: ["pipe", "pipe", "pipe"],
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
   });
   if (child.pid === undefined) {
     // spawn failed synchronously (bash missing, cwd gone): the 'error' event says why.
@@ -63,9 +83,27 @@ export function startScript(options: ScriptOptions): RunningScript {
     return { pid: -1, exited: failed, stop: () => {} };
   }
   const pgid = child.pid;
+  if (!cgroup) child.stdin.end();
+  else {
+    try {
+      cgroup.join(pgid);
+      child.stdin.end("go\n");
+    } catch (error) {
+      // Never run a job outside its cgroup: its limits and its stop would not hold.
+      child.stdin.destroy();
+      signalGroup(pgid, "SIGKILL");
+      const failed = Promise.reject(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
+      failed.catch(() => {});
+      return { pid: -1, exited: failed, stop: () => {} };
+    }
+  }
   let killTimer: NodeJS.Timeout | undefined;
+  const killEverything = () => {
+    signalGroup(pgid, "SIGKILL");
+    cgroup?.killAll();
+  };
 
-  const streamDone = (name: StreamName) =>
+  const streamDone = (name: "stdout" | "stderr") =>
     new Promise<void>((resolve) => {
       const stream = child[name];
       const splitter = createLineSplitter();
@@ -83,7 +121,7 @@ export function startScript(options: ScriptOptions): RunningScript {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       // Stragglers (`sleep 1000 &`) would keep the pipes open and the GPUs busy: end them.
-      signalGroup(pgid, "SIGKILL");
+      killEverything();
       if (killTimer) clearTimeout(killTimer);
       const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
       // A grandchild that left the group (setsid) could hold the pipes open forever.
@@ -91,7 +129,7 @@ export function startScript(options: ScriptOptions): RunningScript {
         child.stdout.destroy();
         child.stderr.destroy();
       }, OUTPUT_DRAIN_MS);
-      outputs.then(() => {
+      Promise.all([outputs, cgroup ? untilEmpty(cgroup) : null]).then(() => {
         clearTimeout(outputDeadline);
         resolve({ exitCode, signal });
       });
@@ -103,9 +141,18 @@ export function startScript(options: ScriptOptions): RunningScript {
     exited,
     stop(graceMs) {
       signalGroup(pgid, "SIGTERM");
+      cgroup?.signalAll("SIGTERM");
       if (killTimer) return;
-      killTimer = setTimeout(() => signalGroup(pgid, "SIGKILL"), graceMs);
+      killTimer = setTimeout(killEverything, graceMs);
       killTimer.unref();
     },
   };
+}
+
+/** Kills what is left in the cgroup until nothing is (a process may be mid-fork when signalled). */
+async function untilEmpty(cgroup: RunCgroup): Promise<void> {
+  while (!cgroup.isEmpty()) {
+    cgroup.killAll();
+    await new Promise((resolve) => setTimeout(resolve, CGROUP_POLL_MS));
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Serve / deploy jobs: a free port for the job (FEDML_SERVING_PORT) and a readiness probe on
- * it. The probe is `GET http://127.0.0.1:<port>/`; any answer below 500 means ready (a model
+ * it for as long as the job runs. The probe is `GET http://127.0.0.1:<port><path>` (path `/`
+ * unless serving_args sets readiness_probe_path); any answer below 500 means ready (a model
  * server still loading answers 503).
  */
 import { request } from "node:http";
@@ -20,9 +21,9 @@ export function freePort(): Promise<number> {
 }
 
 /** One probe: true when something on the port answered with a status below 500. */
-export function probeOnce(port: number, timeoutMs = 1_000): Promise<boolean> {
+export function probeOnce(port: number, timeoutMs = 1_000, path = "/"): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", method: "GET", timeout: timeoutMs }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET", timeout: timeoutMs }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) < 500);
     });
@@ -33,14 +34,43 @@ export function probeOnce(port: number, timeoutMs = 1_000): Promise<boolean> {
 }
 
 /** Probes until ready (true) or until `signal` aborts (false). */
-export async function waitUntilServing(port: number, signal: AbortSignal, intervalMs = 250): Promise<boolean> {
+export async function waitUntilServing(port: number, signal: AbortSignal, intervalMs = 250, path = "/"): Promise<boolean> {
   while (!signal.aborted) {
-    if (await probeOnce(port)) return true;
-    try {
-      await sleep(intervalMs, signal);
-    } catch {
-      return false;
-    }
+    if (await probeOnce(port, 1_000, path)) return true;
+    await sleep(intervalMs, signal);
   }
   return false;
+}
+
+/** Failed probes in a row that take a ready job out of rotation. */
+export const UNHEALTHY_AFTER = 3;
+
+/**
+ * Probes until `signal` aborts, calling `onChange` when readiness changes: true at the first
+ * answer, false after UNHEALTHY_AFTER failures in a row, true again at the next answer.
+ */
+export async function watchReadiness(
+  port: number,
+  signal: AbortSignal,
+  onChange: (ready: boolean) => void,
+  options: { path?: string; intervalMs?: number; firstIntervalMs?: number } = {},
+): Promise<void> {
+  const path = options.path ?? "/";
+  if (!(await waitUntilServing(port, signal, options.firstIntervalMs ?? 250, path))) return;
+  onChange(true);
+  let ready = true;
+  let failures = 0;
+  while (!signal.aborted) {
+    await sleep(options.intervalMs ?? 1_000, signal);
+    if (signal.aborted) return;
+    const ok = await probeOnce(port, 1_000, path);
+    failures = ok ? 0 : failures + 1;
+    if (ok && !ready) {
+      ready = true;
+      onChange(true);
+    } else if (!ok && ready && failures >= UNHEALTHY_AFTER) {
+      ready = false;
+      onChange(false);
+    }
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * The job's working folder. Workspace archives are cached by sha256 under `<home>/cache/`
- * (downloaded once, shared by runs) and extracted into `<run>/workspace/`.
+ * (downloaded once, shared by runs) and extracted into `<run>/workspace/`. The cache is
+ * bounded: past its size the least recently used archives go, never one a live run holds.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 
@@ -29,7 +30,12 @@ export function cachedWorkspace(home: string, sha256: string, download: Download
 async function fetchIntoCache(home: string, sha256: string, download: DownloadWorkspace): Promise<string> {
   const cacheDir = join(home, "cache");
   const file = join(cacheDir, `${sha256}.tar.gz`);
-  if (existsSync(file)) return file;
+  if (existsSync(file)) {
+    // The file's mtime is its last use: the eviction order.
+    const now = new Date();
+    utimesSync(file, now, now);
+    return file;
+  }
   mkdirSync(cacheDir, { recursive: true });
   const partial = `${file}.${process.pid}.part`;
   try {
@@ -61,4 +67,66 @@ export async function prepareWorkspace(
     await extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
   }
   return dir;
+}
+
+/** Live runs' holds on cached archives (sha256 -> count), per home. */
+const holds = new Map<string, Map<string, number>>();
+
+/** A live run needs this archive: eviction leaves it alone until `releaseWorkspace`. */
+export function holdWorkspace(home: string, sha256: string): void {
+  const held = holds.get(home) ?? new Map<string, number>();
+  held.set(sha256, (held.get(sha256) ?? 0) + 1);
+  holds.set(home, held);
+}
+
+export function releaseWorkspace(home: string, sha256: string): void {
+  const held = holds.get(home);
+  const count = held?.get(sha256) ?? 0;
+  if (count <= 1) held?.delete(sha256);
+  else held?.set(sha256, count - 1);
+}
+
+export interface CachedArchive {
+  sha256: string;
+  bytes: number;
+  lastUsedMs: number;
+}
+
+/** Which archives to evict so the rest fit in maxBytes: least recently used first, held ones never. Pure. */
+export function chooseEvictions(archives: readonly CachedArchive[], maxBytes: number, held: ReadonlySet<string>): string[] {
+  let total = archives.reduce((sum, a) => sum + a.bytes, 0);
+  const evict: string[] = [];
+  for (const archive of [...archives].sort((a, b) => a.lastUsedMs - b.lastUsedMs)) {
+    if (total <= maxBytes) break;
+    if (held.has(archive.sha256)) continue;
+    evict.push(archive.sha256);
+    total -= archive.bytes;
+  }
+  return evict;
+}
+
+/** Bounds `<home>/cache` to maxBytes; answers the evicted sha256s. */
+export function evictWorkspaceCache(home: string, maxBytes: number): string[] {
+  const cacheDir = join(home, "cache");
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  const archives: CachedArchive[] = [];
+  for (const name of names) {
+    const match = /^([0-9a-f]{64})\.tar\.gz$/.exec(name);
+    if (!match) continue;
+    try {
+      const stat = statSync(join(cacheDir, name));
+      archives.push({ sha256: match[1], bytes: stat.size, lastUsedMs: stat.mtimeMs });
+    } catch {
+      // removed meanwhile
+    }
+  }
+  const held = new Set(holds.get(home)?.keys() ?? []);
+  const evicted = chooseEvictions(archives, maxBytes, held);
+  for (const sha of evicted) rmSync(join(cacheDir, `${sha}.tar.gz`), { force: true });
+  return evicted;
 }

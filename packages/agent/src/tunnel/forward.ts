@@ -28,7 +28,8 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
   const runId = String(headers[TunnelHeader.RUN_ID] ?? "");
   const port = portOf(runId);
   if (port === null) {
-    answerError(stream, 404, `run ${runId} serves nothing on this device`);
+    // Nothing was sent to any job (the run just ended here): the server may try another replica.
+    answerError(stream, 502, `run ${runId} serves nothing on this device`, { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR });
     return;
   }
   const upstream = httpRequest({
@@ -54,8 +55,10 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
     answer.once("error", () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
   });
   upstream.on("error", (error) => {
-    // Refused before anything was sent: the server may retry the request on another replica.
-    const extra: Record<string, string> = connected ? {} : { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR };
+    // Refused before anything was sent, or a kept-alive connection the job had already closed
+    // (it died): the server may retry an idempotent request on another replica.
+    const notTaken = !connected || upstream.reusedSocket;
+    const extra: Record<string, string> = notTaken ? { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR } : {};
     answerError(stream, 502, `the serving job of run ${runId} did not answer on port ${port}: ${error.message}`, extra);
   });
   stream.once("close", () => {

@@ -14,8 +14,8 @@ const DOCUMENTED_KEYS = [
   "device_type",
   "allow_cross_cloud_resources",
 ] as const;
-/** `priority` and `retry` (queueing) and `num_edges` (federated jobs). */
-const EXTRA_KEYS = ["priority", "retry", "num_edges"] as const;
+/** `priority` and `retry` (queueing), `num_edges` (federated jobs), `memory` and `cpus` (limits on each device). */
+const EXTRA_KEYS = ["priority", "retry", "num_edges", "memory", "cpus"] as const;
 export const COMPUTING_KEYS: readonly string[] = [...DOCUMENTED_KEYS, ...EXTRA_KEYS];
 
 export function defaultComputing(): ComputingSpec {
@@ -55,10 +55,41 @@ function readComputingKey(src: YamlSource, sub: Field, computing: ComputingSpec)
     case "allow_cross_cloud_resources":
       computing.allowCrossCloudResources = readBool(src, sub, false);
       break;
+    case "memory":
+      computing.memoryBytes = readAmount(src, sub, parseMemoryBytes, 'a memory size like "8GB" or "512MiB"');
+      break;
+    case "cpus":
+      computing.cpus = readAmount(src, sub, parseCpus, "a number of CPUs > 0 like 2 or 0.5");
+      break;
     default:
       if (!COMPUTING_KEYS.includes(sub.key)) failAt(src, sub.keyNode, sub.path, unknownKeyMessage(sub.key, COMPUTING_KEYS));
       computing.extra[sub.key] = toPlain(src, sub.value);
   }
+}
+
+/** `computing.memory`: "8GB", "512MiB", "2g"; a bare number is GB. Null when not a size. Pure. */
+export function parseMemoryBytes(value: unknown): number | null {
+  const text = String(value).trim();
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(text);
+  if (!match) return null;
+  const unit = match[2].toLowerCase() || "g";
+  const base = match[3] ? 1024 : 1000;
+  const bytes = Math.floor(Number(match[1]) * base ** ("kmgt".indexOf(unit) + 1));
+  return bytes >= 1024 * 1024 && Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** `computing.cpus`: a positive number of CPUs. Null when not one. Pure. */
+export function parseCpus(value: unknown): number | null {
+  const n = typeof value === "number" ? value : Number(String(value).trim());
+  return Number.isFinite(n) && n > 0 && n <= 4096 ? n : null;
+}
+
+function readAmount(src: YamlSource, field: Field, parse: (value: unknown) => number | null, what: string): number | undefined {
+  if (isAbsent(src, field.value)) return undefined;
+  const node = field.value;
+  const parsed = isScalar(node) ? parse(node.value) : null;
+  if (parsed !== null) return parsed;
+  return failAt(src, fieldNode(field), field.path, `expected ${what}, got ${describeNode(src, node)}`);
 }
 
 function readPrice(src: YamlSource, field: Field): number {

@@ -1,6 +1,6 @@
 import { isScalar, isSeq } from "yaml";
 import type { DockerSpec, ServingArgs } from "../jobspec.js";
-import { readText } from "./scalars.js";
+import { readText, readWholeNumber } from "./scalars.js";
 import { nearMiss, unknownKeyMessage } from "./did-you-mean.js";
 import { attempt, type Field, describeNode, failAt, fieldsOf, isAbsent, report, type YamlSource } from "./source.js";
 
@@ -26,9 +26,22 @@ const SERVING_KEYS = {
   model_storage_url: "modelStorageUrl",
   endpoint_name: "endpointName",
   endpoint_id: "endpointId",
+  readiness_probe_path: "readinessProbePath",
 } as const satisfies Record<string, keyof ServingArgs>;
 
-/** `serving_args`; keys beyond the five known ones are tolerated (the original passes them on). */
+const SERVING_NUMBERS = {
+  min_replicas: "minReplicas",
+  max_replicas: "maxReplicas",
+  target_inflight_requests: "targetInflightRequests",
+  scale_down_delay_seconds: "scaleDownDelaySeconds",
+  readiness_probe_interval_seconds: "readinessProbeIntervalSeconds",
+} as const satisfies Record<string, keyof ServingArgs>;
+
+/** Bounds of the numeric serving keys: enough for any real service, small enough to be safe. */
+const MAX_REPLICAS = 64;
+const SERVING_ARG_KEYS = [...Object.keys(SERVING_KEYS), ...Object.keys(SERVING_NUMBERS), "replicas"];
+
+/** `serving_args`; keys beyond the known ones are tolerated (the original passes them on). */
 export function readServingArgs(src: YamlSource, field: Field): ServingArgs | null {
   if (isAbsent(src, field.value)) return null;
   const args: ServingArgs = {
@@ -37,12 +50,35 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
     modelStorageUrl: null,
     endpointName: null,
     endpointId: null,
+    minReplicas: null,
+    maxReplicas: null,
+    targetInflightRequests: null,
+    scaleDownDelaySeconds: null,
+    readinessProbePath: null,
+    readinessProbeIntervalSeconds: null,
   };
   for (const sub of fieldsOf(src, field.value, field.path)) {
-    const target = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
-    if (target !== undefined) args[target] = attempt(() => readText(src, sub), null);
-    else reportNearMiss(src, sub, Object.keys(SERVING_KEYS));
+    const text = SERVING_KEYS[sub.key as keyof typeof SERVING_KEYS];
+    const number = SERVING_NUMBERS[sub.key as keyof typeof SERVING_NUMBERS];
+    if (text !== undefined) args[text] = attempt(() => readText(src, sub), null);
+    else if (number !== undefined) args[number] = attempt(() => readWholeNumber(src, sub, 0), null);
+    else if (sub.key === "replicas") {
+      const replicas = attempt(() => readWholeNumber(src, sub, 1), null);
+      args.minReplicas = replicas;
+      args.maxReplicas = replicas;
+    } else reportNearMiss(src, sub, SERVING_ARG_KEYS);
+    if (sub.key === "readiness_probe_path" && args.readinessProbePath !== null && !args.readinessProbePath.startsWith("/")) {
+      report(src, sub.keyNode, sub.path, "must start with /");
+    }
   }
+  const bad = (what: string) => report(src, field.keyNode, field.path, what);
+  if (args.minReplicas !== null && args.maxReplicas !== null && args.minReplicas > args.maxReplicas) {
+    bad(`min_replicas ${args.minReplicas} is above max_replicas ${args.maxReplicas}`);
+  }
+  if (args.maxReplicas === 0) bad("max_replicas must be at least 1");
+  if (args.targetInflightRequests === 0) bad("target_inflight_requests must be at least 1");
+  if (args.readinessProbeIntervalSeconds === 0) bad("readiness_probe_interval_seconds must be at least 1");
+  if (Math.max(args.minReplicas ?? 0, args.maxReplicas ?? 0) > MAX_REPLICAS) bad(`at most ${MAX_REPLICAS} replicas`);
   return args;
 }
 

@@ -16,10 +16,10 @@ import { deviceList } from "./devices.js";
 import { endpointDelete, endpointList, endpointStatus } from "./endpoints.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
-import { followRunLogs, runLogs } from "./logs.js";
-import { costReport, creditBalance, launchDryRun, userCredit } from "./marketplace.js";
+import { followRunLogs, runLogs, runNodeLogs } from "./logs.js";
+import { costReport, creditBalance, launchDryRun, offerList, userCredit } from "./marketplace.js";
 import { runList, runStatus, runStop } from "./runs.js";
-import { userCreate, userList } from "./users.js";
+import { userCreate, userDisable, userList, userRevoke, userRotate } from "./users.js";
 
 export const api = {
   fedmlLogin,
@@ -30,6 +30,7 @@ export const api = {
   runStatus,
   runStop,
   runLogs,
+  runNodeLogs,
   followRunLogs,
   deviceList,
   clusterList,
@@ -48,18 +49,23 @@ export const api = {
   endpointDelete,
   userCreate,
   userList,
+  userRotate,
+  userRevoke,
+  userDisable,
   launchDryRun,
   userCredit,
   creditBalance,
   costReport,
+  offerList,
 } as const;
 
 export type { ClusterActionResponse, ClusterStatusResult } from "./clusters.js";
 export type { ApiOptions } from "./connection.js";
 export type { LaunchOptions } from "./launch.js";
 export type { LoginOptions } from "./login.js";
-export type { DryRunOptions } from "./marketplace.js";
-export type { FollowOptions, RunLogsOptions } from "./logs.js";
+export type { DryRunOptions, OfferListOptions } from "./marketplace.js";
+export type { FollowOptions, LogNode, NodeLogLine, NodeLogsOptions, NodeLogsResult, RunLogsOptions } from "./logs.js";
+export type { DeviceListOptions } from "./devices.js";
 export type { DeleteEndpointResponse, EndpointListResponse, EndpointModel } from "./endpoints.js";
 export type { PlatformOptions, RunListOptions } from "./runs.js";
-export type { UserCreateOptions } from "./users.js";
+export type { UserCreateOptions, UserDisableOptions, UserKeyOptions } from "./users.js";

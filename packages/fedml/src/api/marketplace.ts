@@ -7,6 +7,7 @@ import {
   type DryRunResponse,
   type LaunchRequest,
   MarketplacePaths,
+  type OfferListResponse,
   readJobYaml,
 } from "@fedml/core";
 import { request } from "../http.js";
@@ -52,4 +53,26 @@ export async function creditBalance(options: ApiOptions = {}): Promise<CreditRes
 export async function costReport(options: ApiOptions = {}): Promise<CostReport> {
   const endpoint = await resolveEndpoint(options);
   return request<CostReport>("GET", MarketplacePaths.costs, endpoint);
+}
+
+export interface OfferListOptions extends ApiOptions {
+  /** A GPU model, matched as a job's `resource_type` is ("A100" fits "NVIDIA A100-SXM4-80GB"). */
+  gpu?: string | null;
+  /** USD per GPU-hour, at most. */
+  maxPrice?: number | null;
+  /** Only this provider's devices. */
+  provider?: string | null;
+}
+
+/**
+ * The offers you may run on now (your devices and shared ones, online), cheapest first, without
+ * writing a job YAML (as `sky show-gpus` or `dstack offer`).
+ *
+ * @returns `{ offerList: DeviceModel[] }`.
+ */
+export async function offerList(options: OfferListOptions = {}): Promise<OfferListResponse> {
+  const endpoint = await resolveEndpoint(options);
+  return request<OfferListResponse>("GET", MarketplacePaths.offers, endpoint, {
+    query: { gpu: options.gpu ?? undefined, maxPrice: options.maxPrice ?? undefined, provider: options.provider ?? undefined },
+  });
 }

@@ -19,6 +19,12 @@ export function platformQuery(platform: string | null | undefined): string | und
 export interface RunListOptions extends PlatformOptions {
   /** Id of the run to list (only required if runName is not provided). */
   runId?: string | null;
+  /** Ours: only runs in one of these statuses (e.g. ["RUNNING", "QUEUED"]). */
+  status?: readonly string[] | null;
+  /** Ours: at most this many runs, newest first (1..1000; default 1000). */
+  limit?: number | null;
+  /** Ours, admins only: every user's runs, not only yours. */
+  allUsers?: boolean;
 }
 
 /**
@@ -34,7 +40,14 @@ export interface RunListOptions extends PlatformOptions {
 export async function runList(runName: string | null, options: RunListOptions = {}): Promise<FedMLRunModelList> {
   const endpoint = await resolveEndpoint(options);
   return request<FedMLRunModelList>("GET", Paths.runs, endpoint, {
-    query: { runName: runName ?? undefined, runId: options.runId ?? undefined, platform: platformQuery(options.platform) },
+    query: {
+      runName: runName ?? undefined,
+      runId: options.runId ?? undefined,
+      platform: platformQuery(options.platform),
+      status: options.status && options.status.length > 0 ? options.status.join(",") : undefined,
+      limit: options.limit ?? undefined,
+      allUsers: options.allUsers ? true : undefined,
+    },
   });
 }
 

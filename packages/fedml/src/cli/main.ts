@@ -1,34 +1,36 @@
 #!/usr/bin/env node
 /** The `fedml` command. */
-import { createRequire } from "node:module";
-import { Command } from "commander";
-import { registerClusterCommands } from "./commands/cluster.js";
-import { registerDeviceCommands } from "./commands/device.js";
-import { registerEndpointCommands } from "./commands/endpoint.js";
-import { registerLaunchCommand } from "./commands/launch.js";
-import { registerLoginCommands } from "./commands/login.js";
-import { registerMarketplaceCommands } from "./commands/marketplace.js";
-import { registerRunCommands } from "./commands/run.js";
-import { registerServerCommands } from "./commands/server.js";
-import { registerUserCommands } from "./commands/user.js";
+import { FedmlError, ResultCode } from "@fedml/core";
+import { type Command, CommanderError } from "commander";
+import { onEmbeddedStart } from "../embedded/index.js";
+import { FAILURE_EXIT, reportFailure } from "./action.js";
+import { rewriteLegacyFlags } from "./legacy-flags.js";
+import { announceEmbeddedStart } from "./notices.js";
+import { buildProgram } from "./program.js";
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
-
-export function buildProgram(): Command {
-  const program = new Command("fedml")
-    .description("FedML Launch: run any AI job on GPUs from many providers")
-    .version(version)
-    .showSuggestionAfterError();
-  registerLoginCommands(program);
-  registerLaunchCommand(program);
-  registerRunCommands(program);
-  registerClusterCommands(program);
-  registerDeviceCommands(program);
-  registerEndpointCommands(program);
-  registerServerCommands(program);
-  registerUserCommands(program);
-  registerMarketplaceCommands(program);
-  return program;
+/**
+ * Usage errors (unknown option, missing argument) come back as a CommanderError instead of an
+ * exit, so that under --json they too become an error object on stdout.
+ */
+function throwOnUsageError(cmd: Command, json: boolean): void {
+  cmd.exitOverride();
+  if (json) cmd.configureOutput({ writeErr: () => {} });
+  for (const sub of cmd.commands) throwOnUsageError(sub, json);
 }
 
-await buildProgram().parseAsync(process.argv);
+const program = buildProgram();
+const args = rewriteLegacyFlags(process.argv.slice(2));
+onEmbeddedStart(announceEmbeddedStart);
+throwOnUsageError(program, args.includes("--json"));
+try {
+  await program.parseAsync(args, { from: "user" });
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  // --help and --version end in a CommanderError with exit code 0.
+  if (err.exitCode !== 0) {
+    if (args.includes("--json")) {
+      reportFailure(new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, err.message.replace(/^error: /, "")), true);
+    }
+    process.exitCode = FAILURE_EXIT;
+  } else process.exitCode = 0;
+}

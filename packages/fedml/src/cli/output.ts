@@ -32,12 +32,27 @@ export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<
   return [render(columns.map((c) => c.header)), ...cells.map(render)].join("\n");
 }
 
+/** A failure as its result code and one-line message. */
+export interface CliError {
+  resultCode: number;
+  message: string;
+}
+
+export function toCliError(err: unknown): CliError {
+  const resultCode = err instanceof FedmlError ? err.resultCode : ResultCode.ERROR;
+  const message = err instanceof Error ? err.message : String(err);
+  return { resultCode, message: message.replace(/\s*\n\s*/g, " ").trim() };
+}
+
 /** `error: <message> (code N NAME)`: the one line a failing command writes to stderr. */
 export function formatError(err: unknown): string {
-  const code = err instanceof FedmlError ? err.resultCode : ResultCode.ERROR;
-  const message = err instanceof Error ? err.message : String(err);
-  const singleLine = message.replace(/\s*\n\s*/g, " ").trim();
-  return `error: ${singleLine} (code ${code} ${resultCodeName(code) ?? "UNKNOWN"})`;
+  const { resultCode, message } = toCliError(err);
+  return `error: ${message} (code ${resultCode} ${resultCodeName(resultCode) ?? "UNKNOWN"})`;
+}
+
+/** `{"resultCode": N, "message": "..."}` on stdout: what a failing command prints under --json. */
+export function printErrorJson(err: unknown): void {
+  printJson(toCliError(err));
 }
 
 export function formatTime(epochMs: number | null | undefined): string {
@@ -55,4 +70,9 @@ export function formatDuration(ms: number | null | undefined): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+/** USD with enough digits that a small cost never reads $0.00. */
+export function formatUsd(value: number): string {
+  return `$${value.toFixed(value !== 0 && Math.abs(value) < 0.01 ? 6 : 2)}`;
 }

@@ -1,5 +1,7 @@
 /** The embedded default: a local server plus a local agent, both per FEDML_HOME. */
-import { extraLocalSlots, localAgentPid, stopLocalAgent, ensureLocalAgent } from "./local-agent.js";
+import { join } from "node:path";
+import { extraLocalSlots, localAgentHome, localAgentPid, stopLocalAgent, ensureLocalAgent } from "./local-agent.js";
+import { serverLogPath } from "./server-info.js";
 import { ensureLocalServer, findRunningLocalServer, stopLocalServer, type LocalServer } from "./local-server.js";
 
 export { ensureLocalAgent, extraLocalSlots, localAgentHome, localAgentPid, stopLocalAgent } from "./local-agent.js";
@@ -20,10 +22,42 @@ export interface LocalServerStatus {
   agentPid: number | null;
 }
 
+/** What the embedded default started in the background, for the one notice that says so. */
+export interface EmbeddedStarted {
+  home: string;
+  serverUrl: string;
+  serverPid: number;
+  serverLog: string;
+  /** Null when only the server had to be started. */
+  agentPid: number | null;
+  agentLog: string;
+}
+
+type StartListener = (started: EmbeddedStarted) => void;
+let startListener: StartListener | null = null;
+
+/**
+ * Called whenever a call starts the embedded server or its agent: the CLI says once what runs in
+ * the background, where its logs are and how to stop it. The SDK itself stays silent.
+ */
+export function onEmbeddedStart(listener: StartListener | null): void {
+  startListener = listener;
+}
+
 /** The local server and its agent, both started if needed. */
 export async function ensureEmbedded(home: string): Promise<LocalServer & { agentPid: number }> {
   const server = await ensureLocalServer(home);
   const agent = await ensureLocalAgent(home, server.url, server.adminKey);
+  if (server.started || agent.started) {
+    startListener?.({
+      home,
+      serverUrl: server.url,
+      serverPid: server.pid,
+      serverLog: serverLogPath(home),
+      agentPid: agent.started ? agent.pid : null,
+      agentLog: join(localAgentHome(home), "agent.log"),
+    });
+  }
   return { ...server, agentPid: agent.pid };
 }
 

@@ -34,7 +34,7 @@ export async function ensureLocalAgent(
   serverUrl: string,
   adminKey: string,
   slot = 1,
-): Promise<{ pid: number; deviceId: string }> {
+): Promise<{ pid: number; deviceId: string; started?: boolean }> {
   const agentHome = localAgentHome(home, slot);
   const pidOf = () => {
     const pid = readPidFile(join(agentHome, "agent.pid"));
@@ -54,6 +54,10 @@ export async function ensureLocalAgent(
         apiKey: adminKey,
         name: slot === 1 ? `local-${hostname()}` : `local-${hostname()}-${slot}`,
         shared: true,
+        // The embedded default serves its owner's own launches on their own machine: jobs run as
+        // the owner (they need the owner's files), still with a built environment and a cgroup.
+        jobUser: "agent",
+        allowSharedWithoutIsolation: true,
         // Extra local devices sit on this very machine: loopback always reaches their jobs.
         ...(slot === 1 ? {} : { address: "127.0.0.1" }),
       }));
@@ -66,7 +70,7 @@ export async function ensureLocalAgent(
         `the local agent (pid ${pid}) did not come online within ${ONLINE_TIMEOUT_MS / 1000} s; see ${join(agentHome, "agent.log")}`,
       );
     }
-    return { pid, deviceId: String(deviceId) };
+    return { pid, deviceId: String(deviceId), started: true };
   });
 }
 

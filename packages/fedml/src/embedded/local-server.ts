@@ -14,6 +14,8 @@ export interface LocalServer {
   url: string;
   pid: number;
   adminKey: string;
+  /** True when this call started it (it was not running). */
+  started?: boolean;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -45,7 +47,7 @@ export async function ensureLocalServer(home: string): Promise<LocalServer> {
     // Another command may have started it while we waited for the lock.
     const startedMeanwhile = await findRunningLocalServer(home);
     if (startedMeanwhile) return withAdminKey(home, startedMeanwhile);
-    return withAdminKey(home, await spawnLocalServer(home));
+    return { ...withAdminKey(home, await spawnLocalServer(home)), started: true };
   });
 }
 
@@ -54,7 +56,8 @@ async function spawnLocalServer(home: string): Promise<{ url: string; pid: numbe
   mkdirSync(serverDir(home), { recursive: true, mode: 0o700 });
   const logPath = serverLogPath(home);
   const logFd = openSync(logPath, "a");
-  const child = spawn(process.execPath, [bin, "--home", home, "--host", "127.0.0.1"], {
+  // `--port auto`: the port this home used last, else any free one: each FEDML_HOME its own server.
+  const child = spawn(process.execPath, [bin, "--home", home, "--host", "127.0.0.1", "--port", "auto"], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
   });

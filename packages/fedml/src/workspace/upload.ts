@@ -5,7 +5,7 @@
  */
 import { createReadStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
-import { FedmlError, Paths, ResultCode } from "@fedml/core";
+import { FedmlError, Paths, ResultCode, type UploadState } from "@fedml/core";
 import { type Endpoint, errorFromResponse, send } from "../http.js";
 
 export interface UploadProgress {
@@ -23,12 +23,6 @@ export interface UploadResult {
   sent: number;
   /** Where the upload started (0 unless it resumed). */
   from: number;
-}
-
-interface UploadState {
-  size: number | null;
-  receivedBytes: number;
-  complete: boolean;
 }
 
 const ATTEMPTS = 4;

@@ -1,11 +1,5 @@
-import {
-  FedmlError,
-  type HelloRequest,
-  type LogBatchRequest,
-  type RegisterRequest,
-  ResultCode,
-  type RunStatusReport,
-} from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -45,10 +39,11 @@ function runIdOf(value: string): number {
 }
 
 export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const deviceAuth = requireDevice(ctx);
 
-    app.post<{ Body: RegisterRequest }>(
+    app.post(
       "/agent/register",
       {
         preHandler: requireUser(ctx),
@@ -57,7 +52,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => registerDevice(ctx, userOf(request), request.body),
     );
 
-    app.post<{ Body: HelloRequest }>(
+    app.post(
       "/agent/hello",
       {
         preHandler: deviceAuth,
@@ -66,7 +61,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => helloDevice(ctx, deviceOf(request), request.body),
     );
 
-    app.get<{ Querystring: { since?: number; waitMs?: number } }>(
+    app.get(
       "/agent/assignments",
       {
         preHandler: deviceAuth,
@@ -80,7 +75,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const device = deviceOf(request);
         if (await touchDevice(ctx.db, device.id, ctx.now())) {
           ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
-          ctx.placement.wake();
+          ctx.placement.wake(ctx);
         }
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
@@ -101,7 +96,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { id: string }; Body: RunStatusReport }>(
+    app.post(
       "/agent/runs/:id/status",
       {
         preHandler: deviceAuth,
@@ -118,7 +113,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { id: string }; Body: LogBatchRequest }>(
+    app.post(
       "/agent/runs/:id/logs",
       {
         preHandler: deviceAuth,
@@ -139,7 +134,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { sha256: string } }>(
+    app.get(
       "/agent/workspaces/:sha256",
       { preHandler: deviceAuth, schema: { tags: ["agent"], params: Sha256Params } },
       async (request, reply) => {
@@ -164,7 +159,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           if (live.length > 0) await failParts(tctx, live, `device ${device.name} was unbound`);
         });
         ctx.log.info({ event: "device.unbound", deviceId: device.id }, "device unbound");
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return { ok: true };
       },
     );

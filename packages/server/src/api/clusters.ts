@@ -1,11 +1,5 @@
-import type {
-  ClusterAction,
-  ClusterActionRequest,
-  ClusterAutostopRequest,
-  ClusterListQuery,
-  ClusterStatusResult,
-  FedMLClusterModelList,
-} from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { ClusterAction, ClusterStatusResult, FedMLClusterModelList } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import { actOnClusters, namedClusters, setAutostop } from "../clusters/actions.js";
@@ -35,11 +29,12 @@ const splitNames = (names: string | undefined) =>
     .filter((n) => n.length > 0);
 
 export function clusterRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
     // Without names: the caller's live clusters. With names: those, a killed one as TERMINATED.
-    app.get<{ Querystring: ClusterListQuery }>(
+    app.get(
       "/clusters",
       {
         preHandler,
@@ -56,7 +51,7 @@ export function clusterRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { name: string } }>(
+    app.get(
       "/clusters/:name",
       {
         preHandler,
@@ -70,7 +65,7 @@ export function clusterRoutes(ctx: ServerContext): FastifyPluginAsync {
     );
 
     for (const action of ["start", "stop", "kill"] as ClusterAction[]) {
-      app.post<{ Body: ClusterActionRequest }>(
+      app.post(
         `/clusters/${action}`,
         {
           preHandler,
@@ -84,7 +79,7 @@ export function clusterRoutes(ctx: ServerContext): FastifyPluginAsync {
       );
     }
 
-    app.put<{ Params: { name: string }; Body: ClusterAutostopRequest }>(
+    app.put(
       "/clusters/:name/autostop",
       {
         preHandler,

@@ -1,25 +1,33 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
-import { requireUser, userOf } from "../auth/guard.js";
+import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
 import { toDeviceModel } from "../devices/device-view.js";
 import { failParts } from "../runs/end-parts.js";
-import { findDeviceById, listOwnedDevices, removeDevice } from "../store/devices.js";
+import { findDeviceById, listAllDevices, listOwnedDevices, removeDevice } from "../store/devices.js";
+import { listUsers } from "../store/users.js";
 import { parseRowId } from "../store/ids.js";
 import { listLiveRunDevices } from "../store/runs.js";
-import { DeviceIdParams, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
+import { DeviceIdParams, DeviceListQuerySchema, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
 
 export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
     app.get(
       "/devices",
-      { preHandler, schema: { tags: ["devices"], response: { 200: DeviceListSchema, ...authErrors } } },
+      {
+        preHandler,
+        schema: { tags: ["devices"], querystring: DeviceListQuerySchema, response: { 200: DeviceListSchema, ...authErrors } },
+      },
       async (request) => {
         const user = userOf(request);
-        const devices = await listOwnedDevices(ctx.db, user.id);
+        if (request.query.allUsers) assertAdmin(user);
+        const devices = request.query.allUsers ? await listAllDevices(ctx.db) : await listOwnedDevices(ctx.db, user.id);
+        const owners = request.query.allUsers ? new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name])) : null;
         const live = await listLiveRunDevices(
           ctx.db,
           devices.map((d) => d.id),
@@ -28,7 +36,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
           deviceList: devices.map((d) =>
             toDeviceModel(
               d,
-              user.name,
+              owners?.get(d.owner_id) ?? user.name,
               live.filter((p) => p.device_id === d.id).map((p) => p.run_id),
             ),
           ),
@@ -36,7 +44,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { id: string } }>(
+    app.delete(
       "/devices/:id",
       { preHandler, schema: { tags: ["devices"], params: DeviceIdParams, response: { 200: RemovedSchema, ...authErrors } } },
       async (request) => {
@@ -52,7 +60,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
           if (live.length > 0) await failParts(tctx, live, `device ${device.name} was removed`);
         });
         ctx.log.info({ event: "device.removed", deviceId: device.id }, "device removed");
-        ctx.placement.wake();
+        ctx.placement.wake(ctx);
         return { removed: true, deviceId: String(device.id) };
       },
     );

@@ -5,6 +5,7 @@ import { stopRun } from "../runs/stop.js";
 import { toEndpointModel } from "../serving/endpoint-view.js";
 import { removeEndpointOfRun } from "../serving/lifecycle.js";
 import { ownedEndpoint } from "../serving/owned-endpoint.js";
+import { listReplicas } from "../store/endpoint-replicas.js";
 import { findEndpoint, listLiveEndpoints } from "../store/endpoints.js";
 import { DeleteEndpointResponseSchema, EndpointIdParams, EndpointListSchema, EndpointSchema, authErrors } from "./schemas.js";
 
@@ -18,7 +19,11 @@ export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
       { preHandler, schema: { tags: ["endpoints"], response: { 200: EndpointListSchema, ...authErrors } } },
       async (request) => {
         const rows = await listLiveEndpoints(ctx.db, userOf(request).id);
-        return { endpointList: rows.map((r) => toEndpointModel(r, ctx.publicUrl())) };
+        const replicas = await listReplicas(
+          ctx.db,
+          rows.map((r) => r.id),
+        );
+        return { endpointList: rows.map((r) => toEndpointModel(r, ctx.publicUrl(), replicas, ctx.replicaLoad)) };
       },
     );
 
@@ -28,7 +33,11 @@ export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
         preHandler,
         schema: { tags: ["endpoints"], params: EndpointIdParams, response: { 200: EndpointSchema, ...authErrors } },
       },
-      async (request) => toEndpointModel(await ownedEndpoint(ctx, userOf(request).id, request.params.id), ctx.publicUrl()),
+      async (request) => {
+        const endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
+        const replicas = await listReplicas(ctx.db, [endpoint.id], true);
+        return toEndpointModel(endpoint, ctx.publicUrl(), replicas, ctx.replicaLoad);
+      },
     );
 
     app.delete<{ Params: { id: string } }>(
@@ -43,8 +52,8 @@ export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
-        await stopRun(ctx, endpoint.run_id);
         await removeEndpointOfRun(ctx.db, endpoint.run_id, ctx.now());
+        for (const replica of await listReplicas(ctx.db, [endpoint.id])) await stopRun(ctx, replica.run_id);
         const after = await findEndpoint(ctx.db, endpoint.id);
         return {
           deleted: after?.status === "REMOVED" || after?.status === "FAILED",

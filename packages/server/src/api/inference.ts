@@ -3,12 +3,16 @@ import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { awaitColdStart } from "../serving/cold-start.js";
 import { ownedEndpoint } from "../serving/owned-endpoint.js";
-import { forwardThroughTunnel } from "../serving/tunnel-proxy.js";
-import { errorBody } from "./errors.js";
+import { routableReplicas } from "../serving/pick-replica.js";
+import { routeInference } from "../serving/route-request.js";
+import { listReplicas } from "../store/endpoint-replicas.js";
 
-/** How long a request waits for the agent's tunnel (the agent reconnecting after a blip). */
-const TUNNEL_WAIT_MS = 5_000;
+/** Where each request's outcome and latency go (the server's /metrics). */
+export interface InferenceObserver {
+  observeInference(endpointId: number, seconds: number, ok: boolean): void;
+}
 
 /** The job's path and query: what follows `/inference/<id>` in the raw URL. */
 function jobPath(rawUrl: string, endpointId: string): string {
@@ -19,52 +23,52 @@ function jobPath(rawUrl: string, endpointId: string): string {
 
 /**
  * `/inference/<endpointId>/<path>`: the endpoint's owner (API key) reaches the serving job's
- * `/<path>` through its agent's tunnel; the server never dials a device. Bodies stream both
- * ways, never buffered.
+ * `/<path>` on one of its ready replicas, through that replica's agent tunnel; the server never
+ * dials a device. Bodies stream both ways, never buffered.
  */
-export function inferenceRoutes(ctx: ServerContext): FastifyPluginAsync {
+export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver): FastifyPluginAsync {
   return async (app) => {
     // Bodies of any type pass through untouched, as a stream.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
     const preHandler = requireUser(ctx);
     const handler = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-      const endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
-      if (endpoint.status !== EndpointStatus.READY || endpoint.device_id === null) {
-        const removed = endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED;
-        throw new FedmlError(
-          removed ? ResultCode.JOB_NOT_EXISTS : ResultCode.ERROR,
-          removed
-            ? `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`
-            : `endpoint ${endpoint.id} is ${endpoint.status}: the serving job has not answered its readiness probe yet`,
-          removed ? 404 : 503,
-        );
+      let endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
+      if (endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED) {
+        throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`, 404);
       }
-      const session = await ctx.tunnels.sessionWithin(endpoint.device_id, TUNNEL_WAIT_MS);
-      if (!session) {
-        throw new FedmlError(
-          ResultCode.ERROR,
-          `endpoint ${endpoint.id}: the agent of device ${endpoint.device_id} has no tunnel open to this server (offline or reconnecting)`,
-          503,
+      ctx.replicaLoad.begin(endpoint.id);
+      const started = performance.now();
+      let ok = false;
+      try {
+        let replicas = await listReplicas(ctx.db, [endpoint.id]);
+        if (routableReplicas(replicas).length === 0 && endpoint.desired_replicas === 0) {
+          // Scaled to zero: this request brings a replica up and waits (bounded) for it.
+          ({ endpoint, replicas } = await awaitColdStart(ctx, endpoint));
+        }
+        if (routableReplicas(replicas).length === 0) {
+          throw new FedmlError(
+            ResultCode.ERROR,
+            `endpoint ${endpoint.id} is ${endpoint.status}: its serving job has not answered its readiness probe yet`,
+            503,
+          );
+        }
+        reply.hijack();
+        ok = await routeInference(
+          ctx,
+          endpoint,
+          replicas,
+          {
+            method: request.method,
+            path: jobPath(request.raw.url ?? "/", request.params.id),
+            headers: request.headers,
+            body: request.body as Readable | undefined,
+          },
+          reply.raw,
         );
-      }
-      reply.hijack();
-      const outcome = await forwardThroughTunnel(
-        session,
-        { runId: endpoint.run_id, endpointId: endpoint.id },
-        {
-          method: request.method,
-          path: jobPath(request.raw.url ?? "/", request.params.id),
-          headers: request.headers,
-          body: request.body as Readable | undefined,
-        },
-        reply.raw,
-      );
-      if (outcome === "unreachable") {
-        reply.raw.writeHead(502, { "content-type": "application/json; charset=utf-8" });
-        reply.raw.end(
-          JSON.stringify(errorBody(ResultCode.ERROR, `endpoint ${endpoint.id}: nothing answers on the serving job's port`)),
-        );
+      } finally {
+        ctx.replicaLoad.end(endpoint.id, ok);
+        observer?.observeInference(endpoint.id, (performance.now() - started) / 1000, ok);
       }
     };
     app.all<{ Params: { id: string } }>("/inference/:id", { preHandler, schema: { hide: true } }, handler);

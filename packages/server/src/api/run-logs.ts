@@ -1,5 +1,5 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Readable } from "node:stream";
-import type { RunLogsQuery } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -16,18 +16,12 @@ import {
   authErrors,
 } from "./schemas.js";
 
-interface LogLinesQuery {
-  deviceId?: string;
-  afterSeq?: number;
-  limit?: number;
-  waitMs?: number;
-}
-
 export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
-    app.get<{ Params: { id: string }; Querystring: RunLogsQuery }>(
+    app.get(
       "/runs/:id/logs",
       {
         preHandler,
@@ -44,11 +38,12 @@ export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
         const { pageNum = 1, pageSize = 10, needAllLogs = false } = request.query;
         // Streamed (RunLogResultSchema documents its shape): a huge log never sits in memory whole.
         reply.type("application/json; charset=utf-8");
-        return reply.send(await runLogPage(ctx, run, pageNum, pageSize, needAllLogs));
+        // The typed reply expects the object; the stream is that object's JSON, written piecewise.
+        return reply.send((await runLogPage(ctx, run, pageNum, pageSize, needAllLogs)) as never);
       },
     );
 
-    app.get<{ Params: { id: string }; Querystring: { deviceId?: string } }>(
+    app.get(
       "/runs/:id/logs/full",
       { preHandler, schema: { tags: ["logs"], params: RunIdParams, querystring: FullLogQuerySchema } },
       async (request, reply) => {
@@ -59,7 +54,7 @@ export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { id: string }; Querystring: LogLinesQuery }>(
+    app.get(
       "/runs/:id/log-lines",
       {
         preHandler,

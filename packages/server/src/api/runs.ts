@@ -1,6 +1,6 @@
-import type { LaunchRequest, RunListQuery } from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { requireUser, userOf } from "../auth/guard.js";
+import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { launchRun } from "../runs/launch.js";
 import { ownedRun, toRunModels } from "../runs/lookup.js";
@@ -19,12 +19,14 @@ import {
   StopRunResponseSchema,
   authErrors,
 } from "./schemas.js";
+import { listUsers } from "../store/users.js";
 
 export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
-    app.post<{ Body: LaunchRequest }>(
+    app.post(
       "/runs",
       {
         preHandler,
@@ -33,26 +35,33 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       async (request) => launchRun(ctx, userOf(request), request.body),
     );
 
-    app.get<{ Querystring: RunListQuery }>(
+    app.get(
       "/runs",
       {
         preHandler,
         schema: { tags: ["runs"], querystring: RunListQuerySchema, response: { 200: RunListSchema, ...authErrors } },
       },
       async (request) => {
-        const { runName, runId, platform } = request.query;
+        const { runName, runId, platform, status, limit, allUsers } = request.query;
         const id = runId !== undefined ? parseRowId(runId) : undefined;
         if (runId !== undefined && id === undefined) return { runList: [] };
-        const runs = await listOwnerRuns(ctx.db, userOf(request).id, {
+        const user = userOf(request);
+        if (allUsers) assertAdmin(user);
+        const runs = await listOwnerRuns(ctx.db, allUsers ? null : user.id, {
           name: runName || undefined,
           id,
           platform: platformFilter(platform) ?? undefined,
+          statuses: status?.split(","),
+          limit,
         });
-        return { runList: await toRunModels(ctx, runs) };
+        const models = await toRunModels(ctx, runs);
+        if (!allUsers) return { runList: models };
+        const owners = new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name]));
+        return { runList: models.map((m, i) => ({ ...m, ownerName: owners.get(runs[i].owner_id) ?? String(runs[i].owner_id) })) };
       },
     );
 
-    app.get<{ Params: { id: string }; Querystring: { platform?: string } }>(
+    app.get(
       "/runs/:id",
       {
         preHandler,
@@ -70,7 +79,7 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { id: string }; Querystring: { platform?: string } }>(
+    app.post(
       "/runs/:id/stop",
       {
         preHandler,

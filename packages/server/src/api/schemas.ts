@@ -66,6 +66,10 @@ export {
   UploadConflictBodySchema as UploadConflictSchema,
   UploadStateSchema,
   UserNameParams,
+  RotateKeyRequestSchema,
+  RevokeKeysResponseSchema,
+  DisableUserRequestSchema,
+  DeviceListQuerySchema,
 } from "@fedml/core";
 
 /** Error answers every authenticated route may give. */

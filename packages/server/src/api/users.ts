@@ -1,24 +1,65 @@
-import { type CreateUserRequest, FedmlError, ResultCode, type UserModel } from "@fedml/core";
+import {
+  type CreateUserRequest,
+  type DisableUserRequest,
+  FedmlError,
+  ResultCode,
+  type RotateKeyRequest,
+  type UserModel,
+} from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import { hashSecret, newApiKey } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
-import { type UserRow, insertApiKey, insertUser, listUsers } from "../store/users.js";
+import {
+  type UserRow,
+  deleteApiKeys,
+  findUserByName,
+  insertApiKey,
+  insertUser,
+  listUsers,
+  replaceApiKeys,
+  setUserDisabled,
+} from "../store/users.js";
 import {
   CreateUserRequestSchema,
   CreateUserResponseSchema,
+  DisableUserRequestSchema,
   ErrorBodySchema,
+  RevokeKeysResponseSchema,
+  RotateKeyRequestSchema,
   UserListSchema,
+  UserNameParams,
   UserSchema,
   authErrors,
 } from "./schemas.js";
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export function toUserModel(user: UserRow): UserModel {
-  return { userId: String(user.id), name: user.name, isAdmin: user.is_admin === 1, createdTime: user.created_at };
+  return {
+    userId: String(user.id),
+    name: user.name,
+    isAdmin: user.is_admin === 1,
+    createdTime: user.created_at,
+    disabled: user.disabled === 1,
+  };
+}
+
+function expiryOf(now: number, expiresInDays: number | undefined): number | null {
+  return expiresInDays === undefined ? null : now + Math.round(expiresInDays * DAY_MS);
+}
+
+async function namedUser(ctx: ServerContext, name: string): Promise<UserRow> {
+  const user = await findUserByName(ctx.db, name);
+  if (!user) throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${name} not found`, 404);
+  return user;
 }
 
 export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
   return async (app) => {
+    const adminOnly = requireAdmin(ctx);
+    const adminErrors = { 403: ErrorBodySchema, ...authErrors };
+
     app.get(
       "/me",
       { preHandler: requireUser(ctx), schema: { tags: ["users"], response: { 200: UserSchema, ...authErrors } } },
@@ -28,7 +69,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
     app.get(
       "/users",
       {
-        preHandler: requireAdmin(ctx),
+        preHandler: adminOnly,
         schema: { tags: ["users"], response: { 200: UserListSchema, 403: ErrorBodySchema, ...authErrors } },
       },
       async () => ({ userList: (await listUsers(ctx.db)).map(toUserModel) }),
@@ -37,7 +78,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
     app.post<{ Body: CreateUserRequest }>(
       "/users",
       {
-        preHandler: requireAdmin(ctx),
+        preHandler: adminOnly,
         schema: {
           tags: ["users"],
           body: CreateUserRequestSchema,
@@ -55,8 +96,62 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
           );
         }
         const apiKey = newApiKey();
-        await insertApiKey(ctx.db, user.id, hashSecret(apiKey), now);
+        await insertApiKey(ctx.db, user.id, hashSecret(apiKey), now, expiryOf(now, request.body.expiresInDays));
         return { user: toUserModel(user), apiKey };
+      },
+    );
+
+    app.post<{ Params: { name: string }; Body: RotateKeyRequest }>(
+      "/users/:name/rotate",
+      {
+        preHandler: adminOnly,
+        schema: {
+          tags: ["users"],
+          params: UserNameParams,
+          body: RotateKeyRequestSchema,
+          response: { 200: CreateUserResponseSchema, ...adminErrors },
+        },
+      },
+      async (request) => {
+        const user = await namedUser(ctx, request.params.name);
+        const now = ctx.now();
+        const apiKey = newApiKey();
+        await replaceApiKeys(ctx.db, user.id, hashSecret(apiKey), now, expiryOf(now, request.body?.expiresInDays));
+        return { user: toUserModel(user), apiKey };
+      },
+    );
+
+    app.post<{ Params: { name: string } }>(
+      "/users/:name/revoke",
+      {
+        preHandler: adminOnly,
+        schema: { tags: ["users"], params: UserNameParams, response: { 200: RevokeKeysResponseSchema, ...adminErrors } },
+      },
+      async (request) => {
+        const user = await namedUser(ctx, request.params.name);
+        return { revoked: await deleteApiKeys(ctx.db, user.id) };
+      },
+    );
+
+    app.post<{ Params: { name: string }; Body: DisableUserRequest }>(
+      "/users/:name/disable",
+      {
+        preHandler: adminOnly,
+        schema: {
+          tags: ["users"],
+          params: UserNameParams,
+          body: DisableUserRequestSchema,
+          response: { 200: UserSchema, ...adminErrors },
+        },
+      },
+      async (request) => {
+        const user = await namedUser(ctx, request.params.name);
+        const disabled = request.body?.disabled ?? true;
+        if (disabled && user.id === userOf(request).id) {
+          throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "an admin cannot disable themselves", 400);
+        }
+        const updated = await setUserDisabled(ctx.db, user.id, disabled);
+        return toUserModel(updated ?? user);
       },
     );
   };

@@ -29,7 +29,7 @@ function rejected(ctx: ServerContext): FedmlError {
 export function requireUser(ctx: ServerContext) {
   return async (request: FastifyRequest): Promise<void> => {
     const key = bearer(request);
-    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key)) : undefined;
+    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key), ctx.now()) : undefined;
     if (!user) throw rejected(ctx);
     request.user = user;
   };
@@ -39,10 +39,13 @@ export function requireAdmin(ctx: ServerContext) {
   const userCheck = requireUser(ctx);
   return async (request: FastifyRequest): Promise<void> => {
     await userCheck(request);
-    if (request.user?.is_admin !== 1) {
-      throw new FedmlError(ResultCode.ERROR, `user ${request.user?.name} is not an admin`, 403);
-    }
+    assertAdmin(userOf(request));
   };
+}
+
+/** For routes open to every user where one option (e.g. every user's rows) is for admins only. */
+export function assertAdmin(user: UserRow): void {
+  if (user.is_admin !== 1) throw new FedmlError(ResultCode.ERROR, `user ${user.name} is not an admin`, 403);
 }
 
 /** preHandler for agent routes: the bearer must be a bound device's token. */

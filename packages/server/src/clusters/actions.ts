@@ -69,7 +69,7 @@ export async function actOnClusters(
     return { ids: clusters.map((c) => c.id), failures: failed };
   });
   // Devices let go may take waiting runs now.
-  if (letGo) ctx.placement.wake();
+  if (letGo) ctx.placement.wake(ctx);
   const rows = (await Promise.all(ids.map((id) => findClusterById(ctx.db, id)))).filter((r): r is ClusterRow => !!r);
   return { done: failures.length === 0, clusterList: await toClusterModels(ctx, rows), failures };
 }

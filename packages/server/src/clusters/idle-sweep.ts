@@ -33,6 +33,6 @@ export async function sweepIdleClusters(ctx: ServerContext): Promise<number> {
     });
     if (done) stopped++;
   }
-  if (stopped > 0) ctx.placement.wake();
+  if (stopped > 0) ctx.placement.wake(ctx);
   return stopped;
 }

@@ -1,15 +1,26 @@
-import type { Assignment, AssignmentsResponse, CommandSpec } from "@fedml/core";
+import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSpec, jobContainer } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
 import { devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
-import { endpointIdsOfRuns } from "../store/endpoints.js";
+import { servingOfRuns } from "../store/endpoint-replicas.js";
 import { federatedCommand, federatedEnv } from "../federate/env.js";
 import { decodeJobSpec } from "../store/json-columns.js";
 
 const NO_COMMAND: CommandSpec = { posix: null, windows: null };
+
+/** What the agent enforces (cgroup limits) and where the job runs (its image); omitted when neither applies. */
+function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "container"> {
+  const memoryBytes = spec.computing?.memoryBytes ?? null;
+  const cpus = spec.computing?.cpus ?? null;
+  const container = jobContainer(spec);
+  return {
+    ...(memoryBytes === null && cpus === null ? {} : { limits: { memoryBytes, cpus } }),
+    ...(container ? { container } : {}),
+  };
+}
 
 /** The device's whole desired state: every run part on it not yet ended. */
 export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
@@ -27,7 +38,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
     ctx.db,
     runs.map((r) => r.project_id),
   );
-  const endpointIds = await endpointIdsOfRuns(ctx.db, runIds);
+  const serving = await servingOfRuns(ctx.db, runIds);
   const assignments: Assignment[] = [];
   for (const part of mine) {
     const run = runs.find((r) => r.id === part.run_id);
@@ -49,7 +60,7 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       addressOf: (id) => devices.get(id)?.address ?? "",
       extraEnv: spec.extraEnv ?? {},
     });
-    const endpointId = endpointIds.get(run.id);
+    const served = serving.get(run.id);
     assignments.push({
       runId: String(run.id),
       rank: part.rank,
@@ -62,7 +73,16 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       env: federated ? federatedEnv(env, part.rank, parts.length) : env,
       stopRequested: part.stop_requested === 1 || run.stop_requested === 1,
       stopGraceMs: ctx.options.stopGraceMs,
-      ...(endpointId === undefined ? {} : { serving: { endpointId: String(endpointId) } }),
+      ...(served === undefined
+        ? {}
+        : {
+            serving: {
+              endpointId: String(served.endpointId),
+              probePath: served.probePath,
+              probeIntervalMs: served.probeIntervalMs,
+            },
+          }),
+      ...runLimitsAndContainer(spec),
     });
   }
   return { version: device.version, assignments };

@@ -21,7 +21,7 @@ export async function helloDevice(ctx: ServerContext, device: DeviceRow, request
   if (lost.length > 0) {
     await failParts(ctx, lost, `the agent on ${request.facts.name || device.name} restarted and lost the run's process`);
   }
-  ctx.placement.wake();
+  ctx.placement.wake(ctx);
   return {
     deviceId: String(device.id),
     offlineAfterMs: ctx.options.offlineAfterMs,

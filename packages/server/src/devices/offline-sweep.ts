@@ -35,6 +35,6 @@ export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
       changed++;
     }
   }
-  if (changed > 0) ctx.placement.wake();
+  if (changed > 0) ctx.placement.wake(ctx);
   return changed;
 }

@@ -15,7 +15,7 @@ export async function registerDevice(ctx: ServerContext, user: UserRow, request:
   if (previous && previous.owner_id === user.id) {
     await rebindDevice(ctx.db, previous.id, request.facts, hashSecret(token), now);
     ctx.log.info({ event: "device.online", deviceId: previous.id, rebound: true }, "device online");
-    ctx.placement.wake();
+    ctx.placement.wake(ctx);
     return { deviceId: String(previous.id), deviceToken: token };
   }
   if (!request.facts.name) {
@@ -23,6 +23,6 @@ export async function registerDevice(ctx: ServerContext, user: UserRow, request:
   }
   const device = await insertDevice(ctx.db, user.id, request.facts, hashSecret(token), now);
   ctx.log.info({ event: "device.online", deviceId: device.id, name: device.name }, "device online");
-  ctx.placement.wake();
+  ctx.placement.wake(ctx);
   return { deviceId: String(device.id), deviceToken: token };
 }

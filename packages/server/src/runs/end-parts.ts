@@ -32,5 +32,5 @@ export async function failParts(ctx: ServerContext, parts: RunDeviceRow[], reaso
       tctx.log.warn({ event: "run.part_failed", runId: part.run_id, deviceId: part.device_id, reason }, "run part failed");
     });
   }
-  if (parts.length > 0) ctx.placement.wake();
+  if (parts.length > 0) ctx.placement.wake(ctx);
 }

@@ -68,6 +68,8 @@ export async function runLogPage(
       id: String(p.device_id),
       name: devices.get(p.device_id)?.name ?? String(p.device_id),
       logUrl: `${fullUrl}?deviceId=${p.device_id}`,
+      rank: p.rank,
+      lineCount: p.log_count,
     })),
     totalNum: plan.totalLines,
     totalPages: plan.totalPages,

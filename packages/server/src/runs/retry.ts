@@ -40,7 +40,7 @@ export async function retryLostRun(ctx: ServerContext, runId: number, why: strin
     await updateRun(db, run.id, { reason: `${why}; retried as run ${next.id}` });
     tctx.hub.notify(runTopic(run.id));
     tctx.log.info({ event: "run.retried", runId: run.id, retryRunId: next.id, reason: why }, "run retried");
-    tctx.placement.wake();
+    tctx.placement.wake(tctx);
     return next.id;
   });
 }

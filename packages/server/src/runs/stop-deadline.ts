@@ -35,6 +35,6 @@ export async function endUnacknowledgedStops(ctx: ServerContext): Promise<number
     });
     if (changed) ended++;
   }
-  if (ended > 0) ctx.placement.wake();
+  if (ended > 0) ctx.placement.wake(ctx);
   return ended;
 }

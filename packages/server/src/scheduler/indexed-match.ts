@@ -39,6 +39,8 @@ function everStep(needs: JobNeeds, index: CandidateIndex): Ever {
 
 export function matchIndexed(needs: JobNeeds, index: CandidateIndex): MatchResult {
   if (needs.resourceId) return matchJob(needs, index.withId(needs.resourceId));
+  // Container jobs are rare and their pool is a subset: the plain chain filters it.
+  if (needs.container) return matchJob(needs, index.candidates);
   const n = gpusWanted(needs);
   if (n === 0) return matchJob(needs, index.candidates);
 

@@ -3,9 +3,9 @@ import type { Kysely } from "kysely";
 import { scopeCandidates } from "../clusters/scope.js";
 import { pickFederatedDevices } from "../federate/pick.js";
 import { numEdgesOf } from "../federate/num-edges.js";
-import { deviceTopic, runTopic } from "../notify.js";
+import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
-import { creditStanding, type Standing } from "../store/credit.js";
+import { creditStanding, type Standing } from "../billing/standing.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
 import {
   type RunRow,
@@ -31,8 +31,6 @@ export interface PlacementDeps extends Stateful {
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
   isOnline: (lastSeenAt: number | null) => boolean;
   now: () => number;
-  /** Asks for a queue pass soon (the scheduler loop runs it; see queue-loop.ts). */
-  wake: () => void;
 }
 
 /** The matcher bound to current capacity, as `lock` hands it out (clusterId: the cluster hook). */
@@ -71,9 +69,13 @@ export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1)
 export class Placement {
   constructor(private readonly deps: PlacementDeps) {}
 
-  /** Asks the scheduler loop for a queue pass; never waits for it (requests must not). */
-  wake(): void {
-    this.deps.wake();
+  /**
+   * Asks the scheduler loops (every replica's, through the hub) for a queue pass; never waits
+   * for it (requests must not). Inside a transition the wake-up waits for the commit, so the
+   * pass sees what woke it.
+   */
+  wake(via: Pick<Stateful, "hub">): void {
+    via.hub.notify(schedulerTopic);
   }
 
   /**
@@ -119,7 +121,7 @@ export class Placement {
         started_at: null,
         ended_at: null,
         log_count: 0,
-        price_per_gpu_hour: node.pricePerGpuHour,
+        price_per_gpu_hour_micros: node.pricePerGpuHour,
         stop_requested: 0,
       });
     }
@@ -166,6 +168,11 @@ export class Placement {
             })),
           );
           placed++;
+          // Later runs of the same owner in this pass see this one's cost as committed.
+          const standing = credit.get(run.owner_id);
+          if (standing) {
+            standing.committedMicrosPerHour += result.nodes.reduce((sum, n) => sum + n.pricePerGpuHour * n.gpuIndices.length, 0);
+          }
           return result.nodes;
         }
         if (result.reason !== run.reason) await updateRunIf(db, run.id, [run.status], { reason: result.reason });

@@ -40,11 +40,19 @@ export class QueueLoop {
     if (this.failures === 0) this.wakeUp?.();
   }
 
-  /** Stops after the pass in flight, if any. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the pass in flight, if any, waiting for it at most `waitMs`: a wedged pass
+   * must not keep the server from shutting down.
+   */
+  async stop(waitMs = 5000): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    await Promise.race([this.running, gaveUp]);
+    clearTimeout(timer);
   }
 
   private async loop(): Promise<void> {

@@ -13,6 +13,11 @@ export function mayUseStep(needs: Pick<JobNeeds, "requesterId">, devices: readon
   return devices.filter((d) => d.ownerId === undefined || d.ownerId === needs.requesterId || d.shared !== false);
 }
 
+/** Step: a container job only on devices that can run containers (never on a bare host instead). */
+export function containerStep(needs: Pick<JobNeeds, "container">, devices: readonly CandidateDevice[]): CandidateDevice[] {
+  return needs.container ? devices.filter((d) => Boolean(d.containerRuntime)) : [...devices];
+}
+
 /** Whether a GPU called `gpuName` serves a job wanting `type` (null or "": any model). */
 export function gpuIsOfType(gpuName: string, type: string | null): boolean {
   return !type || gpuMatchesType(gpuName, type);

@@ -9,23 +9,83 @@ import {
 } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
-import { type EndpointRow, endEndpointOfRun, findEndpointOfRun, insertEndpoint, updateEndpointIf } from "../store/endpoints.js";
-import type { Stateful } from "../transition.js";
+import { type Stateful, transition } from "../transition.js";
+import { endReplicaOfRun, findReplicaOfRun, insertReplica, listReplicas, updateLiveReplica } from "../store/endpoint-replicas.js";
+import {
+  type EndpointRow,
+  endEndpoint,
+  findEndpoint,
+  findLiveEndpointByName,
+  insertEndpoint,
+  isLiveEndpoint,
+  updateEndpoint,
+  updateEndpointIf,
+} from "../store/endpoints.js";
 import type { RunRow } from "../store/runs.js";
 import { findRun, findRunDevice } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
+import { inRotation } from "./replica-status.js";
+import { endpointSettings, initialReplicas } from "./settings.js";
 
 export function isServingJob(spec: Pick<JobSpec, "jobType">): boolean {
   return spec.jobType === "serve" || spec.jobType === "deploy";
 }
 
-/** A serve / deploy launch makes its endpoint with the run: DEPLOYING until the job answers. */
+/** The owner's live endpoint that a launch names (endpoint_id, else the endpoint name), if any. */
+async function endpointToUpdate(
+  db: Kysely<Database>,
+  ownerId: number,
+  spec: JobSpec,
+  name: string,
+): Promise<EndpointRow | undefined> {
+  const byId = spec.servingArgs?.endpointId;
+  if (byId && /^\d{1,15}$/.test(byId.trim())) {
+    const endpoint = await findEndpoint(db, Number(byId.trim()));
+    if (endpoint && endpoint.owner_id === ownerId && isLiveEndpoint(endpoint)) return endpoint;
+  }
+  return findLiveEndpointByName(db, ownerId, name);
+}
+
+/**
+ * A serve / deploy launch: its run is the first replica of a new endpoint (DEPLOYING until a
+ * replica answers), or, when the launch names a live endpoint of the owner (endpoint_id or the
+ * same endpoint name), the first replica of that endpoint's next generation: a rolling update
+ * that keeps the endpoint's id and URL (the serving controller drains the old replicas once
+ * new ones are ready).
+ */
 export async function createEndpoint(db: Kysely<Database>, run: RunRow, spec: JobSpec, now: number): Promise<EndpointRow> {
   const args = spec.servingArgs;
-  return insertEndpoint(db, {
+  const name = args?.endpointName ?? args?.modelName ?? run.name;
+  const settings = endpointSettings(args);
+  const columns = {
+    min_replicas: settings.minReplicas,
+    max_replicas: settings.maxReplicas,
+    desired_replicas: initialReplicas(settings),
+    target_inflight: settings.targetInflight,
+    scale_down_delay_ms: settings.scaleDownDelayMs,
+    probe_path: settings.probePath,
+    probe_interval_ms: settings.probeIntervalMs,
+    busy_at: now,
+  };
+  const existing = await endpointToUpdate(db, run.owner_id, spec, name);
+  if (existing) {
+    const generation = existing.generation + 1;
+    await updateEndpoint(db, existing.id, {
+      ...columns,
+      run_id: run.id,
+      generation,
+      model_name: args?.modelName ?? null,
+      model_version: args?.modelVersion ?? null,
+      // The old generation's replicas keep serving while the new one comes up.
+      desired_replicas: Math.max(initialReplicas(settings), Math.min(existing.desired_replicas, settings.maxReplicas)),
+    });
+    await insertReplica(db, { endpoint_id: existing.id, run_id: run.id, generation, ready: 0, created_at: now });
+    return { ...existing, run_id: run.id, generation };
+  }
+  const endpoint = await insertEndpoint(db, {
     owner_id: run.owner_id,
     run_id: run.id,
-    name: args?.endpointName ?? args?.modelName ?? run.name,
+    name,
     status: EndpointStatus.DEPLOYING,
     model_name: args?.modelName ?? null,
     model_version: args?.modelVersion ?? null,
@@ -35,7 +95,10 @@ export async function createEndpoint(db: Kysely<Database>, run: RunRow, spec: Jo
     created_at: now,
     ready_at: null,
     ended_at: null,
+    ...columns,
   });
+  await insertReplica(db, { endpoint_id: endpoint.id, run_id: run.id, generation: 1, ready: 0, created_at: now });
+  return endpoint;
 }
 
 /** The endpoint's status once its run has ended in `runStatus`. */
@@ -43,20 +106,47 @@ export function endedEndpointStatus(runStatus: string): string {
   return runStatus === RunStatus.FAILED ? EndpointStatus.FAILED : EndpointStatus.REMOVED;
 }
 
-/** Called whenever a run may have ended: its endpoint stops being reachable. */
+/** READY while a replica is in rotation, else DEPLOYING (a live endpoint only). */
+export async function refreshEndpointStatus(db: Kysely<Database>, endpointId: number, now: number): Promise<void> {
+  const endpoint = await findEndpoint(db, endpointId);
+  if (!endpoint || !isLiveEndpoint(endpoint)) return;
+  const ready = (await listReplicas(db, [endpointId])).some(inRotation);
+  const status = ready ? EndpointStatus.READY : EndpointStatus.DEPLOYING;
+  if (status === endpoint.status) return;
+  await updateEndpointIf(db, endpointId, [endpoint.status], {
+    status,
+    ready_at: ready ? (endpoint.ready_at ?? now) : endpoint.ready_at,
+  });
+}
+
+/**
+ * Called whenever a run may have ended: its replica stops serving. The endpoint ends with it
+ * only when that was its last replica and none ever answered (a deploy that does not work);
+ * otherwise the serving controller replaces the replica.
+ */
 export async function endEndpointIfRunEnded(
   tx: Pick<Stateful, "db" | "log">,
   run: Pick<RunRow, "id" | "status">,
   now: number,
 ): Promise<void> {
   if (!isTerminalRunStatus(run.status)) return;
-  const status = endedEndpointStatus(run.status);
-  if ((await endEndpointOfRun(tx.db, run.id, status, now)) && status === EndpointStatus.FAILED) {
-    tx.log.warn({ event: "endpoint.failed", runId: run.id }, "endpoint failed with its run");
+  const { db } = tx;
+  const replica = await findReplicaOfRun(db, run.id);
+  if (!replica || !(await endReplicaOfRun(db, run.id, now)) || replica.retired_at !== null) return;
+  const others = await listReplicas(db, [replica.endpoint_id]);
+  const everReady = replica.ready_at !== null || others.some((r) => r.ready_at !== null);
+  if (others.length === 0 && !everReady) {
+    const status = endedEndpointStatus(run.status);
+    if ((await endEndpoint(db, replica.endpoint_id, status, now)) && status === EndpointStatus.FAILED) {
+      tx.log.warn({ event: "endpoint.failed", endpointId: replica.endpoint_id, runId: run.id }, "endpoint failed with its run");
+    }
+    return;
   }
+  tx.log.info({ event: "endpoint.replica_ended", endpointId: replica.endpoint_id, runId: run.id }, "endpoint replica ended");
+  await refreshEndpointStatus(db, replica.endpoint_id, now);
 }
 
-/** The agent's word on the job's serving port: READY once the job answered the probe. */
+/** The agent's word on a replica's serving port and readiness (its probe answering or not). */
 export async function applyServingReport(
   ctx: ServerContext,
   runId: number,
@@ -64,30 +154,47 @@ export async function applyServingReport(
   report: ServingReport,
 ): Promise<void> {
   const part = await findRunDevice(ctx.db, runId, deviceId);
-  const endpoint = await findEndpointOfRun(ctx.db, runId);
-  if (!part || !endpoint) {
+  const replica = await findReplicaOfRun(ctx.db, runId);
+  if (!part || !replica) {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} has no endpoint on device ${deviceId}`, 404);
   }
   const run = await findRun(ctx.db, runId);
   if (!run || isTerminalRunStatus(run.status) || run.stop_requested === 1) return;
-  if (endpoint.status !== EndpointStatus.DEPLOYING && endpoint.status !== EndpointStatus.READY) return;
   const now = ctx.now();
   // The port is kept for display only: requests reach it through the agent's tunnel, and the
-  // device's reported address is never dialed. One conditional write: an endpoint that ended
-  // meanwhile (run stopped) stays ended.
-  const changed = await updateEndpointIf(ctx.db, endpoint.id, [EndpointStatus.DEPLOYING, EndpointStatus.READY], {
-    device_id: deviceId,
-    address: null,
-    port: report.port,
-    status: report.ready ? EndpointStatus.READY : endpoint.status,
-    ready_at: report.ready ? (endpoint.ready_at ?? now) : endpoint.ready_at,
+  // device's reported address is never dialed. The replica and its endpoint change together.
+  const ready = report.ready && replica.retired_at === null;
+  await transition(ctx, async (tx) => {
+    const changed = await updateLiveReplica(tx.db, replica.id, {
+      device_id: deviceId,
+      port: report.port,
+      ready: ready ? 1 : 0,
+      ready_at: ready ? (replica.ready_at ?? now) : replica.ready_at,
+    });
+    if (!changed) return;
+    await updateEndpoint(tx.db, replica.endpoint_id, { device_id: deviceId, port: report.port });
+    await refreshEndpointStatus(tx.db, replica.endpoint_id, now);
+    if (ready !== (replica.ready === 1)) {
+      tx.log.info(
+        {
+          event: ready ? "endpoint.replica_ready" : "endpoint.replica_unhealthy",
+          endpointId: replica.endpoint_id,
+          runId,
+          deviceId,
+        },
+        ready ? "endpoint replica ready" : "endpoint replica failed its readiness probe",
+      );
+    }
   });
-  if (changed && report.ready && endpoint.status !== EndpointStatus.READY) {
-    ctx.log.info({ event: "endpoint.ready", endpointId: endpoint.id, runId, deviceId, port: report.port }, "endpoint ready");
-  }
 }
 
-/** Stopping the run removes the endpoint at once: the proxy stops forwarding before the job is gone. */
+/**
+ * Stopping a replica's run (`fedml run stop`, `fedml endpoint delete`) removes its endpoint at
+ * once: the proxy stops forwarding before the jobs are gone, and the serving controller stops
+ * the other replicas. A replica the controller retired is stopped alone.
+ */
 export async function removeEndpointOfRun(db: Kysely<Database>, runId: number, now: number): Promise<void> {
-  await endEndpointOfRun(db, runId, EndpointStatus.REMOVED, now);
+  const replica = await findReplicaOfRun(db, runId);
+  if (!replica || replica.retired_at !== null) return;
+  await endEndpoint(db, replica.endpoint_id, EndpointStatus.REMOVED, now);
 }

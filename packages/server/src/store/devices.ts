@@ -1,5 +1,5 @@
 import type { DeviceFacts } from "@fedml/core";
-import { DeviceStatus } from "@fedml/core";
+import { DeviceStatus, toMicros } from "@fedml/core";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, DevicesTable } from "./schema.js";
 
@@ -18,11 +18,12 @@ function factColumns(facts: DeviceFacts) {
     address: facts.address,
     provider: facts.provider,
     region: facts.region,
-    price_per_gpu_hour: facts.pricePerGpuHour,
+    price_per_gpu_hour_micros: toMicros(facts.pricePerGpuHour),
     shared: facts.shared ? 1 : 0,
     simulated: facts.simulated ? 1 : 0,
     max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),
     agent_version: facts.agentVersion,
+    container_runtime: facts.containerRuntime ?? null,
   };
 }
 
@@ -89,6 +90,11 @@ export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: str
 
 export async function listOwnedDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
   return db.selectFrom("devices").selectAll().where("owner_id", "=", ownerId).where("removed", "=", 0).orderBy("id").execute();
+}
+
+/** Every bound device of every user (for admins). */
+export async function listAllDevices(db: Kysely<Database>): Promise<DeviceRow[]> {
+  return db.selectFrom("devices").selectAll().where("removed", "=", 0).orderBy("id").execute();
 }
 
 export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Promise<DeviceRow[]> {

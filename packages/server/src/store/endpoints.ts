@@ -14,14 +14,29 @@ export async function findEndpoint(db: Kysely<Database>, id: number): Promise<En
   return db.selectFrom("endpoints").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
-export async function findEndpointOfRun(db: Kysely<Database>, runId: number): Promise<EndpointRow | undefined> {
-  return db.selectFrom("endpoints").selectAll().where("run_id", "=", runId).executeTakeFirst();
+/** The owner's live endpoint named `name` (a launch with that endpoint name updates it). */
+export async function findLiveEndpointByName(
+  db: Kysely<Database>,
+  ownerId: number,
+  name: string,
+): Promise<EndpointRow | undefined> {
+  return db
+    .selectFrom("endpoints")
+    .selectAll()
+    .where("owner_id", "=", ownerId)
+    .where("name", "=", name)
+    .where("status", "in", LIVE)
+    .orderBy("id", "desc")
+    .executeTakeFirst();
 }
 
-export async function endpointIdsOfRuns(db: Kysely<Database>, runIds: number[]): Promise<Map<number, number>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.selectFrom("endpoints").select(["id", "run_id"]).where("run_id", "in", runIds).execute();
-  return new Map(rows.map((r) => [r.run_id, r.id]));
+/** Every live endpoint (the serving controller's pass). */
+export async function listAllLiveEndpoints(db: Kysely<Database>): Promise<EndpointRow[]> {
+  return db.selectFrom("endpoints").selectAll().where("status", "in", LIVE).orderBy("id").execute();
+}
+
+export function isLiveEndpoint(row: Pick<EndpointRow, "status">): boolean {
+  return (LIVE as string[]).includes(row.status);
 }
 
 /** The owner's endpoints not yet removed, newest first. */
@@ -55,12 +70,12 @@ export async function updateEndpointIf(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Ends the run's endpoint (if live) with `status`; answers whether one was live. */
-export async function endEndpointOfRun(db: Kysely<Database>, runId: number, status: string, now: number): Promise<boolean> {
+/** Ends the endpoint (if live) with `status`; answers whether this call did it. */
+export async function endEndpoint(db: Kysely<Database>, id: number, status: string, now: number): Promise<boolean> {
   const result = await db
     .updateTable("endpoints")
     .set({ status, ended_at: now })
-    .where("run_id", "=", runId)
+    .where("id", "=", id)
     .where("status", "in", LIVE)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

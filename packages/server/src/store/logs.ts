@@ -161,13 +161,13 @@ export async function readLogRange(
   deviceId: number,
   fromSeq: number,
   toSeq: number,
-): Promise<{ seq: number; text: string }[]> {
+): Promise<{ seq: number; text: string; time: number }[]> {
   // No stored seq exceeds the column's range; a bound past it would be an error on PostgreSQL.
   if (toSeq < fromSeq || fromSeq > MAX_INT_COLUMN) return [];
   toSeq = Math.min(toSeq, MAX_INT_COLUMN);
   return db
     .selectFrom("log_lines")
-    .select(["seq", "text"])
+    .select(["seq", "text", "time"])
     .where("run_id", "=", runId)
     .where("device_id", "=", deviceId)
     .where("seq", ">=", fromSeq)

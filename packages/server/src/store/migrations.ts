@@ -1,16 +1,10 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import type { DialectName } from "./db.js";
+import { idColumn } from "./id-column.js";
+import { endpointReplicas } from "./serving-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
-type TableBuilder = ReturnType<AnyDb["schema"]["createTable"]>;
-
-/** The integer primary key every table but the join tables has: the one dialect switch of ids. */
-function idColumn(table: TableBuilder, dialect: DialectName): TableBuilder {
-  return dialect === "postgres"
-    ? table.addColumn("id", "serial", (c) => c.primaryKey())
-    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
-}
 
 function initialSchema(dialect: DialectName): Migration {
   return {
@@ -140,7 +134,7 @@ function clusters(dialect: DialectName): Migration {
   };
 }
 
-/** Serving endpoints of serve / deploy runs (issue 5). */
+/** Serving endpoints of serve / deploy runs. */
 function endpointsTable(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -164,7 +158,7 @@ function endpointsTable(dialect: DialectName): Migration {
   };
 }
 
-/** Marketplace (issue 3): credit, the fair queue's priority, retries after lost devices. */
+/** Marketplace: credit, the fair queue's priority, retries after lost devices. */
 function marketplace(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -214,7 +208,7 @@ function marketplace(dialect: DialectName): Migration {
 
 /**
  * Placement and assignments look up the live parts of a device on every decision; with only
- * the device_id index that scanned every part the device ever ran (perf, issue 6).
+ * the device_id index that scanned every part the device ever ran, which made each poll slower as the device aged.
  */
 function livePartsIndex(): Migration {
   return {
@@ -316,6 +310,78 @@ function onePartPerNode(): Migration {
   };
 }
 
+/** Users an admin can disable, and API keys that can expire. */
+function userKeyLifecycle(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("api_keys").addColumn("expires_at", "bigint").execute();
+    },
+  };
+}
+
+/** Which container runtime (docker, podman) a device has: container jobs are placed only there. */
+function deviceContainerRuntime(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("container_runtime", "text").execute();
+    },
+  };
+}
+
+/**
+ * Reservations: an active cluster holding another owner's paid device pays for the whole
+ * device while it holds it, running or idle, so idle clusters cannot hoard shared devices
+ * for free.
+ */
+function reservations(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("reservations"), dialect)
+        .addColumn("cluster_id", "integer", (c) => c.notNull().references("clusters.id"))
+        .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
+        .addColumn("payer_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("payee_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("price_per_gpu_hour_micros", "bigint", (c) => c.notNull())
+        .addColumn("gpu_count", "integer", (c) => c.notNull())
+        .addColumn("started_at", "bigint", (c) => c.notNull())
+        .addColumn("ended_at", "bigint")
+        .execute();
+      await db.schema.createIndex("reservations_open").on("reservations").columns(["ended_at", "payer_id"]).execute();
+    },
+  };
+}
+
+/** The money columns that held float dollars, and the integer micro-dollar columns replacing them. */
+const MONEY_COLUMNS = [
+  ["users", "credit_balance", "credit_balance_micros"],
+  ["credit_ledger", "amount", "amount_micros"],
+  ["devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+  ["run_devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+] as const;
+
+/**
+ * Money in whole micro-dollars: sums and comparisons become exact (no float tolerances). Each
+ * float column is copied, rounded, into a bigint one and dropped; the API still shows dollars.
+ */
+function moneyInMicros(): Migration {
+  return {
+    async up(db: AnyDb) {
+      for (const [table, from, to] of MONEY_COLUMNS) {
+        await db.schema
+          .alterTable(table)
+          .addColumn(to, "bigint", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await sql`update ${sql.table(table)} set ${sql.ref(to)} = cast(round(${sql.ref(from)} * 1000000) as bigint)`.execute(db);
+        await db.schema.alterTable(table).dropColumn(from).execute();
+      }
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -326,16 +392,24 @@ class InCodeMigrations implements MigrationProvider {
       "0004_marketplace": marketplace(this.dialect),
       "0005_live_parts_index": livePartsIndex(),
       "0100_h-liveness_part_billing_times": partBillingTimes(),
+      "0100_h-serving_endpoint_replicas": endpointReplicas(this.dialect),
       "0100_h-storage_workspace_blobs": workspaceBlobsAndLogQuotas(this.dialect),
       // Sorts after every 0100_ one: kysely refuses a new migration named before one already run.
       "0101_h-atomic_one_part_per_node": onePartPerNode(),
+      "0102_h-cli_user_keys": userKeyLifecycle(),
+      "0103_h-isolation_container_runtime": deviceContainerRuntime(),
+      "0104_h-liveness_reservations": reservations(this.dialect),
+      "0105_h-liveness_money_in_micros": moneyInMicros(),
     };
   }
 }
 
-export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+/** Migrates up to and including `name` (every migration when omitted). */
+export async function migrateToLatest(db: AnyDb, dialect: DialectName, name?: string): Promise<void> {
+  // Migrations added side by side (0100_<branch>_...) touch different tables and sort by name:
+  // a database that already ran a later-sorting one must still take an earlier-sorting newcomer.
+  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect), allowUnorderedMigrations: true });
+  const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

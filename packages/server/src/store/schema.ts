@@ -6,10 +6,12 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
-  /** USD; admins grant, runs on others' paid devices spend. */
-  credit_balance: Generated<number>;
+  /** Micro-dollars (migration 0105); admins grant, runs on others' paid devices spend. */
+  credit_balance_micros: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
+  /** 1: every key of the user is refused. */
+  disabled: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -17,6 +19,8 @@ export interface ApiKeysTable {
   user_id: number;
   key_hash: string;
   created_at: number;
+  /** Epoch ms after which the key is refused; null = never. */
+  expires_at: number | null;
 }
 
 export interface ProjectsTable {
@@ -42,11 +46,14 @@ export interface DevicesTable {
   address: string;
   provider: string;
   region: string;
-  price_per_gpu_hour: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: Generated<number>;
   shared: number;
   simulated: number;
   max_jobs: number;
   agent_version: string;
+  /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
+  container_runtime: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
@@ -97,7 +104,8 @@ export interface RunDevicesTable {
   started_at: number | null;
   ended_at: number | null;
   log_count: number;
-  price_per_gpu_hour: number;
+  /** What the run's owner pays, micro-dollars per GPU-hour (0 on their own devices). */
+  price_per_gpu_hour_micros: Generated<number>;
   stop_requested: number;
   /** Bytes of the part's stored log lines (their text, UTF-8), for the log quota. */
   log_bytes: Generated<number>;
@@ -159,20 +167,67 @@ export interface EndpointsTable {
   created_at: number;
   ready_at: number | null;
   ended_at: number | null;
+  /** Replica bounds, the autoscaler's target, its settings and the probe (migration 0100_h-serving). */
+  min_replicas: Generated<number>;
+  max_replicas: Generated<number>;
+  desired_replicas: Generated<number>;
+  target_inflight: number | null;
+  scale_down_delay_ms: Generated<number>;
+  probe_path: Generated<string>;
+  probe_interval_ms: Generated<number>;
+  /** Bumped by each launch that updates the endpoint in place; replicas of older ones are drained. */
+  generation: Generated<number>;
+  /** Last time the autoscaler saw the endpoint need its current replica count (scale-down delay). */
+  busy_at: number | null;
+}
+
+/** One run serving an endpoint (migration 0100_h-serving). */
+export interface EndpointReplicasTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  run_id: number;
+  generation: number;
+  device_id: number | null;
+  /** The job's port on its device: shown, never dialed (requests go through the agent's tunnel). */
+  port: number | null;
+  /** 1 while the job answers its readiness probe. */
+  ready: number;
+  created_at: number;
+  ready_at: number | null;
+  /** Taken out of rotation to be stopped once idle (rolling update, scale-down). */
+  retired_at: number | null;
+  ended_at: number | null;
 }
 
 /** Credit movements (migration 0004): grants by admins, charges to run owners, earnings of device owners. */
 export interface CreditLedgerTable {
   id: Generated<number>;
   user_id: number;
-  /** Signed USD: + grant or earning, - charge. */
-  amount: number;
+  /** Signed micro-dollars: + grant or earning, - charge or reservation. */
+  amount_micros: number;
   /** grant | charge | earning */
   kind: string;
   run_id: number | null;
   device_id: number | null;
   note: string;
   created_at: number;
+}
+
+/** An active cluster's hold on another owner's paid device (migration 0104): billed whole while held. */
+export interface ReservationsTable {
+  id: Generated<number>;
+  cluster_id: number;
+  device_id: number;
+  /** The cluster's owner. */
+  payer_id: number;
+  /** The device's owner. */
+  payee_id: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: number;
+  gpu_count: number;
+  started_at: number;
+  /** Null while held; set (and the hold charged) when the cluster lets the device go. */
+  ended_at: number | null;
 }
 
 /** One upload of a workspace by one user: bytes arrive in chunks, perhaps over several requests. */
@@ -222,6 +277,7 @@ export interface UserLogUsageTable {
 }
 
 export interface Database {
+  reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
   credit_ledger: CreditLedgerTable;
@@ -238,4 +294,5 @@ export interface Database {
   workspace_blobs: WorkspaceBlobsTable;
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
+  endpoint_replicas: EndpointReplicasTable;
 }

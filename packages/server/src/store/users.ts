@@ -31,15 +31,64 @@ export async function insertUser(
     .executeTakeFirst();
 }
 
-export async function insertApiKey(db: Kysely<Database>, userId: number, keyHash: string, now: number): Promise<void> {
-  await db.insertInto("api_keys").values({ user_id: userId, key_hash: keyHash, created_at: now }).execute();
+export async function insertApiKey(
+  db: Kysely<Database>,
+  userId: number,
+  keyHash: string,
+  now: number,
+  expiresAt: number | null = null,
+): Promise<void> {
+  await db
+    .insertInto("api_keys")
+    .values({ user_id: userId, key_hash: keyHash, created_at: now, expires_at: expiresAt })
+    .execute();
 }
 
-export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string): Promise<UserRow | undefined> {
+/** The key's user, unless the key has expired or the user is disabled. */
+export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string, now = Date.now()): Promise<UserRow | undefined> {
   return db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
-    .select(["users.id", "users.name", "users.is_admin", "users.created_at", "users.credit_balance", "users.card_bound"])
+    .select([
+      "users.id",
+      "users.name",
+      "users.is_admin",
+      "users.created_at",
+      "users.credit_balance_micros",
+      "users.card_bound",
+      "users.disabled",
+    ])
     .where("api_keys.key_hash", "=", keyHash)
+    .where("users.disabled", "=", 0)
+    .where((eb) => eb.or([eb("api_keys.expires_at", "is", null), eb("api_keys.expires_at", ">", now)]))
+    .executeTakeFirst();
+}
+
+/** Removes every key of the user; answers how many there were. */
+export async function deleteApiKeys(db: Kysely<Database>, userId: number): Promise<number> {
+  const result = await db.deleteFrom("api_keys").where("user_id", "=", userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** One transaction, so that the user is never left with no key or with both. */
+export async function replaceApiKeys(
+  db: Kysely<Database>,
+  userId: number,
+  keyHash: string,
+  now: number,
+  expiresAt: number | null,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await deleteApiKeys(trx, userId);
+    await insertApiKey(trx, userId, keyHash, now, expiresAt);
+  });
+}
+
+export async function setUserDisabled(db: Kysely<Database>, userId: number, disabled: boolean): Promise<UserRow | undefined> {
+  return db
+    .updateTable("users")
+    .set({ disabled: disabled ? 1 : 0 })
+    .where("id", "=", userId)
+    .returningAll()
     .executeTakeFirst();
 }

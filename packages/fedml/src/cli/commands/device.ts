@@ -1,14 +1,14 @@
 /** `fedml device bind | unbind | list`: this machine as a compute device of a server. */
 import { join } from "node:path";
 import type { Command } from "commander";
-import { type DeviceModel, FedmlError, ResultCode } from "@fedml/core";
+import { type DeviceModel, FedmlError, ResultCode, resolveApiKey } from "@fedml/core";
 import { loadAgent } from "../../agent-link.js";
 import { api } from "../../api/index.js";
 import { fedmlHome, resolveClientConfig } from "../../config.js";
 import { ensureLocalServer } from "../../embedded/index.js";
 import { isPidAlive, readPidFile } from "../../embedded/processes.js";
 import { action, parseInteger, parseNumber } from "../action.js";
-import { formatTable, printJson, printLine, printNote } from "../output.js";
+import { formatTable, formatUsd, printJson, printLine, printNote } from "../output.js";
 
 export interface BindFlags {
   server?: string;
@@ -19,6 +19,10 @@ export interface BindFlags {
   shared?: boolean;
   simulateGpus?: string;
   maxJobs?: number;
+  jobUser?: string;
+  allowSharedWithoutIsolation?: boolean;
+  apiKeyStdin?: boolean;
+  apiKeyFile?: string;
   json?: boolean;
 }
 
@@ -27,6 +31,8 @@ export interface BindResult {
   deviceId: string;
   serverUrl: string;
   pid: number;
+  /** Who the device's jobs run as. */
+  notice: string;
 }
 
 export function deviceAgentHome(home: string): string {
@@ -42,7 +48,16 @@ export function addBindOptions(command: Command): Command {
     .option("--price <usd>", "price per GPU hour in USD", parseNumber("--price"))
     .option("--shared", "offer the machine to every user of the server")
     .option("--simulate-gpus <spec>", "pretend to have GPUs, TYPE:COUNT[:MEM_GB] (for tests and demos)")
-    .option("--max-jobs <n>", "how many runs may share the machine at once", parseInteger("--max-jobs"));
+    .option("--max-jobs <n>", "how many runs may share the machine at once", parseInteger("--max-jobs"))
+    .option("--job-user <who>", "pool: jobs run as users of their own when root (default); agent: as the agent's user")
+    .option("--allow-shared-without-isolation", "allow --shared although jobs would run as the agent's own user")
+    .option("--api-key-stdin", "read the API key from stdin (keeps it out of `ps`; so does API_KEY -)")
+    .option("--api-key-file <file>", "read the API key from a file");
+}
+
+/** The key from the argument, stdin, a file or FEDML_API_KEY (never needs to sit in argv). */
+export function apiKeyOf(argument: string | undefined, flags: Pick<BindFlags, "apiKeyStdin" | "apiKeyFile">): string {
+  return resolveApiKey({ argument, stdin: flags.apiKeyStdin, file: flags.apiKeyFile });
 }
 
 /** Binds this machine (agent home `<FEDML_HOME>/agent`) and starts its daemon, replacing a running one. */
@@ -53,7 +68,7 @@ export async function bindDevice(apiKey: string, flags: BindFlags): Promise<Bind
   const serverUrl = configured ?? (await ensureLocalServer(home)).url;
   const { registerDevice, spawnAgentDaemon, stopAgentDaemon } = await loadAgent();
   if (isPidAlive(readPidFile(join(agentHome, "agent.pid")))) await stopAgentDaemon(agentHome, 10_000);
-  const { deviceId } = await registerDevice({
+  const { deviceId, notice } = await registerDevice({
     home: agentHome,
     serverUrl,
     apiKey,
@@ -64,9 +79,16 @@ export async function bindDevice(apiKey: string, flags: BindFlags): Promise<Bind
     shared: flags.shared,
     simulateGpus: flags.simulateGpus,
     maxJobs: flags.maxJobs,
+    jobUser: jobUserFlag(flags.jobUser),
+    allowSharedWithoutIsolation: flags.allowSharedWithoutIsolation,
   });
   const { pid } = await spawnAgentDaemon(agentHome, { logFile: join(agentHome, "agent.log") });
-  return { deviceId: String(deviceId), serverUrl, pid };
+  return { deviceId: String(deviceId), serverUrl, pid, notice };
+}
+
+function jobUserFlag(value: string | undefined): "pool" | "agent" | undefined {
+  if (value === undefined || value === "pool" || value === "agent") return value;
+  throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `--job-user must be pool or agent, got "${value}"`);
 }
 
 export function printBindResult(result: BindResult, json: boolean | undefined): void {
@@ -74,6 +96,7 @@ export function printBindResult(result: BindResult, json: boolean | undefined): 
     printJson(result);
     return;
   }
+  printNote(result.notice);
   printLine(`device ${result.deviceId} bound to ${result.serverUrl}; agent running (pid ${result.pid})`);
 }
 
@@ -84,13 +107,13 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command("bind")
       .description("bind this machine to a server and start its agent daemon")
-      .argument("<API_KEY>", "your API key")
+      .argument("[API_KEY]", "your API key; - reads it from stdin (default: --api-key-file, else FEDML_API_KEY)")
       .option("--server <url>", "the server (default: the configured one, else the embedded default)"),
   )
-    .option("--json", "print the result as JSON: {deviceId, serverUrl, pid}")
+    .option("--json", "print the result as JSON: {deviceId, serverUrl, pid, notice}")
     .action(
-      action(async (apiKey: string, flags: BindFlags) => {
-        printBindResult(await bindDevice(apiKey, flags), flags.json);
+      action(async (apiKey: string | undefined, flags: BindFlags) => {
+        printBindResult(await bindDevice(apiKeyOf(apiKey, flags), flags), flags.json);
       }),
     );
 
@@ -113,11 +136,12 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command("list")
-    .description("the devices you may run on")
+    .description("your devices (admins: every user's with --all-users); fedml offers lists what you may run on")
+    .option("--all-users", "admins: every user's devices")
     .option("--json", "print the SDK's object: {deviceList}")
     .action(
-      action(async (flags: { json?: boolean }) => {
-        const result = await api.deviceList();
+      action(async (flags: { json?: boolean; allUsers?: boolean }) => {
+        const result = await api.deviceList({ allUsers: flags.allUsers });
         if (flags.json) return printJson(result);
         printLine(formatTable(result.deviceList, deviceColumns));
         // Users' most common complaint: a GPU machine that shows no GPU, with no reason given.
@@ -128,14 +152,14 @@ export function registerDeviceCommands(program: Command): void {
     );
 }
 
-const deviceColumns = [
+export const deviceColumns = [
   { header: "ID", value: (d: DeviceModel) => String(d.deviceId) },
   { header: "NAME", value: (d: DeviceModel) => d.name },
   { header: "STATUS", value: (d: DeviceModel) => d.status },
   { header: "GPUS", value: (d: DeviceModel) => gpuSummary(d) },
   { header: "PROVIDER", value: (d: DeviceModel) => d.provider || "-" },
   { header: "REGION", value: (d: DeviceModel) => d.region || "-" },
-  { header: "$/GPU-H", value: (d: DeviceModel) => d.pricePerGpuHour.toFixed(2), alignRight: true },
+  { header: "$/GPU-H", value: (d: DeviceModel) => formatUsd(d.pricePerGpuHour).slice(1), alignRight: true },
   { header: "OWNER", value: (d: DeviceModel) => `${d.ownerName}${d.shared ? " (shared)" : ""}` },
   { header: "RUNS", value: (d: DeviceModel) => (d.runningRunIds.length ? d.runningRunIds.join(",") : "-") },
 ];

@@ -22,7 +22,7 @@ export function registerEndpointCommands(program: Command): void {
 
   endpoint
     .command("status")
-    .description("one endpoint: DEPLOYING, READY, REMOVED or FAILED, and where to send requests")
+    .description("one endpoint: status, where to send requests, and its replicas with their request counts")
     .argument("<ENDPOINT_ID>", "the endpoint's id (the launch's innerId)")
     .option("--json", "print the SDK's EndpointModel as JSON")
     .action(
@@ -30,6 +30,7 @@ export function registerEndpointCommands(program: Command): void {
         const result = await api.endpointStatus(endpointId);
         if (flags.json) return printJson(result);
         printEndpoints([result]);
+        printReplicas(result);
       }),
     );
 
@@ -58,6 +59,29 @@ function printEndpoints(endpoints: readonly EndpointModel[]): void {
       { header: "MODEL", value: (e) => (e.modelName ? `${e.modelName}${e.modelVersion ? `:${e.modelVersion}` : ""}` : "-") },
       { header: "READY SINCE", value: (e) => formatTime(e.readyTime) },
       { header: "URL", value: (e) => e.inferenceUrl },
+    ]),
+  );
+}
+
+function printReplicas(endpoint: EndpointModel): void {
+  const target =
+    endpoint.minReplicas === endpoint.maxReplicas
+      ? `${endpoint.desiredReplicas}`
+      : `${endpoint.desiredReplicas} (${endpoint.minReplicas}..${endpoint.maxReplicas})`;
+  printLine(
+    `\nreplicas: ${target}; generation ${endpoint.generation}; requests ${endpoint.requestCount}, errors ${endpoint.errorCount}, in flight ${endpoint.inflightRequests}`,
+  );
+  if (endpoint.replicas.length === 0) return;
+  printLine(
+    formatTable(endpoint.replicas, [
+      { header: "RUN", value: (r) => r.runId },
+      { header: "DEVICE", value: (r) => r.deviceId ?? "-" },
+      { header: "STATUS", value: (r) => r.status },
+      { header: "GEN", value: (r) => String(r.generation) },
+      { header: "REQUESTS", value: (r) => String(r.requestCount) },
+      { header: "ERRORS", value: (r) => String(r.errorCount) },
+      { header: "IN FLIGHT", value: (r) => String(r.inflightRequests) },
+      { header: "READY SINCE", value: (r) => formatTime(r.readyTime) },
     ]),
   );
 }

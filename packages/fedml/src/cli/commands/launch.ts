@@ -1,11 +1,13 @@
 /** `fedml launch JOB.yaml`: launch, then follow the run's output until it ends. */
 import type { Command } from "commander";
-import { FedmlError, type LaunchResult, RunStatus } from "@fedml/core";
+import { FedmlError, type LaunchResult } from "@fedml/core";
 import { api } from "../../api/index.js";
 import { progressLine } from "../../workspace/progress.js";
-import { action } from "../action.js";
+import { FAILURE_EXIT, action } from "../action.js";
+import { exitCodeOfRun } from "../exit-code.js";
 import { printJson, printLine, printNote } from "../output.js";
 import { printDryRun } from "./marketplace.js";
+import { formatLogLine } from "./run.js";
 
 interface LaunchFlags {
   detach?: boolean;
@@ -20,7 +22,9 @@ interface LaunchFlags {
 export function registerLaunchCommand(program: Command): void {
   program
     .command("launch")
-    .description("launch a job and follow its output; exits 0 only if the run FINISHED")
+    .description(
+      "launch a job and follow its output; exits with the run's exit code (0 FINISHED, the failing node's code, 143 stopped)",
+    )
     .argument("<JOB_YAML>", "the job YAML file")
     .option("-d, --detach", "do not follow the run: exit once it is accepted")
     .option("--dry-run", "print the matching offers, cheapest first, and what a launch would do; launch nothing")
@@ -47,13 +51,17 @@ async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<numb
     const dry = await api.launchDryRun(yamlFile, options);
     if (flags.json) printJson(dry);
     else printDryRun(dry);
-    return dry.resultCode === 0 || dry.resultCode === 5 ? 0 : 1;
+    return dry.resultCode === 0 || dry.resultCode === 5 ? 0 : FAILURE_EXIT;
   }
   const result = flags.cluster
     ? await api.launchJobOnCluster(yamlFile, flags.cluster, options)
     : await api.launchJob(yamlFile, options);
   if (flags.json) printJson(result);
-  if (result.runId === null) throw new FedmlError(result.resultCode, result.resultMsg);
+  if (result.runId === null) {
+    // Under --json the LaunchResult just printed is the error object: it carries resultCode and resultMsg.
+    if (flags.json) return FAILURE_EXIT;
+    throw new FedmlError(result.resultCode, result.resultMsg);
+  }
   const runId = result.runId;
   const say = flags.json ? printNote : printLine;
   if (!flags.json) await describeLaunch(result, runId);
@@ -63,9 +71,13 @@ async function launchCommand(yamlFile: string, flags: LaunchFlags): Promise<numb
   const onInterrupt = () => stopFollowing.abort();
   process.once("SIGINT", onInterrupt);
   try {
-    const finalStatus = await api.followRunLogs(runId, (line) => say(line), { signal: stopFollowing.signal });
-    say(`run ${runId} ${finalStatus}`);
-    return finalStatus === RunStatus.FINISHED ? 0 : 1;
+    const finalStatus = await api.followRunLogs(runId, (_text, line, nodeCount) => say(formatLogLine(line, nodeCount, {})), {
+      signal: stopFollowing.signal,
+    });
+    const { runList } = await api.runStatus(null, runId);
+    const exitCode = exitCodeOfRun(runList.runList[0]);
+    say(`run ${runId} ${finalStatus}${exitCode !== 0 ? ` (exit ${exitCode})` : ""}`);
+    return exitCode;
   } catch (err) {
     if (!stopFollowing.signal.aborted) throw err;
     printNote(`stopped following run ${runId}; it keeps running (fedml run stop ${runId} stops it)`);

@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { type CostLine, type DryRunResponse, FedmlError, type MatchedOffer } from "@fedml/core";
 import { api } from "../../api/index.js";
 import { action, parseNumber } from "../action.js";
-import { formatTable, formatTime, printJson, printLine, printNote } from "../output.js";
+import { deviceColumns } from "./device.js";
+import { formatTable, formatTime, formatUsd, printJson, printLine, printNote } from "../output.js";
 
-const usd = (v: number) => `$${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 6 : 2)}`;
+const usd = formatUsd;
 
 export function registerMarketplaceCommands(program: Command): void {
   program
@@ -44,6 +45,25 @@ export function registerMarketplaceCommands(program: Command): void {
         );
         for (const e of credit.ledger)
           printLine(`${formatTime(e.createdTime)}  ${e.kind.padEnd(7)} ${usd(e.amount).padStart(12)}  ${e.note}`);
+      }),
+    );
+}
+
+/** `fedml offers`: browse what you may run on without writing a job YAML. */
+export function registerOffersCommand(program: Command): void {
+  program
+    .command("offers")
+    .description("the devices you may run on now (yours and shared ones), cheapest first")
+    .option("--gpu <model>", "only devices with this GPU model (matched as resource_type is: A100 fits A100-SXM4-80GB)")
+    .option("--max-price <usd>", "only offers at most this USD per GPU-hour", parseNumber("--max-price"))
+    .option("--provider <name>", "only this provider's devices")
+    .option("--json", "print the SDK's object: {offerList}")
+    .action(
+      action(async (flags: { gpu?: string; maxPrice?: number; provider?: string; json?: boolean }) => {
+        const result = await api.offerList({ gpu: flags.gpu, maxPrice: flags.maxPrice, provider: flags.provider });
+        if (flags.json) return printJson(result);
+        if (result.offerList.length === 0) printNote("no offer matches");
+        else printLine(formatTable(result.offerList, deviceColumns));
       }),
     );
 }

@@ -49,10 +49,19 @@ export function registerServerCommands(program: Command): void {
 
   server
     .command("status")
-    .description("whether the local server runs: its URL and PID, and the local agent's PID")
+    .description("whether the local server runs: its URL and PID, and the local agent's PID; exits 3 when it does not run")
     .option("--json", "print {running, url, pid, agentPid}")
-    .action(action(async (flags: { json?: boolean }) => printStatus(await localServerStatus(fedmlHome()), flags.json)));
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const status = await localServerStatus(fedmlHome());
+        printStatus(status, flags.json);
+        return status.running ? 0 : NOT_RUNNING_EXIT;
+      }),
+    );
 }
+
+/** What an LSB init script's `status` answers for a service that is not running. */
+const NOT_RUNNING_EXIT = 3;
 
 function printStatus(status: LocalServerStatus, json: boolean | undefined): void {
   if (json) {

@@ -1,0 +1,337 @@
+/**
+ * A cgroup per run: every process the job starts stays in it whatever it does to leave its
+ * process group (setsid, double fork), so a stop can freeze and kill all of them and the run
+ * ends only once the cgroup is empty. Memory and CPU limits are set on it, and the kernel's
+ * OOM counter says when the job was killed for memory.
+ *
+ * cgroup v2 is used where it is mounted with the memory and pids controllers; otherwise the
+ * v1 freezer, pids, memory and cpu hierarchies (a "hybrid" machine often has a v2 mount with
+ * no controllers). The agent's runs live under the agent's own cgroup in each hierarchy, so
+ * a limit on the agent (a container, a systemd unit) still bounds its jobs.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface RunLimits {
+  /** Bytes of RAM (plus swap where the kernel accounts it); null: no limit of ours. */
+  memoryBytes: number | null;
+  /** CPUs' worth of time per period (1.5 = one and a half cores); null: no limit. */
+  cpus: number | null;
+}
+
+/** Most processes (threads) one run may have: a fork bomb stops here, not at the machine's limit. */
+export const MAX_RUN_PROCESSES = 32_768;
+
+export type CgroupLayout =
+  | { version: 2; parent: string }
+  | { version: 1; parents: { freezer: string; pids: string; memory: string; cpu: string | null } }
+  | { version: 0; why: string };
+
+interface MountedHierarchy {
+  mountPoint: string;
+  /** Controllers named in the mount options (v1); empty for cgroup2. */
+  controllers: string[];
+  v2: boolean;
+}
+
+/** The cgroup mounts from /proc/self/mounts text. Pure. */
+export function parseCgroupMounts(mounts: string): MountedHierarchy[] {
+  const out: MountedHierarchy[] = [];
+  for (const line of mounts.split("\n")) {
+    const [, mountPoint, type, options] = line.split(" ");
+    if (type === "cgroup2") out.push({ mountPoint, controllers: [], v2: true });
+    else if (type === "cgroup") out.push({ mountPoint, controllers: (options ?? "").split(","), v2: false });
+  }
+  return out;
+}
+
+/** controller (or "" for v2) -> this process's path in that hierarchy, from /proc/self/cgroup. Pure. */
+export function parseOwnCgroups(text: string): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const match = /^\d+:([^:]*):(.*)$/.exec(line.trim());
+    if (!match) continue;
+    for (const name of match[1] === "" ? [""] : match[1].split(",")) own.set(name, match[2]);
+  }
+  return own;
+}
+
+function writable(dir: string): boolean {
+  try {
+    const probe = join(dir, `fedml-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where this agent may make run cgroups, or why it cannot. `agentKey` separates the runs of
+ * several agents on one machine.
+ */
+export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): CgroupLayout {
+  let mounts: MountedHierarchy[];
+  let own: Map<string, string>;
+  try {
+    mounts = parseCgroupMounts(readFileSync(`${procRoot}/mounts`, "utf8"));
+    own = parseOwnCgroups(readFileSync(`${procRoot}/cgroup`, "utf8"));
+  } catch (error) {
+    return { version: 0, why: `cannot read the cgroup mounts: ${(error as Error).message}` };
+  }
+  const v2 = mounts.find((m) => m.v2);
+  if (v2 && own.has("")) {
+    const base = join(v2.mountPoint, own.get("") ?? "/");
+    const controllers = readOr(join(base, "cgroup.controllers"), "").split(/\s+/);
+    if (controllers.includes("memory") && controllers.includes("pids") && writable(base)) {
+      const parent = join(base, `fedml-${agentKey}`);
+      if (prepareV2Parent(base, parent)) return { version: 2, parent };
+    }
+  }
+  const v1 = (controller: string): string | null => {
+    const mount = mounts.find((m) => !m.v2 && m.controllers.includes(controller));
+    const path = own.get(controller);
+    if (!mount || path === undefined) return null;
+    const base = join(mount.mountPoint, path);
+    return writable(base) ? join(base, `fedml-${agentKey}`) : null;
+  };
+  const freezer = v1("freezer");
+  const pids = v1("pids");
+  const memory = v1("memory");
+  if (freezer && pids && memory) return { version: 1, parents: { freezer, pids, memory, cpu: v1("cpu") } };
+  const missing = [freezer ? "" : "freezer", pids ? "" : "pids", memory ? "" : "memory"].filter(Boolean).join(", ");
+  return {
+    version: 0,
+    why: v2
+      ? `cgroup v2 lacks the memory/pids controllers or is not writable, and the v1 ${missing} hierarchies are not writable`
+      : `the v1 ${missing} cgroup hierarchies are missing or not writable`,
+  };
+}
+
+/**
+ * v2 runs controllers only for children of a cgroup without processes of its own (except
+ * the root): the runs get a parent of their own with memory, pids and cpu enabled.
+ */
+function prepareV2Parent(base: string, parent: string): boolean {
+  try {
+    const enabled = readOr(join(base, "cgroup.subtree_control"), "").split(/\s+/);
+    if (!enabled.includes("memory") || !enabled.includes("pids"))
+      writeFileSync(join(base, "cgroup.subtree_control"), "+memory +pids");
+    tryWrite(join(base, "cgroup.subtree_control"), "+cpu");
+    mkdirSync(parent, { recursive: true });
+    writeFileSync(join(parent, "cgroup.subtree_control"), "+memory +pids");
+    tryWrite(join(parent, "cgroup.subtree_control"), "+cpu");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+function tryWrite(file: string, value: string): boolean {
+  try {
+    writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidsIn(dir: string): number[] {
+  const pids: number[] = [];
+  const walk = (d: string) => {
+    for (const line of readOr(join(d, "cgroup.procs"), "").split("\n")) if (line.trim()) pids.push(Number(line));
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const name of entries) walk(join(d, name));
+  };
+  walk(dir);
+  return pids;
+}
+
+/** Children first: a cgroup with children cannot be removed. */
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
+    rmdirSync(dir);
+  } catch {
+    // still busy: the next sweep tries again
+  }
+}
+
+export class RunCgroup {
+  private constructor(
+    readonly layout: Exclude<CgroupLayout, { version: 0 }>,
+    /** Every directory of this run's cgroup (one per v1 hierarchy, one for v2). */
+    readonly dirs: { freezer: string; pids: string; memory: string; cpu: string | null },
+  ) {}
+
+  static create(layout: Exclude<CgroupLayout, { version: 0 }>, name: string, limits: RunLimits): RunCgroup {
+    const dirs =
+      layout.version === 2
+        ? {
+            freezer: join(layout.parent, name),
+            pids: join(layout.parent, name),
+            memory: join(layout.parent, name),
+            cpu: join(layout.parent, name),
+          }
+        : {
+            freezer: join(layout.parents.freezer, name),
+            pids: join(layout.parents.pids, name),
+            memory: join(layout.parents.memory, name),
+            cpu: layout.parents.cpu ? join(layout.parents.cpu, name) : null,
+          };
+    for (const dir of new Set(Object.values(dirs).filter((d): d is string => d !== null))) mkdirSync(dir, { recursive: true });
+    const group = new RunCgroup(layout, dirs);
+    group.applyLimits(limits);
+    return group;
+  }
+
+  /** The directory a container runtime's `--cgroup-parent` names, relative to its hierarchy. */
+  get path(): string {
+    return this.dirs.memory;
+  }
+
+  private applyLimits(limits: RunLimits): void {
+    const { dirs } = this;
+    if (this.layout.version === 2) {
+      writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
+      if (limits.memoryBytes !== null) {
+        writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
+        tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+      }
+      if (limits.cpus !== null && !tryWrite(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`)) {
+        throw new Error("this machine's cgroup v2 has no cpu controller for the runs: computing.cpus cannot be enforced");
+      }
+      return;
+    }
+    writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
+    if (limits.memoryBytes !== null) {
+      writeFileSync(join(dirs.memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
+      // Without this a job over its limit pages out to swap instead of being stopped.
+      tryWrite(join(dirs.memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
+      tryWrite(join(dirs.memory, "memory.swappiness"), "0");
+    }
+    if (limits.cpus !== null) {
+      if (!dirs.cpu) throw new Error("this machine has no writable cpu cgroup: computing.cpus cannot be enforced");
+      writeFileSync(join(dirs.cpu, "cpu.cfs_period_us"), "100000");
+      writeFileSync(join(dirs.cpu, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * 100_000)));
+    }
+  }
+
+  /** Moves `pid` (not yet started on the job: it waits for us) into every hierarchy of the run. */
+  join(pid: number): void {
+    for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) {
+      writeFileSync(join(dir, "cgroup.procs"), String(pid));
+    }
+  }
+
+  /** Every process of the run, the container runtime's sub-cgroups included. */
+  pids(): number[] {
+    return pidsIn(this.dirs.freezer);
+  }
+
+  isEmpty(): boolean {
+    return this.pids().length === 0;
+  }
+
+  /** Sends `signal` to every process of the run (they may fork meanwhile: freeze for a kill). */
+  signalAll(signal: NodeJS.Signals): void {
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /**
+   * Freezes the run (nothing can fork or escape), SIGKILLs every process and thaws it so the
+   * kills land. Repeated by the caller until the cgroup is empty.
+   */
+  killAll(): void {
+    if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return;
+    const freezeFile = this.layout.version === 2 ? "cgroup.freeze" : "freezer.state";
+    const [frozen, thawed] = this.layout.version === 2 ? ["1", "0"] : ["FROZEN", "THAWED"];
+    const froze = tryWrite(join(this.dirs.freezer, freezeFile), frozen);
+    this.signalAll("SIGKILL");
+    if (froze) tryWrite(join(this.dirs.freezer, freezeFile), thawed);
+  }
+
+  /** How many times the kernel killed a process of the run for memory. */
+  oomKills(): number {
+    const text =
+      this.layout.version === 2
+        ? readOr(join(this.dirs.memory, "memory.events"), "")
+        : readOr(join(this.dirs.memory, "memory.oom_control"), "");
+    const match = /^oom_kill (\d+)$/m.exec(text);
+    return match ? Number(match[1]) : 0;
+  }
+
+  /** The peak memory use in bytes (for the reason of a run killed for memory). */
+  peakBytes(): number | null {
+    const file = this.layout.version === 2 ? "memory.peak" : "memory.max_usage_in_bytes";
+    const value = Number(readOr(join(this.dirs.memory, file), "").trim());
+    return Number.isFinite(value) && value > 0 ? value : null;
+  }
+
+  remove(): void {
+    for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) removeTree(dir);
+  }
+}
+
+/** Removes the run cgroups an earlier agent of this home left (their processes are killed first). */
+export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) => boolean): void {
+  if (layout.version === 0) return;
+  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  for (const parent of parents) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(parent, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (keep(name)) continue;
+      for (const pid of pidsIn(join(parent, name))) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      removeTree(join(parent, name));
+    }
+  }
+}
+
+/** At agent shutdown: the agent's parent cgroups go when no run is left in them. */
+export function removeCgroupParents(layout: CgroupLayout): void {
+  if (layout.version === 0) return;
+  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  for (const parent of new Set(parents)) {
+    try {
+      rmdirSync(parent);
+    } catch {
+      // runs still there, or never made
+    }
+  }
+}

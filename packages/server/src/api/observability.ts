@@ -1,0 +1,76 @@
+/**
+ * What operators watch: /healthz (the database answers), /metrics (Prometheus), and one log line
+ * per request carrying its request id, also sent back as `x-request-id`.
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RawServerDefault } from "fastify";
+import type { IncomingMessage } from "node:http";
+import { sql } from "kysely";
+import type { ServerContext } from "../context.js";
+import { readFleetSnapshot } from "../metrics/fleet-snapshot.js";
+import type { ServerMetrics } from "../metrics/server-metrics.js";
+
+const REQUEST_ID_HEADER = "x-request-id";
+/** A caller's id is kept (to follow a request across a proxy) only when it is short and plain. */
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Fastify options: the caller's x-request-id when acceptable, else a fresh UUID (logged as reqId). */
+export function requestIdOptions() {
+  return {
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers[REQUEST_ID_HEADER];
+      return typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
+    },
+  };
+}
+
+/**
+ * Agents long-poll and heartbeat all the time: their requests are logged at debug, so that the
+ * info log holds what people did. Every request is timed for /metrics.
+ */
+export function installRequestLog(app: FastifyInstance<RawServerDefault>, metrics: ServerMetrics): void {
+  app.addHook("onSend", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = routeOf(request);
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
+    const quiet = route.startsWith("/api/v1/agent/") || route === "/metrics" || route === "/healthz";
+    const line = {
+      method: request.method,
+      url: request.url.split("?")[0],
+      route,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (quiet) request.log.debug(line, "request");
+    else request.log.info(line, "request");
+  });
+}
+
+/** The route's template (/api/v1/runs/:id), so that ids do not explode the label set. */
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? "(no route)";
+}
+
+export function observabilityRoutes(ctx: ServerContext, metrics: ServerMetrics): FastifyPluginAsync {
+  return async (app) => {
+    app.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
+      const started = Date.now();
+      try {
+        await sql`select 1`.execute(ctx.db);
+        return { ok: true, database: "ok", ms: Date.now() - started };
+      } catch (err) {
+        return reply.status(503).send({ ok: false, database: (err as Error).message.split("\n")[0], ms: Date.now() - started });
+      }
+    });
+
+    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+      const now = ctx.now();
+      metrics.applySnapshot(await readFleetSnapshot(ctx.db, now, ctx.isOnline, metrics.placedAfter));
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    });
+  };
+}

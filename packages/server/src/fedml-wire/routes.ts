@@ -1,0 +1,91 @@
+import { FedmlError, ResultCode } from "@fedml/core";
+import type { FastifyPluginAsync } from "fastify";
+import type { ServerContext } from "../context.js";
+import { ownedRun, toRunModels } from "../runs/lookup.js";
+import { assertOnPlatform, platformFilter } from "../runs/platform.js";
+import { stopRun } from "../runs/stop.js";
+import { devicesById } from "../store/devices.js";
+import { parseRowId } from "../store/ids.js";
+import { decodeGpus } from "../store/json-columns.js";
+import { listOwnerRuns } from "../store/runs.js";
+import { findWireUser, wireUser } from "./auth.js";
+import { bodyOf, count, text } from "./body.js";
+import { failure, failureOf, success } from "./envelope.js";
+import { toWireJob } from "./job-view.js";
+import { wireLogPage } from "./logs.js";
+
+/** Where the official client's base URL points (its `local` environment version). */
+export const WIRE_PREFIX = "/fedmlOpsServer";
+
+function runNotFound(runId: string): FedmlError {
+  return new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} not found`, 404);
+}
+
+/**
+ * The official FedML Python client's wire protocol, as an adapter over the native run, log
+ * and user services: every answer is HTTP 200 with a {code, message, data} envelope, and
+ * every failure (bad input included) a FAILURE with a one-line message.
+ */
+export function fedmlWireRoutes(ctx: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    // Not in the native API's OpenAPI document: these calls follow the official client, not our contract.
+    const hidden = { schema: { hide: true } };
+    app.setErrorHandler((err, request, reply) => {
+      const { envelope, internal } = failureOf(err);
+      if (internal) request.log.error({ err }, "fedml wire request failed");
+      return reply.status(200).send(envelope);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      reply.status(200).send(failure(`no such call: ${request.method} ${request.url.split("?")[0]}`)),
+    );
+
+    app.post("/api/v1/cli/heartBeat", hidden, async (request) => {
+      const user = await findWireUser(ctx, bodyOf(request.body));
+      // The client takes the key as valid only on SUCCESS with data === true.
+      return user ? success(true) : { ...failure(`API key not accepted by ${ctx.publicUrl()}`), data: false };
+    });
+
+    app.post("/api/v1/platform/queryJobList", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body, "userApiKey");
+      const jobId = text(body, "jobId", { optional: true, max: 64 });
+      const jobName = text(body, "jobName", { optional: true });
+      const platform = platformFilter(text(body, "platformType", { optional: true, max: 64 }));
+      const id = jobId ? parseRowId(jobId) : undefined;
+      if (jobId && id === undefined) throw runNotFound(jobId);
+      const runs = await listOwnerRuns(ctx.db, user.id, { id, name: jobName || undefined, platform: platform ?? undefined });
+      // An empty jobList crashes the client's run_status and run_logs: no match is a FAILURE.
+      if (runs.length === 0) throw runNotFound(jobId || jobName || "(any)");
+      const models = await toRunModels(ctx, runs);
+      const devices = await devicesById(
+        ctx.db,
+        models.flatMap((m) => m.deviceInfos.map((d) => Number(d.deviceId))),
+      );
+      const gpuNameOf = (deviceId: string) => {
+        const device = devices.get(Number(deviceId));
+        return device ? decodeGpus(device.gpus_json)[0]?.name : undefined;
+      };
+      return success({ jobList: models.map((m) => toWireJob(m, gpuNameOf)) });
+    });
+
+    app.post("/api/v1/log/getLogsFromCli", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      const runId = text(body, "runId", { max: 64 });
+      const pageNum = count(body, "pageNum", 1, 1_000_000_000);
+      const pageSize = count(body, "pageSize", 10, 100_000);
+      const run = await ownedRun(ctx, user.id, runId);
+      return success(await wireLogPage(ctx, run, pageNum, pageSize));
+    });
+
+    app.post("/api/v1/application/stopApplicationFromCli", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      const jobId = text(body, "jobId", { max: 64 });
+      const run = await ownedRun(ctx, user.id, jobId);
+      assertOnPlatform(run, text(body, "platformType", { optional: true, max: 64 }));
+      const stopped = await stopRun(ctx, run.id);
+      return success({ jobId: String(run.id), stopped: stopped.stopped, status: stopped.status });
+    });
+  };
+}

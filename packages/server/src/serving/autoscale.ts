@@ -1,0 +1,26 @@
+/** How many replicas an endpoint wants now. Pure. */
+export interface ScaleInput {
+  minReplicas: number;
+  maxReplicas: number;
+  /** In-flight requests per replica to aim at; null: no autoscaling beyond waking from zero. */
+  targetInflight: number | null;
+  /** The current target. */
+  desired: number;
+  /** Most requests in flight at once since the last decision. */
+  peakInflight: number;
+  /** Last time the load needed `desired` replicas (or more). */
+  busyAt: number;
+  scaleDownDelayMs: number;
+  now: number;
+}
+
+export function decideReplicas(input: ScaleInput): { desired: number; busyAt: number } {
+  const { minReplicas: min, maxReplicas: max } = input;
+  const load =
+    input.targetInflight === null ? (input.peakInflight > 0 ? 1 : 0) : Math.ceil(input.peakInflight / input.targetInflight);
+  const need = Math.min(max, Math.max(min, load));
+  // Up at once; down only after the load has stayed lower for the whole delay.
+  if (need >= input.desired) return { desired: need, busyAt: input.now };
+  if (input.now - input.busyAt >= input.scaleDownDelayMs) return { desired: need, busyAt: input.now };
+  return { desired: input.desired, busyAt: input.busyAt };
+}

@@ -1,0 +1,412 @@
+// Jobs kept apart from the agent, from each other and from the host: a real server, real
+// agent processes bound the way a GPU box is (root, a user per job, a cgroup per run), real
+// jobs that try to get out. The tests needing root skip with a message elsewhere.
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  symlinkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { api } from "fedml";
+import { agentKey } from "../packages/agent/src/runner/isolation/index.js";
+import { writeJob } from "./support/jobs.js";
+import { agentBin, cliBin } from "./support/paths.js";
+import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { makeTempDir } from "./support/tmp.js";
+import { waitFor } from "./support/wait.js";
+
+const execFileAsync = promisify(execFile);
+const isRoot = process.getuid?.() === 0;
+const rootOnly = isRoot ? {} : { skip: "needs root: jobs get users of their own and cgroups only when the agent is root" };
+
+const tmp = makeTempDir("isolation");
+const jobsDir = join(tmp.dir, "jobs");
+let server: ServerProcess;
+let agent: AgentProcess | undefined;
+let alice: { serverUrl: string; apiKey: string };
+
+type Opts = { serverUrl: string; apiKey: string };
+
+async function waitForEnd(runId: string, opts: Opts, timeoutMs = 30_000) {
+  return waitFor(
+    `run ${runId} to end`,
+    async () => {
+      const { status, runList } = await api.runStatus(null, runId, opts);
+      return status && ["FINISHED", "FAILED", "KILLED"].includes(status) ? runList.runList[0] : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+async function logLines(runId: string, opts: Opts): Promise<string[]> {
+  return (await api.runLogs(runId, 1, 100, { needAllLogs: true, ...opts })).logLineList;
+}
+
+async function launch(name: string, yaml: string, files: Record<string, string> = {}) {
+  const launched = await api.launchJob(writeJob(tmp.dir, name, yaml, files), alice);
+  // QUEUED (5) while the runs of an earlier test still hold the device's slots: it starts by itself.
+  assert.ok(launched.resultCode === 0 || launched.resultCode === 5, launched.resultMsg);
+  assert.ok(launched.runId);
+  return launched.runId;
+}
+
+function isLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The v1 freezer (or v2) cgroup path of a process, from /proc. */
+function cgroupOf(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
+  return (lines.find((l) => /:freezer:/.test(l)) ?? lines.find((l) => l.startsWith("0::")) ?? "").split(":")[2] ?? "";
+}
+
+function duBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else total += statSync(full).size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** An agent bound the way a shared GPU box is: root, a user per job, run folders under jobsDir. */
+function startIsolatedAgent(name: string, containerRuntime: string, extra: string[] = []): Promise<AgentProcess> {
+  const args = ["--name", name, "--job-user", "pool", "--jobs-dir", jobsDir, "--container-runtime", containerRuntime];
+  return startAgent(server.url, alice.apiKey, join(tmp.dir, `${name}-home`), [...args, ...extra]);
+}
+
+before(async () => {
+  process.env.FEDML_HOME = join(tmp.dir, "client-home");
+  // Job users must be able to walk down to their run folder; the agent's home stays 0700.
+  chmodSync(tmp.dir, 0o711);
+  server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--stop-grace-ms", "1000"] });
+  alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
+  if (!isRoot) return;
+  // The agent's environment holds secrets a job must never see.
+  const saved = { key: process.env.FEDML_API_KEY, probe: process.env.FEDML_TEST_AGENT_SECRET };
+  process.env.FEDML_API_KEY = alice.apiKey;
+  process.env.FEDML_TEST_AGENT_SECRET = server.adminKey;
+  try {
+    agent = await startIsolatedAgent("iso-box", "none", ["--keep-failed-runs-minutes", "0", "--cache-max-mb", "1"]);
+  } finally {
+    process.env.FEDML_API_KEY = saved.key;
+    process.env.FEDML_TEST_AGENT_SECRET = saved.probe;
+    if (saved.key === undefined) delete process.env.FEDML_API_KEY;
+    if (saved.probe === undefined) delete process.env.FEDML_TEST_AGENT_SECRET;
+  }
+});
+
+after(async () => {
+  await agent?.stop();
+  await server?.stop();
+  // The job users this file's agents made: fedml-<key of their home>-N.
+  const prefixes = ["iso-box", "pod-box"].map((name) => `fedml-${agentKey(join(tmp.dir, `${name}-home`))}-`);
+  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const user = line.split(":")[0];
+    if (prefixes.some((p) => user.startsWith(p))) execFileSync("userdel", [user]);
+  }
+  tmp.cleanup();
+});
+
+describe("jobs isolated from the agent, each other and the host", () => {
+  test(
+    "a job cannot read the agent's token, another run's files or the server's admin key; its env has no secret",
+    rootOnly,
+    async () => {
+      const holder = await launch(
+        "holder",
+        'job: |\n  echo "private to the holder" > "$HOME/private.txt"\n  echo written\n  sleep 60\n',
+      );
+      await waitFor("the holder's file", async () => (await logLines(holder, alice)).includes("written"), 20_000, 100);
+      const privateFile = join(jobsDir, holder, "job", "home", "private.txt");
+      assert.ok(existsSync(privateFile), "the holder wrote its file in its own run folder");
+      const agentJson = join(tmp.dir, "iso-box-home", "agent.json");
+      const adminKeyFile = join(server.home, "server", "admin-key");
+      const spy = await launch(
+        "spy",
+        [
+          "job: |",
+          '  echo "user=$(id -un)"',
+          '  for f in "$FEDML_ENV_AGENT_JSON" "$FEDML_ENV_OTHER_RUN" "$FEDML_ENV_ADMIN_KEY"; do',
+          '    if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "denied $f"; fi',
+          "  done",
+          '  if ls "$FEDML_ENV_JOBS_DIR" >/dev/null 2>&1; then echo "LISTED jobs"; else echo "denied listing"; fi',
+          "  env",
+          `agent_json: ${agentJson}`,
+          `other_run: ${privateFile}`,
+          `admin_key: ${adminKeyFile}`,
+          `jobs_dir: ${jobsDir}`,
+          "",
+        ].join("\n"),
+      );
+      const run = await waitForEnd(spy, alice);
+      assert.equal(run.status, "FINISHED");
+      const lines = await logLines(spy, alice);
+      assert.match(lines.find((l) => l.startsWith("user=")) ?? "", /^user=fedml-[0-9a-f]{8}-\d+$/);
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith("denied") || l.startsWith("READ") || l.startsWith("LISTED")),
+        [`denied ${agentJson}`, `denied ${privateFile}`, `denied ${adminKeyFile}`, "denied listing"],
+      );
+      const env = lines.filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l));
+      assert.ok(!env.some((l) => l.startsWith("FEDML_API_KEY=")), "the agent's FEDML_API_KEY reached the job");
+      assert.ok(!env.some((l) => l.includes(server.adminKey) || l.includes(alice.apiKey)), "a secret reached the job's env");
+      assert.ok(!env.some((l) => l.startsWith("FEDML_TEST_AGENT_SECRET=")));
+      assert.ok(env.includes(`FEDML_CURRENT_RUN_ID=${spy}`));
+      await api.runStop(holder, alice);
+      assert.equal((await waitForEnd(holder, alice)).status, "KILLED");
+    },
+  );
+
+  test("a job that setsids, double-forks and traps SIGTERM is gone after stop, by PID and by cgroup", rootOnly, async () => {
+    const runId = await launch(
+      "escaper",
+      [
+        "job: |",
+        "  trap '' TERM",
+        "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
+        '  echo "setsid $!"',
+        '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
+        "  echo ready",
+        "  while :; do sleep 1; done",
+        "",
+      ].join("\n"),
+    );
+    const lines = await waitFor(
+      "the escapers' pids",
+      async () => {
+        const got = await logLines(runId, alice);
+        return got.includes("ready") ? got : undefined;
+      },
+      20_000,
+      100,
+    );
+    const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
+    assert.equal(pids.length, 2);
+    const cgroups = pids.map(cgroupOf);
+    for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
+    // Left the job's process group: a group kill alone would miss it.
+    const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
+    assert.notEqual(pgid(pids[0]), pgid(pids[1]));
+    await api.runStop(runId, alice);
+    assert.equal((await waitForEnd(runId, alice)).status, "KILLED");
+    for (const pid of pids) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
+    const freezerRoot = readFileSync("/proc/self/mounts", "utf8").includes(" /sys/fs/cgroup/freezer ")
+      ? "/sys/fs/cgroup/freezer"
+      : "/sys/fs/cgroup";
+    assert.ok(!existsSync(join(freezerRoot, cgroups[0])), "the run's cgroup is still there");
+  });
+
+  test("a memory limit from computing.memory is enforced: the run ends FAILED for memory", rootOnly, async () => {
+    const runId = await launch(
+      "hog",
+      "computing:\n  memory: 64MB\njob: |\n  python3 -c 'b = bytearray(400 * 1024 * 1024); print(len(b))'\n  echo survived\n",
+    );
+    const run = await waitForEnd(runId, alice);
+    assert.equal(run.status, "FAILED");
+    assert.match(run.failedReason ?? run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
+    assert.ok(!(await logLines(runId, alice)).includes("400"));
+  });
+
+  test("the disk is back to its size once runs end: run folders removed, the workspace cache bounded", rootOnly, async () => {
+    const agentHome = join(tmp.dir, "iso-box-home");
+    const before = duBytes(jobsDir);
+    // 3 MB of incompressible bytes per workspace: the cache's bound (1 MB) is exceeded at once.
+    const files = (seed: string) => ({ "data.bin": randomBytes(3 * 1024 * 1024).toString("base64") + seed });
+    const ids: string[] = [];
+    for (const name of ["disk-a", "disk-b"])
+      ids.push(await launch(name, "workspace: ws\njob: |\n  du -sk .\n  exit 0\n", files(name)));
+    ids.push(await launch("disk-fail", "workspace: ws\njob: exit 4\n", files("fail")));
+    for (const id of ids) await waitForEnd(id, alice);
+    await waitFor(
+      "run folders removed and the cache bounded",
+      async () => duBytes(jobsDir) === before && duBytes(join(agentHome, "cache")) <= 1024 * 1024,
+      20_000,
+      100,
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}: jobs ${duBytes(jobsDir)} bytes (${readdirSync(jobsDir)}), cache ${duBytes(join(agentHome, "cache"))}`,
+      );
+    });
+    assert.deepEqual(
+      readdirSync(jobsDir).filter((name) => ids.includes(name)),
+      [],
+    );
+    // What stays in the agent's home is each run's state.json (a tombstone of a few hundred bytes).
+    assert.ok(duBytes(join(agentHome, "runs")) < 64 * 1024);
+  });
+
+  test("a container job never runs on a device without a runtime: the matcher says why", rootOnly, async () => {
+    const devices = await api.deviceList(alice);
+    const mine = devices.deviceList.find((d) => d.name === "iso-box");
+    assert.ok(mine);
+    const launched = await api.launchJob(
+      writeJob(tmp.dir, "in-image", "docker:\n  image: localhost/fedml-test:1\njob: echo in image\n"),
+      {
+        ...alice,
+        resourceId: String(mine.deviceId),
+      },
+    );
+    assert.notEqual(launched.resultCode, 0);
+    assert.match(launched.resultMsg, /runs in a container .* none of the 1 device you may use has docker or podman/);
+  });
+});
+
+/** A tiny image built here from the host's own bash and coreutils (no registry is reachable). */
+function buildLocalImage(tag: string): void {
+  const root = join(tmp.dir, "rootfs");
+  const bins = ["bash", "cat", "id", "sleep", "ls"].map((b) =>
+    execFileSync("bash", ["-c", `command -v ${b}`])
+      .toString()
+      .trim(),
+  );
+  const libs = new Set<string>();
+  for (const bin of bins) {
+    for (const match of execFileSync("ldd", [bin])
+      .toString()
+      .matchAll(/(\/\S+) \(0x/g))
+      libs.add(match[1]);
+  }
+  for (const file of [
+    ...bins.map((b) => ({ from: b, to: join("usr/bin", b.split("/").pop() ?? b) })),
+    ...[...libs].map((l) => ({ from: l, to: l.slice(1) })),
+  ]) {
+    mkdirSync(join(root, file.to, ".."), { recursive: true });
+    copyFileSync(file.from, join(root, file.to));
+    chmodSync(join(root, file.to), 0o755);
+  }
+  symlinkSync("usr/bin", join(root, "bin"));
+  mkdirSync(join(root, "etc"));
+  mkdirSync(join(root, "tmp"), { mode: 0o1777 });
+  writeFileSync(join(root, "etc", "fedml-image"), "built by the isolation test\n");
+  execFileSync("tar", ["-C", root, "-cf", `${root}.tar`, "."]);
+  execFileSync("podman", ["import", `${root}.tar`, tag], { stdio: "ignore" });
+}
+
+const podman = (() => {
+  try {
+    execFileSync("podman", ["--version"], { stdio: "ignore" });
+    execFileSync("runc", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe("container jobs", () => {
+  const skip = !isRoot ? rootOnly : podman ? {} : { skip: "needs podman and runc (apt-get install podman runc)" };
+  let podBox: AgentProcess | undefined;
+  after(() => podBox?.stop());
+
+  test(
+    "a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user",
+    skip,
+    async () => {
+      const tag = `localhost/fedml-iso-test:${process.pid}`;
+      buildLocalImage(tag);
+      try {
+        // crun refuses hybrid cgroup machines like this one; runc runs there.
+        podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
+        const runId = await launch(
+          "in-image",
+          `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
+          { "marker.txt": "from the workspace\n" },
+        );
+        const run = await waitForEnd(runId, alice, 60_000);
+        const lines = await logLines(runId, alice);
+        assert.equal(run.status, "FINISHED", lines.join("\n"));
+        assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
+        assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
+        assert.ok(lines.includes("marker.txt"));
+      } finally {
+        execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+      }
+    },
+  );
+});
+
+describe("binding", () => {
+  const bindArgs = (home: string, extra: string[]) => [agentBin, "bind", "--home", home, "--server", server.url, ...extra];
+
+  test("the API key can come from stdin, so it never sits in argv", async () => {
+    const home = join(tmp.dir, "stdin-home");
+    const child = execFile(process.execPath, bindArgs(home, ["--api-key-stdin", "--job-user", "agent"]));
+    child.stdin?.end(`${alice.apiKey}\n`);
+    const out = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      child.stdout?.on("data", (chunk) => {
+        text += chunk;
+      });
+      child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`bind exited with ${code}`))));
+    });
+    assert.match(out, /jobs will run as this agent's own user/);
+    assert.match(readFileSync(join(home, "agent.json"), "utf8"), /"deviceToken"/);
+  });
+
+  test("an agent that is not root says jobs run as its own user and refuses --shared", rootOnly, async () => {
+    const home = join(tmp.dir, "nobody-home");
+    mkdirSync(home);
+    chownSync(home, 65534, 65534);
+    const keyFile = join(home, "key");
+    writeFileSync(keyFile, alice.apiKey);
+    chownSync(keyFile, 65534, 65534);
+    // Runs the agent's bin as the user nobody.
+    const asNobody = (extra: string[]) =>
+      execFileAsync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...bindArgs(home, extra)]);
+    await assert.rejects(asNobody(["--api-key-file", keyFile, "--shared"]), /--shared refused: .*\(the agent is not root\)/);
+    const { stdout } = await asNobody(["--api-key-file", keyFile]);
+    assert.match(stdout, /jobs will run as this agent's own user \(it is not root\)/);
+  });
+
+  test("fedml login reads the key from stdin ('-') and from FEDML_API_KEY", async () => {
+    const env = { ...process.env, FEDML_HOME: join(tmp.dir, "login-home") };
+    delete env.FEDML_API_KEY;
+    const login = execFile(process.execPath, [cliBin, "login", "-", "--server", server.url, "--json"], { env });
+    login.stdin?.end(`${alice.apiKey}\n`);
+    const code = await new Promise<number | null>((resolve) => login.once("exit", resolve));
+    assert.equal(code, 0);
+    assert.match(readFileSync(join(tmp.dir, "login-home", "config.json"), "utf8"), new RegExp(alice.apiKey));
+    const fromEnv = await execFileAsync(process.execPath, [cliBin, "login", "--server", server.url, "--json"], {
+      env: { ...env, FEDML_HOME: join(tmp.dir, "login-env-home"), FEDML_API_KEY: alice.apiKey },
+    });
+    assert.equal(fromEnv.stdout.trim(), "0");
+  });
+
+  test("--shared is refused when jobs would run as the agent's own user, unless the owner allows it", async () => {
+    const home = join(tmp.dir, "shared-home");
+    mkdirSync(home, { recursive: true });
+    const keyFile = join(tmp.dir, "key.txt");
+    writeFileSync(keyFile, alice.apiKey, { mode: 0o600 });
+    const bind = (extra: string[]) =>
+      execFileAsync(process.execPath, bindArgs(home, ["--api-key-file", keyFile, "--shared", ...extra]));
+    await assert.rejects(
+      bind(["--job-user", "agent"]),
+      /--shared refused: jobs on this device would run as the agent's own user/,
+    );
+    assert.ok(!existsSync(join(home, "agent.json")));
+    const { stdout } = await bind(["--job-user", "agent", "--allow-shared-without-isolation"]);
+    assert.match(stdout, /bound to/);
+  });
+});
