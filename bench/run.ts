@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
- * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
  * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
@@ -43,7 +43,7 @@ for (const name of only ?? []) {
 }
 const runs = (section: Section) => only === null || only.includes(section);
 
-// Full sizes are the issue's; --quick keeps the whole run under two minutes.
+// Full sizes are the targets' (1,000 Slurm jobs, 10,000,000 log lines, ...); --quick keeps the whole run under two minutes.
 const size = quick
   ? {
       jobs: 200,

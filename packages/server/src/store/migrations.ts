@@ -134,7 +134,7 @@ function clusters(dialect: DialectName): Migration {
   };
 }
 
-/** Serving endpoints of serve / deploy runs (issue 5). */
+/** Serving endpoints of serve / deploy runs. */
 function endpointsTable(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -158,7 +158,7 @@ function endpointsTable(dialect: DialectName): Migration {
   };
 }
 
-/** Marketplace (issue 3): credit, the fair queue's priority, retries after lost devices. */
+/** Marketplace: credit, the fair queue's priority, retries after lost devices. */
 function marketplace(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -208,7 +208,7 @@ function marketplace(dialect: DialectName): Migration {
 
 /**
  * Placement and assignments look up the live parts of a device on every decision; with only
- * the device_id index that scanned every part the device ever ran (perf, issue 6).
+ * the device_id index that scanned every part the device ever ran, which made each poll slower as the device aged.
  */
 function livePartsIndex(): Migration {
   return {
