@@ -1,9 +1,11 @@
 // Conformance of the official FedML client's wire protocol, written from the reference
 // (requests shaped as that client sends them), against a real server and agent.
 import assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
+import { strToU8, zipSync } from "fflate";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -254,6 +256,183 @@ describe("the official client's wire protocol", () => {
     assertFailure(
       await wire("/api/v1/platform/queryJobList", { userApiKey: alice.apiKey, jobId: "x".repeat(100) }),
       /jobId is longer/,
+    );
+  });
+});
+
+function packageZip(job: string, bootstrap: string, files: Record<string, string>): Buffer {
+  const root = "client-package/fedml/";
+  const entries: Record<string, Uint8Array> = {};
+  for (const [name, body] of Object.entries(files)) entries[`${root}${name}`] = strToU8(body);
+  entries[`${root}fedml_job_entry_pack.sh`] = strToU8(job);
+  entries[`${root}fedml_bootstrap_generated.sh`] = strToU8(bootstrap);
+  entries[`${root}fedml_job_entry_pack.bat`] = strToU8("rem windows twin\r\n");
+  entries[`${root}config/fedml_config.yaml`] = strToU8(
+    "bootstrap: fedml_bootstrap_generated.sh\ndata_args:\n  dataset_name: mnist\n",
+  );
+  entries["client-package/conf/fedml.yaml"] = strToU8("entry_config:\n  entry_file: fedml/fedml_job_entry_pack.sh\n");
+  return Buffer.from(zipSync(entries));
+}
+
+async function s3Config() {
+  const fetched = await wire("/configs/fetch", {
+    config_name: ["mqtt_config", "s3_config", "docker_config", "ml_ops_config"],
+    device_send_time: Date.now(),
+  });
+  assert.equal(fetched.code, "SUCCESS");
+  assert.deepEqual(Object.keys(fetched.data.s3_config).sort(), [
+    "BUCKET_NAME",
+    "CN_REGION_NAME",
+    "CN_S3_AKI",
+    "CN_S3_ENDPOINT",
+    "CN_S3_SAK",
+  ]);
+  assert.deepEqual(fetched.data.ml_ops_config, {});
+  return fetched.data.s3_config as { BUCKET_NAME: string; CN_S3_ENDPOINT: string };
+}
+
+async function uploadPackage(name: string, zip: Buffer): Promise<string> {
+  const s3 = await s3Config();
+  const objectUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/${name}%40${randomUUID()}`;
+  const put = await fetch(objectUrl, {
+    method: "PUT",
+    headers: {
+      "x-amz-acl": "public-read",
+      "Content-MD5": createHash("md5").update(zip).digest("base64"),
+      "X-Amz-Content-SHA256": createHash("sha256").update(zip).digest("hex"),
+      Authorization:
+        "AWS4-HMAC-SHA256 Credential=fedml-wire/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+    },
+    body: zip,
+  });
+  assert.equal(put.status, 200, await put.text());
+  assert.ok(put.headers.get("etag"));
+  // The presigned GET URL the client computes locally and registers.
+  const presigned = `${objectUrl}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc`;
+  const got = await fetch(presigned);
+  assert.equal(got.status, 200);
+  assert.deepEqual(Buffer.from(await got.arrayBuffer()), zip);
+  return presigned;
+}
+
+function registration(name: string, fileUrl: string, apiKey: string) {
+  return {
+    applicationName: name,
+    platformId: 5,
+    parameter: {
+      environment_args: { bootstrap: "fedml_bootstrap_generated.sh" },
+      job_yaml: { workspace: "src", job: "unused: the package's entry script runs", job_type: "train", job_name: name },
+    },
+    fileList: [
+      { fileName: "", fileDescribe: "", fileUrl: "", isFolder: 0, type: 1 },
+      { fileName: "client-package.zip", fileDescribe: "", fileUrl, isFolder: 0, type: 2 },
+    ],
+    applicationConfigList: [],
+    apiKey,
+    jobType: 1,
+    jobSubType: 1,
+  };
+}
+
+function runCall(name: string, apiKey: string, extra: Record<string, unknown> = {}) {
+  return {
+    platformType: "falcon",
+    name: "",
+    applicationName: name,
+    devices: [{ account: "", edgeIds: [], serverId: 0 }],
+    urls: [],
+    apiKey,
+    needConfirmation: true,
+    projectName: "",
+    jobType: "train",
+    featureEntryPoint: 11,
+    ...extra,
+  };
+}
+
+describe("launching through the official client's calls", () => {
+  test("configs/fetch, S3 PUT of the package zip, register, match and start: an ordinary run to FINISHED", async () => {
+    const zip = packageZip('echo "job says hi"\npython3 train.py\n', 'echo "bootstrap ran"\n', {
+      "train.py": 'print("trained on", open("data.txt").read().strip())\n',
+      "data.txt": "digits\n",
+    });
+    const fileUrl = await uploadPackage("wire_job", zip);
+    const registered = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("wire_job", fileUrl, alice.apiKey),
+    );
+    assert.equal(registered.code, "SUCCESS", registered.message);
+    const matched = await wire("/api/v1/application/runApplicationFromCli", runCall("wire_job", alice.apiKey));
+    assert.equal(matched.code, "SUCCESS", matched.message);
+    const runId = matched.data.job_id;
+    assert.ok(runId);
+    assert.match(matched.data.job_url, new RegExp(`/runs/${runId}$`));
+    assert.equal(matched.data.user_check, false);
+    const started = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_job", alice.apiKey, { needConfirmation: false, jobId: runId }),
+    );
+    assert.equal(started.code, "SUCCESS", started.message);
+    assert.equal(started.data.job_id, runId);
+    const job = await waitFor(
+      `run ${runId} to end`,
+      async () => {
+        const j = await jobOf(runId);
+        return ["FINISHED", "FAILED", "KILLED"].includes(j.status) ? j : undefined;
+      },
+      30_000,
+      100,
+    );
+    assert.equal(job.status, "FINISHED");
+    assert.equal(job.name, "wire_job");
+    // The same run through our own SDK, with its log.
+    const { status } = await api.runStatus(null, runId, alice);
+    assert.equal(status, "FINISHED");
+    const logs = await api.runLogs(runId, 1, 100, { needAllLogs: true, ...alice });
+    assert.deepEqual(logs.logLineList, ["bootstrap ran", "job says hi", "trained on digits"]);
+    // The package was claimed: it is no longer served.
+    assert.equal((await fetch(fileUrl)).status, 404);
+  });
+
+  test("registration refuses what cannot launch, with a message; run calls for no registration answer job_url empty", async () => {
+    const empty = await wire("/api/v1/application/updateApplicationFromCli", registration("w2", "", alice.apiKey));
+    assertFailure(empty, /no client package was uploaded/);
+    const unknown = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("w2", `${server.url}/fedml/never%40there`, alice.apiKey),
+    );
+    assertFailure(unknown, /not held by this server/);
+    const notZip = await uploadPackage("w2", Buffer.from("this is no zip"));
+    assertFailure(
+      await wire("/api/v1/application/updateApplicationFromCli", registration("w2", notZip, alice.apiKey)),
+      /not a readable zip/,
+    );
+    const noEntry = Buffer.from(zipSync({ "client-package/fedml/a.txt": strToU8("a") }));
+    const noEntryUrl = await uploadPackage("w2", noEntry);
+    assertFailure(
+      await wire("/api/v1/application/updateApplicationFromCli", registration("w2", noEntryUrl, alice.apiKey)),
+      /fedml_job_entry_pack\.sh/,
+    );
+    // An upload binds to nobody until a valid key registers it.
+    const stray = await uploadPackage("w3", packageZip("echo hi\n", "", {}));
+    assertFailure(await wire("/api/v1/application/updateApplicationFromCli", registration("w3", stray, "bad-key")), /API key/);
+    const unregistered = await wire("/api/v1/application/runApplicationFromCli", runCall("never_registered", bob.apiKey));
+    assert.equal(unregistered.code, "FAILURE");
+    assert.equal(unregistered.data.job_url, "");
+    assert.match(unregistered.message, /not registered/);
+    for (const path of [
+      "/api/v1/application/updateApplicationFromCli",
+      "/api/v1/application/runApplicationFromCli",
+      "/configs/fetch",
+    ]) {
+      for (const body of ["{not json", "[1]"]) {
+        const answer = await wire(path, body, true);
+        if (body !== "[1]" || path !== "/configs/fetch") assert.equal(answer.code, "FAILURE", `${path} ${body}`);
+      }
+    }
+    assertFailure(
+      await wire("/api/v1/application/updateApplicationFromCli", { apiKey: alice.apiKey, applicationName: "x", parameter: 5 }),
+      /job_yaml/,
     );
   });
 });

@@ -22,7 +22,7 @@ import { runRoutes } from "./api/runs.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
-import { WIRE_PREFIX, fedmlWireRoutes } from "./fedml-wire/routes.js";
+import { fedmlWireRoutes } from "./fedml-wire/routes.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
@@ -174,7 +174,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await app.register(runPageRoutes);
     await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx, metrics));
-    await app.register(fedmlWireRoutes(ctx), { prefix: WIRE_PREFIX });
+    await app.register(fedmlWireRoutes(ctx));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));

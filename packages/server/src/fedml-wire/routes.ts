@@ -13,6 +13,16 @@ import { bodyOf, count, text } from "./body.js";
 import { failure, failureOf, success } from "./envelope.js";
 import { toWireJob } from "./job-view.js";
 import { wireLogPage } from "./logs.js";
+import { Registrations, registerApplication, runApplication } from "./launch.js";
+import { DEFAULT_WIRE_OBJECT_LIMITS, WireObjects } from "./object-store.js";
+import { WIRE_BUCKET, wireS3Routes } from "./s3-routes.js";
+
+/**
+ * S3 credentials handed to every caller of configs/fetch: the object endpoint checks no
+ * signature, since anyone may ask for these; an upload binds to a user only when registered.
+ */
+const WIRE_S3_ACCESS_KEY = "fedml-wire";
+const WIRE_S3_SECRET_KEY = "fedml-wire-public";
 
 /** Where the official client's base URL points (its `local` environment version). */
 export const WIRE_PREFIX = "/fedmlOpsServer";
@@ -26,7 +36,16 @@ function runNotFound(runId: string): FedmlError {
  * and user services: every answer is HTTP 200 with a {code, message, data} envelope, and
  * every failure (bad input included) a FAILURE with a one-line message.
  */
-export function fedmlWireRoutes(ctx: ServerContext): FastifyPluginAsync {
+export function fedmlWireRoutes(ctx: ServerContext, limits = DEFAULT_WIRE_OBJECT_LIMITS): FastifyPluginAsync {
+  const objects = new WireObjects(limits, ctx.now);
+  const registrations = new Registrations();
+  return async (app) => {
+    await app.register(opsRoutes(ctx, objects, registrations), { prefix: WIRE_PREFIX });
+    await app.register(wireS3Routes(objects), { prefix: `/${WIRE_BUCKET}` });
+  };
+}
+
+function opsRoutes(ctx: ServerContext, objects: WireObjects, registrations: Registrations): FastifyPluginAsync {
   return async (app) => {
     // Not in the native API's OpenAPI document: these calls follow the official client, not our contract.
     const hidden = { schema: { hide: true } };
@@ -38,6 +57,43 @@ export function fedmlWireRoutes(ctx: ServerContext): FastifyPluginAsync {
     app.setNotFoundHandler((request, reply) =>
       reply.status(200).send(failure(`no such call: ${request.method} ${request.url.split("?")[0]}`)),
     );
+
+    // Unauthenticated in the original too: what it hands out is public (see object-store.ts).
+    app.post("/configs/fetch", hidden, async () =>
+      success({
+        mqtt_config: {},
+        s3_config: {
+          BUCKET_NAME: WIRE_BUCKET,
+          CN_S3_AKI: WIRE_S3_ACCESS_KEY,
+          CN_S3_SAK: WIRE_S3_SECRET_KEY,
+          CN_REGION_NAME: "us-east-1",
+          CN_S3_ENDPOINT: ctx.publicUrl(),
+        },
+        docker_config: {},
+        ml_ops_config: {},
+      }),
+    );
+
+    app.post("/api/v1/application/updateApplicationFromCli", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      await registerApplication(ctx, objects, registrations, user, body);
+      return success("registered");
+    });
+
+    app.post("/api/v1/application/runApplicationFromCli", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      try {
+        const data = await runApplication(ctx, registrations, user, body);
+        return data.job_url ? success(data) : { ...failure(data.message), data };
+      } catch (err) {
+        // Only an empty job_url makes the client report the launch as failed.
+        const { envelope } = failureOf(err);
+        if (!(err instanceof FedmlError)) throw err;
+        return { ...envelope, data: { job_id: "", job_url: "", message: envelope.message, user_check: false } };
+      }
+    });
 
     app.post("/api/v1/cli/heartBeat", hidden, async (request) => {
       const user = await findWireUser(ctx, bodyOf(request.body));
