@@ -112,8 +112,7 @@ function pathsOf(value: Json, prefix: (string | number)[] = []): (string | numbe
   const out: (string | number)[][] = [prefix];
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) out.push(...pathsOf(v, [...prefix, i]));
-  }
-  else if (value && typeof value === "object") {
+  } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...prefix, k]));
   }
   return out;
