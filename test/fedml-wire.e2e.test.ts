@@ -535,3 +535,43 @@ describe("clusters through the official client's calls", () => {
     }
   });
 });
+
+describe("the S3 multipart upload the client uses above 8 MiB", () => {
+  test("initiate, parts (out of order), complete: the object is the joined parts and registers", async () => {
+    const zip = packageZip("echo multipart\n", "", { "weights.bin": "w".repeat(300_000) });
+    const s3 = await s3Config();
+    const objectUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/multi%40${randomUUID()}`;
+    const begun = await fetch(`${objectUrl}?uploads`, { method: "POST" });
+    assert.equal(begun.status, 200);
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await begun.text())?.[1];
+    assert.ok(uploadId);
+    const third = Math.ceil(zip.length / 3);
+    const parts = [zip.subarray(0, third), zip.subarray(third, 2 * third), zip.subarray(2 * third)];
+    const etags: string[] = [];
+    for (const n of [3, 1, 2]) {
+      const put = await fetch(`${objectUrl}?partNumber=${n}&uploadId=${uploadId}`, { method: "PUT", body: parts[n - 1] });
+      assert.equal(put.status, 200);
+      etags[n - 1] = put.headers.get("etag") ?? "";
+    }
+    const list = etags.map((e, i) => `<Part><ETag>${e}</ETag><PartNumber>${i + 1}</PartNumber></Part>`).join("");
+    const completed = await fetch(`${objectUrl}?uploadId=${uploadId}`, {
+      method: "POST",
+      body: `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`,
+    });
+    assert.equal(completed.status, 200);
+    assert.match(await completed.text(), /<CompleteMultipartUploadResult/);
+    const got = await fetch(objectUrl);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), zip);
+    const registered = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("multi", `${objectUrl}?X-Amz-Signature=1`, alice.apiKey),
+    );
+    assert.equal(registered.code, "SUCCESS", registered.message);
+
+    const unknown = await fetch(`${objectUrl}?partNumber=1&uploadId=nope`, { method: "PUT", body: "x" });
+    assert.equal(unknown.status, 400);
+    assert.match(await unknown.text(), /<Code>InvalidRequest<\/Code>.*no such upload/s);
+    const again = await fetch(`${objectUrl}?uploadId=${uploadId}`, { method: "POST", body: "<CompleteMultipartUpload/>" });
+    assert.equal(again.status, 400);
+  });
+});

@@ -66,3 +66,21 @@ test("the run's YAML: the package's scripts are the job and bootstrap, config ke
     ].join("\n"),
   );
 });
+
+test("multipart parts count against the bounds and expire unfinished", () => {
+  const { objects, advance } = store();
+  const id = objects.startMultipart("m");
+  assert.equal(objects.putPart(id, 2, Buffer.from("world")), null);
+  assert.equal(objects.putPart(id, 1, Buffer.from("hello")), null);
+  assert.match(objects.putPart(id, 3, Buffer.from("!")) ?? "", /larger than 10 bytes/);
+  assert.match(objects.putPart(id, 0, Buffer.from("x")) ?? "", /partNumber/);
+  assert.deepEqual(objects.completeMultipart(id, [1, 4]), { refused: "part 4 was not uploaded" });
+  assert.deepEqual(objects.completeMultipart(id, [2, 1]), { key: "m" });
+  assert.equal(objects.get("m")?.toString(), "helloworld");
+  const stale = objects.startMultipart("s");
+  assert.equal(objects.putPart(stale, 1, Buffer.alloc(5)), null);
+  assert.match(objects.put("x", Buffer.alloc(1)) ?? "", /too many/);
+  advance(1001);
+  assert.equal(objects.putPart(stale, 2, Buffer.alloc(1)), "no such upload (expired or never begun)");
+  assert.equal(objects.put("x", Buffer.alloc(10)), null);
+});
