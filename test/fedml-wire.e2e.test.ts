@@ -436,3 +436,142 @@ describe("launching through the official client's calls", () => {
     );
   });
 });
+
+describe("clusters through the official client's calls", () => {
+  test("a cluster launch (match only, user_check false) runs; every cluster call acts on it", async () => {
+    const fileUrl = await uploadPackage("wire_cluster_job", packageZip("echo on the cluster\n", "", {}));
+    const registered = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("wire_cluster_job", fileUrl, alice.apiKey),
+    );
+    assert.equal(registered.code, "SUCCESS", registered.message);
+    const matched = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_cluster_job", alice.apiKey, { clusterName: "wirec" }),
+    );
+    assert.equal(matched.code, "SUCCESS", matched.message);
+    assert.equal(matched.data.user_check, false);
+    const runId = matched.data.job_id;
+    const job = await waitFor(
+      `cluster run ${runId} to end`,
+      async () => {
+        const j = await jobOf(runId);
+        return ["FINISHED", "FAILED", "KILLED"].includes(j.status) ? j : undefined;
+      },
+      30_000,
+      100,
+    );
+    assert.equal(job.status, "FINISHED");
+
+    const status = async (list: string[], apiKey = alice.apiKey) =>
+      wire("/api/v1/cli/getClusterStatus", { clusterNameList: list, apiKey });
+    const all = await status([]);
+    assert.equal(all.code, "SUCCESS", all.message);
+    assert.deepEqual(
+      all.data.map((c: { shortName: string }) => c.shortName),
+      ["wirec"],
+    );
+    assert.deepEqual(Object.keys(all.data[0]).sort(), ["id", "shortName", "status"]);
+    // A plain string sent as its characters means the whole name.
+    assert.deepEqual((await status([..."wirec"])).data, all.data);
+    assert.deepEqual((await status([], bob.apiKey)).data, []);
+
+    const confirmed = await wire("/api/v1/cli/confirmClusterMachines", {
+      jobId: runId,
+      clusterId: all.data[0].id,
+      machineSelectedList: [{ gotGpuCount: 1, id: agent.deviceId }],
+      apiKey: alice.apiKey,
+    });
+    assert.equal(confirmed.code, "SUCCESS", confirmed.message);
+    assertFailure(
+      await wire("/api/v1/cli/confirmClusterMachines", { jobId: runId, clusterId: all.data[0].id, apiKey: bob.apiKey }),
+      /no cluster/,
+    );
+
+    const autostop = await wire("/api/v1/cli/setAutomaticStopTime", { apiKey: alice.apiKey, clusterName: "wirec", time: 10 });
+    assert.equal(autostop.code, "SUCCESS", autostop.message);
+    const stopped = await wire("/api/v1/cli/stopCluster", { clusterNameList: ["wirec"], apiKey: alice.apiKey });
+    assert.equal(stopped.code, "SUCCESS", stopped.message);
+    assert.equal((await status(["wirec"])).data[0].status, "STOPPED");
+    const started = await wire("/api/v1/cli/startCluster", { clusterNameList: ["wirec"], apiKey: alice.apiKey });
+    assert.equal(started.code, "SUCCESS", started.message);
+    assert.notEqual((await status(["wirec"])).data[0].status, "STOPPED");
+    const killed = await wire("/api/v1/cli/shutDownCluster", { clusterNameList: [], apiKey: alice.apiKey });
+    assert.equal(killed.code, "SUCCESS", killed.message);
+    assert.equal((await status(["wirec"])).data[0].status, "TERMINATED");
+
+    // Another user's cluster is unknown; bad input is a FAILURE with a message.
+    assertFailure(
+      await wire("/api/v1/cli/stopCluster", { clusterNameList: ["wirec"], apiKey: bob.apiKey }),
+      /no cluster named wirec/,
+    );
+    assertFailure(
+      await wire("/api/v1/cli/startCluster", { clusterNameList: ["wirec"], apiKey: alice.apiKey }),
+      /killed|TERMINATED/,
+    );
+    assertFailure(
+      await wire("/api/v1/cli/getClusterStatus", { clusterNameList: "wirec", apiKey: alice.apiKey }),
+      /list of names/,
+    );
+    assertFailure(
+      await wire("/api/v1/cli/setAutomaticStopTime", { apiKey: alice.apiKey, clusterName: "wirec", time: -1 }),
+      /time must be/,
+    );
+    assertFailure(
+      await wire("/api/v1/cli/setAutomaticStopTime", { apiKey: alice.apiKey, clusterName: "nope", time: 5 }),
+      /no cluster/,
+    );
+    assertFailure(await wire("/api/v1/cli/confirmClusterMachines", { apiKey: alice.apiKey }), /clusterId is missing/);
+    for (const path of [
+      "getClusterStatus",
+      "startCluster",
+      "stopCluster",
+      "shutDownCluster",
+      "setAutomaticStopTime",
+      "confirmClusterMachines",
+    ]) {
+      assert.equal((await wire(`/api/v1/cli/${path}`, "{oops", true)).code, "FAILURE");
+      assert.equal((await wire(`/api/v1/cli/${path}`, { clusterNameList: [] })).code, "FAILURE");
+    }
+  });
+});
+
+describe("the S3 multipart upload the client uses above 8 MiB", () => {
+  test("initiate, parts (out of order), complete: the object is the joined parts and registers", async () => {
+    const zip = packageZip("echo multipart\n", "", { "weights.bin": "w".repeat(300_000) });
+    const s3 = await s3Config();
+    const objectUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/multi%40${randomUUID()}`;
+    const begun = await fetch(`${objectUrl}?uploads`, { method: "POST" });
+    assert.equal(begun.status, 200);
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await begun.text())?.[1];
+    assert.ok(uploadId);
+    const third = Math.ceil(zip.length / 3);
+    const parts = [zip.subarray(0, third), zip.subarray(third, 2 * third), zip.subarray(2 * third)];
+    const etags: string[] = [];
+    for (const n of [3, 1, 2]) {
+      const put = await fetch(`${objectUrl}?partNumber=${n}&uploadId=${uploadId}`, { method: "PUT", body: parts[n - 1] });
+      assert.equal(put.status, 200);
+      etags[n - 1] = put.headers.get("etag") ?? "";
+    }
+    const list = etags.map((e, i) => `<Part><ETag>${e}</ETag><PartNumber>${i + 1}</PartNumber></Part>`).join("");
+    const completed = await fetch(`${objectUrl}?uploadId=${uploadId}`, {
+      method: "POST",
+      body: `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`,
+    });
+    assert.equal(completed.status, 200);
+    assert.match(await completed.text(), /<CompleteMultipartUploadResult/);
+    const got = await fetch(objectUrl);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), zip);
+    const registered = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("multi", `${objectUrl}?X-Amz-Signature=1`, alice.apiKey),
+    );
+    assert.equal(registered.code, "SUCCESS", registered.message);
+
+    const unknown = await fetch(`${objectUrl}?partNumber=1&uploadId=nope`, { method: "PUT", body: "x" });
+    assert.equal(unknown.status, 400);
+    assert.match(await unknown.text(), /<Code>InvalidRequest<\/Code>.*no such upload/s);
+    const again = await fetch(`${objectUrl}?uploadId=${uploadId}`, { method: "POST", body: "<CompleteMultipartUpload/>" });
+    assert.equal(again.status, 400);
+  });
+});

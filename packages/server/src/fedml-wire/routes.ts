@@ -9,7 +9,8 @@ import { parseRowId } from "../store/ids.js";
 import { decodeGpus } from "../store/json-columns.js";
 import { listOwnerRuns } from "../store/runs.js";
 import { findWireUser, wireUser } from "./auth.js";
-import { bodyOf, count, text } from "./body.js";
+import { bodyOf, count, names, text } from "./body.js";
+import { wireAutostop, wireClusterAction, wireClusterStatus, wireConfirmMachines } from "./clusters.js";
 import { failure, failureOf, success } from "./envelope.js";
 import { toWireJob } from "./job-view.js";
 import { wireLogPage } from "./logs.js";
@@ -93,6 +94,45 @@ function opsRoutes(ctx: ServerContext, objects: WireObjects, registrations: Regi
         if (!(err instanceof FedmlError)) throw err;
         return { ...envelope, data: { job_id: "", job_url: "", message: envelope.message, user_check: false } };
       }
+    });
+
+    for (const [path, action] of [
+      ["startCluster", "start"],
+      ["stopCluster", "stop"],
+      ["shutDownCluster", "kill"],
+    ] as const) {
+      app.post(`/api/v1/cli/${path}`, hidden, async (request) => {
+        const body = bodyOf(request.body);
+        const user = await wireUser(ctx, body);
+        return success(await wireClusterAction(ctx, user, action, names(body, "clusterNameList")));
+      });
+    }
+
+    app.post("/api/v1/cli/getClusterStatus", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      return success(await wireClusterStatus(ctx, user, names(body, "clusterNameList")));
+    });
+
+    app.post("/api/v1/cli/setAutomaticStopTime", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      const name = text(body, "clusterName", { max: 64 });
+      const minutes = body.time;
+      if (typeof minutes !== "number" || !Number.isFinite(minutes) || minutes < 0 || minutes > 10_000_000) {
+        throw new FedmlError(
+          ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+          "time must be a number of minutes, 0 or more",
+          400,
+        );
+      }
+      return success(await wireAutostop(ctx, user, name, minutes));
+    });
+
+    app.post("/api/v1/cli/confirmClusterMachines", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      return success(await wireConfirmMachines(ctx, user, text(body, "clusterId", { max: 64 })));
     });
 
     app.post("/api/v1/cli/heartBeat", hidden, async (request) => {

@@ -5,11 +5,25 @@ import type { WireObjects } from "./object-store.js";
 /** The bucket configs/fetch names; objects are addressed path-style, /{bucket}/{key}. */
 export const WIRE_BUCKET = "fedml";
 
+const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+function escapeXml(value: string): string {
+  return value.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function bodyBytes(body: unknown): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+}
+
+function xml(reply: FastifyReply, body: string) {
+  return reply.status(200).type("application/xml").send(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+}
+
 function s3Error(reply: FastifyReply, status: number, code: string, message: string) {
   return reply
     .status(status)
     .type("application/xml")
-    .send(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    .send(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`);
 }
 
 /** The path-style S3 PUT and GET the official client uses for its job package (boto3 against CN_S3_ENDPOINT). */
@@ -30,12 +44,10 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
     app.put("/*", { schema: { hide: true } }, async (request, reply) => {
       const key = keyOf(request.params);
       const query = request.query as Record<string, string | undefined>;
-      if (query.partNumber !== undefined || query.uploadId !== undefined) {
-        return s3Error(reply, 501, "NotImplemented", "multipart upload is not supported by this server");
-      }
       if (!key) return s3Error(reply, 400, "InvalidRequest", "name an object key");
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const refused = objects.put(key, body);
+      const body = bodyBytes(request.body);
+      const refused =
+        query.uploadId !== undefined ? objects.putPart(query.uploadId, Number(query.partNumber), body) : objects.put(key, body);
       if (refused) return s3Error(reply, 400, "InvalidRequest", refused);
       return reply
         .header("etag", `"${createHash("md5").update(body).digest("hex")}"`)
@@ -49,8 +61,41 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
       return reply.type("application/octet-stream").send(bytes);
     });
 
-    app.post("/*", { schema: { hide: true } }, async (_request, reply) =>
-      s3Error(reply, 501, "NotImplemented", "multipart upload is not supported by this server"),
-    );
+    // Multipart, as boto3 does above its threshold: ?uploads begins, ?uploadId=U completes.
+    app.post("/*", { schema: { hide: true } }, async (request, reply) => {
+      const key = keyOf(request.params);
+      const query = request.query as Record<string, string | undefined>;
+      if (!key) return s3Error(reply, 400, "InvalidRequest", "name an object key");
+      if (query.uploads !== undefined) {
+        const uploadId = objects.startMultipart(key);
+        return xml(
+          reply,
+          `<InitiateMultipartUploadResult xmlns="${S3_NS}"><Bucket>${WIRE_BUCKET}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+        );
+      }
+      if (query.uploadId !== undefined) {
+        const parts = [
+          ...bodyBytes(request.body)
+            .toString("utf8")
+            .matchAll(/<PartNumber>\s*(\d{1,5})\s*<\/PartNumber>/g),
+        ].map((m) => Number(m[1]));
+        const done = objects.completeMultipart(query.uploadId, parts);
+        if ("refused" in done) return s3Error(reply, 400, "InvalidPart", done.refused);
+        const etag = `"${createHash("md5")
+          .update(objects.get(key) ?? Buffer.alloc(0))
+          .digest("hex")}-${parts.length}"`;
+        return xml(
+          reply,
+          `<CompleteMultipartUploadResult xmlns="${S3_NS}"><Location>/${WIRE_BUCKET}/${escapeXml(key)}</Location><Bucket>${WIRE_BUCKET}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(etag)}</ETag></CompleteMultipartUploadResult>`,
+        );
+      }
+      return s3Error(reply, 400, "InvalidRequest", "POST needs ?uploads or ?uploadId");
+    });
+
+    app.delete("/*", { schema: { hide: true } }, async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      if (query.uploadId !== undefined) objects.abortMultipart(query.uploadId);
+      return reply.status(204).send();
+    });
   };
 }
