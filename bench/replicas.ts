@@ -58,7 +58,7 @@ async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]): Prom
   for (let i = 0; i < USERS; i++) {
     const user = await db
       .insertInto("users")
-      .values({ name: `bench-${i}`, is_admin: 0, created_at: now, credit_balance: 1e12, card_bound: 1 })
+      .values({ name: `bench-${i}`, is_admin: 0, created_at: now, credit_balance_micros: 1e15, card_bound: 1 })
       .returning("id")
       .executeTakeFirstOrThrow();
     users.push(user.id);

@@ -27,6 +27,7 @@ import { listRunDevices } from "../src/store/runs.js";
 import type { Database } from "../src/store/schema.js";
 import { type UserRow, insertUser } from "../src/store/users.js";
 import { ServerLiveness } from "../src/devices/liveness.js";
+import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { TunnelHub } from "../src/serving/tunnel-hub.js";
 import { WriteFaults } from "../src/store/write-faults.js";
 import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
@@ -97,6 +98,7 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
     placement,
     jobYaml: new ParsePool(),
     tunnels: new TunnelHub(),
+    replicaLoad: new ReplicaLoad(),
     publicUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
     isOnline,

@@ -23,6 +23,8 @@ function part(over: Partial<BilledPartRow>): BilledPartRow {
     stop_requested: 0,
     stop_requested_at: null,
     runtime_ms: null,
+    log_bytes: 0,
+    log_capped: 0,
     owner_id: 7,
     cluster_id: null,
     ...over,

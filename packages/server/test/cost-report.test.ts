@@ -26,6 +26,10 @@ const part = (
   log_count: 0,
   price_per_gpu_hour_micros: price * 1_000_000,
   stop_requested: 0,
+  log_bytes: 0,
+  log_capped: 0,
+  stop_requested_at: null,
+  runtime_ms: null,
 });
 
 test("a part costs price x GPUs x hours; unstarted or free parts cost nothing; live parts count to now", () => {

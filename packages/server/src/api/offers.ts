@@ -16,7 +16,11 @@ export function offerRoutes(ctx: ServerContext): FastifyPluginAsync {
       MarketplacePaths.offers.replace(/^\/api\/v1/, ""),
       {
         preHandler: requireUser(ctx),
-        schema: { tags: ["marketplace"], querystring: OfferQuerySchema, response: { 200: OfferListResponseSchema, ...authErrors } },
+        schema: {
+          tags: ["marketplace"],
+          querystring: OfferQuerySchema,
+          response: { 200: OfferListResponseSchema, ...authErrors },
+        },
       },
       async (request) => {
         const devices = await listUsableDevices(ctx.db, userOf(request).id);
