@@ -20,7 +20,12 @@ interface LogLinesAnswer {
   lastSeq: number;
 }
 
-export async function latency(launches: number, slurmLaunches: number, slurm: Slurm | null, log: (s: string) => void): Promise<LatencyResult> {
+export async function latency(
+  launches: number,
+  slurmLaunches: number,
+  slurm: Slurm | null,
+  log: (s: string) => void,
+): Promise<LatencyResult> {
   const cluster = await startCluster(1);
   const stamps = join(cluster.root, "stamps");
   mkdirSync(stamps);

@@ -2,6 +2,7 @@
 import type { LatencyResult } from "./latency.js";
 import type { LogsResult } from "./logs.js";
 import type { MemoryResult } from "./memory.js";
+import type { ReplicasResult } from "./replicas.js";
 import type { SchedulerResult } from "./scheduler.js";
 import type { ServingResult } from "./serving.js";
 import type { ThroughputResult } from "./throughput.js";
@@ -20,6 +21,7 @@ export interface BenchResults {
   memory: MemoryResult;
   /** Absent in results from before the section existed. */
   serving?: ServingResult;
+  replicas?: ReplicasResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
@@ -120,6 +122,19 @@ export function toMarkdown(r: BenchResults): string {
         "",
       ],
     );
+  }
+  const p = r.replicas;
+  if (p) {
+    const fig = (store: string, replicas: number) => p.figures.find((f) => f.store === store && f.replicas === replicas);
+    const [sqlite, one, three] = [fig("sqlite", 1), fig("postgres", 1), fig("postgres", 3)];
+    const rate = (f: typeof one) => (f ? `${n(f.placementsPerSec, 0)} (${f.placed} placed)` : "–");
+    rows.push([
+      "Server processes placing a deep queue: runs placed/s, PostgreSQL × 1 / × 3",
+      one ? `${rate(one)} / ${rate(three)}` : `– (${p.postgresSkipped ?? "not run"})`,
+      `one server on SQLite ${rate(sqlite)}; ${p.devices} devices, ${p.queued} queued over ${p.users} users`,
+      "× 3 ≥ × 1; × 1 > 5,000/s",
+      one && three ? verdict(three.placementsPerSec >= one.placementsPerSec && one.placementsPerSec > 5_000) : "–",
+    ]);
   }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
- * figure of the issue next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory. `--only` runs the named sections and
+ * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
@@ -13,6 +13,7 @@ import { latency } from "./latency.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { logs } from "./logs.js";
 import { memory } from "./memory.js";
+import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving"] as const;
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -42,7 +43,7 @@ for (const name of only ?? []) {
 }
 const runs = (section: Section) => only === null || only.includes(section);
 
-// Full sizes are the issue's; --quick keeps the whole run under two minutes.
+// Full sizes are the targets' (1,000 Slurm jobs, 10,000,000 log lines, ...); --quick keeps the whole run under two minutes.
 const size = quick
   ? {
       jobs: 200,
@@ -52,6 +53,7 @@ const size = quick
       devices: 10_000,
       queued: 100_000,
       matchBudgetSec: 3,
+      replicaBudgetSec: 20,
       logLines: 300_000,
       httpLines: 50_000,
       pages: 100,
@@ -67,6 +69,7 @@ const size = quick
       devices: 10_000,
       queued: 100_000,
       matchBudgetSec: 20,
+      replicaBudgetSec: 60,
       logLines: 10_000_000,
       httpLines: 200_000,
       pages: 500,
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
   let g = previous?.logs;
   let m = previous?.memory;
   let v = previous?.serving;
+  let p = previous?.replicas;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log);
@@ -146,6 +150,10 @@ async function main(): Promise<void> {
     log("6. serving: the inference proxy");
     v = await serving(size.proxied, log);
   }
+  if (runs("replicas")) {
+    log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
+    p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -167,6 +175,7 @@ async function main(): Promise<void> {
     logs: g,
     memory: m,
     ...(v ? { serving: v } : {}),
+    ...(p ? { replicas: p } : {}),
     ...(only
       ? {
           rerun: [

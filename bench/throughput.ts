@@ -64,15 +64,25 @@ function cpuSplit(cluster: Cluster): CpuSplit {
 /** `sh -c true` through a pool as wide as our agents: what the machine itself allows. */
 export async function forkExecRate(count: number, width: number): Promise<number> {
   const started = nowMs();
-  await pool(count, width, () => new Promise<void>((resolve, reject) => {
-    const child = spawn("sh", ["-c", "true"], { stdio: "ignore" });
-    child.once("error", reject);
-    child.once("exit", () => resolve());
-  }));
+  await pool(
+    count,
+    width,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn("sh", ["-c", "true"], { stdio: "ignore" });
+        child.once("error", reject);
+        child.once("exit", () => resolve());
+      }),
+  );
   return count / ((nowMs() - started) / 1000);
 }
 
-export async function throughput(jobs: number, slurmJobs: number, slurm: Slurm | null, log: (s: string) => void): Promise<ThroughputResult> {
+export async function throughput(
+  jobs: number,
+  slurmJobs: number,
+  slurm: Slurm | null,
+  log: (s: string) => void,
+): Promise<ThroughputResult> {
   const agents = 8;
   const cluster = await startCluster(agents, ["--max-jobs", "8"]);
   let ours: { perSec: number; failed: number; cpu: CpuSplit };

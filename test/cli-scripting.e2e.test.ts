@@ -247,8 +247,14 @@ describe("scripting", () => {
 
 describe("admin", () => {
   test("--all-users on run list and device list is for admins only", async () => {
-    const runs = json<{ runList: unknown[] }>(await runCli(["run", "list", "--all-users", "--json"], adminEnv));
+    const runs = json<{ runList: { ownerName?: string }[] }>(await runCli(["run", "list", "--all-users", "--json"], adminEnv));
     assert.ok(runs.runList.length >= 3, "the admin sees alice's runs");
+    assert.ok(
+      runs.runList.every((r) => r.ownerName === "alice"),
+      "each with its owner",
+    );
+    const table = await runCli(["run", "list", "--all-users", "--limit", "1"], adminEnv);
+    assert.match(table.stdout, /^OWNER\s+RUN ID/);
     const own = json<{ runList: unknown[] }>(await runCli(["run", "list", "--json"], adminEnv));
     assert.equal(own.runList.length, 0, "without --all-users the admin sees their own");
     const devices = json<{ deviceList: { name: string; ownerName: string }[] }>(

@@ -226,7 +226,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
     );
     const run = await waitForEnd(runId, alice);
     assert.equal(run.status, "FAILED");
-    assert.match(run.failedReason ?? run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
+    assert.match(run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
     assert.ok(!(await logLines(runId, alice)).includes("400"));
   });
 
@@ -381,7 +381,7 @@ describe("binding", () => {
   });
 
   test("fedml login reads the key from stdin ('-') and from FEDML_API_KEY", async () => {
-    const env = { ...process.env, FEDML_HOME: join(tmp.dir, "login-home") };
+    const env: NodeJS.ProcessEnv = { ...process.env, FEDML_HOME: join(tmp.dir, "login-home") };
     delete env.FEDML_API_KEY;
     const login = execFile(process.execPath, [cliBin, "login", "-", "--server", server.url, "--json"], { env });
     login.stdin?.end(`${alice.apiKey}\n`);

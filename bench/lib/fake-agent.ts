@@ -44,7 +44,13 @@ export async function registerFake(serverUrl: string, apiKey: string, name: stri
 }
 
 /** One heartbeat: the assignments long-poll, as the real agent holds it. */
-export async function poll(serverUrl: string, agent: FakeAgent, since: number, waitMs: number, signal?: AbortSignal): Promise<number> {
+export async function poll(
+  serverUrl: string,
+  agent: FakeAgent,
+  since: number,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const res = await fetch(`${serverUrl}/api/v1/agent/assignments?since=${since}&waitMs=${waitMs}`, {
     headers: { authorization: `Bearer ${agent.token}` },
     signal,
@@ -66,6 +72,11 @@ export function logLines(from: number, count: number): LogLine[] {
   const time = Date.now();
   return Array.from({ length: count }, (_, i) => {
     const seq = from + i;
-    return { seq, stream: "stdout", time, text: `step ${seq} loss ${(1 / (1 + seq / 1e5)).toFixed(6)} lr 3.0e-4 tokens/s 18231.5` };
+    return {
+      seq,
+      stream: "stdout",
+      time,
+      text: `step ${seq} loss ${(1 / (1 + seq / 1e5)).toFixed(6)} lr 3.0e-4 tokens/s 18231.5`,
+    };
   });
 }

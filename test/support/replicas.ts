@@ -68,7 +68,7 @@ export function nginxConfigFor(upstreams: string[], listenPort: number): string 
   if (!block) throw new Error("docs/replicas.md has no ```nginx block");
   const servers = block.match(/^( *)server \S+:\d+( [^;]*);$/gm) ?? [];
   if (servers.length === 0) throw new Error("the documented nginx block lists no upstream server");
-  const [first] = servers;
+  const first = servers[0] ?? "";
   const indent = first.match(/^ */)?.[0] ?? "";
   const options = first.replace(/^ *server \S+/, "").replace(/;$/, "");
   let config = block.replace(first, upstreams.map((u) => `${indent}server ${u}${options};`).join("\n"));

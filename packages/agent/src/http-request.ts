@@ -1,7 +1,7 @@
 /**
  * A small HTTP client over node:http with a keep-alive agent. The daemon avoids the global
  * fetch: loading undici costs an idle agent about 9 MB, and its per-request work shows in
- * short-job throughput (issue 6). https loads only for an https server.
+ * short-job throughput. https loads only for an https server.
  */
 import { Agent as HttpAgent, type IncomingMessage, type RequestOptions, request as httpRequest } from "node:http";
 

@@ -181,7 +181,13 @@ describe("runAgent", () => {
     });
     startAgent(home);
     assert.ok(await eventually(final("run-lost"), 3000));
-    assert.deepEqual(server.statuses.get("run-lost")?.at(-1), { status: "FAILED", exitCode: null, reason: LOST_RUN_REASON });
+    // The predecessor's process was never timed by this agent: no runtime is claimed for it.
+    assert.deepEqual(server.statuses.get("run-lost")?.at(-1), {
+      status: "FAILED",
+      exitCode: null,
+      reason: LOST_RUN_REASON,
+      runtimeMs: null,
+    });
     assert.deepEqual(liveGroupMembers(pgid), []);
   });
 
@@ -223,7 +229,9 @@ describe("runAgent", () => {
     assert.equal(readFileSync(join(home, "agent.pid"), "utf8").trim(), String(process.pid));
     const pgid = readRunState(home, "run-shutdown")?.pgid ?? 0;
     await agent.stop();
-    assert.deepEqual(server.statuses.get("run-shutdown")?.at(-1), { status: "FAILED", exitCode: null, reason: "agent stopped" });
+    const { runtimeMs, ...last } = server.statuses.get("run-shutdown")?.at(-1) ?? {};
+    assert.deepEqual(last, { status: "FAILED", exitCode: null, reason: "agent stopped" });
+    assert.ok(typeof runtimeMs === "number" && runtimeMs > 0, `runtimeMs ${runtimeMs}`);
     assert.deepEqual(liveGroupMembers(pgid), []);
     assert.equal(existsSync(join(home, "agent.pid")), false);
     assert.equal(readRunState(home, "run-shutdown")?.reported, true);

@@ -12,5 +12,6 @@ export * from "./server-list.js";
 export * from "./container-job.js";
 export * from "./api-key-source.js";
 export * from "./tunnel.js";
+export { fromMicros, MICROS_PER_USD, toMicros } from "./money.js";
 export * from "./schema/kit.js";
 export * from "./schema/decode.js";

@@ -1,8 +1,9 @@
 /**
- * Contract additions for the GPU marketplace (issue 3): dry runs that list offers, credit,
+ * Contract additions for the GPU marketplace: dry runs that list offers, credit,
  * and cost reports. Paths and bodies for the SDK/CLI and the server alike.
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { DeviceModelSchema } from "./models.js";
 import { Amount, Nullable } from "./schema/kit.js";
 export const MarketplacePaths = {
   /** POST a LaunchRequest: the matching offers and the verdict, nothing launched. */
@@ -18,17 +19,17 @@ export const MarketplacePaths = {
 } as const;
 
 /** GET /offers: every filter is optional. */
-export interface OfferQuery {
+export const OfferQuerySchema = Type.Object({
   /** A GPU model, matched as a job's `resource_type` is ("A100" fits "NVIDIA A100-SXM4-80GB"). */
-  gpu?: string;
+  gpu: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   /** USD per GPU-hour, at most. */
-  maxPrice?: number;
-  provider?: string;
-}
+  maxPrice: Type.Optional(Amount({ minimum: 0 })),
+  provider: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});
+export type OfferQuery = Static<typeof OfferQuerySchema>;
 
-export interface OfferListResponse {
-  offerList: import("./models.js").DeviceModel[];
-}
+export const OfferListResponseSchema = Type.Object({ offerList: Type.Array(DeviceModelSchema) });
+export type OfferListResponse = Static<typeof OfferListResponseSchema>;
 
 /** One device a job could use, as shown before a launch (the original's matched-resource fields). */
 export const MatchedOfferSchema = Type.Object({

@@ -53,6 +53,8 @@ export const FedMLRunModelSchema = Type.Object({
   exitCode: Nullable(Type.Integer()),
   /** Why the run is where it is, in words (queued because..., failed because...). */
   reason: Nullable(Type.String()),
+  /** Ours: the run's owner, given to an admin listing every user's runs. */
+  ownerName: Type.Optional(Type.String()),
 });
 export type FedMLRunModel = Static<typeof FedMLRunModelSchema>;
 

@@ -15,3 +15,19 @@ export function parseMoney(value: unknown): number {
     `not a price: ${JSON.stringify(value) ?? String(value)} (write it like "$1.75")`,
   );
 }
+
+/**
+ * Money inside the system (the store, the matcher, the ledger) is whole micro-dollars, so
+ * sums and comparisons are exact; the API and the CLI show dollars. Safe up to $9 billion.
+ */
+export const MICROS_PER_USD = 1_000_000;
+
+/** Dollars (as the API and YAML write them) to whole micro-dollars. */
+export function toMicros(usd: number): number {
+  return Math.round(usd * MICROS_PER_USD);
+}
+
+/** Whole micro-dollars to dollars, for the API. */
+export function fromMicros(micros: number): number {
+  return micros / MICROS_PER_USD;
+}

@@ -22,6 +22,7 @@ import { runRoutes } from "./api/runs.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
+import { fedmlWireRoutes } from "./fedml-wire/routes.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
@@ -29,6 +30,8 @@ import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
+import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
@@ -110,7 +113,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       periodMs: opts.tickMs,
     });
     queueLoop = loop;
-    // Placement.wake goes through the hub: a change on any replica wakes every replica's queue loop (on PostgreSQL).
+    // Placement.wake goes through the hub (after the commit inside a transition); the hub keeps
+    // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
     const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
     const ctx: ServerContext = {
@@ -170,6 +174,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await app.register(runPageRoutes);
     await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx, metrics));
+    await app.register(fedmlWireRoutes(ctx));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
@@ -188,6 +193,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       try {
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
+        await reconcileReservations(ctx);
+        await stopWhatIsOutOfBalance(ctx);
         await sweepIdleClusters(ctx);
         await sweepStorage();
         await reconcileServing(ctx);

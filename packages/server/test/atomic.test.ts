@@ -27,6 +27,7 @@ import { listRunDevices } from "../src/store/runs.js";
 import type { Database } from "../src/store/schema.js";
 import { type UserRow, insertUser } from "../src/store/users.js";
 import { ServerLiveness } from "../src/devices/liveness.js";
+import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { TunnelHub } from "../src/serving/tunnel-hub.js";
 import { WriteFaults } from "../src/store/write-faults.js";
 import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
@@ -97,6 +98,7 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
     placement,
     jobYaml: new ParsePool(),
     tunnels: new TunnelHub(),
+    replicaLoad: new ReplicaLoad(),
     publicUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
     isOnline,
@@ -180,7 +182,7 @@ describe("atomic transitions under injected write faults", () => {
     const { db } = h.ctx;
     alice = (await insertUser(db, "alice", false, NOW)) as UserRow;
     bob = (await insertUser(db, "bob", false, NOW)) as UserRow;
-    await grantCredit(db, alice.id, 1000, "test", NOW);
+    await grantCredit(db, alice.id, 1000 * 1_000_000, "test", NOW); // $1,000 in micro-dollars
     // Bob's two shared, paid machines with 2 GPUs each: a 4-GPU job is a gang over both.
     devices = [];
     for (const name of ["b-one", "b-two"]) {
@@ -238,9 +240,9 @@ describe("atomic transitions under injected write faults", () => {
       applyStatusReport(h.ctx, running, first.device_id, { status: "FINISHED", exitCode: 0 }),
     );
     const ledger = await h.store.db.selectFrom("credit_ledger").selectAll().where("run_id", "=", running).execute();
-    assert.deepEqual(ledger.map((l) => [l.kind, l.amount]).sort(), [
-      ["charge", -2],
-      ["earning", 2],
+    assert.deepEqual(ledger.map((l) => [l.kind, l.amount_micros]).sort(), [
+      ["charge", -2_000_000],
+      ["earning", 2_000_000],
     ]);
 
     await wholly(h, "stop", () => stopRun(h.ctx, running));

@@ -38,7 +38,7 @@ const needsArb = fc.record({
   resourceId: fc.constantFrom(null, null, null, null, "1", "3", "99"),
   requesterId: fc.constantFrom("1", "2", null),
   allowCrossProvider: fc.boolean(),
-  credit: fc.constantFrom(undefined, null, { cardBound: false, balance: 0 }, { cardBound: true, balance: 3 }),
+  credit: fc.constantFrom(undefined, null, { cardBound: false, balanceMicros: 0 }, { cardBound: true, balanceMicros: 3_000_000 }),
 }) as fc.Arbitrary<JobNeeds>;
 
 /** What a placement leaves free, as the plain matcher's caller would apply it. */

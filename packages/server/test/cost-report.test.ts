@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sumCosts } from "../src/runs/cost-report.js";
-import { partCost } from "../src/runs/settle.js";
+import { partCost } from "../src/billing/part-cost.js";
 import type { RunDeviceRow } from "../src/store/runs.js";
 
 const HOUR = 3_600_000;
@@ -24,15 +24,20 @@ const part = (
   started_at: start,
   ended_at: end,
   log_count: 0,
-  price_per_gpu_hour: price,
+  price_per_gpu_hour_micros: price * 1_000_000,
   stop_requested: 0,
+  log_bytes: 0,
+  log_capped: 0,
+  stop_requested_at: null,
+  runtime_ms: null,
 });
 
 test("a part costs price x GPUs x hours; unstarted or free parts cost nothing; live parts count to now", () => {
-  assert.equal(partCost(part(1, 1, 2, 4, 0, HOUR / 2), 0), 4);
+  // Whole micro-dollars.
+  assert.equal(partCost(part(1, 1, 2, 4, 0, HOUR / 2), 0), 4_000_000);
   assert.equal(partCost(part(1, 1, 2, 4, null, null), HOUR), 0);
   assert.equal(partCost(part(1, 1, 0, 4, 0, HOUR), HOUR), 0);
-  assert.equal(partCost(part(1, 1, 1, 1, 0, null), 3 * HOUR), 3);
+  assert.equal(partCost(part(1, 1, 1, 1, 0, null), 3 * HOUR), 3_000_000);
 });
 
 test("costs sum by project and by provider, counting each run once per line", () => {

@@ -47,8 +47,7 @@ describe("pickFederatedDevices", () => {
     if (pick.kind === "placed") assert.equal(pick.edges.length, 1);
     const short = pickFederatedDevices(needs, [device(1), device(2)], 3);
     assert.equal(short.kind, "no_resources");
-    if (short.kind !== "placed")
-      assert.match(short.reason, /needs a server and 3 edges on distinct devices, and only 2 devices fit now/);
+    assert.match(short.reason, /needs a server and 3 edges on distinct devices, and only 2 devices fit now/);
   });
 
   test("each node gets one device that holds the whole job, even where a split would be cheaper", () => {

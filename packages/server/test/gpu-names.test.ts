@@ -32,7 +32,7 @@ test("gpuMatchesType answers the same when asked again and past its cache's size
   }
 });
 
-test("the issue's aliases of one model all match; a stated form factor must agree", () => {
+test("the aliases users write for one model all match; a stated form factor must agree", () => {
   for (const gpu of ["A100-80G", "NVIDIA A100-80GB", "NVIDIA A100 80GB PCIe"]) {
     for (const wanted of ["A100-80G", "A100-80GB", "A100 80GB PCIe"])
       assert.ok(gpuMatchesType(gpu, wanted), `${gpu} ~ ${wanted}`);

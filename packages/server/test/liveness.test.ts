@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Clock } from "../src/clock.js";
 import { ServerLiveness } from "../src/devices/liveness.js";
-import { billableMs } from "../src/runs/settle.js";
+import { billableMs } from "../src/billing/part-cost.js";
 
 /** A clock the test moves by hand. */
 function handClock(wall = 1_000_000, mono = 0) {

@@ -2,6 +2,7 @@
 // every device, on thousands of random fleets and jobs.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { toMicros } from "@fedml/core";
 import fc from "fast-check";
 import { gpuMatchesType } from "../src/scheduler/gpu-names.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, matchJob } from "../src/scheduler/matcher.js";
@@ -88,7 +89,8 @@ function bruteForce(needs: JobNeeds, fleet: CandidateDevice[], when: "ever" | "n
 function expectedKind(needs: JobNeeds, fleet: CandidateDevice[]): { kind: MatchResult["kind"]; best?: Best } {
   const ever = bruteForce(needs, fleet, "ever");
   if (!ever) return { kind: "no_resources" };
-  const fits = (b: Best) => b.cost <= 1e-9 || b.cost <= needs.maximumCostPerHour + 1e-9;
+  // Prices are whole micro-dollars: exact comparisons, no tolerance.
+  const fits = (b: Best) => b.cost === 0 || b.cost <= toMicros(needs.maximumCostPerHour);
   if (!fits(ever)) return { kind: "blocked" };
   const now = bruteForce(needs, fleet, "now");
   if (!now || !fits(now)) return { kind: "queued" };
@@ -104,7 +106,7 @@ describe("matcher vs brute force (property-based)", () => {
         assert.equal(got.kind, want.kind, `${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
         if (got.kind !== "placed" || !want.best) return;
         const n = needs.deviceType === "CPU" ? 0 : needs.minimumNumGpus;
-        assert.ok(Math.abs(got.pricePerHour - want.best.cost) < 1e-9, `cost ${got.pricePerHour} vs ${want.best.cost}`);
+        assert.equal(got.pricePerHour, want.best.cost, `cost ${got.pricePerHour} vs ${want.best.cost}`);
         assert.equal(got.nodes.length, want.best.nodes);
         assert.equal(new Set(got.nodes.map((x) => x.deviceId)).size, got.nodes.length, "a device appears once");
         assert.equal(
@@ -121,7 +123,7 @@ describe("matcher vs brute force (property-based)", () => {
           for (const i of node.gpuIndices) assert.ok(d.freeGpuIndices.includes(i), `GPU ${i} of ${d.deviceId} is free`);
           total += node.pricePerGpuHour * node.gpuIndices.length;
         }
-        assert.ok(Math.abs(total - got.pricePerHour) < 1e-9);
+        assert.equal(total, got.pricePerHour);
       }),
       { numRuns: 3000 },
     );

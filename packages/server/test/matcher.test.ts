@@ -42,15 +42,15 @@ describe("matchJob", () => {
 
   test("cheapest total price wins, then most free slots, then lowest id", () => {
     const devices = [
-      device("1", { pricePerGpuHour: 2 }),
-      device("2", { pricePerGpuHour: 1, freeSlots: 1 }),
-      device("3", { pricePerGpuHour: 1, freeSlots: 3 }),
-      device("4", { pricePerGpuHour: 1, freeSlots: 3 }),
+      device("1", { pricePerGpuHour: 2_000_000 }),
+      device("2", { pricePerGpuHour: 1_000_000, freeSlots: 1 }),
+      device("3", { pricePerGpuHour: 1_000_000, freeSlots: 3 }),
+      device("4", { pricePerGpuHour: 1_000_000, freeSlots: 3 }),
     ];
     const r = matchJob(needs({ minimumNumGpus: 2 }), devices);
     assert.equal(r.kind, "placed");
     assert.equal(r.kind === "placed" && r.deviceId, "3");
-    assert.equal(r.kind === "placed" && r.pricePerHour, 2);
+    assert.equal(r.kind === "placed" && r.pricePerHour, 2_000_000);
   });
 
   test("zero-GPU jobs need only a free job slot and get no GPUs", () => {
@@ -104,13 +104,13 @@ describe("matchJob", () => {
   });
 
   test("blocked when every fitting device is above the price cap", () => {
-    const r = matchJob(needs({ maximumCostPerHour: 1, minimumNumGpus: 2 }), [device("1", { pricePerGpuHour: 0.75 })]);
+    const r = matchJob(needs({ maximumCostPerHour: 1, minimumNumGpus: 2 }), [device("1", { pricePerGpuHour: 750_000 })]);
     assert.equal(r.kind, "blocked");
     assert.match(r.kind === "blocked" ? r.reason : "", /\$1\.00\/hour.*cheapest: \$1\.50\/hour on dev-1/);
   });
 
   test("a $0 cap allows only free devices, and a free device is always under the cap", () => {
-    const paid = device("1", { pricePerGpuHour: 0.1 });
+    const paid = device("1", { pricePerGpuHour: 100_000 });
     const blocked = matchJob(needs({ maximumCostPerHour: 0 }), [paid]);
     assert.equal(blocked.kind, "blocked");
     assert.match(blocked.kind === "blocked" ? blocked.reason : "", /no paid resources/);
@@ -120,14 +120,14 @@ describe("matchJob", () => {
 
   test("a price cap below a paid device but a busy free device queues rather than blocks", () => {
     const r = matchJob(needs({ maximumCostPerHour: 0 }), [
-      device("1", { pricePerGpuHour: 3 }),
+      device("1", { pricePerGpuHour: 3_000_000 }),
       device("2", { freeGpuIndices: [] }),
     ]);
     assert.equal(r.kind, "queued");
   });
 
   test("resourceId pins the job to that device", () => {
-    const devices = [device("1"), device("2", { pricePerGpuHour: 5 })];
+    const devices = [device("1"), device("2", { pricePerGpuHour: 5_000_000 })];
     const pinned = matchJob(needs({ resourceId: "2" }), devices);
     assert.equal(pinned.kind === "placed" && pinned.deviceId, "2");
     const unknown = matchJob(needs({ resourceId: "9" }), devices);

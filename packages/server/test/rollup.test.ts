@@ -22,6 +22,10 @@ const run = (over: Partial<RunRow> = {}): RunRow => ({
   ended_at: null,
   stop_requested: 0,
   cluster_id: null,
+  priority: 0,
+  retries_left: 0,
+  retry_of: null,
+  placed_at: null,
   ...over,
 });
 const part = (over: Partial<RunDeviceRow> = {}): RunDeviceRow => ({
@@ -36,8 +40,12 @@ const part = (over: Partial<RunDeviceRow> = {}): RunDeviceRow => ({
   started_at: null,
   ended_at: null,
   log_count: 0,
-  price_per_gpu_hour: 0,
+  price_per_gpu_hour_micros: 0,
   stop_requested: 0,
+  log_bytes: 0,
+  log_capped: 0,
+  stop_requested_at: null,
+  runtime_ms: null,
   ...over,
 });
 

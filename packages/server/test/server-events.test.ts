@@ -37,7 +37,7 @@ test("device and run events are logged as JSON with their ids; a bad --log-level
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--log-level must be one of .*, not "?loud"?/);
 
-  const child = spawn(process.execPath, [...loaderArgs, binPath, "--home", tmp.dir, "--log-level", "info"], {
+  const child = spawn(process.execPath, [...loaderArgs, binPath, "--home", tmp.dir, "--port", "0", "--log-level", "info"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);

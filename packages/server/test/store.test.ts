@@ -121,7 +121,7 @@ describe("store on a real database (SQLite file, or PostgreSQL when FEDML_TEST_D
       started_at: null,
       ended_at: null,
       log_count: 0,
-      price_per_gpu_hour: 0,
+      price_per_gpu_hour_micros: 0,
       stop_requested: 0,
     });
     const line = (seq: number) => ({ seq, text: `line ${seq}`, stream: "stdout" as const, time: seq });

@@ -98,7 +98,7 @@ export class JobRun {
     const deps = this.deps;
     const bootstrap = assignment.bootstrap?.posix;
     // With nothing to download or install the job starts at once: RUNNING alone says enough,
-    // and one request less per run matters for short jobs (issue 6 throughput).
+    // and one request less per run matters for the throughput of short jobs.
     if (assignment.workspaceSha256 || bootstrap) deps.onStatus({ status: EdgeStatus.INITIALIZING });
     const job = assignment.job?.posix;
     if (!job)

@@ -5,12 +5,14 @@
  */
 import { createServer as createH2Server } from "node:http2";
 import type { Duplex } from "node:stream";
+import { ServerList } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, sleep } from "../backoff.js";
 import type { Logger } from "../log.js";
 import { type ServingPortOf, forwardToJob } from "./forward.js";
 import { openTunnelSocket } from "./upgrade.js";
 
 export interface TunnelOptions {
+  /** One URL, or several replicas' separated by commas: a failed dial moves to the next. */
   serverUrl: string;
   deviceToken: string;
   portOf: ServingPortOf;
@@ -67,16 +69,19 @@ function serveOn(socket: Duplex, options: TunnelOptions): Promise<void> {
 
 export async function keepTunnelOpen(options: TunnelOptions): Promise<void> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const servers = ServerList.parse(options.serverUrl);
   let failures = 0;
   while (!options.signal.aborted) {
+    const serverUrl = servers.current;
     try {
-      const socket = await openTunnelSocket(options);
+      const socket = await openTunnelSocket({ ...options, serverUrl });
       if (failures > 0) options.log("inference tunnel open again");
       failures = 0;
       options.onOpen?.();
       await serveOn(socket, options);
     } catch (error) {
       if (options.signal.aborted) break;
+      servers.failed(serverUrl);
       // The first failure and then ever more rarely, as in the agent's client.
       if ((failures & (failures + 1)) === 0) options.log(`inference tunnel: ${(error as Error).message}`);
       failures++;

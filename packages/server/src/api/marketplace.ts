@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { type CreditResponse, FedmlError, ResultCode } from "@fedml/core";
+import { type CreditResponse, FedmlError, ResultCode, fromMicros, toMicros } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { costReport } from "../runs/cost-report.js";
 import { dryRun } from "../runs/dry-run.js";
-import { creditStanding, grantCredit, listLedger } from "../store/credit.js";
+import { grantCredit, listLedger, readBalance } from "../store/credit.js";
 import { type UserRow, findUserByName } from "../store/users.js";
 import {
   CostReportSchema,
@@ -17,14 +17,14 @@ import {
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
-  const standing = await creditStanding(ctx.db, user.id);
+  const standing = await readBalance(ctx.db, user.id);
   const ledger = await listLedger(ctx.db, user.id, 50);
   return {
     userName: user.name,
-    balance: Math.round(standing.balance * 1e6) / 1e6,
+    balance: fromMicros(standing.balanceMicros),
     cardBound: standing.cardBound,
     ledger: ledger.map((e) => ({
-      amount: e.amount,
+      amount: fromMicros(e.amount_micros),
       kind: e.kind,
       runId: e.run_id === null ? null : String(e.run_id),
       deviceId: e.device_id === null ? null : String(e.device_id),
@@ -33,6 +33,9 @@ async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">):
     })),
   };
 }
+
+/** A billion dollars: sums of grants stay exact integers of micro-dollars. */
+const MAX_GRANT_MICROS = 1e15;
 
 /** Dry runs, credit and cost reports (docs/marketplace.md). */
 export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
@@ -68,7 +71,15 @@ export function marketplaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         const user = await findUserByName(ctx.db, request.params.name);
         if (!user)
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `user ${request.params.name} not found`, 404);
-        await grantCredit(ctx.db, user.id, request.body.amount, `granted by ${userOf(request).name}`, ctx.now());
+        const micros = toMicros(request.body.amount);
+        if (!(micros > 0 && micros <= MAX_GRANT_MICROS)) {
+          throw new FedmlError(
+            ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+            `amount must be from $0.000001 to $1,000,000,000, not ${request.body.amount}`,
+            400,
+          );
+        }
+        await grantCredit(ctx.db, user.id, micros, `granted by ${userOf(request).name}`, ctx.now());
         // Runs waiting for credit may go now.
         ctx.placement.wake(ctx);
         return creditOf(ctx, user);

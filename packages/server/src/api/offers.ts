@@ -1,5 +1,4 @@
-import { MarketplacePaths, type OfferQuery } from "@fedml/core";
-import { Type } from "@sinclair/typebox";
+import { MarketplacePaths, type OfferQuery, OfferListResponseSchema, OfferQuerySchema } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -8,14 +7,7 @@ import { filterOffers } from "../devices/offers.js";
 import { listUsableDevices } from "../store/devices.js";
 import { listLiveRunDevices } from "../store/runs.js";
 import { listUsers } from "../store/users.js";
-import { DeviceSchema, authErrors } from "./schemas.js";
-
-const OfferQuerySchema = Type.Object({
-  gpu: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  maxPrice: Type.Optional(Type.Number({ minimum: 0 })),
-  provider: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-});
-const OfferListSchema = Type.Object({ offerList: Type.Array(DeviceSchema) });
+import { authErrors } from "./schemas.js";
 
 /** `fedml offers`: what a renter may run on, without writing a job YAML. */
 export function offerRoutes(ctx: ServerContext): FastifyPluginAsync {
@@ -24,7 +16,11 @@ export function offerRoutes(ctx: ServerContext): FastifyPluginAsync {
       MarketplacePaths.offers.replace(/^\/api\/v1/, ""),
       {
         preHandler: requireUser(ctx),
-        schema: { tags: ["marketplace"], querystring: OfferQuerySchema, response: { 200: OfferListSchema, ...authErrors } },
+        schema: {
+          tags: ["marketplace"],
+          querystring: OfferQuerySchema,
+          response: { 200: OfferListResponseSchema, ...authErrors },
+        },
       },
       async (request) => {
         const devices = await listUsableDevices(ctx.db, userOf(request).id);

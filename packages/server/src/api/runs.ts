@@ -19,6 +19,7 @@ import {
   StopRunResponseSchema,
   authErrors,
 } from "./schemas.js";
+import { listUsers } from "../store/users.js";
 
 export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
   return async (plain) => {
@@ -53,7 +54,10 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
           statuses: status?.split(","),
           limit,
         });
-        return { runList: await toRunModels(ctx, runs) };
+        const models = await toRunModels(ctx, runs);
+        if (!allUsers) return { runList: models };
+        const owners = new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name]));
+        return { runList: models.map((m, i) => ({ ...m, ownerName: owners.get(runs[i].owner_id) ?? String(runs[i].owner_id) })) };
       },
     );
 

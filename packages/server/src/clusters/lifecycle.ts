@@ -6,7 +6,7 @@
  */
 import type { ServerContext } from "../context.js";
 import { stopRunLocked } from "../runs/stop.js";
-import { creditStanding } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
 import type { Match } from "../scheduler/placement.js";
 import {

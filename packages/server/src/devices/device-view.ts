@@ -1,4 +1,4 @@
-import { DeviceStatus, type DeviceModel } from "@fedml/core";
+import { type DeviceModel, DeviceStatus, fromMicros } from "@fedml/core";
 import { parseGpus } from "../scheduler/capacity.js";
 import type { DeviceRow } from "../store/devices.js";
 
@@ -24,7 +24,7 @@ export function toDeviceModel(device: DeviceRow, ownerName: string, runningRunId
     gpuCount: gpus.length,
     provider: device.provider,
     region: device.region,
-    pricePerGpuHour: device.price_per_gpu_hour,
+    pricePerGpuHour: fromMicros(device.price_per_gpu_hour_micros),
     shared: device.shared === 1,
     simulated: device.simulated === 1,
     ownerName,

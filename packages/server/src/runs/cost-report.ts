@@ -1,10 +1,10 @@
-import type { CostLine, CostReport } from "@fedml/core";
+import { type CostLine, type CostReport, fromMicros } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { parseIndices } from "../scheduler/capacity.js";
 import { devicesById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import type { RunDeviceRow } from "../store/runs.js";
-import { billableMs, partCost } from "./settle.js";
+import { billableMs, partCost } from "../billing/part-cost.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -42,9 +42,9 @@ export function sumCosts(parts: readonly CostedPart[], now: number): CostReport 
   }
   const out = (m: Map<string, CostLine & { runIds: Set<number> }>) =>
     [...m.values()]
-      .map(({ runIds, ...l }) => ({ ...l, cost: round(l.cost), gpuHours: round(l.gpuHours), runs: runIds.size }))
+      .map(({ runIds, ...l }) => ({ ...l, cost: fromMicros(l.cost), gpuHours: round(l.gpuHours), runs: runIds.size }))
       .sort((a, b) => b.cost - a.cost || a.key.localeCompare(b.key));
-  return { total: round(total), byProject: out(byProject), byProvider: out(byProvider) };
+  return { total: fromMicros(total), byProject: out(byProject), byProvider: out(byProvider) };
 }
 
 /** The caller's spending on every run they launched. */

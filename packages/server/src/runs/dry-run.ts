@@ -1,9 +1,9 @@
-import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode, ResultMessage } from "@fedml/core";
+import { type DryRunResponse, type LaunchRequest, type MatchedOffer, ResultCode, ResultMessage, fromMicros } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { type CandidateDevice, type JobNeeds, matchJob } from "../scheduler/matcher.js";
 import { gpusWanted } from "../scheduler/job-needs.js";
 import { containerStep, mayUseStep, offerStep, pinStep } from "../scheduler/steps.js";
-import { creditStanding } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
 
@@ -40,7 +40,7 @@ export function listOffers(needs: JobNeeds, candidates: readonly CandidateDevice
         gpuRegion: o.device.region ?? "",
         gpuProvider: o.device.provider ?? "",
         cpuCount: 0,
-        cost: o.pricePerGpuHour,
+        cost: fromMicros(o.pricePerGpuHour),
         simulated: o.device.simulated === true,
         shared: o.device.shared === true,
       };
@@ -71,7 +71,8 @@ export async function dryRun(ctx: ServerContext, user: UserRow, request: LaunchR
     resultCode: code,
     resultMsg: verdict.kind === "placed" ? name : `${name}: ${verdict.reason}`,
     offers,
-    placement: verdict.kind === "placed" ? verdict.nodes : [],
-    pricePerHour: verdict.kind === "placed" ? verdict.pricePerHour : 0,
+    placement:
+      verdict.kind === "placed" ? verdict.nodes.map((n) => ({ ...n, pricePerGpuHour: fromMicros(n.pricePerGpuHour) })) : [],
+    pricePerHour: verdict.kind === "placed" ? fromMicros(verdict.pricePerHour) : 0,
   };
 }

@@ -6,7 +6,7 @@ import type { ServerContext } from "../context.js";
 import { decideFederated, namesFederatedDevices } from "../federate/place.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
 import type { Match } from "../scheduler/placement.js";
-import { creditStanding } from "../store/credit.js";
+import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
 import { transition } from "../transition.js";
 import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "../scheduler/launch-decision.js";

@@ -1,8 +1,8 @@
-import type { DeviceInfo, FedMLRunModel } from "@fedml/core";
+import { type DeviceInfo, type FedMLRunModel, fromMicros } from "@fedml/core";
 import { parseIndices } from "../scheduler/capacity.js";
 import type { DeviceRow } from "../store/devices.js";
 import type { RunDeviceRow, RunRow } from "../store/runs.js";
-import { partCost } from "./settle.js";
+import { partCost } from "../billing/part-cost.js";
 
 const HOUR_MS = 3_600_000;
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -43,7 +43,7 @@ export function toRunModel({ run, parts, devicesById, projectName, publicUrl, no
     endedTime: run.ended_at,
     runningTime,
     computeDuration: round(runningTime / HOUR_MS, 4),
-    cost: round(cost, 6),
+    cost: fromMicros(cost),
     runUrl: `${publicUrl}/runs/${run.id}`,
     deviceInfos,
     projectId: String(run.project_id),

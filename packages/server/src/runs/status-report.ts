@@ -60,7 +60,9 @@ export async function applyStatusReport(
       ? {
           status,
           exit_code: report.exitCode ?? null,
-          reason: report.reason ?? defaultReason(status, report.exitCode ?? null),
+          // A stop the server asked for with a reason (a gang's failed node, an empty balance) says why.
+          reason:
+            (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, report.exitCode ?? null),
           ended_at: now,
           runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
         }

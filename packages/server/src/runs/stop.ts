@@ -25,6 +25,8 @@ export async function stopRunLocked(
   ctx: ServerContext,
   runId: number,
   queuedReason = "QUEUE_CANCELED: canceled while queued",
+  /** Why the server stops an active run (null: the user asked); kept over the agent's words. */
+  stopReason: string | null = null,
 ): Promise<StopRunResponse> {
   return transition(ctx, async (tctx) => {
     const { db } = tctx;
@@ -46,7 +48,12 @@ export async function stopRunLocked(
     }
     await removeEndpointOfRun(db, runId, now);
     for (const part of parts.filter(isLivePart).sort((a, b) => a.device_id - b.device_id)) {
-      const stopping = { status: EdgeStatus.STOPPING, stop_requested: 1, stop_requested_at: part.stop_requested_at ?? now };
+      const stopping = {
+        status: EdgeStatus.STOPPING,
+        stop_requested: 1,
+        stop_requested_at: part.stop_requested_at ?? now,
+        ...(stopReason === null ? {} : { reason: stopReason }),
+      };
       if (!(await updateRunDeviceIf(db, runId, part.device_id, [part.status], stopping))) continue;
       await bumpDeviceVersion(db, part.device_id);
       tctx.hub.notify(deviceTopic(part.device_id));

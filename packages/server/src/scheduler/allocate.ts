@@ -12,7 +12,7 @@ export interface AllocOffer {
   deviceId: string;
   /** GPU indices this offer may hand out, ascending. */
   gpuIndices: number[];
-  /** Effective USD per GPU-hour for the requester. */
+  /** The requester's price, whole micro-dollars per GPU-hour (sums stay exact). */
   pricePerGpuHour: number;
   /** Job slots left (load tie-break); an offer with none is never used. */
   freeSlots: number;
@@ -28,7 +28,7 @@ export interface AllocNode {
 
 export interface Allocation {
   nodes: AllocNode[];
-  /** USD per hour for the whole job. */
+  /** Whole micro-dollars per hour for the whole job. */
   pricePerHour: number;
 }
 
@@ -47,7 +47,7 @@ function rank(a: AllocOffer, b: AllocOffer): number {
 /** Orders allocations: cheaper, then fewer devices, then more free slots left in total. */
 export function compareAllocations(a: Allocation, b: Allocation, slotsOf: (deviceId: string) => number): number {
   const cost = a.pricePerHour - b.pricePerHour;
-  if (Math.abs(cost) > 1e-9) return cost;
+  if (cost !== 0) return cost;
   const nodes = a.nodes.length - b.nodes.length;
   if (nodes !== 0) return nodes;
   const slots = (x: Allocation) => x.nodes.reduce((s, n) => s + slotsOf(n.deviceId), 0);

@@ -8,7 +8,7 @@ export interface DeviceCapacityRow {
   name: string;
   gpus_json: string;
   max_jobs: number;
-  price_per_gpu_hour: number;
+  price_per_gpu_hour_micros: number;
   /** Marketplace columns; absent ones leave the matcher's ownership and provider steps open. */
   owner_id?: number;
   shared?: number;
@@ -52,7 +52,7 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
       freeGpuIndices: gpus.map((g) => g.index).filter((i) => !held.has(i)),
       maxJobs: d.max_jobs,
       freeSlots: Math.max(0, d.max_jobs - parts.length),
-      pricePerGpuHour: d.price_per_gpu_hour,
+      pricePerGpuHour: d.price_per_gpu_hour_micros,
       ...(d.owner_id !== undefined ? { ownerId: String(d.owner_id) } : {}),
       ...(d.shared !== undefined ? { shared: d.shared === 1 } : {}),
       ...(d.provider !== undefined ? { provider: d.provider } : {}),

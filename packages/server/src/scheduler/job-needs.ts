@@ -1,5 +1,5 @@
 /** What the matcher reads: a job's needs, candidate devices, and words for both. Pure. */
-import { isContainerJob, type JobSpec } from "@fedml/core";
+import { isContainerJob, type JobSpec, fromMicros, toMicros } from "@fedml/core";
 
 /** What a job asks for, from its spec's `computing` section and the launch's resource pin. */
 export interface JobNeeds {
@@ -7,6 +7,7 @@ export interface JobNeeds {
   resourceType: string | null;
   deviceType: string;
   /** USD per hour for the whole job; an allocation costing 0 always passes. */
+  /** USD per hour, as the job's YAML writes it (capMicros compares it). */
   maximumCostPerHour: number;
   /** Pin to one device id. */
   resourceId: string | null;
@@ -23,8 +24,10 @@ export interface JobNeeds {
 export interface CreditStanding {
   /** Modelled as "has been granted credit at least once" (see docs/marketplace.md). */
   cardBound: boolean;
-  /** USD. */
-  balance: number;
+  /** Whole micro-dollars. */
+  balanceMicros: number;
+  /** Micro-dollars per hour the user already pays (running parts, held devices); absent: 0. */
+  committedMicrosPerHour?: number;
 }
 
 /** A device the job may use, with what is free on it right now. */
@@ -35,7 +38,7 @@ export interface CandidateDevice {
   freeGpuIndices: number[];
   maxJobs: number;
   freeSlots: number;
-  /** Set by the device's owner; the owner's own runs pay nothing. */
+  /** Whole micro-dollars per GPU-hour, set by the device's owner; the owner's own runs pay nothing. */
   pricePerGpuHour: number;
   provider?: string;
   region?: string;
@@ -51,10 +54,15 @@ export interface Offer {
   device: CandidateDevice;
   matchingAll: number[];
   matchingFree: number[];
+  /** The requester's price, whole micro-dollars per GPU-hour. */
   pricePerGpuHour: number;
 }
 
-export const usd = (v: number) => `$${v.toFixed(2)}`;
+/** Micro-dollars in words. */
+export const usd = (micros: number) => `$${fromMicros(micros).toFixed(2)}`;
+
+/** The job's cap (USD per hour, as written in its YAML) in whole micro-dollars per hour. */
+export const capMicros = (needs: Pick<JobNeeds, "maximumCostPerHour">) => toMicros(needs.maximumCostPerHour);
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** GPUs the job takes: none for CPU jobs. */

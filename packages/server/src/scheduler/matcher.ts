@@ -15,6 +15,7 @@ import {
   type CreditStanding,
   type JobNeeds,
   type Offer,
+  capMicros,
   describeWant,
   gpusWanted,
   plural,
@@ -28,7 +29,7 @@ export type { CandidateDevice, CreditStanding, JobNeeds, Offer };
 export interface PlacedNode {
   deviceId: string;
   gpuIndices: number[];
-  /** What the requester pays per GPU-hour on this device (0 on their own). */
+  /** What the requester pays per GPU-hour on this device, whole micro-dollars (0 on their own). */
   pricePerGpuHour: number;
 }
 
@@ -37,7 +38,7 @@ export type MatchResult =
       kind: "placed";
       /** Node 0 first; every node starts together or none does (gang). */
       nodes: PlacedNode[];
-      /** USD per hour for the whole job. */
+      /** Whole micro-dollars per hour for the whole job. */
       pricePerHour: number;
       /** Node 0's device and GPUs, for callers that place on one device. */
       deviceId: string;
@@ -70,7 +71,7 @@ export function cheapest(needs: JobNeeds, offers: readonly Offer[], when: "ever"
 }
 
 export function underCap(needs: JobNeeds, allocation: Allocation): boolean {
-  return allocation.pricePerHour <= 1e-9 || allocation.pricePerHour <= needs.maximumCostPerHour + 1e-9;
+  return allocation.pricePerHour === 0 || allocation.pricePerHour <= capMicros(needs);
 }
 
 function nameOf(offers: readonly Offer[], deviceId: string): string {
@@ -115,7 +116,7 @@ export function blockedVerdict(needs: JobNeeds, ever: Allocation, nameOfDevice: 
   const cap =
     needs.maximumCostPerHour === 0
       ? "the job allows no paid resources (maximum_cost_per_hour $0)"
-      : `the job's cap is ${usd(needs.maximumCostPerHour)}/hour`;
+      : `the job's cap is ${usd(capMicros(needs))}/hour`;
   return {
     kind: "blocked",
     reason: `${cap} and every allocation that fits costs more (cheapest: ${usd(ever.pricePerHour)}/hour on ${ever.nodes
@@ -136,11 +137,15 @@ export function bindCardVerdict(needs: JobNeeds, ever: Allocation): MatchResult 
 
 /** The last steps once an allocation fits now under the cap: the balance check, then placed. */
 export function placedOrBalance(needs: JobNeeds, now: Allocation): MatchResult {
-  if (needs.credit && now.pricePerHour > needs.credit.balance + 1e-9) {
+  // A paid placement comes on top of everything the user already pays for: the balance must
+  // cover one hour of all of it, so $1 cannot run sixteen $1/h jobs at once.
+  const committed = now.pricePerHour > 0 ? (needs.credit?.committedMicrosPerHour ?? 0) : 0;
+  if (needs.credit && committed + now.pricePerHour > needs.credit.balanceMicros) {
+    const already = committed > 0 ? ` on top of the ${usd(committed)}/hour you already pay` : "";
     return {
       kind: "credit",
       need: "balance",
-      reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour and your balance is ${usd(needs.credit.balance)}: it must cover one hour`,
+      reason: `the cheapest placement costs ${usd(now.pricePerHour)}/hour${already} and your balance is ${usd(needs.credit.balanceMicros)}: it must cover one hour`,
     };
   }
   const nodes = now.nodes.map((node) => ({ ...node }));

@@ -5,7 +5,7 @@ import { pickFederatedDevices } from "../federate/pick.js";
 import { numEdgesOf } from "../federate/num-edges.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
-import { creditStanding, type Standing } from "../store/credit.js";
+import { creditStanding, type Standing } from "../billing/standing.js";
 import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
 import {
   type RunRow,
@@ -121,7 +121,7 @@ export class Placement {
         started_at: null,
         ended_at: null,
         log_count: 0,
-        price_per_gpu_hour: node.pricePerGpuHour,
+        price_per_gpu_hour_micros: node.pricePerGpuHour,
         stop_requested: 0,
       });
     }
@@ -168,6 +168,11 @@ export class Placement {
             })),
           );
           placed++;
+          // Later runs of the same owner in this pass see this one's cost as committed.
+          const standing = credit.get(run.owner_id);
+          if (standing) {
+            standing.committedMicrosPerHour += result.nodes.reduce((sum, n) => sum + n.pricePerGpuHour * n.gpuIndices.length, 0);
+          }
           return result.nodes;
         }
         if (result.reason !== run.reason) await updateRunIf(db, run.id, [run.status], { reason: result.reason });

@@ -2,7 +2,7 @@
  * Why a job waits, in words a user can act on:
  * "needs 4 x A100 under $2.00/h; 3 free within the cap, the cheapest 4th at $2.40/h on runpod".
  */
-import { type CandidateDevice, type JobNeeds, type Offer, describeWant, gpusWanted, usd } from "./job-needs.js";
+import { type CandidateDevice, type JobNeeds, type Offer, capMicros, describeWant, gpusWanted, usd } from "./job-needs.js";
 
 /** Free GPUs of the wanted type on one device with a free job slot, at the requester's price. */
 export interface FreeGroup {
@@ -32,14 +32,14 @@ export function slotWait(needs: JobNeeds, offers: readonly Offer[]): string {
  */
 export function gpuWait(needs: JobNeeds, groups: Iterable<FreeGroup>): string {
   const n = gpusWanted(needs);
-  const cap = needs.maximumCostPerHour > 0 ? ` under ${usd(needs.maximumCostPerHour)}/h` : " on free devices";
+  const cap = needs.maximumCostPerHour > 0 ? ` under ${usd(capMicros(needs))}/h` : " on free devices";
   const head = `needs ${describeWant(needs)}${cap}`;
   let spent = 0;
   let within = 0;
   let next: FreeGroup | undefined;
   walk: for (const g of groups) {
     for (let k = 0; k < g.free; k++) {
-      if (within === n || (spent + g.pricePerGpuHour > needs.maximumCostPerHour + 1e-9 && g.pricePerGpuHour > 0)) {
+      if (within === n || (spent + g.pricePerGpuHour > capMicros(needs) && g.pricePerGpuHour > 0)) {
         next = g;
         break walk;
       }

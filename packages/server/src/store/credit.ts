@@ -1,36 +1,49 @@
 import { type Kysely, type Selectable, sql } from "kysely";
+import { type ReservationRow, endReservation } from "./reservations.js";
 import type { CreditLedgerTable, Database } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
 export type LedgerRow = Selectable<CreditLedgerTable>;
 
-export interface Standing {
+export interface Balance {
   cardBound: boolean;
-  balance: number;
+  balanceMicros: number;
 }
 
-export async function creditStanding(db: Kysely<Database>, userId: number): Promise<Standing> {
-  const row = await db.selectFrom("users").select(["credit_balance", "card_bound"]).where("id", "=", userId).executeTakeFirst();
-  return { cardBound: row?.card_bound === 1, balance: row?.credit_balance ?? 0 };
+export async function readBalance(db: Kysely<Database>, userId: number): Promise<Balance> {
+  const row = await db
+    .selectFrom("users")
+    .select(["credit_balance_micros", "card_bound"])
+    .where("id", "=", userId)
+    .executeTakeFirst();
+  return { cardBound: row?.card_bound === 1, balanceMicros: row?.credit_balance_micros ?? 0 };
 }
 
 /** An admin's grant: adds to the balance and counts as a bound card from then on. */
 export async function grantCredit(
   db: Kysely<Database>,
   userId: number,
-  amount: number,
+  amountMicros: number,
   note: string,
   now: number,
 ): Promise<void> {
   await inTransaction(db, async (trx) => {
     await trx
       .updateTable("users")
-      .set({ credit_balance: sql<number>`credit_balance + ${amount}`, card_bound: 1 })
+      .set({ credit_balance_micros: sql<number>`credit_balance_micros + ${amountMicros}`, card_bound: 1 })
       .where("id", "=", userId)
       .execute();
     await trx
       .insertInto("credit_ledger")
-      .values({ user_id: userId, amount, kind: "grant", run_id: null, device_id: null, note, created_at: now })
+      .values({
+        user_id: userId,
+        amount_micros: amountMicros,
+        kind: "grant",
+        run_id: null,
+        device_id: null,
+        note,
+        created_at: now,
+      })
       .execute();
   });
 }
@@ -40,7 +53,7 @@ export interface PartCharge {
   deviceId: number;
   payerId: number;
   payeeId: number;
-  amount: number;
+  amountMicros: number;
   note: string;
 }
 
@@ -49,7 +62,7 @@ export interface PartCharge {
  * unique (run, device, kind) turns a second settlement into a no-op.
  */
 export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge, now: number): Promise<boolean> {
-  if (charge.amount <= 0 || charge.payerId === charge.payeeId) return false;
+  if (charge.amountMicros <= 0 || charge.payerId === charge.payeeId) return false;
   const done = await db
     .selectFrom("credit_ledger")
     .select("id")
@@ -59,27 +72,76 @@ export async function settlePartCharge(db: Kysely<Database>, charge: PartCharge,
     .executeTakeFirst();
   if (done) return false;
   await inTransaction(db, async (trx) => {
-    const common = { run_id: charge.runId, device_id: charge.deviceId, note: charge.note, created_at: now };
-    await trx
-      .insertInto("credit_ledger")
-      .values({ ...common, user_id: charge.payerId, amount: -charge.amount, kind: "charge" })
-      .execute();
-    await trx
-      .insertInto("credit_ledger")
-      .values({ ...common, user_id: charge.payeeId, amount: charge.amount, kind: "earning" })
-      .execute();
-    await trx
-      .updateTable("users")
-      .set({ credit_balance: sql<number>`credit_balance - ${charge.amount}` })
-      .where("id", "=", charge.payerId)
-      .execute();
-    await trx
-      .updateTable("users")
-      .set({ credit_balance: sql<number>`credit_balance + ${charge.amount}` })
-      .where("id", "=", charge.payeeId)
-      .execute();
+    await moveCredit(trx, { ...charge, kind: "charge" }, now);
   });
   return true;
+}
+
+/** One movement of credit from payer to payee, written as two ledger entries (inside the caller's transaction). */
+async function moveCredit(
+  trx: Kysely<Database>,
+  m: {
+    payerId: number;
+    payeeId: number;
+    amountMicros: number;
+    runId: number | null;
+    deviceId: number;
+    note: string;
+    kind: string;
+  },
+  now: number,
+): Promise<void> {
+  const common = { run_id: m.runId, device_id: m.deviceId, note: m.note, created_at: now };
+  await trx
+    .insertInto("credit_ledger")
+    .values({ ...common, user_id: m.payerId, amount_micros: -m.amountMicros, kind: m.kind })
+    .execute();
+  await trx
+    .insertInto("credit_ledger")
+    .values({ ...common, user_id: m.payeeId, amount_micros: m.amountMicros, kind: "earning" })
+    .execute();
+  await trx
+    .updateTable("users")
+    .set({ credit_balance_micros: sql<number>`credit_balance_micros - ${m.amountMicros}` })
+    .where("id", "=", m.payerId)
+    .execute();
+  await trx
+    .updateTable("users")
+    .set({ credit_balance_micros: sql<number>`credit_balance_micros + ${m.amountMicros}` })
+    .where("id", "=", m.payeeId)
+    .execute();
+}
+
+/**
+ * Ends a cluster's hold on a device and charges `amountMicros` for it, once: the hold's conditional
+ * end decides who charges. False when it had ended already.
+ */
+export async function chargeHold(
+  db: Kysely<Database>,
+  hold: ReservationRow,
+  amountMicros: number,
+  now: number,
+): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    if (!(await endReservation(trx, hold.id, now))) return false;
+    if (amountMicros > 0) {
+      const note = `cluster ${hold.cluster_id} held device ${hold.device_id}`;
+      await moveCredit(
+        trx,
+        {
+          payerId: hold.payer_id,
+          payeeId: hold.payee_id,
+          amountMicros,
+          runId: null,
+          deviceId: hold.device_id,
+          note,
+          kind: "reservation",
+        },
+        now,
+      );
+    }
+    return true;
+  });
 }
 
 export async function listLedger(db: Kysely<Database>, userId: number, limit = 100): Promise<LedgerRow[]> {

@@ -1,5 +1,5 @@
 import type { DeviceFacts } from "@fedml/core";
-import { DeviceStatus } from "@fedml/core";
+import { DeviceStatus, toMicros } from "@fedml/core";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, DevicesTable } from "./schema.js";
 
@@ -18,7 +18,7 @@ function factColumns(facts: DeviceFacts) {
     address: facts.address,
     provider: facts.provider,
     region: facts.region,
-    price_per_gpu_hour: facts.pricePerGpuHour,
+    price_per_gpu_hour_micros: toMicros(facts.pricePerGpuHour),
     shared: facts.shared ? 1 : 0,
     simulated: facts.simulated ? 1 : 0,
     max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),

@@ -134,7 +134,7 @@ function clusters(dialect: DialectName): Migration {
   };
 }
 
-/** Serving endpoints of serve / deploy runs (issue 5). */
+/** Serving endpoints of serve / deploy runs. */
 function endpointsTable(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -158,7 +158,7 @@ function endpointsTable(dialect: DialectName): Migration {
   };
 }
 
-/** Marketplace (issue 3): credit, the fair queue's priority, retries after lost devices. */
+/** Marketplace: credit, the fair queue's priority, retries after lost devices. */
 function marketplace(dialect: DialectName): Migration {
   return {
     async up(db: AnyDb) {
@@ -208,7 +208,7 @@ function marketplace(dialect: DialectName): Migration {
 
 /**
  * Placement and assignments look up the live parts of a device on every decision; with only
- * the device_id index that scanned every part the device ever ran (perf, issue 6).
+ * the device_id index that scanned every part the device ever ran, which made each poll slower as the device aged.
  */
 function livePartsIndex(): Migration {
   return {
@@ -332,6 +332,56 @@ function deviceContainerRuntime(): Migration {
   };
 }
 
+/**
+ * Reservations: an active cluster holding another owner's paid device pays for the whole
+ * device while it holds it, running or idle, so idle clusters cannot hoard shared devices
+ * for free.
+ */
+function reservations(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      await idColumn(db.schema.createTable("reservations"), dialect)
+        .addColumn("cluster_id", "integer", (c) => c.notNull().references("clusters.id"))
+        .addColumn("device_id", "integer", (c) => c.notNull().references("devices.id"))
+        .addColumn("payer_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("payee_id", "integer", (c) => c.notNull().references("users.id"))
+        .addColumn("price_per_gpu_hour_micros", "bigint", (c) => c.notNull())
+        .addColumn("gpu_count", "integer", (c) => c.notNull())
+        .addColumn("started_at", "bigint", (c) => c.notNull())
+        .addColumn("ended_at", "bigint")
+        .execute();
+      await db.schema.createIndex("reservations_open").on("reservations").columns(["ended_at", "payer_id"]).execute();
+    },
+  };
+}
+
+/** The money columns that held float dollars, and the integer micro-dollar columns replacing them. */
+const MONEY_COLUMNS = [
+  ["users", "credit_balance", "credit_balance_micros"],
+  ["credit_ledger", "amount", "amount_micros"],
+  ["devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+  ["run_devices", "price_per_gpu_hour", "price_per_gpu_hour_micros"],
+] as const;
+
+/**
+ * Money in whole micro-dollars: sums and comparisons become exact (no float tolerances). Each
+ * float column is copied, rounded, into a bigint one and dropped; the API still shows dollars.
+ */
+function moneyInMicros(): Migration {
+  return {
+    async up(db: AnyDb) {
+      for (const [table, from, to] of MONEY_COLUMNS) {
+        await db.schema
+          .alterTable(table)
+          .addColumn(to, "bigint", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await sql`update ${sql.table(table)} set ${sql.ref(to)} = cast(round(${sql.ref(from)} * 1000000) as bigint)`.execute(db);
+        await db.schema.alterTable(table).dropColumn(from).execute();
+      }
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -348,15 +398,18 @@ class InCodeMigrations implements MigrationProvider {
       "0101_h-atomic_one_part_per_node": onePartPerNode(),
       "0102_h-cli_user_keys": userKeyLifecycle(),
       "0103_h-isolation_container_runtime": deviceContainerRuntime(),
+      "0104_h-liveness_reservations": reservations(this.dialect),
+      "0105_h-liveness_money_in_micros": moneyInMicros(),
     };
   }
 }
 
-export async function migrateToLatest(db: AnyDb, dialect: DialectName): Promise<void> {
+/** Migrates up to and including `name` (every migration when omitted). */
+export async function migrateToLatest(db: AnyDb, dialect: DialectName, name?: string): Promise<void> {
   // Migrations added side by side (0100_<branch>_...) touch different tables and sort by name:
   // a database that already ran a later-sorting one must still take an earlier-sorting newcomer.
   const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect), allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -98,10 +98,12 @@ export async function updateRunDeviceIf(
  * Inside a transaction: holds the run's row until the commit, so that two changes to one run
  * (two parts ending at once, a stop and a final report) do not each roll the run up from a
  * view missing the other's write. SQLite's IMMEDIATE transaction already excludes every
- * other writer.
+ * other writer. NO KEY UPDATE, not UPDATE: a log batch updating the run's part twice in one
+ * transaction re-checks the part's foreign key (FOR KEY SHARE on this row), which FOR UPDATE
+ * blocks, so a status report and a log batch of one part deadlocked.
  */
 export async function lockRun(db: Kysely<Database>, runId: number): Promise<void> {
-  if (isPostgres(db)) await sql`select id from runs where id = ${runId} for update`.execute(db);
+  if (isPostgres(db)) await sql`select id from runs where id = ${runId} for no key update`.execute(db);
 }
 
 export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {
@@ -161,6 +163,43 @@ export async function listLivePartsOnSilentDevices(
       ]),
     )
     .orderBy("run_devices.run_id")
+    .execute();
+}
+
+/** A run part with what billing needs of its run. */
+export type BilledPartRow = RunDeviceRow & { owner_id: number; cluster_id: number | null };
+
+/**
+ * Parts that bill now: not ended, no stop asked for, on a paid device (of every owner, or of
+ * one). Their owners' commitments and what they have spent so far come from these.
+ */
+export async function listBillingParts(db: Kysely<Database>, ownerId?: number): Promise<BilledPartRow[]> {
+  let q = db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .selectAll("run_devices")
+    .select(["runs.owner_id", "runs.cluster_id"])
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.stop_requested", "=", 0)
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0);
+  if (ownerId !== undefined) q = q.where("runs.owner_id", "=", ownerId);
+  return q.orderBy("run_devices.run_id").execute();
+}
+
+/** The parts a cluster's runs had on a device since `since` (what a hold's charge already covers). */
+export async function listClusterPartsOn(
+  db: Kysely<Database>,
+  clusterId: number,
+  deviceId: number,
+  since: number,
+): Promise<RunDeviceRow[]> {
+  return db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .selectAll("run_devices")
+    .where("runs.cluster_id", "=", clusterId)
+    .where("run_devices.device_id", "=", deviceId)
+    .where("run_devices.started_at", ">=", since)
     .execute();
 }
 

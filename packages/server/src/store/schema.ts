@@ -6,8 +6,8 @@ export interface UsersTable {
   name: string;
   is_admin: number;
   created_at: number;
-  /** USD; admins grant, runs on others' paid devices spend. */
-  credit_balance: Generated<number>;
+  /** Micro-dollars (migration 0105); admins grant, runs on others' paid devices spend. */
+  credit_balance_micros: Generated<number>;
   /** 1 once any credit was granted: our stand-in for "a credit card is bound". */
   card_bound: Generated<number>;
   /** 1: every key of the user is refused. */
@@ -46,7 +46,8 @@ export interface DevicesTable {
   address: string;
   provider: string;
   region: string;
-  price_per_gpu_hour: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: Generated<number>;
   shared: number;
   simulated: number;
   max_jobs: number;
@@ -103,7 +104,8 @@ export interface RunDevicesTable {
   started_at: number | null;
   ended_at: number | null;
   log_count: number;
-  price_per_gpu_hour: number;
+  /** What the run's owner pays, micro-dollars per GPU-hour (0 on their own devices). */
+  price_per_gpu_hour_micros: Generated<number>;
   stop_requested: number;
   /** Bytes of the part's stored log lines (their text, UTF-8), for the log quota. */
   log_bytes: Generated<number>;
@@ -201,14 +203,31 @@ export interface EndpointReplicasTable {
 export interface CreditLedgerTable {
   id: Generated<number>;
   user_id: number;
-  /** Signed USD: + grant or earning, - charge. */
-  amount: number;
+  /** Signed micro-dollars: + grant or earning, - charge or reservation. */
+  amount_micros: number;
   /** grant | charge | earning */
   kind: string;
   run_id: number | null;
   device_id: number | null;
   note: string;
   created_at: number;
+}
+
+/** An active cluster's hold on another owner's paid device (migration 0104): billed whole while held. */
+export interface ReservationsTable {
+  id: Generated<number>;
+  cluster_id: number;
+  device_id: number;
+  /** The cluster's owner. */
+  payer_id: number;
+  /** The device's owner. */
+  payee_id: number;
+  /** Micro-dollars per GPU-hour. */
+  price_per_gpu_hour_micros: number;
+  gpu_count: number;
+  started_at: number;
+  /** Null while held; set (and the hold charged) when the cluster lets the device go. */
+  ended_at: number | null;
 }
 
 /** One upload of a workspace by one user: bytes arrive in chunks, perhaps over several requests. */
@@ -258,6 +277,7 @@ export interface UserLogUsageTable {
 }
 
 export interface Database {
+  reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
   credit_ledger: CreditLedgerTable;

@@ -54,7 +54,7 @@ export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string, n
       "users.name",
       "users.is_admin",
       "users.created_at",
-      "users.credit_balance",
+      "users.credit_balance_micros",
       "users.card_bound",
       "users.disabled",
     ])

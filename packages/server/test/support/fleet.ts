@@ -26,7 +26,7 @@ export function toFleet(specs: readonly DeviceSpec[], models: readonly string[])
       freeGpuIndices: gpus.filter((g) => !d.busy[g.index]).map((g) => g.index),
       maxJobs: d.maxJobs,
       freeSlots: Math.max(0, d.maxJobs - d.usedSlots),
-      pricePerGpuHour: d.cents / 100,
+      pricePerGpuHour: d.cents * 10_000,
       ...(d.provider !== undefined ? { provider: d.provider } : {}),
       ...(d.owner !== undefined ? { ownerId: d.owner } : {}),
       ...(d.shared !== undefined ? { shared: d.shared } : {}),

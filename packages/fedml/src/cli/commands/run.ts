@@ -246,8 +246,12 @@ export function formatLogLine(line: NodeLogLine, nodeCount: number, flags: { tim
 }
 
 function printRuns(runs: readonly FedMLRunModel[]): void {
+  const owner = runs.some((r) => r.ownerName !== undefined)
+    ? [{ header: "OWNER", value: (r: FedMLRunModel) => r.ownerName ?? "-" }]
+    : [];
   printLine(
     formatTable(runs, [
+      ...owner,
       { header: "RUN ID", value: (r) => String(r.runId) },
       { header: "NAME", value: (r) => r.runName },
       { header: "STATUS", value: (r) => r.status },

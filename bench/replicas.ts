@@ -1,0 +1,280 @@
+/**
+ * Section 6: runs placed per second by real server processes working a deep queue: one on
+ * SQLite, then one and three replicas on one PostgreSQL. The store is seeded directly with the
+ * matcher section's fleet (10,000 simulated devices, online, shared) and queue (100,000 runs
+ * spread over many users), then the servers start and place what fits through their queue
+ * loops (one transaction per pass under the placement lock). The rate is placed runs over the
+ * span of their placement times (the servers' own clocks), start-up excluded.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseJobYaml } from "@fedml/core";
+import pg from "pg";
+import { isPostgresUrl } from "../packages/server/src/config.js";
+import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
+import { migrateToLatest } from "../packages/server/src/store/migrations.js";
+import { repoRoot } from "../test/support/paths.js";
+import { type ServerProcess, startServer } from "../test/support/processes.js";
+import type { BenchDevice, BenchRun } from "./matcher-adapter.js";
+import { sleep } from "./lib/proc.js";
+import { simulatedFleet, simulatedQueue } from "./scheduler.js";
+
+export interface ReplicaFigure {
+  store: "sqlite" | "postgres";
+  replicas: number;
+  /** Runs placed before the fleet was full (or the time budget ended). */
+  placed: number;
+  /** From the first placement to the last, by the runs' placed_at. */
+  seconds: number;
+  placementsPerSec: number;
+}
+
+export interface ReplicasResult {
+  devices: number;
+  queued: number;
+  users: number;
+  figures: ReplicaFigure[];
+  /** Why the PostgreSQL rows are missing, when they are. */
+  postgresSkipped: string | null;
+}
+
+/** Queued runs are spread over this many users: a pass looks at 50 per user (placement.ts). */
+const USERS = 200;
+const INSERT_BATCH = 500;
+
+function yamlOf(run: BenchRun): string {
+  const type = run.resourceType ? `\n  resource_type: ${run.resourceType}` : "";
+  return `job: "true"\ncomputing:\n  minimum_num_gpus: ${run.gpus}\n  maximum_cost_per_hour: $${run.maxCostPerHour}${type}\n`;
+}
+
+/** Users with credit, the fleet (shared, online now) and the queue, straight into the store. */
+async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]): Promise<void> {
+  const { db } = store;
+  await migrateToLatest(db, store.dialect);
+  const now = Date.now();
+  const users: number[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const user = await db
+      .insertInto("users")
+      .values({ name: `bench-${i}`, is_admin: 0, created_at: now, credit_balance_micros: 1e15, card_bound: 1 })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    users.push(user.id);
+  }
+  const projects: number[] = [];
+  for (const owner of users) {
+    const project = await db
+      .insertInto("projects")
+      .values({ owner_id: owner, name: "bench", created_at: now })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    projects.push(project.id);
+  }
+  const provider = users[0];
+  for (let i = 0; i < fleet.length; i += INSERT_BATCH) {
+    await db
+      .insertInto("devices")
+      .values(
+        fleet.slice(i, i + INSERT_BATCH).map((d) => ({
+          owner_id: provider,
+          name: `sim-${d.id}`,
+          token_hash: null,
+          hostname: `sim-${d.id}`,
+          os_type: "Linux",
+          os_version: "bench",
+          cpu_count: 8,
+          memory_bytes: 64 * 2 ** 30,
+          gpus_json: JSON.stringify(
+            d.gpuNames.map((name, index) => ({ index, name, memoryMiB: 81920, uuid: `sim-${d.id}-${index}` })),
+          ),
+          gpu_error: null,
+          address: "127.0.0.1",
+          provider: "bench",
+          region: "local",
+          price_per_gpu_hour: d.pricePerGpuHour,
+          shared: 1,
+          simulated: 1,
+          max_jobs: d.maxJobs,
+          agent_version: "bench",
+          status: "IDLE",
+          last_seen_at: now,
+          version: 1,
+          removed: 0,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+  const specs = new Map<string, string>();
+  const specOf = (yaml: string) => {
+    let spec = specs.get(yaml);
+    if (!spec) {
+      spec = JSON.stringify(parseJobYaml(yaml));
+      specs.set(yaml, spec);
+    }
+    return spec;
+  };
+  for (let i = 0; i < queue.length; i += INSERT_BATCH) {
+    await db
+      .insertInto("runs")
+      .values(
+        queue.slice(i, i + INSERT_BATCH).map((run, j) => {
+          const n = i + j;
+          const yaml = yamlOf(run);
+          return {
+            owner_id: users[n % USERS],
+            project_id: projects[n % USERS],
+            name: `bench-${n}`,
+            status: "QUEUED",
+            job_type: "train",
+            platform: "falcon",
+            yaml_text: yaml,
+            spec_json: specOf(yaml),
+            workspace_sha256: null,
+            resource_id: null,
+            reason: null,
+            exit_code: null,
+            created_at: now + n,
+            started_at: null,
+            ended_at: null,
+            stop_requested: 0,
+            cluster_id: null,
+          };
+        }),
+      )
+      .execute();
+  }
+}
+
+async function placedSoFar(store: Store): Promise<{ placed: number; first: number | null; last: number | null }> {
+  const row = await store.db
+    .selectFrom("runs")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("placed"),
+      eb.fn.min("placed_at").as("first"),
+      eb.fn.max("placed_at").as("last"),
+    ])
+    .where("placed_at", "is not", null)
+    .executeTakeFirstOrThrow();
+  return {
+    placed: Number(row.placed),
+    first: row.first === null ? null : Number(row.first),
+    last: row.last === null ? null : Number(row.last),
+  };
+}
+
+/** Starts the servers on the seeded store and waits until placing stops (the fleet is full). */
+async function measure(
+  kind: "sqlite" | "postgres",
+  replicas: number,
+  databaseUrl: string | null,
+  root: string,
+  fleet: BenchDevice[],
+  queue: BenchRun[],
+  budgetSec: number,
+  log: (s: string) => void,
+): Promise<ReplicaFigure> {
+  const homes = Array.from({ length: replicas }, (_, i) => join(root, `${kind}-${replicas}-${i}`));
+  const store = databaseUrl ? openPostgres(databaseUrl) : openSqlite(join(homes[0], "server", "fedml.db"));
+  const servers: ServerProcess[] = [];
+  try {
+    const seeding = Date.now();
+    await seed(store, fleet, queue);
+    log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    const args = ["--database-url", databaseUrl ?? "", "--log-level", "warn", "--offline-after-ms", String(3_600_000)];
+    for (const home of homes) servers.push(await startServer(home, { extraArgs: args }));
+    // A pass commits its placements at its end, so progress shows in steps: stop once nothing
+    // was placed for three times the longest step so far (at least 5 s), or at the budget.
+    const deadline = Date.now() + budgetSec * 1000;
+    let last = 0;
+    let lastChange = Date.now();
+    let longestStep = 0;
+    for (;;) {
+      const { placed } = await placedSoFar(store);
+      if (placed !== last) {
+        if (last > 0) longestStep = Math.max(longestStep, Date.now() - lastChange);
+        last = placed;
+        lastChange = Date.now();
+      }
+      const quiet = Date.now() - lastChange;
+      if ((placed > 0 && quiet > Math.max(5_000, 3 * longestStep)) || Date.now() > deadline || placed >= queue.length) break;
+      await sleep(250);
+    }
+    const { placed, first, last: lastAt } = await placedSoFar(store);
+    const seconds = first !== null && lastAt !== null ? Math.max(0.001, (lastAt - first) / 1000) : 0;
+    return { store: kind, replicas, placed, seconds, placementsPerSec: seconds > 0 ? placed / seconds : 0 };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await store.close();
+  }
+}
+
+/** A throwaway PostgreSQL: the one the tests use when set, else a cluster of our own. */
+function postgresAdmin(root: string): { url: string; stop(): void } | { skipped: string } {
+  const given = process.env.FEDML_BENCH_DATABASE_URL ?? process.env.FEDML_TEST_DATABASE_URL;
+  if (isPostgresUrl(given)) return { url: given, stop: () => undefined };
+  const dir = join(root, "pg");
+  const script = join(repoRoot, "scripts", "pg-test-cluster.sh");
+  try {
+    const url = execFileSync(script, ["start", dir], { encoding: "utf8" }).trim();
+    return { url, stop: () => execFileSync(script, ["stop", dir], { stdio: "ignore" }) };
+  } catch (err) {
+    return { skipped: `no PostgreSQL (scripts/pg-test-cluster.sh start failed: ${(err as Error).message.split("\n")[0]})` };
+  }
+}
+
+async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
+  const name = `fedml_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name}"`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return await work(url.toString());
+  } finally {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+export async function replicasSection(
+  deviceCount: number,
+  queuedCount: number,
+  budgetSec: number,
+  log: (s: string) => void,
+): Promise<ReplicasResult> {
+  const root = mkdtempSync(join(tmpdir(), "fedml-bench-replicas-"));
+  const fleet = simulatedFleet(deviceCount);
+  const queue = simulatedQueue(queuedCount);
+  const figures: ReplicaFigure[] = [];
+  let postgresSkipped: string | null = null;
+  try {
+    log("  one server on SQLite");
+    figures.push(await measure("sqlite", 1, null, root, fleet, queue, budgetSec, log));
+    const pgAdmin = postgresAdmin(root);
+    if ("skipped" in pgAdmin) {
+      postgresSkipped = pgAdmin.skipped;
+      log(`  PostgreSQL: skipped, ${postgresSkipped}`);
+    } else {
+      try {
+        for (const replicas of [1, 3]) {
+          log(`  ${replicas} replica(s) on one PostgreSQL`);
+          figures.push(
+            await withDatabase(pgAdmin.url, (url) => measure("postgres", replicas, url, root, fleet, queue, budgetSec, log)),
+          );
+        }
+      } finally {
+        pgAdmin.stop();
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  for (const f of figures) {
+    log(`  ${f.store} x${f.replicas}: ${f.placed} placed in ${f.seconds.toFixed(1)} s = ${f.placementsPerSec.toFixed(0)}/s`);
+  }
+  return { devices: deviceCount, queued: queuedCount, users: USERS, figures, postgresSkipped };
+}

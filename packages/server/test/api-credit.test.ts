@@ -1,0 +1,126 @@
+// Credit through the real HTTP API on an injected clock: every running and held commitment
+// counts against the balance, a user whose balance runs out is stopped, and a cluster holding
+// another owner's paid device pays for the whole device while it holds it.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { shiftedClock, until } from "./support/clock.js";
+import { openTestStore } from "./support/database.js";
+import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
+
+const shifted = shiftedClock();
+const clock = shifted.clock;
+/** Time the server sleeps through (jobs and holds keep billing meanwhile). */
+const pass = shifted.stall;
+
+let t: TestServer;
+before(async () => {
+  t = await startTestServer({ clock });
+});
+after(() => t.stop());
+
+const gpus = (n: number) => Array.from({ length: n }, (_, index) => ({ index, name: "A100-80GB", memoryMiB: 81920 }));
+const gpuJob = (n: number, extra = "") =>
+  `job: sleep 1000\ncomputing:\n  minimum_num_gpus: ${n}\n  maximum_cost_per_hour: $100\n${extra}`;
+const balanceOf = async (key: string) => (await t.call(key, "GET", "/api/v1/me/credit")).body;
+const runOf = async (key: string, runId: string) => (await t.call(key, "GET", `/api/v1/runs/${runId}`)).body;
+
+async function launch(key: string, yaml: string, cluster?: string) {
+  return (await t.call(key, "POST", "/api/v1/runs", { yamlText: yaml, workspaceSha256: null, ...(cluster ? { cluster } : {}) }))
+    .body;
+}
+
+async function providerDevice(name: string, gpuCount: number, price: number) {
+  const provider = await t.createUser(`${name}-owner`);
+  return t.registerDevice(
+    provider,
+    deviceFacts(name, { gpus: gpus(gpuCount), pricePerGpuHour: price, shared: true, maxJobs: 16 }),
+  );
+}
+
+const grant = (user: string, amount: number) => t.call(t.adminKey, "POST", `/api/v1/users/${user}/credit`, { amount });
+const unbind = (token: string) => t.call(token, "POST", "/api/v1/agent/unregister");
+
+test("the credit check counts every running commitment: $2.50 runs two $1/h jobs, not three", async () => {
+  const device = await providerDevice("sixteen", 16, 1);
+  const key = await t.createUser("thrifty");
+  await grant("thrifty", 2.5);
+  const first = await launch(key, gpuJob(1));
+  const second = await launch(key, gpuJob(1));
+  assert.equal(first.resultCode, 0, first.resultMsg);
+  assert.equal(second.resultCode, 0, second.resultMsg);
+  const third = await launch(key, gpuJob(1));
+  assert.equal(third.resultCode, 24, JSON.stringify(third));
+  assert.match(third.resultMsg ?? third.error ?? "", /on top of the \$2\.00\/hour you already pay/);
+  // A stop ends the commitment at once (billing stops at the request).
+  assert.equal((await t.call(key, "POST", `/api/v1/runs/${first.runId}/stop`)).body.status, "STOPPING");
+  const fourth = await launch(key, gpuJob(1));
+  assert.equal(fourth.resultCode, 0, fourth.resultMsg);
+  await unbind(device.deviceToken);
+});
+
+test("a run whose owner's balance runs out is stopped with that reason", async () => {
+  const device = await providerDevice("pricey", 1, 2);
+  const key = await t.createUser("spender");
+  await grant("spender", 3);
+  const launched = await launch(key, gpuJob(1));
+  assert.equal(launched.resultCode, 0, launched.resultMsg);
+  const runId = launched.runId as string;
+  await t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "RUNNING" });
+  pass(60 * 60_000); // an hour at $2/h: $1 left, still running
+  await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
+  assert.equal((await runOf(key, runId)).status, "RUNNING");
+  pass(31 * 60_000); // past $3
+  await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
+  await until("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
+  const assignments = (await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0")).body.assignments;
+  assert.equal(assignments[0].stopRequested, true, "the agent is told to stop it");
+  await t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, {
+    status: "KILLED",
+    reason: "stopped by the user",
+  });
+  const run = await runOf(key, runId);
+  assert.equal(run.status, "KILLED");
+  assert.match(run.reason, /^OUT_OF_BALANCE/);
+  const credit = await balanceOf(key);
+  assert.ok(credit.balance <= 0.01 && credit.balance > -0.1, `balance ${credit.balance}`);
+  await unbind(device.deviceToken);
+});
+
+test("a cluster holding another owner's paid device pays for the whole device, idle or not", async () => {
+  const device = await providerDevice("rented", 4, 1);
+  const key = await t.createUser("hoarder");
+  await grant("hoarder", 100);
+  const launched = await launch(key, gpuJob(1), "c1");
+  assert.equal(launched.resultCode, 0, launched.resultMsg);
+  const runId = launched.runId as string;
+  // Idle auto-stop off: before, such a cluster held the device for free forever.
+  assert.equal((await t.call(key, "PUT", "/api/v1/clusters/c1/autostop", { idleMinutes: 0 })).status, 200);
+  // The hold bills the device's 4 GPUs at $1/h, whatever runs on it.
+  const store = await openTestStore(t.home);
+  try {
+    const held = await until("the hold to open", async () => {
+      const rows = await store.db.selectFrom("reservations").selectAll().where("ended_at", "is", null).execute();
+      return rows.length === 1 ? rows[0] : undefined;
+    });
+    assert.equal(held.gpu_count, 4);
+  } finally {
+    await store.close();
+  }
+  await t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "RUNNING" });
+  pass(30 * 60_000); // the job runs half an hour on 1 GPU ($0.50)...
+  await t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "FINISHED", exitCode: 0 });
+  pass(90 * 60_000); // ...then the cluster sits idle 1.5 hours
+  await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
+  assert.equal((await t.call(key, "POST", "/api/v1/clusters/stop", { names: ["c1"] })).body.done, true);
+  const credit = await until("the hold's charge", async () => {
+    const c = await balanceOf(key);
+    return c.ledger.some((e: { kind: string }) => e.kind === "reservation") ? c : undefined;
+  });
+  const charge = credit.ledger.find((e: { kind: string }) => e.kind === "charge");
+  const hold = credit.ledger.find((e: { kind: string }) => e.kind === "reservation");
+  // Two hours of 4 GPUs at $1 = $8 in all: $0.50 for the run, $7.50 for the rest of the hold.
+  assert.ok(Math.abs(charge.amount + 0.5) < 0.01, `run charged ${charge.amount}`);
+  assert.ok(Math.abs(hold.amount + 7.5) < 0.01, `hold charged ${hold.amount}`);
+  assert.ok(Math.abs(credit.balance - 92) < 0.02, `balance ${credit.balance}`);
+  await unbind(device.deviceToken);
+});
