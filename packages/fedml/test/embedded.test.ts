@@ -58,6 +58,14 @@ describe("the embedded default", () => {
     const again = await runCli(["server", "start", "--json"], env);
     assert.deepEqual(json<Status>(again), started);
     assert.doesNotMatch(again.stderr, /started the embedded/, "nothing new started: nothing said");
+    const humanStart = await runCli(["server", "start"], env);
+    const port = new URL(started.url!).port;
+    assert.match(
+      humanStart.stdout,
+      new RegExp(
+        `export FEDML_ENV_LOCAL_ON_PREMISE_PLATFORM_HOST=127\\.0\\.0\\.1\n.*export FEDML_ENV_LOCAL_ON_PREMISE_PLATFORM_PORT=${port}\n`,
+      ),
+    );
     const human = await runCli(["server", "status"], env);
     assert.match(human.stdout, new RegExp(`${started.url}.*pid ${started.pid}`));
   });

@@ -31,7 +31,9 @@ export function registerServerCommands(program: Command): void {
           const ids = await ensureLocalDevices(home, flags.localDevices);
           if (!flags.json) printNote(`local devices: ${ids.join(", ")}`);
         }
-        printStatus(await localServerStatus(home), flags.json);
+        const status = await localServerStatus(home);
+        printStatus(status, flags.json);
+        if (!flags.json && status.url) for (const line of officialClientSettings(status.url)) printLine(line);
       }),
     );
 
@@ -58,6 +60,20 @@ export function registerServerCommands(program: Command): void {
         return status.running ? 0 : NOT_RUNNING_EXIT;
       }),
     );
+}
+
+/**
+ * The two settings that point the official Python `fedml` client (its `local` environment
+ * version) at this server. Pure.
+ */
+export function officialClientSettings(serverUrl: string): string[] {
+  const url = new URL(serverUrl);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return [
+    'official FedML client (fedml.set_env_version("local")):',
+    `  export FEDML_ENV_LOCAL_ON_PREMISE_PLATFORM_HOST=${url.hostname}`,
+    `  export FEDML_ENV_LOCAL_ON_PREMISE_PLATFORM_PORT=${port}`,
+  ];
 }
 
 /** What an LSB init script's `status` answers for a service that is not running. */
