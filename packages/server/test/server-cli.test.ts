@@ -102,7 +102,13 @@ describe("the fedml-server binary", () => {
     const home = join(tmp.dir, "home");
     const config = join(tmp.dir, "server.json");
     writeFileSync(config, JSON.stringify({ port, home, logLevel: "info" }));
-    const child = spawn(process.execPath, [...loaderArgs, binPath, "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+    // The environment beats the config file: a FEDML_HOME (or any server setting) of whoever
+    // runs the suite must not stand in for the file's.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FEDML_")));
+    const child = spawn(process.execPath, [...loaderArgs, binPath, "--config", config], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env,
+    });
     let log = "";
     child.stdout.on("data", (d) => (log += d));
     const exited = new Promise((resolve) => child.once("exit", resolve));
