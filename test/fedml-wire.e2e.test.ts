@@ -316,12 +316,18 @@ async function uploadPackage(name: string, zip: Buffer): Promise<string> {
 }
 
 function registration(name: string, fileUrl: string, apiKey: string) {
+  const jobYaml: Record<string, unknown> = {
+    workspace: "src",
+    job: "unused: the package's entry script runs",
+    job_type: "train",
+    job_name: name,
+  };
   return {
     applicationName: name,
     platformId: 5,
     parameter: {
       environment_args: { bootstrap: "fedml_bootstrap_generated.sh" },
-      job_yaml: { workspace: "src", job: "unused: the package's entry script runs", job_type: "train", job_name: name },
+      job_yaml: jobYaml,
     },
     fileList: [
       { fileName: "", fileDescribe: "", fileUrl: "", isFolder: 0, type: 1 },
@@ -591,7 +597,7 @@ describe("a federated job through the official client's calls", () => {
         job_type: "federate",
         job_name: "wire_fl",
         computing: { num_edges: 1 },
-      } as typeof body.parameter.job_yaml;
+      };
       body.fileList[0].fileUrl = serverUrl;
       body.fileList[0].fileName = "server-package.zip";
       body.jobType = 3;
