@@ -574,6 +574,18 @@ describe("the S3 multipart upload the client uses above 8 MiB", () => {
     );
     assert.equal(registered.code, "SUCCESS", registered.message);
 
+    // Newer boto3: an aws-chunked body with a trailing checksum.
+    const chunkedUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/chunked%40${randomUUID()}`;
+    const chunked = await fetch(chunkedUrl, {
+      method: "PUT",
+      headers: { "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "content-encoding": "aws-chunked" },
+      body: "4\r\nzip!\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n",
+    });
+    assert.equal(chunked.status, 200);
+    assert.equal(await (await fetch(chunkedUrl)).text(), "zip!");
+    const broken = await fetch(chunkedUrl, { method: "PUT", headers: { "content-encoding": "aws-chunked" }, body: "9\r\nzip" });
+    assert.equal(broken.status, 400);
+
     const unknown = await fetch(`${objectUrl}?partNumber=1&uploadId=nope`, { method: "PUT", body: "x" });
     assert.equal(unknown.status, 400);
     assert.match(await unknown.text(), /<Code>InvalidRequest<\/Code>.*no such upload/s);
