@@ -43,9 +43,9 @@ function assertFailure(envelope: Envelope, pattern: RegExp) {
   assert.match(envelope.message, pattern);
 }
 
-async function jobOf(runId: string, apiKey = alice.apiKey) {
+async function jobOf(runId: string, apiKey = alice.apiKey, platformType = "falcon") {
   const answer = await wire("/api/v1/platform/queryJobList", {
-    platformType: "falcon",
+    platformType,
     jobName: "",
     jobId: runId,
     projectName: "",
@@ -260,8 +260,8 @@ describe("the official client's wire protocol", () => {
   });
 });
 
-function packageZip(job: string, bootstrap: string, files: Record<string, string>): Buffer {
-  const root = "client-package/fedml/";
+function packageZip(job: string, bootstrap: string, files: Record<string, string>, side = "client"): Buffer {
+  const root = `${side}-package/fedml/`;
   const entries: Record<string, Uint8Array> = {};
   for (const [name, body] of Object.entries(files)) entries[`${root}${name}`] = strToU8(body);
   entries[`${root}fedml_job_entry_pack.sh`] = strToU8(job);
@@ -270,7 +270,7 @@ function packageZip(job: string, bootstrap: string, files: Record<string, string
   entries[`${root}config/fedml_config.yaml`] = strToU8(
     "bootstrap: fedml_bootstrap_generated.sh\ndata_args:\n  dataset_name: mnist\n",
   );
-  entries["client-package/conf/fedml.yaml"] = strToU8("entry_config:\n  entry_file: fedml/fedml_job_entry_pack.sh\n");
+  entries[`${side}-package/conf/fedml.yaml`] = strToU8("entry_config:\n  entry_file: fedml/fedml_job_entry_pack.sh\n");
   return Buffer.from(zipSync(entries));
 }
 
@@ -316,12 +316,18 @@ async function uploadPackage(name: string, zip: Buffer): Promise<string> {
 }
 
 function registration(name: string, fileUrl: string, apiKey: string) {
+  const jobYaml: Record<string, unknown> = {
+    workspace: "src",
+    job: "unused: the package's entry script runs",
+    job_type: "train",
+    job_name: name,
+  };
   return {
     applicationName: name,
     platformId: 5,
     parameter: {
       environment_args: { bootstrap: "fedml_bootstrap_generated.sh" },
-      job_yaml: { workspace: "src", job: "unused: the package's entry script runs", job_type: "train", job_name: name },
+      job_yaml: jobYaml,
     },
     fileList: [
       { fileName: "", fileDescribe: "", fileUrl: "", isFolder: 0, type: 1 },
@@ -568,10 +574,78 @@ describe("the S3 multipart upload the client uses above 8 MiB", () => {
     );
     assert.equal(registered.code, "SUCCESS", registered.message);
 
+    // Newer boto3: an aws-chunked body with a trailing checksum.
+    const chunkedUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/chunked%40${randomUUID()}`;
+    const chunked = await fetch(chunkedUrl, {
+      method: "PUT",
+      headers: { "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "content-encoding": "aws-chunked" },
+      body: "4\r\nzip!\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n",
+    });
+    assert.equal(chunked.status, 200);
+    assert.equal(await (await fetch(chunkedUrl)).text(), "zip!");
+    const broken = await fetch(chunkedUrl, { method: "PUT", headers: { "content-encoding": "aws-chunked" }, body: "9\r\nzip" });
+    assert.equal(broken.status, 400);
+
     const unknown = await fetch(`${objectUrl}?partNumber=1&uploadId=nope`, { method: "PUT", body: "x" });
     assert.equal(unknown.status, 400);
     assert.match(await unknown.text(), /<Code>InvalidRequest<\/Code>.*no such upload/s);
     const again = await fetch(`${objectUrl}?uploadId=${uploadId}`, { method: "POST", body: "<CompleteMultipartUpload/>" });
     assert.equal(again.status, 400);
+  });
+});
+
+describe("a federated job through the official client's calls", () => {
+  test("client and server packages register; the run places a server and an edge and FINISHES", async () => {
+    const second = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-b"), ["--name", "box-b"]);
+    try {
+      const files = { "fl.py": 'import os; print("rank", os.environ["FEDML_CLIENT_RANK"])\n' };
+      const clientUrl = await uploadPackage("wire_fl", packageZip("python3 fl.py\n", "", files));
+      const serverUrl = await uploadPackage("wire_fl", packageZip("echo aggregating\n", "", files, "server"));
+      const body = registration("wire_fl", clientUrl, alice.apiKey);
+      body.parameter.job_yaml = {
+        workspace: "src",
+        job: "python3 fl.py",
+        server_job: "echo aggregating",
+        job_type: "federate",
+        job_name: "wire_fl",
+        computing: { num_edges: 1 },
+      };
+      body.fileList[0].fileUrl = serverUrl;
+      body.fileList[0].fileName = "server-package.zip";
+      body.jobType = 3;
+      const registered = await wire("/api/v1/application/updateApplicationFromCli", body);
+      assert.equal(registered.code, "SUCCESS", registered.message);
+      const matched = await wire(
+        "/api/v1/application/runApplicationFromCli",
+        runCall("wire_fl", alice.apiKey, { platformType: "octopus" }),
+      );
+      assert.equal(matched.code, "SUCCESS", matched.message);
+      const runId = matched.data.job_id;
+      const job = await waitFor(
+        `federated run ${runId} to end`,
+        async () => {
+          const j = await jobOf(runId, alice.apiKey, "octopus");
+          return ["FINISHED", "FAILED", "KILLED"].includes(j.status) ? j : undefined;
+        },
+        30_000,
+        100,
+      );
+      assert.equal(job.status, "FINISHED");
+      assert.equal(job.gpuMachines.length, 2);
+      const logs = await api.runLogs(runId, 1, 100, { needAllLogs: true, ...alice });
+      assert.ok(logs.logLineList.includes("aggregating"), logs.logLineList.join("|"));
+      assert.ok(
+        logs.logLineList.some((l) => /^rank \d+$/.test(l)),
+        logs.logLineList.join("|"),
+      );
+
+      // A server_job without its server package is refused at registration.
+      const lone = await uploadPackage("wire_fl2", packageZip("echo x\n", "", {}));
+      const missing = registration("wire_fl2", lone, alice.apiKey);
+      missing.parameter.job_yaml = { ...missing.parameter.job_yaml, server_job: "echo s", job_type: "federate" };
+      assertFailure(await wire("/api/v1/application/updateApplicationFromCli", missing), /no server package/);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { WireObjects } from "../src/fedml-wire/object-store.js";
+import { decodeAwsChunked, isAwsChunked } from "../src/fedml-wire/aws-chunked.js";
 import { objectKeyOf, wireJobYaml } from "../src/fedml-wire/launch.js";
 
 function store(limits = { maxObjectBytes: 10, maxTotalBytes: 15, ttlMs: 1000 }) {
@@ -83,4 +84,18 @@ test("multipart parts count against the bounds and expire unfinished", () => {
   advance(1001);
   assert.equal(objects.putPart(stale, 2, Buffer.alloc(1)), "no such upload (expired or never begun)");
   assert.equal(objects.put("x", Buffer.alloc(10)), null);
+});
+
+test("aws-chunked bodies decode to their payload; broken framing is refused", () => {
+  const framed = Buffer.from(
+    "5;chunk-signature=ab\r\nhello\r\n6;chunk-signature=cd\r\n world\r\n0;chunk-signature=ef\r\nx-amz-checksum-crc32:AAAA\r\n\r\n",
+  );
+  assert.equal(decodeAwsChunked(framed)?.toString(), "hello world");
+  assert.equal(decodeAwsChunked(Buffer.from("3\r\nabc\r\n0\r\n\r\n"))?.toString(), "abc");
+  assert.equal(decodeAwsChunked(Buffer.from("5\r\nabc\r\n0\r\n")), null);
+  assert.equal(decodeAwsChunked(Buffer.from("zz\r\nabc\r\n")), null);
+  assert.equal(decodeAwsChunked(Buffer.from("3\r\nabc")), null);
+  assert.ok(isAwsChunked({ "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER" }));
+  assert.ok(isAwsChunked({ "content-encoding": "aws-chunked" }));
+  assert.ok(!isAwsChunked({ "x-amz-content-sha256": "abc" }));
 });

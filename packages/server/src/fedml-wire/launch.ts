@@ -60,11 +60,12 @@ export function objectKeyOf(fileUrl: string): string | null {
 /** The job YAML the run is launched with: the registered YAML, its job and bootstrap from the package. Pure. */
 export function wireJobYaml(
   jobYaml: Record<string, unknown>,
-  pkg: { job: string; bootstrap: string | null; extraKeys: Record<string, unknown> },
+  pkg: { job: string; bootstrap: string | null; extraKeys: Record<string, unknown>; serverJob?: string | null },
 ): string {
-  const { bootstrap: _b, workspace: _w, job: _j, ...extra } = pkg.extraKeys;
-  const { workspace: _w2, job: _j2, bootstrap: _b2, ...registered } = jobYaml;
+  const { bootstrap: _b, workspace: _w, job: _j, server_job: _s, ...extra } = pkg.extraKeys;
+  const { workspace: _w2, job: _j2, bootstrap: _b2, server_job: _s2, ...registered } = jobYaml;
   const doc: Record<string, unknown> = { ...extra, ...registered, workspace: "fedml", job: pkg.job };
+  if (pkg.serverJob) doc.server_job = pkg.serverJob;
   if (pkg.bootstrap) doc.bootstrap = pkg.bootstrap;
   return stringify(doc);
 }
@@ -83,19 +84,28 @@ export async function registerApplication(
   const jobYaml = parameter?.job_yaml;
   if (!jobYaml || typeof jobYaml !== "object" || Array.isArray(jobYaml)) throw appUpdateFailed("parameter.job_yaml is missing");
   const files = Array.isArray(body.fileList) ? (body.fileList as { type?: unknown; fileUrl?: unknown }[]) : [];
-  const jobType = (jobYaml as Record<string, unknown>).job_type;
-  const side = jobType === "federate" ? "server" : "client";
-  const wanted = side === "server" ? 1 : 2;
-  const file = files.find((f) => f && typeof f === "object" && f.type === wanted);
-  const url = typeof file?.fileUrl === "string" ? file.fileUrl : "";
+  const urlOf = (type: number) => {
+    const file = files.find((f) => f && typeof f === "object" && f.type === type);
+    return typeof file?.fileUrl === "string" ? file.fileUrl : "";
+  };
+  const claim = (side: "client" | "server", url: string) => {
+    const key = objectKeyOf(url);
+    const zip = key ? objects.take(key) : undefined;
+    if (!zip)
+      throw appUpdateFailed(`the ${side} package ${url.split("?")[0]} is not held by this server (expired or never uploaded)`);
+    return readPackage(zip, side, ctx.options.maxWorkspaceBytes);
+  };
+  const clientUrl = urlOf(2);
   // The client swallows its upload errors and registers an empty URL.
-  if (!url) throw appUpdateFailed(`no ${side} package was uploaded (fileList has no fileUrl of type ${wanted})`);
-  const key = objectKeyOf(url);
-  const zip = key ? objects.take(key) : undefined;
-  if (!zip)
-    throw appUpdateFailed(`the ${side} package ${url.split("?")[0]} is not held by this server (expired or never uploaded)`);
-  const pkg = readPackage(zip, side, ctx.options.maxWorkspaceBytes);
-  const yamlText = wireJobYaml(jobYaml as Record<string, unknown>, pkg);
+  if (!clientUrl) throw appUpdateFailed("no client package was uploaded (fileList has no fileUrl of type 2)");
+  const pkg = claim("client", clientUrl);
+  // A federated job's server package carries its server_job (the YAML has server_job).
+  const serverUrl = urlOf(1);
+  if (!serverUrl && (jobYaml as Record<string, unknown>).server_job) {
+    throw appUpdateFailed("the job has server_job but no server package was uploaded (fileList has no fileUrl of type 1)");
+  }
+  const serverJob = serverUrl ? claim("server", serverUrl).job : null;
+  const yamlText = wireJobYaml(jobYaml as Record<string, unknown>, { ...pkg, serverJob });
   // Refuse here: a failure at runApplicationFromCli would read as launched to the client.
   await ctx.jobYaml.parse(yamlText, { path: `${app}.yaml` });
   const workspaceSha256 = await storePackageWorkspace(ctx, user, pkg);

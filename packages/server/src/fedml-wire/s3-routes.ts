@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import { decodeAwsChunked, isAwsChunked } from "./aws-chunked.js";
 import type { WireObjects } from "./object-store.js";
 
 /** The bucket configs/fetch names; objects are addressed path-style, /{bucket}/{key}. */
@@ -45,7 +46,9 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
       const key = keyOf(request.params);
       const query = request.query as Record<string, string | undefined>;
       if (!key) return s3Error(reply, 400, "InvalidRequest", "name an object key");
-      const body = bodyBytes(request.body);
+      const raw = bodyBytes(request.body);
+      const body = isAwsChunked(request.headers) ? decodeAwsChunked(raw) : raw;
+      if (!body) return s3Error(reply, 400, "IncompleteBody", "the aws-chunked body is not well framed");
       const refused =
         query.uploadId !== undefined ? objects.putPart(query.uploadId, Number(query.partNumber), body) : objects.put(key, body);
       if (refused) return s3Error(reply, 400, "InvalidRequest", refused);
