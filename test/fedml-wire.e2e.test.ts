@@ -7,8 +7,9 @@ import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { strToU8, zipSync } from "fflate";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, startAgent, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
+import { ENDED_STATUSES } from "./support/runs.js";
 import { waitFor } from "./support/wait.js";
 
 const tmp = makeTempDir("wire");
@@ -56,6 +57,19 @@ async function jobOf(runId: string, apiKey = alice.apiKey, platformType = "falco
   return answer.data.jobList[0];
 }
 
+/** The job as queryJobList answers it, once the run has ended. */
+function jobAtEnd(runId: string) {
+  return waitFor(
+    `run ${runId} to end`,
+    async () => {
+      const job = await jobOf(runId);
+      return ENDED_STATUSES.includes(job.status) ? job : undefined;
+    },
+    30_000,
+    100,
+  );
+}
+
 async function launch(name: string, job: string[]): Promise<string> {
   const path = writeJob(
     tmp.dir,
@@ -69,11 +83,16 @@ async function launch(name: string, job: string[]): Promise<string> {
 }
 
 before(async () => {
-  process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--stop-grace-ms", "1500"] });
-  alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
-  bob = { serverUrl: server.url, apiKey: await createUser(server, "bob") };
-  agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-a"), ["--name", "box-a"]);
+  ({
+    server,
+    agent,
+    callers: [alice, bob],
+  } = await startServerWithAgent(tmp.dir, {
+    users: ["alice", "bob"],
+    serverArgs: ["--stop-grace-ms", "1500"],
+    agentHome: "agent-a",
+    agentArgs: ["--name", "box-a"],
+  }));
 });
 
 after(async () => {
@@ -97,15 +116,7 @@ describe("the official client's wire protocol", () => {
 
   test("a run shows in queryJobList, pages its logs in both field sets, and runs to FINISHED", async () => {
     const runId = await launch("wire-hello", ["for i in 1 2 3 4 5; do echo line $i; done"]);
-    const ended = await waitFor(
-      `run ${runId} to end`,
-      async () => {
-        const job = await jobOf(runId);
-        return ["FINISHED", "FAILED", "KILLED"].includes(job.status) ? job : undefined;
-      },
-      30_000,
-      100,
-    );
+    const ended = await jobAtEnd(runId);
     assert.equal(ended.status, "FINISHED");
     assert.equal(ended.id, runId);
     assert.equal(ended.name, "wire-hello");
@@ -380,15 +391,7 @@ describe("launching through the official client's calls", () => {
     );
     assert.equal(started.code, "SUCCESS", started.message);
     assert.equal(started.data.job_id, runId);
-    const job = await waitFor(
-      `run ${runId} to end`,
-      async () => {
-        const j = await jobOf(runId);
-        return ["FINISHED", "FAILED", "KILLED"].includes(j.status) ? j : undefined;
-      },
-      30_000,
-      100,
-    );
+    const job = await jobAtEnd(runId);
     assert.equal(job.status, "FINISHED");
     assert.equal(job.name, "wire_job");
     // The same run through our own SDK, with its log.

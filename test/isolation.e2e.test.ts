@@ -26,6 +26,7 @@ import { agentBin, cliBin } from "./support/paths.js";
 import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
+import { waitForRunEnd } from "./support/runs.js";
 
 const execFileAsync = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -38,18 +39,6 @@ let agent: AgentProcess | undefined;
 let alice: { serverUrl: string; apiKey: string };
 
 type Opts = { serverUrl: string; apiKey: string };
-
-async function waitForEnd(runId: string, opts: Opts, timeoutMs = 30_000) {
-  return waitFor(
-    `run ${runId} to end`,
-    async () => {
-      const { status, runList } = await api.runStatus(null, runId, opts);
-      return status && ["FINISHED", "FAILED", "KILLED"].includes(status) ? runList.runList[0] : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
 
 async function logLines(runId: string, opts: Opts): Promise<string[]> {
   return (await api.runLogs(runId, 1, 100, { needAllLogs: true, ...opts })).logLineList;
@@ -162,7 +151,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
           "",
         ].join("\n"),
       );
-      const run = await waitForEnd(spy, alice);
+      const run = await waitForRunEnd(spy, alice);
       assert.equal(run.status, "FINISHED");
       const lines = await logLines(spy, alice);
       assert.match(lines.find((l) => l.startsWith("user=")) ?? "", /^user=fedml-[0-9a-f]{8}-\d+$/);
@@ -176,7 +165,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
       assert.ok(!env.some((l) => l.startsWith("FEDML_TEST_AGENT_SECRET=")));
       assert.ok(env.includes(`FEDML_CURRENT_RUN_ID=${spy}`));
       await api.runStop(holder, alice);
-      assert.equal((await waitForEnd(holder, alice)).status, "KILLED");
+      assert.equal((await waitForRunEnd(holder, alice)).status, "KILLED");
     },
   );
 
@@ -211,7 +200,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
     const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
     assert.notEqual(pgid(pids[0]), pgid(pids[1]));
     await api.runStop(runId, alice);
-    assert.equal((await waitForEnd(runId, alice)).status, "KILLED");
+    assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
     for (const pid of pids) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
     const freezerRoot = readFileSync("/proc/self/mounts", "utf8").includes(" /sys/fs/cgroup/freezer ")
       ? "/sys/fs/cgroup/freezer"
@@ -224,7 +213,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
       "hog",
       "computing:\n  memory: 64MB\njob: |\n  python3 -c 'b = bytearray(400 * 1024 * 1024); print(len(b))'\n  echo survived\n",
     );
-    const run = await waitForEnd(runId, alice);
+    const run = await waitForRunEnd(runId, alice);
     assert.equal(run.status, "FAILED");
     assert.match(run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
     assert.ok(!(await logLines(runId, alice)).includes("400"));
@@ -239,7 +228,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
     for (const name of ["disk-a", "disk-b"])
       ids.push(await launch(name, "workspace: ws\njob: |\n  du -sk .\n  exit 0\n", files(name)));
     ids.push(await launch("disk-fail", "workspace: ws\njob: exit 4\n", files("fail")));
-    for (const id of ids) await waitForEnd(id, alice);
+    for (const id of ids) await waitForRunEnd(id, alice);
     await waitFor(
       "run folders removed and the cache bounded",
       async () => duBytes(jobsDir) === before && duBytes(join(agentHome, "cache")) <= 1024 * 1024,
@@ -334,7 +323,7 @@ describe("container jobs", () => {
           `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
           { "marker.txt": "from the workspace\n" },
         );
-        const run = await waitForEnd(runId, alice, 60_000);
+        const run = await waitForRunEnd(runId, alice, 60_000);
         const lines = await logLines(runId, alice);
         assert.equal(run.status, "FINISHED", lines.join("\n"));
         assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));

@@ -7,9 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { openTestStore } from "../packages/server/test/support/database.js";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, createUser, isAlive, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, isAlive, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
+import { waitForRunEnd } from "./support/runs.js";
 
 const tmp = makeTempDir("e2e");
 let server: ServerProcess;
@@ -33,29 +34,22 @@ let agent: AgentProcess;
 let alice: { serverUrl: string; apiKey: string };
 let bob: { serverUrl: string; apiKey: string };
 
-async function waitForEnd(runId: string, opts: { serverUrl: string; apiKey: string }, timeoutMs = 30_000) {
-  return waitFor(
-    `run ${runId} to end`,
-    async () => {
-      const { status, runList } = await api.runStatus(null, runId, opts);
-      return status && ["FINISHED", "FAILED", "KILLED"].includes(status) ? runList.runList[0] : undefined;
-    },
-    timeoutMs,
-    100,
-  );
-}
-
 async function allLogLines(runId: string, opts: { serverUrl: string; apiKey: string }): Promise<string[]> {
   const result = await api.runLogs(runId, 1, 100, { needAllLogs: true, ...opts });
   return result.logLineList;
 }
 
 before(async () => {
-  process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--stop-grace-ms", "1500"] });
-  alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
-  bob = { serverUrl: server.url, apiKey: await createUser(server, "bob") };
-  agent = await startAgent(server.url, alice.apiKey, join(tmp.dir, "agent-a"), ["--name", "box-a"]);
+  ({
+    server,
+    agent,
+    callers: [alice, bob],
+  } = await startServerWithAgent(tmp.dir, {
+    users: ["alice", "bob"],
+    serverArgs: ["--stop-grace-ms", "1500"],
+    agentHome: "agent-a",
+    agentArgs: ["--name", "box-a"],
+  }));
 });
 
 after(async () => {
@@ -92,7 +86,7 @@ describe("launch on a real server and agent", () => {
     assert.ok(launched.runId);
     assert.ok(launched.projectId);
     assert.equal(launched.innerId, null);
-    const run = await waitForEnd(launched.runId, alice);
+    const run = await waitForRunEnd(launched.runId, alice);
     assert.equal(run.status, "FINISHED");
     assert.match(run.runUrl, new RegExp(`/runs/${launched.runId}$`));
     assert.deepEqual(await allLogLines(launched.runId, alice), [
@@ -111,12 +105,12 @@ describe("launch on a real server and agent", () => {
     const path = writeJob(tmp.dir, "twice", "workspace: ws\njob: cat data.txt\n", { "data.txt": "same bytes\n" });
     const first = await api.launchJob(path, alice);
     assert.equal(first.resultCode, 0, first.resultMsg);
-    await waitForEnd(first.runId!, alice);
+    await waitForRunEnd(first.runId!, alice);
     const before = await storedBlobs(server.home);
     assert.ok(before.blobs.length > 0);
     const second = await api.launchJob(path, alice);
     assert.equal(second.resultCode, 0, second.resultMsg);
-    await waitForEnd(second.runId!, alice);
+    await waitForRunEnd(second.runId!, alice);
     assert.deepEqual(await storedBlobs(server.home), before, "the blob was not written again");
     assert.deepEqual(await allLogLines(second.runId!, alice), ["same bytes"]);
   });
@@ -125,7 +119,7 @@ describe("launch on a real server and agent", () => {
     const path = writeJob(tmp.dir, "fails", "job: |\n  echo about to fail\n  exit 3\n");
     const launched = await api.launchJob(path, alice);
     assert.equal(launched.resultCode, 0, launched.resultMsg);
-    const run = await waitForEnd(launched.runId!, alice);
+    const run = await waitForRunEnd(launched.runId!, alice);
     assert.equal(run.status, "FAILED");
     assert.equal(run.exitCode, 3);
     assert.deepEqual(await allLogLines(launched.runId!, alice), ["about to fail"]);
@@ -156,7 +150,7 @@ describe("launch on a real server and agent", () => {
     assert.equal(pids.length, 3);
     assert.ok(pids.every(isAlive));
     assert.equal(await api.runStop(runId, alice), true);
-    const run = await waitForEnd(runId, alice);
+    const run = await waitForRunEnd(runId, alice);
     assert.equal(run.status, "KILLED");
     await waitFor("every process of the job to be gone", () => pids.every((p) => !isAlive(p)), 5_000);
   });
@@ -165,7 +159,7 @@ describe("launch on a real server and agent", () => {
     const path = writeJob(tmp.dir, "many", 'job: |\n  for i in $(seq 1 2500); do echo "row $i"; done\n');
     const launched = await api.launchJob(path, alice);
     const runId = launched.runId!;
-    const run = await waitForEnd(runId, alice);
+    const run = await waitForRunEnd(runId, alice);
     assert.equal(run.status, "FINISHED");
     const expected = Array.from({ length: 2500 }, (_, i) => `row ${i + 1}`);
     for (const size of [7, 100, 999, 2500, 4000]) {
@@ -243,7 +237,7 @@ describe("launch on a real server and agent", () => {
     assert.equal((await api.runStatus(null, runId, alice)).status, "RUNNING");
     assert.equal((await api.deviceList(bob)).deviceList.length, 0);
     assert.equal(await api.runStop(runId, alice), true);
-    assert.equal((await waitForEnd(runId, alice)).status, "KILLED");
+    assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
   });
 
   test("an agent that restarts does not leave its runs RUNNING", async () => {
@@ -258,7 +252,7 @@ describe("launch on a real server and agent", () => {
     await waitFor("the job to start", async () => (await allLogLines(runId, alice)).includes("up"));
     const sleeper = Number(readFileSync(pidFile, "utf8").trim());
     agent = await agent.restart();
-    const run = await waitForEnd(runId, alice);
+    const run = await waitForRunEnd(runId, alice);
     assert.equal(run.status, "FAILED");
     assert.match(run.reason ?? "", /restart/);
     await waitFor("the orphaned job process to be gone", () => !isAlive(sleeper), 5_000);

@@ -11,6 +11,7 @@ import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
+import { waitForRunStatus } from "./support/runs.js";
 
 const tmp = makeTempDir("liveness");
 let server: ServerProcess;
@@ -25,16 +26,8 @@ async function runOf(runId: string) {
   return (await api.runStatus(null, runId, alice)).runList.runList[0];
 }
 
-async function waitStatus(runId: string, statuses: string[], timeoutMs = 30_000) {
-  return waitFor(
-    `run ${runId} in ${statuses.join("/")}`,
-    async () => {
-      const run = await runOf(runId);
-      return statuses.includes(run.status) ? run : undefined;
-    },
-    timeoutMs,
-    100,
-  );
+function waitStatus(runId: string, statuses: string[], timeoutMs = 30_000) {
+  return waitForRunStatus(runId, statuses, alice, timeoutMs);
 }
 
 /**

@@ -8,7 +8,7 @@ import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, createUser, runCli, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
-import { waitFor } from "./support/wait.js";
+import { waitForRunStatus } from "./support/runs.js";
 
 const tmp = makeTempDir("market");
 let server: ServerProcess;
@@ -25,16 +25,8 @@ async function runOf(runId: string, who = alice) {
   return runList.runList[0];
 }
 
-async function waitStatus(runId: string, statuses: string[], who = alice, timeoutMs = 30_000) {
-  return waitFor(
-    `run ${runId} in ${statuses.join("/")}`,
-    async () => {
-      const run = await runOf(runId, who);
-      return statuses.includes(run.status) ? run : undefined;
-    },
-    timeoutMs,
-    100,
-  );
+function waitStatus(runId: string, statuses: string[], who = alice, timeoutMs = 30_000) {
+  return waitForRunStatus(runId, statuses, who, timeoutMs);
 }
 
 function job(name: string, computing: string[], body: string[]): string {

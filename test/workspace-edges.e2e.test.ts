@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 
@@ -16,10 +16,11 @@ let agent: AgentProcess;
 let user: { serverUrl: string; apiKey: string };
 
 before(async () => {
-  process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"));
-  user = { serverUrl: server.url, apiKey: await createUser(server, "edgy") };
-  agent = await startAgent(server.url, user.apiKey, join(tmp.dir, "agent"), ["--name", "edge-box", "--max-jobs", "4"]);
+  ({
+    server,
+    agent,
+    callers: [user],
+  } = await startServerWithAgent(tmp.dir, { users: ["edgy"], agentArgs: ["--name", "edge-box", "--max-jobs", "4"] }));
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import { packOrReuse } from "../packages/fedml/src/workspace/pack-cache.js";
 import { uploadWorkspace } from "../packages/fedml/src/workspace/upload.js";
 import { writeJob } from "./support/jobs.js";
 import { cliBin } from "./support/paths.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 
@@ -25,10 +25,11 @@ let agent: AgentProcess;
 let user: { serverUrl: string; apiKey: string };
 
 before(async () => {
-  process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"));
-  user = { serverUrl: server.url, apiKey: await createUser(server, "uploader") };
-  agent = await startAgent(server.url, user.apiKey, join(tmp.dir, "agent"), ["--name", "upload-box"]);
+  ({
+    server,
+    agent,
+    callers: [user],
+  } = await startServerWithAgent(tmp.dir, { users: ["uploader"], agentArgs: ["--name", "upload-box"] }));
 });
 
 after(async () => {

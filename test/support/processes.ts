@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { databaseUrlFor } from "../../packages/server/test/support/database.js";
 import { agentBin, cliBin, serverBin } from "./paths.js";
+import type { Caller } from "./runs.js";
 import { isAlive, waitFor } from "./wait.js";
 
 const execFileAsync = promisify(execFile);
@@ -148,6 +149,34 @@ export async function startAgent(
     return body.deviceList.some((d) => d.deviceId === String(config.deviceId) && d.status !== "OFFLINE");
   });
   return agent;
+}
+
+/** A server, its users (as SDK callers) and one agent bound by the first user. */
+export interface ServerWithAgent {
+  server: ServerProcess;
+  agent: AgentProcess;
+  callers: Caller[];
+}
+
+/**
+ * What most end-to-end files start with: the SDK's home under `dir`, a server, the named
+ * users, and one agent of the first user's. A server left by a failed agent start is stopped.
+ */
+export async function startServerWithAgent(
+  dir: string,
+  opts: { users: string[]; agentHome?: string; agentArgs?: string[]; serverArgs?: string[] },
+): Promise<ServerWithAgent> {
+  process.env.FEDML_HOME = join(dir, "client-home");
+  const server = await startServer(join(dir, "server-home"), { extraArgs: opts.serverArgs });
+  try {
+    const callers: Caller[] = [];
+    for (const name of opts.users) callers.push({ serverUrl: server.url, apiKey: await createUser(server, name) });
+    const agent = await startAgent(server.url, callers[0].apiKey, join(dir, opts.agentHome ?? "agent"), opts.agentArgs);
+    return { server, agent, callers };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }
 
 export interface CliResult {
