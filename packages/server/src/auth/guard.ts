@@ -25,11 +25,17 @@ function rejected(ctx: ServerContext): FedmlError {
   return new FedmlError(ResultCode.ERROR, `API key not accepted by ${ctx.publicUrl()}: check it or run fedml login`, 401);
 }
 
-/** preHandler for client routes: the bearer key must be a user's API key. */
-export function requireUser(ctx: ServerContext) {
+/**
+ * preHandler for client routes: the bearer key must be a user's API key (looked up by its hash
+ * through `userOfKey`: the store unless the route remembers answers).
+ */
+export function requireUser(
+  ctx: ServerContext,
+  userOfKey: (keyHash: string) => Promise<UserRow | undefined> = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
+) {
   return async (request: FastifyRequest): Promise<void> => {
     const key = bearer(request);
-    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key), ctx.now()) : undefined;
+    const user = key ? await userOfKey(hashSecret(key)) : undefined;
     if (!user) throw rejected(ctx);
     request.user = user;
   };
