@@ -19,6 +19,7 @@ import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
+import { spendRoutes } from "./api/spend.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
@@ -161,6 +162,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
         await api.register(offerRoutes(ctx));
+        await api.register(spendRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
