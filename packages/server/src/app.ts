@@ -18,6 +18,7 @@ import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runRoutes } from "./api/runs.js";
+import { spendRoutes } from "./api/spend.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
 import { sessionRoutes } from "./dashboard/session-routes.js";
@@ -162,6 +163,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
         await api.register(offerRoutes(ctx));
+        await api.register(spendRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
