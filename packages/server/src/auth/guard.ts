@@ -3,6 +3,8 @@ import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
 import { type UserRow, findUserByKeyHash } from "../store/users.js";
+import { DASHBOARD_HEADER, sessionTokenOf } from "../dashboard/session-cookie.js";
+import { userOfSession } from "../dashboard/sessions.js";
 import { hashSecret } from "./keys.js";
 
 declare module "fastify" {
@@ -25,6 +27,7 @@ function rejected(ctx: ServerContext): FedmlError {
   return new FedmlError(ResultCode.ERROR, `API key not accepted by ${ctx.publicUrl()}: check it or run fedml login`, 401);
 }
 
+<<<<<<< HEAD
 /**
  * preHandler for client routes: the bearer key must be a user's API key (looked up by its hash
  * through `userOfKey`: the store unless the route remembers answers).
@@ -33,12 +36,36 @@ export function requireUser(
   ctx: ServerContext,
   userOfKey: (keyHash: string) => Promise<UserRow | undefined> = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
 ) {
+=======
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * preHandler for client routes: the bearer key must be a user's API key; without an
+ * Authorization header, the dashboard's session cookie stands for the key it was opened with.
+ * Every route thus answers the dashboard exactly as it answers the key.
+ */
+export function requireUser(ctx: ServerContext) {
+>>>>>>> main
   return async (request: FastifyRequest): Promise<void> => {
+    request.user = await userOfRequest(ctx, request);
+  };
+}
+
+async function userOfRequest(ctx: ServerContext, request: FastifyRequest): Promise<UserRow> {
+  if (request.headers.authorization !== undefined) {
     const key = bearer(request);
     const user = key ? await userOfKey(hashSecret(key)) : undefined;
     if (!user) throw rejected(ctx);
-    request.user = user;
-  };
+    return user;
+  }
+  const token = sessionTokenOf(request.headers);
+  const user = token ? await userOfSession(ctx, token) : undefined;
+  if (!user) throw rejected(ctx);
+  // A browser sends the cookie with any site's form post: only our own page sets this header.
+  if (!SAFE_METHODS.has(request.method) && request.headers[DASHBOARD_HEADER] !== "1") {
+    throw new FedmlError(ResultCode.ERROR, `a request signed in by cookie must carry the ${DASHBOARD_HEADER} header`, 403);
+  }
+  return user;
 }
 
 export function requireAdmin(ctx: ServerContext) {

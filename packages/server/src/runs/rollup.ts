@@ -21,7 +21,8 @@ export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Pa
     changes.exit_code = decisive?.exit_code ?? null;
     changes.reason = failed?.reason ?? decisive?.reason ?? null;
   } else if (!isTerminalRunStatus(status)) {
-    changes.reason = null;
+    // A part waiting in a batch system's queue says why (Slurm's reason); else no reason.
+    changes.reason = parts.find((p) => p.status === EdgeStatus.QUEUED && p.reason)?.reason ?? null;
   }
   return changes;
 }

@@ -23,6 +23,15 @@ export interface ApiKeysTable {
   expires_at: number | null;
 }
 
+/** A dashboard sign-in: the browser holds the token, the row names the API key it stands for. */
+export interface DashboardSessionsTable {
+  token_hash: string;
+  /** The key signed in with: the session ends with it (revoke, rotate, expiry). */
+  key_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface ProjectsTable {
   id: Generated<number>;
   owner_id: number;
@@ -309,6 +318,7 @@ export interface Database {
   credit_ledger: CreditLedgerTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
+  dashboard_sessions: DashboardSessionsTable;
   projects: ProjectsTable;
   devices: DevicesTable;
   runs: RunsTable;
