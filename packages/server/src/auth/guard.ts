@@ -27,31 +27,27 @@ function rejected(ctx: ServerContext): FedmlError {
   return new FedmlError(ResultCode.ERROR, `API key not accepted by ${ctx.publicUrl()}: check it or run fedml login`, 401);
 }
 
-<<<<<<< HEAD
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Looks a user up by the hash of an API key. */
+export type UserOfKey = (keyHash: string) => Promise<UserRow | undefined>;
+
 /**
- * preHandler for client routes: the bearer key must be a user's API key (looked up by its hash
- * through `userOfKey`: the store unless the route remembers answers).
+ * preHandler for client routes: the bearer key must be a user's API key (looked up through
+ * `userOfKey`: the store, unless the route remembers answers); without an Authorization
+ * header, the dashboard's session cookie stands for the key it was opened with. Every route
+ * thus answers the dashboard exactly as it answers the key.
  */
 export function requireUser(
   ctx: ServerContext,
-  userOfKey: (keyHash: string) => Promise<UserRow | undefined> = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
+  userOfKey: UserOfKey = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
 ) {
-=======
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-/**
- * preHandler for client routes: the bearer key must be a user's API key; without an
- * Authorization header, the dashboard's session cookie stands for the key it was opened with.
- * Every route thus answers the dashboard exactly as it answers the key.
- */
-export function requireUser(ctx: ServerContext) {
->>>>>>> main
   return async (request: FastifyRequest): Promise<void> => {
-    request.user = await userOfRequest(ctx, request);
+    request.user = await userOfRequest(ctx, request, userOfKey);
   };
 }
 
-async function userOfRequest(ctx: ServerContext, request: FastifyRequest): Promise<UserRow> {
+async function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
   if (request.headers.authorization !== undefined) {
     const key = bearer(request);
     const user = key ? await userOfKey(hashSecret(key)) : undefined;
