@@ -40,7 +40,7 @@ export interface FleetScale {
   reportMs: Quantiles;
   polls: number;
   measuredSec: number;
-  /** The server's CPU over the steady window: cores busy, and ms per answered poll (launches included). */
+  /** The server's CPU while only heartbeats come: cores busy, and ms per answered poll. */
   serverCpuShare: number;
   serverCpuMsPerPoll: number;
   loadAverage: number[];
@@ -218,11 +218,8 @@ async function scale(agents: number, pollWaitMs: number, samples: number, log: (
     const stormAssignmentMs = quantiles(storm.map(([runId, at]) => at - (placedAt.get(runId) as number)));
 
     log(
-      `  ${agents} runs in flight: ${samples} more launches one at a time, heartbeats for at least ${(pollWaitMs * 1.5) / 1000} s`,
+      `  ${agents} runs in flight: ${samples} more launches one at a time, then heartbeats alone for ${(pollWaitMs * 1.5) / 1000} s`,
     );
-    for (const w of workers) w.send({ reset: true });
-    const measureStart = nowMs();
-    const cpuAtStart = cpuSeconds(pid).self;
     const steady: Launched[] = [];
     const launchMs: number[] = [];
     for (let i = 0; i < samples; i++) {
@@ -232,6 +229,10 @@ async function scale(agents: number, pollWaitMs: number, samples: number, log: (
       steady.push(l);
       await sleep(20);
     }
+    // Heartbeats alone: the server's cost per poll without launches mixed in.
+    for (const w of workers) w.send({ reset: true });
+    const measureStart = nowMs();
+    const cpuAtStart = cpuSeconds(pid).self;
     while (nowMs() - measureStart < pollWaitMs * 1.5) await sleep(250);
     const measuredSec = (nowMs() - measureStart) / 1000;
     const serverCpuSec = cpuSeconds(pid).self - cpuAtStart;

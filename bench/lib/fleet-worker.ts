@@ -5,7 +5,8 @@
  * assignment is reported RUNNING at once and stays in flight until the process ends.
  *
  * Parent -> worker (IPC): { start: true } begins the polls after registration;
- * { report: true } asks for the samples so far; { stop: true } ends the polls.
+ * { reset: true } starts the heartbeat samples afresh; { report: true } asks for the samples
+ * so far; { stop: true } ends the polls.
  * Worker -> parent: { registered }, { seen: [[runId, atMs], ...] } batched, { samples }.
  */
 import { AgentClient } from "../../packages/agent/src/client.js";
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
   process.on("message", (message: { start?: boolean; report?: boolean; reset?: boolean; stop?: boolean }) => {
     if (message.start) for (const d of devices) loops.push(heartbeat(d));
     if (message.reset) {
+      // Status reports are kept: they come with the launches, before the heartbeats' window.
       heartbeatOverheadMs = [];
-      reportMs = [];
       polls = 0;
     }
     if (message.report) {
