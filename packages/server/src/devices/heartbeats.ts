@@ -4,13 +4,13 @@
  * with 10,000 agents is most of the server's writes. Heard devices are collected here and
  * written together a moment later (one transaction of a few statements for any number).
  *
- * What is stored stays what the liveness rules read (liveness.ts): `last_seen_at` is a wall
- * time the server heard the device at, never later than the truth (a batch writes the earliest
- * time heard in it), and the offline sweep calls `flush()` before it judges, so a device is
- * never declared silent while a heartbeat of it waits here.
+ * What is stored stays what the liveness rules read (liveness.ts): `last_seen_at` is the wall
+ * time the server last heard each device at, as it would be written one by one, and the
+ * offline sweep calls `flush()` before it judges, so a device is never declared silent while
+ * a heartbeat of it waits here.
  */
 import { DeviceStatus } from "@fedml/core";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../store/schema.js";
 import { inTransaction } from "../store/transaction.js";
 
@@ -26,8 +26,15 @@ export interface HeartbeatsDeps {
   onError: (error: unknown) => void;
 }
 
+/** Each device's own time heard, in one statement: `case id when ? then ? ... end`. */
+function heardAtOf(ids: readonly number[], batch: ReadonlyMap<number, number>) {
+  // Cast: PostgreSQL would read untyped parameters in a CASE as text.
+  const whens = ids.map((id) => sql`when ${id} then cast(${batch.get(id)} as bigint)`);
+  return sql<number>`case id ${sql.join(whens, sql` `)} end`;
+}
+
 export class Heartbeats {
-  /** Device id -> earliest wall time heard since the last write. */
+  /** Device id -> latest wall time heard since the last write. */
   private pending = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
@@ -36,7 +43,7 @@ export class Heartbeats {
 
   /** The device was heard at `at` (wall ms); written within flushMs. */
   heard(deviceId: number, at: number): void {
-    if (!this.pending.has(deviceId)) this.pending.set(deviceId, at);
+    this.pending.set(deviceId, Math.max(at, this.pending.get(deviceId) ?? at));
     this.schedule();
   }
 
@@ -59,28 +66,28 @@ export class Heartbeats {
 
   private async write(batch: Map<number, number>): Promise<void> {
     const ids = [...batch.keys()];
-    const at = Math.min(...batch.values());
     let revived: number[];
     try {
       revived = await inTransaction(this.deps.db, async (trx) => {
         const back: number[] = [];
         for (let i = 0; i < ids.length; i += CHUNK) {
           const chunk = ids.slice(i, i + CHUNK);
+          const heardAt = heardAtOf(chunk, batch);
           const rows = await trx
             .updateTable("devices")
-            .set({ last_seen_at: at, status: DeviceStatus.IDLE })
+            .set({ last_seen_at: heardAt, status: DeviceStatus.IDLE })
             .where("id", "in", chunk)
             .where("status", "=", DeviceStatus.OFFLINE)
             .returning("id")
             .execute();
           back.push(...rows.map((r) => r.id));
-          await trx.updateTable("devices").set({ last_seen_at: at }).where("id", "in", chunk).execute();
+          await trx.updateTable("devices").set({ last_seen_at: heardAt }).where("id", "in", chunk).execute();
         }
         return back;
       });
     } catch (error) {
       // Not stored: heard again later than this, or kept for the next write.
-      for (const [id, time] of batch) if (!this.pending.has(id)) this.pending.set(id, time);
+      for (const [id, time] of batch) this.pending.set(id, Math.max(time, this.pending.get(id) ?? time));
       this.schedule();
       throw error;
     }
