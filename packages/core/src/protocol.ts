@@ -14,7 +14,14 @@
  * (schema/kit.ts).
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { DeviceModelSchema, EndpointModelSchema, FedMLClusterModelSchema, GpuInfoSchema, UserModelSchema } from "./models.js";
+import {
+  ClusterNodeSchema,
+  DeviceModelSchema,
+  EndpointModelSchema,
+  FedMLClusterModelSchema,
+  GpuInfoSchema,
+  UserModelSchema,
+} from "./models.js";
 import { CommandSpecSchema } from "./jobspec.js";
 import { Amount, Big, Count, Int32, Nullable } from "./schema/kit.js";
 
@@ -280,6 +287,8 @@ export const DeviceFactsSchema = Type.Object({
   gpuError: Type.Optional(Nullable(Type.String())),
   /** "docker" or "podman" when the agent can run container jobs; null or absent when not. */
   containerRuntime: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+  /** A batch cluster (Slurm partition) as one device: its nodes, shown by `fedml device list`. */
+  clusterNodes: Type.Optional(Nullable(Type.Array(ClusterNodeSchema, { maxItems: 100_000 }))),
 });
 export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
