@@ -5,6 +5,7 @@ import type { MemoryResult } from "./memory.js";
 import type { ReplicasResult } from "./replicas.js";
 import type { SchedulerResult } from "./scheduler.js";
 import type { ServingResult } from "./serving.js";
+import type { SlurmBackendResult } from "./slurm-backend.js";
 import type { ThroughputResult } from "./throughput.js";
 import { round } from "./lib/stats.js";
 
@@ -22,6 +23,7 @@ export interface BenchResults {
   /** Absent in results from before the section existed. */
   serving?: ServingResult;
   replicas?: ReplicasResult;
+  slurmBackend?: SlurmBackendResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
@@ -134,6 +136,16 @@ export function toMarkdown(r: BenchResults): string {
       `one server on SQLite ${rate(sqlite)}; ${p.devices} devices, ${p.queued} queued over ${p.users} users`,
       "× 3 ≥ × 1; × 1 > 5,000/s",
       one && three ? verdict(three.placementsPerSec >= one.placementsPerSec && one.placementsPerSec > 5_000) : "–",
+    ]);
+  }
+  const b = r.slurmBackend;
+  if (b) {
+    rows.push([
+      "Slurm backend: launch → job start, ms p50 / p90 / p99",
+      `${n(b.oursToStartMs.p50)} / ${n(b.oursToStartMs.p90)} / ${n(b.oursToStartMs.p99)} (${n(b.overheadP50Pct)}% at p50)`,
+      `plain \`sbatch\` on the same partition ${n(b.sbatchToStartMs.p50)} / ${n(b.sbatchToStartMs.p90)} / ${n(b.sbatchToStartMs.p99)} (${b.launches} each, alternating)`,
+      "within 10% of sbatch",
+      verdict(b.overheadP50Pct <= 10),
     ]);
   }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;

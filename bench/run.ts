@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
@@ -17,6 +17,7 @@ import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
+import { slurmBackend } from "./slurm-backend.js";
 import { throughput } from "./throughput.js";
 
 const { values } = parseArgs({
@@ -32,7 +33,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas"] as const;
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "slurm-backend"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -60,6 +61,7 @@ const size = quick
       agents: 1000,
       heartbeatSec: 12,
       proxied: 1000,
+      slurmBackendLaunches: 5,
     }
   : {
       jobs: 1000,
@@ -76,6 +78,7 @@ const size = quick
       agents: 1000,
       heartbeatSec: 25,
       proxied: 5000,
+      slurmBackendLaunches: 30,
     };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   const previous = only ? previousResults() : null;
   if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
   log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
-  const needsSlurm = (runs("throughput") || runs("latency")) && !values["no-slurm"];
+  const needsSlurm = (runs("throughput") || runs("latency") || runs("slurm-backend")) && !values["no-slurm"];
   let slurm: Slurm | null = null;
   let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
   if (needsSlurm) {
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
   let m = previous?.memory;
   let v = previous?.serving;
   let p = previous?.replicas;
+  let b = previous?.slurmBackend;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log);
@@ -154,6 +158,10 @@ async function main(): Promise<void> {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
     p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
+  if (runs("slurm-backend") && slurm) {
+    log("8. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
+    b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -176,6 +184,7 @@ async function main(): Promise<void> {
     memory: m,
     ...(v ? { serving: v } : {}),
     ...(p ? { replicas: p } : {}),
+    ...(b ? { slurmBackend: b } : {}),
     ...(only
       ? {
           rerun: [
