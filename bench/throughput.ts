@@ -1,5 +1,6 @@
 /** Section 1: trivial jobs per second through us, through Slurm, and bare fork/exec. */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
 import { cpuSeconds, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
@@ -19,8 +20,14 @@ export interface ThroughputResult {
   /** Ours divided by the reference: above 1 is faster. */
   ratioToSlurm: number | null;
   ratioToForkExec: number;
-  /** CPU milliseconds per job during our run: where the two cores went (harness = this process). */
+  /**
+   * CPU milliseconds per job during our run, from /proc/<pid>/stat of each process: where the
+   * cores went. agents: the agent processes themselves (spawning included); jobs: their reaped
+   * children, i.e. each job's own fork/exec and run; harness: this process, the load generator.
+   */
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
+  /** The machine's 1-minute load average around our run: other work on the cores skews every figure. */
+  loadAverage?: { before: number; after: number };
 }
 
 /** From the first launch call to the last FINISHED (the server's own end time of each run). */
@@ -82,16 +89,20 @@ export async function throughput(
   slurmJobs: number,
   slurm: Slurm | null,
   log: (s: string) => void,
+  /** `--cpu-prof DIR`: the server and agents write V8 CPU profiles there (read them in Chrome's DevTools). */
+  cpuProfDir?: string,
 ): Promise<ThroughputResult> {
   const agents = 8;
-  const cluster = await startCluster(agents, ["--max-jobs", "8"]);
+  const cluster = await startCluster(agents, ["--max-jobs", "8"], cpuProfDir);
   let ours: { perSec: number; failed: number; cpu: CpuSplit };
+  const loadBefore = loadavg()[0];
   try {
     log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
     ours = await oursThroughput(cluster, jobs);
   } finally {
     await cluster.stop();
   }
+  const loadAfter = loadavg()[0];
   log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}`);
   const forkExec = await forkExecRate(jobs, agents);
   let slurmRate: number | null = null;
@@ -110,5 +121,6 @@ export async function throughput(
     ratioToSlurm: slurmRate ? ours.perSec / slurmRate : null,
     ratioToForkExec: ours.perSec / forkExec,
     cpuMsPerJob: ours.cpu,
+    loadAverage: { before: loadBefore, after: loadAfter },
   };
 }

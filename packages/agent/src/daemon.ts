@@ -71,7 +71,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     home,
     client,
     log,
-    onRunStarted: guard,
     isolation,
     keepFailedRunsMs: config.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
@@ -139,8 +138,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         const answer = await client.assignments(since, waitMs, signal);
         lease.renew(sentAtNs);
         fencedSinceRenewal = false;
-        guard();
         if (lostServer) {
+          guard();
           // The server may have restarted: it must learn again which runs are alive here.
           offlineAfterMs = await hello();
           since = 0;
@@ -149,6 +148,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         failures = 0;
         since = answer.version;
         supervisor.reconcile(answer.assignments);
+        // One lease write per answer: the renewal and the runs just taken on, before their processes start.
+        guard();
       } catch (error) {
         if (error instanceof AgentStoppedError || signal.aborted) break;
         if (error instanceof FedmlError && (error.httpStatus === 401 || error.httpStatus === 403)) {

@@ -22,14 +22,19 @@ import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace 
 import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
 import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
+import { ReportBatcher } from "./report-batcher.js";
 
 const UNLISTED_RUN_GRACE_MS = 5_000;
+/** Ended runs' folders are swept at most this often (each sweep reads every run's state). */
+const SWEEP_INTERVAL_MS = 10_000;
 
 interface ActiveRun {
   job: JobRun;
   shipper: LogShipper;
-  /** Status reports of the run, one after another. */
-  reports: Promise<void>;
+  /** The run's last status report, answered (serving reports wait for it: RUNNING comes first). */
+  statusAcked: Promise<unknown>;
+  /** Serving reports of the run, one after another. */
+  servingReports: Promise<void>;
 }
 
 export interface SupervisorDeps {
@@ -42,8 +47,6 @@ export interface SupervisorDeps {
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache; absent: unbounded. */
   cacheMaxBytes?: number;
-  /** A run was taken on (the daemon publishes its lease for the watchdog). */
-  onRunStarted?: () => void;
 }
 
 export class RunSupervisor {
@@ -54,8 +57,12 @@ export class RunSupervisor {
   private readonly runningSinceNs = new Map<string, bigint>();
   /** Runs whose final report is on its way (not active any more, not yet accepted). */
   private readonly finalizing = new Map<string, Promise<void>>();
+  private readonly reports: ReportBatcher;
+  private lastSweepMs = 0;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  constructor(private readonly deps: SupervisorDeps) {
+    this.reports = new ReportBatcher((entries) => deps.client.reportStatuses(entries));
+  }
 
   activeRunIds(): string[] {
     return [...this.active.keys()];
@@ -66,7 +73,11 @@ export class RunSupervisor {
     return this.active.get(runId)?.job.servingPort ?? null;
   }
 
-  /** The server's whole desired state for this device. */
+  /**
+   * The server's whole desired state for this device. The runs it takes on are active when it
+   * returns, and none has started a process yet (each first awaits its workspace): the caller
+   * publishes its lease in between.
+   */
   reconcile(assignments: Assignment[]): void {
     const listed = new Set(assignments.map((a) => a.runId));
     for (const assignment of assignments) this.reconcileOne(assignment);
@@ -119,11 +130,15 @@ export class RunSupervisor {
       // Root's folder of the run, not the job's: the job must not rewrite its own log.
       spillFile: join(runDir(home, runId), "log-spill.jsonl"),
     });
-    const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
+    const run: ActiveRun = {
+      job: undefined as unknown as JobRun,
+      shipper,
+      statusAcked: Promise.resolve(),
+      servingReports: Promise.resolve(),
+    };
     this.active.set(runId, run);
     const sha = assignment.workspaceSha256;
     if (sha) holdWorkspace(home, sha);
-    this.deps.onRunStarted?.();
     run.job = new JobRun(assignment, {
       home,
       isolation: this.deps.isolation,
@@ -137,13 +152,14 @@ export class RunSupervisor {
         if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
           this.runningSinceNs.set(runId, process.hrtime.bigint());
         }
-        run.reports = run.reports.then(async () => {
-          await this.send(runId, report);
-        });
+        // Queued now, in order: the final report may share RUNNING's request.
+        run.statusAcked = this.send(runId, report);
       },
-      // After RUNNING (same queue), so the server has the run live when the endpoint turns READY.
+      // After RUNNING is answered, so the server has the run live when the endpoint turns READY.
       onServing: (report) => {
-        run.reports = run.reports.then(async () => {
+        const after = run.statusAcked;
+        run.servingReports = run.servingReports.then(async () => {
+          await after;
           try {
             await client.reportServing(runId, report);
           } catch (error) {
@@ -160,7 +176,7 @@ export class RunSupervisor {
       }
       await shipper.drained();
       shipper.close();
-      await run.reports;
+      await run.servingReports;
       let state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
       const fencedReason = this.fenced.get(runId);
       if (fencedReason !== undefined) state = updateRunState(home, state, { status: EdgeStatus.FAILED, reason: fencedReason });
@@ -196,7 +212,7 @@ export class RunSupervisor {
       // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
       if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
       else this.removeLater(state.runId);
-      this.sweepFolders();
+      if (Date.now() - this.lastSweepMs >= SWEEP_INTERVAL_MS) this.sweepFolders();
     }
   }
 
@@ -226,6 +242,7 @@ export class RunSupervisor {
   sweepFolders(): void {
     const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(keepMs)) return;
+    this.lastSweepMs = Date.now();
     const busy = (runId: string) => {
       if (this.active.has(runId) || this.finalizing.has(runId)) return true;
       try {
@@ -250,7 +267,8 @@ export class RunSupervisor {
   /** True when the server has the report (or refused it for good: resending would not help). */
   private async send(runId: string, report: RunStatusReport): Promise<boolean> {
     try {
-      await this.deps.client.reportStatus(runId, report);
+      const outcome = await this.reports.report({ runId, ...report });
+      if (outcome.status >= 400) this.deps.log(`run ${runId}: the server refused status ${report.status}: ${outcome.error}`);
       return true;
     } catch (error) {
       if (error instanceof AgentStoppedError) return false;
