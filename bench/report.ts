@@ -62,6 +62,18 @@ export function toMarkdown(r: BenchResults): string {
       "",
     ],
     [
+      "Throughput: HTTP requests per job, by route",
+      t.requestsPerJob
+        ? Object.entries(t.requestsPerJob)
+            .sort(([, a], [, b]) => b - a)
+            .map(([route, perJob]) => `${route} ${n(perJob, 2)}`)
+            .join("; ")
+        : "–",
+      "",
+      "",
+      "",
+    ],
+    [
       "Launch → process start, ms p50 / p90 / p99",
       `${n(l.oursToStartMs.p50)} / ${n(l.oursToStartMs.p90)} / ${n(l.oursToStartMs.p99)}`,
       l.slurmToStartMs ? `Slurm ${n(l.slurmToStartMs.p50)} / ${n(l.slurmToStartMs.p90)} / ${n(l.slurmToStartMs.p99)}` : "–",

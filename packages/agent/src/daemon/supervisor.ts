@@ -144,7 +144,8 @@ export class RunSupervisor {
       isolation: this.deps.isolation,
       prepareWorkspace: async (folder, sha) => {
         const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
-        this.boundCache();
+        // Only a download can have grown the cache.
+        if (sha) this.boundCache();
         return cwd;
       },
       onLine: (stream, text) => shipper.push(stream, text),

@@ -4,7 +4,8 @@
  * process the script ever started, whatever it did to leave the group, and the script has
  * ended only once the cgroup is empty.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { constants } from "node:os";
 import type { RunCgroup } from "./isolation/cgroup.js";
 import { createLineSplitter } from "./line-splitter.js";
@@ -74,24 +75,23 @@ export function startScript(options: ScriptOptions): RunningScript {
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    // stdin: the cgroup gate's signal; without a gate it is closed at once (the job reads EOF).
-    stdio: ["pipe", "pipe", "pipe"],
+    // stdin: the cgroup gate's signal; without a gate /dev/null (the job reads EOF), one pipe less per job.
+    stdio: [cgroup ? "pipe" : "ignore", "pipe", "pipe"],
     ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
-  });
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   if (child.pid === undefined) {
     // spawn failed synchronously (bash missing, cwd gone): the 'error' event says why.
     const failed = new Promise<ScriptExit>((_, reject) => child.once("error", reject));
     return { pid: -1, exited: failed, stop: () => {} };
   }
   const pgid = child.pid;
-  if (!cgroup) child.stdin.end();
-  else {
+  if (cgroup) {
     try {
       cgroup.join(pgid);
-      child.stdin.end("go\n");
+      child.stdin?.end("go\n");
     } catch (error) {
       // Never run a job outside its cgroup: its limits and its stop would not hold.
-      child.stdin.destroy();
+      child.stdin?.destroy();
       signalGroup(pgid, "SIGKILL");
       const failed = Promise.reject(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
       failed.catch(() => {});
