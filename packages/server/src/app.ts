@@ -30,7 +30,7 @@ import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { outOfBalanceGuard } from "./billing/balance-guard.js";
 import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
@@ -186,6 +186,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     publicUrl = opts.publicUrl ?? url;
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
+    const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
@@ -194,7 +195,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
         await reconcileReservations(ctx);
-        await stopWhatIsOutOfBalance(ctx);
+        await stopWhatIsOutOfBalance();
         await sweepIdleClusters(ctx);
         await sweepStorage();
         await reconcileServing(ctx);
