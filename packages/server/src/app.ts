@@ -55,11 +55,14 @@ export interface RunningServer {
   publicUrl: string;
   /** The admin key file written on first start, else null. */
   adminKeyFile: string | null;
+  /** Its store: on SQLite nothing else may open the file while the server holds it. */
+  store: Store;
   close(): Promise<void>;
 }
 
-function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
+function openStore(home: string, databaseUrl: string | undefined, sqliteAccess: "exclusive" | "shared"): Store {
+  if (isPostgresUrl(databaseUrl)) return openPostgres(databaseUrl);
+  return openSqlite(join(serverDir(home), "fedml.db"), { lock: true, exclusive: sqliteAccess === "exclusive" });
 }
 
 function urlOf(host: string, port: number): string {
@@ -72,7 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const opts = resolveOptions(options);
   const dir = serverDir(opts.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const store = openStore(opts.home, opts.databaseUrl);
+  const store = openStore(opts.home, opts.databaseUrl, opts.sqliteAccess);
   const clock = opts.clock;
   const startedAt = clock.wall();
   // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
@@ -218,6 +221,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       port,
       publicUrl,
       adminKeyFile,
+      store,
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);

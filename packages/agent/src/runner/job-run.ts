@@ -201,6 +201,7 @@ export class JobRun {
       env: launcher ? process.env : env,
       onLine: this.deps.onLine,
       user: launcher ? null : this.user,
+      privateTmp: !launcher && this.deps.isolation?.privateTmp ? (this.folder?.tmp ?? null) : null,
       cgroup: this.cgroup,
       ...(launcher ? { command: launcher(file) } : {}),
     });
