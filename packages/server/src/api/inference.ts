@@ -3,6 +3,7 @@ import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { assertDashboardCall, withoutDashboardCredentials } from "../serving/caller-credentials.js";
 import { awaitColdStart } from "../serving/cold-start.js";
 import { ownedEndpoint } from "../serving/owned-endpoint.js";
 import { routableReplicas } from "../serving/pick-replica.js";
@@ -31,7 +32,11 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
     // Bodies of any type pass through untouched, as a stream.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    const preHandler = requireUser(ctx);
+    const userCheck = requireUser(ctx);
+    const preHandler = async (request: FastifyRequest) => {
+      assertDashboardCall(request.headers);
+      await userCheck(request);
+    };
     const handler = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       let endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
       if (endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED) {
@@ -61,7 +66,7 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
           {
             method: request.method,
             path: jobPath(request.raw.url ?? "/", request.params.id),
-            headers: request.headers,
+            headers: withoutDashboardCredentials(request.headers),
             body: request.body as Readable | undefined,
           },
           reply.raw,
