@@ -135,6 +135,8 @@ export const GpuInfoSchema = Type.Object({
   /** Utilisation in percent and memory used in MiB at the last report, where known. */
   utilization: Type.Optional(Amount()),
   memoryUsedMiB: Type.Optional(Amount()),
+  /** Held by work the server did not place (a Slurm partition's other jobs): not free now. */
+  busyElsewhere: Type.Optional(Type.Boolean()),
 });
 export type GpuInfo = Static<typeof GpuInfoSchema>;
 
