@@ -17,10 +17,12 @@ import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
-import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
+import { spendRoutes } from "./api/spend.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
+import { sessionRoutes } from "./dashboard/session-routes.js";
+import { webRoutes } from "./dashboard/web-routes.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { fedmlWireRoutes } from "./fedml-wire/routes.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
@@ -164,17 +166,19 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
         await api.register(offerRoutes(ctx));
+        await api.register(spendRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
         await api.register(agentRoutes(ctx));
         await api.register(agentServingRoutes(ctx));
         await api.register(endpointRoutes(ctx));
+        await api.register(sessionRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
       { prefix: API_PREFIX },
     );
-    await app.register(runPageRoutes);
+    await app.register(webRoutes(ctx));
     await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx, metrics));
     await app.register(fedmlWireRoutes(ctx));

@@ -2,10 +2,11 @@
  * The runs of this device: starts what the server assigns, stops what it asks to stop, and
  * reports each run's statuses in order, the final one only after all its log lines are acked.
  */
-import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport } from "@fedml/core/contract";
+import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import { AgentStoppedError, type AgentClient } from "../client.js";
 import type { Logger } from "../log.js";
-import { JobRun, type RunOutcome } from "../runner/job-run.js";
+import { type RunBackend, type RunHandle, localBackend } from "../runner/backend.js";
+import type { RunOutcome } from "../runner/job-run.js";
 import {
   type RunState,
   initialRunState,
@@ -26,7 +27,7 @@ import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
 const UNLISTED_RUN_GRACE_MS = 5_000;
 
 interface ActiveRun {
-  job: JobRun;
+  job: RunHandle;
   shipper: LogShipper;
   /** Status reports of the run, one after another. */
   reports: Promise<void>;
@@ -44,6 +45,8 @@ export interface SupervisorDeps {
   cacheMaxBytes?: number;
   /** A run was taken on (the daemon publishes its lease for the watchdog). */
   onRunStarted?: () => void;
+  /** Where run parts execute; default: this machine. */
+  backend?: RunBackend;
 }
 
 export class RunSupervisor {
@@ -55,10 +58,19 @@ export class RunSupervisor {
   /** Runs whose final report is on its way (not active any more, not yet accepted). */
   private readonly finalizing = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  private readonly backend: RunBackend;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.backend = deps.backend ?? localBackend;
+  }
 
   activeRunIds(): string[] {
     return [...this.active.keys()];
+  }
+
+  /** Active runs and those whose final report is still on its way: what the server must not count lost. */
+  heldRunIds(): string[] {
+    return [...new Set([...this.active.keys(), ...this.finalizing.keys()])];
   }
 
   /** The port of run `runId`'s serving job while it runs here (where tunnelled inference goes). */
@@ -111,29 +123,43 @@ export class RunSupervisor {
     const { runId } = assignment;
     const { client, log, home } = this.deps;
     log(`run ${runId}: starting (rank ${assignment.rank}, gpus [${assignment.gpuIndices.join(",")}])`);
-    const shipper = new LogShipper({
-      runId,
-      send: (id, lines) => client.sendLogs(id, lines),
-      log,
-      flushIntervalMs: this.deps.shipperFlushMs,
-      // Root's folder of the run, not the job's: the job must not rewrite its own log.
-      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
-    });
-    const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
-    this.active.set(runId, run);
     const sha = assignment.workspaceSha256;
     if (sha) holdWorkspace(home, sha);
-    this.deps.onRunStarted?.();
-    run.job = new JobRun(assignment, {
+    this.take(runId, 1, sha, (run, shipper) =>
+      this.backend.start(assignment, {
+        ...this.handleDeps(runId, run, shipper),
+        prepareWorkspace: async (folder, sha) => {
+          const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
+          this.boundCache();
+          return cwd;
+        },
+      }),
+    );
+  }
+
+  /**
+   * Follows again the parts a previous agent left with the backend (Slurm jobs), before the
+   * first hello, so that the server hears they are alive. Answers the run ids taken back.
+   */
+  reattach(states: RunState[]): string[] {
+    const taken: string[] = [];
+    for (const state of states) {
+      if (this.active.has(state.runId) || !this.backend.canReattach(state)) continue;
+      this.take(state.runId, this.backend.firstLogSeq(state), null, (run, shipper) =>
+        this.backend.reattach(state, this.handleDeps(state.runId, run, shipper)),
+      );
+      taken.push(state.runId);
+    }
+    return taken;
+  }
+
+  private handleDeps(runId: string, run: ActiveRun, shipper: LogShipper) {
+    const { client, log, home } = this.deps;
+    return {
       home,
       isolation: this.deps.isolation,
-      prepareWorkspace: async (folder, sha) => {
-        const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
-        this.boundCache();
-        return cwd;
-      },
-      onLine: (stream, text) => shipper.push(stream, text),
-      onStatus: (report) => {
+      onLine: (stream: "stdout" | "stderr", text: string) => shipper.push(stream, text),
+      onStatus: (report: RunStatusReport) => {
         if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
           this.runningSinceNs.set(runId, process.hrtime.bigint());
         }
@@ -142,7 +168,7 @@ export class RunSupervisor {
         });
       },
       // After RUNNING (same queue), so the server has the run live when the endpoint turns READY.
-      onServing: (report) => {
+      onServing: (report: ServingReport) => {
         run.reports = run.reports.then(async () => {
           try {
             await client.reportServing(runId, report);
@@ -151,8 +177,31 @@ export class RunSupervisor {
           }
         });
       },
+      ackedLogSeq: () => shipper.ackedSeq,
       log,
+    };
+  }
+
+  private take(
+    runId: string,
+    firstSeq: number,
+    sha: string | null,
+    open: (run: ActiveRun, shipper: LogShipper) => RunHandle,
+  ): void {
+    const { client, log, home } = this.deps;
+    const shipper = new LogShipper({
+      runId,
+      send: (id, lines) => client.sendLogs(id, lines),
+      log,
+      flushIntervalMs: this.deps.shipperFlushMs,
+      // Root's folder of the run, not the job's: the job must not rewrite its own log.
+      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
+      firstSeq,
     });
+    const run: ActiveRun = { job: undefined as unknown as RunHandle, shipper, reports: Promise.resolve() };
+    this.active.set(runId, run);
+    this.deps.onRunStarted?.();
+    run.job = open(run, shipper);
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
       if (sha) {
         releaseWorkspace(home, sha);
@@ -161,6 +210,12 @@ export class RunSupervisor {
       await shipper.drained();
       shipper.close();
       await run.reports;
+      if (outcome.detached) {
+        // It lives on without us; state.json keeps what the next agent needs to follow it.
+        this.active.delete(runId);
+        this.runningSinceNs.delete(runId);
+        return;
+      }
       let state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
       const fencedReason = this.fenced.get(runId);
       if (fencedReason !== undefined) state = updateRunState(home, state, { status: EdgeStatus.FAILED, reason: fencedReason });
@@ -279,9 +334,15 @@ export class RunSupervisor {
     return stopped;
   }
 
-  /** Stops every run (the agent is going away); they end FAILED "agent stopped". */
+  /**
+   * The agent is going away: local runs stop and end FAILED "agent stopped"; batch jobs
+   * (Slurm) go on and a restarted agent follows them again.
+   */
   stopAll(graceMs: number): void {
-    for (const run of this.active.values()) run.job.stop("agent", graceMs);
+    for (const run of this.active.values()) {
+      if (run.job.detach) run.job.detach();
+      else run.job.stop("agent", graceMs);
+    }
   }
 
   /** Resolves when no run is active and no final report is pending. */
