@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
-import { openTestStore } from "../packages/server/test/support/database.js";
+import type { WorkspaceProgress } from "../packages/fedml/src/workspace/progress.js";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, isAlive, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -15,21 +15,6 @@ import { waitForRunEnd } from "./support/runs.js";
 const tmp = makeTempDir("e2e");
 let server: ServerProcess;
 
-/** The workspace blobs the server holds, with the upload their bytes came from, and uploads in progress. */
-async function storedBlobs(home: string) {
-  const store = await openTestStore(home);
-  try {
-    const blobs = await store.db
-      .selectFrom("workspace_blobs")
-      .select(["sha256", "upload_id", "created_at"])
-      .orderBy("sha256")
-      .execute();
-    const uploads = await store.db.selectFrom("workspace_uploads").select("id").execute();
-    return { blobs, uploads };
-  } finally {
-    await store.close();
-  }
-}
 let agent: AgentProcess;
 let alice: { serverUrl: string; apiKey: string };
 let bob: { serverUrl: string; apiKey: string };
@@ -103,15 +88,24 @@ describe("launch on a real server and agent", () => {
 
   test("a second launch of the same workspace uploads nothing", async () => {
     const path = writeJob(tmp.dir, "twice", "workspace: ws\njob: cat data.txt\n", { "data.txt": "same bytes\n" });
-    const first = await api.launchJob(path, alice);
+    const uploads = (events: WorkspaceProgress[]) => events.flatMap((e) => (e.kind === "uploaded" ? [e] : []));
+    const firstEvents: WorkspaceProgress[] = [];
+    const first = await api.launchJob(path, { ...alice, onProgress: (e) => firstEvents.push(e) });
     assert.equal(first.resultCode, 0, first.resultMsg);
+    assert.deepEqual(
+      uploads(firstEvents).map((e) => e.present),
+      [false],
+    );
     await waitForRunEnd(first.runId!, alice);
-    const before = await storedBlobs(server.home);
-    assert.ok(before.blobs.length > 0);
-    const second = await api.launchJob(path, alice);
+    // The server says it holds the blob for this user: not one byte is sent, nothing is written.
+    const secondEvents: WorkspaceProgress[] = [];
+    const second = await api.launchJob(path, { ...alice, onProgress: (e) => secondEvents.push(e) });
     assert.equal(second.resultCode, 0, second.resultMsg);
+    assert.deepEqual(
+      uploads(secondEvents).map((e) => ({ present: e.present, sent: e.sent })),
+      [{ present: true, sent: 0 }],
+    );
     await waitForRunEnd(second.runId!, alice);
-    assert.deepEqual(await storedBlobs(server.home), before, "the blob was not written again");
     assert.deepEqual(await allLogLines(second.runId!, alice), ["same bytes"]);
   });
 

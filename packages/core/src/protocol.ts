@@ -361,7 +361,16 @@ export const AssignmentSchema = Type.Object({
    */
   serving: Type.Optional(Nullable(ServingAssignmentSchema)),
   /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
-  limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
+  limits: Type.Optional(
+    Nullable(
+      Type.Object({
+        memoryBytes: Nullable(Type.Number()),
+        cpus: Nullable(Type.Number()),
+        /** `computing.time_limit`: batch devices (Slurm) submit it as the job's time limit. */
+        timeLimitSeconds: Type.Optional(Nullable(Type.Number())),
+      }),
+    ),
+  ),
   /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
   container: Type.Optional(Nullable(ContainerSpecSchema)),
 });

@@ -37,12 +37,16 @@ export interface JobRunDeps {
   isolation?: Isolation;
   /** The agent's environment, from which only an allowlist reaches the job (default process.env). */
   agentEnv?: NodeJS.ProcessEnv;
+  /** The highest log seq the server has acknowledged (a batch job checkpoints its log offsets up to it). */
+  ackedLogSeq?: () => number;
 }
 
 export interface RunOutcome {
   status: string;
   exitCode: number | null;
   reason: string | null;
+  /** The part goes on without this agent (a batch job it stopped following): nothing to report. */
+  detached?: boolean;
 }
 
 /** Who asked for the stop decides how the run ends. */
@@ -219,6 +223,7 @@ export class JobRun {
       env: launcher ? process.env : env,
       onLine: this.deps.onLine,
       user: launcher ? null : this.user,
+      privateTmp: !launcher && this.deps.isolation?.privateTmp ? (this.folder?.tmp ?? null) : null,
       cgroup: this.cgroup,
       ...(launcher ? { command: launcher(file) } : argv ? { command: argv } : {}),
     });

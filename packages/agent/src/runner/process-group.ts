@@ -8,6 +8,7 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { constants } from "node:os";
 import type { RunCgroup } from "./isolation/cgroup.js";
+import { withPrivateTmp } from "./isolation/private-tmp.js";
 import { createLineSplitter } from "./line-splitter.js";
 
 /** How long output may still arrive after the group is killed. */
@@ -33,6 +34,8 @@ export interface ScriptOptions {
   cgroup?: RunCgroup | null;
   /** Runs this instead of `bash <script>` (a container runtime's command line, a job that needs no shell). */
   command?: string[];
+  /** With `user`: this folder becomes the script's /tmp and /var/tmp, in a mount namespace of its own. */
+  privateTmp?: string | null;
 }
 
 export interface ScriptExit {
@@ -68,7 +71,11 @@ export function isGroupAlive(pgid: number): boolean {
 }
 
 export function startScript(options: ScriptOptions): RunningScript {
-  const command = options.command ?? ["bash", options.script];
+  const script = options.command ?? ["bash", options.script];
+  const user = options.user ?? null;
+  // A private /tmp is mounted as root; the command then drops to the user itself.
+  const privateTmp = user && options.privateTmp ? options.privateTmp : null;
+  const command = privateTmp && user ? withPrivateTmp(script, privateTmp, user) : script;
   const cgroup = options.cgroup ?? null;
   const [file, args] = cgroup ? ["sh", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
   const child = spawn(file, args, {
@@ -77,7 +84,7 @@ export function startScript(options: ScriptOptions): RunningScript {
     detached: true,
     // stdin: the cgroup gate's signal; without a gate /dev/null (the job reads EOF), one pipe less per job.
     stdio: [cgroup ? "pipe" : "ignore", "pipe", "pipe"],
-    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+    ...(user && !privateTmp ? { uid: user.uid, gid: user.gid } : {}),
   }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   if (child.pid === undefined) {
     // spawn failed synchronously (bash missing, cwd gone): the 'error' event says why.

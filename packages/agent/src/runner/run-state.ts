@@ -18,6 +18,19 @@ export interface RunState {
   /** The final status has been accepted by the server. */
   reported: boolean;
   updatedTime: number;
+  /** Runs on a Slurm device: its job, so that a restarted agent follows it again. */
+  slurm?: SlurmRecord | null;
+}
+
+export interface SlurmRecord {
+  /** Null until sbatch has answered. */
+  jobId: string | null;
+  /** The run's folder on the shared file system (batch script, output files). */
+  dir: string;
+  /** The last log line the server has acknowledged, and where in the output files it ended. */
+  logSeq: number;
+  outOffset: number;
+  errOffset: number;
 }
 
 export function runsDir(home: string): string {

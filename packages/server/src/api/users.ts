@@ -1,5 +1,6 @@
 import {
   type CreateUserRequest,
+  fromMicros,
   type DisableUserRequest,
   FedmlError,
   ResultCode,
@@ -12,6 +13,7 @@ import { hashSecret, newApiKey } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
 import {
   type UserRow,
+  countActiveKeysPerUser,
   deleteApiKeys,
   findUserByName,
   insertApiKey,
@@ -72,7 +74,17 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
         preHandler: adminOnly,
         schema: { tags: ["users"], response: { 200: UserListSchema, 403: ErrorBodySchema, ...authErrors } },
       },
-      async () => ({ userList: (await listUsers(ctx.db)).map(toUserModel) }),
+      async () => {
+        const keys = await countActiveKeysPerUser(ctx.db, ctx.now());
+        const users = await listUsers(ctx.db);
+        return {
+          userList: users.map((u) => ({
+            ...toUserModel(u),
+            balance: fromMicros(u.credit_balance_micros),
+            activeKeys: keys.get(u.id) ?? 0,
+          })),
+        };
+      },
     );
 
     app.post<{ Body: CreateUserRequest }>(

@@ -18,6 +18,8 @@ import { settlePart } from "./settle.js";
 import { checkStatusReport } from "../devices/reported-values.js";
 
 const REPORTABLE = new Set<string>([
+  // A batch device's part waiting in its scheduler's queue (Slurm's PENDING), with the reason.
+  EdgeStatus.QUEUED,
   EdgeStatus.INITIALIZING,
   EdgeStatus.RUNNING,
   EdgeStatus.TRAINING,
@@ -136,6 +138,14 @@ async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunS
     : {
         // A stop was asked for: progress reports must not undo STOPPING.
         status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
+        // Why a part waits in a batch queue; gone once it runs (a stop's reason stays).
+        ...(part.stop_requested === 1
+          ? {}
+          : status === EdgeStatus.QUEUED
+            ? { reason: report.reason ?? null }
+            : part.status === EdgeStatus.QUEUED
+              ? { reason: null }
+              : {}),
         started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
       };
   // Someone else got there first (the part ended or changed since it was read): theirs stands.

@@ -18,6 +18,7 @@ export const decodeGpus = jsonDecoder(
       uuid: Type.Optional(Type.String()),
       utilization: Type.Optional(Type.Number()),
       memoryUsedMiB: Type.Optional(Type.Number()),
+      busyElsewhere: Type.Optional(Type.Boolean()),
     }),
   ),
   "devices.gpus_json",

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
+import { wireObjects } from "./wire-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -382,6 +383,22 @@ function moneyInMicros(): Migration {
   };
 }
 
+/** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
+function dashboardSessions(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable("dashboard_sessions")
+        .addColumn("token_hash", "text", (c) => c.primaryKey())
+        .addColumn("key_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("dashboard_sessions_expiry").on("dashboard_sessions").column("expires_at").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -400,6 +417,8 @@ class InCodeMigrations implements MigrationProvider {
       "0103_h-isolation_container_runtime": deviceContainerRuntime(),
       "0104_h-liveness_reservations": reservations(this.dialect),
       "0105_h-liveness_money_in_micros": moneyInMicros(),
+      "0106_h-dash_dashboard_sessions": dashboardSessions(),
+      "0106_h-wire_objects_in_db": wireObjects(this.dialect),
     };
   }
 }

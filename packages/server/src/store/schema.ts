@@ -23,6 +23,15 @@ export interface ApiKeysTable {
   expires_at: number | null;
 }
 
+/** A dashboard sign-in: the browser holds the token, the row names the API key it stands for. */
+export interface DashboardSessionsTable {
+  token_hash: string;
+  /** The key signed in with: the session ends with it (revoke, rotate, expiry). */
+  key_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface ProjectsTable {
   id: Generated<number>;
   owner_id: number;
@@ -276,6 +285,32 @@ export interface UserLogUsageTable {
   log_bytes: number;
 }
 
+/** An S3 upload of the official client (fedml-wire/object-store.ts); complete = 1 once it is an object. */
+export interface WireUploadsTable {
+  upload_id: string;
+  object_key: string;
+  complete: number;
+  bytes: number;
+  started_at: number;
+}
+
+export interface WireChunksTable {
+  upload_id: string;
+  part_number: number;
+  chunk: number;
+  data: Buffer;
+}
+
+/** The latest registration of an application by the official client (fedml-wire/launch.ts). */
+export interface WireRegistrationsTable {
+  owner_id: number;
+  app_key: string;
+  yaml_text: string;
+  workspace_sha256: string | null;
+  workspace_name: string;
+  created_at: number;
+}
+
 export interface Database {
   reservations: ReservationsTable;
   clusters: ClustersTable;
@@ -283,6 +318,7 @@ export interface Database {
   credit_ledger: CreditLedgerTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
+  dashboard_sessions: DashboardSessionsTable;
   projects: ProjectsTable;
   devices: DevicesTable;
   runs: RunsTable;
@@ -295,4 +331,7 @@ export interface Database {
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
   endpoint_replicas: EndpointReplicasTable;
+  wire_uploads: WireUploadsTable;
+  wire_chunks: WireChunksTable;
+  wire_registrations: WireRegistrationsTable;
 }
