@@ -3,7 +3,8 @@
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
  * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
- * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
+ * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
+ * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     "no-slurm": { type: "boolean" },
     jobs: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
   strict: true,
 });
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   let b = previous?.slurmBackend;
   if (runs("throughput")) {
     log("1. throughput");
-    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
   }
   if (runs("latency")) {
     log("2. latency");

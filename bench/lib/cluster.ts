@@ -13,13 +13,15 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(agentCount: number, agentArgs: string[] = []): Promise<Cluster> {
+/** `cpuProfDir`: every process writes a V8 CPU profile there when it exits (node --cpu-prof). */
+export async function startCluster(agentCount: number, agentArgs: string[] = [], cpuProfDir?: string): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), "fedml-bench-"));
-  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"] });
+  const nodeArgs = cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [];
+  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"], nodeArgs });
   const apiKey = await createUser(server, "bench");
   const agents: AgentProcess[] = [];
   for (let i = 0; i < agentCount; i++) {
-    agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs]));
+    agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs], nodeArgs));
   }
   return {
     server,

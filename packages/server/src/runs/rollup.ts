@@ -33,7 +33,7 @@ export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Pa
  * roll-up sees every part's latest word.
  */
 export async function refreshRunStatus(
-  tx: Pick<Stateful, "db" | "log">,
+  tx: Pick<Stateful, "db" | "log" | "hub">,
   runId: number,
   now: number,
 ): Promise<RunRow | undefined> {
