@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
- * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
+ * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
+ * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
+import { slurmBackend } from "./slurm-backend.js";
 import { throughput } from "./throughput.js";
 import { workspace } from "./workspace.js";
 
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     "no-slurm": { type: "boolean" },
     jobs: { type: "string" },
     "fleet-agents": { type: "string" },
+    "cpu-prof": { type: "string" },
   },
   strict: true,
 });
@@ -47,6 +50,7 @@ const SECTIONS = [
   "fleet",
   "workspace",
   "logs-e2e",
+  "slurm-backend",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
@@ -80,6 +84,7 @@ const size = quick
       workspaceMb: 50,
       e2eLatencyLines: 300,
       e2eRateLines: 100_000,
+      slurmBackendLaunches: 5,
     }
   : {
       jobs: 1000,
@@ -101,6 +106,7 @@ const size = quick
       workspaceMb: 300,
       e2eLatencyLines: 2000,
       e2eRateLines: 1_000_000,
+      slurmBackendLaunches: 30,
     };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
@@ -133,7 +139,7 @@ async function main(): Promise<void> {
   const previous = only ? previousResults() : null;
   if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
   log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
-  const needsSlurm = (runs("throughput") || runs("latency")) && !values["no-slurm"];
+  const needsSlurm = (runs("throughput") || runs("latency") || runs("slurm-backend")) && !values["no-slurm"];
   let slurm: Slurm | null = null;
   let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
   if (needsSlurm) {
@@ -158,9 +164,10 @@ async function main(): Promise<void> {
   let f = previous?.fleet;
   let w = previous?.workspace;
   let e = previous?.logsE2e;
+  let b = previous?.slurmBackend;
   if (runs("throughput")) {
     log("1. throughput");
-    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
   }
   if (runs("latency")) {
     log("2. latency");
@@ -198,6 +205,10 @@ async function main(): Promise<void> {
     log("10. logs end to end: a job's print to a follower");
     e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log);
   }
+  if (runs("slurm-backend") && slurm) {
+    log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
+    b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -223,6 +234,7 @@ async function main(): Promise<void> {
     ...(f ? { fleet: f } : {}),
     ...(w ? { workspace: w } : {}),
     ...(e ? { logsE2e: e } : {}),
+    ...(b ? { slurmBackend: b } : {}),
     ...(only
       ? {
           rerun: [

@@ -36,7 +36,7 @@ interface Device {
 /** Held polls that ended by their wait: how much longer than the wait they took (server work + transport). */
 let heartbeatOverheadMs: number[] = [];
 /** Status reports (RUNNING) round trips. */
-let reportMs: number[] = [];
+const reportMs: number[] = [];
 let polls = 0;
 let seen: [string, number][] = [];
 

@@ -71,12 +71,12 @@ export class LogShipper {
     // A short wait gathers a burst into one request without holding a follower's line long;
     // while a request is out, lines gather anyway, so a fast job still ships in big batches.
     this.flushIntervalMs = options.flushIntervalMs ?? 15;
-    this.maxBatch = options.maxBatch ?? 10_000;
+    this.maxBatch = options.maxBatch ?? 5_000;
     this.maxBatchChars = options.maxBatchChars ?? 16 * 1024 * 1024;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.log = options.log ?? silentLogger;
     this.spillFile = options.spillFile ?? null;
-    this.maxHeldLines = options.maxHeldLines ?? 50_000;
+    this.maxHeldLines = options.maxHeldLines ?? 20_000;
     this.maxHeldChars = options.maxHeldChars ?? 8 * 1024 * 1024;
     this.nextSeq = Math.max(1, options.firstSeq ?? 1);
     this.acked = this.nextSeq - 1;
