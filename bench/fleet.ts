@@ -63,33 +63,47 @@ async function seedQueued(dbFile: string, like: string, count: number): Promise<
     const spec = JSON.stringify(parseJobYaml(LAUNCH_YAML));
     const now = Date.now();
     for (let i = 0; i < count; i += INSERT_BATCH) {
-      await store.db
-        .insertInto("runs")
-        .values(
-          Array.from({ length: Math.min(INSERT_BATCH, count - i) }, (_, j) => ({
-            owner_id: model.owner_id,
-            project_id: model.project_id,
-            name: `fleet-${i + j}`,
-            status: "QUEUED",
-            job_type: model.job_type,
-            platform: model.platform,
-            yaml_text: LAUNCH_YAML,
-            spec_json: spec,
-            workspace_sha256: null,
-            resource_id: null,
-            reason: null,
-            exit_code: null,
-            created_at: now + i + j,
-            started_at: null,
-            ended_at: null,
-            stop_requested: 0,
-            cluster_id: null,
-          })),
-        )
-        .execute();
+      await whileLocked(() =>
+        store.db
+          .insertInto("runs")
+          .values(
+            Array.from({ length: Math.min(INSERT_BATCH, count - i) }, (_, j) => ({
+              owner_id: model.owner_id,
+              project_id: model.project_id,
+              name: `fleet-${i + j}`,
+              status: "QUEUED",
+              job_type: model.job_type,
+              platform: model.platform,
+              yaml_text: LAUNCH_YAML,
+              spec_json: spec,
+              workspace_sha256: null,
+              resource_id: null,
+              reason: null,
+              exit_code: null,
+              created_at: now + i + j,
+              started_at: null,
+              ended_at: null,
+              stop_requested: 0,
+              cluster_id: null,
+            })),
+          )
+          .execute(),
+      );
     }
   } finally {
     await store.close();
+  }
+}
+
+/** The server holds SQLite's write lock through each queue pass: a write beside it waits its turn. */
+async function whileLocked<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!/database is locked/.test((error as Error).message) || attempt >= 100) throw error;
+      await sleep(100);
+    }
   }
 }
 

@@ -102,7 +102,7 @@ const size = quick
       heartbeatSec: 25,
       proxied: 5000,
       fleetAgents: [1000, 10_000],
-      fleetSamples: 200,
+      fleetSamples: 100,
       workspaceMb: 300,
       e2eLatencyLines: 2000,
       e2eRateLines: 1_000_000,
