@@ -161,7 +161,8 @@ async function launchOne(serverUrl: string, apiKey: string): Promise<Launched> {
 
 async function scale(agents: number, pollWaitMs: number, samples: number, log: (s: string) => void): Promise<FleetScale> {
   const root = mkdtempSync(join(tmpdir(), "fedml-bench-fleet-"));
-  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"] });
+  // Shared: the bench writes the queue and reads placement times beside the running server.
+  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn", "--sqlite-access", "shared"] });
   const dbFile = join(root, "server", "server", "fedml.db");
   const pid = server.child.pid as number;
   const workers: ChildProcess[] = [];
