@@ -65,6 +65,8 @@ export function toMarkdown(r: BenchResults): string {
       "Throughput: HTTP requests per job, by route",
       t.requestsPerJob
         ? Object.entries(t.requestsPerJob)
+            // Occasional requests (a hello, the harness's own listing) are not per job.
+            .filter(([, perJob]) => perJob >= 0.01)
             .sort(([, a], [, b]) => b - a)
             .map(([route, perJob]) => `${route} ${n(perJob, 2)}`)
             .join("; ")
