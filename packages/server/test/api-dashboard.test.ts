@@ -6,11 +6,9 @@ import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./supp
 
 describe("API: what the dashboard uses", () => {
   let t: TestServer;
-  let alice: string;
   let bob: string;
   before(async () => {
     t = await startTestServer();
-    alice = await t.createUser("alice");
     bob = await t.createUser("bob");
     await t.registerDevice(bob, deviceFacts("b1"));
   });
@@ -28,7 +26,11 @@ describe("API: what the dashboard uses", () => {
     const headers: Record<string, string> = { cookie };
     if (opts.header !== false) headers["x-fedml-dashboard"] = "1";
     if (opts.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${t.url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const res = await fetch(`${t.url}${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
     return { status: res.status, text: await res.text(), setCookie: res.headers.get("set-cookie") };
   };
 

@@ -69,7 +69,10 @@ export async function listOwnerRuns(db: Kysely<Database>, ownerId: number | null
   const before = filter.before;
   if (before !== undefined) {
     q = q.where((eb) =>
-      eb.or([eb("created_at", "<", before.createdAt), eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)])]),
+      eb.or([
+        eb("created_at", "<", before.createdAt),
+        eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)]),
+      ]),
     );
   }
   return q
