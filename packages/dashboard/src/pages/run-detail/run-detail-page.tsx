@@ -70,10 +70,10 @@ export function RunDetailPage({ params }: PageProps) {
             <summary>Job YAML</summary>
             <pre data-testid="job-yaml">{detail.data?.yamlText ?? "…"}</pre>
           </details>
-          <h2>Logs</h2>
-          <LogViewer runId={id} />
         </>
       )}
+      <h2>Logs</h2>
+      <LogViewer runId={id} />
     </section>
   );
 }

@@ -6,6 +6,8 @@ import type { LogNode } from "./log-nodes.js";
 export const PAGE_LINES = 500;
 /** Pages kept; the least recently used go first. 200 x 500 lines is well under what a tab holds easily. */
 const MAX_PAGES = 200;
+/** Nodes followed by long-polls at once. */
+const MAX_LONG_POLLS = 2;
 /** At most this often the counts are read again while lines keep coming. */
 const MIN_REFRESH_MS = 250;
 
@@ -125,10 +127,12 @@ export class LogSource {
     const onAbort = () => round.abort();
     this.abort.signal.addEventListener("abort", onAbort);
     try {
+      // A browser opens ~6 connections per server: long-polls on a few nodes only, and short
+      // waits when there are more, so that the others' lines still show within a few seconds.
+      const watched = this.nodes.slice(0, MAX_LONG_POLLS);
+      const waitMs = this.nodes.length > MAX_LONG_POLLS ? 2000 : 20_000;
       await Promise.race(
-        this.nodes.map((n) =>
-          logLines(this.runId, { deviceId: n.deviceId, afterSeq: n.count, limit: 1, waitMs: 20_000 }, round.signal),
-        ),
+        watched.map((n) => logLines(this.runId, { deviceId: n.deviceId, afterSeq: n.count, limit: 1, waitMs }, round.signal)),
       );
     } finally {
       round.abort();

@@ -75,7 +75,8 @@ export function VirtualLines(props: VirtualLinesProps) {
     frame.current = requestAnimationFrame(() => setScrollTop(el.scrollTop));
   };
 
-  const first = Math.max(0, Math.min(firstAt(scrollTop), props.total - 1));
+  // Following, the bottom is what shows (before the scroll to it lands): no page of the top is fetched for nothing.
+  const first = Math.max(0, Math.min(props.follow ? props.total - visible + 1 : firstAt(scrollTop), props.total - 1));
   const last = Math.min(props.total, first + visible + 1);
   const rowsTop = scaled ? scrollTop : first * ROW_PX;
   const rows = [];
