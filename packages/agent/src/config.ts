@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
+import type { SlurmSettings } from "./slurm/settings.js";
 
 export interface AgentConfig {
   /** One URL, or several replicas' of one server separated by commas. */
@@ -33,6 +34,8 @@ export interface AgentConfig {
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache (`cache/`), least recently used archives evicted first. */
   cacheMaxBytes?: number;
+  /** Bound with --slurm: the device is a Slurm partition and run parts are its batch jobs. */
+  slurm?: SlurmSettings | null;
 }
 
 export const DEFAULT_KEEP_FAILED_RUNS_MS = 24 * 3600_000;
@@ -81,6 +84,7 @@ export function readAgentConfig(home: string): AgentConfig | null {
     containerRuntime: c.containerRuntime ?? null,
     keepFailedRunsMs: c.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: c.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+    slurm: c.slurm ?? null,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ShipperOptions {
   spillFile?: string;
   maxHeldLines?: number;
   maxHeldChars?: number;
+  /** The first line's seq (a re-attached run goes on after the lines the server has). */
+  firstSeq?: number;
 }
 
 const SPILL_WRITE_LINES = 500;
@@ -68,6 +70,8 @@ export class LogShipper {
     this.spillFile = options.spillFile ?? null;
     this.maxHeldLines = options.maxHeldLines ?? 10_000;
     this.maxHeldChars = options.maxHeldChars ?? 8 * 1024 * 1024;
+    this.nextSeq = Math.max(1, options.firstSeq ?? 1);
+    this.acked = this.nextSeq - 1;
   }
 
   /** Lines held in memory right now (the spill file holds the rest). */

@@ -34,6 +34,8 @@ export const ComputingSpecSchema = Type.Object({
   memoryBytes: Type.Optional(Type.Number()),
   /** `computing.cpus`: the run's CPU limit on each device (absent: none). */
   cpus: Type.Optional(Type.Number()),
+  /** `computing.time_limit`: how long the job may run, in seconds (Slurm devices pass it as --time). */
+  timeLimitSeconds: Type.Optional(Type.Number()),
   /** Our keys under `computing` (priority, retry, num_edges), kept as written. */
   extra: Type.Record(Type.String(), Type.Unknown()),
 });

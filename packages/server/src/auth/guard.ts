@@ -29,21 +29,28 @@ function rejected(ctx: ServerContext): FedmlError {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Looks a user up by the hash of an API key. */
+export type UserOfKey = (keyHash: string) => Promise<UserRow | undefined>;
+
 /**
- * preHandler for client routes: the bearer key must be a user's API key; without an
- * Authorization header, the dashboard's session cookie stands for the key it was opened with.
- * Every route thus answers the dashboard exactly as it answers the key.
+ * preHandler for client routes: the bearer key must be a user's API key (looked up through
+ * `userOfKey`: the store, unless the route remembers answers); without an Authorization
+ * header, the dashboard's session cookie stands for the key it was opened with. Every route
+ * thus answers the dashboard exactly as it answers the key.
  */
-export function requireUser(ctx: ServerContext) {
+export function requireUser(
+  ctx: ServerContext,
+  userOfKey: UserOfKey = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
+) {
   return async (request: FastifyRequest): Promise<void> => {
-    request.user = await userOfRequest(ctx, request);
+    request.user = await userOfRequest(ctx, request, userOfKey);
   };
 }
 
-async function userOfRequest(ctx: ServerContext, request: FastifyRequest): Promise<UserRow> {
+async function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
   if (request.headers.authorization !== undefined) {
     const key = bearer(request);
-    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key), ctx.now()) : undefined;
+    const user = key ? await userOfKey(hashSecret(key)) : undefined;
     if (!user) throw rejected(ctx);
     return user;
   }

@@ -63,6 +63,8 @@ export interface DevicesTable {
   agent_version: string;
   /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
   container_runtime: string | null;
+  /** A Slurm device's nodes (ClusterNode[] as JSON); null for any other device. */
+  cluster_nodes_json: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
@@ -285,6 +287,32 @@ export interface UserLogUsageTable {
   log_bytes: number;
 }
 
+/** An S3 upload of the official client (fedml-wire/object-store.ts); complete = 1 once it is an object. */
+export interface WireUploadsTable {
+  upload_id: string;
+  object_key: string;
+  complete: number;
+  bytes: number;
+  started_at: number;
+}
+
+export interface WireChunksTable {
+  upload_id: string;
+  part_number: number;
+  chunk: number;
+  data: Buffer;
+}
+
+/** The latest registration of an application by the official client (fedml-wire/launch.ts). */
+export interface WireRegistrationsTable {
+  owner_id: number;
+  app_key: string;
+  yaml_text: string;
+  workspace_sha256: string | null;
+  workspace_name: string;
+  created_at: number;
+}
+
 export interface Database {
   reservations: ReservationsTable;
   clusters: ClustersTable;
@@ -305,4 +333,7 @@ export interface Database {
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
   endpoint_replicas: EndpointReplicasTable;
+  wire_uploads: WireUploadsTable;
+  wire_chunks: WireChunksTable;
+  wire_registrations: WireRegistrationsTable;
 }
