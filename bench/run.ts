@@ -36,7 +36,17 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "slurm-backend", "dashboard"] as const;
+const SECTIONS = [
+  "throughput",
+  "latency",
+  "scheduler",
+  "logs",
+  "memory",
+  "serving",
+  "replicas",
+  "slurm-backend",
+  "dashboard",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
