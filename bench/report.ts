@@ -115,6 +115,13 @@ export function toMarkdown(r: BenchResults): string {
         verdict(v.overheadP50Ms <= 1),
       ],
       [
+        "Inference proxy: CPU ms per request, server / agent",
+        v.serverCpuMsPerRequest === undefined ? "–" : `${n(v.serverCpuMsPerRequest, 2)} / ${n(v.agentCpuMsPerRequest ?? 0, 2)}`,
+        "user + system time of each process while the requests above ran",
+        "",
+        "",
+      ],
+      [
         `Inference proxy: requests/s, ${v.concurrency} in flight`,
         n(v.proxiedPerSec, 0),
         `direct to the job ${n(v.directPerSec, 0)}`,
