@@ -13,6 +13,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   readdirSync,
   statSync,
@@ -299,6 +300,105 @@ describe("jobs isolated from the agent, each other and the host", () => {
     );
     assert.notEqual(launched.resultCode, 0);
     assert.match(launched.resultMsg, /runs in a container .* none of the 1 device you may use has docker or podman/);
+  });
+});
+
+/** Where cgroup v2 is mounted: /sys/fs/cgroup on a v2-only machine, /sys/fs/cgroup/unified on a hybrid one. */
+const cgroup2Mount = readFileSync("/proc/self/mounts", "utf8")
+  .split("\n")
+  .map((line) => line.split(" "))
+  .find((fields) => fields[2] === "cgroup2")?.[1];
+
+describe("cgroup v2 (--cgroup-root)", () => {
+  const skip = !isRoot ? rootOnly : cgroup2Mount ? {} : { skip: "no cgroup v2 mount on this machine" };
+  const root = join(cgroup2Mount ?? "/nonexistent", `fedml-iso-test-${process.pid}`);
+  const runsParent = join(root, `fedml-${agentKey(join(tmp.dir, "v2-box-home"))}`);
+  let v2Box: AgentProcess | undefined;
+  let deviceId = "";
+  before(async () => {
+    if (!isRoot || !cgroup2Mount) return;
+    // Run cgroups on the v2 mount even where it has no controllers (a hybrid machine): v2's
+    // core (cgroup.procs, cgroup.kill, cgroup.events) is what a stop needs.
+    v2Box = await startIsolatedAgent("v2-box", "none", ["--cgroup-root", root]);
+    const mine = (await api.deviceList(alice)).deviceList.find((d) => d.name === "v2-box");
+    assert.ok(mine);
+    deviceId = String(mine.deviceId);
+  });
+  after(async () => {
+    await v2Box?.stop();
+    if (existsSync(root)) rmdirSync(root);
+  });
+  const launchOnV2 = async (name: string, yaml: string) => {
+    const launched = await api.launchJob(writeJob(tmp.dir, name, yaml), { ...alice, resourceId: deviceId });
+    assert.ok(launched.resultCode === 0 || launched.resultCode === 5, launched.resultMsg);
+    return launched.runId as string;
+  };
+  /** The process's cgroup in the v2 hierarchy (the "0::" line). */
+  const v2CgroupOf = (pid: number) =>
+    (
+      readFileSync(`/proc/${pid}/cgroup`, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("0::")) ?? ""
+    ).slice(3);
+
+  test(
+    "a job that setsids, double-forks and traps SIGTERM is gone after stop; the v2 cgroup is empty, then removed",
+    skip,
+    async () => {
+      const runId = await launchOnV2(
+        "v2-escaper",
+        [
+          "job: |",
+          "  trap '' TERM",
+          "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
+          '  echo "setsid $!"',
+          '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
+          "  echo ready",
+          "  while :; do sleep 1; done",
+          "",
+        ].join("\n"),
+      );
+      const lines = await waitFor(
+        "the escapers' pids",
+        async () => {
+          const got = await logLines(runId, alice);
+          return got.includes("ready") ? got : undefined;
+        },
+        20_000,
+        100,
+      );
+      const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
+      assert.equal(pids.length, 2);
+      const runCgroup = join(runsParent, `run-${runId}`);
+      for (const pid of pids) assert.equal(join(cgroup2Mount ?? "", v2CgroupOf(pid)), runCgroup);
+      assert.match(readFileSync(join(runCgroup, "cgroup.events"), "utf8"), /^populated 1$/m);
+      const inside = readFileSync(join(runCgroup, "cgroup.procs"), "utf8").trim().split("\n").map(Number);
+      for (const pid of pids) assert.ok(inside.includes(pid));
+      await api.runStop(runId, alice);
+      assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
+      for (const pid of [...pids, ...inside]) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
+      assert.ok(!existsSync(runCgroup), "the run's v2 cgroup is still there");
+    },
+  );
+
+  test("limits where the v2 controller is missing are said not to be enforced; where it is, they are", skip, async () => {
+    const memory = readFileSync(join(runsParent, "cgroup.subtree_control"), "utf8").split(/\s+/).includes("memory");
+    const runId = await launchOnV2(
+      "v2-hog",
+      "computing:\n  memory: 64MB\njob: |\n  python3 -c 'b = bytearray(200 * 1024 * 1024); print(len(b))'\n",
+    );
+    const run = await waitForRunEnd(runId, alice);
+    const lines = await logLines(runId, alice);
+    if (memory) {
+      assert.equal(run.status, "FAILED", lines.join("\n"));
+      assert.match(run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
+    } else {
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(
+        lines.some((l) => /cannot enforce computing\.memory/.test(l)),
+        lines.join("\n"),
+      );
+    }
   });
 });
 

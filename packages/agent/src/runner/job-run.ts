@@ -239,7 +239,14 @@ export class JobRun {
       }
       return null;
     }
-    return RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    if (cgroup.unenforced.length > 0) {
+      this.deps.onLine(
+        "stderr",
+        `[fedml agent] this device cannot enforce ${cgroup.unenforced.join(" / ")} (its cgroups lack the controller)`,
+      );
+    }
+    return cgroup;
   }
 
   /** The runtime command line for a script of a container job (the job folder is mounted in the image). */
