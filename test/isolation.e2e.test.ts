@@ -2,7 +2,7 @@
 // agent processes bound the way a GPU box is (root, a user per job, a cgroup per run), real
 // jobs that try to get out. The tests needing root skip with a message elsewhere.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -26,7 +26,7 @@ import { api } from "fedml";
 import { agentKey } from "../packages/agent/src/runner/isolation/index.js";
 import { writeJob } from "./support/jobs.js";
 import { agentBin, cliBin } from "./support/paths.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, createUser, freePort, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 import { waitForRunEnd } from "./support/runs.js";
@@ -443,34 +443,147 @@ const podman = (() => {
   }
 })();
 
+const registryTools = (() => {
+  try {
+    execFileSync("docker-registry", ["--version"], { stdio: "ignore" });
+    execFileSync("htpasswd", ["-h"], { stdio: "ignore" });
+    return true;
+  } catch (error) {
+    // htpasswd -h exits 2 after printing its usage: it is there.
+    return (error as { status?: number }).status === 2;
+  }
+})();
+
+/** Distribution's registry (Debian's docker-registry) on loopback, with htpasswd (bcrypt) users. */
+async function startRegistry(dir: string, user: string, password: string): Promise<{ host: string; stop(): void }> {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  writeFileSync(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", user, password]));
+  const port = await freePort();
+  const config = [
+    "version: 0.1",
+    "log: {level: warn}",
+    `storage: {filesystem: {rootdirectory: ${join(dir, "data")}}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+    `auth: {htpasswd: {realm: fedml-test, path: ${join(dir, "htpasswd")}}}`,
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "config.yml"), config);
+  const child = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+  const host = `127.0.0.1:${port}`;
+  await waitFor("the registry to answer", async () => {
+    const res = await fetch(`http://${host}/v2/`).catch(() => undefined);
+    return res?.status === 401;
+  });
+  return { host, stop: () => child.kill("SIGTERM") };
+}
+
 describe("container jobs", () => {
   const skip = !isRoot ? rootOnly : podman ? {} : { skip: "needs podman and runc (apt-get install podman runc)" };
+  const tag = `localhost/fedml-iso-test:${process.pid}`;
   let podBox: AgentProcess | undefined;
-  after(() => podBox?.stop());
+  let registry: { host: string; stop(): void } | undefined;
+  const registryUser = `fedml-reg-${process.pid}`;
+  const registryPassword = randomBytes(12).toString("hex");
+  before(async () => {
+    if (!isRoot || !podman) return;
+    buildLocalImage(tag);
+    if (registryTools) registry = await startRegistry(join(tmp.dir, "registry"), registryUser, registryPassword);
+    // The runtime's own configuration says the loopback registry speaks plain HTTP; the agent
+    // hands its environment to the runtime (and never to a job).
+    const conf = join(tmp.dir, "registries.conf");
+    writeFileSync(conf, registry ? `[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n` : "");
+    const saved = process.env.CONTAINERS_REGISTRIES_CONF;
+    process.env.CONTAINERS_REGISTRIES_CONF = conf;
+    try {
+      // crun refuses hybrid cgroup machines like this one; runc runs there.
+      podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
+    } finally {
+      if (saved === undefined) delete process.env.CONTAINERS_REGISTRIES_CONF;
+      else process.env.CONTAINERS_REGISTRIES_CONF = saved;
+    }
+  });
+  after(async () => {
+    await podBox?.stop();
+    registry?.stop();
+    if (isRoot && podman) execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+  });
 
   test(
     "a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user",
     skip,
     async () => {
-      const tag = `localhost/fedml-iso-test:${process.pid}`;
-      buildLocalImage(tag);
-      try {
-        // crun refuses hybrid cgroup machines like this one; runc runs there.
-        podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
-        const runId = await launch(
-          "in-image",
-          `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
-          { "marker.txt": "from the workspace\n" },
-        );
-        const run = await waitForRunEnd(runId, alice, 60_000);
-        const lines = await logLines(runId, alice);
-        assert.equal(run.status, "FINISHED", lines.join("\n"));
-        assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
-        assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
-        assert.ok(lines.includes("marker.txt"));
-      } finally {
-        execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+      const runId = await launch(
+        "in-image",
+        `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
+        { "marker.txt": "from the workspace\n" },
+      );
+      const run = await waitForRunEnd(runId, alice, 60_000);
+      const lines = await logLines(runId, alice);
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
+      assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
+      assert.ok(lines.includes("marker.txt"));
+    },
+  );
+
+  test(
+    "docker: {image, registry, username, password} pulls with the credentials; a wrong password fails saying why; the credentials show nowhere",
+    !isRoot || !podman ? skip : registryTools ? {} : { skip: "needs Debian's docker-registry and apache2-utils (htpasswd)" },
+    async () => {
+      const host = registry?.host ?? "";
+      const image = `fedml-iso/private:${process.pid}`;
+      execFileSync("podman", ["tag", tag, `${host}/${image}`]);
+      // The test's own push may name the credentials; the agent never does.
+      execFileSync(
+        "podman",
+        ["push", "--tls-verify=false", "--creds", `${registryUser}:${registryPassword}`, `${host}/${image}`],
+        {
+          stdio: "ignore",
+        },
+      );
+      // Not on the machine any more: the job's run must pull it.
+      execFileSync("podman", ["rmi", `${host}/${image}`], { stdio: "ignore" });
+      const docker = (password: string) =>
+        `docker:\n  image: ${image}\n  registry: ${host}\n  username: ${registryUser}\n  password: ${password}\n`;
+
+      const refused = await launch("wrong-password", `${docker("not-the-password")}job: echo should not run\n`);
+      const failed = await waitForRunEnd(refused, alice, 60_000);
+      assert.equal(failed.status, "FAILED");
+      assert.match(
+        failed.reason ?? "",
+        new RegExp(`^pulling image ${host}/${image} with the job's registry credentials failed: .*unauthorized`),
+      );
+      assert.deepEqual(await logLines(refused, alice), []);
+
+      const runId = await launch(
+        "right-password",
+        `${docker(registryPassword)}job: |\n  cat /etc/fedml-image\n  echo pulled\n  sleep 2\n  export -p\n`,
+      );
+      await waitFor("the pulled job to run", async () => (await logLines(runId, alice)).includes("pulled"), 60_000, 100);
+      const ps = execFileSync("ps", ["-eo", "args"]).toString();
+      const run = await waitForRunEnd(runId, alice, 60_000);
+      const lines = await logLines(runId, alice);
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(lines.includes("built by the isolation test"));
+      assert.ok(
+        lines.some((l) => l.startsWith("declare -x FEDML_CURRENT_RUN_ID=")),
+        "the job's environment was printed",
+      );
+      const agentHome = join(tmp.dir, "pod-box-home");
+      const agentLogs = readdirSync(agentHome)
+        .filter((f) => f.startsWith("agent-") && f.endsWith(".log"))
+        .map((f) => readFileSync(join(agentHome, f), "utf8"))
+        .join("");
+      for (const [where, text] of [
+        ["the job's environment and logs", lines.join("\n")],
+        ["ps", ps],
+        ["the agent's log", agentLogs],
+      ]) {
+        assert.ok(!text.includes(registryPassword), `the registry password shows in ${where}`);
+        assert.ok(!text.includes(registryUser), `the registry user name shows in ${where}`);
       }
+      assert.ok(!existsSync(join(agentHome, "runs", runId, "registry-auth")), "the run's credentials outlived it");
+      execFileSync("podman", ["rmi", "--force", `${host}/${image}`], { stdio: "ignore" });
     },
   );
 });

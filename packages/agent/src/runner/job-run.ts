@@ -7,7 +7,15 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
-import { CONTAINER_JOB_DIR, containerRunCommand, registryLogin, removeContainer } from "./isolation/container.js";
+import {
+  CONTAINER_JOB_DIR,
+  type RegistryAuth,
+  containerRunCommand,
+  pullImage,
+  removeContainer,
+  removeRegistryAuth,
+  writeRegistryAuth,
+} from "./isolation/container.js";
 import {
   buildJobEnv,
   handOver,
@@ -67,6 +75,7 @@ export class JobRun {
   private cgroup: RunCgroup | null = null;
   private folder: JobFolder | null = null;
   private containerName: string | null = null;
+  private registryAuth: RegistryAuth | null = null;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   servingPort: number | null = null;
 
@@ -154,7 +163,14 @@ export class JobRun {
     if (bootstrap) writeFileSync(join(folder.scripts, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
     writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
     handOver(folder, this.user);
-    const launcher = container && isolation?.container ? this.containerLauncher(stateDir, folder, cwd, env) : null;
+    let launcher: ((script: string) => string[]) | null = null;
+    if (container && isolation?.container) {
+      this.registryAuth = writeRegistryAuth(isolation.container, container, stateDir);
+      const refused = await pullImage(isolation.container, container, this.registryAuth);
+      if (this.stopCause) return STOP_OUTCOME[this.stopCause];
+      if (refused) return { status: EdgeStatus.FAILED, exitCode: null, reason: refused };
+      launcher = this.containerLauncher(stateDir, folder, cwd, env);
+    }
 
     if (bootstrap) {
       const exit = await this.runScript(join(folder.scripts, "bootstrap.sh"), cwd, env, launcher);
@@ -262,8 +278,6 @@ export class JobRun {
         .join(""),
       { mode: 0o600 },
     );
-    const authFile = join(stateDir, "registry-auth.json");
-    registryLogin(runtime, spec, authFile);
     this.containerName = `fedml-run-${this.runId}-${process.pid}`;
     const name = this.containerName;
     return (script: string) =>
@@ -278,7 +292,7 @@ export class JobRun {
         user: this.user,
         limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
         cgroupParent: null,
-        authFile: spec.username ? authFile : null,
+        auth: this.registryAuth,
       });
   }
 
@@ -302,6 +316,7 @@ export class JobRun {
   private release(outcome: RunOutcome): void {
     const runtime = this.deps.isolation?.container;
     if (runtime && this.containerName) removeContainer(runtime, this.containerName);
+    removeRegistryAuth(this.registryAuth);
     this.cgroup?.remove();
     if (this.folder) {
       takeBack(this.folder, this.user);
