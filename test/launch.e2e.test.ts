@@ -119,6 +119,41 @@ describe("launch on a real server and agent", () => {
     assert.deepEqual(await allLogLines(launched.runId!, alice), ["about to fail"]);
   });
 
+  test("short jobs launched together all end through the agent's batched reports; plain commands need no shell", async () => {
+    const jobs: [yaml: string, status: string, exitCode: number, lines: string[] | null][] = [
+      ...Array.from({ length: 8 }, (): [string, string, number, null] => ['job: "true"\n', "FINISHED", 0, null]),
+      ["job: /bin/echo plain words\n", "FINISHED", 0, ["plain words"]],
+      ['job: "false"\n', "FAILED", 1, []],
+      ['job: echo "run $FEDML_CURRENT_RUN_ID"\n', "FINISHED", 0, null],
+      ["job: no-such-program-here\n", "FAILED", 127, null],
+    ];
+    const launched = await Promise.all(
+      jobs.map(async ([yaml], i) => {
+        const result = await api.launchJob(writeJob(tmp.dir, `short-${i}`, yaml), alice);
+        // Past the agent's job slots a run waits in the queue (code 5).
+        assert.ok(result.resultCode === 0 || result.resultCode === 5, result.resultMsg);
+        return result.runId as string;
+      }),
+    );
+    for (const [i, runId] of launched.entries()) {
+      const [, status, exitCode, lines] = jobs[i];
+      const run = await waitForRunEnd(runId, alice);
+      assert.equal(run.status, status, `${jobs[i][0]}: ${run.status}`);
+      assert.equal(run.exitCode, exitCode, jobs[i][0]);
+      if (lines) assert.deepEqual(await allLogLines(runId, alice), lines);
+    }
+    assert.deepEqual(await allLogLines(launched[10], alice), [`run ${launched[10]}`]);
+    // bash said what was missing, as it always did for a command it cannot find.
+    assert.match((await allLogLines(launched[11], alice)).join("\n"), /no-such-program-here: command not found/);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const requests = (route: string) =>
+      [...metrics.matchAll(/^fedml_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+        .filter(([, labels]) => labels.includes(`route="${route}"`))
+        .reduce((sum, [, , n]) => sum + Number(n), 0);
+    assert.ok(requests("/api/v1/agent/reports") > 0, "the agent sends its reports in batches");
+    assert.equal(requests("/api/v1/agent/runs/:id/status"), 0, "and never one by one to this server");
+  });
+
   test("stop ends a running job KILLED and leaves no process of it alive", async () => {
     const pidFile = join(tmp.dir, "stop-pids");
     const path = writeJob(
