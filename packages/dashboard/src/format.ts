@@ -25,3 +25,13 @@ export function formatUsd(amount: number): string {
   const digits = Math.abs(amount) >= 0.01 ? 2 : 6;
   return `$${amount.toFixed(digits)}`;
 }
+
+/** "12s ago", "5m ago", "3h ago", "2d ago"; "never" without a time. */
+export function formatAgo(epochMs: number | null | undefined, now: number): string {
+  if (!epochMs) return "never";
+  const s = Math.max(0, Math.round((now - epochMs) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}

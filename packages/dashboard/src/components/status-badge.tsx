@@ -1,4 +1,7 @@
-/** A run's (or part's) status with its colour: green done, blue live, amber waiting, red failed, grey stopped. */
+/**
+ * A status with its colour: green done or ready, blue live, amber waiting, red failed, grey
+ * stopped. Runs and their parts, and the devices', clusters', endpoints' and replicas' statuses.
+ */
 const TONES: Record<string, string> = {
   FINISHED: "ok",
   RUNNING: "live",
@@ -18,6 +21,11 @@ const TONES: Record<string, string> = {
   INVALID: "bad",
   ABANDONED: "bad",
   KILLED: "off",
+  READY: "ok",
+  IDLE: "ok",
+  DEPLOYING: "live",
+  UNHEALTHY: "bad",
+  DRAINING: "wait",
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -3,6 +3,7 @@ import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { assertDashboardCall, withoutDashboardCredentials } from "../serving/caller-credentials.js";
 import { awaitColdStart } from "../serving/cold-start.js";
 import { routableReplicas } from "../serving/pick-replica.js";
 import { routeInference } from "../serving/route-request.js";
@@ -32,7 +33,11 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
     const routing = new InferenceRouting(ctx);
-    const preHandler = requireUser(ctx, (keyHash) => routing.userOfKey(keyHash));
+    const userCheck = requireUser(ctx, (keyHash) => routing.userOfKey(keyHash));
+    const preHandler = async (request: FastifyRequest) => {
+      assertDashboardCall(request.headers);
+      await userCheck(request);
+    };
     const handler = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       const id = parseRowId(request.params.id);
       const known = id === undefined ? undefined : await routing.routing(id);
@@ -68,7 +73,7 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
           {
             method: request.method,
             path: jobPath(request.raw.url ?? "/", request.params.id),
-            headers: request.headers,
+            headers: withoutDashboardCredentials(request.headers),
             body: request.body as Readable | undefined,
           },
           reply.raw,

@@ -1,9 +1,9 @@
-import { Placeholder } from "../../components/placeholder.js";
 import type { PageDefinition } from "../page-definition.js";
+import { CostPage } from "./cost-page.js";
 
 export const page: PageDefinition = {
   path: "/cost",
   title: "Cost & credit",
   nav: { label: "Cost & credit", order: 50 },
-  component: () => <Placeholder title="Cost & credit" cli="fedml cost; fedml credit" />,
+  component: CostPage,
 };

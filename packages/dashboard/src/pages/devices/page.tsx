@@ -1,9 +1,9 @@
-import { Placeholder } from "../../components/placeholder.js";
 import type { PageDefinition } from "../page-definition.js";
+import { DevicesPage } from "./devices-page.js";
 
 export const page: PageDefinition = {
   path: "/devices",
   title: "Devices & offers",
   nav: { label: "Devices & offers", order: 20 },
-  component: () => <Placeholder title="Devices & offers" cli="fedml device list; fedml offers" />,
+  component: DevicesPage,
 };
