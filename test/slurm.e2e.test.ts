@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, runCli, startServerWithAgent } from "./support/processes.js";
 import { type Caller, waitForRunEnd, waitForRunStatus } from "./support/runs.js";
 import { sbatchWrap, scancel, slurmJobState, slurmSkip } from "./support/slurm.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -66,6 +66,19 @@ describe("the Slurm backend on a real Slurm", { skip }, () => {
     assert.equal(device.gpuCount, 4);
     assert.deepEqual([...new Set(device.gpus.map((g) => g.name))], ["A100"]);
     assert.match(device.osVersion, /slurm 22\.\d+\.\d+, fedml, 2 node\(s\)/);
+    assert.deepEqual(
+      device.clusterNodes?.map((n) => [n.state, n.gpus, n.gpuModel]),
+      [
+        ["idle", 2, "A100"],
+        ["idle", 2, "A100"],
+      ],
+    );
+    // `fedml device list` prints the nodes under the device.
+    const cli = await runCli(["device", "list"], { FEDML_SERVER_URL: server.url, FEDML_API_KEY: alice.apiKey });
+    assert.equal(cli.code, 0, cli.stderr);
+    for (const node of device.clusterNodes ?? []) {
+      assert.match(cli.stdout, new RegExp(`^${node.name}\\s+idle\\s+2x A100\\s+\\d+\\s+-$`, "m"));
+    }
   });
 
   test("a job runs to FINISHED as an sbatch job: bootstrap, job, workspace, our environment, its logs", async () => {
@@ -186,5 +199,24 @@ describe("the Slurm backend on a real Slurm", { skip }, () => {
     assert.match(second, /^1: node_rank=1 client_rank=2 host=(\S+) master=\S+ nnodes=2 world=4 gpus=0,1$/);
     const hosts = lines.map((l) => /host=(\S+)/.exec(l)?.[1]);
     assert.notEqual(hosts[0], hosts[1], "two different Slurm nodes");
+  });
+
+  test("free capacity follows squeue: GPUs other users' jobs hold are not offered, and come back", async () => {
+    // This agent re-reads the partition every second.
+    process.env.FEDML_SLURM_FACTS_MS = "1000";
+    agent = await agent.restart();
+    const busyGpus = async () => {
+      const { deviceList } = await api.deviceList(alice);
+      return deviceList.find((d) => d.deviceId === agent.deviceId)?.gpus.filter((g) => g.busyElsewhere).length;
+    };
+    const blocker = await sbatchWrap(["-p", "fedml", "--nodes=2", "--gres=gpu:2"], "sleep 300");
+    blockers.push(blocker);
+    await waitFor("the device's GPUs marked busy", async () => (await busyGpus()) === 4, 30_000);
+    const result = await api.launchJob(writeJob(tmp.dir, "waits", "job: echo placed once free\ncomputing:\n  minimum_num_gpus: 2\n"), alice);
+    assert.equal(result.resultCode, 5, "queued by the server: the device could hold it, not now");
+    await scancel(blocker);
+    await waitFor("the GPUs free again", async () => (await busyGpus()) === 0, 30_000);
+    const run = await waitForRunEnd(result.runId as string, alice, 60_000);
+    assert.equal(run.status, "FINISHED", run.reason ?? "");
   });
 });

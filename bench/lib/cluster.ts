@@ -54,6 +54,27 @@ export async function launch(cluster: Cluster, yamlText: string): Promise<string
   return answer.runId;
 }
 
+interface LogLinesAnswer {
+  done: boolean;
+  runStatus: string;
+  lastSeq: number;
+}
+
+/** Follows a run's logs (as `fedml launch` does) until it has ended; throws unless it FINISHED. */
+export async function followToFinished(cluster: Cluster, runId: string): Promise<void> {
+  for (let afterSeq = 0; ; ) {
+    const answer = await call<LogLinesAnswer>(
+      `${cluster.server.url}/api/v1/runs/${runId}/log-lines?afterSeq=${afterSeq}&waitMs=20000`,
+      cluster.apiKey,
+    );
+    afterSeq = answer.lastSeq;
+    if (answer.done) {
+      if (answer.runStatus !== "FINISHED") throw new Error(`run ${runId} ended ${answer.runStatus}`);
+      return;
+    }
+  }
+}
+
 export interface RunSummary {
   runId: string;
   status: string;

@@ -7,7 +7,15 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
-import { CONTAINER_JOB_DIR, containerRunCommand, registryLogin, removeContainer } from "./isolation/container.js";
+import {
+  CONTAINER_JOB_DIR,
+  type RegistryAuth,
+  containerRunCommand,
+  pullImage,
+  removeContainer,
+  removeRegistryAuth,
+  writeRegistryAuth,
+} from "./isolation/container.js";
 import {
   buildJobEnv,
   handOver,
@@ -68,6 +76,7 @@ export class JobRun {
   private cgroup: RunCgroup | null = null;
   private folder: JobFolder | null = null;
   private containerName: string | null = null;
+  private registryAuth: RegistryAuth | null = null;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   servingPort: number | null = null;
 
@@ -156,7 +165,14 @@ export class JobRun {
       user: this.user?.name ?? null,
     });
     if (bootstrap) writeFileSync(join(folder.scripts, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
-    const launcher = container && isolation?.container ? this.containerLauncher(stateDir, folder, cwd, env) : null;
+    let launcher: ((script: string) => string[]) | null = null;
+    if (container && isolation?.container) {
+      this.registryAuth = writeRegistryAuth(isolation.container, container, stateDir);
+      const refused = await pullImage(isolation.container, container, this.registryAuth);
+      if (this.stopCause) return STOP_OUTCOME[this.stopCause];
+      if (refused) return { status: EdgeStatus.FAILED, exitCode: null, reason: refused };
+      launcher = this.containerLauncher(stateDir, folder, cwd, env);
+    }
     const direct = launcher ? null : this.directCommand(job, env, cwd);
     if (!direct) writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
     handOver(folder, this.user);
@@ -257,7 +273,14 @@ export class JobRun {
       }
       return null;
     }
-    return RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    if (cgroup.unenforced.length > 0) {
+      this.deps.onLine(
+        "stderr",
+        `[fedml agent] this device cannot enforce ${cgroup.unenforced.join(" / ")} (its cgroups lack the controller)`,
+      );
+    }
+    return cgroup;
   }
 
   /** The runtime command line for a script of a container job (the job folder is mounted in the image). */
@@ -273,8 +296,6 @@ export class JobRun {
         .join(""),
       { mode: 0o600 },
     );
-    const authFile = join(stateDir, "registry-auth.json");
-    registryLogin(runtime, spec, authFile);
     this.containerName = `fedml-run-${this.runId}-${process.pid}`;
     const name = this.containerName;
     return (script: string) =>
@@ -289,7 +310,7 @@ export class JobRun {
         user: this.user,
         limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
         cgroupParent: null,
-        authFile: spec.username ? authFile : null,
+        auth: this.registryAuth,
       });
   }
 
@@ -313,6 +334,7 @@ export class JobRun {
   private release(outcome: RunOutcome): void {
     const runtime = this.deps.isolation?.container;
     if (runtime && this.containerName) removeContainer(runtime, this.containerName);
+    removeRegistryAuth(this.registryAuth);
     this.cgroup?.remove();
     if (this.folder) {
       takeBack(this.folder, this.user);

@@ -24,6 +24,7 @@ function factColumns(facts: DeviceFacts) {
     max_jobs: Math.max(1, Math.trunc(facts.maxJobs)),
     agent_version: facts.agentVersion,
     container_runtime: facts.containerRuntime ?? null,
+    cluster_nodes_json: facts.clusterNodes ? JSON.stringify(facts.clusterNodes) : null,
   };
 }
 
