@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
  */
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
+import { dashboard } from "./dashboard.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { logs } from "./logs.js";
 import { memory } from "./memory.js";
@@ -32,7 +33,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas"] as const;
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "dashboard"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -60,6 +61,8 @@ const size = quick
       agents: 1000,
       heartbeatSec: 12,
       proxied: 1000,
+      dashboardRuns: 20_000,
+      dashboardLines: 200_000,
     }
   : {
       jobs: 1000,
@@ -76,6 +79,8 @@ const size = quick
       agents: 1000,
       heartbeatSec: 25,
       proxied: 5000,
+      dashboardRuns: 100_000,
+      dashboardLines: 1_000_000,
     };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
   let m = previous?.memory;
   let v = previous?.serving;
   let p = previous?.replicas;
+  let d = previous?.dashboard;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log);
@@ -154,6 +160,10 @@ async function main(): Promise<void> {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
     p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
+  if (runs("dashboard")) {
+    log(`8. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
+    d = await dashboard(size.dashboardRuns, size.dashboardLines, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -176,6 +186,7 @@ async function main(): Promise<void> {
     memory: m,
     ...(v ? { serving: v } : {}),
     ...(p ? { replicas: p } : {}),
+    ...(d ? { dashboard: d } : {}),
     ...(only
       ? {
           rerun: [

@@ -1,57 +1,48 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
+import { Modal } from "./modal.js";
 
-/**
- * A button that acts only on a second, deliberate click: the first turns it into
- * "Confirm <label>?" (with Cancel) for a few seconds. No window.confirm, which blocks the page.
- */
-export function ConfirmButton({
-  label,
-  onConfirm,
-  danger = false,
-  disabled = false,
-  testId,
-}: {
+/** A button that asks before doing something that cannot be undone. */
+export function ConfirmButton(props: {
   label: string;
-  onConfirm: () => void | Promise<void>;
-  danger?: boolean;
+  question: string;
+  confirmLabel: string;
+  onConfirm: () => Promise<void>;
   disabled?: boolean;
-  testId?: string;
 }) {
   const [asking, setAsking] = useState(false);
-  useEffect(() => {
-    if (!asking) return;
-    const timer = setTimeout(() => setAsking(false), 6000);
-    return () => clearTimeout(timer);
-  }, [asking]);
-  if (!asking) {
-    return (
-      <button
-        type="button"
-        class={danger ? "danger" : ""}
-        disabled={disabled}
-        onClick={() => setAsking(true)}
-        data-testid={testId}
-      >
-        {label}
-      </button>
-    );
-  }
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await props.onConfirm();
+      setAsking(false);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
-    <span class="confirm">
-      <button
-        type="button"
-        class={danger ? "danger" : "primary"}
-        data-testid={testId ? `${testId}-confirm` : undefined}
-        onClick={() => {
-          setAsking(false);
-          void onConfirm();
-        }}
-      >
-        Confirm {label.toLowerCase()}?
+    <>
+      <button type="button" class="danger" disabled={props.disabled} onClick={() => setAsking(true)}>
+        {props.label}
       </button>
-      <button type="button" class="link" onClick={() => setAsking(false)}>
-        Cancel
-      </button>
-    </span>
+      {asking && (
+        <Modal title={props.label} onClose={() => setAsking(false)}>
+          <p>{props.question}</p>
+          {error && <p class="error">{error}</p>}
+          <div class="actions">
+            <button type="button" onClick={() => setAsking(false)}>
+              Cancel
+            </button>
+            <button type="button" class="danger" disabled={busy} onClick={confirm}>
+              {props.confirmLabel}
+            </button>
+          </div>
+        </Modal>
+      )}
+    </>
   );
 }

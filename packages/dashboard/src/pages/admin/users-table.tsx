@@ -58,10 +58,11 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                   }
                 />
               </td>
-              <td class="actions">
+              <td class="row-actions">
                 <ConfirmButton
                   label="Rotate key"
-                  testId="rotate"
+                  question={`Give ${u.name} one new API key? Every key they have now stops working at once.`}
+                  confirmLabel="Rotate the key"
                   onConfirm={act(async () => {
                     const answer = await rotateKey(u.name);
                     setRotated({ name: u.name, apiKey: answer.apiKey });
@@ -70,18 +71,22 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                 />
                 <ConfirmButton
                   label="Revoke keys"
-                  danger
-                  testId="revoke"
+                  question={`Revoke every API key of ${u.name}? They are signed out and cannot sign in until a key is rotated.`}
+                  confirmLabel="Revoke the keys"
                   onConfirm={act(async () => `${u.name}: ${(await revokeKeys(u.name)).revoked} key(s) revoked`)}
                 />
-                <ConfirmButton
-                  label={u.disabled ? "Enable" : "Disable"}
-                  testId="disable"
-                  onConfirm={act(async () => {
-                    const user = await setDisabled(u.name, !u.disabled);
-                    return `${u.name}: ${user.disabled ? "disabled" : "enabled"}`;
-                  })}
-                />
+                {u.disabled ? (
+                  <button type="button" onClick={act(async () => `${(await setDisabled(u.name, false)).name}: enabled`)}>
+                    Enable
+                  </button>
+                ) : (
+                  <ConfirmButton
+                    label="Disable"
+                    question={`Disable ${u.name}? Their keys and sessions are refused until enabled again; runs and devices stay.`}
+                    confirmLabel="Disable the user"
+                    onConfirm={act(async () => `${(await setDisabled(u.name, true)).name}: disabled`)}
+                  />
+                )}
               </td>
             </tr>
           ))}
@@ -99,7 +104,7 @@ function GrantForm({ name, onGrant }: { name: string; onGrant: (amount: number) 
     setAmount("");
   };
   return (
-    <form class="inline" aria-label={`Grant credit to ${name}`} onSubmit={submit}>
+    <form class="hstack" aria-label={`Grant credit to ${name}`} onSubmit={submit}>
       <input
         name="amount"
         type="number"
