@@ -1,7 +1,8 @@
 /**
  * `npm run screenshots`: pictures of the dashboard's pages for the README, taken in Debian's
  * Chromium with the browser tests' harness, against a real server and agent running a few real
- * jobs. Writes docs/screenshots/<page>.png. Other pages add their own shots to SHOTS.
+ * jobs. Writes docs/screenshots/<page>.png. Other pages add their own shots to SHOTS; the
+ * devices, clusters, endpoints, cost and admin pages are taken by dashboard-screenshots-pages.ts.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { repoRoot } from "../test/support/paths.js";
 import { startServerWithAgent } from "../test/support/processes.js";
 import { type Caller, waitForRunEnd, waitForRunStatus } from "../test/support/runs.js";
 import { makeTempDir } from "../test/support/tmp.js";
+import { shootOtherPages } from "./dashboard-screenshots-pages.js";
 
 const out = join(repoRoot, "docs", "screenshots");
 
@@ -69,10 +71,10 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const tmp = makeTempDir("screenshots");
   const { server, agent, callers } = await startServerWithAgent(tmp.dir, {
-    users: ["alice"],
+    users: ["alice", "bob"],
     agentArgs: ["--name", "gpu-box-1", "--simulate-gpus", "A100-80G:1"],
   });
-  const alice: Caller = callers[0];
+  const [alice, bob]: Caller[] = callers;
   const browser = await launchChromium();
   try {
     const launch = async (name: string, yaml: string) => {
@@ -110,6 +112,9 @@ async function main(): Promise<void> {
       process.stdout.write(`docs/screenshots/${name}.png\n`);
     }
     await api.runStop(live, alice);
+    await waitForRunEnd(live, alice);
+    await waitForRunEnd(queued, alice);
+    await shootOtherPages({ browser, server, alice, bob, dir: tmp.dir, out }, server.adminKey);
   } finally {
     await browser.close();
     await agent.stop();

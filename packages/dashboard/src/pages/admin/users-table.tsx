@@ -58,35 +58,37 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                   }
                 />
               </td>
-              <td class="row-actions">
-                <ConfirmButton
-                  label="Rotate key"
-                  question={`Give ${u.name} one new API key? Every key they have now stops working at once.`}
-                  confirmLabel="Rotate the key"
-                  onConfirm={act(async () => {
-                    const answer = await rotateKey(u.name);
-                    setRotated({ name: u.name, apiKey: answer.apiKey });
-                    return `${u.name}: old keys no longer work`;
-                  })}
-                />
-                <ConfirmButton
-                  label="Revoke keys"
-                  question={`Revoke every API key of ${u.name}? They are signed out and cannot sign in until a key is rotated.`}
-                  confirmLabel="Revoke the keys"
-                  onConfirm={act(async () => `${u.name}: ${(await revokeKeys(u.name)).revoked} key(s) revoked`)}
-                />
-                {u.disabled ? (
-                  <button type="button" onClick={act(async () => `${(await setDisabled(u.name, false)).name}: enabled`)}>
-                    Enable
-                  </button>
-                ) : (
+              <td>
+                <div class="row-actions">
                   <ConfirmButton
-                    label="Disable"
-                    question={`Disable ${u.name}? Their keys and sessions are refused until enabled again; runs and devices stay.`}
-                    confirmLabel="Disable the user"
-                    onConfirm={act(async () => `${(await setDisabled(u.name, true)).name}: disabled`)}
+                    label="Rotate key"
+                    question={`Give ${u.name} one new API key? Every key they have now stops working at once.`}
+                    confirmLabel="Rotate the key"
+                    onConfirm={act(async () => {
+                      const answer = await rotateKey(u.name);
+                      setRotated({ name: u.name, apiKey: answer.apiKey });
+                      return `${u.name}: old keys no longer work`;
+                    })}
                   />
-                )}
+                  <ConfirmButton
+                    label="Revoke keys"
+                    question={`Revoke every API key of ${u.name}? They are signed out and cannot sign in until a key is rotated.`}
+                    confirmLabel="Revoke the keys"
+                    onConfirm={act(async () => `${u.name}: ${(await revokeKeys(u.name)).revoked} key(s) revoked`)}
+                  />
+                  {u.disabled ? (
+                    <button type="button" onClick={act(async () => `${(await setDisabled(u.name, false)).name}: enabled`)}>
+                      Enable
+                    </button>
+                  ) : (
+                    <ConfirmButton
+                      label="Disable"
+                      question={`Disable ${u.name}? Their keys and sessions are refused until enabled again; runs and devices stay.`}
+                      confirmLabel="Disable the user"
+                      onConfirm={act(async () => `${(await setDisabled(u.name, true)).name}: disabled`)}
+                    />
+                  )}
+                </div>
               </td>
             </tr>
           ))}

@@ -50,27 +50,29 @@ export function ClusterRow({
         <RunLinks ids={cluster.queuedRunIds} />
       </td>
       <td>{formatTime(cluster.createdTime)}</td>
-      <td class="row-actions">
-        {stopped ? (
-          <button type="button" disabled={busy} onClick={run("start")}>
-            Start
-          </button>
-        ) : (
+      <td>
+        <div class="row-actions">
+          {stopped ? (
+            <button type="button" disabled={busy} onClick={run("start")}>
+              Start
+            </button>
+          ) : (
+            <ConfirmButton
+              label="Stop"
+              question={`Stop cluster ${cluster.clusterName}? Its runs are stopped, waiting ones canceled, and its devices let go; it can be started again.`}
+              confirmLabel="Stop the cluster"
+              disabled={busy}
+              onConfirm={run("stop")}
+            />
+          )}
           <ConfirmButton
-            label="Stop"
-            question={`Stop cluster ${cluster.clusterName}? Its runs are stopped, waiting ones canceled, and its devices let go; it can be started again.`}
-            confirmLabel="Stop the cluster"
+            label="Kill"
+            question={`Kill cluster ${cluster.clusterName}? Its runs end and it is removed for good.`}
+            confirmLabel="Kill the cluster"
             disabled={busy}
-            onConfirm={run("stop")}
+            onConfirm={run("kill")}
           />
-        )}
-        <ConfirmButton
-          label="Kill"
-          question={`Kill cluster ${cluster.clusterName}? Its runs end and it is removed for good.`}
-          confirmLabel="Kill the cluster"
-          disabled={busy}
-          onConfirm={run("kill")}
-        />
+        </div>
       </td>
     </tr>
   );
