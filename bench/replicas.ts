@@ -183,7 +183,17 @@ async function measure(
     const seeding = Date.now();
     await seed(store, fleet, queue);
     log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
-    const args = ["--database-url", databaseUrl ?? "", "--log-level", "warn", "--offline-after-ms", String(3_600_000)];
+    // This process reads the SQLite file beside the server: shared access.
+    const args = [
+      "--database-url",
+      databaseUrl ?? "",
+      "--sqlite-access",
+      "shared",
+      "--log-level",
+      "warn",
+      "--offline-after-ms",
+      String(3_600_000),
+    ];
     for (const home of homes) servers.push(await startServer(home, { extraArgs: args }));
     // A pass commits its placements at its end, so progress shows in steps: stop once nothing
     // was placed for three times the longest step so far (at least 5 s), or at the budget.

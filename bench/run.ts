@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, dashboard. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
- * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
+ * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
+ * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
+import { slurmBackend } from "./slurm-backend.js";
 import { throughput } from "./throughput.js";
 
 const { values } = parseArgs({
@@ -28,12 +30,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     "no-slurm": { type: "boolean" },
     jobs: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
   strict: true,
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "dashboard"] as const;
+const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "slurm-backend", "dashboard"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -61,6 +64,7 @@ const size = quick
       agents: 1000,
       heartbeatSec: 12,
       proxied: 1000,
+      slurmBackendLaunches: 5,
       dashboardRuns: 20_000,
       dashboardLines: 200_000,
     }
@@ -79,6 +83,7 @@ const size = quick
       agents: 1000,
       heartbeatSec: 25,
       proxied: 5000,
+      slurmBackendLaunches: 30,
       dashboardRuns: 100_000,
       dashboardLines: 1_000_000,
     };
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
   const previous = only ? previousResults() : null;
   if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
   log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
-  const needsSlurm = (runs("throughput") || runs("latency")) && !values["no-slurm"];
+  const needsSlurm = (runs("throughput") || runs("latency") || runs("slurm-backend")) && !values["no-slurm"];
   let slurm: Slurm | null = null;
   let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
   if (needsSlurm) {
@@ -131,10 +136,11 @@ async function main(): Promise<void> {
   let m = previous?.memory;
   let v = previous?.serving;
   let p = previous?.replicas;
+  let b = previous?.slurmBackend;
   let d = previous?.dashboard;
   if (runs("throughput")) {
     log("1. throughput");
-    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
   }
   if (runs("latency")) {
     log("2. latency");
@@ -160,8 +166,12 @@ async function main(): Promise<void> {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
     p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
+  if (runs("slurm-backend") && slurm) {
+    log("8. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
+    b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
+  }
   if (runs("dashboard")) {
-    log(`8. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
+    log(`9. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
     d = await dashboard(size.dashboardRuns, size.dashboardLines, log);
   }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
@@ -186,6 +196,7 @@ async function main(): Promise<void> {
     memory: m,
     ...(v ? { serving: v } : {}),
     ...(p ? { replicas: p } : {}),
+    ...(b ? { slurmBackend: b } : {}),
     ...(d ? { dashboard: d } : {}),
     ...(only
       ? {

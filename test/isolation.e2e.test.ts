@@ -11,7 +11,9 @@ import {
   existsSync,
   symlinkSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
+  rmSync,
   readdirSync,
   statSync,
   writeFileSync,
@@ -33,7 +35,9 @@ const isRoot = process.getuid?.() === 0;
 const rootOnly = isRoot ? {} : { skip: "needs root: jobs get users of their own and cgroups only when the agent is root" };
 
 const tmp = makeTempDir("isolation");
-const jobsDir = join(tmp.dir, "jobs");
+// Run folders where the agent keeps them by default (/var/lib): outside /tmp, so jobs get a
+// private /tmp (a jobs dir inside /tmp would be hidden by it).
+const jobsDir = isRoot ? mkdtempSync("/var/lib/fedml-isolation-test-") : join(tmp.dir, "jobs");
 let server: ServerProcess;
 let agent: AgentProcess | undefined;
 let alice: { serverUrl: string; apiKey: string };
@@ -117,6 +121,7 @@ after(async () => {
     const user = line.split(":")[0];
     if (prefixes.some((p) => user.startsWith(p))) execFileSync("userdel", [user]);
   }
+  rmSync(jobsDir, { recursive: true, force: true });
   tmp.cleanup();
 });
 
@@ -208,6 +213,37 @@ describe("jobs isolated from the agent, each other and the host", () => {
     assert.ok(!existsSync(join(freezerRoot, cgroups[0])), "the run's cgroup is still there");
   });
 
+  test("a job's /tmp, /var/tmp and TMPDIR are its own and go with the run: nothing it wrote is left", rootOnly, async () => {
+    const marker = `fedml-iso-tmp-${process.pid}-${Date.now()}`;
+    const holder = await launch("tmp-holder", `job: |\n  echo held > /tmp/${marker}-holder\n  echo holding\n  sleep 60\n`);
+    await waitFor("the holder's /tmp file", async () => (await logLines(holder, alice)).includes("holding"), 20_000, 100);
+    const writer = await launch(
+      "tmp-writer",
+      [
+        "job: |",
+        `  echo a > /tmp/${marker}`,
+        `  echo b > /var/tmp/${marker}`,
+        `  echo c > "$TMPDIR/${marker}-tmpdir"`,
+        `  mkdir -p /tmp/${marker}-dir/deep && echo d > /tmp/${marker}-dir/deep/file`,
+        `  if [ -e /tmp/${marker}-holder ]; then echo "SEES the other run's /tmp"; else echo "own /tmp"; fi`,
+        "  ls /tmp | wc -l",
+        "",
+      ].join("\n"),
+    );
+    const run = await waitForRunEnd(writer, alice);
+    const lines = await logLines(writer, alice);
+    assert.equal(run.status, "FINISHED", lines.join("\n"));
+    assert.ok(lines.includes("own /tmp"), lines.join("\n"));
+    // The job saw only its own: its marker, its -tmpdir file (TMPDIR is that folder too) and its dir.
+    assert.ok(lines.includes("3"), lines.join("\n"));
+    const left = [...readdirSync("/tmp"), ...readdirSync("/var/tmp")].filter((name) => name.startsWith(marker));
+    assert.deepEqual(left, [], "the job's files outlived it in the machine's /tmp");
+    await waitFor("the run folder removed", () => !existsSync(join(jobsDir, writer)), 20_000, 100);
+    await api.runStop(holder, alice);
+    assert.equal((await waitForRunEnd(holder, alice)).status, "KILLED");
+    assert.ok(!existsSync(`/tmp/${marker}-holder`));
+  });
+
   test("a memory limit from computing.memory is enforced: the run ends FAILED for memory", rootOnly, async () => {
     const runId = await launch(
       "hog",
@@ -231,7 +267,10 @@ describe("jobs isolated from the agent, each other and the host", () => {
     for (const id of ids) await waitForRunEnd(id, alice);
     await waitFor(
       "run folders removed and the cache bounded",
-      async () => duBytes(jobsDir) === before && duBytes(join(agentHome, "cache")) <= 1024 * 1024,
+      async () =>
+        duBytes(jobsDir) === before &&
+        duBytes(join(agentHome, "cache")) <= 1024 * 1024 &&
+        !readdirSync(jobsDir).some((name) => ids.includes(name)),
       20_000,
       100,
     ).catch((error: Error) => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, runCli, startServerWithAgent } from "./support/processes.js";
 import { type Caller, waitForRunEnd, waitForRunStatus } from "./support/runs.js";
 import { sbatchWrap, scancel, slurmJobState, slurmSkip } from "./support/slurm.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -66,6 +66,19 @@ describe("the Slurm backend on a real Slurm", { skip }, () => {
     assert.equal(device.gpuCount, 4);
     assert.deepEqual([...new Set(device.gpus.map((g) => g.name))], ["A100"]);
     assert.match(device.osVersion, /slurm 22\.\d+\.\d+, fedml, 2 node\(s\)/);
+    assert.deepEqual(
+      device.clusterNodes?.map((n) => [n.state, n.gpus, n.gpuModel]),
+      [
+        ["idle", 2, "A100"],
+        ["idle", 2, "A100"],
+      ],
+    );
+    // `fedml device list` prints the nodes under the device.
+    const cli = await runCli(["device", "list"], { FEDML_SERVER_URL: server.url, FEDML_API_KEY: alice.apiKey });
+    assert.equal(cli.code, 0, cli.stderr);
+    for (const node of device.clusterNodes ?? []) {
+      assert.match(cli.stdout, new RegExp(`^${node.name}\\s+idle\\s+2x A100\\s+\\d+\\s+-$`, "m"));
+    }
   });
 
   test("a job runs to FINISHED as an sbatch job: bootstrap, job, workspace, our environment, its logs", async () => {

@@ -77,7 +77,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     home,
     client,
     log,
-    onRunStarted: guard,
     isolation,
     keepFailedRunsMs: config.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
@@ -102,7 +101,10 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   try {
     const { unreported: leftovers, reattachable } = recoverLeftoverRuns(home, log, (s) => backend.canReattach(s));
     const reattached = supervisor.reattach(reattachable);
-    if (reattached.length > 0) log(`following ${reattached.length} Slurm job(s) of the previous agent again`);
+    if (reattached.length > 0) {
+      log(`following ${reattached.length} Slurm job(s) of the previous agent again`);
+      guard();
+    }
     // The previous agent's runs are over (recovery ended them): whatever is left in their cgroups goes.
     sweepLeftoverCgroups(isolation.cgroups, () => false);
     supervisor.sweepFolders();
@@ -165,8 +167,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         const answer = await client.assignments(since, waitMs, signal);
         lease.renew(sentAtNs);
         fencedSinceRenewal = false;
-        guard();
         if (lostServer) {
+          guard();
           // The server may have restarted: it must learn again which runs are alive here.
           offlineAfterMs = await hello();
           since = 0;
@@ -175,6 +177,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         failures = 0;
         since = answer.version;
         supervisor.reconcile(answer.assignments);
+        // One lease write per answer: the renewal and the runs just taken on, before their processes start.
+        guard();
       } catch (error) {
         if (error instanceof AgentStoppedError || signal.aborted) break;
         if (error instanceof FedmlError && (error.httpStatus === 401 || error.httpStatus === 403)) {

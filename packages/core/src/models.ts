@@ -144,6 +144,19 @@ export const GpuInfoSchema = Type.Object({
 });
 export type GpuInfo = Static<typeof GpuInfoSchema>;
 
+/** One node of a batch cluster device (a Slurm partition), as its scheduler describes it. */
+export const ClusterNodeSchema = Type.Object({
+  name: Type.String({ maxLength: 200 }),
+  /** The scheduler's own words: "idle", "mixed", "allocated", "down+drain", ... */
+  state: Type.String({ maxLength: 200 }),
+  gpus: Count(),
+  gpuModel: Nullable(Type.String({ maxLength: 200 })),
+  cpus: Count(),
+  /** Why it is down or drained, as the cluster's admins wrote it. */
+  reason: Nullable(Type.String({ maxLength: 1000 })),
+});
+export type ClusterNode = Static<typeof ClusterNodeSchema>;
+
 /** A device as `fedml device list` shows it. */
 export const DeviceModelSchema = Type.Object({
   deviceId: Type.String(),
@@ -168,6 +181,8 @@ export const DeviceModelSchema = Type.Object({
   gpuError: Type.Optional(Nullable(Type.String())),
   /** Runs the device has had a part in, ended ones included (the device list only). */
   runCount: Type.Optional(Type.Integer()),
+  /** A Slurm device: the partition's nodes and what Slurm says of each. */
+  clusterNodes: Type.Optional(Type.Array(ClusterNodeSchema)),
 });
 export type DeviceModel = Static<typeof DeviceModelSchema>;
 

@@ -33,7 +33,7 @@ import { ServerLiveness } from "./devices/liveness.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { outOfBalanceGuard } from "./billing/balance-guard.js";
 import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
@@ -58,11 +58,14 @@ export interface RunningServer {
   publicUrl: string;
   /** The admin key file written on first start, else null. */
   adminKeyFile: string | null;
+  /** Its store: on SQLite nothing else may open the file while the server holds it. */
+  store: Store;
   close(): Promise<void>;
 }
 
-function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
+function openStore(home: string, databaseUrl: string | undefined, sqliteAccess: "exclusive" | "shared"): Store {
+  if (isPostgresUrl(databaseUrl)) return openPostgres(databaseUrl);
+  return openSqlite(join(serverDir(home), "fedml.db"), { lock: true, exclusive: sqliteAccess === "exclusive" });
 }
 
 function urlOf(host: string, port: number): string {
@@ -75,7 +78,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const opts = resolveOptions(options);
   const dir = serverDir(opts.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const store = openStore(opts.home, opts.databaseUrl);
+  const store = openStore(opts.home, opts.databaseUrl, opts.sqliteAccess);
   const clock = opts.clock;
   const startedAt = clock.wall();
   // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
@@ -192,6 +195,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     publicUrl = opts.publicUrl ?? url;
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
+    const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
@@ -200,7 +204,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
         await reconcileReservations(ctx);
-        await stopWhatIsOutOfBalance(ctx);
+        await stopWhatIsOutOfBalance();
         await sweepIdleClusters(ctx);
         await sweepStorage();
         await reconcileServing(ctx);
@@ -223,6 +227,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       port,
       publicUrl,
       adminKeyFile,
+      store,
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);

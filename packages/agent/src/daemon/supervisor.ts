@@ -23,14 +23,19 @@ import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace 
 import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
 import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
+import { ReportBatcher } from "./report-batcher.js";
 
 const UNLISTED_RUN_GRACE_MS = 5_000;
+/** Ended runs' folders are swept at most this often (each sweep reads every run's state). */
+const SWEEP_INTERVAL_MS = 10_000;
 
 interface ActiveRun {
   job: RunHandle;
   shipper: LogShipper;
-  /** Status reports of the run, one after another. */
-  reports: Promise<void>;
+  /** The run's last status report, answered (serving reports wait for it: RUNNING comes first). */
+  statusAcked: Promise<unknown>;
+  /** Serving reports of the run, one after another. */
+  servingReports: Promise<void>;
 }
 
 export interface SupervisorDeps {
@@ -43,8 +48,6 @@ export interface SupervisorDeps {
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache; absent: unbounded. */
   cacheMaxBytes?: number;
-  /** A run was taken on (the daemon publishes its lease for the watchdog). */
-  onRunStarted?: () => void;
   /** Where run parts execute; default: this machine. */
   backend?: RunBackend;
 }
@@ -57,11 +60,14 @@ export class RunSupervisor {
   private readonly runningSinceNs = new Map<string, bigint>();
   /** Runs whose final report is on its way (not active any more, not yet accepted). */
   private readonly finalizing = new Map<string, Promise<void>>();
+  private readonly reports: ReportBatcher;
+  private lastSweepMs = 0;
 
   private readonly backend: RunBackend;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.backend = deps.backend ?? localBackend;
+    this.reports = new ReportBatcher((entries) => deps.client.reportStatuses(entries));
   }
 
   activeRunIds(): string[] {
@@ -78,7 +84,11 @@ export class RunSupervisor {
     return this.active.get(runId)?.job.servingPort ?? null;
   }
 
-  /** The server's whole desired state for this device. */
+  /**
+   * The server's whole desired state for this device. The runs it takes on are active when it
+   * returns, and none has started a process yet (each first awaits its workspace): the caller
+   * publishes its lease in between.
+   */
   reconcile(assignments: Assignment[]): void {
     const listed = new Set(assignments.map((a) => a.runId));
     for (const assignment of assignments) this.reconcileOne(assignment);
@@ -130,7 +140,8 @@ export class RunSupervisor {
         ...this.handleDeps(runId, run, shipper),
         prepareWorkspace: async (folder, sha) => {
           const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
-          this.boundCache();
+          // Only a download can have grown the cache.
+          if (sha) this.boundCache();
           return cwd;
         },
       }),
@@ -163,13 +174,14 @@ export class RunSupervisor {
         if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
           this.runningSinceNs.set(runId, process.hrtime.bigint());
         }
-        run.reports = run.reports.then(async () => {
-          await this.send(runId, report);
-        });
+        // Queued now, in order: the final report may share RUNNING's request.
+        run.statusAcked = this.send(runId, report);
       },
-      // After RUNNING (same queue), so the server has the run live when the endpoint turns READY.
+      // After RUNNING is answered, so the server has the run live when the endpoint turns READY.
       onServing: (report: ServingReport) => {
-        run.reports = run.reports.then(async () => {
+        const after = run.statusAcked;
+        run.servingReports = run.servingReports.then(async () => {
+          await after;
           try {
             await client.reportServing(runId, report);
           } catch (error) {
@@ -198,9 +210,13 @@ export class RunSupervisor {
       spillFile: join(runDir(home, runId), "log-spill.jsonl"),
       firstSeq,
     });
-    const run: ActiveRun = { job: undefined as unknown as RunHandle, shipper, reports: Promise.resolve() };
+    const run: ActiveRun = {
+      job: undefined as unknown as RunHandle,
+      shipper,
+      statusAcked: Promise.resolve(),
+      servingReports: Promise.resolve(),
+    };
     this.active.set(runId, run);
-    this.deps.onRunStarted?.();
     run.job = open(run, shipper);
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
       if (sha) {
@@ -209,9 +225,10 @@ export class RunSupervisor {
       }
       await shipper.drained();
       shipper.close();
-      await run.reports;
+      await run.servingReports;
       if (outcome.detached) {
         // It lives on without us; state.json keeps what the next agent needs to follow it.
+        await run.statusAcked;
         this.active.delete(runId);
         this.runningSinceNs.delete(runId);
         return;
@@ -251,7 +268,7 @@ export class RunSupervisor {
       // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
       if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
       else this.removeLater(state.runId);
-      this.sweepFolders();
+      if (Date.now() - this.lastSweepMs >= SWEEP_INTERVAL_MS) this.sweepFolders();
     }
   }
 
@@ -281,6 +298,7 @@ export class RunSupervisor {
   sweepFolders(): void {
     const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(keepMs)) return;
+    this.lastSweepMs = Date.now();
     const busy = (runId: string) => {
       if (this.active.has(runId) || this.finalizing.has(runId)) return true;
       try {
@@ -305,7 +323,8 @@ export class RunSupervisor {
   /** True when the server has the report (or refused it for good: resending would not help). */
   private async send(runId: string, report: RunStatusReport): Promise<boolean> {
     try {
-      await this.deps.client.reportStatus(runId, report);
+      const outcome = await this.reports.report({ runId, ...report });
+      if (outcome.status >= 400) this.deps.log(`run ${runId}: the server refused status ${report.status}: ${outcome.error}`);
       return true;
     } catch (error) {
       if (error instanceof AgentStoppedError) return false;

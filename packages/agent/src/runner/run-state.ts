@@ -74,17 +74,26 @@ export function readRunState(home: string, runId: string): RunState | null {
 
 /** Written atomically: a crash mid-write must not leave a run without a readable state. */
 export function writeRunState(home: string, state: RunState): RunState {
-  const dir = runDir(home, state.runId);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "state.json");
-  const next = { ...state, updatedTime: Date.now() };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(next, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
-  return next;
+  mkdirSync(runDir(home, state.runId), { recursive: true });
+  return writeStateFile(home, state);
 }
 
+/** A run's later states: its folder is there already (made again should something have removed it). */
 export function updateRunState(home: string, state: RunState, change: Partial<RunState>): RunState {
-  return writeRunState(home, { ...state, ...change });
+  try {
+    return writeStateFile(home, { ...state, ...change });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return writeRunState(home, { ...state, ...change });
+  }
+}
+
+function writeStateFile(home: string, state: RunState): RunState {
+  const file = join(runDir(home, state.runId), "state.json");
+  const next = { ...state, updatedTime: Date.now() };
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(next)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return next;
 }
 
 export function listRunStates(home: string): RunState[] {

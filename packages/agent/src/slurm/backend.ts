@@ -89,6 +89,14 @@ export class SlurmBackend implements RunBackend {
       // Slurm queues what does not fit: the server may hand over as many parts as it likes.
       maxJobs: config.maxJobs && config.maxJobs > 0 ? config.maxJobs : Math.max(1, shape.cpuCount),
       containerRuntime: null,
+      clusterNodes: shape.nodes.map((n) => ({
+        name: n.name,
+        state: n.state,
+        gpus: n.gpus.reduce((sum, g) => sum + g.count, 0),
+        gpuModel: [...new Set(n.gpus.map((g) => (g.type ? g.type.toUpperCase() : "GPU")))].join("/") || null,
+        cpus: n.cpus,
+        reason: n.reason,
+      })),
     };
   }
 

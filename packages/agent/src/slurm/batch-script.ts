@@ -41,27 +41,27 @@ export function envScript(vars: Record<string, string>): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Runs on every node: the allocation's view of ranks, then bootstrap and job. */
-export function nodeScript(spec: BatchSpec): string {
-  const q = (name: string) => shellQuote(`${spec.dir}/${name}`);
+/** The allocation's view of this node's ranks (SLURM_NODEID is 0 in the batch step). */
+function nodeVars(spec: BatchSpec): string[] {
+  if (!spec.ownsWorld) return [];
   const perNode = Math.max(1, spec.allocation.gpusPerNode);
-  const world = spec.ownsWorld
-    ? [
-        'export NODE_RANK="${SLURM_NODEID:-0}"',
-        'export FEDML_CLIENT_RANK="$(( ${FEDML_CLIENT_RANK:-0} + ${SLURM_NODEID:-0} ))"',
-        `export NPROC_PER_NODE=${perNode}`,
-        `export WORLD_SIZE="$(( \${SLURM_JOB_NUM_NODES:-1} * ${perNode} ))"`,
-      ]
-    : [];
   return [
-    "#!/bin/bash",
-    ...world,
-    spec.hasBootstrap ? `bash ${q("bootstrap.sh")} || exit $?` : "",
-    `exec bash ${q("job.sh")}`,
-    "",
-  ]
-    .filter((l) => l !== "")
-    .join("\n");
+    'export NODE_RANK="${SLURM_NODEID:-0}"',
+    'export FEDML_CLIENT_RANK="$(( ${FEDML_CLIENT_RANK:-0} + ${SLURM_NODEID:-0} ))"',
+    `export NPROC_PER_NODE=${perNode}`,
+    `export WORLD_SIZE="$(( \${SLURM_JOB_NUM_NODES:-1} * ${perNode} ))"`,
+  ];
+}
+
+/** Bootstrap, then the job. */
+function steps(spec: BatchSpec): string[] {
+  const q = (name: string) => shellQuote(`${spec.dir}/${name}`);
+  return [...(spec.hasBootstrap ? [`bash ${q("bootstrap.sh")} || exit $?`] : []), `exec bash ${q("job.sh")}`];
+}
+
+/** What each node runs under srun when the allocation has several. */
+export function nodeScript(spec: BatchSpec): string {
+  return ["#!/bin/bash", ...nodeVars(spec), ...steps(spec), ""].join("\n");
 }
 
 export function batchScript(spec: BatchSpec): string {
@@ -80,21 +80,26 @@ export function batchScript(spec: BatchSpec): string {
     ...(spec.qos ? [`--qos=${spec.qos}`] : []),
     ...spec.extraArgs,
   ];
+  const several = allocation.nodes > 1;
   const world = spec.ownsWorld
     ? [
-        // The allocation's first node is rank 0: torchrun and FedML's peers meet there.
-        'MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)"',
+        // The allocation's first node is rank 0: torchrun and FedML's peers meet there. With
+        // one node that is this one (no scontrol round trip on the way to the job's start).
+        several
+          ? 'MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)"'
+          : 'MASTER_ADDR="$HOSTNAME"',
         'export MASTER_ADDR="${MASTER_ADDR:-$SLURMD_NODENAME}"',
         'export FEDML_NODE_0_ADDR="$MASTER_ADDR"',
         'export NNODES="$SLURM_JOB_NUM_NODES" FEDML_NUM_NODES="$SLURM_JOB_NUM_NODES"',
       ]
     : [];
-  // One node: the batch step is the job (a job step more would only add latency). Several:
-  // one srun task per node, each line saying which node wrote it ("1: ...").
-  const launch =
-    allocation.nodes > 1
-      ? `exec srun --label --quiet --kill-on-bad-exit=1 --nodes=${allocation.nodes} --ntasks-per-node=1 bash ${shellQuote(`${spec.dir}/node.sh`)}`
-      : `exec bash ${shellQuote(`${spec.dir}/node.sh`)}`;
+  // One node: the batch step runs bootstrap and job itself (a job step more would only add
+  // latency). Several: one srun task per node, each line saying which node wrote it ("1: ...").
+  const run = several
+    ? [
+        `exec srun --label --quiet --kill-on-bad-exit=1 --nodes=${allocation.nodes} --ntasks-per-node=1 bash ${shellQuote(`${spec.dir}/node.sh`)}`,
+      ]
+    : [...nodeVars(spec), ...steps(spec)];
   return [
     "#!/bin/bash",
     ...directives.map((d) => `#SBATCH ${d}`),
@@ -102,7 +107,7 @@ export function batchScript(spec: BatchSpec): string {
     `. ${shellQuote(`${spec.dir}/env.sh`)}`,
     "set +a",
     ...world,
-    launch,
+    ...run,
     "",
   ].join("\n");
 }

@@ -147,7 +147,7 @@ export class SlurmRun implements RunHandle {
     writeFileSync(join(record.dir, "env.sh"), envScript(vars), { mode: 0o600 });
     if (bootstrap) writeFileSync(join(record.dir, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
     writeFileSync(join(record.dir, "job.sh"), withNewline(job), { mode: 0o700 });
-    writeFileSync(join(record.dir, "node.sh"), nodeScript(spec), { mode: 0o700 });
+    if (spec.allocation.nodes > 1) writeFileSync(join(record.dir, "node.sh"), nodeScript(spec), { mode: 0o700 });
     const script = join(record.dir, "batch.sh");
     writeFileSync(script, batchScript(spec), { mode: 0o700 });
     const jobId = await this.ctx.cli.sbatch(script, submitEnv(deps.agentEnv ?? process.env));

@@ -10,7 +10,7 @@ import { registerDevice } from "../devices/register.js";
 import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
 import { storeLogBatch } from "../runs/log-write.js";
-import { applyStatusReport } from "../runs/status-report.js";
+import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
 import { findDeviceById, removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
 import { listLiveRunDevices } from "../store/runs.js";
@@ -27,10 +27,15 @@ import {
   RegisterRequestSchema,
   RegisterResponseSchema,
   RunIdParams,
+  RunReportBatchResponseSchema,
+  RunReportBatchSchema,
   RunStatusReportSchema,
   Sha256Params,
   authErrors,
 } from "./schemas.js";
+
+/** A long-poll held at least this long marks its device seen again when it answers. */
+const RETOUCH_AFTER_MS = 1_000;
 
 function runIdOf(value: string): number {
   const id = parseRowId(value);
@@ -73,7 +78,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const device = deviceOf(request);
-        if (await touchDevice(ctx.db, device.id, ctx.now())) {
+        const heardAt = ctx.now();
+        if (await touchDevice(ctx.db, device.id, heardAt)) {
           ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
           ctx.placement.wake(ctx);
         }
@@ -91,7 +97,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           },
           hangUp.signal,
         );
-        await touchDevice(ctx.db, device.id, ctx.now());
+        // A poll held a while is heard again at its end; one answered at once was heard just now.
+        if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) await touchDevice(ctx.db, device.id, ctx.now());
         return buildAssignments(ctx, device.id);
       },
     );
@@ -111,6 +118,19 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         await applyStatusReport(ctx, runIdOf(request.params.id), deviceOf(request).id, request.body);
         return { ok: true };
       },
+    );
+
+    app.post(
+      "/agent/reports",
+      {
+        preHandler: deviceAuth,
+        schema: {
+          tags: ["agent"],
+          body: RunReportBatchSchema,
+          response: { 200: RunReportBatchResponseSchema, ...authErrors },
+        },
+      },
+      async (request) => ({ results: await applyStatusReports(ctx, deviceOf(request).id, request.body.reports) }),
     );
 
     app.post(

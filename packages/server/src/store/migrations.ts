@@ -399,6 +399,15 @@ function dashboardSessions(): Migration {
   };
 }
 
+/** A Slurm device's nodes, as its agent last read them (`fedml device list` shows them). */
+function deviceClusterNodes(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("cluster_nodes_json", "text").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -419,6 +428,7 @@ class InCodeMigrations implements MigrationProvider {
       "0105_h-liveness_money_in_micros": moneyInMicros(),
       "0106_h-dash_dashboard_sessions": dashboardSessions(),
       "0106_h-wire_objects_in_db": wireObjects(this.dialect),
+      "0107_h-slurm_device_cluster_nodes": deviceClusterNodes(),
     };
   }
 }

@@ -63,6 +63,8 @@ export interface DevicesTable {
   agent_version: string;
   /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
   container_runtime: string | null;
+  /** A Slurm device's nodes (ClusterNode[] as JSON); null for any other device. */
+  cluster_nodes_json: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */

@@ -9,6 +9,7 @@ import { rmdirSync } from "node:fs";
 import { type CgroupLayout, detectCgroupLayout, removeCgroupParents } from "./cgroup.js";
 import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
+import { privateTmpObstacle } from "./private-tmp.js";
 import { makeJobsRoot } from "./run-folder.js";
 
 export interface IsolationSettings {
@@ -27,6 +28,8 @@ export interface Isolation {
   container: ContainerRuntime | null;
   /** The parent of every run folder. */
   jobsRoot: string;
+  /** Jobs with users of their own get the run folder's tmp/ as /tmp (a mount namespace per run). */
+  privateTmp: boolean;
   /** What the agent says about it at start, one line each. */
   notes: string[];
 }
@@ -71,7 +74,17 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
 
   const jobsRoot = settings.jobsDir ?? (users ? join("/var/lib/fedml-agent", key) : join(home, "runs"));
   makeJobsRoot(jobsRoot, users !== null);
-  return { users, cgroups, container, jobsRoot, notes };
+  let privateTmp = false;
+  if (users) {
+    const why = privateTmpObstacle(jobsRoot);
+    privateTmp = why === null;
+    notes.push(
+      privateTmp
+        ? "each job's /tmp and /var/tmp are its run folder's tmp/, removed with it"
+        : `jobs share the machine's /tmp (${why}); TMPDIR is in the run folder`,
+    );
+  }
+  return { users, cgroups, container, jobsRoot, privateTmp, notes };
 }
 
 export { type RunLimits, RunCgroup, removeCgroupParents, sweepLeftoverCgroups } from "./cgroup.js";

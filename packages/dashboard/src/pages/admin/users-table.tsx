@@ -2,7 +2,7 @@ import type { UserModel } from "@fedml/core";
 import { useState } from "preact/hooks";
 import { grantCredit, revokeKeys, rotateKey, setDisabled } from "../../api/admin.js";
 import { ActionMessage, type ActionOutcome, failed } from "../../components/action-message.js";
-import { ConfirmButton } from "../../components/confirm-button.js";
+import { ConfirmDialogButton } from "../../components/confirm-dialog-button.js";
 import { formatTime, formatUsd } from "../../format.js";
 import { NewKey } from "./new-key.js";
 
@@ -60,7 +60,7 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
               </td>
               <td>
                 <div class="row-actions">
-                  <ConfirmButton
+                  <ConfirmDialogButton
                     label="Rotate key"
                     question={`Give ${u.name} one new API key? Every key they have now stops working at once.`}
                     confirmLabel="Rotate the key"
@@ -70,7 +70,7 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                       return `${u.name}: old keys no longer work`;
                     })}
                   />
-                  <ConfirmButton
+                  <ConfirmDialogButton
                     label="Revoke keys"
                     question={`Revoke every API key of ${u.name}? They are signed out and cannot sign in until a key is rotated.`}
                     confirmLabel="Revoke the keys"
@@ -81,7 +81,7 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                       Enable
                     </button>
                   ) : (
-                    <ConfirmButton
+                    <ConfirmDialogButton
                       label="Disable"
                       question={`Disable ${u.name}? Their keys and sessions are refused until enabled again; runs and devices stay.`}
                       confirmLabel="Disable the user"

@@ -1,7 +1,7 @@
 import type { ClusterAction, FedMLClusterModel } from "@fedml/core";
 import { useState } from "preact/hooks";
 import { setAutostop } from "../../api/clusters.js";
-import { ConfirmButton } from "../../components/confirm-button.js";
+import { ConfirmDialogButton } from "../../components/confirm-dialog-button.js";
 import { RunLinks } from "../../components/run-links.js";
 import { StatusBadge } from "../../components/status-badge.js";
 import { formatTime } from "../../format.js";
@@ -57,7 +57,7 @@ export function ClusterRow({
               Start
             </button>
           ) : (
-            <ConfirmButton
+            <ConfirmDialogButton
               label="Stop"
               question={`Stop cluster ${cluster.clusterName}? Its runs are stopped, waiting ones canceled, and its devices let go; it can be started again.`}
               confirmLabel="Stop the cluster"
@@ -65,7 +65,7 @@ export function ClusterRow({
               onConfirm={run("stop")}
             />
           )}
-          <ConfirmButton
+          <ConfirmDialogButton
             label="Kill"
             question={`Kill cluster ${cluster.clusterName}? Its runs end and it is removed for good.`}
             confirmLabel="Kill the cluster"

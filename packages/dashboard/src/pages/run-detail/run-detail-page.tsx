@@ -1,7 +1,7 @@
 import { isTerminalRunStatus } from "@fedml/core/statuses";
 import { ApiError } from "../../api/client.js";
 import { getRun, getRunDetail, stopRun } from "../../api/runs.js";
-import { ConfirmButton } from "../../components/confirm-button.js";
+import { ConfirmDialogButton } from "../../components/confirm-dialog-button.js";
 import { NotFound } from "../../components/not-found.js";
 import { StatusBadge } from "../../components/status-badge.js";
 import { formatDuration, formatUsd } from "../../format.js";
@@ -28,7 +28,7 @@ export function RunDetailPage({ params }: PageProps) {
           Run #{id} {r && <StatusBadge status={r.status} />} {r && <span class="run-name">{r.runName}</span>}
         </h1>
         {r && !ended && (
-          <ConfirmButton
+          <ConfirmDialogButton
             label="Stop"
             question={`Stop run #${id} (${r.runName})? Its processes get SIGTERM, then SIGKILL after the grace period.`}
             confirmLabel="Stop the run"

@@ -183,6 +183,12 @@ export function registerDeviceCommands(program: Command): void {
         const result = await api.deviceList({ allUsers: flags.allUsers });
         if (flags.json) return printJson(result);
         printLine(formatTable(result.deviceList, deviceColumns));
+        // A Slurm device is a whole partition: its nodes, and what Slurm says of each.
+        for (const d of result.deviceList) {
+          if (!d.clusterNodes?.length) continue;
+          printLine(`\ndevice ${d.deviceId} (${d.name}): ${d.osVersion}`);
+          printLine(formatTable(d.clusterNodes, clusterNodeColumns));
+        }
         // Users' most common complaint: a GPU machine that shows no GPU, with no reason given.
         for (const d of result.deviceList) {
           if (d.gpuCount === 0 && d.gpuError) printNote(`device ${d.deviceId} (${d.name}) has no GPU: ${d.gpuError}`);
@@ -201,6 +207,16 @@ export const deviceColumns = [
   { header: "$/GPU-H", value: (d: DeviceModel) => formatUsd(d.pricePerGpuHour).slice(1), alignRight: true },
   { header: "OWNER", value: (d: DeviceModel) => `${d.ownerName}${d.shared ? " (shared)" : ""}` },
   { header: "RUNS", value: (d: DeviceModel) => (d.runningRunIds.length ? d.runningRunIds.join(",") : "-") },
+];
+
+type ClusterNode = NonNullable<DeviceModel["clusterNodes"]>[number];
+
+const clusterNodeColumns = [
+  { header: "NODE", value: (n: ClusterNode) => n.name },
+  { header: "STATE", value: (n: ClusterNode) => n.state },
+  { header: "GPUS", value: (n: ClusterNode) => (n.gpus > 0 ? `${n.gpus}x ${n.gpuModel ?? "GPU"}` : "0") },
+  { header: "CPUS", value: (n: ClusterNode) => String(n.cpus), alignRight: true },
+  { header: "REASON", value: (n: ClusterNode) => n.reason || "-" },
 ];
 
 function gpuSummary(device: DeviceModel): string {

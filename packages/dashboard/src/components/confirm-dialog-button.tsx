@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { Modal } from "./modal.js";
 
-/** A button that asks before doing something that cannot be undone. */
-export function ConfirmButton(props: {
+/** A button that asks in a dialog, with the question spelled out, before doing something that cannot be undone. */
+export function ConfirmDialogButton(props: {
   label: string;
   question: string;
   confirmLabel: string;
