@@ -13,7 +13,9 @@ import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
 import { dashboard } from "./dashboard.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
+import { fleet } from "./fleet.js";
 import { logs } from "./logs.js";
+import { logsEndToEnd } from "./logs-e2e.js";
 import { memory } from "./memory.js";
 import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
@@ -21,6 +23,7 @@ import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
 import { slurmBackend } from "./slurm-backend.js";
 import { throughput } from "./throughput.js";
+import { workspace } from "./workspace.js";
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +33,27 @@ const { values } = parseArgs({
     only: { type: "string" },
     "no-slurm": { type: "boolean" },
     jobs: { type: "string" },
+    "fleet-agents": { type: "string" },
     "cpu-prof": { type: "string" },
   },
   strict: true,
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas", "slurm-backend", "dashboard"] as const;
+const SECTIONS = [
+  "throughput",
+  "latency",
+  "scheduler",
+  "logs",
+  "memory",
+  "serving",
+  "replicas",
+  "fleet",
+  "workspace",
+  "logs-e2e",
+  "slurm-backend",
+  "dashboard",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -64,6 +81,11 @@ const size = quick
       agents: 1000,
       heartbeatSec: 12,
       proxied: 1000,
+      fleetAgents: [500, 1000],
+      fleetSamples: 50,
+      workspaceMb: 50,
+      e2eLatencyLines: 300,
+      e2eRateLines: 100_000,
       slurmBackendLaunches: 5,
       dashboardRuns: 20_000,
       dashboardLines: 200_000,
@@ -83,6 +105,11 @@ const size = quick
       agents: 1000,
       heartbeatSec: 25,
       proxied: 5000,
+      fleetAgents: [1000, 10_000],
+      fleetSamples: 200,
+      workspaceMb: 300,
+      e2eLatencyLines: 2000,
+      e2eRateLines: 1_000_000,
       slurmBackendLaunches: 30,
       dashboardRuns: 100_000,
       dashboardLines: 1_000_000,
@@ -92,6 +119,10 @@ const size = quick
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
 if (values.jobs) size.jobs = Number(values.jobs);
 if (values["slurm-launches"]) size.slurmLaunches = Number(values["slurm-launches"]);
+if (values["fleet-agents"]) size.fleetAgents = values["fleet-agents"].split(",").map(Number);
+
+/** The real agent's hold: a third of the server's default offline window (30 s). */
+const AGENT_POLL_WAIT_MS = 10_000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -136,6 +167,9 @@ async function main(): Promise<void> {
   let m = previous?.memory;
   let v = previous?.serving;
   let p = previous?.replicas;
+  let f = previous?.fleet;
+  let w = previous?.workspace;
+  let e = previous?.logsE2e;
   let b = previous?.slurmBackend;
   let d = previous?.dashboard;
   if (runs("throughput")) {
@@ -166,12 +200,24 @@ async function main(): Promise<void> {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
     p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
+  if (runs("fleet")) {
+    log(`8. fleet: ${size.fleetAgents.join(" then ")} simulated agents on one server`);
+    f = await fleet(size.fleetAgents, AGENT_POLL_WAIT_MS, size.fleetSamples, log);
+  }
+  if (runs("workspace")) {
+    log(`9. workspace: ${size.workspaceMb} MB of mixed files`);
+    w = await workspace(size.workspaceMb, log);
+  }
+  if (runs("logs-e2e")) {
+    log("10. logs end to end: a job's print to a follower");
+    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log);
+  }
   if (runs("slurm-backend") && slurm) {
-    log("8. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
+    log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
     b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
   }
   if (runs("dashboard")) {
-    log(`9. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
+    log(`12. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
     d = await dashboard(size.dashboardRuns, size.dashboardLines, log);
   }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
@@ -196,6 +242,9 @@ async function main(): Promise<void> {
     memory: m,
     ...(v ? { serving: v } : {}),
     ...(p ? { replicas: p } : {}),
+    ...(f ? { fleet: f } : {}),
+    ...(w ? { workspace: w } : {}),
+    ...(e ? { logsE2e: e } : {}),
     ...(b ? { slurmBackend: b } : {}),
     ...(d ? { dashboard: d } : {}),
     ...(only

@@ -61,7 +61,7 @@ export type FedMLRunModel = Static<typeof FedMLRunModelSchema>;
 export const FedMLRunModelListSchema = Type.Object({
   runList: Type.Array(FedMLRunModelSchema),
   /** Ours: when the list stopped at `limit`, pass as `before` for the next (older) runs. */
-  nextCursor: Type.Optional(Nullable(Type.String())),
+  nextCursor: Type.Optional(Type.String()),
 });
 export type FedMLRunModelList = Static<typeof FedMLRunModelListSchema>;
 

@@ -30,6 +30,7 @@ import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
+import { Heartbeats } from "./devices/heartbeats.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
@@ -123,6 +124,16 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
     const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
+    const heartbeats = new Heartbeats({
+      db,
+      // Well inside the offline window, so a batch's wait never counts toward a device's silence.
+      flushMs: Math.max(10, Math.min(200, Math.floor(opts.offlineAfterMs / 20))),
+      onRevived: (deviceIds) => {
+        for (const deviceId of deviceIds) app.log.info({ event: "device.online", deviceId }, "device back online");
+        placement.wake({ hub });
+      },
+      onError: (err) => app.log.warn({ err }, "writing heartbeats failed: kept for the next batch"),
+    });
     const ctx: ServerContext = {
       db,
       options: opts,
@@ -136,6 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       now,
       isOnline,
       liveness,
+      heartbeats,
     };
 
     await app.register(swagger, {
@@ -234,6 +246,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(watch);
           await loop.stop();
           await hub.close();
+          await heartbeats.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();

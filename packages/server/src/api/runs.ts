@@ -58,13 +58,14 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
           before: before === undefined ? undefined : parseRunCursor(before),
         });
         const last = runs.at(-1);
-        const nextCursor = last && runs.length === (limit ?? DEFAULT_RUN_LIST_LIMIT) ? runCursorOf(last) : null;
+        // Only when the list stopped at its limit: a list that fits has no next page (and no field).
+        const next = last && runs.length === (limit ?? DEFAULT_RUN_LIST_LIMIT) ? { nextCursor: runCursorOf(last) } : {};
         const models = await toRunModels(ctx, runs);
-        if (!allUsers) return { runList: models, nextCursor };
+        if (!allUsers) return { runList: models, ...next };
         const owners = new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name]));
         return {
           runList: models.map((m, i) => ({ ...m, ownerName: owners.get(runs[i].owner_id) ?? String(runs[i].owner_id) })),
-          nextCursor,
+          ...next,
         };
       },
     );

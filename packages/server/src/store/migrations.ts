@@ -2,7 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
-import { wireObjects } from "./wire-migration.js";
+import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -429,6 +429,7 @@ class InCodeMigrations implements MigrationProvider {
       "0106_h-dash_dashboard_sessions": dashboardSessions(),
       "0106_h-wire_objects_in_db": wireObjects(this.dialect),
       "0107_h-slurm_device_cluster_nodes": deviceClusterNodes(),
+      "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
     };
   }
 }

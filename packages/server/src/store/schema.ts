@@ -183,6 +183,7 @@ export interface EndpointsTable {
   max_replicas: Generated<number>;
   desired_replicas: Generated<number>;
   target_inflight: number | null;
+  target_rps: number | null;
   scale_down_delay_ms: Generated<number>;
   probe_path: Generated<string>;
   probe_interval_ms: Generated<number>;
