@@ -46,16 +46,23 @@ export interface ServerProcess {
  * A real control-plane process on loopback, data under `home` (or, when the tests target
  * PostgreSQL, in the database made for `home`, passed with --database-url).
  */
-export async function startServer(home: string, opts: { port?: number; extraArgs?: string[] } = {}): Promise<ServerProcess> {
+export async function startServer(
+  home: string,
+  opts: { port?: number; extraArgs?: string[]; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort());
   mkdirSync(home, { recursive: true });
   const extraArgs = [...(opts.extraArgs ?? [])];
   const databaseUrl = extraArgs.includes("--database-url") ? undefined : await databaseUrlFor(home);
   if (databaseUrl) extraArgs.push("--database-url", databaseUrl);
   const log = createWriteStream(join(home, `server-${Date.now()}.log`));
-  const child = spawn(process.execPath, [serverBin, "--home", home, "--port", String(port), ...extraArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), serverBin, "--home", home, "--port", String(port), ...extraArgs],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;

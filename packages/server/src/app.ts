@@ -107,7 +107,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const loop = new QueueLoop({
       pass: async () => {
         await hooks?.beforeQueuePass?.();
-        return placement.placeQueued();
+        return placement.placeQueuedUnlessBusy();
       },
       log: app.log,
       periodMs: opts.tickMs,

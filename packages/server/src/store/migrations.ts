@@ -382,6 +382,23 @@ function moneyInMicros(): Migration {
   };
 }
 
+/**
+ * A queue pass's reads through indexes: each user's queue head in turn order (priority
+ * highest first, then oldest), and when each user was last served (max placed_at per owner).
+ */
+function queuePassIndexes(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createIndex("runs_queue_turn")
+        .on("runs")
+        .columns(["status", "owner_id", "priority desc", "created_at", "id"])
+        .execute();
+      await db.schema.createIndex("runs_owner_placed").on("runs").columns(["owner_id", "placed_at"]).execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -400,6 +417,7 @@ class InCodeMigrations implements MigrationProvider {
       "0103_h-isolation_container_runtime": deviceContainerRuntime(),
       "0104_h-liveness_reservations": reservations(this.dialect),
       "0105_h-liveness_money_in_micros": moneyInMicros(),
+      "0106_h-place_queue_pass_indexes": queuePassIndexes(),
     };
   }
 }
