@@ -14,6 +14,7 @@ import { systemClock } from "../src/clock.js";
 import { resolveOptions } from "../src/config.js";
 import type { ServerContext } from "../src/context.js";
 import { NotifyHub } from "../src/notify.js";
+import { sweepOfflineDevices } from "../src/devices/offline-sweep.js";
 import { failParts } from "../src/runs/end-parts.js";
 import { launchRun } from "../src/runs/launch.js";
 import { applyStatusReport } from "../src/runs/status-report.js";
@@ -279,6 +280,41 @@ describe("atomic transitions under injected write faults", () => {
     assert.equal(await h.ctx.placement.placeQueued(), 1);
     await assertOneGang(retries[0].id, 2);
     await finishAll(retries[0].id);
+  });
+
+  test("the offline sweep fails every lost part of a device in one transaction", async () => {
+    // Alice's own machine (free to her, so the matcher picks it) running two of her runs.
+    const lostDevice = await insertDevice(h.ctx.db, alice.id, facts("a-lost", 2, { maxJobs: 2 }), "tok-a-lost", NOW);
+    const runIds: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const launched = await launch(gpuJob(1));
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      runIds.push(Number(launched.runId));
+    }
+    const parts = await listRunDevices(h.store.db, runIds);
+    assert.deepEqual(
+      parts.map((p) => p.device_id),
+      [lostDevice.id, lostDevice.id],
+    );
+    const started = h.clock.now;
+    const clock = { wall: () => h.clock.now, mono: () => h.clock.now };
+    const sweepCtx = { ...h.ctx, liveness: new ServerLiveness(clock, Number.POSITIVE_INFINITY) };
+    /** Moves the clock on, every other device still heard from: only a-lost falls silent. */
+    const silentFor = async (ms: number) => {
+      h.clock.now = started + ms;
+      await h.store.db.updateTable("devices").set({ last_seen_at: h.clock.now }).where("id", "!=", lostDevice.id).execute();
+    };
+    try {
+      await silentFor(h.ctx.options.offlineAfterMs + 1);
+      await sweepOfflineDevices(sweepCtx); // OFFLINE now; its parts are not lost yet
+      await silentFor(h.ctx.options.partLostAfterMs + 1);
+      // A fault at any write, the second part's included, leaves both parts as they were.
+      const { result } = await wholly(h, "offline sweep", () => sweepOfflineDevices(sweepCtx));
+      assert.equal(result, 1, "one device's parts");
+      for (const id of runIds) assert.equal((await runRow(id)).status, "FAILED");
+    } finally {
+      h.clock.now = started;
+    }
   });
 
   test("cluster create, stop, start and kill", async () => {
