@@ -399,6 +399,20 @@ function queuePassIndexes(): Migration {
   };
 }
 
+/** Which server process holds each device's inference tunnel, so that every replica can reach it. */
+function tunnelHolders(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable("tunnel_holders")
+        .addColumn("device_id", "integer", (c) => c.primaryKey())
+        .addColumn("server_url", "text", (c) => c.notNull())
+        .addColumn("attached_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -418,6 +432,7 @@ class InCodeMigrations implements MigrationProvider {
       "0104_h-liveness_reservations": reservations(this.dialect),
       "0105_h-liveness_money_in_micros": moneyInMicros(),
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
+      "0107_h-place_tunnel_holders": tunnelHolders(),
     };
   }
 }

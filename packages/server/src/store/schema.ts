@@ -276,7 +276,15 @@ export interface UserLogUsageTable {
   log_bytes: number;
 }
 
+/** The server process (its URL as its peers reach it) holding a device's inference tunnel. */
+export interface TunnelHoldersTable {
+  device_id: number;
+  server_url: string;
+  attached_at: number;
+}
+
 export interface Database {
+  tunnel_holders: TunnelHoldersTable;
   reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;
