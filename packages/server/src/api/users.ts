@@ -1,11 +1,5 @@
-import {
-  type CreateUserRequest,
-  type DisableUserRequest,
-  FedmlError,
-  ResultCode,
-  type RotateKeyRequest,
-  type UserModel,
-} from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FedmlError, ResultCode, type UserModel } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import { hashSecret, newApiKey } from "../auth/keys.js";
@@ -56,7 +50,8 @@ async function namedUser(ctx: ServerContext, name: string): Promise<UserRow> {
 }
 
 export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const adminOnly = requireAdmin(ctx);
     const adminErrors = { 403: ErrorBodySchema, ...authErrors };
 
@@ -75,7 +70,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       async () => ({ userList: (await listUsers(ctx.db)).map(toUserModel) }),
     );
 
-    app.post<{ Body: CreateUserRequest }>(
+    app.post(
       "/users",
       {
         preHandler: adminOnly,
@@ -101,7 +96,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string }; Body: RotateKeyRequest }>(
+    app.post(
       "/users/:name/rotate",
       {
         preHandler: adminOnly,
@@ -121,7 +116,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string } }>(
+    app.post(
       "/users/:name/revoke",
       {
         preHandler: adminOnly,
@@ -133,7 +128,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string }; Body: DisableUserRequest }>(
+    app.post(
       "/users/:name/disable",
       {
         preHandler: adminOnly,
