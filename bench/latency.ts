@@ -1,8 +1,7 @@
 /** Section 2: launch latency on a warm agent, ours and Slurm's, one job at a time. */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch, startCluster } from "./lib/cluster.js";
-import { call } from "./lib/http.js";
+import { followToFinished, launch, startCluster } from "./lib/cluster.js";
 import { type Slurm, slurmLatency } from "./lib/slurm.js";
 import { type Quantiles, nowMs, quantiles } from "./lib/stats.js";
 
@@ -12,12 +11,6 @@ export interface LatencyResult {
   oursToFinishedMs: Quantiles;
   slurmToStartMs: Quantiles | null;
   slurmToDoneMs: Quantiles | null;
-}
-
-interface LogLinesAnswer {
-  done: boolean;
-  runStatus: string;
-  lastSeq: number;
 }
 
 export async function latency(
@@ -39,18 +32,7 @@ export async function latency(
     for (let i = 0; i <= launches; i++) {
       const runId = await launch(cluster, yaml);
       const returned = nowMs();
-      let afterSeq = 0;
-      for (;;) {
-        const answer = await call<LogLinesAnswer>(
-          `${cluster.server.url}/api/v1/runs/${runId}/log-lines?afterSeq=${afterSeq}&waitMs=20000`,
-          cluster.apiKey,
-        );
-        afterSeq = answer.lastSeq;
-        if (answer.done) {
-          if (answer.runStatus !== "FINISHED") throw new Error(`run ${runId} ended ${answer.runStatus}`);
-          break;
-        }
-      }
+      await followToFinished(cluster, runId);
       const finished = nowMs();
       if (i === 0) continue; // the first one after the warm-up still pays for cold caches
       toFinished.push(finished - returned);

@@ -191,7 +191,17 @@ export async function measure(
     await seed(store, fleet, queue);
     log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
     // At info each pass that places runs logs when it started and when its placements landed.
-    const args = ["--database-url", databaseUrl ?? "", "--log-level", "info", "--offline-after-ms", String(3_600_000)];
+    // This process reads the SQLite file beside the server: shared access.
+    const args = [
+      "--database-url",
+      databaseUrl ?? "",
+      "--sqlite-access",
+      "shared",
+      "--log-level",
+      "info",
+      "--offline-after-ms",
+      String(3_600_000),
+    ];
     // FEDML_BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops.
     const profDir = process.env.FEDML_BENCH_CPU_PROF;
     const nodeArgs = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];

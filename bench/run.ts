@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
- * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count.
+ * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
+ * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,13 +12,17 @@ import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
+import { fleet } from "./fleet.js";
 import { logs } from "./logs.js";
+import { logsEndToEnd } from "./logs-e2e.js";
 import { memory } from "./memory.js";
 import { replicasSection } from "./replicas.js";
 import { type BenchResults, toMarkdown } from "./report.js";
 import { scheduler } from "./scheduler.js";
 import { serving } from "./serving.js";
+import { slurmBackend } from "./slurm-backend.js";
 import { throughput } from "./throughput.js";
+import { workspace } from "./workspace.js";
 
 const { values } = parseArgs({
   options: {
@@ -27,12 +32,26 @@ const { values } = parseArgs({
     only: { type: "string" },
     "no-slurm": { type: "boolean" },
     jobs: { type: "string" },
+    "fleet-agents": { type: "string" },
+    "cpu-prof": { type: "string" },
   },
   strict: true,
 });
 const quick = values.quick ?? false;
 
-const SECTIONS = ["throughput", "latency", "scheduler", "logs", "memory", "serving", "replicas"] as const;
+const SECTIONS = [
+  "throughput",
+  "latency",
+  "scheduler",
+  "logs",
+  "memory",
+  "serving",
+  "replicas",
+  "fleet",
+  "workspace",
+  "logs-e2e",
+  "slurm-backend",
+] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
 for (const name of only ?? []) {
@@ -60,6 +79,12 @@ const size = quick
       agents: 1000,
       heartbeatSec: 12,
       proxied: 1000,
+      fleetAgents: [500, 1000],
+      fleetSamples: 50,
+      workspaceMb: 50,
+      e2eLatencyLines: 300,
+      e2eRateLines: 100_000,
+      slurmBackendLaunches: 5,
     }
   : {
       jobs: 1000,
@@ -76,12 +101,22 @@ const size = quick
       agents: 1000,
       heartbeatSec: 25,
       proxied: 5000,
+      fleetAgents: [1000, 10_000],
+      fleetSamples: 200,
+      workspaceMb: 300,
+      e2eLatencyLines: 2000,
+      e2eRateLines: 1_000_000,
+      slurmBackendLaunches: 30,
     };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
 if (values["slurm-jobs"]) size.slurmJobs = Number(values["slurm-jobs"]);
 if (values.jobs) size.jobs = Number(values.jobs);
 if (values["slurm-launches"]) size.slurmLaunches = Number(values["slurm-launches"]);
+if (values["fleet-agents"]) size.fleetAgents = values["fleet-agents"].split(",").map(Number);
+
+/** The real agent's hold: a third of the server's default offline window (30 s). */
+const AGENT_POLL_WAIT_MS = 10_000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -104,7 +139,7 @@ async function main(): Promise<void> {
   const previous = only ? previousResults() : null;
   if (only && !previous) throw new Error("--only needs an earlier full run's bench/results/latest.json");
   log(`fedml bench${quick ? " --quick" : ""}${only ? ` --only ${only.join(",")}` : ""}`);
-  const needsSlurm = (runs("throughput") || runs("latency")) && !values["no-slurm"];
+  const needsSlurm = (runs("throughput") || runs("latency") || runs("slurm-backend")) && !values["no-slurm"];
   let slurm: Slurm | null = null;
   let slurmInfo = previous?.slurm ?? { available: false, version: null, skipped: "not run" };
   if (needsSlurm) {
@@ -126,9 +161,13 @@ async function main(): Promise<void> {
   let m = previous?.memory;
   let v = previous?.serving;
   let p = previous?.replicas;
+  let f = previous?.fleet;
+  let w = previous?.workspace;
+  let e = previous?.logsE2e;
+  let b = previous?.slurmBackend;
   if (runs("throughput")) {
     log("1. throughput");
-    t = await throughput(size.jobs, size.slurmJobs, slurm, log);
+    t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
   }
   if (runs("latency")) {
     log("2. latency");
@@ -154,6 +193,22 @@ async function main(): Promise<void> {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
     p = await replicasSection(size.devices, size.queued, size.replicaBudgetSec, log);
   }
+  if (runs("fleet")) {
+    log(`8. fleet: ${size.fleetAgents.join(" then ")} simulated agents on one server`);
+    f = await fleet(size.fleetAgents, AGENT_POLL_WAIT_MS, size.fleetSamples, log);
+  }
+  if (runs("workspace")) {
+    log(`9. workspace: ${size.workspaceMb} MB of mixed files`);
+    w = await workspace(size.workspaceMb, log);
+  }
+  if (runs("logs-e2e")) {
+    log("10. logs end to end: a job's print to a follower");
+    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log);
+  }
+  if (runs("slurm-backend") && slurm) {
+    log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
+    b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -176,6 +231,10 @@ async function main(): Promise<void> {
     memory: m,
     ...(v ? { serving: v } : {}),
     ...(p ? { replicas: p } : {}),
+    ...(f ? { fleet: f } : {}),
+    ...(w ? { workspace: w } : {}),
+    ...(e ? { logsE2e: e } : {}),
+    ...(b ? { slurmBackend: b } : {}),
     ...(only
       ? {
           rerun: [

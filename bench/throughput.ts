@@ -1,5 +1,6 @@
 /** Section 1: trivial jobs per second through us, through Slurm, and bare fork/exec. */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
 import { cpuSeconds, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
@@ -19,12 +20,21 @@ export interface ThroughputResult {
   /** Ours divided by the reference: above 1 is faster. */
   ratioToSlurm: number | null;
   ratioToForkExec: number;
-  /** CPU milliseconds per job during our run: where the two cores went (harness = this process). */
+  /**
+   * CPU milliseconds per job during our run, from /proc/<pid>/stat of each process: where the
+   * cores went. agents: the agent processes themselves (spawning included); jobs: their reaped
+   * children, i.e. each job's own fork/exec and run; harness: this process, the load generator.
+   */
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
+  /** HTTP requests the server answered per job during our run, by route (its /metrics), e.g. "POST /api/v1/agent/reports". */
+  requestsPerJob?: Record<string, number>;
+  /** The machine's 1-minute load average around our run: other work on the cores skews every figure. */
+  loadAverage?: { before: number; after: number };
 }
 
 /** From the first launch call to the last FINISHED (the server's own end time of each run). */
-async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec: number; failed: number; cpu: CpuSplit }> {
+async function oursThroughput(cluster: Cluster, jobs: number): Promise<OursResult> {
+  const requestsBefore = await requestCounts(cluster);
   const before = cpuSplit(cluster);
   const started = Date.now();
   await pool(jobs, 8, async () => {
@@ -37,10 +47,42 @@ async function oursThroughput(cluster: Cluster, jobs: number): Promise<{ perSec:
       const after = cpuSplit(cluster);
       const perJob = (key: keyof CpuSplit) => ((after[key] - before[key]) * 1000) / jobs;
       const cpu = { server: perJob("server"), agents: perJob("agents"), jobs: perJob("jobs"), harness: perJob("harness") };
-      return { cpu, perSec: jobs / ((lastEnd - started) / 1000), failed: runs.filter((r) => r.status !== "FINISHED").length };
+      const requestsAfter = await requestCounts(cluster);
+      const requests: Record<string, number> = {};
+      for (const [route, count] of requestsAfter) {
+        const delta = count - (requestsBefore.get(route) ?? 0);
+        if (delta > 0) requests[route] = delta / jobs;
+      }
+      return {
+        cpu,
+        requests,
+        perSec: jobs / ((lastEnd - started) / 1000),
+        failed: runs.filter((r) => r.status !== "FINISHED").length,
+      };
     }
     await sleep(250);
   }
+}
+
+interface OursResult {
+  perSec: number;
+  failed: number;
+  cpu: CpuSplit;
+  requests: Record<string, number>;
+}
+
+/** Requests answered so far by "METHOD route", from the server's request-duration histogram. */
+async function requestCounts(cluster: Cluster): Promise<Map<string, number>> {
+  const text = await (await fetch(`${cluster.server.url}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const [, labels, value] of text.matchAll(/^fedml_http_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm)) {
+    const method = /method="([^"]*)"/.exec(labels)?.[1];
+    const route = /route="([^"]*)"/.exec(labels)?.[1];
+    if (!method || !route || route === "/metrics") continue;
+    const key = `${method} ${route}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(value));
+  }
+  return counts;
 }
 
 interface CpuSplit {
@@ -82,16 +124,20 @@ export async function throughput(
   slurmJobs: number,
   slurm: Slurm | null,
   log: (s: string) => void,
+  /** `--cpu-prof DIR`: the server and agents write V8 CPU profiles there (read them in Chrome's DevTools). */
+  cpuProfDir?: string,
 ): Promise<ThroughputResult> {
   const agents = 8;
-  const cluster = await startCluster(agents, ["--max-jobs", "8"]);
-  let ours: { perSec: number; failed: number; cpu: CpuSplit };
+  const cluster = await startCluster(agents, ["--max-jobs", "8"], cpuProfDir);
+  let ours: OursResult;
+  const loadBefore = loadavg()[0];
   try {
     log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
     ours = await oursThroughput(cluster, jobs);
   } finally {
     await cluster.stop();
   }
+  const loadAfter = loadavg()[0];
   log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}`);
   const forkExec = await forkExecRate(jobs, agents);
   let slurmRate: number | null = null;
@@ -110,5 +156,7 @@ export async function throughput(
     ratioToSlurm: slurmRate ? ours.perSec / slurmRate : null,
     ratioToForkExec: ours.perSec / forkExec,
     cpuMsPerJob: ours.cpu,
+    requestsPerJob: ours.requests,
+    loadAverage: { before: loadBefore, after: loadAfter },
   };
 }

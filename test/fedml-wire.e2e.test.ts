@@ -1,11 +1,12 @@
 // Conformance of the official FedML client's wire protocol, written from the reference
 // (requests shaped as that client sends them), against a real server and agent.
 import assert from "node:assert/strict";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { strToU8, zipSync } from "fflate";
+import { type Envelope, packageZip, registration, runCall, s3ConfigAt, uploadPackageAt, wireAt } from "./support/fedml-wire.js";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, startAgent, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -18,25 +19,9 @@ let agent: AgentProcess;
 let alice: { serverUrl: string; apiKey: string };
 let bob: { serverUrl: string; apiKey: string };
 
-interface Envelope {
-  code: string;
-  message: string;
-  // biome-ignore lint/suspicious/noExplicitAny: the envelope's data is whatever each call answers
-  data: any;
-}
-
-async function wire(path: string, body: unknown, raw = false): Promise<Envelope> {
-  const res = await fetch(`${server.url}/fedmlOpsServer${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: raw ? (body as string) : JSON.stringify(body),
-  });
-  assert.equal(res.status, 200, `${path} answered HTTP ${res.status}`);
-  const envelope = (await res.json()) as Envelope;
-  assert.deepEqual(Object.keys(envelope).slice(0, 3).sort(), ["code", "data", "message"]);
-  assert.ok(envelope.code === "SUCCESS" || envelope.code === "FAILURE");
-  return envelope;
-}
+const wire = (path: string, body: unknown, raw = false) => wireAt(server.url, path, body, raw);
+const s3Config = () => s3ConfigAt(server.url);
+const uploadPackage = (name: string, zip: Buffer) => uploadPackageAt(server.url, name, zip);
 
 function assertFailure(envelope: Envelope, pattern: RegExp) {
   assert.equal(envelope.code, "FAILURE", JSON.stringify(envelope));
@@ -271,102 +256,6 @@ describe("the official client's wire protocol", () => {
   });
 });
 
-function packageZip(job: string, bootstrap: string, files: Record<string, string>, side = "client"): Buffer {
-  const root = `${side}-package/fedml/`;
-  const entries: Record<string, Uint8Array> = {};
-  for (const [name, body] of Object.entries(files)) entries[`${root}${name}`] = strToU8(body);
-  entries[`${root}fedml_job_entry_pack.sh`] = strToU8(job);
-  entries[`${root}fedml_bootstrap_generated.sh`] = strToU8(bootstrap);
-  entries[`${root}fedml_job_entry_pack.bat`] = strToU8("rem windows twin\r\n");
-  entries[`${root}config/fedml_config.yaml`] = strToU8(
-    "bootstrap: fedml_bootstrap_generated.sh\ndata_args:\n  dataset_name: mnist\n",
-  );
-  entries[`${side}-package/conf/fedml.yaml`] = strToU8("entry_config:\n  entry_file: fedml/fedml_job_entry_pack.sh\n");
-  return Buffer.from(zipSync(entries));
-}
-
-async function s3Config() {
-  const fetched = await wire("/configs/fetch", {
-    config_name: ["mqtt_config", "s3_config", "docker_config", "ml_ops_config"],
-    device_send_time: Date.now(),
-  });
-  assert.equal(fetched.code, "SUCCESS");
-  assert.deepEqual(Object.keys(fetched.data.s3_config).sort(), [
-    "BUCKET_NAME",
-    "CN_REGION_NAME",
-    "CN_S3_AKI",
-    "CN_S3_ENDPOINT",
-    "CN_S3_SAK",
-  ]);
-  assert.deepEqual(fetched.data.ml_ops_config, {});
-  return fetched.data.s3_config as { BUCKET_NAME: string; CN_S3_ENDPOINT: string };
-}
-
-async function uploadPackage(name: string, zip: Buffer): Promise<string> {
-  const s3 = await s3Config();
-  const objectUrl = `${s3.CN_S3_ENDPOINT}/${s3.BUCKET_NAME}/${name}%40${randomUUID()}`;
-  const put = await fetch(objectUrl, {
-    method: "PUT",
-    headers: {
-      "x-amz-acl": "public-read",
-      "Content-MD5": createHash("md5").update(zip).digest("base64"),
-      "X-Amz-Content-SHA256": createHash("sha256").update(zip).digest("hex"),
-      Authorization:
-        "AWS4-HMAC-SHA256 Credential=fedml-wire/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
-    },
-    body: zip,
-  });
-  assert.equal(put.status, 200, await put.text());
-  assert.ok(put.headers.get("etag"));
-  // The presigned GET URL the client computes locally and registers.
-  const presigned = `${objectUrl}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc`;
-  const got = await fetch(presigned);
-  assert.equal(got.status, 200);
-  assert.deepEqual(Buffer.from(await got.arrayBuffer()), zip);
-  return presigned;
-}
-
-function registration(name: string, fileUrl: string, apiKey: string) {
-  const jobYaml: Record<string, unknown> = {
-    workspace: "src",
-    job: "unused: the package's entry script runs",
-    job_type: "train",
-    job_name: name,
-  };
-  return {
-    applicationName: name,
-    platformId: 5,
-    parameter: {
-      environment_args: { bootstrap: "fedml_bootstrap_generated.sh" },
-      job_yaml: jobYaml,
-    },
-    fileList: [
-      { fileName: "", fileDescribe: "", fileUrl: "", isFolder: 0, type: 1 },
-      { fileName: "client-package.zip", fileDescribe: "", fileUrl, isFolder: 0, type: 2 },
-    ],
-    applicationConfigList: [],
-    apiKey,
-    jobType: 1,
-    jobSubType: 1,
-  };
-}
-
-function runCall(name: string, apiKey: string, extra: Record<string, unknown> = {}) {
-  return {
-    platformType: "falcon",
-    name: "",
-    applicationName: name,
-    devices: [{ account: "", edgeIds: [], serverId: 0 }],
-    urls: [],
-    apiKey,
-    needConfirmation: true,
-    projectName: "",
-    jobType: "train",
-    featureEntryPoint: 11,
-    ...extra,
-  };
-}
-
 describe("launching through the official client's calls", () => {
   test("configs/fetch, S3 PUT of the package zip, register, match and start: an ordinary run to FINISHED", async () => {
     const zip = packageZip('echo "job says hi"\npython3 train.py\n', 'echo "bootstrap ran"\n', {
@@ -385,6 +274,14 @@ describe("launching through the official client's calls", () => {
     assert.ok(runId);
     assert.match(matched.data.job_url, new RegExp(`/runs/${runId}$`));
     assert.equal(matched.data.user_check, false);
+    // The match found resources without starting: LAUNCHED reads as MATCHED to the client.
+    assert.equal(matched.data.status, "LAUNCHED");
+    assert.equal(matched.data.gpu_matched.length, 1);
+    assert.equal(matched.data.gpu_matched[0].id, agent.deviceId);
+    assert.equal(matched.data.gpu_matched[0].got_gpu_count, 0);
+    assert.equal((await jobOf(runId)).status, "NOT_STARTED");
+    const { status: held } = await api.runStatus(null, runId, alice);
+    assert.equal(held, "NOT_STARTED");
     const started = await wire(
       "/api/v1/application/runApplicationFromCli",
       runCall("wire_job", alice.apiKey, { needConfirmation: false, jobId: runId }),
@@ -401,6 +298,86 @@ describe("launching through the official client's calls", () => {
     assert.deepEqual(logs.logLineList, ["bootstrap ran", "job says hi", "trained on digits"]);
     // The package was claimed: it is no longer served.
     assert.equal((await fetch(fileUrl)).status, 404);
+
+    // A YAML with job_args.job_id uploads nothing: updateApplicationConfigFromCli registers a
+    // new config of that application (here: that run, its workspace kept), and the run calls
+    // name it by applicationId.
+    const config = {
+      applicationConfig: {
+        environment_args: { bootstrap: "fedml_bootstrap_generated.sh" },
+        job_yaml: {
+          job: "python3 train.py; echo config two",
+          job_name: "wire_job",
+          job_args: { job_id: runId, config_id: "c2" },
+        },
+      },
+      applicationId: runId,
+      apiKey: alice.apiKey,
+      applicationConfigId: "c2",
+    };
+    const configured = await wire("/api/v1/application/updateApplicationConfigFromCli", config);
+    assert.equal(configured.code, "SUCCESS", configured.message);
+    const rematched = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_job", alice.apiKey, { applicationId: runId, applicationConfigId: "c2" }),
+    );
+    assert.equal(rematched.code, "SUCCESS", rematched.message);
+    const rerun = rematched.data.job_id;
+    assert.notEqual(rerun, runId);
+    // The start call carries applicationId but no config id, and the jobId.
+    const restarted = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_job", alice.apiKey, { applicationId: runId, needConfirmation: false, jobId: rerun }),
+    );
+    assert.equal(restarted.data.job_id, rerun);
+    assert.equal((await jobAtEnd(rerun)).status, "FINISHED");
+    const relog = await api.runLogs(rerun, 1, 100, { needAllLogs: true, ...alice });
+    assert.deepEqual(relog.logLineList, ["bootstrap ran", "trained on digits", "config two"]);
+
+    // Refused with a message: an id that is no run of the caller's, a config without job_yaml.
+    assertFailure(
+      await wire("/api/v1/application/updateApplicationConfigFromCli", { ...config, apiKey: bob.apiKey }),
+      /application \d+ not found/,
+    );
+    assertFailure(
+      await wire("/api/v1/application/updateApplicationConfigFromCli", { ...config, applicationConfig: {} }),
+      /applicationConfig.job_yaml is missing/,
+    );
+    const noConfig = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_job", bob.apiKey, { applicationId: runId }),
+    );
+    assert.equal(noConfig.data.job_url, "");
+    assert.match(noConfig.message, /no config registered/);
+  });
+
+  test("a matched run is held, not started, until the start call; stopping it ends it KILLED", async () => {
+    const fileUrl = await uploadPackage("wire_held", packageZip("echo should not run\n", "", {}));
+    assert.equal(
+      (await wire("/api/v1/application/updateApplicationFromCli", registration("wire_held", fileUrl, alice.apiKey))).code,
+      "SUCCESS",
+    );
+    const matched = await wire("/api/v1/application/runApplicationFromCli", runCall("wire_held", alice.apiKey));
+    const runId = matched.data.job_id;
+    assert.equal(matched.data.status, "LAUNCHED");
+    // The queue pass leaves it alone, and its device stays free for others.
+    const other = await launch("wire-beside-held", ["echo beside"]);
+    assert.equal((await jobAtEnd(other)).status, "FINISHED");
+    assert.equal((await jobOf(runId)).status, "NOT_STARTED");
+    const stopped = await wire("/api/v1/application/stopApplicationFromCli", {
+      platformType: "falcon",
+      jobId: runId,
+      apiKey: alice.apiKey,
+    });
+    assert.equal(stopped.data.status, "KILLED");
+    // A start call that comes too late reads as a failed launch to the client.
+    const late = await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("wire_held", alice.apiKey, { needConfirmation: false, jobId: runId }),
+    );
+    assert.equal(late.code, "FAILURE");
+    assert.equal(late.data.job_url, "");
+    assert.match(late.message, /never started/);
   });
 
   test("registration refuses what cannot launch, with a message; run calls for no registration answer job_url empty", async () => {
@@ -624,6 +601,12 @@ describe("a federated job through the official client's calls", () => {
       );
       assert.equal(matched.code, "SUCCESS", matched.message);
       const runId = matched.data.job_id;
+      assert.equal(matched.data.gpu_matched.length, 2);
+      const started = await wire(
+        "/api/v1/application/runApplicationFromCli",
+        runCall("wire_fl", alice.apiKey, { platformType: "octopus", needConfirmation: false, jobId: runId }),
+      );
+      assert.equal(started.code, "SUCCESS", started.message);
       const job = await waitFor(
         `federated run ${runId} to end`,
         async () => {

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
-import { openTestStore } from "../packages/server/test/support/database.js";
+import type { WorkspaceProgress } from "../packages/fedml/src/workspace/progress.js";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, isAlive, startServerWithAgent } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -15,21 +15,6 @@ import { waitForRunEnd } from "./support/runs.js";
 const tmp = makeTempDir("e2e");
 let server: ServerProcess;
 
-/** The workspace blobs the server holds, with the upload their bytes came from, and uploads in progress. */
-async function storedBlobs(home: string) {
-  const store = await openTestStore(home);
-  try {
-    const blobs = await store.db
-      .selectFrom("workspace_blobs")
-      .select(["sha256", "upload_id", "created_at"])
-      .orderBy("sha256")
-      .execute();
-    const uploads = await store.db.selectFrom("workspace_uploads").select("id").execute();
-    return { blobs, uploads };
-  } finally {
-    await store.close();
-  }
-}
 let agent: AgentProcess;
 let alice: { serverUrl: string; apiKey: string };
 let bob: { serverUrl: string; apiKey: string };
@@ -103,15 +88,24 @@ describe("launch on a real server and agent", () => {
 
   test("a second launch of the same workspace uploads nothing", async () => {
     const path = writeJob(tmp.dir, "twice", "workspace: ws\njob: cat data.txt\n", { "data.txt": "same bytes\n" });
-    const first = await api.launchJob(path, alice);
+    const uploads = (events: WorkspaceProgress[]) => events.flatMap((e) => (e.kind === "uploaded" ? [e] : []));
+    const firstEvents: WorkspaceProgress[] = [];
+    const first = await api.launchJob(path, { ...alice, onProgress: (e) => firstEvents.push(e) });
     assert.equal(first.resultCode, 0, first.resultMsg);
+    assert.deepEqual(
+      uploads(firstEvents).map((e) => e.present),
+      [false],
+    );
     await waitForRunEnd(first.runId!, alice);
-    const before = await storedBlobs(server.home);
-    assert.ok(before.blobs.length > 0);
-    const second = await api.launchJob(path, alice);
+    // The server says it holds the blob for this user: not one byte is sent, nothing is written.
+    const secondEvents: WorkspaceProgress[] = [];
+    const second = await api.launchJob(path, { ...alice, onProgress: (e) => secondEvents.push(e) });
     assert.equal(second.resultCode, 0, second.resultMsg);
+    assert.deepEqual(
+      uploads(secondEvents).map((e) => ({ present: e.present, sent: e.sent })),
+      [{ present: true, sent: 0 }],
+    );
     await waitForRunEnd(second.runId!, alice);
-    assert.deepEqual(await storedBlobs(server.home), before, "the blob was not written again");
     assert.deepEqual(await allLogLines(second.runId!, alice), ["same bytes"]);
   });
 
@@ -123,6 +117,41 @@ describe("launch on a real server and agent", () => {
     assert.equal(run.status, "FAILED");
     assert.equal(run.exitCode, 3);
     assert.deepEqual(await allLogLines(launched.runId!, alice), ["about to fail"]);
+  });
+
+  test("short jobs launched together all end through the agent's batched reports; plain commands need no shell", async () => {
+    const jobs: [yaml: string, status: string, exitCode: number, lines: string[] | null][] = [
+      ...Array.from({ length: 8 }, (): [string, string, number, null] => ['job: "true"\n', "FINISHED", 0, null]),
+      ["job: /bin/echo plain words\n", "FINISHED", 0, ["plain words"]],
+      ['job: "false"\n', "FAILED", 1, []],
+      ['job: echo "run $FEDML_CURRENT_RUN_ID"\n', "FINISHED", 0, null],
+      ["job: no-such-program-here\n", "FAILED", 127, null],
+    ];
+    const launched = await Promise.all(
+      jobs.map(async ([yaml], i) => {
+        const result = await api.launchJob(writeJob(tmp.dir, `short-${i}`, yaml), alice);
+        // Past the agent's job slots a run waits in the queue (code 5).
+        assert.ok(result.resultCode === 0 || result.resultCode === 5, result.resultMsg);
+        return result.runId as string;
+      }),
+    );
+    for (const [i, runId] of launched.entries()) {
+      const [, status, exitCode, lines] = jobs[i];
+      const run = await waitForRunEnd(runId, alice);
+      assert.equal(run.status, status, `${jobs[i][0]}: ${run.status}`);
+      assert.equal(run.exitCode, exitCode, jobs[i][0]);
+      if (lines) assert.deepEqual(await allLogLines(runId, alice), lines);
+    }
+    assert.deepEqual(await allLogLines(launched[10], alice), [`run ${launched[10]}`]);
+    // bash said what was missing, as it always did for a command it cannot find.
+    assert.match((await allLogLines(launched[11], alice)).join("\n"), /no-such-program-here: command not found/);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const requests = (route: string) =>
+      [...metrics.matchAll(/^fedml_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+        .filter(([, labels]) => labels.includes(`route="${route}"`))
+        .reduce((sum, [, , n]) => sum + Number(n), 0);
+    assert.ok(requests("/api/v1/agent/reports") > 0, "the agent sends its reports in batches");
+    assert.equal(requests("/api/v1/agent/runs/:id/status"), 0, "and never one by one to this server");
   });
 
   test("stop ends a running job KILLED and leaves no process of it alive", async () => {

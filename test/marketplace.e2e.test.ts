@@ -239,6 +239,13 @@ describe("GPU marketplace through the SDK", () => {
       report.byProject.map((l) => l.key),
       ["default"],
     );
+    // The same money per day (summed in the database) and per device of the provider.
+    const daily = await api.spendByDay({ ...alice, days: 2 });
+    assert.equal(daily.dayList.length, 2);
+    assert.ok(Math.abs(daily.spent - spent) < 1e-4, `per day ${daily.spent} vs ${spent}`);
+    const earnings = await api.earningsReport(bob);
+    assert.ok(Math.abs(earnings.total - spent) < 1e-4, `earned ${earnings.total} vs ${spent}`);
+    assert.ok(earnings.byDevice.every((d) => ["lambda-a", "runpod-b", "community-c"].includes(d.deviceName ?? "")));
   });
 
   test("the CLI: launch --dry-run prints offers cheapest first; cost, credit and user credit", async () => {
@@ -269,6 +276,16 @@ describe("GPU marketplace through the SDK", () => {
     assert.equal(JSON.parse(granted.stdout).balance, before);
     const mine = await runCli(["credit"], env);
     assert.match(mine.stdout, /alice: balance \$/);
+    const daily = await runCli(["cost", "--days", "2"], env);
+    assert.equal(daily.code, 0, daily.stderr);
+    assert.match(daily.stdout, /DAY\s+SPENT\s+EARNED[\s\S]*spent \$[\d.]+, earned \$0\.00/);
+    const earned = await runCli(["earnings"], { ...env, FEDML_API_KEY: bob.apiKey });
+    assert.match(earned.stdout, /runpod-b[\s\S]*total \$/);
+    const region = await runCli(["offers", "--region", "EU", "--provider", "runpod", "--json"], env);
+    assert.deepEqual(
+      JSON.parse(region.stdout).offerList.map((d: { name: string }) => d.name),
+      ["runpod-b"],
+    );
   });
 
   test("killing a device's agent fails its run within the timeout, frees its GPUs, and retries elsewhere when asked", async () => {

@@ -2,12 +2,13 @@
  * A database that stops taking writes must not take the server down: requests that write
  * fail with code 29 and a one-line reason, the fault is logged, reads and health go on, and
  * writes work again once the database does. On PostgreSQL the database is switched to
- * read-only (default_transaction_read_only); on SQLite, whose file cannot turn read-only
- * under an open connection, its disk fills up (a small tmpfs, where mounting is allowed).
+ * read-only (default_transaction_read_only); on SQLite its disk fills up (a small tmpfs, where
+ * mounting is allowed), and its files are made immutable under the server (chattr +i, which
+ * even root cannot write through).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import pg from "pg";
@@ -19,9 +20,12 @@ import { waitFor } from "./support/wait.js";
 const tmp = makeTempDir("storage-faults");
 let server: ServerProcess | undefined;
 let mounted: string | undefined;
+/** Files made immutable by a test: made mutable again before the clean-up removes them. */
+const immutable: string[] = [];
 after(async () => {
   await server?.stop();
   if (mounted) execFileSync("umount", ["-l", mounted]);
+  if (immutable.length > 0) execFileSync("chattr", ["-i", ...immutable]);
   tmp.cleanup();
 });
 
@@ -132,6 +136,35 @@ test(
     closeSync(fd);
     await assertFaultAnswered(home, /not available right now \(the disk is full\)/);
     rmSync(filler);
+    await assertRecovered();
+  },
+);
+
+test(
+  "SQLite's files made immutable under the running server: writes answer 29, no SIGBUS, it stays up and recovers",
+  { skip: onPostgres && "runs on SQLite" },
+  async (t) => {
+    const home = join(tmp.dir, "sqlite-immutable");
+    await server?.stop();
+    server = await startServer(home);
+    assert.equal((await call("POST", "/api/v1/users", { name: "before-fault" })).status, 200);
+    const dataDir = join(home, "server");
+    const files = readdirSync(dataDir)
+      .filter((f) => f.startsWith("fedml.db"))
+      .map((f) => join(dataDir, f));
+    // The WAL index is in the server's heap: no memory-mapped -shm file whose fault would be a
+    // SIGBUS (as it was: a write to the mapping of an immutable or truncated -shm killed the
+    // server with no log line).
+    assert.ok(!existsSync(join(dataDir, "fedml.db-shm")), `a -shm file beside the database: ${files.join(", ")}`);
+    try {
+      execFileSync("chattr", ["+i", ...files], { stdio: "ignore" });
+      immutable.push(...files);
+    } catch {
+      t.skip("chattr +i is not permitted here (needs root on ext4/xfs)");
+      return;
+    }
+    await assertFaultAnswered(home, /not available right now \(SQLITE_IOERR_WRITE\)/);
+    execFileSync("chattr", ["-i", ...immutable.splice(0)]);
     await assertRecovered();
   },
 );

@@ -13,13 +13,15 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(agentCount: number, agentArgs: string[] = []): Promise<Cluster> {
+/** `cpuProfDir`: every process writes a V8 CPU profile there when it exits (node --cpu-prof). */
+export async function startCluster(agentCount: number, agentArgs: string[] = [], cpuProfDir?: string): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), "fedml-bench-"));
-  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"] });
+  const nodeArgs = cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [];
+  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"], nodeArgs });
   const apiKey = await createUser(server, "bench");
   const agents: AgentProcess[] = [];
   for (let i = 0; i < agentCount; i++) {
-    agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs]));
+    agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs], nodeArgs));
   }
   return {
     server,
@@ -50,6 +52,27 @@ export async function launch(cluster: Cluster, yamlText: string): Promise<string
     throw new Error(`launch failed: ${answer.resultCode} ${answer.resultMsg}`);
   }
   return answer.runId;
+}
+
+interface LogLinesAnswer {
+  done: boolean;
+  runStatus: string;
+  lastSeq: number;
+}
+
+/** Follows a run's logs (as `fedml launch` does) until it has ended; throws unless it FINISHED. */
+export async function followToFinished(cluster: Cluster, runId: string): Promise<void> {
+  for (let afterSeq = 0; ; ) {
+    const answer = await call<LogLinesAnswer>(
+      `${cluster.server.url}/api/v1/runs/${runId}/log-lines?afterSeq=${afterSeq}&waitMs=20000`,
+      cluster.apiKey,
+    );
+    afterSeq = answer.lastSeq;
+    if (answer.done) {
+      if (answer.runStatus !== "FINISHED") throw new Error(`run ${runId} ended ${answer.runStatus}`);
+      return;
+    }
+  }
 }
 
 export interface RunSummary {

@@ -56,13 +56,10 @@ export async function startServer(
   const databaseUrl = extraArgs.includes("--database-url") ? undefined : await databaseUrlFor(home);
   if (databaseUrl) extraArgs.push("--database-url", databaseUrl);
   const log = createWriteStream(join(home, `server-${Date.now()}.log`));
-  const child = spawn(
-    process.execPath,
-    [...(opts.nodeArgs ?? []), serverBin, "--home", home, "--port", String(port), ...extraArgs],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const nodeArgs = opts.nodeArgs ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, serverBin, "--home", home, "--port", String(port), ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;
@@ -115,6 +112,8 @@ export async function startAgent(
   apiKey: string,
   home: string,
   bindArgs: string[] = [],
+  /** Flags for node itself (a benchmark's --cpu-prof). */
+  nodeArgs: string[] = [],
 ): Promise<AgentProcess> {
   if (!existsSync(join(home, "agent.json"))) {
     await execFileAsync(process.execPath, [
@@ -134,7 +133,7 @@ export async function startAgent(
   const config = JSON.parse(readFileSync(join(home, "agent.json"), "utf8")) as { deviceId: string };
   mkdirSync(home, { recursive: true });
   const log = createWriteStream(join(home, `agent-${Date.now()}.log`));
-  const child = spawn(process.execPath, [agentBin, "run", "--home", home], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, agentBin, "run", "--home", home], { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const agent: AgentProcess = {
@@ -145,7 +144,7 @@ export async function startAgent(
     crash: () => stopChild(child, "SIGKILL"),
     restart: async () => {
       await stopChild(child, "SIGKILL");
-      return startAgent(serverUrl, apiKey, home, bindArgs);
+      return startAgent(serverUrl, apiKey, home, bindArgs, nodeArgs);
     },
   };
   await waitFor(`agent ${config.deviceId} online`, async () => {

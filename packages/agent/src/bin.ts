@@ -5,13 +5,15 @@ import { FedmlError, ResultCode, resolveApiKey } from "@fedml/core/contract";
 import { defaultAgentHome } from "./config.js";
 import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
+import { type SlurmSettings, slurmSettingsOf } from "./slurm/settings.js";
 
 const USAGE = `usage:
   fedml-agent bind --server URL[,URL...] (--api-key KEY | --api-key - | --api-key-stdin | --api-key-file FILE | FEDML_API_KEY=...)
                    [--home DIR] [--name N] [--provider P] [--region R]
                    [--price USD] [--shared] [--simulate-gpus TYPE:COUNT[:MEM_GB]] [--max-jobs N] [--address A]
                    [--job-user pool|agent] [--allow-shared-without-isolation] [--jobs-dir DIR]
-                   [--container-runtime CMD|none] [--keep-failed-runs-minutes N] [--cache-max-mb N]
+                   [--container-runtime CMD|none] [--cgroup-root DIR] [--keep-failed-runs-minutes N] [--cache-max-mb N]
+                   [--slurm [--partition P] [--account A] [--qos Q] [--slurm-dir SHARED_DIR] [--sbatch-arg ARG]...]
   fedml-agent run [--home DIR]      run the daemon in the foreground
   fedml-agent unbind [--home DIR]`;
 
@@ -26,6 +28,24 @@ function numberFlag(name: string, value: string | undefined, integer: boolean): 
     fail(`--${name} must be a ${integer ? "whole " : ""}number >= 0, got "${value}"`);
   }
   return n;
+}
+
+function slurmSettings(
+  home: string,
+  values: { slurm?: boolean; partition?: string; account?: string; qos?: string; "slurm-dir"?: string; "sbatch-arg"?: string[] },
+): SlurmSettings | null {
+  const slurmOnly = (["partition", "account", "qos", "slurm-dir", "sbatch-arg"] as const).find((k) => values[k] !== undefined);
+  if (!values.slurm) {
+    if (slurmOnly) fail(`--${slurmOnly} needs --slurm`);
+    return null;
+  }
+  return slurmSettingsOf(home, {
+    partition: values.partition,
+    account: values.account,
+    qos: values.qos,
+    sharedDir: values["slurm-dir"],
+    extraArgs: values["sbatch-arg"],
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       "allow-shared-without-isolation": { type: "boolean" },
       "jobs-dir": { type: "string" },
       "container-runtime": { type: "string" },
+      "cgroup-root": { type: "string" },
       "keep-failed-runs-minutes": { type: "string" },
       "cache-max-mb": { type: "string" },
       name: { type: "string" },
@@ -53,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
       "simulate-gpus": { type: "string" },
       "max-jobs": { type: "string" },
       address: { type: "string" },
+      slurm: { type: "boolean" },
+      partition: { type: "string" },
+      account: { type: "string" },
+      qos: { type: "string" },
+      "slurm-dir": { type: "string" },
+      "sbatch-arg": { type: "string", multiple: true },
     },
   });
   const home = values.home ?? defaultAgentHome();
@@ -77,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
         allowSharedWithoutIsolation: values["allow-shared-without-isolation"],
         jobsDir: values["jobs-dir"],
         containerRuntime: values["container-runtime"],
+        cgroupRoot: values["cgroup-root"],
         keepFailedRunsMs: keepMinutes === undefined ? undefined : keepMinutes * 60_000,
         cacheMaxBytes: cacheMb === undefined ? undefined : Math.floor(cacheMb * 1024 * 1024),
         name: values.name,
@@ -87,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
         simulateGpus: values["simulate-gpus"],
         maxJobs: numberFlag("max-jobs", values["max-jobs"], true),
         address: values.address,
+        slurm: slurmSettings(home, values),
       });
       process.stdout.write(`${notice}\n`);
       process.stdout.write(

@@ -19,6 +19,9 @@ import {
   type LogLine,
   Paths,
   ResultCode,
+  type RunReportBatchResponse,
+  type RunReportEntry,
+  type RunReportOutcome,
   type RunStatusReport,
   ServerList,
   type ServingReport,
@@ -62,6 +65,8 @@ interface CallOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class AgentClient {
+  /** Cleared on the first 404 of the batch route: a server from before it takes reports one by one. */
+  private batchReports = true;
   private readonly servers: ServerList;
   private readonly backoff: BackoffOptions;
   private readonly log: Logger;
@@ -89,6 +94,30 @@ export class AgentClient {
   // The answers' bodies are read even when unused: that frees the keep-alive socket.
   async reportStatus(runId: string, report: RunStatusReport): Promise<void> {
     await (await this.call("POST", Paths.agentRunStatus(runId), { body: report })).text();
+  }
+
+  /** Several runs' reports in one request, one outcome each (a 4xx outcome is that report's refusal). */
+  async reportStatuses(entries: RunReportEntry[]): Promise<RunReportOutcome[]> {
+    if (this.batchReports) {
+      try {
+        const response = await this.call("POST", Paths.agentReports, { body: { reports: entries } });
+        return ((await response.json()) as RunReportBatchResponse).results;
+      } catch (error) {
+        if (!(error instanceof FedmlError && error.httpStatus === 404)) throw error;
+        this.batchReports = false;
+      }
+    }
+    const outcomes: RunReportOutcome[] = [];
+    for (const { runId, ...report } of entries) {
+      try {
+        await this.reportStatus(runId, report);
+        outcomes.push({ status: 200 });
+      } catch (error) {
+        if (!(error instanceof FedmlError && error.httpStatus !== undefined && error.httpStatus < 500)) throw error;
+        outcomes.push({ status: error.httpStatus, resultCode: error.resultCode, error: error.message });
+      }
+    }
+    return outcomes;
   }
 
   async reportServing(runId: string, report: ServingReport): Promise<void> {

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
+import type { SlurmSettings } from "./slurm/settings.js";
 
 export interface AgentConfig {
   /** One URL, or several replicas' of one server separated by commas. */
@@ -29,10 +30,14 @@ export interface AgentConfig {
   jobsDir?: string | null;
   /** A container runtime command line ("podman --runtime runc"), "none", or null to detect one. */
   containerRuntime?: string | null;
+  /** A cgroup v2 directory for the runs' cgroups; null: found from the agent's own cgroups. */
+  cgroupRoot?: string | null;
   /** How long the folder of a FAILED run is kept for debugging. */
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache (`cache/`), least recently used archives evicted first. */
   cacheMaxBytes?: number;
+  /** Bound with --slurm: the device is a Slurm partition and run parts are its batch jobs. */
+  slurm?: SlurmSettings | null;
 }
 
 export const DEFAULT_KEEP_FAILED_RUNS_MS = 24 * 3600_000;
@@ -79,8 +84,10 @@ export function readAgentConfig(home: string): AgentConfig | null {
     jobUser: c.jobUser === "agent" ? "agent" : "pool",
     jobsDir: c.jobsDir ?? null,
     containerRuntime: c.containerRuntime ?? null,
+    cgroupRoot: c.cgroupRoot ?? null,
     keepFailedRunsMs: c.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: c.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+    slurm: c.slurm ?? null,
   };
 }
 

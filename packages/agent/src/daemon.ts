@@ -15,6 +15,8 @@ import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { type Logger, consoleLogger } from "./log.js";
 import { setUpIsolation, sweepLeftoverCgroups, tearDownIsolation } from "./runner/isolation/index.js";
 import { keepTunnelOpen } from "./tunnel/tunnel.js";
+import { type RunBackend, localBackend } from "./runner/backend.js";
+import { SlurmBackend } from "./slurm/backend.js";
 
 export interface RunAgentOptions {
   home: string;
@@ -34,6 +36,8 @@ const DEFAULT_POLL_WAIT_MS = 20_000;
 const MIN_POLL_WAIT_MS = 1_000;
 const DEFAULT_STOP_GRACE_MS = 3_000;
 const DEFAULT_SHUTDOWN_FLUSH_MS = 5_000;
+/** How often a Slurm device re-reads its partition (free GPUs, nodes) and tells the server of a change. */
+const SLURM_FACTS_MS = Number(process.env.FEDML_SLURM_FACTS_MS) || 10_000;
 
 export async function runAgent(options: RunAgentOptions): Promise<void> {
   const { home } = options;
@@ -46,7 +50,10 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     jobUser: config.jobUser ?? "pool",
     jobsDir: config.jobsDir ?? null,
     containerRuntime: config.containerRuntime ?? null,
+    cgroupRoot: config.cgroupRoot ?? null,
   });
+  const slurm = config.slurm ? new SlurmBackend(home, config.slurm) : null;
+  const backend: RunBackend = slurm ?? localBackend;
   acquirePidFile(home);
 
   // Ends the last retries once the shutdown's flush time is over.
@@ -71,13 +78,14 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     home,
     client,
     log,
-    onRunStarted: guard,
     isolation,
     keepFailedRunsMs: config.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+    backend,
   });
   const tunnelStop = new AbortController();
   let tunnel: Promise<void> | undefined;
+  let factsTimer: NodeJS.Timeout | undefined;
   // Fencing: a lease that ran out stops the jobs, whatever the poll loop is stuck in.
   let fencedSinceRenewal = false;
   const fenceCheck = setInterval(() => {
@@ -92,15 +100,20 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   for (const note of isolation.notes) log(note);
 
   try {
-    const leftovers = recoverLeftoverRuns(home, log);
+    const { unreported: leftovers, reattachable } = recoverLeftoverRuns(home, log, (s) => backend.canReattach(s));
+    const reattached = supervisor.reattach(reattachable);
+    if (reattached.length > 0) {
+      log(`following ${reattached.length} Slurm job(s) of the previous agent again`);
+      guard();
+    }
     // The previous agent's runs are over (recovery ended them): whatever is left in their cgroups goes.
     sweepLeftoverCgroups(isolation.cgroups, () => false);
     supervisor.sweepFolders();
-    const facts = await detectFacts(config, options.detect, isolation.container);
+    let facts = slurm ? await slurm.facts(config) : await detectFacts(config, options.detect, isolation.container);
     log(
       facts.gpuError
         ? `no GPU detected: ${facts.gpuError}`
-        : `${facts.gpus.length} GPU(s)${facts.simulated ? " (simulated)" : ""}: ${facts.gpus.map((g) => g.name).join(", ") || "none"}`,
+        : `${facts.gpus.length} GPU(s)${facts.simulated ? " (simulated)" : ""}: ${facts.gpus.map((g) => g.name).join(", ") || "none"}${describeBusy(facts.gpus)}`,
     );
     const hello = async () => {
       lostServer = false;
@@ -125,6 +138,22 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
       backoff,
     });
     for (const state of leftovers) supervisor.reportFinal(state);
+    if (slurm) {
+      // Other users' jobs come and go, nodes drain and return: the server's view follows.
+      factsTimer = setInterval(() => {
+        slurm
+          .facts(config)
+          .then(async (next) => {
+            if (JSON.stringify(next) === JSON.stringify(facts)) return;
+            facts = next;
+            await client.hello({ facts, activeRunIds: supervisor.heldRunIds() }, signal);
+          })
+          .catch((error: Error) => {
+            if (!signal.aborted) log(`refreshing the Slurm partition's facts failed: ${error.message}`);
+          });
+      }, SLURM_FACTS_MS);
+      factsTimer.unref();
+    }
     let since = 0;
     let failures = 0;
     while (!signal.aborted) {
@@ -139,8 +168,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         const answer = await client.assignments(since, waitMs, signal);
         lease.renew(sentAtNs);
         fencedSinceRenewal = false;
-        guard();
         if (lostServer) {
+          guard();
           // The server may have restarted: it must learn again which runs are alive here.
           offlineAfterMs = await hello();
           since = 0;
@@ -149,6 +178,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         failures = 0;
         since = answer.version;
         supervisor.reconcile(answer.assignments);
+        // One lease write per answer: the renewal and the runs just taken on, before their processes start.
+        guard();
       } catch (error) {
         if (error instanceof AgentStoppedError || signal.aborted) break;
         if (error instanceof FedmlError && (error.httpStatus === 401 || error.httpStatus === 403)) {
@@ -162,6 +193,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     if (!(error instanceof AgentStoppedError)) throw error;
   } finally {
     clearInterval(fenceCheck);
+    clearInterval(factsTimer);
     log("agent stopping: ending its runs");
     supervisor.stopAll(options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
     const flushDeadline = (options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) + (options.shutdownFlushMs ?? DEFAULT_SHUTDOWN_FLUSH_MS);
@@ -172,8 +204,14 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await tunnel;
     await supervisor.settled();
     if (supervisor.activeRunIds().length === 0) lease.withdraw();
+    backend.close();
     tearDownIsolation(isolation);
     releasePidFile(home);
     log("agent stopped");
   }
+}
+
+function describeBusy(gpus: { busyElsewhere?: boolean }[]): string {
+  const busy = gpus.filter((g) => g.busyElsewhere).length;
+  return busy > 0 ? ` (${busy} held by other Slurm jobs)` : "";
 }

@@ -6,3 +6,4 @@ export { detectFacts, detectNvidiaGpus, parseNvidiaSmiCsv, parseSimulatedGpus } 
 export { type RegisterDeviceOptions, type UnregisterResult, registerDevice, unregisterDevice } from "./register.js";
 export { LogShipper } from "./shipper.js";
 export { createLineSplitter } from "./runner/line-splitter.js";
+export { type SlurmSettings, slurmSettingsOf } from "./slurm/settings.js";

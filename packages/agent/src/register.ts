@@ -12,6 +12,8 @@ import { type DetectOptions, detectFacts } from "./facts/index.js";
 import { parseSimulatedGpus } from "./facts/simulated-gpus.js";
 import { requestOnce } from "./http-once.js";
 import { isRoot } from "./runner/isolation/job-user.js";
+import { SlurmBackend } from "./slurm/backend.js";
+import type { SlurmSettings } from "./slurm/settings.js";
 
 export interface RegisterDeviceOptions {
   home: string;
@@ -30,11 +32,14 @@ export interface RegisterDeviceOptions {
   jobUser?: "pool" | "agent";
   jobsDir?: string | null;
   containerRuntime?: string | null;
+  cgroupRoot?: string | null;
   keepFailedRunsMs?: number;
   cacheMaxBytes?: number;
   /** Shares the device although its jobs would run as the agent's own user. */
   allowSharedWithoutIsolation?: boolean;
   detect?: DetectOptions;
+  /** The device is a Slurm partition: run parts become its batch jobs (docs/slurm.md). */
+  slurm?: SlurmSettings | null;
 }
 
 /**
@@ -75,7 +80,13 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
   if (serverUrl === "") throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "--server names no URL");
   // A typo in --simulate-gpus must fail here, not in a daemon nobody watches.
   if (options.simulateGpus) parseSimulatedGpus(options.simulateGpus);
-  const notice = jobUserNotice(options);
+  // Slurm runs jobs as the user who submits them: the agent's own.
+  const notice = options.slurm
+    ? jobUserNotice({ ...options, jobUser: "agent" }).replace(
+        /^jobs will run as this agent's own user \([^)]*\)/,
+        "Slurm jobs will run as this agent's own user",
+      )
+    : jobUserNotice(options);
   const settings = {
     name: options.name ?? "",
     provider: options.provider ?? "",
@@ -88,16 +99,37 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
     jobUser: options.jobUser ?? "pool",
     jobsDir: options.jobsDir ?? null,
     containerRuntime: options.containerRuntime ?? null,
+    cgroupRoot: options.cgroupRoot ?? null,
     ...(options.keepFailedRunsMs === undefined ? {} : { keepFailedRunsMs: options.keepFailedRunsMs }),
     ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }),
+    ...(options.slurm ? { slurm: options.slurm, jobUser: "agent" as const } : {}),
   };
-  const facts = await detectFacts(settings, options.detect);
+  const facts = options.slurm
+    ? await slurmFacts(options.home, options.slurm, settings)
+    : await detectFacts(settings, options.detect);
   const previous = previousBinding(options.home);
   const body: RegisterRequest = { facts, previousDeviceId: previous?.deviceId ?? null };
   const answer = await requestOnce<RegisterResponse>(serverUrl, options.apiKey, "POST", Paths.agentRegister, body);
   const deviceId = String(answer.deviceId);
   writeAgentConfig(options.home, { serverUrl, deviceId, deviceToken: answer.deviceToken, ...settings, name: facts.name });
   return { deviceId, notice };
+}
+
+async function slurmFacts(home: string, slurm: SlurmSettings, settings: Parameters<SlurmBackend["facts"]>[0]) {
+  const backend = new SlurmBackend(home, slurm);
+  try {
+    const facts = await backend.facts(settings);
+    const partition = slurm.partition ?? "the default partition";
+    if (backend.lastShape?.nodes.length === 0) {
+      throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `--partition: Slurm has no node in ${partition}`);
+    }
+    return facts;
+  } catch (error) {
+    if (error instanceof FedmlError) throw error;
+    throw new FedmlError(ResultCode.ERROR, `--slurm: cannot read the cluster: ${(error as Error).message}`);
+  } finally {
+    backend.close();
+  }
 }
 
 export interface UnregisterResult {

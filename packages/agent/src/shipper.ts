@@ -18,15 +18,21 @@ export interface ShipperOptions {
   send: SendLogs;
   flushIntervalMs?: number;
   maxBatch?: number;
+  /** Characters of text per batch at most (the server's body limit is 64 MiB). */
+  maxBatchChars?: number;
   backoff?: BackoffOptions;
   log?: Logger;
   /** JSON lines of the lines that do not fit in memory; absent: all are held in memory. */
   spillFile?: string;
   maxHeldLines?: number;
   maxHeldChars?: number;
+  /** The first line's seq (a re-attached run goes on after the lines the server has). */
+  firstSeq?: number;
 }
 
 const SPILL_WRITE_LINES = 500;
+/** Lines that gathered during a request and go out at once after it, without the flush wait. */
+const FULL_ENOUGH = 1000;
 const SPILL_READ_BYTES = 1024 * 1024;
 
 /** Stands in for lines the server asks for again after the agent has already dropped them. */
@@ -37,6 +43,7 @@ export class LogShipper {
   private readonly send: SendLogs;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
+  private readonly maxBatchChars: number;
   private readonly backoff: BackoffOptions;
   private readonly log: Logger;
   /** Lines not yet acked, in seq order (the in-flight batch is their head). */
@@ -61,13 +68,18 @@ export class LogShipper {
   constructor(options: ShipperOptions) {
     this.runId = options.runId;
     this.send = options.send;
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.maxBatch = options.maxBatch ?? 1000;
+    // A short wait gathers a burst into one request without holding a follower's line long;
+    // while a request is out, lines gather anyway, so a fast job still ships in big batches.
+    this.flushIntervalMs = options.flushIntervalMs ?? 15;
+    this.maxBatch = options.maxBatch ?? 5_000;
+    this.maxBatchChars = options.maxBatchChars ?? 16 * 1024 * 1024;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.log = options.log ?? silentLogger;
     this.spillFile = options.spillFile ?? null;
-    this.maxHeldLines = options.maxHeldLines ?? 10_000;
+    this.maxHeldLines = options.maxHeldLines ?? 20_000;
     this.maxHeldChars = options.maxHeldChars ?? 8 * 1024 * 1024;
+    this.nextSeq = Math.max(1, options.firstSeq ?? 1);
+    this.acked = this.nextSeq - 1;
   }
 
   /** Lines held in memory right now (the spill file holds the rest). */
@@ -186,7 +198,15 @@ export class LogShipper {
       this.notifyIfIdle();
       return;
     }
-    const batch = this.pending.slice(0, this.maxBatch);
+    let count = 0;
+    let chars = 0;
+    const most = Math.min(this.maxBatch, this.pending.length);
+    // At least one line, however long (lines are cut at 64K characters).
+    while (count < most && (count === 0 || chars + this.pending[count].text.length <= this.maxBatchChars)) {
+      chars += this.pending[count].text.length;
+      count++;
+    }
+    const batch = this.pending.slice(0, count);
     this.inFlight = true;
     this.send(this.runId, batch).then(
       (answer) => {
@@ -211,7 +231,8 @@ export class LogShipper {
   }
 
   private afterRequest(): void {
-    if (this.pending.length >= this.maxBatch || this.spilled > 0) this.pump();
+    // What gathered while the request was out is a batch already: a fast job is not held back.
+    if (this.pending.length >= Math.min(this.maxBatch, FULL_ENOUGH) || this.spilled > 0) this.pump();
     else if (this.pending.length > 0) {
       // An ended run's last lines go at once; a live run's wait to fill a batch.
       if (this.waiters.length > 0) this.pump();

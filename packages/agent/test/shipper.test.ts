@@ -7,7 +7,8 @@ import { StandInServer } from "./stand-in-server.js";
 const backoff = { initialMs: 5, maxMs: 40 };
 const server = new StandInServer();
 const client = () => new AgentClient({ serverUrl: server.url, deviceToken: server.token, backoff });
-const shipperFor = (runId: string) => new LogShipper({ runId, send: (id, lines) => client().sendLogs(id, lines), backoff });
+const shipperFor = (runId: string, maxBatch?: number, maxBatchChars?: number) =>
+  new LogShipper({ runId, send: (id, lines) => client().sendLogs(id, lines), backoff, maxBatch, maxBatchChars });
 
 before(() => server.start());
 after(() => server.stop());
@@ -19,7 +20,7 @@ beforeEach(() => {
 
 describe("LogShipper", () => {
   test("numbers lines 1..N, batches of at most 1,000, one request in flight, in order", async () => {
-    const shipper = shipperFor("r-batches");
+    const shipper = shipperFor("r-batches", 1000);
     for (let i = 1; i <= 2500; i++) shipper.push(i % 2 ? "stdout" : "stderr", `line ${i}`);
     await shipper.drained();
     shipper.close();
@@ -33,6 +34,18 @@ describe("LogShipper", () => {
     assert.ok(server.batches.every((n) => n <= 1000));
     assert.equal(server.maxLogsInFlight, 1);
     assert.equal(shipper.ackedSeq, 2500);
+  });
+
+  test("a batch stays within maxBatchChars of text, and a longer line still goes alone", async () => {
+    const shipper = shipperFor("r-chars", 10_000, 10_000);
+    const long = "y".repeat(15_000);
+    for (let i = 1; i <= 40; i++) shipper.push("stdout", i === 20 ? long : `${"x".repeat(999)}${i % 10}`);
+    await shipper.drained();
+    shipper.close();
+    assert.equal(server.textsOf("r-chars").length, 40);
+    assert.equal(server.textsOf("r-chars")[19], long);
+    assert.ok(server.batches.length >= 5, `batches ${server.batches.join(",")}`);
+    assert.ok(server.batches.every((n) => n <= 10));
   });
 
   test("a few lines go out within the flush interval without drained()", async () => {

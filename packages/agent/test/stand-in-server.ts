@@ -10,6 +10,7 @@ import {
   type HelloRequest,
   type LogLine,
   type RegisterRequest,
+  type RunReportBatch,
   type RunStatusReport,
 } from "@fedml/core";
 
@@ -25,6 +26,12 @@ export class StandInServer {
   offlineAfterMs = 30_000;
   hellos: HelloRequest[] = [];
   statuses = new Map<string, RunStatusReport[]>();
+  /** How many reports each status request carried (1 for the per-run route). */
+  reportRequests: number[] = [];
+  /** Answers POST /agent/reports with 404, as a server from before that route would. */
+  withoutReportBatches = false;
+  /** How long POST /agent/reports takes to answer (a busy server). */
+  reportDelayMs = 0;
   lines = new Map<string, LogLine[]>();
   /** Log requests seen: their line counts and how many were in flight at once. */
   batches: number[] = [];
@@ -68,6 +75,11 @@ export class StandInServer {
 
   statusesOf(runId: string): string[] {
     return (this.statuses.get(runId) ?? []).map((s) => s.status);
+  }
+
+  private takeStatus(runId: string, report: RunStatusReport): void {
+    this.statuses.set(runId, [...(this.statuses.get(runId) ?? []), report]);
+    this.linesAtStatus.set(runId, [...(this.linesAtStatus.get(runId) ?? []), this.lines.get(runId)?.length ?? 0]);
   }
 
   textsOf(runId: string): string[] {
@@ -125,10 +137,16 @@ export class StandInServer {
       return answer(200, { version: this.version, assignments: this.assignments });
     }
     if (req.method === "POST" && (m = path.match(/^\/agent\/runs\/([^/]+)\/status$/))) {
-      const runId = decodeURIComponent(m[1]);
-      this.statuses.set(runId, [...(this.statuses.get(runId) ?? []), body as RunStatusReport]);
-      this.linesAtStatus.set(runId, [...(this.linesAtStatus.get(runId) ?? []), this.lines.get(runId)?.length ?? 0]);
+      this.reportRequests.push(1);
+      this.takeStatus(decodeURIComponent(m[1]), body as RunStatusReport);
       return answer(200, {});
+    }
+    if (req.method === "POST" && path === "/agent/reports" && !this.withoutReportBatches) {
+      const { reports } = body as RunReportBatch;
+      if (this.reportDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.reportDelayMs));
+      this.reportRequests.push(reports.length);
+      for (const { runId, ...report } of reports) this.takeStatus(runId, report);
+      return answer(200, { results: reports.map(() => ({ status: 200 })) });
     }
     if (req.method === "POST" && (m = path.match(/^\/agent\/runs\/([^/]+)\/logs$/))) {
       const runId = decodeURIComponent(m[1]);

@@ -34,6 +34,8 @@ export const ComputingSpecSchema = Type.Object({
   memoryBytes: Type.Optional(Type.Number()),
   /** `computing.cpus`: the run's CPU limit on each device (absent: none). */
   cpus: Type.Optional(Type.Number()),
+  /** `computing.time_limit`: how long the job may run, in seconds (Slurm devices pass it as --time). */
+  timeLimitSeconds: Type.Optional(Type.Number()),
   /** Our keys under `computing` (priority, retry, num_edges), kept as written. */
   extra: Type.Record(Type.String(), Type.Unknown()),
 });
@@ -50,6 +52,8 @@ export const ServingArgsSchema = Type.Object({
   maxReplicas: Nullable(Type.Integer({ minimum: 0, maximum: 64 })),
   /** Autoscaling target: in-flight requests per ready replica; null: no autoscaling. */
   targetInflightRequests: Nullable(Type.Integer({ minimum: 0 })),
+  /** Autoscaling target: requests per second per ready replica; absent or null: not on rate. */
+  targetRequestsPerSecond: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   scaleDownDelaySeconds: Nullable(Type.Integer({ minimum: 0 })),
   /** The readiness probe: `GET <path>` on the job's port every interval (defaults `/`, 1 s). */
   readinessProbePath: Nullable(Type.String()),

@@ -14,8 +14,12 @@ export const MarketplacePaths = {
   userCredit: (name: string) => `/api/v1/users/${encodeURIComponent(name)}/credit`,
   /** GET: the caller's spending by project and provider. */
   costs: "/api/v1/costs",
-  /** GET (?gpu, maxPrice, provider): the devices the caller may run on, cheapest first. */
+  /** GET (?gpu, maxPrice, provider, region): the devices the caller may run on, cheapest first. */
   offers: "/api/v1/offers",
+  /** GET (?days, utcOffsetMinutes): the caller's spending and earnings per day. */
+  spendByDay: "/api/v1/costs/daily",
+  /** GET: what the caller's devices earned, per device. */
+  earnings: "/api/v1/earnings",
 } as const;
 
 /** GET /offers: every filter is optional. */
@@ -25,6 +29,7 @@ export const OfferQuerySchema = Type.Object({
   /** USD per GPU-hour, at most. */
   maxPrice: Type.Optional(Amount({ minimum: 0 })),
   provider: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  region: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
 });
 export type OfferQuery = Static<typeof OfferQuerySchema>;
 
@@ -109,3 +114,46 @@ export const CostReportSchema = Type.Object({
   byProvider: Type.Array(CostLineSchema),
 });
 export type CostReport = Static<typeof CostReportSchema>;
+
+/** GET /costs/daily: the last `days` days (today included), in the caller's time zone. */
+export const SpendByDayQuerySchema = Type.Object({
+  days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })),
+  /** Minutes east of UTC of the caller's clock (UTC+2: 120), so that days end at the caller's midnight. */
+  utcOffsetMinutes: Type.Optional(Type.Integer({ minimum: -14 * 60, maximum: 14 * 60 })),
+});
+export type SpendByDayQuery = Static<typeof SpendByDayQuerySchema>;
+
+/** One day of the caller's ledger: what left it (charges, cluster holds) and what came in from their devices. */
+export const DaySpendSchema = Type.Object({
+  /** YYYY-MM-DD in the caller's time zone. */
+  day: Type.String(),
+  spent: Type.Number(),
+  earned: Type.Number(),
+});
+export type DaySpend = Static<typeof DaySpendSchema>;
+
+/** Every day of the window, oldest first, days without ledger entries as zeros. */
+export const SpendByDayResponseSchema = Type.Object({
+  dayList: Type.Array(DaySpendSchema),
+  spent: Type.Number(),
+  earned: Type.Number(),
+});
+export type SpendByDayResponse = Static<typeof SpendByDayResponseSchema>;
+
+export const DeviceEarningSchema = Type.Object({
+  deviceId: Type.String(),
+  /** Null when the device has been removed since. */
+  deviceName: Nullable(Type.String()),
+  earned: Type.Number(),
+  /** Runs that paid for the device (cluster holds count as none). */
+  runs: Type.Integer(),
+  lastEarnedTime: Type.Number(),
+});
+export type DeviceEarning = Static<typeof DeviceEarningSchema>;
+
+/** GET /earnings: a provider's income, most earning device first. */
+export const EarningsReportSchema = Type.Object({
+  total: Type.Number(),
+  byDevice: Type.Array(DeviceEarningSchema),
+});
+export type EarningsReport = Static<typeof EarningsReportSchema>;

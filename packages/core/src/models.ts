@@ -109,6 +109,8 @@ export const FedMLClusterModelSchema = Type.Object({
   deviceIds: Type.Optional(Type.Array(Type.String())),
   idleMinutes: Type.Optional(Type.Number()),
   liveRunIds: Type.Optional(Type.Array(Type.String())),
+  /** Those of liveRunIds still waiting for the cluster's devices. */
+  queuedRunIds: Type.Optional(Type.Array(Type.String())),
   createdTime: Type.Optional(Type.Number()),
   reason: Type.Optional(Nullable(Type.String())),
 });
@@ -133,8 +135,23 @@ export const GpuInfoSchema = Type.Object({
   /** Utilisation in percent and memory used in MiB at the last report, where known. */
   utilization: Type.Optional(Amount()),
   memoryUsedMiB: Type.Optional(Amount()),
+  /** Held by work the server did not place (a Slurm partition's other jobs): not free now. */
+  busyElsewhere: Type.Optional(Type.Boolean()),
 });
 export type GpuInfo = Static<typeof GpuInfoSchema>;
+
+/** One node of a batch cluster device (a Slurm partition), as its scheduler describes it. */
+export const ClusterNodeSchema = Type.Object({
+  name: Type.String({ maxLength: 200 }),
+  /** The scheduler's own words: "idle", "mixed", "allocated", "down+drain", ... */
+  state: Type.String({ maxLength: 200 }),
+  gpus: Count(),
+  gpuModel: Nullable(Type.String({ maxLength: 200 })),
+  cpus: Count(),
+  /** Why it is down or drained, as the cluster's admins wrote it. */
+  reason: Nullable(Type.String({ maxLength: 1000 })),
+});
+export type ClusterNode = Static<typeof ClusterNodeSchema>;
 
 /** A device as `fedml device list` shows it. */
 export const DeviceModelSchema = Type.Object({
@@ -158,6 +175,10 @@ export const DeviceModelSchema = Type.Object({
   runningRunIds: Type.Array(Type.String()),
   /** Why the agent found no GPU (from its facts), so that `fedml device list` can say it. */
   gpuError: Type.Optional(Nullable(Type.String())),
+  /** Runs the device has had a part in, ended ones included (the device list only). */
+  runCount: Type.Optional(Type.Integer()),
+  /** A Slurm device: the partition's nodes and what Slurm says of each. */
+  clusterNodes: Type.Optional(Type.Array(ClusterNodeSchema)),
 });
 export type DeviceModel = Static<typeof DeviceModelSchema>;
 
@@ -168,6 +189,9 @@ export const UserModelSchema = Type.Object({
   createdTime: Type.Number(),
   /** Ours: a disabled user's keys are refused until an admin enables the user again. */
   disabled: Type.Optional(Type.Boolean()),
+  /** Ours, in the admins' user list: credit balance (USD) and API keys not expired. */
+  balance: Type.Optional(Type.Number()),
+  activeKeys: Type.Optional(Type.Integer()),
 });
 export type UserModel = Static<typeof UserModelSchema>;
 

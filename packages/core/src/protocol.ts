@@ -14,7 +14,14 @@
  * (schema/kit.ts).
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { DeviceModelSchema, EndpointModelSchema, FedMLClusterModelSchema, GpuInfoSchema, UserModelSchema } from "./models.js";
+import {
+  ClusterNodeSchema,
+  DeviceModelSchema,
+  EndpointModelSchema,
+  FedMLClusterModelSchema,
+  GpuInfoSchema,
+  UserModelSchema,
+} from "./models.js";
 import { CommandSpecSchema } from "./jobspec.js";
 import { Amount, Big, Count, Int32, Nullable } from "./schema/kit.js";
 
@@ -43,6 +50,8 @@ export const Paths = {
   agentUnregister: "/api/v1/agent/unregister",
   agentAssignments: "/api/v1/agent/assignments",
   agentRunStatus: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/status`,
+  /** Many runs' status reports in one request (the agent's batch of RunStatusReport). */
+  agentReports: "/api/v1/agent/reports",
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
   agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
@@ -280,6 +289,8 @@ export const DeviceFactsSchema = Type.Object({
   gpuError: Type.Optional(Nullable(Type.String())),
   /** "docker" or "podman" when the agent can run container jobs; null or absent when not. */
   containerRuntime: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+  /** A batch cluster (Slurm partition) as one device: its nodes, shown by `fedml device list`. */
+  clusterNodes: Type.Optional(Nullable(Type.Array(ClusterNodeSchema, { maxItems: 100_000 }))),
 });
 export type DeviceFacts = Static<typeof DeviceFactsSchema>;
 
@@ -359,7 +370,16 @@ export const AssignmentSchema = Type.Object({
    */
   serving: Type.Optional(Nullable(ServingAssignmentSchema)),
   /** What the agent enforces on the run (cgroup): `computing.memory` and `computing.cpus`. */
-  limits: Type.Optional(Nullable(Type.Object({ memoryBytes: Nullable(Type.Number()), cpus: Nullable(Type.Number()) }))),
+  limits: Type.Optional(
+    Nullable(
+      Type.Object({
+        memoryBytes: Nullable(Type.Number()),
+        cpus: Nullable(Type.Number()),
+        /** `computing.time_limit`: batch devices (Slurm) submit it as the job's time limit. */
+        timeLimitSeconds: Type.Optional(Nullable(Type.Number())),
+      }),
+    ),
+  ),
   /** Container jobs (`docker:` in the YAML): the image the job must run in, never on the host. */
   container: Type.Optional(Nullable(ContainerSpecSchema)),
 });
@@ -406,6 +426,33 @@ export const RunStatusReportSchema = Type.Object({
   runtimeMs: Type.Optional(Nullable(Amount())),
 });
 export type RunStatusReport = Static<typeof RunStatusReportSchema>;
+
+/**
+ * POST /agent/reports: the status reports of several runs of this device at once, each as
+ * POST /agent/runs/:id/status would take it. The server applies them in one transaction, in
+ * order for each run (a run's RUNNING before its FINISHED), each still conditional on the
+ * state it finds, and answers only after the commit: an answered report is durable.
+ */
+export const RunReportEntrySchema = Type.Composite([
+  Type.Object({ runId: Type.String({ maxLength: 64 }) }),
+  RunStatusReportSchema,
+]);
+export type RunReportEntry = Static<typeof RunReportEntrySchema>;
+
+export const RunReportBatchSchema = Type.Object({ reports: Type.Array(RunReportEntrySchema, { minItems: 1, maxItems: 1000 }) });
+export type RunReportBatch = Static<typeof RunReportBatchSchema>;
+
+/** One answer per report, in the request's order. */
+export const RunReportOutcomeSchema = Type.Object({
+  /** The HTTP status the report alone would have had: 200 taken (or its part had ended already), 4xx refused for good. */
+  status: Type.Integer(),
+  resultCode: Type.Optional(Type.Integer()),
+  error: Type.Optional(Type.String()),
+});
+export type RunReportOutcome = Static<typeof RunReportOutcomeSchema>;
+
+export const RunReportBatchResponseSchema = Type.Object({ results: Type.Array(RunReportOutcomeSchema) });
+export type RunReportBatchResponse = Static<typeof RunReportBatchResponseSchema>;
 
 export const LogLineSchema = Type.Object({
   /** 1-based, contiguous per (run, device); the server stores each seq once. */

@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { openSqlite } from "../../server/src/store/db.js";
 import { api, readConfig, stopLocal } from "../src/index.js";
+import type { WorkspaceProgress } from "../src/workspace/progress.js";
 import { makeTempDir } from "./support/cli.js";
 
 const tmp = makeTempDir("sdk");
@@ -57,24 +57,19 @@ describe("SDK on the embedded default", () => {
 
   test("a second launch of the same workspace reuses the stored blob", async () => {
     const path = writeJob("twice", "workspace: ws\njob: cat data.txt\n", { "data.txt": "same bytes\n" });
-    const first = await api.launchJob(path);
+    const uploaded = (events: WorkspaceProgress[]) =>
+      events.flatMap((e) => (e.kind === "uploaded" ? [{ present: e.present, sent: e.sent }] : []));
+    const firstEvents: WorkspaceProgress[] = [];
+    const first = await api.launchJob(path, { onProgress: (e) => firstEvents.push(e) });
     assert.equal(first.resultCode, 0, first.resultMsg);
+    assert.equal(uploaded(firstEvents)[0]?.present, false);
     await followAll(first.runId!);
-    // The embedded server's database: the blob row and where its bytes came from.
-    const inodes = async () => {
-      const store = openSqlite(join(home, "server", "fedml.db"));
-      try {
-        return await store.db.selectFrom("workspace_blobs").select(["sha256", "upload_id", "created_at"]).execute();
-      } finally {
-        await store.close();
-      }
-    };
-    const before = await inodes();
-    assert.equal(before.length, 1);
-    const second = await api.launchJob(path);
+    // The embedded server holds the blob for this user: not one byte is sent again.
+    const secondEvents: WorkspaceProgress[] = [];
+    const second = await api.launchJob(path, { onProgress: (e) => secondEvents.push(e) });
     assert.equal(second.resultCode, 0, second.resultMsg);
+    assert.deepEqual(uploaded(secondEvents), [{ present: true, sent: 0 }]);
     assert.deepEqual(await followAll(second.runId!), { lines: ["same bytes"], status: "FINISHED" });
-    assert.deepEqual(await inodes(), before);
   });
 
   test("runStatus refuses an ambiguous name with code 3; runList finds both", async () => {

@@ -17,20 +17,23 @@ import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
 import { runLogRoutes } from "./api/run-logs.js";
-import { runPageRoutes } from "./api/run-page.js";
 import { runRoutes } from "./api/runs.js";
+import { spendRoutes } from "./api/spend.js";
 import { userRoutes } from "./api/users.js";
 import { workspaceRoutes } from "./api/workspaces.js";
+import { sessionRoutes } from "./dashboard/session-routes.js";
+import { webRoutes } from "./dashboard/web-routes.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { fedmlWireRoutes } from "./fedml-wire/routes.js";
 import { type ServerOptions, isPostgresUrl, resolveOptions, serverDir } from "./config.js";
 import type { ServerContext } from "./context.js";
 import { sweepIdleClusters } from "./clusters/idle-sweep.js";
 import { ServerLiveness } from "./devices/liveness.js";
+import { Heartbeats } from "./devices/heartbeats.js";
 import { sweepOfflineDevices } from "./devices/offline-sweep.js";
 import { ServerMetrics } from "./metrics/server-metrics.js";
 import { endUnacknowledgedStops } from "./runs/stop-deadline.js";
-import { stopWhatIsOutOfBalance } from "./billing/balance-guard.js";
+import { outOfBalanceGuard } from "./billing/balance-guard.js";
 import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
@@ -56,11 +59,14 @@ export interface RunningServer {
   publicUrl: string;
   /** The admin key file written on first start, else null. */
   adminKeyFile: string | null;
+  /** Its store: on SQLite nothing else may open the file while the server holds it. */
+  store: Store;
   close(): Promise<void>;
 }
 
-function openStore(home: string, databaseUrl: string | undefined): Store {
-  return isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl) : openSqlite(join(serverDir(home), "fedml.db"), { lock: true });
+function openStore(home: string, databaseUrl: string | undefined, sqliteAccess: "exclusive" | "shared"): Store {
+  if (isPostgresUrl(databaseUrl)) return openPostgres(databaseUrl);
+  return openSqlite(join(serverDir(home), "fedml.db"), { lock: true, exclusive: sqliteAccess === "exclusive" });
 }
 
 function urlOf(host: string, port: number): string {
@@ -73,7 +79,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const opts = resolveOptions(options);
   const dir = serverDir(opts.home);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const store = openStore(opts.home, opts.databaseUrl);
+  const store = openStore(opts.home, opts.databaseUrl, opts.sqliteAccess);
   const clock = opts.clock;
   const startedAt = clock.wall();
   // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
@@ -118,6 +124,16 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
     const placement = new Placement({ db, hub, log: app.log, isOnline, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
+    const heartbeats = new Heartbeats({
+      db,
+      // Well inside the offline window, so a batch's wait never counts toward a device's silence.
+      flushMs: Math.max(10, Math.min(200, Math.floor(opts.offlineAfterMs / 20))),
+      onRevived: (deviceIds) => {
+        for (const deviceId of deviceIds) app.log.info({ event: "device.online", deviceId }, "device back online");
+        placement.wake({ hub });
+      },
+      onError: (err) => app.log.warn({ err }, "writing heartbeats failed: kept for the next batch"),
+    });
     const ctx: ServerContext = {
       db,
       options: opts,
@@ -131,6 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       now,
       isOnline,
       liveness,
+      heartbeats,
     };
 
     await app.register(swagger, {
@@ -162,17 +179,19 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runRoutes(ctx));
         await api.register(marketplaceRoutes(ctx));
         await api.register(offerRoutes(ctx));
+        await api.register(spendRoutes(ctx));
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
         await api.register(agentRoutes(ctx));
         await api.register(agentServingRoutes(ctx));
         await api.register(endpointRoutes(ctx));
+        await api.register(sessionRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
       { prefix: API_PREFIX },
     );
-    await app.register(runPageRoutes);
+    await app.register(webRoutes(ctx));
     await app.register(observabilityRoutes(ctx, metrics));
     await app.register(inferenceRoutes(ctx, metrics));
     await app.register(fedmlWireRoutes(ctx));
@@ -191,6 +210,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     tunnels.listener = peers;
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
+    const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
@@ -199,7 +219,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await sweepOfflineDevices(ctx);
         await endUnacknowledgedStops(ctx);
         await reconcileReservations(ctx);
-        await stopWhatIsOutOfBalance(ctx);
+        await stopWhatIsOutOfBalance();
         await sweepIdleClusters(ctx);
         await sweepStorage();
         await reconcileServing(ctx);
@@ -222,12 +242,14 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       port,
       publicUrl,
       adminKeyFile,
+      store,
       close: () => {
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
           await loop.stop();
           await hub.close();
+          await heartbeats.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
           tunnels.close();
           await app.close();

@@ -35,6 +35,12 @@ export interface ServerOptions {
   userLogBytes?: number;
   /** Logs of runs that ended longer ago than this are replaced by a one-line notice; 0 keeps them. */
   logRetentionDays?: number;
+  /**
+   * SQLite: "exclusive" (default): nothing else may open the file while the server runs, and
+   * no part of it is memory-mapped; "shared": other processes may read it (backup tools,
+   * benches), through a memory-mapped `-shm` index whose faults are fatal (SIGBUS).
+   */
+  sqliteAccess?: "exclusive" | "shared";
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
   logLevel?: string;
@@ -90,6 +96,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     runLogBytes: options.runLogBytes ?? 100 * MiB,
     userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
     logRetentionDays: options.logRetentionDays ?? 30,
+    sqliteAccess: options.sqliteAccess ?? "exclusive",
     storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
+import type { Heartbeats } from "./devices/heartbeats.js";
 import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
@@ -33,4 +34,6 @@ export interface ServerContext {
   isOnline: (lastSeenAt: number | null) => boolean;
   /** The server's own liveness: silence is judged only over spans it was live for. */
   liveness: ServerLiveness;
+  /** Devices' heartbeats, written in batches (flushed before anyone judges silence). */
+  heartbeats: Heartbeats;
 }

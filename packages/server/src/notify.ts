@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 
 export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
+/** An endpoint's replicas changed (ready, unhealthy, retired, ended): the inference proxy re-reads them. */
+export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
 /**
  * Wakes this process's queue loop. Never sent to the other replicas: each replica's pass sees
  * the whole queue under the placement lock, so the replica that made the change places it,
@@ -26,6 +28,9 @@ export class NotifyHub {
   private readonly emitter = new EventEmitter();
   private closed = false;
   private transport: WakeTransport | null = null;
+  /** Waiters re-checked on the shared tick, and the tick while any wait. */
+  private readonly ticking = new Set<() => void>();
+  private tickTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly recheckMs = 1000) {
     this.emitter.setMaxListeners(0);
@@ -68,7 +73,10 @@ export class NotifyHub {
   /**
    * Runs `check` until it answers a value or `waitMs` passes (then answers undefined after
    * one last check). `signal` ends the wait early, e.g. when the client hangs up. A
-   * notification that arrives while `check` runs makes it run again at once.
+   * notification that arrives while `check` runs makes it run again at once. Between
+   * notifications every waiter re-checks on one shared tick (every recheckMs), not on a timer
+   * of its own: with thousands of held polls their re-checks then fall in the same turn of
+   * the event loop and can be read together (devices/device-versions.ts).
    */
   async waitUntil<T>(
     topic: string,
@@ -86,24 +94,38 @@ export class NotifyHub {
     this.emitter.on(topic, onWake);
     this.emitter.on("close", onWake);
     signal?.addEventListener("abort", onWake);
+    this.ticking.add(onWake);
+    this.tickTimer ??= setInterval(() => {
+      for (const waiter of this.ticking) waiter();
+    }, this.recheckMs).unref();
+    // Timers may fire a little before Date.now() reaches the deadline: the timer itself ends the wait.
+    let expired = waitMs <= 0;
+    const end = setTimeout(
+      () => {
+        expired = true;
+        onWake();
+      },
+      Math.max(0, waitMs),
+    );
     try {
       for (;;) {
         woken = false;
         const value = await check();
         if (value !== undefined) return value;
-        const left = deadline - Date.now();
-        if (left <= 0 || this.closed || signal?.aborted) return undefined;
+        if (expired || deadline - Date.now() <= 0 || this.closed || signal?.aborted) return undefined;
         if (woken) continue;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(left, this.recheckMs));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
+          wake = resolve;
         });
         wake = undefined;
       }
     } finally {
+      clearTimeout(end);
+      this.ticking.delete(onWake);
+      if (this.ticking.size === 0 && this.tickTimer) {
+        clearInterval(this.tickTimer);
+        this.tickTimer = null;
+      }
       this.emitter.off(topic, onWake);
       this.emitter.off("close", onWake);
       signal?.removeEventListener("abort", onWake);

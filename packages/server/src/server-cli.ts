@@ -133,9 +133,17 @@ export const SETTINGS: readonly Setting[] = [
     "integer",
     "logs of runs ended longer ago are replaced by a notice; 0 keeps them (default 30)",
   ),
+  setting(
+    "sqliteAccess",
+    "sqlite-access",
+    "FEDML_SQLITE_ACCESS",
+    "string",
+    "exclusive (default): the SQLite file is the server's alone, nothing of it memory-mapped; shared: other processes may read it",
+  ),
 ];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const SQLITE_ACCESS = ["exclusive", "shared"];
 
 export const CONFIG_ENV = "FEDML_SERVER_CONFIG";
 
@@ -192,6 +200,9 @@ export function parseServerCommand(
     }
     if (setting.option === "logLevel" && !LOG_LEVELS.includes(String(raw))) {
       throw new ServerCliError(`${source} must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(raw)}`);
+    }
+    if (setting.option === "sqliteAccess" && !SQLITE_ACCESS.includes(String(raw))) {
+      throw new ServerCliError(`${source} must be one of ${SQLITE_ACCESS.join(", ")}, not ${JSON.stringify(raw)}`);
     }
     if (setting.kind === "string") options[setting.option] = String(raw);
     else options[setting.option] = wholeNumber(source, raw) * (setting.kind === "megabytes" ? MiB : 1);

@@ -86,6 +86,44 @@ test("a run whose owner's balance runs out is stopped with that reason", async (
   await unbind(device.deviceToken);
 });
 
+test("spend is measured on the monotonic clock: a wall-clock step of +3 h stops nobody, time that passes does", async () => {
+  const cheap = await providerDevice("steady-1", 1, 1);
+  const dear = await providerDevice("steady-2", 1, 2);
+  /** A user with $2.10 on the $2/h device: stopped once 64 minutes pass, which shows a balance check ran. */
+  const canary = async (name: string) => {
+    const key = await t.createUser(name);
+    await grant(name, 2.1);
+    const launched = await launch(key, gpuJob(1));
+    assert.equal(launched.resultCode, 0, launched.resultMsg);
+    await t.call(dear.deviceToken, "POST", `/api/v1/agent/runs/${launched.runId}/status`, { status: "RUNNING" });
+    return { key, runId: launched.runId as string };
+  };
+  const stopped = async (c: { key: string; runId: string }) => {
+    await until(`${c.runId} stopped`, async () => (await runOf(c.key, c.runId)).status === "STOPPING");
+    await t.call(dear.deviceToken, "POST", `/api/v1/agent/runs/${c.runId}/status`, { status: "KILLED" });
+  };
+  const key = await t.createUser("stepper");
+  await grant("stepper", 3);
+  const launched = await launch(key, gpuJob(1));
+  assert.equal(launched.resultCode, 0, launched.resultMsg);
+  const runId = launched.runId as string;
+  await t.call(cheap.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "RUNNING" });
+  const first = await canary("canary-1");
+  pass(64 * 60_000); // $1.07 of the stepper's $3 spent
+  await stopped(first);
+  shifted.stepWall(3 * 60 * 60_000); // measured on the wall clock: 4 h at $1/h, over $3
+  const second = await canary("canary-2");
+  pass(64 * 60_000); // $2.13 spent
+  await stopped(second);
+  assert.equal((await runOf(key, runId)).status, "RUNNING", "a wall-clock step stopped the run");
+  pass(60 * 60_000); // $3.13: over
+  await until("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
+  await t.call(cheap.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "KILLED" });
+  assert.match((await runOf(key, runId)).reason, /^OUT_OF_BALANCE/);
+  await unbind(cheap.deviceToken);
+  await unbind(dear.deviceToken);
+});
+
 test("a cluster holding another owner's paid device pays for the whole device, idle or not", async () => {
   const device = await providerDevice("rented", 4, 1);
   const key = await t.createUser("hoarder");

@@ -129,7 +129,7 @@ test("values a provider reports are bounded and checked", async () => {
     ["pricePerGpuHour", { pricePerGpuHour: 1e12 }],
     ["GPU index", { gpus: [{ index: 1e9, name: "x", memoryMiB: 1 }] }],
     ["reported twice", { gpus: [0, 0].map((index) => ({ index, name: "x", memoryMiB: 1 })) }],
-    ["at most 64 GPUs", { gpus: Array.from({ length: 65 }, (_, index) => ({ index, name: "x", memoryMiB: 1 })) }],
+    ["gpus must NOT have more than 1024 items", { gpus: Array.from({ length: 1025 }, (_, index) => ({ index, name: "x", memoryMiB: 1 })) }],
     ["maxJobs", { maxJobs: 1e9 }],
     ["cpuCount", { cpuCount: 1e12 }],
     ["region is longer", { region: "r".repeat(5000) }],

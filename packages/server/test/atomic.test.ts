@@ -27,6 +27,7 @@ import { migrateToLatest } from "../src/store/migrations.js";
 import { listRunDevices } from "../src/store/runs.js";
 import type { Database } from "../src/store/schema.js";
 import { type UserRow, insertUser } from "../src/store/users.js";
+import { Heartbeats } from "../src/devices/heartbeats.js";
 import { ServerLiveness } from "../src/devices/liveness.js";
 import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { TunnelHub } from "../src/serving/tunnel-hub.js";
@@ -105,6 +106,7 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
     now: () => clock.now,
     isOnline,
     liveness: new ServerLiveness(systemClock, 10_000),
+    heartbeats: new Heartbeats({ db, flushMs: 10, onRevived: () => {}, onError: () => {} }),
   };
   return {
     ctx,

@@ -1,36 +1,73 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { WireObjects } from "../src/fedml-wire/object-store.js";
+import { after, before, test } from "node:test";
 import { decodeAwsChunked, isAwsChunked } from "../src/fedml-wire/aws-chunked.js";
-import { objectKeyOf, wireJobYaml } from "../src/fedml-wire/launch.js";
+import { configJobYaml, objectKeyOf, wireJobYaml } from "../src/fedml-wire/launch.js";
+import { WireObjects } from "../src/fedml-wire/object-store.js";
+import type { Store } from "../src/store/db.js";
+import { migrateToLatest } from "../src/store/migrations.js";
+import { openTestStore } from "./support/database.js";
+import { tempDir } from "./support/tmp.js";
 
-function store(limits = { maxObjectBytes: 10, maxTotalBytes: 15, ttlMs: 1000 }) {
-  let now = 0;
-  const objects = new WireObjects(limits, () => now);
-  return { objects, advance: (ms: number) => (now += ms) };
-}
-
-test("unclaimed objects are bounded in size, in total, and in lifetime", () => {
-  const { objects, advance } = store();
-  assert.match(objects.put("big", Buffer.alloc(11)) ?? "", /larger than 10 bytes/);
-  assert.equal(objects.put("a", Buffer.alloc(10)), null);
-  assert.match(objects.put("b", Buffer.alloc(6)) ?? "", /too many unclaimed uploads/);
-  // Replacing a key frees its old bytes first.
-  assert.equal(objects.put("a", Buffer.alloc(5)), null);
-  assert.equal(objects.put("b", Buffer.alloc(10)), null);
-  advance(999);
-  assert.equal(objects.get("a")?.length, 5);
-  advance(2);
-  assert.equal(objects.get("a"), undefined);
-  assert.equal(objects.put("c", Buffer.alloc(10)), null, "expired objects no longer count");
+// The objects live in the database (SQLite here, PostgreSQL in the second pass).
+const tmp = tempDir("wire-objects");
+let db: Store;
+before(async () => {
+  db = await openTestStore(tmp.dir);
+  await migrateToLatest(db.db, db.dialect);
+});
+after(async () => {
+  await db.close();
+  tmp.cleanup();
 });
 
-test("a claimed object is handed out once", () => {
-  const { objects } = store();
-  objects.put("k", Buffer.from("zip"));
-  assert.equal(objects.take("k")?.toString(), "zip");
-  assert.equal(objects.take("k"), undefined);
-  assert.equal(objects.get("k"), undefined);
+let clock = 0;
+async function store(limits = { maxObjectBytes: 10, maxTotalBytes: 15, ttlMs: 1000 }) {
+  await db.db.deleteFrom("wire_chunks").execute();
+  await db.db.deleteFrom("wire_uploads").execute();
+  const objects = new WireObjects(db.db, limits, () => clock);
+  return { objects, advance: (ms: number) => (clock += ms) };
+}
+
+test("unclaimed objects are bounded in size, in total, and in lifetime", async () => {
+  const { objects, advance } = await store();
+  assert.match((await objects.put("big", Buffer.alloc(11))) ?? "", /larger than 10 bytes/);
+  assert.equal(await objects.put("a", Buffer.alloc(10)), null);
+  assert.match((await objects.put("b", Buffer.alloc(6))) ?? "", /too many unclaimed uploads/);
+  // Replacing a key frees its old bytes first.
+  assert.equal(await objects.put("a", Buffer.alloc(5)), null);
+  assert.equal(await objects.put("b", Buffer.alloc(10)), null);
+  advance(999);
+  assert.equal((await objects.get("a"))?.length, 5);
+  advance(2);
+  assert.equal(await objects.get("a"), undefined);
+  assert.equal(await objects.put("c", Buffer.alloc(10)), null, "expired objects no longer count");
+});
+
+test("a claimed object is handed out once, even to two claims at once; big objects come back whole", async () => {
+  const { objects } = await store({ maxObjectBytes: 5_000_000, maxTotalBytes: 10_000_000, ttlMs: 1000 });
+  await objects.put("k", Buffer.from("zip"));
+  const claims = await Promise.all([objects.take("k"), objects.take("k")]);
+  assert.deepEqual(claims.map((c) => c?.toString()).sort(), ["zip", undefined].sort());
+  assert.equal(await objects.take("k"), undefined);
+  assert.equal(await objects.get("k"), undefined);
+  // Across several 1 MiB chunks, in order.
+  const big = Buffer.alloc(3_500_000);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  assert.equal(await objects.put("big", big), null);
+  assert.ok((await objects.get("big"))?.equals(big));
+});
+
+test("a relaunch with a new config keeps the base run's workspace; the config's keys win", () => {
+  const yaml = configJobYaml("workspace: src\njob: echo old\ncomputing:\n  minimum_num_gpus: 1\n", {
+    workspace: "elsewhere",
+    job: "echo new",
+    job_args: { job_id: "7" },
+  });
+  assert.equal(
+    yaml,
+    ["workspace: src", "job: echo new", "computing:", "  minimum_num_gpus: 1", "job_args:", '  job_id: "7"', ""].join("\n"),
+  );
+  assert.equal(configJobYaml("job: echo old\n", { workspace: "x", job: "echo new" }), "job: echo new\n");
 });
 
 test("a fileUrl names an object only path-style under the bucket", () => {
@@ -68,22 +105,22 @@ test("the run's YAML: the package's scripts are the job and bootstrap, config ke
   );
 });
 
-test("multipart parts count against the bounds and expire unfinished", () => {
-  const { objects, advance } = store();
-  const id = objects.startMultipart("m");
-  assert.equal(objects.putPart(id, 2, Buffer.from("world")), null);
-  assert.equal(objects.putPart(id, 1, Buffer.from("hello")), null);
-  assert.match(objects.putPart(id, 3, Buffer.from("!")) ?? "", /larger than 10 bytes/);
-  assert.match(objects.putPart(id, 0, Buffer.from("x")) ?? "", /partNumber/);
-  assert.deepEqual(objects.completeMultipart(id, [1, 4]), { refused: "part 4 was not uploaded" });
-  assert.deepEqual(objects.completeMultipart(id, [2, 1]), { key: "m" });
-  assert.equal(objects.get("m")?.toString(), "helloworld");
-  const stale = objects.startMultipart("s");
-  assert.equal(objects.putPart(stale, 1, Buffer.alloc(5)), null);
-  assert.match(objects.put("x", Buffer.alloc(1)) ?? "", /too many/);
+test("multipart parts count against the bounds and expire unfinished", async () => {
+  const { objects, advance } = await store();
+  const id = await objects.startMultipart("m");
+  assert.equal(await objects.putPart(id, 2, Buffer.from("world")), null);
+  assert.equal(await objects.putPart(id, 1, Buffer.from("hello")), null);
+  assert.match((await objects.putPart(id, 3, Buffer.from("!"))) ?? "", /larger than 10 bytes/);
+  assert.match((await objects.putPart(id, 0, Buffer.from("x"))) ?? "", /partNumber/);
+  assert.deepEqual(await objects.completeMultipart(id, [1, 4]), { refused: "part 4 was not uploaded" });
+  assert.deepEqual(await objects.completeMultipart(id, [2, 1]), { key: "m" });
+  assert.equal((await objects.get("m"))?.toString(), "helloworld");
+  const stale = await objects.startMultipart("s");
+  assert.equal(await objects.putPart(stale, 1, Buffer.alloc(5)), null);
+  assert.match((await objects.put("x", Buffer.alloc(1))) ?? "", /too many/);
   advance(1001);
-  assert.equal(objects.putPart(stale, 2, Buffer.alloc(1)), "no such upload (expired or never begun)");
-  assert.equal(objects.put("x", Buffer.alloc(10)), null);
+  assert.equal(await objects.putPart(stale, 2, Buffer.alloc(1)), "no such upload (expired or never begun)");
+  assert.equal(await objects.put("x", Buffer.alloc(10)), null);
 });
 
 test("aws-chunked bodies decode to their payload; broken framing is refused", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -67,6 +68,12 @@ describe("log storage: contiguous seqs, bounded reads", () => {
     }
     gc();
     const base = process.memoryUsage().heapUsed;
+    // The server's side of this answer, to see when it has filled its send buffer.
+    let answer: ServerResponse | undefined;
+    const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+      if (request.url?.includes(`/runs/${run.id}/logs`)) answer = response;
+    };
+    t.server.app.server.on("request", onRequest);
     const res = await fetch(`${t.url}/api/v1/runs/${run.id}/logs?needAllLogs=true&pageSize=10`, {
       headers: { authorization: `Bearer ${key}` },
     });
@@ -81,7 +88,8 @@ describe("log storage: contiguous seqs, bounded reads", () => {
     // Mid-answer, with the reader holding back: what the server holds now is what it keeps
     // per answer. The old one built every line and then the whole JSON before sending.
     while (bytes < 2_000_000) take((await reader.read()).value as Uint8Array);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor("the server to fill its send buffer and wait for the reader", () => answer?.writableNeedDrain === true);
+    t.server.app.server.off("request", onRequest);
     gc();
     const held = process.memoryUsage().heapUsed - base;
     for (;;) {

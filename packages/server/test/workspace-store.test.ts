@@ -208,6 +208,65 @@ describe("workspace store: chunked in the database, verified, usable only by its
     assert.equal(repaired.complete, true);
     assert.equal(sha(repaired.bytes), s);
   });
+
+  test("a second user's bytes are compared with the stored copy before it may use them; a differing copy is replaced", async () => {
+    const alice = await t.createUser("alice-cmp");
+    const bob = await t.createUser("bob-cmp");
+    const device = await t.registerDevice(bob, deviceFacts("cmp-dev", { maxJobs: 4 }));
+    /** Changes a byte of the stored copy and its chunk's checksum with it: only a comparison can tell. */
+    const tamper = async (s: string) => {
+      const store = await openTestStore(t.home);
+      try {
+        const row = await store.db
+          .selectFrom("workspace_chunks")
+          .innerJoin("workspace_blobs", "workspace_blobs.upload_id", "workspace_chunks.upload_id")
+          .select(["workspace_chunks.upload_id", "workspace_chunks.data"])
+          .where("workspace_blobs.sha256", "=", s)
+          .where("workspace_chunks.start_byte", "=", MiB)
+          .executeTakeFirstOrThrow();
+        const changed = Buffer.from(row.data);
+        changed[7] ^= 0xff;
+        await store.db
+          .updateTable("workspace_chunks")
+          .set({ data: changed, sha256: sha(changed) })
+          .where("upload_id", "=", row.upload_id)
+          .where("start_byte", "=", MiB)
+          .execute();
+      } finally {
+        await store.close();
+      }
+    };
+    // Whole-body PUT: the bytes are compared as they arrive, never stored twice.
+    const blob = randomBytes(2 * MiB + 3);
+    const s = sha(blob);
+    assert.equal((await c.put(alice, s, blob)).status, 200);
+    await tamper(s);
+    const refused = await c.put(bob, s, blob);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.resultCode, 3);
+    assert.match(String(refused.body.error), /copy of workspace [0-9a-f]{64} was damaged and is dropped: upload it again/);
+    assert.equal(await c.head(bob, s), 404, "not granted on a comparison that failed");
+    assert.equal(await c.head(alice, s), 404, "the damaged copy is nobody's any more");
+    assert.deepEqual((await c.put(bob, s, blob)).body, { sha256: s, size: blob.length, created: true });
+    assert.equal((await c.launch(bob, s)).resultCode, 0);
+    const repaired = await agentDownload(t, device.deviceToken, s);
+    assert.ok(repaired.complete && repaired.bytes.equals(blob));
+    // Resumable PATCH: the verified upload is compared with the stored copy and replaces it.
+    const other = randomBytes(MiB + 5000);
+    const o = sha(other);
+    assert.equal((await c.put(alice, o, other)).status, 200);
+    await tamper(o);
+    const patched = await c.patch(bob, o, 0, other.length, other);
+    assert.deepEqual(patched.body, { sha256: o, size: other.length, receivedBytes: other.length, complete: true, created: true });
+    assert.equal((await c.launch(bob, o)).resultCode, 0);
+    const fixed = await agentDownload(t, device.deviceToken, o);
+    assert.ok(fixed.complete && fixed.bytes.equals(other));
+    // Untouched bytes: a second user is granted the copy without a new one (created: false).
+    const plain = randomBytes(5000);
+    assert.equal((await c.put(alice, sha(plain), plain)).status, 200);
+    assert.deepEqual((await c.patch(bob, sha(plain), 0, plain.length, plain)).body.created, false);
+    assert.equal(await c.head(bob, sha(plain)), 200);
+  });
 });
 
 describe("workspace store bounds: LRU by size, never a live run's blob, a quota per user", () => {

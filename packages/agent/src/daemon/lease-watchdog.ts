@@ -3,14 +3,16 @@
  * has jobs. It enforces the agent's lease (lease.ts) when the agent itself cannot, paused
  * (SIGSTOP, a debugger) or crashed: once the lease in lease.json is older than leaseMs it sends
  * SIGTERM to the jobs' process groups and SIGKILL after killGraceMs. It exits when there is
- * nothing left to guard. Its own pid is in lease-watchdog.pid.
+ * nothing left to guard: no live job, and a live agent holding no run (or no agent). A run
+ * between its processes (short jobs come and go) keeps it: starting it again costs a node
+ * process each time. Its own pid is in lease-watchdog.pid.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isFinalStatus, readRunState } from "../runner/run-state.js";
 import { isGroupAlive, signalGroup } from "../runner/process-group.js";
-import { type LeaseFile, leaseFilePath, monotonicNs } from "./lease.js";
+import { type LeaseFile, isAlive, leaseFilePath, monotonicNs } from "./lease.js";
 
 export function watchdogPidPath(home: string): string {
   return join(home, "lease-watchdog.pid");
@@ -40,6 +42,12 @@ function guardedGroups(home: string, lease: LeaseFile): number[] {
 
 const IDLE_CHECKS_BEFORE_EXIT = 20;
 
+/** Nothing to guard now: no job alive, and no live agent holding runs that will start more. */
+function isIdle(lease: LeaseFile | null, groups: number[]): boolean {
+  if (groups.length > 0) return false;
+  return lease === null || lease.runIds.length === 0 || !isAlive(lease.agentPid);
+}
+
 export async function watchLease(home: string): Promise<void> {
   writeFileSync(watchdogPidPath(home), String(process.pid));
   const termSent = new Map<number, bigint>();
@@ -48,7 +56,7 @@ export async function watchLease(home: string): Promise<void> {
     for (;;) {
       const lease = readLease(home);
       const groups = lease ? guardedGroups(home, lease) : [];
-      idle = groups.length === 0 ? idle + 1 : 0;
+      idle = isIdle(lease, groups) ? idle + 1 : 0;
       if (idle >= IDLE_CHECKS_BEFORE_EXIT) return;
       if (lease && groups.length > 0) {
         const now = monotonicNs();

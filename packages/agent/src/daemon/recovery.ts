@@ -32,11 +32,21 @@ export function killLeftoverGroup(state: RunState, log: Logger): void {
   signalGroup(pgid, "SIGKILL");
 }
 
-/** Ends every unfinished run in the home; answers the runs that now await a final report. */
-export function recoverLeftoverRuns(home: string, log: Logger): RunState[] {
+/**
+ * Ends every unfinished run in the home, except those the backend can follow again (Slurm
+ * jobs: `reattachable`); answers the runs that now await a final report, and the reattachable.
+ */
+export function recoverLeftoverRuns(
+  home: string,
+  log: Logger,
+  canReattach: (state: RunState) => boolean = () => false,
+): { unreported: RunState[]; reattachable: RunState[] } {
   const unreported: RunState[] = [];
+  const reattachable: RunState[] = [];
   for (const state of listRunStates(home)) {
-    if (!isFinalStatus(state.status)) {
+    if (canReattach(state)) {
+      reattachable.push(state);
+    } else if (!isFinalStatus(state.status)) {
       killLeftoverGroup(state, log);
       unreported.push(
         updateRunState(home, state, { status: EdgeStatus.FAILED, exitCode: null, reason: LOST_RUN_REASON, reported: false }),
@@ -45,5 +55,5 @@ export function recoverLeftoverRuns(home: string, log: Logger): RunState[] {
       unreported.push(state);
     }
   }
-  return unreported;
+  return { unreported, reattachable };
 }

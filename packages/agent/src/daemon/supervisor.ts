@@ -2,10 +2,11 @@
  * The runs of this device: starts what the server assigns, stops what it asks to stop, and
  * reports each run's statuses in order, the final one only after all its log lines are acked.
  */
-import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport } from "@fedml/core/contract";
+import { type Assignment, EdgeStatus, FedmlError, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import { AgentStoppedError, type AgentClient } from "../client.js";
 import type { Logger } from "../log.js";
-import { JobRun, type RunOutcome } from "../runner/job-run.js";
+import { type RunBackend, type RunHandle, localBackend } from "../runner/backend.js";
+import type { RunOutcome } from "../runner/job-run.js";
 import {
   type RunState,
   initialRunState,
@@ -22,14 +23,19 @@ import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace 
 import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
 import { killLeftoverGroup, LOST_RUN_REASON } from "./recovery.js";
+import { ReportBatcher } from "./report-batcher.js";
 
 const UNLISTED_RUN_GRACE_MS = 5_000;
+/** Ended runs' folders are swept at most this often (each sweep reads every run's state). */
+const SWEEP_INTERVAL_MS = 10_000;
 
 interface ActiveRun {
-  job: JobRun;
+  job: RunHandle;
   shipper: LogShipper;
-  /** Status reports of the run, one after another. */
-  reports: Promise<void>;
+  /** The run's last status report, answered (serving reports wait for it: RUNNING comes first). */
+  statusAcked: Promise<unknown>;
+  /** Serving reports of the run, one after another. */
+  servingReports: Promise<void>;
 }
 
 export interface SupervisorDeps {
@@ -42,8 +48,8 @@ export interface SupervisorDeps {
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache; absent: unbounded. */
   cacheMaxBytes?: number;
-  /** A run was taken on (the daemon publishes its lease for the watchdog). */
-  onRunStarted?: () => void;
+  /** Where run parts execute; default: this machine. */
+  backend?: RunBackend;
 }
 
 export class RunSupervisor {
@@ -54,11 +60,23 @@ export class RunSupervisor {
   private readonly runningSinceNs = new Map<string, bigint>();
   /** Runs whose final report is on its way (not active any more, not yet accepted). */
   private readonly finalizing = new Map<string, Promise<void>>();
+  private readonly reports: ReportBatcher;
+  private lastSweepMs = 0;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  private readonly backend: RunBackend;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.backend = deps.backend ?? localBackend;
+    this.reports = new ReportBatcher((entries) => deps.client.reportStatuses(entries));
+  }
 
   activeRunIds(): string[] {
     return [...this.active.keys()];
+  }
+
+  /** Active runs and those whose final report is still on its way: what the server must not count lost. */
+  heldRunIds(): string[] {
+    return [...new Set([...this.active.keys(), ...this.finalizing.keys()])];
   }
 
   /** The port of run `runId`'s serving job while it runs here (where tunnelled inference goes). */
@@ -66,7 +84,11 @@ export class RunSupervisor {
     return this.active.get(runId)?.job.servingPort ?? null;
   }
 
-  /** The server's whole desired state for this device. */
+  /**
+   * The server's whole desired state for this device. The runs it takes on are active when it
+   * returns, and none has started a process yet (each first awaits its workspace): the caller
+   * publishes its lease in between.
+   */
   reconcile(assignments: Assignment[]): void {
     const listed = new Set(assignments.map((a) => a.runId));
     for (const assignment of assignments) this.reconcileOne(assignment);
@@ -111,39 +133,55 @@ export class RunSupervisor {
     const { runId } = assignment;
     const { client, log, home } = this.deps;
     log(`run ${runId}: starting (rank ${assignment.rank}, gpus [${assignment.gpuIndices.join(",")}])`);
-    const shipper = new LogShipper({
-      runId,
-      send: (id, lines) => client.sendLogs(id, lines),
-      log,
-      flushIntervalMs: this.deps.shipperFlushMs,
-      // Root's folder of the run, not the job's: the job must not rewrite its own log.
-      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
-    });
-    const run: ActiveRun = { job: undefined as unknown as JobRun, shipper, reports: Promise.resolve() };
-    this.active.set(runId, run);
     const sha = assignment.workspaceSha256;
     if (sha) holdWorkspace(home, sha);
-    this.deps.onRunStarted?.();
-    run.job = new JobRun(assignment, {
+    this.take(runId, 1, sha, (run, shipper) =>
+      this.backend.start(assignment, {
+        ...this.handleDeps(runId, run, shipper),
+        prepareWorkspace: async (folder, sha) => {
+          const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
+          // Only a download can have grown the cache.
+          if (sha) this.boundCache();
+          return cwd;
+        },
+      }),
+    );
+  }
+
+  /**
+   * Follows again the parts a previous agent left with the backend (Slurm jobs), before the
+   * first hello, so that the server hears they are alive. Answers the run ids taken back.
+   */
+  reattach(states: RunState[]): string[] {
+    const taken: string[] = [];
+    for (const state of states) {
+      if (this.active.has(state.runId) || !this.backend.canReattach(state)) continue;
+      this.take(state.runId, this.backend.firstLogSeq(state), null, (run, shipper) =>
+        this.backend.reattach(state, this.handleDeps(state.runId, run, shipper)),
+      );
+      taken.push(state.runId);
+    }
+    return taken;
+  }
+
+  private handleDeps(runId: string, run: ActiveRun, shipper: LogShipper) {
+    const { client, log, home } = this.deps;
+    return {
       home,
       isolation: this.deps.isolation,
-      prepareWorkspace: async (folder, sha) => {
-        const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
-        this.boundCache();
-        return cwd;
-      },
-      onLine: (stream, text) => shipper.push(stream, text),
-      onStatus: (report) => {
+      onLine: (stream: "stdout" | "stderr", text: string) => shipper.push(stream, text),
+      onStatus: (report: RunStatusReport) => {
         if (report.status === EdgeStatus.RUNNING && !this.runningSinceNs.has(runId)) {
           this.runningSinceNs.set(runId, process.hrtime.bigint());
         }
-        run.reports = run.reports.then(async () => {
-          await this.send(runId, report);
-        });
+        // Queued now, in order: the final report may share RUNNING's request.
+        run.statusAcked = this.send(runId, report);
       },
-      // After RUNNING (same queue), so the server has the run live when the endpoint turns READY.
-      onServing: (report) => {
-        run.reports = run.reports.then(async () => {
+      // After RUNNING is answered, so the server has the run live when the endpoint turns READY.
+      onServing: (report: ServingReport) => {
+        const after = run.statusAcked;
+        run.servingReports = run.servingReports.then(async () => {
+          await after;
           try {
             await client.reportServing(runId, report);
           } catch (error) {
@@ -151,8 +189,35 @@ export class RunSupervisor {
           }
         });
       },
+      ackedLogSeq: () => shipper.ackedSeq,
       log,
+    };
+  }
+
+  private take(
+    runId: string,
+    firstSeq: number,
+    sha: string | null,
+    open: (run: ActiveRun, shipper: LogShipper) => RunHandle,
+  ): void {
+    const { client, log, home } = this.deps;
+    const shipper = new LogShipper({
+      runId,
+      send: (id, lines) => client.sendLogs(id, lines),
+      log,
+      flushIntervalMs: this.deps.shipperFlushMs,
+      // Root's folder of the run, not the job's: the job must not rewrite its own log.
+      spillFile: join(runDir(home, runId), "log-spill.jsonl"),
+      firstSeq,
     });
+    const run: ActiveRun = {
+      job: undefined as unknown as RunHandle,
+      shipper,
+      statusAcked: Promise.resolve(),
+      servingReports: Promise.resolve(),
+    };
+    this.active.set(runId, run);
+    run.job = open(run, shipper);
     const finished = run.job.done.then(async (outcome: RunOutcome) => {
       if (sha) {
         releaseWorkspace(home, sha);
@@ -160,7 +225,14 @@ export class RunSupervisor {
       }
       await shipper.drained();
       shipper.close();
-      await run.reports;
+      await run.servingReports;
+      if (outcome.detached) {
+        // It lives on without us; state.json keeps what the next agent needs to follow it.
+        await run.statusAcked;
+        this.active.delete(runId);
+        this.runningSinceNs.delete(runId);
+        return;
+      }
       let state = readRunState(home, runId) ?? { ...initialRunState(runId), ...outcome };
       const fencedReason = this.fenced.get(runId);
       if (fencedReason !== undefined) state = updateRunState(home, state, { status: EdgeStatus.FAILED, reason: fencedReason });
@@ -196,7 +268,7 @@ export class RunSupervisor {
       // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
       if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
       else this.removeLater(state.runId);
-      this.sweepFolders();
+      if (Date.now() - this.lastSweepMs >= SWEEP_INTERVAL_MS) this.sweepFolders();
     }
   }
 
@@ -226,6 +298,7 @@ export class RunSupervisor {
   sweepFolders(): void {
     const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(keepMs)) return;
+    this.lastSweepMs = Date.now();
     const busy = (runId: string) => {
       if (this.active.has(runId) || this.finalizing.has(runId)) return true;
       try {
@@ -250,7 +323,8 @@ export class RunSupervisor {
   /** True when the server has the report (or refused it for good: resending would not help). */
   private async send(runId: string, report: RunStatusReport): Promise<boolean> {
     try {
-      await this.deps.client.reportStatus(runId, report);
+      const outcome = await this.reports.report({ runId, ...report });
+      if (outcome.status >= 400) this.deps.log(`run ${runId}: the server refused status ${report.status}: ${outcome.error}`);
       return true;
     } catch (error) {
       if (error instanceof AgentStoppedError) return false;
@@ -279,9 +353,15 @@ export class RunSupervisor {
     return stopped;
   }
 
-  /** Stops every run (the agent is going away); they end FAILED "agent stopped". */
+  /**
+   * The agent is going away: local runs stop and end FAILED "agent stopped"; batch jobs
+   * (Slurm) go on and a restarted agent follows them again.
+   */
   stopAll(graceMs: number): void {
-    for (const run of this.active.values()) run.job.stop("agent", graceMs);
+    for (const run of this.active.values()) {
+      if (run.job.detach) run.job.detach();
+      else run.job.stop("agent", graceMs);
+    }
   }
 
   /** Resolves when no run is active and no final report is pending. */

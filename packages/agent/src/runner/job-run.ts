@@ -3,11 +3,19 @@
  * kept in state.json. It reports INITIALIZING and RUNNING through `onStatus` and resolves
  * `done` with the final outcome (written to state.json, not yet reported).
  */
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
-import { CONTAINER_JOB_DIR, containerRunCommand, registryLogin, removeContainer } from "./isolation/container.js";
+import {
+  CONTAINER_JOB_DIR,
+  type RegistryAuth,
+  containerRunCommand,
+  pullImage,
+  removeContainer,
+  removeRegistryAuth,
+  writeRegistryAuth,
+} from "./isolation/container.js";
 import {
   buildJobEnv,
   handOver,
@@ -19,8 +27,9 @@ import {
   type RunLimits,
   takeBack,
 } from "./isolation/index.js";
+import { findProgram, plainWords } from "./plain-command.js";
 import { type RunningScript, type ScriptExit, type StreamName, startScript } from "./process-group.js";
-import { type RunState, initialRunState, runDir, updateRunState, writeRunState } from "./run-state.js";
+import { type RunState, initialRunState, runDir, updateRunState } from "./run-state.js";
 import { freePort, watchReadiness } from "./serving.js";
 
 export interface JobRunDeps {
@@ -36,12 +45,16 @@ export interface JobRunDeps {
   isolation?: Isolation;
   /** The agent's environment, from which only an allowlist reaches the job (default process.env). */
   agentEnv?: NodeJS.ProcessEnv;
+  /** The highest log seq the server has acknowledged (a batch job checkpoints its log offsets up to it). */
+  ackedLogSeq?: () => number;
 }
 
 export interface RunOutcome {
   status: string;
   exitCode: number | null;
   reason: string | null;
+  /** The part goes on without this agent (a batch job it stopped following): nothing to report. */
+  detached?: boolean;
 }
 
 /** Who asked for the stop decides how the run ends. */
@@ -63,6 +76,7 @@ export class JobRun {
   private cgroup: RunCgroup | null = null;
   private folder: JobFolder | null = null;
   private containerName: string | null = null;
+  private registryAuth: RegistryAuth | null = null;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   servingPort: number | null = null;
 
@@ -71,7 +85,10 @@ export class JobRun {
     private readonly deps: JobRunDeps,
   ) {
     this.runId = assignment.runId;
-    this.state = writeRunState(deps.home, initialRunState(assignment.runId));
+    // state.json is first written with the first process's pid: before that there is nothing
+    // a restarted agent could kill, and a run it does not know is failed by the server.
+    mkdirSync(runDir(deps.home, assignment.runId), { recursive: true });
+    this.state = initialRunState(assignment.runId);
     this.done = this.execute()
       .then(
         (outcome) => this.outcomeWithOom(outcome),
@@ -141,16 +158,24 @@ export class JobRun {
     };
     const inImage = (path: string) => (container ? `${CONTAINER_JOB_DIR}/${relative(folder.scripts, path)}` : path);
     const env = buildJobEnv({
-      agentEnv: deps.agentEnv ?? process.env,
+      agentEnv: deps.agentEnv ?? agentEnvSnapshot(),
       jobVars,
       home: inImage(folder.home),
       tmpDir: inImage(folder.tmp),
       user: this.user?.name ?? null,
     });
     if (bootstrap) writeFileSync(join(folder.scripts, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
-    writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
+    let launcher: ((script: string) => string[]) | null = null;
+    if (container && isolation?.container) {
+      this.registryAuth = writeRegistryAuth(isolation.container, container, stateDir);
+      const refused = await pullImage(isolation.container, container, this.registryAuth);
+      if (this.stopCause) return STOP_OUTCOME[this.stopCause];
+      if (refused) return { status: EdgeStatus.FAILED, exitCode: null, reason: refused };
+      launcher = this.containerLauncher(stateDir, folder, cwd, env);
+    }
+    const direct = launcher ? null : this.directCommand(job, env, cwd);
+    if (!direct) writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
     handOver(folder, this.user);
-    const launcher = container && isolation?.container ? this.containerLauncher(stateDir, folder, cwd, env) : null;
 
     if (bootstrap) {
       const exit = await this.runScript(join(folder.scripts, "bootstrap.sh"), cwd, env, launcher);
@@ -160,15 +185,26 @@ export class JobRun {
       }
     }
     const probing = new AbortController();
-    const exit = await this.runScript(join(folder.scripts, "job.sh"), cwd, env, launcher, EdgeStatus.RUNNING, () => {
+    // bash would have set PWD for the program it runs.
+    const jobEnv = direct ? { ...env, PWD: cwd } : env;
+    const started = () => {
       deps.onStatus({ status: EdgeStatus.RUNNING });
       if (servingPort !== null) this.probe(servingPort, probing.signal);
-    });
+    };
+    const exit = await this.runScript(join(folder.scripts, "job.sh"), cwd, jobEnv, launcher, EdgeStatus.RUNNING, started, direct);
     probing.abort();
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     if (exit.exitCode === 0) return { status: EdgeStatus.FINISHED, exitCode: 0, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
     return { status: EdgeStatus.FAILED, exitCode: exit.exitCode, reason: `job ${how}` };
+  }
+
+  /** The job's command line when it needs no shell (plain words naming a program found on its PATH). */
+  private directCommand(job: string, env: Record<string, string>, cwd: string): string[] | null {
+    const words = plainWords(job);
+    if (!words) return null;
+    const program = findProgram(words[0], env.PATH ?? "", cwd, this.user !== null);
+    return program ? [program, ...words.slice(1)] : null;
   }
 
   private probe(port: number, signal: AbortSignal): void {
@@ -193,6 +229,8 @@ export class JobRun {
     /** Written to state.json together with the pid (one write instead of two). */
     statusOnStart?: string,
     onStarted?: () => void,
+    /** Exec'd instead of `bash file` (a job that needs no shell). */
+    argv?: string[] | null,
   ): Promise<ScriptExit> {
     const script = startScript({
       script: file,
@@ -201,8 +239,9 @@ export class JobRun {
       env: launcher ? process.env : env,
       onLine: this.deps.onLine,
       user: launcher ? null : this.user,
+      privateTmp: !launcher && this.deps.isolation?.privateTmp ? (this.folder?.tmp ?? null) : null,
       cgroup: this.cgroup,
-      ...(launcher ? { command: launcher(file) } : {}),
+      ...(launcher ? { command: launcher(file) } : argv ? { command: argv } : {}),
     });
     this.script = script;
     const pid = script.pid > 0 ? script.pid : null;
@@ -234,7 +273,14 @@ export class JobRun {
       }
       return null;
     }
-    return RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    if (cgroup.unenforced.length > 0) {
+      this.deps.onLine(
+        "stderr",
+        `[fedml agent] this device cannot enforce ${cgroup.unenforced.join(" / ")} (its cgroups lack the controller)`,
+      );
+    }
+    return cgroup;
   }
 
   /** The runtime command line for a script of a container job (the job folder is mounted in the image). */
@@ -250,8 +296,6 @@ export class JobRun {
         .join(""),
       { mode: 0o600 },
     );
-    const authFile = join(stateDir, "registry-auth.json");
-    registryLogin(runtime, spec, authFile);
     this.containerName = `fedml-run-${this.runId}-${process.pid}`;
     const name = this.containerName;
     return (script: string) =>
@@ -266,7 +310,7 @@ export class JobRun {
         user: this.user,
         limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
         cgroupParent: null,
-        authFile: spec.username ? authFile : null,
+        auth: this.registryAuth,
       });
   }
 
@@ -290,6 +334,7 @@ export class JobRun {
   private release(outcome: RunOutcome): void {
     const runtime = this.deps.isolation?.container;
     if (runtime && this.containerName) removeContainer(runtime, this.containerName);
+    removeRegistryAuth(this.registryAuth);
     this.cgroup?.remove();
     if (this.folder) {
       takeBack(this.folder, this.user);
@@ -313,6 +358,14 @@ export class JobRun {
     this.deps.log(`run ${this.runId}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}`);
     return outcome;
   }
+}
+
+let agentEnvCopy: NodeJS.ProcessEnv | undefined;
+
+/** process.env read once: each read of it crosses into C++, and the agent's own environment does not change. */
+function agentEnvSnapshot(): NodeJS.ProcessEnv {
+  agentEnvCopy ??= { ...process.env };
+  return agentEnvCopy;
 }
 
 function withNewline(text: string): string {

@@ -18,6 +18,19 @@ export interface RunState {
   /** The final status has been accepted by the server. */
   reported: boolean;
   updatedTime: number;
+  /** Runs on a Slurm device: its job, so that a restarted agent follows it again. */
+  slurm?: SlurmRecord | null;
+}
+
+export interface SlurmRecord {
+  /** Null until sbatch has answered. */
+  jobId: string | null;
+  /** The run's folder on the shared file system (batch script, output files). */
+  dir: string;
+  /** The last log line the server has acknowledged, and where in the output files it ended. */
+  logSeq: number;
+  outOffset: number;
+  errOffset: number;
 }
 
 export function runsDir(home: string): string {
@@ -61,17 +74,26 @@ export function readRunState(home: string, runId: string): RunState | null {
 
 /** Written atomically: a crash mid-write must not leave a run without a readable state. */
 export function writeRunState(home: string, state: RunState): RunState {
-  const dir = runDir(home, state.runId);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "state.json");
-  const next = { ...state, updatedTime: Date.now() };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(next, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
-  return next;
+  mkdirSync(runDir(home, state.runId), { recursive: true });
+  return writeStateFile(home, state);
 }
 
+/** A run's later states: its folder is there already (made again should something have removed it). */
 export function updateRunState(home: string, state: RunState, change: Partial<RunState>): RunState {
-  return writeRunState(home, { ...state, ...change });
+  try {
+    return writeStateFile(home, { ...state, ...change });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return writeRunState(home, { ...state, ...change });
+  }
+}
+
+function writeStateFile(home: string, state: RunState): RunState {
+  const file = join(runDir(home, state.runId), "state.json");
+  const next = { ...state, updatedTime: Date.now() };
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(next)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return next;
 }
 
 export function listRunStates(home: string): RunState[] {

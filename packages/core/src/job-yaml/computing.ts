@@ -15,7 +15,7 @@ const DOCUMENTED_KEYS = [
   "allow_cross_cloud_resources",
 ] as const;
 /** `priority` and `retry` (queueing), `num_edges` (federated jobs), `memory` and `cpus` (limits on each device). */
-const EXTRA_KEYS = ["priority", "retry", "num_edges", "memory", "cpus"] as const;
+const EXTRA_KEYS = ["priority", "retry", "num_edges", "memory", "cpus", "time_limit"] as const;
 export const COMPUTING_KEYS: readonly string[] = [...DOCUMENTED_KEYS, ...EXTRA_KEYS];
 
 export function defaultComputing(): ComputingSpec {
@@ -61,6 +61,9 @@ function readComputingKey(src: YamlSource, sub: Field, computing: ComputingSpec)
     case "cpus":
       computing.cpus = readAmount(src, sub, parseCpus, "a number of CPUs > 0 like 2 or 0.5");
       break;
+    case "time_limit":
+      computing.timeLimitSeconds = readAmount(src, sub, parseTimeLimitSeconds, 'a duration like "90m", "2h", "1d" or "01:30:00"');
+      break;
     default:
       if (!COMPUTING_KEYS.includes(sub.key)) failAt(src, sub.keyNode, sub.path, unknownKeyMessage(sub.key, COMPUTING_KEYS));
       computing.extra[sub.key] = toPlain(src, sub.value);
@@ -76,6 +79,21 @@ export function parseMemoryBytes(value: unknown): number | null {
   const base = match[3] ? 1024 : 1000;
   const bytes = Math.floor(Number(match[1]) * base ** ("kmgt".indexOf(unit) + 1));
   return bytes >= 1024 * 1024 && Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** `computing.time_limit`: "90m", "2h", "1d", "45s", "HH:MM:SS", or a bare number of minutes. Null when not one. Pure. */
+export function parseTimeLimitSeconds(value: unknown): number | null {
+  const text = String(value).trim().toLowerCase();
+  const clock = /^(?:(\d+):)?(\d+):(\d{2})$/.exec(text);
+  const seconds = clock
+    ? Number(clock[1] ?? 0) * 3600 + Number(clock[2]) * 60 + Number(clock[3])
+    : (() => {
+        const m = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?$/.exec(text);
+        if (!m) return Number.NaN;
+        const unit = { s: 1, m: 60, min: 60, h: 3600, d: 86400 }[m[2] ?? "m"] ?? 60;
+        return Math.round(Number(m[1]) * unit);
+      })();
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : null;
 }
 
 /** `computing.cpus`: a positive number of CPUs. Null when not one. Pure. */

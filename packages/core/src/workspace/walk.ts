@@ -36,35 +36,54 @@ export async function listWorkspace(root: string): Promise<WorkspaceEntry[]> {
   return entries;
 }
 
+/**
+ * One folder's entries in order, its subfolders' after each of them. Every stat of the tree is
+ * asked for at once (the walk waits on none before asking the next), so an unchanged
+ * workspace of thousands of files is checked at the disk's pace, not one round trip a file.
+ */
 async function walkFolder(
   root: string,
   relDir: string,
   parentRules: readonly GitignoreRules[],
   out: WorkspaceEntry[],
 ): Promise<void> {
+  for (const part of await folderEntries(root, relDir, parentRules)) out.push(...part);
+}
+
+async function folderEntries(root: string, relDir: string, parentRules: readonly GitignoreRules[]): Promise<WorkspaceEntry[][]> {
   const absDir = join(root, relDir);
   const children = await readdir(absDir, { withFileTypes: true });
   const rules = await withFolderGitignore(parentRules, absDir, relDir, children);
   const names = children.map((c) => c.name).sort(byCodeUnit);
   const kinds = new Map(children.map((c) => [c.name, c]));
+  const parts: Promise<WorkspaceEntry[]>[] = [];
   for (const name of names) {
     if (name === ".git") continue;
     const dirent = kinds.get(name);
     const rel = relDir === "" ? name : `${relDir}/${name}`;
     if (dirent?.isDirectory()) {
       if (isIgnored(rules, rel, true)) continue;
-      out.push({ rel, kind: "dir", size: 0, ...(await statOf(root, rel)) });
-      await walkFolder(root, rel, rules, out);
+      parts.push(
+        Promise.all([statOf(root, rel), folderEntries(root, rel, rules)]).then(([info, below]) => [
+          { rel, kind: "dir", size: 0, ...info },
+          ...below.flat(),
+        ]),
+      );
     } else if (dirent?.isFile()) {
       if (isIgnored(rules, rel, false)) continue;
-      const info = await lstat(join(root, rel));
-      out.push({ rel, kind: "file", size: info.size, mtimeMs: info.mtimeMs, mode: info.mode });
+      parts.push(
+        lstat(join(root, rel)).then((info) => [{ rel, kind: "file", size: info.size, mtimeMs: info.mtimeMs, mode: info.mode }]),
+      );
     } else if (dirent?.isSymbolicLink()) {
       if (isIgnored(rules, rel, false)) continue;
-      const target = await assertLinkStaysInside(root, rel);
-      out.push({ rel, kind: "symlink", size: 0, target, ...(await statOf(root, rel)) });
+      parts.push(
+        Promise.all([assertLinkStaysInside(root, rel), statOf(root, rel)]).then(([target, info]) => [
+          { rel, kind: "symlink", size: 0, target, ...info },
+        ]),
+      );
     }
   }
+  return Promise.all(parts);
 }
 
 async function statOf(root: string, rel: string): Promise<{ mtimeMs: number; mode: number }> {

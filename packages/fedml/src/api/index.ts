@@ -17,7 +17,7 @@ import { endpointDelete, endpointList, endpointStatus } from "./endpoints.js";
 import { launchJob, launchJobOnCluster } from "./launch.js";
 import { fedmlLogin, fedmlLogout } from "./login.js";
 import { followRunLogs, runLogs, runNodeLogs } from "./logs.js";
-import { costReport, creditBalance, launchDryRun, offerList, userCredit } from "./marketplace.js";
+import { costReport, creditBalance, earningsReport, launchDryRun, offerList, spendByDay, userCredit } from "./marketplace.js";
 import { runList, runStatus, runStop } from "./runs.js";
 import { userCreate, userDisable, userList, userRevoke, userRotate } from "./users.js";
 
@@ -56,6 +56,8 @@ export const api = {
   userCredit,
   creditBalance,
   costReport,
+  spendByDay,
+  earningsReport,
   offerList,
 } as const;
 

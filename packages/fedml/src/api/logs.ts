@@ -206,6 +206,8 @@ export interface FollowOptions extends ApiOptions {
 }
 
 const FOLLOW_WAIT_MS = 20_000;
+/** The server's most per answer: a fast job's lines come in few requests. */
+const FOLLOW_LINES_PER_REQUEST = 10_000;
 /** A run still queued has no device yet, and the server may answer at once: don't spin. */
 const IDLE_PAUSE_MS = 500;
 /** How often to look for nodes that joined (a retry moves a run onto other devices). */
@@ -274,7 +276,7 @@ async function followNode(
     signal?.throwIfAborted();
     const asked = Date.now();
     const answer = await request<LogLinesResponse>("GET", Paths.runLogLines(runId), endpoint, {
-      query: { deviceId: node.deviceId, afterSeq, waitMs: FOLLOW_WAIT_MS },
+      query: { deviceId: node.deviceId, afterSeq, waitMs: FOLLOW_WAIT_MS, limit: FOLLOW_LINES_PER_REQUEST },
       signal,
     });
     for (const line of answer.lines) onLine(tagged(node, line));

@@ -5,9 +5,11 @@ import {
   type CreditGrantRequest,
   type CreditResponse,
   type DryRunResponse,
+  type EarningsReport,
   type LaunchRequest,
   MarketplacePaths,
   type OfferListResponse,
+  type SpendByDayResponse,
   readJobYaml,
 } from "@fedml/core";
 import { request } from "../http.js";
@@ -62,6 +64,8 @@ export interface OfferListOptions extends ApiOptions {
   maxPrice?: number | null;
   /** Only this provider's devices. */
   provider?: string | null;
+  /** Only devices in this region. */
+  region?: string | null;
 }
 
 /**
@@ -73,6 +77,44 @@ export interface OfferListOptions extends ApiOptions {
 export async function offerList(options: OfferListOptions = {}): Promise<OfferListResponse> {
   const endpoint = await resolveEndpoint(options);
   return request<OfferListResponse>("GET", MarketplacePaths.offers, endpoint, {
-    query: { gpu: options.gpu ?? undefined, maxPrice: options.maxPrice ?? undefined, provider: options.provider ?? undefined },
+    query: {
+      gpu: options.gpu ?? undefined,
+      maxPrice: options.maxPrice ?? undefined,
+      provider: options.provider ?? undefined,
+      region: options.region ?? undefined,
+    },
   });
+}
+
+export interface SpendByDayOptions extends ApiOptions {
+  /** How many days, today included (default 30, at most 366). */
+  days?: number | null;
+  /** Minutes east of UTC where days begin (default: this machine's time zone). */
+  utcOffsetMinutes?: number | null;
+}
+
+/**
+ * What left your balance (run charges, cluster holds) and what your devices earned, on each of
+ * the last `days` days, oldest first; days without entries are zeros.
+ *
+ * @returns `{ dayList: [{ day, spent, earned }], spent, earned }`.
+ */
+export async function spendByDay(options: SpendByDayOptions = {}): Promise<SpendByDayResponse> {
+  const endpoint = await resolveEndpoint(options);
+  return request<SpendByDayResponse>("GET", MarketplacePaths.spendByDay, endpoint, {
+    query: {
+      days: options.days ?? undefined,
+      utcOffsetMinutes: options.utcOffsetMinutes ?? -new Date().getTimezoneOffset(),
+    },
+  });
+}
+
+/**
+ * Providers: what each of your devices earned from other users' runs and cluster holds.
+ *
+ * @returns `{ total, byDevice: [{ deviceId, deviceName, earned, runs, lastEarnedTime }] }`.
+ */
+export async function earningsReport(options: ApiOptions = {}): Promise<EarningsReport> {
+  const endpoint = await resolveEndpoint(options);
+  return request<EarningsReport>("GET", MarketplacePaths.earnings, endpoint);
 }

@@ -7,7 +7,7 @@ import { registerDeviceCommands } from "./commands/device.js";
 import { registerEndpointCommands } from "./commands/endpoint.js";
 import { registerLaunchCommand } from "./commands/launch.js";
 import { registerLoginCommands } from "./commands/login.js";
-import { registerMarketplaceCommands, registerOffersCommand } from "./commands/marketplace.js";
+import { registerEarningsCommand, registerMarketplaceCommands, registerOffersCommand } from "./commands/marketplace.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerServerCommands } from "./commands/server.js";
 import { registerUserCommands } from "./commands/user.js";
@@ -41,6 +41,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerUserCommands(program);
   registerMarketplaceCommands(program);
+  registerEarningsCommand(program);
   registerCompletionCommand(program);
   return program;
 }

@@ -1,17 +1,18 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { FedmlError, ResultCode } from "@fedml/core";
+import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
 import { buildAssignments } from "../devices/assignments.js";
+import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
 import { storeLogBatch } from "../runs/log-write.js";
-import { applyStatusReport } from "../runs/status-report.js";
-import { findDeviceById, removeDevice, touchDevice } from "../store/devices.js";
+import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
+import { removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
 import { listLiveRunDevices } from "../store/runs.js";
 import { workspaceForDevice } from "../workspaces/agent-download.js";
@@ -27,10 +28,15 @@ import {
   RegisterRequestSchema,
   RegisterResponseSchema,
   RunIdParams,
+  RunReportBatchResponseSchema,
+  RunReportBatchSchema,
   RunStatusReportSchema,
   Sha256Params,
   authErrors,
 } from "./schemas.js";
+
+/** A long-poll held at least this long marks its device seen again when it answers. */
+const RETOUCH_AFTER_MS = 1_000;
 
 function runIdOf(value: string): number {
   const id = parseRowId(value);
@@ -42,6 +48,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const deviceAuth = requireDevice(ctx);
+    const versions = new DeviceVersionReader(ctx.db);
 
     app.post(
       "/agent/register",
@@ -73,7 +80,10 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const device = deviceOf(request);
-        if (await touchDevice(ctx.db, device.id, ctx.now())) {
+        const heardAt = ctx.now();
+        // A device coming back is written at once (placement may use it); the rest in batches.
+        if (device.status !== DeviceStatus.OFFLINE) ctx.heartbeats.heard(device.id, heardAt);
+        else if (await touchDevice(ctx.db, device.id, heardAt)) {
           ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
           ctx.placement.wake(ctx);
         }
@@ -86,12 +96,13 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           deviceTopic(device.id),
           waitMs,
           async () => {
-            const current = await findDeviceById(ctx.db, device.id);
-            return current && current.version > since ? true : undefined;
+            const version = await versions.version(device.id);
+            return version !== undefined && version > since ? true : undefined;
           },
           hangUp.signal,
         );
-        await touchDevice(ctx.db, device.id, ctx.now());
+        // A poll held a while is heard again at its end; one answered at once was heard just now.
+        if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
         return buildAssignments(ctx, device.id);
       },
     );
@@ -111,6 +122,19 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         await applyStatusReport(ctx, runIdOf(request.params.id), deviceOf(request).id, request.body);
         return { ok: true };
       },
+    );
+
+    app.post(
+      "/agent/reports",
+      {
+        preHandler: deviceAuth,
+        schema: {
+          tags: ["agent"],
+          body: RunReportBatchSchema,
+          response: { 200: RunReportBatchResponseSchema, ...authErrors },
+        },
+      },
+      async (request) => ({ results: await applyStatusReports(ctx, deviceOf(request).id, request.body.reports) }),
     );
 
     app.post(

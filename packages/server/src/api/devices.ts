@@ -9,7 +9,7 @@ import { failParts } from "../runs/end-parts.js";
 import { findDeviceById, listAllDevices, listOwnedDevices, removeDevice } from "../store/devices.js";
 import { listUsers } from "../store/users.js";
 import { parseRowId } from "../store/ids.js";
-import { listLiveRunDevices } from "../store/runs.js";
+import { countRunsPerDevice, listLiveRunDevices } from "../store/runs.js";
 import { DeviceIdParams, DeviceListQuerySchema, DeviceListSchema, RemovedSchema, authErrors } from "./schemas.js";
 
 export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
@@ -28,18 +28,18 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (request.query.allUsers) assertAdmin(user);
         const devices = request.query.allUsers ? await listAllDevices(ctx.db) : await listOwnedDevices(ctx.db, user.id);
         const owners = request.query.allUsers ? new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name])) : null;
-        const live = await listLiveRunDevices(
-          ctx.db,
-          devices.map((d) => d.id),
-        );
+        const ids = devices.map((d) => d.id);
+        const live = await listLiveRunDevices(ctx.db, ids);
+        const runCounts = await countRunsPerDevice(ctx.db, ids);
         return {
-          deviceList: devices.map((d) =>
-            toDeviceModel(
+          deviceList: devices.map((d) => ({
+            ...toDeviceModel(
               d,
               owners?.get(d.owner_id) ?? user.name,
               live.filter((p) => p.device_id === d.id).map((p) => p.run_id),
             ),
-          ),
+            runCount: runCounts.get(d.id) ?? 0,
+          })),
         };
       },
     );

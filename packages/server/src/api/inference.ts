@@ -4,11 +4,12 @@ import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { assertDashboardCall, withoutDashboardCredentials } from "../serving/caller-credentials.js";
 import { awaitColdStart } from "../serving/cold-start.js";
-import { ownedEndpoint } from "../serving/owned-endpoint.js";
 import { routableReplicas } from "../serving/pick-replica.js";
 import { routeInference } from "../serving/route-request.js";
-import { listReplicas } from "../store/endpoint-replicas.js";
+import { InferenceRouting } from "../serving/routing-cache.js";
+import { parseRowId } from "../store/ids.js";
 import type { EndpointIdParams as EndpointIdParamsSchema } from "./schemas.js";
 
 type EndpointIdParams = Static<typeof EndpointIdParamsSchema>;
@@ -35,9 +36,20 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
     // Bodies of any type pass through untouched, as a stream.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    const preHandler = requireUser(ctx);
+    const routing = new InferenceRouting(ctx);
+    const userCheck = requireUser(ctx, (keyHash) => routing.userOfKey(keyHash));
+    const preHandler = async (request: FastifyRequest) => {
+      assertDashboardCall(request.headers);
+      await userCheck(request);
+    };
     const handler = async (request: FastifyRequest<{ Params: EndpointIdParams }>, reply: FastifyReply) => {
-      let endpoint = await ownedEndpoint(ctx, userOf(request).id, request.params.id);
+      const id = parseRowId(request.params.id);
+      const known = id === undefined ? undefined : await routing.routing(id);
+      // Another user's endpoint answers exactly like an unknown one.
+      if (!known || known.endpoint.owner_id !== userOf(request).id) {
+        throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${request.params.id} not found`, 404);
+      }
+      let endpoint = known.endpoint;
       if (endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED) {
         throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`, 404);
       }
@@ -45,7 +57,7 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
       const started = performance.now();
       let ok = false;
       try {
-        let replicas = await listReplicas(ctx.db, [endpoint.id]);
+        let replicas = known.replicas;
         if (routableReplicas(replicas).length === 0 && endpoint.desired_replicas === 0) {
           // Scaled to zero: this request brings a replica up and waits (bounded) for it.
           ({ endpoint, replicas } = await awaitColdStart(ctx, endpoint));
@@ -65,7 +77,7 @@ export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver
           {
             method: request.method,
             path: jobPath(request.raw.url ?? "/", request.params.id),
-            headers: request.headers,
+            headers: withoutDashboardCredentials(request.headers),
             body: request.body as Readable | undefined,
           },
           reply.raw,

@@ -58,6 +58,8 @@ export {
   RunLogResultSchema,
   RunLogsQuerySchema,
   RunStatusReportSchema,
+  RunReportBatchSchema,
+  RunReportBatchResponseSchema,
   ServingReportSchema,
   Sha256Params,
   StopRunResponseSchema,

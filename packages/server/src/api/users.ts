@@ -1,11 +1,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { FedmlError, ResultCode, type UserModel } from "@fedml/core";
+import { FedmlError, ResultCode, type UserModel, fromMicros } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import { hashSecret, newApiKey } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
 import {
   type UserRow,
+  countActiveKeysPerUser,
   deleteApiKeys,
   findUserByName,
   insertApiKey,
@@ -67,7 +68,17 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
         preHandler: adminOnly,
         schema: { tags: ["users"], response: { 200: UserListSchema, 403: ErrorBodySchema, ...authErrors } },
       },
-      async () => ({ userList: (await listUsers(ctx.db)).map(toUserModel) }),
+      async () => {
+        const keys = await countActiveKeysPerUser(ctx.db, ctx.now());
+        const users = await listUsers(ctx.db);
+        return {
+          userList: users.map((u) => ({
+            ...toUserModel(u),
+            balance: fromMicros(u.credit_balance_micros),
+            activeKeys: keys.get(u.id) ?? 0,
+          })),
+        };
+      },
     );
 
     app.post(

@@ -5,11 +5,19 @@ import { FedmlError, ResultCode, type UploadState } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import { addBlobUser, createUpload, deleteUploadContent, findBlob, findUpload } from "../store/workspace-blobs.js";
+import {
+  addBlobUser,
+  createUpload,
+  deleteUploadContent,
+  findBlob,
+  findUpload,
+  markBlobCorrupt,
+} from "../store/workspace-blobs.js";
+import { compareWithBlob } from "../workspaces/compare.js";
 import { useWorkspace, workspaceNotFound } from "../workspaces/access.js";
 import { evictLeastRecentlyUsed, makeRoom } from "../workspaces/evict.js";
 import { workspaceTooLarge } from "../workspaces/limits.js";
-import { UploadConflict, completeUpload, hashBody, receiveBytes } from "../workspaces/upload.js";
+import { UploadConflict, completeUpload, receiveBytes } from "../workspaces/upload.js";
 import { errorBody } from "./errors.js";
 import {
   ErrorBodySchema,
@@ -80,7 +88,13 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: {
           tags: ["workspaces"],
           params: Sha256Params,
-          response: { 200: PutWorkspaceResponseSchema, 413: ErrorBodySchema, 507: ErrorBodySchema, ...authErrors },
+          response: {
+            200: PutWorkspaceResponseSchema,
+            409: ErrorBodySchema,
+            413: ErrorBodySchema,
+            507: ErrorBodySchema,
+            ...authErrors,
+          },
         },
       },
       async (request) => {
@@ -91,9 +105,19 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         const body = streamOf(request);
         const held = await findBlob(ctx.db, sha256);
         if (held && !held.corrupt) {
-          // The server has these bytes: the user shows it has them too, and may use them from now on.
-          const sent = await hashBody(body, ctx.options.maxWorkspaceBytes);
-          if (sent.sha256 !== sha256) {
+          // The server has these bytes: the user shows it has them too (compared byte for byte with
+          // the stored copy), and may use them from now on.
+          const sent = await compareWithBlob(ctx.db, held, body, ctx.options.maxWorkspaceBytes);
+          if (sent.storedDamaged) {
+            await markBlobCorrupt(ctx.db, sha256, held.upload_id);
+            request.log.error({ event: "workspace.corrupt", sha256 }, "stored workspace differs from the bytes uploaded again");
+            throw new FedmlError(
+              ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+              `the server's copy of workspace ${sha256} was damaged and is dropped: upload it again`,
+              409,
+            );
+          }
+          if (!sent.same) {
             throw new FedmlError(
               ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
               `workspace upload has sha256 ${sent.sha256}, not ${sha256} as named`,

@@ -3,6 +3,8 @@ import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
 import { type UserRow, findUserByKeyHash } from "../store/users.js";
+import { DASHBOARD_HEADER, sessionTokenOf } from "../dashboard/session-cookie.js";
+import { userOfSession } from "../dashboard/sessions.js";
 import { hashSecret } from "./keys.js";
 
 declare module "fastify" {
@@ -25,14 +27,41 @@ function rejected(ctx: ServerContext): FedmlError {
   return new FedmlError(ResultCode.ERROR, `API key not accepted by ${ctx.publicUrl()}: check it or run fedml login`, 401);
 }
 
-/** preHandler for client routes: the bearer key must be a user's API key. */
-export function requireUser(ctx: ServerContext) {
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Looks a user up by the hash of an API key. */
+export type UserOfKey = (keyHash: string) => Promise<UserRow | undefined>;
+
+/**
+ * preHandler for client routes: the bearer key must be a user's API key (looked up through
+ * `userOfKey`: the store, unless the route remembers answers); without an Authorization
+ * header, the dashboard's session cookie stands for the key it was opened with. Every route
+ * thus answers the dashboard exactly as it answers the key.
+ */
+export function requireUser(
+  ctx: ServerContext,
+  userOfKey: UserOfKey = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
+) {
   return async (request: FastifyRequest): Promise<void> => {
-    const key = bearer(request);
-    const user = key ? await findUserByKeyHash(ctx.db, hashSecret(key), ctx.now()) : undefined;
-    if (!user) throw rejected(ctx);
-    request.user = user;
+    request.user = await userOfRequest(ctx, request, userOfKey);
   };
+}
+
+async function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
+  if (request.headers.authorization !== undefined) {
+    const key = bearer(request);
+    const user = key ? await userOfKey(hashSecret(key)) : undefined;
+    if (!user) throw rejected(ctx);
+    return user;
+  }
+  const token = sessionTokenOf(request.headers);
+  const user = token ? await userOfSession(ctx, token) : undefined;
+  if (!user) throw rejected(ctx);
+  // A browser sends the cookie with any site's form post: only our own page sets this header.
+  if (!SAFE_METHODS.has(request.method) && request.headers[DASHBOARD_HEADER] !== "1") {
+    throw new FedmlError(ResultCode.ERROR, `a request signed in by cookie must carry the ${DASHBOARD_HEADER} header`, 403);
+  }
+  return user;
 }
 
 export function requireAdmin(ctx: ServerContext) {

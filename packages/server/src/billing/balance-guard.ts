@@ -9,10 +9,11 @@ import { stopRunLocked } from "../runs/stop.js";
 import { ClusterState, findClusterById } from "../store/clusters.js";
 import { readBalance } from "../store/credit.js";
 import { type ReservationRow, listOpenReservations } from "../store/reservations.js";
-import { listBillingParts, listClusterPartsOn } from "../store/runs.js";
+import { type BilledPartRow, listBillingParts, listClusterPartsOn } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { accruedCost } from "./commitments.js";
 import { partCost } from "./part-cost.js";
+import { SteadySpans } from "./steady-spans.js";
 
 export const OUT_OF_BALANCE_REASON = "OUT_OF_BALANCE: the owner's credit ran out";
 
@@ -22,11 +23,24 @@ async function endedCoveredCost(ctx: ServerContext, hold: ReservationRow, now: n
   return parts.filter((p) => p.ended_at !== null).reduce((sum, p) => sum + partCost(p, now), 0);
 }
 
-/** Answers how many users were stopped. */
-export async function stopWhatIsOutOfBalance(ctx: ServerContext): Promise<number> {
+/**
+ * The check the server runs each tick. Spend so far is measured on the monotonic clock
+ * (`SteadySpans`), so a wall-clock step stops nobody early. Answers how many users were stopped.
+ */
+export function outOfBalanceGuard(ctx: ServerContext): () => Promise<number> {
+  const spans = new SteadySpans(ctx.options.clock);
+  return () => stopWhatIsOutOfBalance(ctx, spans);
+}
+
+async function stopWhatIsOutOfBalance(ctx: ServerContext, spans: SteadySpans): Promise<number> {
   const now = ctx.now();
-  const parts = await listBillingParts(ctx.db);
-  const holds = await listOpenReservations(ctx.db);
+  const partKey = (p: BilledPartRow) => `part:${p.run_id}:${p.node_index}`;
+  const holdKey = (h: ReservationRow) => `hold:${h.id}`;
+  const billing = await listBillingParts(ctx.db);
+  const open = await listOpenReservations(ctx.db);
+  spans.keepOnly(new Set([...billing.map(partKey), ...open.map(holdKey)]));
+  const parts = spans.rebase(billing, partKey, now);
+  const holds = spans.rebase(open, holdKey, now);
   const owners = new Set([...parts.map((p) => p.owner_id), ...holds.map((h) => h.payer_id)]);
   let stopped = 0;
   for (const owner of owners) {

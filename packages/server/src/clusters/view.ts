@@ -1,10 +1,17 @@
-import type { FedMLClusterModel } from "@fedml/core";
+import { type FedMLClusterModel, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { type ClusterRow, listClusterDevices, listLiveClusterRuns } from "../store/clusters.js";
 import { clusterStatusOf } from "./status.js";
 
-/** A stored cluster as the SDK's FedMLClusterModel. Pure. */
-export function toClusterModel(row: ClusterRow, deviceIds: number[], liveRunIds: number[]): FedMLClusterModel {
+const waiting = new Set<string>([RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE]);
+
+/** A stored cluster as the SDK's FedMLClusterModel; `liveRuns` oldest first. Pure. */
+export function toClusterModel(
+  row: ClusterRow,
+  deviceIds: number[],
+  liveRuns: readonly { id: number; status: string }[],
+): FedMLClusterModel {
+  const liveRunIds = liveRuns.map((r) => r.id);
   return {
     clusterName: row.name,
     clusterId: String(row.id),
@@ -12,6 +19,7 @@ export function toClusterModel(row: ClusterRow, deviceIds: number[], liveRunIds:
     deviceIds: deviceIds.map(String),
     idleMinutes: row.idle_minutes,
     liveRunIds: liveRunIds.map(String),
+    queuedRunIds: liveRuns.filter((r) => waiting.has(r.status)).map((r) => String(r.id)),
     createdTime: row.created_at,
     reason: row.reason,
   };
@@ -25,7 +33,7 @@ export async function toClusterModels(ctx: ServerContext, rows: ClusterRow[]): P
     toClusterModel(
       row,
       devices.filter((d) => d.cluster_id === row.id).map((d) => d.device_id),
-      live.filter((r) => r.cluster_id === row.id).map((r) => r.id),
+      live.filter((r) => r.cluster_id === row.id),
     ),
   );
 }

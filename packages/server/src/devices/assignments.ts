@@ -15,9 +15,12 @@ const NO_COMMAND: CommandSpec = { posix: null, windows: null };
 function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "container"> {
   const memoryBytes = spec.computing?.memoryBytes ?? null;
   const cpus = spec.computing?.cpus ?? null;
+  const timeLimitSeconds = spec.computing?.timeLimitSeconds ?? null;
   const container = jobContainer(spec);
   return {
-    ...(memoryBytes === null && cpus === null ? {} : { limits: { memoryBytes, cpus } }),
+    ...(memoryBytes === null && cpus === null && timeLimitSeconds === null
+      ? {}
+      : { limits: { memoryBytes, cpus, ...(timeLimitSeconds === null ? {} : { timeLimitSeconds }) } }),
     ...(container ? { container } : {}),
   };
 }

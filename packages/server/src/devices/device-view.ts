@@ -1,5 +1,6 @@
 import { type DeviceModel, DeviceStatus, fromMicros } from "@fedml/core";
 import { parseGpus } from "../scheduler/capacity.js";
+import { decodeClusterNodes } from "../store/json-columns.js";
 import type { DeviceRow } from "../store/devices.js";
 
 /** A stored device as `fedml device list` shows it. Pure. */
@@ -31,5 +32,6 @@ export function toDeviceModel(device: DeviceRow, ownerName: string, runningRunId
     lastSeenTime: device.last_seen_at,
     runningRunIds: runningRunIds.map(String),
     gpuError: device.gpu_error,
+    ...(device.cluster_nodes_json ? { clusterNodes: decodeClusterNodes(device.cluster_nodes_json) } : {}),
   };
 }

@@ -20,6 +20,8 @@ function heardSpan(ctx: ServerContext, windowMs: number): HeardSpan | null {
 export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
   const offline = heardSpan(ctx, ctx.options.offlineAfterMs);
   if (offline === null) return 0;
+  // Heartbeats heard but not yet written would otherwise read as silence.
+  await ctx.heartbeats.flush();
   let changed = 0;
   for (const device of await listSilentDevices(ctx.db, offline)) {
     if (await markDeviceOffline(ctx.db, device.id, offline)) {

@@ -9,7 +9,9 @@ import { type DeviceFacts, FedmlError, ResultCode, type RunStatusReport } from "
 export const REPORTED_LIMITS = {
   text: 200,
   reason: 1000,
-  gpus: 64,
+  // A batch cluster (a Slurm partition) is one device with all its GPUs.
+  gpus: 1024,
+  clusterNodes: 100_000,
   gpuIndex: 1023,
   gpuMemoryMiB: 16 * 1024 * 1024,
   cpuCount: 65_536,
@@ -64,6 +66,13 @@ export function checkFacts(facts: DeviceFacts): DeviceFacts {
     if (gpu.uuid !== undefined) text("GPU uuid", gpu.uuid);
     if (gpu.utilization !== undefined) numberIn("GPU utilization", gpu.utilization, 0, 100);
     if (gpu.memoryUsedMiB !== undefined) numberIn("GPU memoryUsedMiB", gpu.memoryUsedMiB, 0, L.gpuMemoryMiB);
+  }
+  const nodes = facts.clusterNodes ?? [];
+  if (nodes.length > L.clusterNodes) invalid(`a device reports at most ${L.clusterNodes} cluster nodes, not ${nodes.length}`);
+  for (const node of nodes) {
+    text("cluster node name", node.name);
+    text("cluster node state", node.state);
+    if (node.reason) text("cluster node reason", node.reason, L.reason);
   }
   return facts;
 }

@@ -14,7 +14,7 @@ import { wireAutostop, wireClusterAction, wireClusterStatus, wireConfirmMachines
 import { failure, failureOf, success } from "./envelope.js";
 import { toWireJob } from "./job-view.js";
 import { wireLogPage } from "./logs.js";
-import { Registrations, registerApplication, runApplication } from "./launch.js";
+import { registerApplication, registerApplicationConfig, runApplication } from "./launch.js";
 import { DEFAULT_WIRE_OBJECT_LIMITS, WireObjects } from "./object-store.js";
 import { WIRE_BUCKET, wireS3Routes } from "./s3-routes.js";
 
@@ -38,15 +38,14 @@ function runNotFound(runId: string): FedmlError {
  * every failure (bad input included) a FAILURE with a one-line message.
  */
 export function fedmlWireRoutes(ctx: ServerContext, limits = DEFAULT_WIRE_OBJECT_LIMITS): FastifyPluginAsync {
-  const objects = new WireObjects(limits, ctx.now);
-  const registrations = new Registrations();
+  const objects = new WireObjects(ctx.db, limits, ctx.now);
   return async (app) => {
-    await app.register(opsRoutes(ctx, objects, registrations), { prefix: WIRE_PREFIX });
+    await app.register(opsRoutes(ctx, objects), { prefix: WIRE_PREFIX });
     await app.register(wireS3Routes(objects), { prefix: `/${WIRE_BUCKET}` });
   };
 }
 
-function opsRoutes(ctx: ServerContext, objects: WireObjects, registrations: Registrations): FastifyPluginAsync {
+function opsRoutes(ctx: ServerContext, objects: WireObjects): FastifyPluginAsync {
   return async (app) => {
     // Not in the native API's OpenAPI document: these calls follow the official client, not our contract.
     const hidden = { schema: { hide: true } };
@@ -78,7 +77,14 @@ function opsRoutes(ctx: ServerContext, objects: WireObjects, registrations: Regi
     app.post("/api/v1/application/updateApplicationFromCli", hidden, async (request) => {
       const body = bodyOf(request.body);
       const user = await wireUser(ctx, body);
-      await registerApplication(ctx, objects, registrations, user, body);
+      await registerApplication(ctx, objects, user, body);
+      return success("registered");
+    });
+
+    app.post("/api/v1/application/updateApplicationConfigFromCli", hidden, async (request) => {
+      const body = bodyOf(request.body);
+      const user = await wireUser(ctx, body);
+      await registerApplicationConfig(ctx, user, body);
       return success("registered");
     });
 
@@ -86,7 +92,7 @@ function opsRoutes(ctx: ServerContext, objects: WireObjects, registrations: Regi
       const body = bodyOf(request.body);
       const user = await wireUser(ctx, body);
       try {
-        const data = await runApplication(ctx, registrations, user, body);
+        const data = await runApplication(ctx, user, body);
         return data.job_url ? success(data) : { ...failure(data.message), data };
       } catch (err) {
         // Only an empty job_url makes the client report the launch as failed.

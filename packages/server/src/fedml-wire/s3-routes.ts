@@ -50,7 +50,9 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
       const body = isAwsChunked(request.headers) ? decodeAwsChunked(raw) : raw;
       if (!body) return s3Error(reply, 400, "IncompleteBody", "the aws-chunked body is not well framed");
       const refused =
-        query.uploadId !== undefined ? objects.putPart(query.uploadId, Number(query.partNumber), body) : objects.put(key, body);
+        query.uploadId !== undefined
+          ? await objects.putPart(query.uploadId, Number(query.partNumber), body)
+          : await objects.put(key, body);
       if (refused) return s3Error(reply, 400, "InvalidRequest", refused);
       return reply
         .header("etag", `"${createHash("md5").update(body).digest("hex")}"`)
@@ -59,7 +61,7 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
     });
 
     app.get("/*", { schema: { hide: true } }, async (request, reply) => {
-      const bytes = objects.get(keyOf(request.params));
+      const bytes = await objects.get(keyOf(request.params));
       if (!bytes) return s3Error(reply, 404, "NoSuchKey", "no such object");
       return reply.type("application/octet-stream").send(bytes);
     });
@@ -70,7 +72,7 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
       const query = request.query as Record<string, string | undefined>;
       if (!key) return s3Error(reply, 400, "InvalidRequest", "name an object key");
       if (query.uploads !== undefined) {
-        const uploadId = objects.startMultipart(key);
+        const uploadId = await objects.startMultipart(key);
         return xml(
           reply,
           `<InitiateMultipartUploadResult xmlns="${S3_NS}"><Bucket>${WIRE_BUCKET}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
@@ -82,10 +84,10 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
             .toString("utf8")
             .matchAll(/<PartNumber>\s*(\d{1,5})\s*<\/PartNumber>/g),
         ].map((m) => Number(m[1]));
-        const done = objects.completeMultipart(query.uploadId, parts);
+        const done = await objects.completeMultipart(query.uploadId, parts);
         if ("refused" in done) return s3Error(reply, 400, "InvalidPart", done.refused);
         const etag = `"${createHash("md5")
-          .update(objects.get(key) ?? Buffer.alloc(0))
+          .update((await objects.get(key)) ?? Buffer.alloc(0))
           .digest("hex")}-${parts.length}"`;
         return xml(
           reply,
@@ -97,7 +99,7 @@ export function wireS3Routes(objects: WireObjects): FastifyPluginAsync {
 
     app.delete("/*", { schema: { hide: true } }, async (request, reply) => {
       const query = request.query as Record<string, string | undefined>;
-      if (query.uploadId !== undefined) objects.abortMultipart(query.uploadId);
+      if (query.uploadId !== undefined) await objects.abortMultipart(query.uploadId);
       return reply.status(204).send();
     });
   };

@@ -1,10 +1,11 @@
 import { basename } from "node:path";
-import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, defaultJobName } from "@fedml/core";
+import { FedmlError, type LaunchRequest, type LaunchResult, ResultCode, RunStatus, defaultJobName } from "@fedml/core";
 import { checkClusterName, createCluster, decideOnCluster } from "../clusters/launch.js";
 import { useWorkspace } from "../workspaces/access.js";
 import type { ServerContext } from "../context.js";
 import { decideFederated, namesFederatedDevices } from "../federate/place.js";
 import { jobNeeds } from "../scheduler/job-needs.js";
+import type { PlacedNode } from "../scheduler/matcher.js";
 import type { Match } from "../scheduler/placement.js";
 import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
@@ -23,15 +24,44 @@ import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
  * is left to the queue pass (scheduler/queue-loop.ts).
  */
 export async function launchRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<LaunchResult> {
+  return (await launchOrHold(ctx, user, request, false)).result;
+}
+
+/**
+ * A launch that finds its resources without starting: a run that fits now is stored
+ * NOT_STARTED with the devices it matched (answered, not assigned), for a later start
+ * (runs/held.ts) to queue; one that must wait is queued as by launchRun, and a cluster
+ * launch starts at once. The official client's match call (fedml-wire).
+ */
+export function holdRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<HeldLaunch> {
+  return launchOrHold(ctx, user, request, !request.cluster);
+}
+
+export interface HeldLaunch {
+  result: LaunchResult;
+  /** The devices a held run matched (empty when it was queued or refused). */
+  matched: readonly PlacedNode[];
+}
+
+async function launchOrHold(ctx: ServerContext, user: UserRow, request: LaunchRequest, hold: boolean): Promise<HeldLaunch> {
   const prepared = await prepareLaunch(ctx, user, request);
   try {
     return await transition(ctx, async (tctx) => {
       const match = await ctx.placement.lock(tctx.db);
       const decision = await decideLaunch(tctx, match, user, request, prepared);
-      return applyLaunch(tctx, user, prepared, decision);
+      if (hold && decision.kind === "place" && !decision.createCluster) {
+        const { run, project, innerId } = await storeRun(tctx, user, prepared, {
+          status: RunStatus.NOT_STARTED,
+          reason: "matched: waiting for the start call",
+          clusterId: decision.clusterId,
+        });
+        const result = launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
+        return { result, matched: decision.nodes };
+      }
+      return { result: await applyLaunch(tctx, user, prepared, decision), matched: [] };
     });
   } catch (err) {
-    if (err instanceof Refusal) return err.result;
+    if (err instanceof Refusal) return { result: err.result, matched: [] };
     throw err;
   }
 }

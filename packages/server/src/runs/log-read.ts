@@ -11,8 +11,11 @@ import { type RunDeviceRow, type RunRow, findRun, listRunDevices } from "../stor
  * log's size; the answer is streamed out chunk by chunk as the client takes it.
  */
 const READ_CHUNK = 500;
-/** A follower gets at most this many lines per answer (and goes on from lastSeq). */
-const FOLLOW_MAX_LINES = 2000;
+/** A follower gets at most this many lines per answer (and goes on from lastSeq)... */
+const FOLLOW_MAX_LINES = 10_000;
+/** ... and stops adding lines past this much text (lines are up to 64 KiB each). */
+const FOLLOW_MAX_CHARS = 8 * 1024 * 1024;
+const FOLLOW_READ_CHUNK = 2000;
 
 /** The run's parts in rank order: the order every log view concatenates them in. */
 async function partsInRankOrder(ctx: ServerContext, runId: number): Promise<RunDeviceRow[]> {
@@ -114,7 +117,18 @@ export async function followLogLines(
     const part = query.deviceId ? parts.find((p) => String(p.device_id) === query.deviceId) : parts[0];
     const ended = isTerminalRunStatus(status);
     if (!part) return { deviceId: query.deviceId ?? null, lines: [], lastSeq: afterSeq, runStatus: status, done: ended };
-    const rows = await readLogRange(ctx.db, runId, part.device_id, afterSeq + 1, afterSeq + limit);
+    const rows: Awaited<ReturnType<typeof readLogRange>> = [];
+    let chars = 0;
+    for (let from = afterSeq + 1; from <= afterSeq + limit && chars < FOLLOW_MAX_CHARS; ) {
+      const to = Math.min(afterSeq + limit, from + FOLLOW_READ_CHUNK - 1);
+      const chunk = await readLogRange(ctx.db, runId, part.device_id, from, to);
+      for (const row of chunk) {
+        rows.push(row);
+        chars += row.text.length;
+      }
+      if (chunk.length < to - from + 1) break;
+      from = to + 1;
+    }
     const lastSeq = rows.length > 0 ? rows[rows.length - 1].seq : afterSeq;
     return {
       deviceId: String(part.device_id),

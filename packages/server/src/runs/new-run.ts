@@ -40,14 +40,19 @@ export function launchResult(
 }
 
 /**
- * Stores the run (and its project if new), waiting in `status` until placed; a serve or
+ * Stores the run (and its project if new), waiting in `status` until placed (NOT_STARTED: held
+ * until started, see runs/held.ts); a serve or
  * deploy run gets its endpoint here too, whose id the launch answers as innerId.
  */
 export async function storeRun(
   ctx: ServerContext,
   user: UserRow,
   launch: PreparedLaunch,
-  waiting: { status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE; reason: string | null; clusterId: number | null },
+  waiting: {
+    status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE | typeof RunStatus.NOT_STARTED;
+    reason: string | null;
+    clusterId: number | null;
+  },
 ): Promise<{ run: RunRow; project: ProjectRow; innerId: number | null }> {
   const now = ctx.now();
   const project = await ensureProject(ctx.db, user.id, launch.projectName, now);

@@ -21,7 +21,8 @@ export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Pa
     changes.exit_code = decisive?.exit_code ?? null;
     changes.reason = failed?.reason ?? decisive?.reason ?? null;
   } else if (!isTerminalRunStatus(status)) {
-    changes.reason = null;
+    // A part waiting in a batch system's queue says why (Slurm's reason); else no reason.
+    changes.reason = parts.find((p) => p.status === EdgeStatus.QUEUED && p.reason)?.reason ?? null;
   }
   return changes;
 }
@@ -32,7 +33,7 @@ export function rolledUpRun(run: RunRow, parts: RunDeviceRow[], now: number): Pa
  * roll-up sees every part's latest word.
  */
 export async function refreshRunStatus(
-  tx: Pick<Stateful, "db" | "log">,
+  tx: Pick<Stateful, "db" | "log" | "hub">,
   runId: number,
   now: number,
 ): Promise<RunRow | undefined> {

@@ -1,7 +1,16 @@
-import { EdgeStatus, FedmlError, ResultCode, type RunStatusReport, TERMINAL_EDGE_STATUSES } from "@fedml/core";
+import {
+  EdgeStatus,
+  FedmlError,
+  ResultCode,
+  type RunReportEntry,
+  type RunReportOutcome,
+  type RunStatusReport,
+  TERMINAL_EDGE_STATUSES,
+} from "@fedml/core";
 import type { ServerContext } from "../context.js";
+import { parseRowId } from "../store/ids.js";
 import { runTopic } from "../notify.js";
-import { findRunDevice, lockRun, updateRunDeviceIf } from "../store/runs.js";
+import { findRunDevice, lockRun, type RunDeviceRow, updateRunDeviceIf } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
@@ -9,6 +18,8 @@ import { settlePart } from "./settle.js";
 import { checkStatusReport } from "../devices/reported-values.js";
 
 const REPORTABLE = new Set<string>([
+  // A batch device's part waiting in its scheduler's queue (Slurm's PENDING), with the reason.
+  EdgeStatus.QUEUED,
   EdgeStatus.INITIALIZING,
   EdgeStatus.RUNNING,
   EdgeStatus.TRAINING,
@@ -38,51 +49,112 @@ export async function applyStatusReport(
   reported: RunStatusReport,
 ): Promise<void> {
   const report = checkStatusReport(reported);
-  const status = report.status.toUpperCase();
   const ended = await transition(ctx, async (tctx) => {
-    const { db } = tctx;
-    await lockRun(db, runId);
-    const part = await findRunDevice(db, runId, deviceId);
-    if (!part) {
-      throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
-    }
-    if (!REPORTABLE.has(status)) {
-      throw new FedmlError(
-        ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
-        `status ${report.status} is not one of ${[...REPORTABLE].join(", ")}`,
-        400,
-      );
-    }
-    if (TERMINAL_EDGE_STATUSES.has(part.status)) return false;
-    const now = tctx.now();
-    const ends = TERMINAL_EDGE_STATUSES.has(status);
-    const changes = ends
-      ? {
-          status,
-          exit_code: report.exitCode ?? null,
-          // A stop the server asked for with a reason (a gang's failed node, an empty balance) says why.
-          reason:
-            (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, report.exitCode ?? null),
-          ended_at: now,
-          runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
-        }
-      : {
-          // A stop was asked for: progress reports must not undo STOPPING.
-          status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
-          started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
-        };
-    // Someone else got there first (the part ended or changed since it was read): theirs stands.
-    if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return false;
-    if (ends) {
-      await settlePart(tctx, runId, deviceId);
-      if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(tctx, runId, deviceId);
-    }
-    await refreshRunStatus(tctx, runId, now);
-    tctx.hub.notify(runTopic(runId));
-    return ends;
+    const part = await checkPart(tctx, runId, deviceId, report);
+    return applyToPart(tctx, part, report);
   });
   // The reporting agent already knows its part ended, so its assignments are not bumped here:
   // waking its long-poll only to drop the run cost a round trip per job. A run placed on the
   // freed capacity bumps the device as usual.
   if (ended) ctx.placement.wake(ctx);
+}
+
+/**
+ * A batch of one device's reports (POST /agent/reports) in ONE transaction: the commit, and
+ * so the answer, comes once for all of them. Each report is applied as applyStatusReport
+ * would, conditional on the state it finds; one refused (unknown run, bad status) is answered
+ * with its own 4xx and the others still apply: refusals are decided before that report
+ * writes anything, and any failure while writing fails the whole batch (the agent resends it). Runs are taken in id order (each run's reports in the order sent),
+ * so two batches lock their runs in the same order.
+ */
+export async function applyStatusReports(
+  ctx: ServerContext,
+  deviceId: number,
+  entries: RunReportEntry[],
+): Promise<RunReportOutcome[]> {
+  const outcomes: RunReportOutcome[] = new Array(entries.length);
+  const order = entries
+    .map((entry, index) => ({ entry, index, runId: parseRowId(entry.runId) }))
+    .sort((a, b) => (a.runId ?? -1) - (b.runId ?? -1));
+  const ended = await transition(ctx, async (tctx) => {
+    let anyEnded = false;
+    for (const { entry, index, runId } of order) {
+      const { runId: _, ...reported } = entry;
+      let checked: { part: RunDeviceRow; report: RunStatusReport };
+      try {
+        if (runId === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${entry.runId} not found`, 404);
+        const report = checkStatusReport(reported);
+        checked = { part: await checkPart(tctx, runId, deviceId, report), report };
+      } catch (error) {
+        if (!(error instanceof FedmlError) || error.httpStatus === undefined || error.httpStatus >= 500) throw error;
+        outcomes[index] = { status: error.httpStatus, resultCode: error.resultCode, error: error.message };
+        continue;
+      }
+      if (await applyToPart(tctx, checked.part, checked.report)) anyEnded = true;
+      outcomes[index] = { status: 200 };
+    }
+    return anyEnded;
+  });
+  if (ended) ctx.placement.wake(ctx);
+  return outcomes;
+}
+
+/** The part a report is about, locked; throws the report's refusal, having written nothing. */
+async function checkPart(tctx: ServerContext, runId: number, deviceId: number, report: RunStatusReport): Promise<RunDeviceRow> {
+  await lockRun(tctx.db, runId);
+  const part = await findRunDevice(tctx.db, runId, deviceId);
+  if (!part) {
+    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
+  }
+  if (!REPORTABLE.has(report.status.toUpperCase())) {
+    throw new FedmlError(
+      ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
+      `status ${report.status} is not one of ${[...REPORTABLE].join(", ")}`,
+      400,
+    );
+  }
+  return part;
+}
+
+/** A checked report applied inside the caller's transaction; true when it ended the part. */
+async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunStatusReport): Promise<boolean> {
+  const status = report.status.toUpperCase();
+  const { db } = tctx;
+  const runId = part.run_id;
+  const deviceId = part.device_id;
+  if (TERMINAL_EDGE_STATUSES.has(part.status)) return false;
+  const now = tctx.now();
+  const ends = TERMINAL_EDGE_STATUSES.has(status);
+  const changes = ends
+    ? {
+        status,
+        exit_code: report.exitCode ?? null,
+        // A stop the server asked for with a reason (a gang's failed node, an empty balance) says why.
+        reason:
+          (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, report.exitCode ?? null),
+        ended_at: now,
+        runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
+      }
+    : {
+        // A stop was asked for: progress reports must not undo STOPPING.
+        status: part.stop_requested === 1 ? EdgeStatus.STOPPING : status,
+        // Why a part waits in a batch queue; gone once it runs (a stop's reason stays).
+        ...(part.stop_requested === 1
+          ? {}
+          : status === EdgeStatus.QUEUED
+            ? { reason: report.reason ?? null }
+            : part.status === EdgeStatus.QUEUED
+              ? { reason: null }
+              : {}),
+        started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
+      };
+  // Someone else got there first (the part ended or changed since it was read): theirs stands.
+  if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return false;
+  if (ends) {
+    await settlePart(tctx, runId, deviceId);
+    if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(tctx, runId, deviceId);
+  }
+  await refreshRunStatus(tctx, runId, now);
+  tctx.hub.notify(runTopic(runId));
+  return ends;
 }

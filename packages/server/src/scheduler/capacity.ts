@@ -44,7 +44,10 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
   return devices.map((d) => {
     const parts = partsOf.get(d.id) ?? [];
     const held = new Set(parts.flatMap((p) => parseIndices(p.gpu_indices_json)));
-    const gpus = parseGpus(d.gpus_json).map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB }));
+    const listed = parseGpus(d.gpus_json);
+    // A batch system's GPUs that its other users' jobs hold: the device has them, just not free now.
+    for (const g of listed) if (g.busyElsewhere) held.add(g.index);
+    const gpus = listed.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB }));
     return {
       deviceId: String(d.id),
       name: d.name,

@@ -15,6 +15,7 @@ import {
   retireReplica,
 } from "../store/endpoint-replicas.js";
 import { type EndpointRow, listAllLiveEndpoints, updateEndpoint } from "../store/endpoints.js";
+import { endpointTopic } from "../notify.js";
 import { transition } from "../transition.js";
 import { decideReplicas } from "./autoscale.js";
 import { launchReplicas } from "./launch-replica.js";
@@ -48,7 +49,7 @@ async function reconcileOnce(ctx: ServerContext): Promise<void> {
     stopping.delete(ended.run_id);
   }
   for (const orphan of await listReplicasOfEndedEndpoints(ctx.db, LIVE)) {
-    await retireReplica(ctx.db, orphan.id, now);
+    if (await retireReplica(ctx.db, orphan.id, now)) ctx.hub.notify(endpointTopic(orphan.endpoint_id));
     await stopReplica(ctx, orphan);
   }
   for (const endpoint of await listAllLiveEndpoints(ctx.db)) await reconcileEndpoint(ctx, endpoint, now);
@@ -65,8 +66,10 @@ async function reconcileEndpoint(ctx: ServerContext, endpoint: EndpointRow, now:
     minReplicas: endpoint.min_replicas,
     maxReplicas: endpoint.max_replicas,
     targetInflight: endpoint.target_inflight,
+    targetRps: endpoint.target_rps,
     desired: endpoint.desired_replicas,
     peakInflight: ctx.replicaLoad.takePeak(endpoint.id),
+    requestsPerSecond: ctx.replicaLoad.takeRate(endpoint.id, performance.now()),
     // The delay counts from the first ready replica: an endpoint still starting is not idle.
     busyAt:
       endpoint.ready_at === null ? now : Math.max(Number(endpoint.busy_at ?? endpoint.created_at), Number(endpoint.ready_at)),
@@ -101,7 +104,10 @@ async function reconcileEndpoint(ctx: ServerContext, endpoint: EndpointRow, now:
       retired = (await retireReplica(ctx.db, replaced.id, now)) || retired;
     }
   }
-  if (retired) await refreshEndpointStatus(ctx.db, endpoint.id, now);
+  if (retired) {
+    ctx.hub.notify(endpointTopic(endpoint.id));
+    await refreshEndpointStatus(ctx.db, endpoint.id, now);
+  }
 
   for (const replica of await listReplicas(ctx.db, [endpoint.id])) {
     const drained =

@@ -9,6 +9,7 @@ import {
 } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
+import { endpointTopic } from "../notify.js";
 import { type Stateful, transition } from "../transition.js";
 import { endReplicaOfRun, findReplicaOfRun, insertReplica, listReplicas, updateLiveReplica } from "../store/endpoint-replicas.js";
 import {
@@ -62,6 +63,7 @@ export async function createEndpoint(db: Kysely<Database>, run: RunRow, spec: Jo
     max_replicas: settings.maxReplicas,
     desired_replicas: initialReplicas(settings),
     target_inflight: settings.targetInflight,
+    target_rps: settings.targetRps,
     scale_down_delay_ms: settings.scaleDownDelayMs,
     probe_path: settings.probePath,
     probe_interval_ms: settings.probeIntervalMs,
@@ -125,14 +127,16 @@ export async function refreshEndpointStatus(db: Kysely<Database>, endpointId: nu
  * otherwise the serving controller replaces the replica.
  */
 export async function endEndpointIfRunEnded(
-  tx: Pick<Stateful, "db" | "log">,
+  tx: Pick<Stateful, "db" | "log" | "hub">,
   run: Pick<RunRow, "id" | "status">,
   now: number,
 ): Promise<void> {
   if (!isTerminalRunStatus(run.status)) return;
   const { db } = tx;
   const replica = await findReplicaOfRun(db, run.id);
-  if (!replica || !(await endReplicaOfRun(db, run.id, now)) || replica.retired_at !== null) return;
+  if (!replica || !(await endReplicaOfRun(db, run.id, now))) return;
+  tx.hub.notify(endpointTopic(replica.endpoint_id));
+  if (replica.retired_at !== null) return;
   const others = await listReplicas(db, [replica.endpoint_id]);
   const everReady = replica.ready_at !== null || others.some((r) => r.ready_at !== null);
   if (others.length === 0 && !everReady) {
@@ -172,6 +176,7 @@ export async function applyServingReport(
       ready_at: ready ? (replica.ready_at ?? now) : replica.ready_at,
     });
     if (!changed) return;
+    if (ready !== (replica.ready === 1)) tx.hub.notify(endpointTopic(replica.endpoint_id));
     await updateEndpoint(tx.db, replica.endpoint_id, { device_id: deviceId, port: report.port });
     await refreshEndpointStatus(tx.db, replica.endpoint_id, now);
     if (ready !== (replica.ready === 1)) {

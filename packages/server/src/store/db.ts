@@ -30,8 +30,12 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-/** `lock`: hold the file for this server process alone (tests that read a store beside it pass false). */
-export function openSqlite(file: string, options: { lock?: boolean } = {}): Store {
+/**
+ * `lock`: hold the file for this server process alone (a second server refuses to start).
+ * `exclusive`: and let nothing else open it while the server runs (see below); without it
+ * (tools and tests, benches reading beside a server) the file is shared.
+ */
+export function openSqlite(file: string, options: { lock?: boolean; exclusive?: boolean } = {}): Store {
   mkdirSync(dirname(file), { recursive: true });
   const lock = options.lock ? lockSqlite(file) : null;
   let sqlite: SqliteDatabase.Database;
@@ -41,7 +45,17 @@ export function openSqlite(file: string, options: { lock?: boolean } = {}): Stor
     lock?.release();
     throw err;
   }
-  // WAL lets readers (log pages, long-polls) proceed while an agent writes a batch.
+  if (options.exclusive) {
+    // The server holds the file alone, so it takes SQLite's exclusive locking
+    // mode before entering WAL: the WAL index then lives in this process's heap instead of a
+    // memory-mapped `-shm` file. A store of the mapped file that fails (the file made
+    // immutable or read-only, truncated, its disk gone) is a SIGBUS, which kills the process
+    // with no log line; a failed write() is an error the server answers and logs.
+    sqlite.pragma("locking_mode = EXCLUSIVE");
+  }
+  // Never map the database file itself either (SQLite's default here, made explicit).
+  sqlite.pragma("mmap_size = 0");
+  // WAL: a commit appends to the log instead of rewriting pages (fewer syncs per transaction).
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
   // NORMAL in WAL mode: a commit survives a crash of the server process; only a power loss or

@@ -3,7 +3,7 @@
  * edited by hand fails loudly, naming the column, instead of flowing on as a wrong type.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { JobSpecSchema, jsonDecoder, Nullable } from "@fedml/core";
+import { ClusterNodeSchema, JobSpecSchema, jsonDecoder, Nullable } from "@fedml/core";
 import type { JobNeeds } from "../scheduler/job-needs.js";
 
 export const decodeJobSpec = jsonDecoder(JobSpecSchema, "runs.spec_json");
@@ -18,10 +18,13 @@ export const decodeGpus = jsonDecoder(
       uuid: Type.Optional(Type.String()),
       utilization: Type.Optional(Type.Number()),
       memoryUsedMiB: Type.Optional(Type.Number()),
+      busyElsewhere: Type.Optional(Type.Boolean()),
     }),
   ),
   "devices.gpus_json",
 );
+
+export const decodeClusterNodes = jsonDecoder(Type.Array(ClusterNodeSchema), "devices.cluster_nodes_json");
 
 export const decodeGpuIndices = jsonDecoder(Type.Array(Type.Integer()), "run_devices.gpu_indices_json");
 

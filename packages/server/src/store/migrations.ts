@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
+import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -399,6 +400,22 @@ function queuePassIndexes(): Migration {
   };
 }
 
+/** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
+function dashboardSessions(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable("dashboard_sessions")
+        .addColumn("token_hash", "text", (c) => c.primaryKey())
+        .addColumn("key_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("dashboard_sessions_expiry").on("dashboard_sessions").column("expires_at").execute();
+    },
+  };
+}
+
 /** Which server process holds each device's inference tunnel, so that every replica can reach it. */
 function tunnelHolders(): Migration {
   return {
@@ -409,6 +426,15 @@ function tunnelHolders(): Migration {
         .addColumn("server_url", "text", (c) => c.notNull())
         .addColumn("attached_at", "bigint", (c) => c.notNull())
         .execute();
+    },
+  };
+}
+
+/** A Slurm device's nodes, as its agent last read them (`fedml device list` shows them). */
+function deviceClusterNodes(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("devices").addColumn("cluster_nodes_json", "text").execute();
     },
   };
 }
@@ -431,6 +457,10 @@ class InCodeMigrations implements MigrationProvider {
       "0103_h-isolation_container_runtime": deviceContainerRuntime(),
       "0104_h-liveness_reservations": reservations(this.dialect),
       "0105_h-liveness_money_in_micros": moneyInMicros(),
+      "0106_h-dash_dashboard_sessions": dashboardSessions(),
+      "0106_h-wire_objects_in_db": wireObjects(this.dialect),
+      "0107_h-slurm_device_cluster_nodes": deviceClusterNodes(),
+      "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
       "0107_h-place_tunnel_holders": tunnelHolders(),
     };

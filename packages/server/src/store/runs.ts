@@ -162,6 +162,18 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
   return q.orderBy("run_id").execute();
 }
 
+/** How many runs each of these devices has had a part in, ended ones included (absent: none). */
+export async function countRunsPerDevice(db: Kysely<Database>, deviceIds: number[]): Promise<Map<number, number>> {
+  if (deviceIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("run_devices")
+    .select((eb) => ["device_id", eb.fn.count<number>("run_id").distinct().as("runs")])
+    .where("device_id", "in", deviceIds)
+    .groupBy("device_id")
+    .execute();
+  return new Map(rows.map((r) => [r.device_id, Number(r.runs)]));
+}
+
 /**
  * Run parts not yet ended whose device was not heard from between `before` and `notAfter`
  * (wall ms), with the device's name: the lost-device sweep's one query.

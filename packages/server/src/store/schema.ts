@@ -23,6 +23,15 @@ export interface ApiKeysTable {
   expires_at: number | null;
 }
 
+/** A dashboard sign-in: the browser holds the token, the row names the API key it stands for. */
+export interface DashboardSessionsTable {
+  token_hash: string;
+  /** The key signed in with: the session ends with it (revoke, rotate, expiry). */
+  key_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface ProjectsTable {
   id: Generated<number>;
   owner_id: number;
@@ -54,6 +63,8 @@ export interface DevicesTable {
   agent_version: string;
   /** "docker" or "podman" when the device runs container jobs; null when it cannot. */
   container_runtime: string | null;
+  /** A Slurm device's nodes (ClusterNode[] as JSON); null for any other device. */
+  cluster_nodes_json: string | null;
   status: string;
   last_seen_at: number | null;
   /** Bumped whenever the device's desired state changes; agents long-poll on it. */
@@ -172,6 +183,7 @@ export interface EndpointsTable {
   max_replicas: Generated<number>;
   desired_replicas: Generated<number>;
   target_inflight: number | null;
+  target_rps: number | null;
   scale_down_delay_ms: Generated<number>;
   probe_path: Generated<string>;
   probe_interval_ms: Generated<number>;
@@ -283,6 +295,32 @@ export interface TunnelHoldersTable {
   attached_at: number;
 }
 
+/** An S3 upload of the official client (fedml-wire/object-store.ts); complete = 1 once it is an object. */
+export interface WireUploadsTable {
+  upload_id: string;
+  object_key: string;
+  complete: number;
+  bytes: number;
+  started_at: number;
+}
+
+export interface WireChunksTable {
+  upload_id: string;
+  part_number: number;
+  chunk: number;
+  data: Buffer;
+}
+
+/** The latest registration of an application by the official client (fedml-wire/launch.ts). */
+export interface WireRegistrationsTable {
+  owner_id: number;
+  app_key: string;
+  yaml_text: string;
+  workspace_sha256: string | null;
+  workspace_name: string;
+  created_at: number;
+}
+
 export interface Database {
   tunnel_holders: TunnelHoldersTable;
   reservations: ReservationsTable;
@@ -291,6 +329,7 @@ export interface Database {
   credit_ledger: CreditLedgerTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
+  dashboard_sessions: DashboardSessionsTable;
   projects: ProjectsTable;
   devices: DevicesTable;
   runs: RunsTable;
@@ -303,4 +342,7 @@ export interface Database {
   workspace_blob_users: WorkspaceBlobUsersTable;
   user_log_usage: UserLogUsageTable;
   endpoint_replicas: EndpointReplicasTable;
+  wire_uploads: WireUploadsTable;
+  wire_chunks: WireChunksTable;
+  wire_registrations: WireRegistrationsTable;
 }

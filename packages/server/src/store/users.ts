@@ -92,3 +92,14 @@ export async function setUserDisabled(db: Kysely<Database>, userId: number, disa
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Keys each user holds that have not expired (absent: none). */
+export async function countActiveKeysPerUser(db: Kysely<Database>, now: number): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom("api_keys")
+    .select((eb) => ["user_id", eb.fn.countAll<number>().as("keys")])
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .groupBy("user_id")
+    .execute();
+  return new Map(rows.map((r) => [r.user_id, Number(r.keys)]));
+}

@@ -5,6 +5,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 import { type UploadRow, addBlobUser, appendChunk, deleteUploadContent, findBlob } from "../store/workspace-blobs.js";
 import { workspaceTooLarge } from "./limits.js";
+import { compareWithBlob } from "./compare.js";
 import { readBlobBytes } from "./read.js";
 
 /** Rows of this size keep memory bounded on the way in and out, and are cheap on both databases. */
@@ -118,7 +119,13 @@ async function publish(db: Kysely<Database>, upload: UploadRow & { size: number 
     let created = Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1;
     if (!created) {
       const existing = await findBlob(trx, upload.sha256);
-      if (existing?.corrupt) {
+      // Bytes held already: compared with the stored copy before this user may use it; a
+      // stored copy that differs from the verified upload was damaged and is replaced.
+      const damaged =
+        existing && !existing.corrupt
+          ? (await compareWithBlob(trx, existing, readBlobBytes(trx, upload.id, upload.size), upload.size)).storedDamaged
+          : false;
+      if (existing && (existing.corrupt || damaged)) {
         // The right bytes again: they replace the corrupted ones.
         const swapped = await trx
           .updateTable("workspace_blobs")
@@ -138,20 +145,4 @@ async function publish(db: Kysely<Database>, upload: UploadRow & { size: number 
     await addBlobUser(trx, upload.sha256, upload.user_id, now);
     return { created };
   });
-}
-
-/**
- * Reads a request body only to hash it: how a user shows it has the bytes of a blob the
- * server already holds (and so may use it) without the server storing them twice.
- */
-export async function hashBody(body: Readable, maxBytes: number): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const piece of body) {
-    const buf = piece as Buffer;
-    size += buf.length;
-    if (size > maxBytes) throw workspaceTooLarge(maxBytes);
-    hash.update(buf);
-  }
-  return { sha256: hash.digest("hex"), size };
 }

@@ -79,8 +79,27 @@ export async function dropDatabaseFor(home: string): Promise<void> {
   await drop([name]);
 }
 
+/** The stores of servers running in this process, by home (see `servingStore`). */
+const liveStores = new Map<string, Store>();
+
+/**
+ * Marks `home`'s store as held by a server in this process until `release`: a SQLite server
+ * holds its file exclusively, so a test reads and writes beside it through the server's own
+ * connection.
+ */
+export function servingStore(home: string, store: Store): () => void {
+  liveStores.set(home, store);
+  return () => {
+    if (liveStores.get(home) === store) liveStores.delete(home);
+  };
+}
+
 /** The store a server at `home` uses (not yet migrated), opened directly by a test. */
 export async function openTestStore(home: string): Promise<Store> {
   const url = await databaseUrlFor(home);
-  return url ? openPostgres(url) : openSqlite(join(home, "server", "fedml.db"));
+  if (url) return openPostgres(url);
+  const live = liveStores.get(home);
+  // The server's connection: closing it is the server's business.
+  if (live) return { ...live, close: async () => {} };
+  return openSqlite(join(home, "server", "fedml.db"));
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { DeviceFacts, RegisterResponse } from "@fedml/core";
 import { type RunningServer, buildServer } from "../../src/app.js";
 import type { ServerOptions } from "../../src/config.js";
-import { databaseUrlFor, dropDatabaseFor } from "./database.js";
+import { databaseUrlFor, dropDatabaseFor, servingStore } from "./database.js";
 import { tempDir } from "./tmp.js";
 
 export interface TestServer {
@@ -22,7 +22,15 @@ export interface TestServer {
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const tmp = tempDir("api");
   const databaseUrl = await databaseUrlFor(tmp.dir);
-  const server = await buildServer({ home: tmp.dir, port: 0, logLevel: "silent", tickMs: 100, databaseUrl, ...options });
+  const built = await buildServer({ home: tmp.dir, port: 0, logLevel: "silent", tickMs: 100, databaseUrl, ...options });
+  const released = servingStore(tmp.dir, built.store);
+  const server: RunningServer = {
+    ...built,
+    close: async () => {
+      released();
+      await built.close();
+    },
+  };
   const adminKey = readFileSync(join(tmp.dir, "server", "admin-key"), "utf8").trim();
   const call = async (key: string | null, method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = {};

@@ -7,7 +7,10 @@
  * cgroup v2 is used where it is mounted with the memory and pids controllers; otherwise the
  * v1 freezer, pids, memory and cpu hierarchies (a "hybrid" machine often has a v2 mount with
  * no controllers). The agent's runs live under the agent's own cgroup in each hierarchy, so
- * a limit on the agent (a container, a systemd unit) still bounds its jobs.
+ * a limit on the agent (a container, a systemd unit) still bounds its jobs. An owner may name
+ * a cgroup v2 directory instead (`--cgroup-root`): v2's core (cgroup.procs, cgroup.kill,
+ * cgroup.freeze) needs no controller, so stop works there in any case, and each limit is
+ * enforced where its controller is enabled (and said not to be where it is not).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,8 +25,15 @@ export interface RunLimits {
 /** Most processes (threads) one run may have: a fork bomb stops here, not at the machine's limit. */
 export const MAX_RUN_PROCESSES = 32_768;
 
+/** Which v2 controllers the runs' cgroups have. */
+export interface V2Controllers {
+  memory: boolean;
+  pids: boolean;
+  cpu: boolean;
+}
+
 export type CgroupLayout =
-  | { version: 2; parent: string }
+  | { version: 2; parent: string; controllers: V2Controllers }
   | { version: 1; parents: { freezer: string; pids: string; memory: string; cpu: string | null } }
   | { version: 0; why: string };
 
@@ -86,7 +96,7 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
     const controllers = readOr(join(base, "cgroup.controllers"), "").split(/\s+/);
     if (controllers.includes("memory") && controllers.includes("pids") && writable(base)) {
       const parent = join(base, `fedml-${agentKey}`);
-      if (prepareV2Parent(base, parent)) return { version: 2, parent };
+      if (prepareV2Parent(base, parent)) return { version: 2, parent, controllers: enabledIn(parent) };
     }
   }
   const v1 = (controller: string): string | null => {
@@ -107,6 +117,53 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
       ? `cgroup v2 lacks the memory/pids controllers or is not writable, and the v1 ${missing} hierarchies are not writable`
       : `the v1 ${missing} cgroup hierarchies are missing or not writable`,
   };
+}
+
+/**
+ * The runs' cgroups under `root`, a directory in a cgroup v2 mount (made if missing), with
+ * whichever of the memory, pids and cpu controllers can be enabled down to it.
+ */
+export function cgroupLayoutAt(root: string, agentKey: string, procRoot = "/proc/self"): CgroupLayout {
+  let mounts: MountedHierarchy[];
+  try {
+    mounts = parseCgroupMounts(readFileSync(`${procRoot}/mounts`, "utf8"));
+  } catch (error) {
+    return { version: 0, why: `cannot read the cgroup mounts: ${(error as Error).message}` };
+  }
+  const mount = mounts
+    .filter((m) => m.v2 && (root === m.mountPoint || root.startsWith(`${m.mountPoint}/`)))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  if (!mount) return { version: 0, why: `--cgroup-root ${root} is not inside a cgroup v2 mount` };
+  const parent = join(root, `fedml-${agentKey}`);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (error) {
+    return { version: 0, why: `cannot make ${parent}: ${(error as Error).message}` };
+  }
+  // Enable each controller from the mount down to the runs' parent; where a level refuses
+  // (not offered, or that level holds processes of its own) the runs go without it.
+  const levels = [mount.mountPoint];
+  for (const part of parent.slice(mount.mountPoint.length).split("/").filter(Boolean))
+    levels.push(join(levels.at(-1) ?? "", part));
+  for (const controller of ["memory", "pids", "cpu"]) {
+    for (const level of levels) if (!tryWrite(join(level, "cgroup.subtree_control"), `+${controller}`)) break;
+  }
+  return { version: 2, parent, controllers: enabledIn(parent) };
+}
+
+function enabledIn(parent: string): V2Controllers {
+  const enabled = readOr(join(parent, "cgroup.subtree_control"), "").split(/\s+/);
+  return { memory: enabled.includes("memory"), pids: enabled.includes("pids"), cpu: enabled.includes("cpu") };
+}
+
+/** What the agent says at start about limits under `layout`. Pure. */
+export function limitsNote(layout: Exclude<CgroupLayout, { version: 0 }>): string {
+  if (layout.version === 1) return "memory and CPU limits enforced";
+  const missing = (["memory", "cpu", "pids"] as const).filter((c) => !layout.controllers[c]);
+  if (missing.length === 0) return "memory and CPU limits enforced";
+  return `no ${missing.join(", ")} controller at ${layout.parent}: ${missing
+    .map((c) => (c === "memory" ? "computing.memory" : c === "cpu" ? "computing.cpus" : "the process cap"))
+    .join(", ")} not enforced`;
 }
 
 /**
@@ -175,6 +232,9 @@ function removeTree(dir: string): void {
 }
 
 export class RunCgroup {
+  /** The limits asked for that this machine's cgroups cannot enforce (`computing.memory`, `computing.cpus`). */
+  readonly unenforced: string[] = [];
+
   private constructor(
     readonly layout: Exclude<CgroupLayout, { version: 0 }>,
     /** Every directory of this run's cgroup (one per v1 hierarchy, one for v2). */
@@ -208,15 +268,19 @@ export class RunCgroup {
   }
 
   private applyLimits(limits: RunLimits): void {
-    const { dirs } = this;
-    if (this.layout.version === 2) {
-      writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
+    const { dirs, layout } = this;
+    if (layout.version === 2) {
+      if (layout.controllers.pids) writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
       if (limits.memoryBytes !== null) {
-        writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
-        tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+        if (!layout.controllers.memory) this.unenforced.push("computing.memory");
+        else {
+          writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
+          tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+        }
       }
-      if (limits.cpus !== null && !tryWrite(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`)) {
-        throw new Error("this machine's cgroup v2 has no cpu controller for the runs: computing.cpus cannot be enforced");
+      if (limits.cpus !== null) {
+        if (!layout.controllers.cpu) this.unenforced.push("computing.cpus");
+        else writeFileSync(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`);
       }
       return;
     }
@@ -228,7 +292,10 @@ export class RunCgroup {
       tryWrite(join(dirs.memory, "memory.swappiness"), "0");
     }
     if (limits.cpus !== null) {
-      if (!dirs.cpu) throw new Error("this machine has no writable cpu cgroup: computing.cpus cannot be enforced");
+      if (!dirs.cpu) {
+        this.unenforced.push("computing.cpus");
+        return;
+      }
       writeFileSync(join(dirs.cpu, "cpu.cfs_period_us"), "100000");
       writeFileSync(join(dirs.cpu, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * 100_000)));
     }

@@ -6,9 +6,10 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { rmdirSync } from "node:fs";
-import { type CgroupLayout, detectCgroupLayout, removeCgroupParents } from "./cgroup.js";
+import { type CgroupLayout, cgroupLayoutAt, detectCgroupLayout, limitsNote, removeCgroupParents } from "./cgroup.js";
 import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
+import { privateTmpObstacle } from "./private-tmp.js";
 import { makeJobsRoot } from "./run-folder.js";
 
 export interface IsolationSettings {
@@ -18,6 +19,8 @@ export interface IsolationSettings {
   jobsDir: string | null;
   /** A container runtime command line, "none", or null to look for podman and docker. */
   containerRuntime: string | null;
+  /** A cgroup v2 directory for the runs' cgroups; null: found from the agent's own cgroups. */
+  cgroupRoot?: string | null;
 }
 
 export interface Isolation {
@@ -27,6 +30,8 @@ export interface Isolation {
   container: ContainerRuntime | null;
   /** The parent of every run folder. */
   jobsRoot: string;
+  /** Jobs with users of their own get the run folder's tmp/ as /tmp (a mount namespace per run). */
+  privateTmp: boolean;
   /** What the agent says about it at start, one line each. */
   notes: string[];
 }
@@ -55,13 +60,13 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
   else if (root) notes.push("jobs run as root: this agent was bound to run them as its own user");
   else notes.push("jobs run as this agent's own user (it is not root): they can read what the agent can");
 
-  const cgroups = detectCgroupLayout(key);
+  const cgroups = settings.cgroupRoot ? cgroupLayoutAt(settings.cgroupRoot, key) : detectCgroupLayout(key);
   if (cgroups.version === 0) {
     notes.push(
       `no cgroup per run (${cgroups.why}): a stop reaches the job's process group only, memory and CPU limits are not enforced`,
     );
   } else {
-    notes.push(`a cgroup v${cgroups.version} per run: stop ends every process of the job; memory and CPU limits enforced`);
+    notes.push(`a cgroup v${cgroups.version} per run: stop ends every process of the job; ${limitsNote(cgroups)}`);
   }
 
   const container = detectContainerRuntime(settings.containerRuntime);
@@ -71,7 +76,17 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
 
   const jobsRoot = settings.jobsDir ?? (users ? join("/var/lib/fedml-agent", key) : join(home, "runs"));
   makeJobsRoot(jobsRoot, users !== null);
-  return { users, cgroups, container, jobsRoot, notes };
+  let privateTmp = false;
+  if (users) {
+    const why = privateTmpObstacle(jobsRoot);
+    privateTmp = why === null;
+    notes.push(
+      privateTmp
+        ? "each job's /tmp and /var/tmp are its run folder's tmp/, removed with it"
+        : `jobs share the machine's /tmp (${why}); TMPDIR is in the run folder`,
+    );
+  }
+  return { users, cgroups, container, jobsRoot, privateTmp, notes };
 }
 
 export { type RunLimits, RunCgroup, removeCgroupParents, sweepLeftoverCgroups } from "./cgroup.js";

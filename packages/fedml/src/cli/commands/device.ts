@@ -24,6 +24,12 @@ export interface BindFlags {
   apiKeyStdin?: boolean;
   apiKeyFile?: string;
   json?: boolean;
+  slurm?: boolean;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  slurmDir?: string;
+  sbatchArg?: string[];
 }
 
 /** `fedml device bind --json` prints this. */
@@ -52,7 +58,22 @@ export function addBindOptions(command: Command): Command {
     .option("--job-user <who>", "pool: jobs run as users of their own when root (default); agent: as the agent's user")
     .option("--allow-shared-without-isolation", "allow --shared although jobs would run as the agent's own user")
     .option("--api-key-stdin", "read the API key from stdin (keeps it out of `ps`; so does API_KEY -)")
-    .option("--api-key-file <file>", "read the API key from a file");
+    .option("--api-key-file <file>", "read the API key from a file")
+    .option("--slurm", "this machine is a Slurm login node: offer a partition's GPUs, run parts as sbatch jobs (docs/slurm.md)")
+    .option("--partition <name>", "with --slurm: the partition to offer and submit to (default: Slurm's default)")
+    .option("--account <name>", "with --slurm: sbatch --account")
+    .option("--qos <name>", "with --slurm: sbatch --qos")
+    .option("--slurm-dir <dir>", "with --slurm: a folder every node sees (default: <FEDML_HOME>/agent/slurm-runs)")
+    .option(
+      "--sbatch-arg <arg>",
+      "with --slurm: one more sbatch option, e.g. --sbatch-arg=--constraint=a100 (repeatable)",
+      collect,
+      [],
+    );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** The key from the argument, stdin, a file or FEDML_API_KEY (never needs to sit in argv). */
@@ -66,7 +87,24 @@ export async function bindDevice(apiKey: string, flags: BindFlags): Promise<Bind
   const agentHome = deviceAgentHome(home);
   const { serverUrl: configured } = resolveClientConfig({ serverUrl: flags.server, apiKey }, home);
   const serverUrl = configured ?? (await ensureLocalServer(home)).url;
-  const { registerDevice, spawnAgentDaemon, stopAgentDaemon } = await loadAgent();
+  const { registerDevice, spawnAgentDaemon, stopAgentDaemon, slurmSettingsOf } = await loadAgent();
+  const slurmOnly = flags.slurm
+    ? null
+    : ((["partition", "account", "qos", "slurmDir"] as const).find((k) => flags[k] !== undefined) ??
+      ((flags.sbatchArg?.length ?? 0) > 0 ? "sbatchArg" : null));
+  if (slurmOnly) {
+    const flag = slurmOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `--${flag} needs --slurm`);
+  }
+  const slurm = flags.slurm
+    ? slurmSettingsOf(agentHome, {
+        partition: flags.partition,
+        account: flags.account,
+        qos: flags.qos,
+        sharedDir: flags.slurmDir,
+        extraArgs: flags.sbatchArg,
+      })
+    : null;
   if (isPidAlive(readPidFile(join(agentHome, "agent.pid")))) await stopAgentDaemon(agentHome, 10_000);
   const { deviceId, notice } = await registerDevice({
     home: agentHome,
@@ -81,6 +119,7 @@ export async function bindDevice(apiKey: string, flags: BindFlags): Promise<Bind
     maxJobs: flags.maxJobs,
     jobUser: jobUserFlag(flags.jobUser),
     allowSharedWithoutIsolation: flags.allowSharedWithoutIsolation,
+    slurm,
   });
   const { pid } = await spawnAgentDaemon(agentHome, { logFile: join(agentHome, "agent.log") });
   return { deviceId: String(deviceId), serverUrl, pid, notice };
@@ -144,6 +183,12 @@ export function registerDeviceCommands(program: Command): void {
         const result = await api.deviceList({ allUsers: flags.allUsers });
         if (flags.json) return printJson(result);
         printLine(formatTable(result.deviceList, deviceColumns));
+        // A Slurm device is a whole partition: its nodes, and what Slurm says of each.
+        for (const d of result.deviceList) {
+          if (!d.clusterNodes?.length) continue;
+          printLine(`\ndevice ${d.deviceId} (${d.name}): ${d.osVersion}`);
+          printLine(formatTable(d.clusterNodes, clusterNodeColumns));
+        }
         // Users' most common complaint: a GPU machine that shows no GPU, with no reason given.
         for (const d of result.deviceList) {
           if (d.gpuCount === 0 && d.gpuError) printNote(`device ${d.deviceId} (${d.name}) has no GPU: ${d.gpuError}`);
@@ -162,6 +207,16 @@ export const deviceColumns = [
   { header: "$/GPU-H", value: (d: DeviceModel) => formatUsd(d.pricePerGpuHour).slice(1), alignRight: true },
   { header: "OWNER", value: (d: DeviceModel) => `${d.ownerName}${d.shared ? " (shared)" : ""}` },
   { header: "RUNS", value: (d: DeviceModel) => (d.runningRunIds.length ? d.runningRunIds.join(",") : "-") },
+];
+
+type ClusterNode = NonNullable<DeviceModel["clusterNodes"]>[number];
+
+const clusterNodeColumns = [
+  { header: "NODE", value: (n: ClusterNode) => n.name },
+  { header: "STATE", value: (n: ClusterNode) => n.state },
+  { header: "GPUS", value: (n: ClusterNode) => (n.gpus > 0 ? `${n.gpus}x ${n.gpuModel ?? "GPU"}` : "0") },
+  { header: "CPUS", value: (n: ClusterNode) => String(n.cpus), alignRight: true },
+  { header: "REASON", value: (n: ClusterNode) => n.reason || "-" },
 ];
 
 function gpuSummary(device: DeviceModel): string {

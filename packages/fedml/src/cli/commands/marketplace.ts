@@ -1,8 +1,15 @@
-/** `fedml cost`, `fedml credit`, `fedml user credit NAME AMOUNT`, and the `fedml launch --dry-run` table. */
+/** `fedml cost`, `fedml credit`, `fedml earnings`, `fedml user credit NAME AMOUNT`, and the `fedml launch --dry-run` table. */
 import type { Command } from "commander";
-import { type CostLine, type DryRunResponse, FedmlError, type MatchedOffer } from "@fedml/core";
+import {
+  type CostLine,
+  type DaySpend,
+  type DeviceEarning,
+  type DryRunResponse,
+  FedmlError,
+  type MatchedOffer,
+} from "@fedml/core";
 import { api } from "../../api/index.js";
-import { action, parseNumber } from "../action.js";
+import { action, parseInteger, parseNumber } from "../action.js";
 import { deviceColumns } from "./device.js";
 import { formatTable, formatTime, formatUsd, printJson, printLine, printNote } from "../output.js";
 
@@ -11,10 +18,25 @@ const usd = formatUsd;
 export function registerMarketplaceCommands(program: Command): void {
   program
     .command("cost")
-    .description("what your runs cost, by project and by provider")
-    .option("--json", "print the SDK's CostReport as JSON")
+    .description("what your runs cost, by project and by provider (--days N: per day)")
+    .option("--days <n>", "instead: what you spent and earned on each of the last N days (1-366)", parseInteger("--days"))
+    .option("--json", "print the SDK's CostReport (with --days: its SpendByDayResponse) as JSON")
     .action(
-      action(async (flags: { json?: boolean }) => {
+      action(async (flags: { days?: number; json?: boolean }) => {
+        if (flags.days !== undefined) {
+          if (flags.days < 1 || flags.days > 366) throw new FedmlError(3, `--days must be from 1 to 366, got ${flags.days}`);
+          const daily = await api.spendByDay({ days: flags.days });
+          if (flags.json) return printJson(daily);
+          printLine(
+            formatTable(daily.dayList, [
+              { header: "DAY", value: (d: DaySpend) => d.day },
+              { header: "SPENT", value: (d: DaySpend) => usd(d.spent), alignRight: true },
+              { header: "EARNED", value: (d: DaySpend) => usd(d.earned), alignRight: true },
+            ]),
+          );
+          printLine();
+          return printLine(`spent ${usd(daily.spent)}, earned ${usd(daily.earned)}`);
+        }
         const report = await api.costReport();
         if (flags.json) return printJson(report);
         const table = (title: string, lines: CostLine[]) =>
@@ -49,6 +71,32 @@ export function registerMarketplaceCommands(program: Command): void {
     );
 }
 
+/** `fedml earnings`: what a provider's devices earned. */
+export function registerEarningsCommand(program: Command): void {
+  program
+    .command("earnings")
+    .description("what your devices earned from others' runs and cluster holds, per device")
+    .option("--json", "print the SDK's EarningsReport as JSON")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const report = await api.earningsReport();
+        if (flags.json) return printJson(report);
+        if (report.byDevice.length === 0) printNote("your devices have earned nothing yet");
+        else
+          printLine(
+            formatTable(report.byDevice, [
+              { header: "DEVICE", value: (e: DeviceEarning) => e.deviceId },
+              { header: "NAME", value: (e: DeviceEarning) => e.deviceName ?? "-" },
+              { header: "RUNS", value: (e: DeviceEarning) => String(e.runs), alignRight: true },
+              { header: "LAST", value: (e: DeviceEarning) => formatTime(e.lastEarnedTime) },
+              { header: "EARNED", value: (e: DeviceEarning) => usd(e.earned), alignRight: true },
+            ]),
+          );
+        printLine(`total ${usd(report.total)}`);
+      }),
+    );
+}
+
 /** `fedml offers`: browse what you may run on without writing a job YAML. */
 export function registerOffersCommand(program: Command): void {
   program
@@ -57,10 +105,16 @@ export function registerOffersCommand(program: Command): void {
     .option("--gpu <model>", "only devices with this GPU model (matched as resource_type is: A100 fits A100-SXM4-80GB)")
     .option("--max-price <usd>", "only offers at most this USD per GPU-hour", parseNumber("--max-price"))
     .option("--provider <name>", "only this provider's devices")
+    .option("--region <name>", "only devices in this region")
     .option("--json", "print the SDK's object: {offerList}")
     .action(
-      action(async (flags: { gpu?: string; maxPrice?: number; provider?: string; json?: boolean }) => {
-        const result = await api.offerList({ gpu: flags.gpu, maxPrice: flags.maxPrice, provider: flags.provider });
+      action(async (flags: { gpu?: string; maxPrice?: number; provider?: string; region?: string; json?: boolean }) => {
+        const result = await api.offerList({
+          gpu: flags.gpu,
+          maxPrice: flags.maxPrice,
+          provider: flags.provider,
+          region: flags.region,
+        });
         if (flags.json) return printJson(result);
         if (result.offerList.length === 0) printNote("no offer matches");
         else printLine(formatTable(result.offerList, deviceColumns));

@@ -4,7 +4,7 @@ import type { UserModel } from "@fedml/core";
 import { api } from "../../api/index.js";
 import { action, parseNumber } from "../action.js";
 import { registerUserCreditCommand } from "./marketplace.js";
-import { formatTable, formatTime, printJson, printLine, printNote } from "../output.js";
+import { formatTable, formatTime, formatUsd, printJson, printLine, printNote } from "../output.js";
 
 export function registerUserCommands(program: Command): void {
   const user = program.command("user").description("manage users (admin only)");
@@ -44,6 +44,12 @@ export function registerUserCommands(program: Command): void {
             { header: "NAME", value: (u: UserModel) => u.name },
             { header: "ADMIN", value: (u: UserModel) => (u.isAdmin ? "yes" : "no") },
             { header: "DISABLED", value: (u: UserModel) => (u.disabled ? "yes" : "no") },
+            { header: "KEYS", value: (u: UserModel) => String(u.activeKeys ?? "-"), alignRight: true },
+            {
+              header: "BALANCE",
+              value: (u: UserModel) => (u.balance === undefined ? "-" : formatUsd(u.balance)),
+              alignRight: true,
+            },
             { header: "CREATED", value: (u: UserModel) => formatTime(u.createdTime) },
           ]),
         );

@@ -1,0 +1,304 @@
+/**
+ * Section: a fleet of simulated agents on one server. For each scale (1,000 then 10,000 agents
+ * by default) a fresh server; the agents (`lib/fleet-worker.ts`, many per process, the agent's
+ * own client) register, say hello and hold the assignments long-poll as the real agent does;
+ * one run per agent is launched through the API and reported RUNNING, so as many runs are in
+ * flight as there are agents. Then, steady: more launches one at a time (launch sent -> the
+ * device's poll answering it), and every held poll that ended by its wait (the time it took
+ * beyond the wait: the heartbeat's cost to the server). Server RSS idle, after the fleet, peak.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseJobYaml } from "@fedml/core";
+import { openSqlite } from "../packages/server/src/store/db.js";
+import { createUser, startServer } from "../test/support/processes.js";
+import { cpuSeconds, rssMb, sleep } from "./lib/proc.js";
+import { type Quantiles, nowMs, quantiles } from "./lib/stats.js";
+
+export interface FleetScale {
+  agents: number;
+  workers: number;
+  runsInFlight: number;
+  serverIdleRssMb: number;
+  /** After every agent registered and holds its poll, with every run in flight. */
+  serverRssMb: number;
+  serverPeakRssMb: number;
+  registerSec: number;
+  /** From queueing one run per agent to every agent having its run. */
+  launchSec: number;
+  /** The run placed (its placed_at) -> the device's poll answers with it, while the queue of one run per agent is placed. */
+  stormAssignmentMs: Quantiles;
+  /** Launches one at a time with every run in flight: the API call's round trip (it places the run). */
+  launchMs: Quantiles;
+  /** ... and placed -> the device's poll answers with it. */
+  assignmentMs: Quantiles;
+  /** Held polls that ended by their wait: time beyond the wait. */
+  heartbeatMs: Quantiles;
+  /** RUNNING reports' round trips. */
+  reportMs: Quantiles;
+  polls: number;
+  measuredSec: number;
+  /** The server's CPU while only heartbeats come: cores busy, and ms per answered poll. */
+  serverCpuShare: number;
+  serverCpuMsPerPoll: number;
+  loadAverage: number[];
+}
+
+export interface FleetResult {
+  pollWaitMs: number;
+  scales: FleetScale[];
+}
+
+const workerFile = new URL("./lib/fleet-worker.ts", import.meta.url);
+const LAUNCH_YAML = 'job: "sleep 3600"\n';
+const INSERT_BATCH = 500;
+
+/** `count` copies of run `like` (its owner, project and YAML), QUEUED, straight into the SQLite store beside the server. */
+async function seedQueued(dbFile: string, like: string, count: number): Promise<void> {
+  const store = openSqlite(dbFile);
+  try {
+    const model = await store.db.selectFrom("runs").selectAll().where("id", "=", Number(like)).executeTakeFirstOrThrow();
+    const spec = JSON.stringify(parseJobYaml(LAUNCH_YAML));
+    const now = Date.now();
+    for (let i = 0; i < count; i += INSERT_BATCH) {
+      await store.db
+        .insertInto("runs")
+        .values(
+          Array.from({ length: Math.min(INSERT_BATCH, count - i) }, (_, j) => ({
+            owner_id: model.owner_id,
+            project_id: model.project_id,
+            name: `fleet-${i + j}`,
+            status: "QUEUED",
+            job_type: model.job_type,
+            platform: model.platform,
+            yaml_text: LAUNCH_YAML,
+            spec_json: spec,
+            workspace_sha256: null,
+            resource_id: null,
+            reason: null,
+            exit_code: null,
+            created_at: now + i + j,
+            started_at: null,
+            ended_at: null,
+            stop_requested: 0,
+            cluster_id: null,
+          })),
+        )
+        .execute();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs and devices by status, for a bench that stalls. */
+async function storeCounts(dbFile: string): Promise<string> {
+  const store = openSqlite(dbFile);
+  try {
+    const runs = await store.db
+      .selectFrom("runs")
+      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("status")
+      .execute();
+    const devices = await store.db
+      .selectFrom("devices")
+      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("status")
+      .execute();
+    return `runs ${runs.map((r) => `${r.status} ${r.n}`).join(", ")}; devices ${devices.map((d) => `${d.status} ${d.n}`).join(", ")}`;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Each run's placed_at, read from the store beside the server. */
+async function placedTimes(dbFile: string): Promise<Map<string, number>> {
+  const store = openSqlite(dbFile);
+  try {
+    const rows = await store.db.selectFrom("runs").select(["id", "placed_at"]).where("placed_at", "is not", null).execute();
+    return new Map(rows.map((r) => [String(r.id), Number(r.placed_at)]));
+  } finally {
+    await store.close();
+  }
+}
+
+interface Launched {
+  runId: string;
+  sentAt: number;
+}
+
+/** One launch; a YAML read refused for taking too long (code 17, a machine starved of CPU) is tried again. */
+async function launchOne(serverUrl: string, apiKey: string): Promise<Launched> {
+  for (let attempt = 1; ; attempt++) {
+    const sentAt = nowMs();
+    const res = await fetch(`${serverUrl}/api/v1/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ yamlText: LAUNCH_YAML, workspaceSha256: null }),
+    });
+    const answer = (await res.json()) as { resultCode: number; resultMsg: string; runId?: string | null };
+    if (answer.resultCode === 17 && attempt < 5) continue;
+    if (answer.resultCode !== 0 || !answer.runId) throw new Error(`launch not placed: ${answer.resultCode} ${answer.resultMsg}`);
+    return { runId: answer.runId, sentAt };
+  }
+}
+
+async function scale(agents: number, pollWaitMs: number, samples: number, log: (s: string) => void): Promise<FleetScale> {
+  const root = mkdtempSync(join(tmpdir(), "fedml-bench-fleet-"));
+  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn"] });
+  const dbFile = join(root, "server", "server", "fedml.db");
+  const pid = server.child.pid as number;
+  const workers: ChildProcess[] = [];
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 250);
+  try {
+    const apiKey = await createUser(server, "bench");
+    await sleep(1000);
+    const serverIdleRssMb = rssMb(pid);
+    const seenAt = new Map<string, number>();
+    const waiters = new Map<string, () => void>();
+    const workerCount = Math.max(1, Math.min(8, Math.ceil(agents / 1250)));
+    const per = Math.ceil(agents / workerCount);
+    log(`  ${agents} agents in ${workerCount} processes: registering`);
+    let t0 = nowMs();
+    const registered: Promise<void>[] = [];
+    for (let w = 0; w < workerCount; w++) {
+      const count = Math.min(per, agents - w * per);
+      const child = fork(
+        workerFile,
+        [JSON.stringify({ serverUrl: server.url, apiKey, from: w * per, count, waitMs: pollWaitMs, maxJobs: 2 })],
+        { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
+      );
+      workers.push(child);
+      child.on("message", (m: { seen?: [string, number][] }) => {
+        for (const [runId, at] of m.seen ?? []) {
+          seenAt.set(runId, at);
+          waiters.get(runId)?.();
+        }
+      });
+      registered.push(
+        new Promise((resolve, reject) => {
+          child.on("message", (m: { registered?: number }) => m.registered !== undefined && resolve());
+          child.once("exit", (code) => reject(new Error(`a fleet worker exited with ${code}`)));
+        }),
+      );
+    }
+    await Promise.all(registered);
+    const registerSec = (nowMs() - t0) / 1000;
+    for (const w of workers) w.send({ start: true });
+    await sleep(1000);
+
+    const waitAllSeen = async (count: number, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (seenAt.size < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`only ${seenAt.size} of ${count} runs reached their agents (store: ${await storeCounts(dbFile)})`);
+        }
+        await sleep(250);
+      }
+    };
+    const seen = (runId: string) =>
+      seenAt.has(runId) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(runId, resolve));
+    // One launch through the API makes the user's project; the rest of the fleet's runs go
+    // straight into the store as QUEUED (a launch reads the whole fleet to decide, so 10,000
+    // launches one by one would measure the launch path, not the fleet) and the server's
+    // queue loop places them, many per pass, waking each device's poll.
+    const first = await launchOne(server.url, apiKey);
+    log(`  ${agents - 1} more runs queued in the store, placed by the server's queue loop`);
+    t0 = nowMs();
+    await seedQueued(dbFile, first.runId, agents - 1);
+    await waitAllSeen(agents, 600_000);
+    const launchSec = (nowMs() - t0) / 1000;
+    const placedAt = await placedTimes(dbFile);
+    const storm = [...seenAt].filter(([runId]) => runId !== first.runId);
+    const stormAssignmentMs = quantiles(storm.map(([runId, at]) => at - (placedAt.get(runId) as number)));
+
+    log(
+      `  ${agents} runs in flight: ${samples} more launches one at a time, then heartbeats alone for ${(pollWaitMs * 1.5) / 1000} s`,
+    );
+    const steady: Launched[] = [];
+    const launchMs: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const l = await launchOne(server.url, apiKey);
+      launchMs.push(nowMs() - l.sentAt);
+      await seen(l.runId);
+      steady.push(l);
+      await sleep(20);
+    }
+    // Heartbeats alone: the server's cost per poll without launches mixed in.
+    for (const w of workers) w.send({ reset: true });
+    const measureStart = nowMs();
+    const cpuAtStart = cpuSeconds(pid).self;
+    while (nowMs() - measureStart < pollWaitMs * 1.5) await sleep(250);
+    const measuredSec = (nowMs() - measureStart) / 1000;
+    const serverCpuSec = cpuSeconds(pid).self - cpuAtStart;
+    const serverRssMb = rssMb(pid);
+    const collected = await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<{ heartbeatOverheadMs: number[]; reportMs: number[]; polls: number }>((resolve) => {
+            const on = (m: { samples?: { heartbeatOverheadMs: number[]; reportMs: number[]; polls: number } }) => {
+              if (!m.samples) return;
+              w.off("message", on);
+              resolve(m.samples);
+            };
+            w.on("message", on);
+            w.send({ report: true });
+          }),
+      ),
+    );
+    const polls = collected.reduce((sum, c) => sum + c.polls, 0);
+    return {
+      agents,
+      workers: workerCount,
+      runsInFlight: seenAt.size,
+      serverIdleRssMb,
+      serverRssMb,
+      serverPeakRssMb: Math.max(peak, serverRssMb),
+      registerSec,
+      launchSec,
+      stormAssignmentMs,
+      launchMs: quantiles(launchMs),
+      assignmentMs: await (async () => {
+        const placed = await placedTimes(dbFile);
+        return quantiles(steady.map((l) => (seenAt.get(l.runId) as number) - (placed.get(l.runId) as number)));
+      })(),
+      heartbeatMs: quantiles(collected.flatMap((c) => c.heartbeatOverheadMs)),
+      reportMs: quantiles(collected.flatMap((c) => c.reportMs)),
+      polls,
+      measuredSec,
+      serverCpuShare: serverCpuSec / measuredSec,
+      serverCpuMsPerPoll: (serverCpuSec * 1000) / Math.max(1, polls),
+      loadAverage: loadavg().map((v) => Math.round(v * 10) / 10),
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const w of workers) if (w.exitCode === null) w.send({ stop: true });
+    await Promise.all(
+      workers.map((w) => (w.exitCode === null ? new Promise((resolve) => w.once("exit", resolve)) : Promise.resolve())),
+    );
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export async function fleet(
+  scales: number[],
+  pollWaitMs: number,
+  samples: number,
+  log: (s: string) => void,
+): Promise<FleetResult> {
+  const result: FleetResult = { pollWaitMs, scales: [] };
+  for (const agents of scales) {
+    const s = await scale(agents, pollWaitMs, samples, log);
+    log(
+      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}), heartbeat p99 ${s.heartbeatMs.p99.toFixed(1)} ms, assignment p99 ${s.assignmentMs.p99.toFixed(1)} ms, load ${s.loadAverage.join(" ")}`,
+    );
+    result.scales.push(s);
+  }
+  return result;
+}

@@ -1,0 +1,113 @@
+/**
+ * One process of the fleet section's simulated agents: many devices, each speaking the agent
+ * protocol through the agent's own client (`AgentClient`: register, hello, the assignments
+ * long-poll that is also the heartbeat, status reports). A device runs nothing: a new
+ * assignment is reported RUNNING at once and stays in flight until the process ends.
+ *
+ * Parent -> worker (IPC): { start: true } begins the polls after registration;
+ * { reset: true } starts the heartbeat samples afresh; { report: true } asks for the samples
+ * so far; { stop: true } ends the polls.
+ * Worker -> parent: { registered }, { seen: [[runId, atMs], ...] } batched, { samples }.
+ */
+import { AgentClient } from "../../packages/agent/src/client.js";
+import { fakeFacts } from "./fake-agent.js";
+import { call } from "./http.js";
+import { nowMs, pool } from "./stats.js";
+
+interface WorkerArgs {
+  serverUrl: string;
+  apiKey: string;
+  from: number;
+  count: number;
+  waitMs: number;
+  maxJobs: number;
+}
+
+const args = JSON.parse(process.argv[2] ?? "{}") as WorkerArgs;
+const send = (message: unknown) => process.send?.(message);
+const stop = new AbortController();
+
+interface Device {
+  client: AgentClient;
+  since: number;
+  known: Set<string>;
+}
+
+/** Held polls that ended by their wait: how much longer than the wait they took (server work + transport). */
+let heartbeatOverheadMs: number[] = [];
+/** Status reports (RUNNING) round trips. */
+const reportMs: number[] = [];
+let polls = 0;
+let seen: [string, number][] = [];
+
+function flushSeen(): void {
+  if (seen.length === 0) return;
+  send({ seen });
+  seen = [];
+}
+setInterval(flushSeen, 200).unref();
+
+async function register(i: number): Promise<Device> {
+  const facts = { ...fakeFacts(`fleet-${i}`), maxJobs: args.maxJobs };
+  const { deviceToken } = await call<{ deviceToken: string }>(`${args.serverUrl}/api/v1/agent/register`, args.apiKey, "POST", {
+    facts,
+  });
+  const client = new AgentClient({ serverUrl: args.serverUrl, deviceToken, signal: stop.signal });
+  await client.hello({ facts, activeRunIds: [] });
+  return { client, since: 0, known: new Set() };
+}
+
+async function heartbeat(device: Device): Promise<void> {
+  while (!stop.signal.aborted) {
+    const started = nowMs();
+    let answer: Awaited<ReturnType<AgentClient["assignments"]>>;
+    try {
+      answer = await device.client.assignments(device.since, args.waitMs, stop.signal);
+    } catch (error) {
+      if (stop.signal.aborted) return;
+      throw error;
+    }
+    const at = nowMs();
+    polls++;
+    if (answer.version === device.since) heartbeatOverheadMs.push(at - started - args.waitMs);
+    device.since = answer.version;
+    for (const a of answer.assignments) {
+      if (device.known.has(a.runId)) continue;
+      device.known.add(a.runId);
+      seen.push([a.runId, at]);
+      const t0 = nowMs();
+      await device.client.reportStatus(a.runId, { status: "RUNNING" });
+      reportMs.push(nowMs() - t0);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const devices: Device[] = [];
+  await pool(args.count, 32, async (k) => {
+    devices.push(await register(args.from + k));
+  });
+  send({ registered: devices.length });
+  const loops: Promise<void>[] = [];
+  process.on("message", (message: { start?: boolean; report?: boolean; reset?: boolean; stop?: boolean }) => {
+    if (message.start) for (const d of devices) loops.push(heartbeat(d));
+    if (message.reset) {
+      // Status reports are kept: they come with the launches, before the heartbeats' window.
+      heartbeatOverheadMs = [];
+      polls = 0;
+    }
+    if (message.report) {
+      flushSeen();
+      send({ samples: { heartbeatOverheadMs, reportMs, polls } });
+    }
+    if (message.stop) {
+      stop.abort();
+      void Promise.allSettled(loops).then(() => process.exit(0));
+    }
+  });
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`fleet worker: ${error.message}\n`);
+  process.exit(1);
+});
