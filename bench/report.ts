@@ -1,4 +1,5 @@
 /** The results as JSON (everything) and as the Markdown table the README shows. */
+import type { DashboardResult } from "./dashboard.js";
 import type { FleetResult } from "./fleet.js";
 import type { LatencyResult } from "./latency.js";
 import type { LogsE2eResult } from "./logs-e2e.js";
@@ -30,6 +31,7 @@ export interface BenchResults {
   workspace?: WorkspaceResult;
   logsE2e?: LogsE2eResult;
   slurmBackend?: SlurmBackendResult;
+  dashboard?: DashboardResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
@@ -255,6 +257,33 @@ export function toMarkdown(r: BenchResults): string {
       "within 10% of sbatch",
       verdict(b.overheadP50Pct <= 10),
     ]);
+  }
+  const d = r.dashboard;
+  if (d) {
+    const ms = (q: typeof d.runsPageMs) => (q ? `${n(q.p50, 0)} / ${n(q.p90, 0)}` : `– (${d.skipped})`);
+    rows.push(
+      [
+        "Dashboard first render from a warm server, ms p50 / p90: runs page",
+        ms(d.runsPageMs),
+        `${d.runs} runs of the user; Chromium, navigation start to the 50th row`,
+        "< 300",
+        d.runsPageMs ? verdict(d.runsPageMs.p50 < 300) : "–",
+      ],
+      [
+        "Dashboard first render, ms p50 / p90: run page with a huge log",
+        ms(d.runPageMs),
+        `${d.logLines} log lines; navigation start to the last line shown`,
+        "< 300",
+        d.runPageMs ? verdict(d.runPageMs.p50 < 300) : "–",
+      ],
+      [
+        "Dashboard JavaScript, gzipped kB",
+        n(d.jsGzipBytes / 1000, 1),
+        `${n(d.jsBytes / 1000, 1)} kB before gzip`,
+        "< 250",
+        verdict(d.jsGzipBytes < 250_000),
+      ],
+    );
   }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");

@@ -16,6 +16,7 @@ import { healthRoutes } from "./api/health.js";
 import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
+import { runDetailRoutes } from "./api/run-details.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runRoutes } from "./api/runs.js";
 import { spendRoutes } from "./api/spend.js";
@@ -186,6 +187,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(agentServingRoutes(ctx));
         await api.register(endpointRoutes(ctx));
         await api.register(sessionRoutes(ctx));
+        await api.register(runDetailRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
       { prefix: API_PREFIX },

@@ -1,6 +1,7 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
+import { containsIgnoringCase } from "./like.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -20,23 +21,64 @@ export async function findRun(db: Kysely<Database>, runId: number): Promise<RunR
   return db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirst();
 }
 
-/** The owner's runs, newest first, optionally narrowed by name and/or id. */
+/** Where a newest-first listing stopped: the last run it gave. */
+export interface RunCursor {
+  createdAt: number;
+  id: number;
+}
+
+/** The opaque `before`/`nextCursor` of GET /runs: "<created_at>.<id>" (the schema checks its form). */
+export const runCursorOf = (run: RunRow): string => `${run.created_at}.${run.id}`;
+export function parseRunCursor(cursor: string): RunCursor {
+  const [createdAt, id] = cursor.split(".").map(Number);
+  return { createdAt, id };
+}
+
+export const DEFAULT_RUN_LIST_LIMIT = 1000;
+
+export interface RunListFilter {
+  name?: string;
+  /** Part of the name, any case. */
+  nameContains?: string;
+  id?: number;
+  platform?: string;
+  /** The project's name. */
+  project?: string;
+  limit?: number;
+  statuses?: string[];
+  /** Only runs after this one in the order (keyset paging: as fast on page 2,000 as on page 1). */
+  before?: RunCursor;
+}
+
 /** An owner's runs, newest first; ownerId null: every user's (for admins). */
-export async function listOwnerRuns(
-  db: Kysely<Database>,
-  ownerId: number | null,
-  filter: { name?: string; id?: number; platform?: string; limit?: number; statuses?: string[] },
-): Promise<RunRow[]> {
+export async function listOwnerRuns(db: Kysely<Database>, ownerId: number | null, filter: RunListFilter): Promise<RunRow[]> {
   let q = db.selectFrom("runs").selectAll();
   if (ownerId !== null) q = q.where("owner_id", "=", ownerId);
   if (filter.statuses !== undefined && filter.statuses.length > 0) q = q.where("status", "in", filter.statuses);
   if (filter.name !== undefined) q = q.where("name", "=", filter.name);
+  if (filter.nameContains !== undefined) {
+    q = q.where(containsIgnoringCase("name", filter.nameContains));
+  }
   if (filter.id !== undefined) q = q.where("id", "=", filter.id);
   if (filter.platform !== undefined) q = q.where("platform", "=", filter.platform);
+  if (filter.project !== undefined) {
+    let projects = db.selectFrom("projects").select("id").where("name", "=", filter.project);
+    if (ownerId !== null) projects = projects.where("owner_id", "=", ownerId);
+    q = q.where("project_id", "in", projects);
+  }
+  const before = filter.before;
+  if (before !== undefined) {
+    q = q.where((eb) =>
+      eb.or([
+        eb("created_at", "<", before.createdAt),
+        eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)]),
+      ]),
+    );
+  }
   return q
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
-    .limit(filter.limit ?? 1000)
+    .limit(filter.limit ?? DEFAULT_RUN_LIST_LIMIT)
     .execute();
 }
 
