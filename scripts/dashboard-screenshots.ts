@@ -56,6 +56,14 @@ const SHOTS: [name: string, show: (page: Page, url: string, runs: Runs) => Promi
       await page.waitForSelector(".log-line.current");
     },
   ],
+  ...(["devices", "clusters", "endpoints", "cost"] as const).map((name): [string, (page: Page, url: string) => Promise<void>] => [
+    name,
+    async (page, url) => {
+      await page.goto(`${url}/${name}`);
+      await page.waitForSelector("main.content h1");
+      await page.waitForLoadState("networkidle");
+    },
+  ]),
   [
     "run-queued",
     async (page, url, runs) => {
@@ -109,6 +117,12 @@ async function main(): Promise<void> {
       await page.screenshot({ path: join(out, `${name}.png`) });
       process.stdout.write(`docs/screenshots/${name}.png\n`);
     }
+    // The admin page, as the admin.
+    const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await signIn(admin, server.url, server.adminKey, "/admin");
+    await admin.waitForSelector("main.content h1");
+    await admin.waitForLoadState("networkidle");
+    await admin.screenshot({ path: join(out, "admin.png") });
     await api.runStop(live, alice);
   } finally {
     await browser.close();

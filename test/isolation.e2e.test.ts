@@ -527,6 +527,49 @@ describe("container jobs", () => {
   );
 
   test(
+    "a container job lives in the run's cgroup: stop ends it there, and a memory kill ends FAILED for memory",
+    skip,
+    async () => {
+      const runId = await launch(
+        "in-image-stop",
+        `docker:\n  image: ${tag}\njob: |\n  trap '' TERM\n  echo ready\n  while :; do sleep 1; done\n`,
+      );
+      await waitFor("the container job to run", async () => (await logLines(runId, alice)).includes("ready"), 60_000, 100);
+      const name = execFileSync("podman", ["ps", "--format", "{{.Names}}", "--filter", `name=fedml-run-${runId}-`])
+        .toString()
+        .trim();
+      const pid = Number(execFileSync("podman", ["inspect", "--format", "{{.State.Pid}}", name]).toString().trim());
+      // The container's own cgroup sits inside the run's, in every hierarchy.
+      const container = cgroupOf(pid);
+      assert.match(container, new RegExp(`/run-${runId}/libpod-[0-9a-f]+$`), "the container is outside the run's cgroup");
+      const runPath = container.slice(0, container.lastIndexOf("/"));
+      await api.runStop(runId, alice);
+      assert.equal((await waitForRunEnd(runId, alice, 60_000)).status, "KILLED");
+      assert.ok(!isLive(pid), "the container's process outlived the stop");
+      const mounts = readFileSync("/proc/self/mounts", "utf8")
+        .split("\n")
+        .map((l) => l.split(" "))
+        .filter((f) => f[2] === "cgroup" || f[2] === "cgroup2")
+        .map((f) => f[1]);
+      await waitFor(
+        "the run's cgroups removed in every hierarchy",
+        () => mounts.every((m) => !existsSync(join(m, runPath))),
+        20_000,
+        100,
+      );
+
+      const hog = await launch(
+        "in-image-hog",
+        `computing:\n  memory: 32MB\ndocker:\n  image: ${tag}\njob: |\n  s=x; for ((i = 0; i < 30; i++)); do s=$s$s; done\n  echo survived\n`,
+      );
+      const run = await waitForRunEnd(hog, alice, 60_000);
+      assert.equal(run.status, "FAILED", (await logLines(hog, alice)).join("\n"));
+      assert.match(run.reason ?? "", /memory limit of 31 MiB \(computing\.memory\)/, `${run.reason} exit ${run.exitCode}`);
+      assert.ok(!(await logLines(hog, alice)).includes("survived"));
+    },
+  );
+
+  test(
     "docker: {image, registry, username, password} pulls with the credentials; a wrong password fails saying why; the credentials show nowhere",
     !isRoot || !podman ? skip : registryTools ? {} : { skip: "needs Debian's docker-registry and apache2-utils (htpasswd)" },
     async () => {

@@ -44,6 +44,7 @@ import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
+import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { storageSweep } from "./storage/sweep.js";
@@ -114,7 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const loop = new QueueLoop({
       pass: async () => {
         await hooks?.beforeQueuePass?.();
-        return placement.placeQueued();
+        return placement.placeQueuedUnlessBusy();
       },
       log: app.log,
       periodMs: opts.tickMs,
@@ -205,6 +206,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
+    // Other replicas hand inference requests for the tunnels held here to this URL.
+    const peers = new TunnelPeers(ctx.db, url, ctx.now, app.log);
+    ctx.tunnelPeers = peers;
+    tunnels.listener = peers;
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);

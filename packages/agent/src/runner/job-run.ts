@@ -137,7 +137,9 @@ export class JobRun {
     this.user = isolation?.users?.acquire() ?? null;
     const folder = makeJobFolder(isolation ? join(isolation.jobsRoot, this.runId) : stateDir, this.user);
     this.folder = folder;
-    this.cgroup = this.makeCgroup(assignment.limits ?? null);
+    // A container's memory and CPU limits are the runtime's (on the container's own cgroup,
+    // inside the run's): the runtime's client, which waits in the run's cgroup, is not the job's.
+    this.cgroup = this.makeCgroup(container ? null : (assignment.limits ?? null));
     let cwd: string;
     try {
       cwd = await deps.prepareWorkspace(folder.scripts, assignment.workspaceSha256);
@@ -309,7 +311,7 @@ export class JobRun {
         envFile,
         user: this.user,
         limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
-        cgroupParent: null,
+        cgroupParent: this.cgroup?.relativePath() ?? null,
         auth: this.registryAuth,
       });
   }
@@ -320,8 +322,14 @@ export class JobRun {
    */
   private outcomeWithOom(outcome: RunOutcome): RunOutcome {
     const cgroup = this.cgroup;
-    if (!cgroup || this.stopCause === "user" || cgroup.oomKills() === 0) return outcome;
+    if (!cgroup || this.stopCause === "user") return outcome;
     const limit = this.assignment.limits?.memoryBytes;
+    if (this.assignment.container) {
+      // The container's own cgroup, where its kill was counted, is gone with it: a SIGKILL
+      // (137) while the run's peak (the container's included) reached the limit is that kill.
+      const peak = cgroup.peakBytes();
+      if (!limit || outcome.exitCode !== 137 || peak === null || peak < limit) return outcome;
+    } else if (cgroup.oomKills() === 0) return outcome;
     const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
     return {
       status: EdgeStatus.FAILED,

@@ -288,6 +288,13 @@ export interface UserLogUsageTable {
   log_bytes: number;
 }
 
+/** The server process (its URL as its peers reach it) holding a device's inference tunnel. */
+export interface TunnelHoldersTable {
+  device_id: number;
+  server_url: string;
+  attached_at: number;
+}
+
 /** An S3 upload of the official client (fedml-wire/object-store.ts); complete = 1 once it is an object. */
 export interface WireUploadsTable {
   upload_id: string;
@@ -315,6 +322,7 @@ export interface WireRegistrationsTable {
 }
 
 export interface Database {
+  tunnel_holders: TunnelHoldersTable;
   reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;

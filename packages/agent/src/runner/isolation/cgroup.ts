@@ -13,7 +13,7 @@
  * enforced where its controller is enabled (and said not to be where it is not).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 export interface RunLimits {
   /** Bytes of RAM (plus swap where the kernel accounts it); null: no limit of ours. */
@@ -34,7 +34,14 @@ export interface V2Controllers {
 
 export type CgroupLayout =
   | { version: 2; parent: string; controllers: V2Controllers }
-  | { version: 1; parents: { freezer: string; pids: string; memory: string; cpu: string | null } }
+  | {
+      version: 1;
+      parents: { freezer: string; pids: string; memory: string; cpu: string | null };
+      /** The same parent in every other hierarchy, where a container runtime's runs may leave folders. */
+      others: string[];
+      /** The runs' parent relative to each hierarchy's root: one path for all (a runtime's `--cgroup-parent`). */
+      relative: string;
+    }
   | { version: 0; why: string };
 
 interface MountedHierarchy {
@@ -99,17 +106,30 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
       if (prepareV2Parent(base, parent)) return { version: 2, parent, controllers: enabledIn(parent) };
     }
   }
+  // One path in every hierarchy (the agent's memory cgroup's, where the limits that bound the
+  // agent are), so that a container runtime told `--cgroup-parent` puts the container's
+  // processes under the run in all of them.
+  const relative = join(own.get("memory") ?? own.get("freezer") ?? "/", `fedml-${agentKey}`);
   const v1 = (controller: string): string | null => {
     const mount = mounts.find((m) => !m.v2 && m.controllers.includes(controller));
-    const path = own.get(controller);
-    if (!mount || path === undefined) return null;
-    const base = join(mount.mountPoint, path);
-    return writable(base) ? join(base, `fedml-${agentKey}`) : null;
+    if (!mount || !own.has(controller)) return null;
+    const base = join(mount.mountPoint, relative, "..");
+    try {
+      mkdirSync(base, { recursive: true });
+    } catch {
+      return null;
+    }
+    return writable(base) ? join(mount.mountPoint, relative) : null;
   };
   const freezer = v1("freezer");
   const pids = v1("pids");
   const memory = v1("memory");
-  if (freezer && pids && memory) return { version: 1, parents: { freezer, pids, memory, cpu: v1("cpu") } };
+  if (freezer && pids && memory) {
+    const parents = { freezer, pids, memory, cpu: v1("cpu") };
+    const ours = new Set(Object.values(parents));
+    const others = mounts.map((m) => join(m.mountPoint, relative)).filter((p) => !ours.has(p));
+    return { version: 1, parents, others, relative };
+  }
   const missing = [freezer ? "" : "freezer", pids ? "" : "pids", memory ? "" : "memory"].filter(Boolean).join(", ");
   return {
     version: 0,
@@ -262,11 +282,6 @@ export class RunCgroup {
     return group;
   }
 
-  /** The directory a container runtime's `--cgroup-parent` names, relative to its hierarchy. */
-  get path(): string {
-    return this.dirs.memory;
-  }
-
   private applyLimits(limits: RunLimits): void {
     const { dirs, layout } = this;
     if (layout.version === 2) {
@@ -360,13 +375,23 @@ export class RunCgroup {
 
   remove(): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) removeTree(dir);
+    if (this.layout.version === 1) for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
+  }
+
+  /** This run's cgroup relative to its hierarchies' roots (v1: the same in all), for `--cgroup-parent`. */
+  relativePath(): string | null {
+    if (this.layout.version === 1) return join(this.layout.relative, basename(this.dirs.freezer));
+    return null;
   }
 }
 
 /** Removes the run cgroups an earlier agent of this home left (their processes are killed first). */
 export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) => boolean): void {
   if (layout.version === 0) return;
-  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  const parents =
+    layout.version === 2
+      ? [layout.parent]
+      : [...Object.values(layout.parents).filter((p): p is string => p !== null), ...layout.others];
   for (const parent of parents) {
     let names: string[] = [];
     try {
@@ -393,7 +418,10 @@ export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) 
 /** At agent shutdown: the agent's parent cgroups go when no run is left in them. */
 export function removeCgroupParents(layout: CgroupLayout): void {
   if (layout.version === 0) return;
-  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  const parents =
+    layout.version === 2
+      ? [layout.parent]
+      : [...Object.values(layout.parents).filter((p): p is string => p !== null), ...layout.others];
   for (const parent of new Set(parents)) {
     try {
       rmdirSync(parent);

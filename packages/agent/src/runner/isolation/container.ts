@@ -72,6 +72,8 @@ export function containerRunCommand(input: ContainerRunInput): string[] {
   const { runtime, limits } = input;
   const args = [
     ...runtime.command,
+    // A cgroup parent is then a path in each hierarchy, whatever the runtime's default manager.
+    ...(input.cgroupParent && runtime.kind === "podman" ? ["--cgroup-manager", "cgroupfs"] : []),
     ...authGlobalArgs(runtime, input.auth),
     "run",
     "--rm",
