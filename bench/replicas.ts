@@ -4,10 +4,11 @@
  * matcher section's fleet (10,000 simulated devices, online, shared) and queue (100,000 runs
  * spread over many users), then the servers start and place what fits through their queue
  * loops (one transaction per pass under the placement lock). The rate is placed runs over the
- * span of their placement times (the servers' own clocks), start-up excluded.
+ * span from the start of the first pass that placed runs to the commit of the last (the
+ * servers' `queue.pass` log events), start-up excluded.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJobYaml } from "@fedml/core";
@@ -26,7 +27,12 @@ export interface ReplicaFigure {
   replicas: number;
   /** Runs placed before the fleet was full (or the time budget ended). */
   placed: number;
-  /** From the first placement to the last, by the runs' placed_at. */
+  /** Queue passes that placed runs. */
+  passes: number;
+  /**
+   * From the start of the first pass that placed runs (its lock and read of the store
+   * included) to the commit of the last one, as the servers log them.
+   */
   seconds: number;
   placementsPerSec: number;
 }
@@ -50,7 +56,7 @@ function yamlOf(run: BenchRun): string {
 }
 
 /** Users with credit, the fleet (shared, online now) and the queue, straight into the store. */
-async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]): Promise<void> {
+export async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]): Promise<void> {
   const { db } = store;
   await migrateToLatest(db, store.dialect);
   const now = Date.now();
@@ -93,7 +99,8 @@ async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]): Prom
           address: "127.0.0.1",
           provider: "bench",
           region: "local",
-          price_per_gpu_hour: d.pricePerGpuHour,
+          price_per_gpu_hour_micros: Math.round(d.pricePerGpuHour * 1e6),
+          container_runtime: null,
           shared: 1,
           simulated: 1,
           max_jobs: d.maxJobs,
@@ -166,7 +173,7 @@ async function placedSoFar(store: Store): Promise<{ placed: number; first: numbe
 }
 
 /** Starts the servers on the seeded store and waits until placing stops (the fleet is full). */
-async function measure(
+export async function measure(
   kind: "sqlite" | "postgres",
   replicas: number,
   databaseUrl: string | null,
@@ -183,6 +190,7 @@ async function measure(
     const seeding = Date.now();
     await seed(store, fleet, queue);
     log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    // At info each pass that places runs logs when it started and when its placements landed.
     // This process reads the SQLite file beside the server: shared access.
     const args = [
       "--database-url",
@@ -190,11 +198,14 @@ async function measure(
       "--sqlite-access",
       "shared",
       "--log-level",
-      "warn",
+      "info",
       "--offline-after-ms",
       String(3_600_000),
     ];
-    for (const home of homes) servers.push(await startServer(home, { extraArgs: args }));
+    // FEDML_BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it stops.
+    const profDir = process.env.FEDML_BENCH_CPU_PROF;
+    const nodeArgs = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+    for (const home of homes) servers.push(await startServer(home, { extraArgs: args, nodeArgs }));
     // A pass commits its placements at its end, so progress shows in steps: stop once nothing
     // was placed for three times the longest step so far (at least 5 s), or at the budget.
     const deadline = Date.now() + budgetSec * 1000;
@@ -212,13 +223,50 @@ async function measure(
       if ((placed > 0 && quiet > Math.max(5_000, 3 * longestStep)) || Date.now() > deadline || placed >= queue.length) break;
       await sleep(250);
     }
-    const { placed, first, last: lastAt } = await placedSoFar(store);
-    const seconds = first !== null && lastAt !== null ? Math.max(0.001, (lastAt - first) / 1000) : 0;
-    return { store: kind, replicas, placed, seconds, placementsPerSec: seconds > 0 ? placed / seconds : 0 };
+    await Promise.all(servers.map((s) => s.stop()));
+    const { placed } = await placedSoFar(store);
+    const passes = homes.flatMap(placingPasses);
+    const first = Math.min(...passes.map((p) => p.startedAt));
+    const lastAt = Math.max(...passes.map((p) => p.endedAt));
+    const seconds = passes.length > 0 ? Math.max(0.001, (lastAt - first) / 1000) : 0;
+    log(
+      `    ${passes.length} placing pass(es): ${passes.map((p) => `${p.placed} in ${p.ms} ms (load ${p.loadMs}, decide ${p.decideMs}, apply ${p.applyMs})`).join(", ")}`,
+    );
+    return {
+      store: kind,
+      replicas,
+      placed,
+      passes: passes.length,
+      seconds,
+      placementsPerSec: seconds > 0 ? placed / seconds : 0,
+    };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await store.close();
   }
+}
+
+interface PassEvent {
+  placed: number;
+  startedAt: number;
+  endedAt: number;
+  ms: number;
+  loadMs?: number;
+  decideMs?: number;
+  applyMs?: number;
+}
+
+/** The passes that placed runs, from a server's log (its `queue.pass` events). */
+function placingPasses(home: string): PassEvent[] {
+  const events: PassEvent[] = [];
+  for (const file of readdirSync(home).filter((f) => /^server-.*\.log$/.test(f))) {
+    for (const line of readFileSync(join(home, file), "utf8").split("\n")) {
+      if (!line.includes('"queue.pass"')) continue;
+      const event = JSON.parse(line) as PassEvent & { event: string };
+      if (event.event === "queue.pass" && event.placed > 0) events.push(event);
+    }
+  }
+  return events;
 }
 
 /** A throwaway PostgreSQL: the one the tests use when set, else a cluster of our own. */
@@ -235,7 +283,7 @@ function postgresAdmin(root: string): { url: string; stop(): void } | { skipped:
   }
 }
 
-async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
   const name = `fedml_bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

@@ -1,4 +1,5 @@
 /** The results as JSON (everything) and as the Markdown table the README shows. */
+import type { DashboardResult } from "./dashboard.js";
 import type { FleetResult } from "./fleet.js";
 import type { LatencyResult } from "./latency.js";
 import type { LogsE2eResult } from "./logs-e2e.js";
@@ -30,6 +31,7 @@ export interface BenchResults {
   workspace?: WorkspaceResult;
   logsE2e?: LogsE2eResult;
   slurmBackend?: SlurmBackendResult;
+  dashboard?: DashboardResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
@@ -73,6 +75,8 @@ export function toMarkdown(r: BenchResults): string {
       "Throughput: HTTP requests per job, by route",
       t.requestsPerJob
         ? Object.entries(t.requestsPerJob)
+            // Occasional requests (a hello, the harness's own listing) are not per job.
+            .filter(([, perJob]) => perJob >= 0.01)
             .sort(([, a], [, b]) => b - a)
             .map(([route, perJob]) => `${route} ${n(perJob, 2)}`)
             .join("; ")
@@ -142,6 +146,13 @@ export function toMarkdown(r: BenchResults): string {
         `direct ${n(v.directMs.p50, 2)} / ${n(v.directMs.p99, 2)}, proxied ${n(v.proxiedMs.p50, 2)} / ${n(v.proxiedMs.p99, 2)} (${v.requests} requests, one at a time)`,
         "p50 ≤ 1",
         verdict(v.overheadP50Ms <= 1),
+      ],
+      [
+        "Inference proxy: CPU ms per request, server / agent",
+        v.serverCpuMsPerRequest === undefined ? "–" : `${n(v.serverCpuMsPerRequest, 2)} / ${n(v.agentCpuMsPerRequest ?? 0, 2)}`,
+        "user + system time of each process while the requests above ran",
+        "",
+        "",
       ],
       [
         `Inference proxy: requests/s, ${v.concurrency} in flight`,
@@ -248,6 +259,33 @@ export function toMarkdown(r: BenchResults): string {
       "within 10% of sbatch",
       verdict(b.overheadP50Pct <= 10),
     ]);
+  }
+  const d = r.dashboard;
+  if (d) {
+    const ms = (q: typeof d.runsPageMs) => (q ? `${n(q.p50, 0)} / ${n(q.p90, 0)}` : `– (${d.skipped})`);
+    rows.push(
+      [
+        "Dashboard first render from a warm server, ms p50 / p90: runs page",
+        ms(d.runsPageMs),
+        `${d.runs} runs of the user; Chromium, navigation start to the 50th row`,
+        "< 300",
+        d.runsPageMs ? verdict(d.runsPageMs.p50 < 300) : "–",
+      ],
+      [
+        "Dashboard first render, ms p50 / p90: run page with a huge log",
+        ms(d.runPageMs),
+        `${d.logLines} log lines; navigation start to the last line shown`,
+        "< 300",
+        d.runPageMs ? verdict(d.runPageMs.p50 < 300) : "–",
+      ],
+      [
+        "Dashboard JavaScript, gzipped kB",
+        n(d.jsGzipBytes / 1000, 1),
+        `${n(d.jsBytes / 1000, 1)} kB before gzip`,
+        "< 250",
+        verdict(d.jsGzipBytes < 250_000),
+      ],
+    );
   }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
  * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { latency } from "./latency.js";
+import { dashboard } from "./dashboard.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { fleet } from "./fleet.js";
 import { logs } from "./logs.js";
@@ -51,6 +52,7 @@ const SECTIONS = [
   "workspace",
   "logs-e2e",
   "slurm-backend",
+  "dashboard",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
@@ -85,6 +87,8 @@ const size = quick
       e2eLatencyLines: 300,
       e2eRateLines: 100_000,
       slurmBackendLaunches: 5,
+      dashboardRuns: 20_000,
+      dashboardLines: 200_000,
     }
   : {
       jobs: 1000,
@@ -107,6 +111,8 @@ const size = quick
       e2eLatencyLines: 2000,
       e2eRateLines: 1_000_000,
       slurmBackendLaunches: 30,
+      dashboardRuns: 100_000,
+      dashboardLines: 1_000_000,
     };
 
 // Slurm starts batch jobs on a one-second tick, so its 1,000 jobs alone take minutes.
@@ -165,6 +171,7 @@ async function main(): Promise<void> {
   let w = previous?.workspace;
   let e = previous?.logsE2e;
   let b = previous?.slurmBackend;
+  let d = previous?.dashboard;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
@@ -209,6 +216,10 @@ async function main(): Promise<void> {
     log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");
     b = await slurmBackend(size.slurmBackendLaunches, slurm, log);
   }
+  if (runs("dashboard")) {
+    log(`12. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
+    d = await dashboard(size.dashboardRuns, size.dashboardLines, log);
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -235,6 +246,7 @@ async function main(): Promise<void> {
     ...(w ? { workspace: w } : {}),
     ...(e ? { logsE2e: e } : {}),
     ...(b ? { slurmBackend: b } : {}),
+    ...(d ? { dashboard: d } : {}),
     ...(only
       ? {
           rerun: [

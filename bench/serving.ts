@@ -21,6 +21,22 @@ export interface ServingResult {
   concurrency: number;
   proxiedPerSec: number;
   directPerSec: number;
+  /**
+   * CPU ms the server and the agent spend per proxied request (from /proc, while the requests
+   * run one at a time): unlike latency, hardly moved by other load on the machine.
+   */
+  serverCpuMsPerRequest?: number;
+  agentCpuMsPerRequest?: number;
+}
+
+/** CPU ms (user + system) process `pid` has used, from /proc (Linux; null elsewhere). */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -93,9 +109,15 @@ export async function serving(requests: number, log: (s: string) => void): Promi
     log(`  ${requests} requests one at a time, direct and through the proxy (interleaved in blocks)`);
     const d: number[] = [];
     const p: number[] = [];
+    const pids = [cluster.server.child.pid, cluster.agents[0].child.pid];
+    let [serverCpu, agentCpu] = [0, 0];
     for (let block = 0; block < 10; block++) {
       d.push(...(await timed(requests / 10, direct)));
+      const [s0, a0] = pids.map(cpuMs);
       p.push(...(await timed(requests / 10, proxied)));
+      const [s1, a1] = pids.map(cpuMs);
+      serverCpu += (s1 ?? 0) - (s0 ?? 0);
+      agentCpu += (a1 ?? 0) - (a0 ?? 0);
     }
     const concurrency = 32;
     log(`  requests/s with ${concurrency} in flight, 5 s each`);
@@ -112,6 +134,8 @@ export async function serving(requests: number, log: (s: string) => void): Promi
       concurrency,
       proxiedPerSec,
       directPerSec,
+      serverCpuMsPerRequest: serverCpu / requests,
+      agentCpuMsPerRequest: agentCpu / requests,
     };
   } finally {
     await cluster.stop();

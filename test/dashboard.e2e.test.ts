@@ -1,13 +1,15 @@
 // The web dashboard in a real Chromium (Debian's package, through playwright-core) against a
 // real server and agent: one server, one agent and one browser shared by every test here.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import type { Browser, BrowserContext } from "playwright-core";
 import { browserUnavailable, fetchInPage, launchChromium, signIn } from "./support/browser.js";
 import { writeJob } from "./support/jobs.js";
+import { repoRoot } from "./support/paths.js";
 import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
-import { type Caller, waitForRunEnd } from "./support/runs.js";
+import { type Caller, waitForRunEnd, waitForRunStatus } from "./support/runs.js";
 import { makeTempDir } from "./support/tmp.js";
 
 const skip = browserUnavailable();
@@ -42,7 +44,11 @@ describe("dashboard", { skip }, () => {
       server,
       agent,
       callers: [alice, bob],
-    } = await startServerWithAgent(tmp.dir, { users: ["alice", "bob"], agentArgs: ["--name", "box-a"] }));
+    } = await startServerWithAgent(tmp.dir, {
+      users: ["alice", "bob"],
+      // One (simulated) GPU: a second GPU job waits in the queue while the first holds it.
+      agentArgs: ["--name", "box-a", "--simulate-gpus", "A100-80G:1"],
+    }));
     browser = await launchChromium();
   });
 
@@ -68,7 +74,7 @@ describe("dashboard", { skip }, () => {
   test("signing in sets an httpOnly SameSite=Strict cookie, never readable by the page, and sign-out ends it", async () => {
     const page = await (await newContext()).newPage();
     await signIn(page, server.url, alice.apiKey);
-    await page.waitForSelector("[data-testid=runs-table]");
+    await page.waitForSelector("[data-testid=no-runs], [data-testid=runs-table]");
     const [cookie] = await page.context().cookies();
     assert.equal(cookie.name, "fedml_session");
     assert.equal(cookie.httpOnly, true);
@@ -121,5 +127,60 @@ describe("dashboard", { skip }, () => {
     const own = await (await newContext()).newPage();
     await signIn(own, server.url, alice.apiKey, `/runs/${runId}`);
     await own.waitForSelector(`text=Run #${runId}`);
+  });
+
+  test("launches the hello-world example from the page (YAML + folder) and shows its logs live, then FINISHED", async () => {
+    const page = await (await newContext()).newPage();
+    await signIn(page, server.url, alice.apiKey);
+    await page.click("button:has-text('Launch')");
+    await page.setInputFiles("input[name=yaml-file]", join(repoRoot, "examples/hello_world/job.yaml"));
+    await page.setInputFiles("input[name=workspace-folder]", join(repoRoot, "examples/hello_world/hello_world"));
+    await page.click("form[aria-label='Launch a job'] button[type=submit]");
+    await page.waitForURL(/\/runs\/\d+$/);
+    const runId = page.url().split("/").pop() ?? "";
+    // The job's own output, streamed into the page as it runs.
+    await page.waitForSelector("[data-testid=log-lines] >> text=Hello from FedML Launch!", { timeout: 30_000 });
+    await page.waitForSelector("[data-testid=log-lines] >> text=hello world finished", { timeout: 30_000 });
+    await page.waitForSelector("h1 .badge:has-text('FINISHED')", { timeout: 30_000 });
+    await page.waitForSelector("[data-step=ended] >> text=FINISHED, exit code 0");
+    const run = (await api.runStatus(null, runId, alice)).runList.runList[0];
+    assert.equal(run.runName, "hello_world_FedMLLaunchApp");
+    // The runs page lists it, and its filters find it.
+    await page.click("nav >> text=Runs");
+    await page.waitForSelector(`tr[data-run-id='${runId}'] .badge.tone-ok`);
+    await page.fill("input[aria-label=Name]", "HELLO_world");
+    await page.waitForSelector(`tr[data-run-id='${runId}']`);
+    await page.fill("input[aria-label=Name]", "no-such-run");
+    await page.waitForSelector("[data-testid=no-runs]");
+  });
+
+  test("a long run's logs follow live; a queued run shows why it waits; Stop asks, then stops", async () => {
+    const job = "for i in $(seq 1 3000); do echo tick $i; sleep 0.1; done";
+    const gpuJob = (name: string, text: string) =>
+      writeJob(tmp.dir, name, `workspace: ws\njob: |\n  ${text}\ncomputing: {minimum_num_gpus: 1, resource_type: A100-80G}\n`, {
+        "k.txt": "x",
+      });
+    const long = await api.launchJob(gpuJob("long", job), alice);
+    assert.ok(long.runId, long.resultMsg);
+    await waitForRunStatus(long.runId, ["RUNNING"], alice);
+    const waiting = await api.launchJob(gpuJob("waiting", "echo my turn"), alice);
+    assert.equal(waiting.resultCode, 5, waiting.resultMsg);
+    assert.ok(waiting.runId);
+
+    const page = await (await newContext()).newPage();
+    await signIn(page, server.url, alice.apiKey, `/runs/${waiting.runId}`);
+    const queued = await page.waitForSelector("[data-step=queued] .note");
+    assert.match(await queued.innerText(), /GPU|busy|wait|free/i);
+
+    await page.goto(`${server.url}/runs/${long.runId}`);
+    await page.waitForSelector("[data-testid=log-lines] >> text=tick 3");
+    // Later lines arrive without a reload.
+    await page.waitForSelector("[data-testid=log-lines] >> text=/tick (1[5-9]|[2-9]\\d)$/", { timeout: 20_000 });
+    await page.click("button.danger:has-text('Stop')");
+    await page.waitForSelector("[role=dialog] >> text=Stop run");
+    await page.click("[role=dialog] button:has-text('Stop the run')");
+    await page.waitForSelector("h1 .badge:has-text('KILLED')", { timeout: 30_000 });
+    // The GPU is free again: the queued run gets it.
+    await waitForRunEnd(waiting.runId, alice);
   });
 });

@@ -1,7 +1,10 @@
 // Conformance of the official FedML client's wire protocol, written from the reference
 // (requests shaped as that client sends them), against a real server and agent.
 import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -519,6 +522,56 @@ describe("clusters through the official client's calls", () => {
       assert.equal((await wire(`/api/v1/cli/${path}`, "{oops", true)).code, "FAILURE");
       assert.equal((await wire(`/api/v1/cli/${path}`, { clusterNameList: [] })).code, "FAILURE");
     }
+  });
+});
+
+/** boto3 is what the official client uploads its package with; skipped where Python lacks it. */
+const hasBoto3 = spawnSync("python3", ["-c", "import boto3, requests"], { stdio: "ignore" }).status === 0;
+
+// The client's S3 uploads through the real boto3 (path-style, its default checksums; a single
+// PUT and, above 8 MiB, multipart), with the settings configs/fetch hands out; the objects
+// then register and launch like any.
+const BOTO3_UPLOAD = `
+import sys, boto3, requests
+from botocore.config import Config
+base, path, key = sys.argv[1], sys.argv[2], sys.argv[3]
+cfg = requests.post(base + "/fedmlOpsServer/configs/fetch", json={"config_name": ["s3_config"], "device_send_time": 1}).json()["data"]["s3_config"]
+s3 = boto3.client("s3", region_name=cfg["CN_REGION_NAME"], aws_access_key_id=cfg["CN_S3_AKI"],
+                  aws_secret_access_key=cfg["CN_S3_SAK"], endpoint_url=cfg["CN_S3_ENDPOINT"],
+                  config=Config(s3={"addressing_style": "path"}))
+s3.upload_file(path, cfg["BUCKET_NAME"], key, ExtraArgs={"ACL": "public-read"})
+print(s3.generate_presigned_url("get_object", Params={"Bucket": cfg["BUCKET_NAME"], "Key": key}, ExpiresIn=3600))
+`;
+
+describe("the package uploaded by boto3 itself", { skip: hasBoto3 ? false : "python3 has no boto3" }, () => {
+  test("a single PUT and a 12 MiB multipart upload round-trip; the package registers and runs to FINISHED", async () => {
+    const script = join(tmp.dir, "boto3_upload.py");
+    writeFileSync(script, BOTO3_UPLOAD);
+    const upload = async (name: string, bytes: Buffer) => {
+      const file = join(tmp.dir, `${name}.zip`);
+      writeFileSync(file, bytes);
+      const { stdout } = await promisify(execFile)("python3", [script, server.url, file, `${name}@${randomUUID()}`]);
+      const url = stdout.trim();
+      assert.deepEqual(Buffer.from(await (await fetch(url)).arrayBuffer()), bytes);
+      return url;
+    };
+    const big = Buffer.alloc(12 * 1024 * 1024, 7);
+    await upload("big", big);
+    const fileUrl = await upload("boto_job", packageZip("echo uploaded by boto3\n", "", {}));
+    const registered = await wire(
+      "/api/v1/application/updateApplicationFromCli",
+      registration("boto_job", fileUrl, alice.apiKey),
+    );
+    assert.equal(registered.code, "SUCCESS", registered.message);
+    const matched = await wire("/api/v1/application/runApplicationFromCli", runCall("boto_job", alice.apiKey));
+    const runId = matched.data.job_id;
+    await wire(
+      "/api/v1/application/runApplicationFromCli",
+      runCall("boto_job", alice.apiKey, { needConfirmation: false, jobId: runId }),
+    );
+    assert.equal((await jobAtEnd(runId)).status, "FINISHED");
+    const logs = await api.runLogs(runId, 1, 100, { needAllLogs: true, ...alice });
+    assert.deepEqual(logs.logLineList, ["uploaded by boto3"]);
   });
 });
 

@@ -2,7 +2,7 @@
 // agent processes bound the way a GPU box is (root, a user per job, a cgroup per run), real
 // jobs that try to get out. The tests needing root skip with a message elsewhere.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -13,6 +13,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   readdirSync,
   statSync,
@@ -25,7 +26,7 @@ import { api } from "fedml";
 import { agentKey } from "../packages/agent/src/runner/isolation/index.js";
 import { writeJob } from "./support/jobs.js";
 import { agentBin, cliBin } from "./support/paths.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, createUser, freePort, startAgent, startServer } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 import { waitForRunEnd } from "./support/runs.js";
@@ -302,6 +303,105 @@ describe("jobs isolated from the agent, each other and the host", () => {
   });
 });
 
+/** Where cgroup v2 is mounted: /sys/fs/cgroup on a v2-only machine, /sys/fs/cgroup/unified on a hybrid one. */
+const cgroup2Mount = readFileSync("/proc/self/mounts", "utf8")
+  .split("\n")
+  .map((line) => line.split(" "))
+  .find((fields) => fields[2] === "cgroup2")?.[1];
+
+describe("cgroup v2 (--cgroup-root)", () => {
+  const skip = !isRoot ? rootOnly : cgroup2Mount ? {} : { skip: "no cgroup v2 mount on this machine" };
+  const root = join(cgroup2Mount ?? "/nonexistent", `fedml-iso-test-${process.pid}`);
+  const runsParent = join(root, `fedml-${agentKey(join(tmp.dir, "v2-box-home"))}`);
+  let v2Box: AgentProcess | undefined;
+  let deviceId = "";
+  before(async () => {
+    if (!isRoot || !cgroup2Mount) return;
+    // Run cgroups on the v2 mount even where it has no controllers (a hybrid machine): v2's
+    // core (cgroup.procs, cgroup.kill, cgroup.events) is what a stop needs.
+    v2Box = await startIsolatedAgent("v2-box", "none", ["--cgroup-root", root]);
+    const mine = (await api.deviceList(alice)).deviceList.find((d) => d.name === "v2-box");
+    assert.ok(mine);
+    deviceId = String(mine.deviceId);
+  });
+  after(async () => {
+    await v2Box?.stop();
+    if (existsSync(root)) rmdirSync(root);
+  });
+  const launchOnV2 = async (name: string, yaml: string) => {
+    const launched = await api.launchJob(writeJob(tmp.dir, name, yaml), { ...alice, resourceId: deviceId });
+    assert.ok(launched.resultCode === 0 || launched.resultCode === 5, launched.resultMsg);
+    return launched.runId as string;
+  };
+  /** The process's cgroup in the v2 hierarchy (the "0::" line). */
+  const v2CgroupOf = (pid: number) =>
+    (
+      readFileSync(`/proc/${pid}/cgroup`, "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("0::")) ?? ""
+    ).slice(3);
+
+  test(
+    "a job that setsids, double-forks and traps SIGTERM is gone after stop; the v2 cgroup is empty, then removed",
+    skip,
+    async () => {
+      const runId = await launchOnV2(
+        "v2-escaper",
+        [
+          "job: |",
+          "  trap '' TERM",
+          "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
+          '  echo "setsid $!"',
+          '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
+          "  echo ready",
+          "  while :; do sleep 1; done",
+          "",
+        ].join("\n"),
+      );
+      const lines = await waitFor(
+        "the escapers' pids",
+        async () => {
+          const got = await logLines(runId, alice);
+          return got.includes("ready") ? got : undefined;
+        },
+        20_000,
+        100,
+      );
+      const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
+      assert.equal(pids.length, 2);
+      const runCgroup = join(runsParent, `run-${runId}`);
+      for (const pid of pids) assert.equal(join(cgroup2Mount ?? "", v2CgroupOf(pid)), runCgroup);
+      assert.match(readFileSync(join(runCgroup, "cgroup.events"), "utf8"), /^populated 1$/m);
+      const inside = readFileSync(join(runCgroup, "cgroup.procs"), "utf8").trim().split("\n").map(Number);
+      for (const pid of pids) assert.ok(inside.includes(pid));
+      await api.runStop(runId, alice);
+      assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
+      for (const pid of [...pids, ...inside]) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
+      assert.ok(!existsSync(runCgroup), "the run's v2 cgroup is still there");
+    },
+  );
+
+  test("limits where the v2 controller is missing are said not to be enforced; where it is, they are", skip, async () => {
+    const memory = readFileSync(join(runsParent, "cgroup.subtree_control"), "utf8").split(/\s+/).includes("memory");
+    const runId = await launchOnV2(
+      "v2-hog",
+      "computing:\n  memory: 64MB\njob: |\n  python3 -c 'b = bytearray(200 * 1024 * 1024); print(len(b))'\n",
+    );
+    const run = await waitForRunEnd(runId, alice);
+    const lines = await logLines(runId, alice);
+    if (memory) {
+      assert.equal(run.status, "FAILED", lines.join("\n"));
+      assert.match(run.reason ?? "", /memory limit of 61 MiB \(computing\.memory\)/);
+    } else {
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(
+        lines.some((l) => /cannot enforce computing\.memory/.test(l)),
+        lines.join("\n"),
+      );
+    }
+  });
+});
+
 /** A tiny image built here from the host's own bash and coreutils (no registry is reachable). */
 function buildLocalImage(tag: string): void {
   const root = join(tmp.dir, "rootfs");
@@ -343,34 +443,190 @@ const podman = (() => {
   }
 })();
 
+const registryTools = (() => {
+  try {
+    execFileSync("docker-registry", ["--version"], { stdio: "ignore" });
+    execFileSync("htpasswd", ["-h"], { stdio: "ignore" });
+    return true;
+  } catch (error) {
+    // htpasswd -h exits 2 after printing its usage: it is there.
+    return (error as { status?: number }).status === 2;
+  }
+})();
+
+/** Distribution's registry (Debian's docker-registry) on loopback, with htpasswd (bcrypt) users. */
+async function startRegistry(dir: string, user: string, password: string): Promise<{ host: string; stop(): void }> {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  writeFileSync(join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", user, password]));
+  const port = await freePort();
+  const config = [
+    "version: 0.1",
+    "log: {level: warn}",
+    `storage: {filesystem: {rootdirectory: ${join(dir, "data")}}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+    `auth: {htpasswd: {realm: fedml-test, path: ${join(dir, "htpasswd")}}}`,
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "config.yml"), config);
+  const child = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+  const host = `127.0.0.1:${port}`;
+  await waitFor("the registry to answer", async () => {
+    const res = await fetch(`http://${host}/v2/`).catch(() => undefined);
+    return res?.status === 401;
+  });
+  return { host, stop: () => child.kill("SIGTERM") };
+}
+
 describe("container jobs", () => {
   const skip = !isRoot ? rootOnly : podman ? {} : { skip: "needs podman and runc (apt-get install podman runc)" };
+  const tag = `localhost/fedml-iso-test:${process.pid}`;
   let podBox: AgentProcess | undefined;
-  after(() => podBox?.stop());
+  let registry: { host: string; stop(): void } | undefined;
+  const registryUser = `fedml-reg-${process.pid}`;
+  const registryPassword = randomBytes(12).toString("hex");
+  before(async () => {
+    if (!isRoot || !podman) return;
+    buildLocalImage(tag);
+    if (registryTools) registry = await startRegistry(join(tmp.dir, "registry"), registryUser, registryPassword);
+    // The runtime's own configuration says the loopback registry speaks plain HTTP; the agent
+    // hands its environment to the runtime (and never to a job).
+    const conf = join(tmp.dir, "registries.conf");
+    writeFileSync(conf, registry ? `[[registry]]\nlocation = "${registry.host}"\ninsecure = true\n` : "");
+    const saved = process.env.CONTAINERS_REGISTRIES_CONF;
+    process.env.CONTAINERS_REGISTRIES_CONF = conf;
+    try {
+      // crun refuses hybrid cgroup machines like this one; runc runs there.
+      podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
+    } finally {
+      if (saved === undefined) delete process.env.CONTAINERS_REGISTRIES_CONF;
+      else process.env.CONTAINERS_REGISTRIES_CONF = saved;
+    }
+  });
+  after(async () => {
+    await podBox?.stop();
+    registry?.stop();
+    if (isRoot && podman) execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+  });
 
   test(
     "a docker: job is placed on the device with a runtime and runs in its image through podman, as the run's user",
     skip,
     async () => {
-      const tag = `localhost/fedml-iso-test:${process.pid}`;
-      buildLocalImage(tag);
-      try {
-        // crun refuses hybrid cgroup machines like this one; runc runs there.
-        podBox = await startIsolatedAgent("pod-box", "podman --runtime runc");
-        const runId = await launch(
-          "in-image",
-          `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
-          { "marker.txt": "from the workspace\n" },
-        );
-        const run = await waitForRunEnd(runId, alice, 60_000);
-        const lines = await logLines(runId, alice);
-        assert.equal(run.status, "FINISHED", lines.join("\n"));
-        assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
-        assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
-        assert.ok(lines.includes("marker.txt"));
-      } finally {
-        execFileSync("podman", ["rmi", "--force", tag], { stdio: "ignore" });
+      const runId = await launch(
+        "in-image",
+        `workspace: ws\ndocker:\n  image: ${tag}\njob: |\n  cat /etc/fedml-image\n  echo "uid=$(id -u) home=$HOME"\n  ls /fedml/job/workspace\n`,
+        { "marker.txt": "from the workspace\n" },
+      );
+      const run = await waitForRunEnd(runId, alice, 60_000);
+      const lines = await logLines(runId, alice);
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(lines.includes("built by the isolation test"), lines.join("\n"));
+      assert.match(lines.find((l) => l.startsWith("uid=")) ?? "", /^uid=[1-9]\d* home=\/fedml\/job\/home$/);
+      assert.ok(lines.includes("marker.txt"));
+    },
+  );
+
+  test(
+    "a container job lives in the run's cgroup: stop ends it there, and a memory kill ends FAILED for memory",
+    skip,
+    async () => {
+      const runId = await launch(
+        "in-image-stop",
+        `docker:\n  image: ${tag}\njob: |\n  trap '' TERM\n  echo ready\n  while :; do sleep 1; done\n`,
+      );
+      await waitFor("the container job to run", async () => (await logLines(runId, alice)).includes("ready"), 60_000, 100);
+      const name = execFileSync("podman", ["ps", "--format", "{{.Names}}", "--filter", `name=fedml-run-${runId}-`])
+        .toString()
+        .trim();
+      const pid = Number(execFileSync("podman", ["inspect", "--format", "{{.State.Pid}}", name]).toString().trim());
+      // The container's own cgroup sits inside the run's, in every hierarchy.
+      const container = cgroupOf(pid);
+      assert.match(container, new RegExp(`/run-${runId}/libpod-[0-9a-f]+$`), "the container is outside the run's cgroup");
+      const runPath = container.slice(0, container.lastIndexOf("/"));
+      await api.runStop(runId, alice);
+      assert.equal((await waitForRunEnd(runId, alice, 60_000)).status, "KILLED");
+      assert.ok(!isLive(pid), "the container's process outlived the stop");
+      const mounts = readFileSync("/proc/self/mounts", "utf8")
+        .split("\n")
+        .map((l) => l.split(" "))
+        .filter((f) => f[2] === "cgroup" || f[2] === "cgroup2")
+        .map((f) => f[1]);
+      await waitFor(
+        "the run's cgroups removed in every hierarchy",
+        () => mounts.every((m) => !existsSync(join(m, runPath))),
+        20_000,
+        100,
+      );
+
+      const hog = await launch(
+        "in-image-hog",
+        `computing:\n  memory: 32MB\ndocker:\n  image: ${tag}\njob: |\n  s=x; for ((i = 0; i < 30; i++)); do s=$s$s; done\n  echo survived\n`,
+      );
+      const run = await waitForRunEnd(hog, alice, 60_000);
+      assert.equal(run.status, "FAILED", (await logLines(hog, alice)).join("\n"));
+      assert.match(run.reason ?? "", /memory limit of 31 MiB \(computing\.memory\)/, `${run.reason} exit ${run.exitCode}`);
+      assert.ok(!(await logLines(hog, alice)).includes("survived"));
+    },
+  );
+
+  test(
+    "docker: {image, registry, username, password} pulls with the credentials; a wrong password fails saying why; the credentials show nowhere",
+    !isRoot || !podman ? skip : registryTools ? {} : { skip: "needs Debian's docker-registry and apache2-utils (htpasswd)" },
+    async () => {
+      const host = registry?.host ?? "";
+      const image = `fedml-iso/private:${process.pid}`;
+      execFileSync("podman", ["tag", tag, `${host}/${image}`]);
+      // The test's own push may name the credentials; the agent never does.
+      execFileSync(
+        "podman",
+        ["push", "--tls-verify=false", "--creds", `${registryUser}:${registryPassword}`, `${host}/${image}`],
+        {
+          stdio: "ignore",
+        },
+      );
+      // Not on the machine any more: the job's run must pull it.
+      execFileSync("podman", ["rmi", `${host}/${image}`], { stdio: "ignore" });
+      const docker = (password: string) =>
+        `docker:\n  image: ${image}\n  registry: ${host}\n  username: ${registryUser}\n  password: ${password}\n`;
+
+      const refused = await launch("wrong-password", `${docker("not-the-password")}job: echo should not run\n`);
+      const failed = await waitForRunEnd(refused, alice, 60_000);
+      assert.equal(failed.status, "FAILED");
+      assert.match(
+        failed.reason ?? "",
+        new RegExp(`^pulling image ${host}/${image} with the job's registry credentials failed: .*unauthorized`),
+      );
+      assert.deepEqual(await logLines(refused, alice), []);
+
+      const runId = await launch(
+        "right-password",
+        `${docker(registryPassword)}job: |\n  cat /etc/fedml-image\n  echo pulled\n  sleep 2\n  export -p\n`,
+      );
+      await waitFor("the pulled job to run", async () => (await logLines(runId, alice)).includes("pulled"), 60_000, 100);
+      const ps = execFileSync("ps", ["-eo", "args"]).toString();
+      const run = await waitForRunEnd(runId, alice, 60_000);
+      const lines = await logLines(runId, alice);
+      assert.equal(run.status, "FINISHED", lines.join("\n"));
+      assert.ok(lines.includes("built by the isolation test"));
+      assert.ok(
+        lines.some((l) => l.startsWith("declare -x FEDML_CURRENT_RUN_ID=")),
+        "the job's environment was printed",
+      );
+      const agentHome = join(tmp.dir, "pod-box-home");
+      const agentLogs = readdirSync(agentHome)
+        .filter((f) => f.startsWith("agent-") && f.endsWith(".log"))
+        .map((f) => readFileSync(join(agentHome, f), "utf8"))
+        .join("");
+      for (const [where, text] of [
+        ["the job's environment and logs", lines.join("\n")],
+        ["ps", ps],
+        ["the agent's log", agentLogs],
+      ]) {
+        assert.ok(!text.includes(registryPassword), `the registry password shows in ${where}`);
+        assert.ok(!text.includes(registryUser), `the registry user name shows in ${where}`);
       }
+      assert.ok(!existsSync(join(agentHome, "runs", runId, "registry-auth")), "the run's credentials outlived it");
+      execFileSync("podman", ["rmi", "--force", `${host}/${image}`], { stdio: "ignore" });
     },
   );
 });

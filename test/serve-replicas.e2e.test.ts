@@ -1,8 +1,10 @@
 // Endpoints as services, end to end: real server, three real agents, the example model server.
-// Replicas spread over devices and share the traffic; a killed replica loses no request that
+// Replicas spread over devices and providers and share the traffic; a killed replica loses no request that
 // could be retried and is replaced; a launch under the same endpoint name rolls the endpoint
-// to the new version with every request answered; a burst scales replicas up and the quiet
-// after it scales them down; an endpoint scaled to zero starts a replica for its first request.
+// to the new version with every request answered; a burst (or a fast stream, on requests per
+// second) scales replicas up and the quiet after it scales them down; an endpoint scaled to
+// zero starts a replica for its first request; a replica whose device goes offline moves to
+// another device.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -97,10 +99,19 @@ async function deleteEndpoint(endpointId: string) {
 
 before(async () => {
   process.env.FEDML_HOME = join(tmp.dir, "client-home");
-  server = await startServer(join(tmp.dir, "server-home"), { extraArgs: ["--stop-grace-ms", "1000"] });
+  // A silent device shows OFFLINE after 3 s and loses its runs a lease later: the move test waits on that.
+  server = await startServer(join(tmp.dir, "server-home"), {
+    extraArgs: ["--stop-grace-ms", "1000", "--offline-after-ms", "3000", "--lease-ms", "4000"],
+  });
   alice = { serverUrl: server.url, apiKey: await createUser(server, "alice") };
-  for (const name of ["box-a", "box-b", "box-c"]) {
-    agents.push(await startAgent(server.url, alice.apiKey, join(tmp.dir, name), ["--name", name, "--max-jobs", "4"]));
+  // Two providers: box-a and box-b are cloud-x's, box-c is cloud-y's.
+  for (const [name, provider] of [
+    ["box-a", "cloud-x"],
+    ["box-b", "cloud-x"],
+    ["box-c", "cloud-y"],
+  ]) {
+    const args = ["--name", name, "--max-jobs", "4", "--provider", provider];
+    agents.push(await startAgent(server.url, alice.apiKey, join(tmp.dir, name), args));
   }
 });
 
@@ -233,6 +244,35 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     await deleteEndpoint(trio);
   });
 
+  test("two replicas run on two providers; a replica's device going offline moves it to another device", async () => {
+    const { endpointId } = await launch(serveJob("mover", "  replicas: 2\n"));
+    const before = await waitReady(endpointId, 2);
+    const providerOf = (deviceId: string | null) => (deviceId === agents[2].deviceId ? "cloud-y" : "cloud-x");
+    assert.deepEqual(
+      readyReplicas(before)
+        .map((r) => providerOf(r.deviceId))
+        .sort(),
+      ["cloud-x", "cloud-y"],
+      `spread across providers: ${JSON.stringify(before.replicas)}`,
+    );
+    // The cloud-x replica's agent dies (its device goes silent); the free cloud-x box takes it over.
+    const lost = readyReplicas(before).find((r) => providerOf(r.deviceId) === "cloud-x")!;
+    const index = agents.findIndex((a) => a.deviceId === lost.deviceId);
+    await agents[index].crash();
+    try {
+      const moved = await waitReady(endpointId, 2, (e) => readyReplicas(e).every((r) => r.deviceId !== lost.deviceId), 90_000);
+      assert.equal(moved.replicas.find((r) => r.runId === lost.runId)?.status, "ENDED");
+      assert.deepEqual(
+        new Set(readyReplicas(moved).map((r) => r.deviceId)),
+        new Set(agents.filter((_, i) => i !== index).map((a) => a.deviceId)),
+      );
+      for (let i = 0; i < 6; i++) assert.equal((await get(endpointId)).status, 200);
+    } finally {
+      agents[index] = await agents[index].restart();
+    }
+    await deleteEndpoint(endpointId);
+  });
+
   test("a burst scales 1 -> 3 replicas and the quiet after it scales back to 1", async () => {
     const { endpointId } = await launch(
       serveJob("elastic", "  min_replicas: 1\n  max_replicas: 3\n  target_inflight_requests: 1\n  scale_down_delay_seconds: 2\n"),
@@ -259,6 +299,30 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     );
     assert.equal(readyReplicas(quiet).length, 1);
     assert.equal((await get(endpointId)).status, 200);
+    await deleteEndpoint(endpointId);
+  });
+
+  test("on requests per second: a fast stream with one request in flight scales 1 -> 2, the quiet back to 1", async () => {
+    const { endpointId } = await launch(
+      serveJob("rated", "  min_replicas: 1\n  max_replicas: 2\n  target_requests_per_second: 5\n  scale_down_delay_seconds: 2\n"),
+    );
+    await waitReady(endpointId, 1);
+    // One request at a time (an in-flight target would keep one replica), tens a second.
+    const stream = requestStream(endpointId);
+    const scaled = await waitReady(endpointId, 2, () => true, 90_000);
+    assert.equal(scaled.desiredReplicas, 2);
+    await stream.stop();
+    assert.ok(stream.answers.every((a) => a.status === 200));
+    const quiet = await waitFor(
+      "scaled back to one replica",
+      async () => {
+        const e = await status(endpointId);
+        return e.desiredReplicas === 1 && e.replicas.filter((r) => r.status !== "ENDED").length === 1 ? e : undefined;
+      },
+      60_000,
+      200,
+    );
+    assert.equal(readyReplicas(quiet).length, 1);
     await deleteEndpoint(endpointId);
   });
 

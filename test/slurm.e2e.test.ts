@@ -200,4 +200,23 @@ describe("the Slurm backend on a real Slurm", { skip }, () => {
     const hosts = lines.map((l) => /host=(\S+)/.exec(l)?.[1]);
     assert.notEqual(hosts[0], hosts[1], "two different Slurm nodes");
   });
+
+  test("free capacity follows squeue: GPUs other users' jobs hold are not offered, and come back", async () => {
+    // This agent re-reads the partition every second.
+    process.env.FEDML_SLURM_FACTS_MS = "1000";
+    agent = await agent.restart();
+    const busyGpus = async () => {
+      const { deviceList } = await api.deviceList(alice);
+      return deviceList.find((d) => d.deviceId === agent.deviceId)?.gpus.filter((g) => g.busyElsewhere).length;
+    };
+    const blocker = await sbatchWrap(["-p", "fedml", "--nodes=2", "--gres=gpu:2"], "sleep 300");
+    blockers.push(blocker);
+    await waitFor("the device's GPUs marked busy", async () => (await busyGpus()) === 4, 30_000);
+    const result = await api.launchJob(writeJob(tmp.dir, "waits", "job: echo placed once free\ncomputing:\n  minimum_num_gpus: 2\n"), alice);
+    assert.equal(result.resultCode, 5, "queued by the server: the device could hold it, not now");
+    await scancel(blocker);
+    await waitFor("the GPUs free again", async () => (await busyGpus()) === 0, 30_000);
+    const run = await waitForRunEnd(result.runId as string, alice, 60_000);
+    assert.equal(run.status, "FINISHED", run.reason ?? "");
+  });
 });

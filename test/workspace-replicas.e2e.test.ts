@@ -11,6 +11,7 @@ import { onPostgres } from "../packages/server/test/support/database.js";
 import { packOrReuse } from "../packages/fedml/src/workspace/pack-cache.js";
 import { uploadWorkspace } from "../packages/fedml/src/workspace/upload.js";
 import { writeJob } from "./support/jobs.js";
+import { repoRoot } from "./support/paths.js";
 import { type AgentProcess, createUser, startAgent } from "./support/processes.js";
 import { type Replicas, startReplicas } from "./support/replicas.js";
 import { makeTempDir } from "./support/tmp.js";
@@ -85,6 +86,48 @@ describe(
       const status = await api.followRunLogs(launched.runId as string, (l) => lines.push(l), { serverUrl: r0.url, apiKey: key });
       assert.equal(status, "FINISHED", lines.join("\n"));
       assert.deepEqual(lines, ["from replica 0", String(3 * MiB)]);
+    });
+
+    test("inference through a replica without the device's tunnel is handed to the one holding it", async () => {
+      const [r0, r1] = replicas!.servers;
+      const conn = { serverUrl: r0.url, apiKey: key };
+      const launched = await api.launchJob(join(repoRoot, "examples", "serve_model", "job.yaml"), conn);
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      const endpointId = launched.innerId as string;
+      await waitFor(
+        "the endpoint READY",
+        async () => (await api.endpointStatus(endpointId, conn)).status === "READY",
+        60_000,
+        200,
+      );
+      // The agent's tunnel goes to replica 1 only; replica 0 used to wait 5 s for it, then answer 503.
+      for (const via of [r0, r1]) {
+        const predicted = await fetch(`${via.url}/inference/${endpointId}/predict`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            inputs: [
+              [0, 0],
+              [2, 0],
+            ],
+          }),
+        });
+        assert.equal(predicted.status, 200, `through ${via.url}: ${await predicted.clone().text()}`);
+        assert.deepEqual(((await predicted.json()) as { outputs: number[] }).outputs, [0.562177, 0.962673]);
+      }
+      const probe = await fetch(`${r0.url}/inference/${endpointId}/some/path?x=1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(probe.status, 200);
+      assert.equal(((await probe.json()) as { path: string }).path, "/some/path?x=1");
+      // The hand-over carries the caller's key: a wrong one is refused on either side.
+      const wrongKey = await fetch(`${r0.url}/inference/${endpointId}/predict`, {
+        method: "POST",
+        body: "{}",
+        headers: { authorization: "Bearer nope" },
+      });
+      assert.equal(wrongKey.status, 401);
+      await api.runStop(launched.runId as string, conn);
     });
   },
 );

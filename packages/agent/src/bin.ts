@@ -12,7 +12,7 @@ const USAGE = `usage:
                    [--home DIR] [--name N] [--provider P] [--region R]
                    [--price USD] [--shared] [--simulate-gpus TYPE:COUNT[:MEM_GB]] [--max-jobs N] [--address A]
                    [--job-user pool|agent] [--allow-shared-without-isolation] [--jobs-dir DIR]
-                   [--container-runtime CMD|none] [--keep-failed-runs-minutes N] [--cache-max-mb N]
+                   [--container-runtime CMD|none] [--cgroup-root DIR] [--keep-failed-runs-minutes N] [--cache-max-mb N]
                    [--slurm [--partition P] [--account A] [--qos Q] [--slurm-dir SHARED_DIR] [--sbatch-arg ARG]...]
   fedml-agent run [--home DIR]      run the daemon in the foreground
   fedml-agent unbind [--home DIR]`;
@@ -63,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       "allow-shared-without-isolation": { type: "boolean" },
       "jobs-dir": { type: "string" },
       "container-runtime": { type: "string" },
+      "cgroup-root": { type: "string" },
       "keep-failed-runs-minutes": { type: "string" },
       "cache-max-mb": { type: "string" },
       name: { type: "string" },
@@ -103,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
         allowSharedWithoutIsolation: values["allow-shared-without-isolation"],
         jobsDir: values["jobs-dir"],
         containerRuntime: values["container-runtime"],
+        cgroupRoot: values["cgroup-root"],
         keepFailedRunsMs: keepMinutes === undefined ? undefined : keepMinutes * 60_000,
         cacheMaxBytes: cacheMb === undefined ? undefined : Math.floor(cacheMb * 1024 * 1024),
         name: values.name,

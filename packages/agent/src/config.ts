@@ -30,6 +30,8 @@ export interface AgentConfig {
   jobsDir?: string | null;
   /** A container runtime command line ("podman --runtime runc"), "none", or null to detect one. */
   containerRuntime?: string | null;
+  /** A cgroup v2 directory for the runs' cgroups; null: found from the agent's own cgroups. */
+  cgroupRoot?: string | null;
   /** How long the folder of a FAILED run is kept for debugging. */
   keepFailedRunsMs?: number;
   /** Bound of the workspace cache (`cache/`), least recently used archives evicted first. */
@@ -82,6 +84,7 @@ export function readAgentConfig(home: string): AgentConfig | null {
     jobUser: c.jobUser === "agent" ? "agent" : "pool",
     jobsDir: c.jobsDir ?? null,
     containerRuntime: c.containerRuntime ?? null,
+    cgroupRoot: c.cgroupRoot ?? null,
     keepFailedRunsMs: c.keepFailedRunsMs ?? DEFAULT_KEEP_FAILED_RUNS_MS,
     cacheMaxBytes: c.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
     slurm: c.slurm ?? null,

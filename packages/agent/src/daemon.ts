@@ -50,6 +50,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     jobUser: config.jobUser ?? "pool",
     jobsDir: config.jobsDir ?? null,
     containerRuntime: config.containerRuntime ?? null,
+    cgroupRoot: config.cgroupRoot ?? null,
   });
   const slurm = config.slurm ? new SlurmBackend(home, config.slurm) : null;
   const backend: RunBackend = slurm ?? localBackend;

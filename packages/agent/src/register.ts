@@ -32,6 +32,7 @@ export interface RegisterDeviceOptions {
   jobUser?: "pool" | "agent";
   jobsDir?: string | null;
   containerRuntime?: string | null;
+  cgroupRoot?: string | null;
   keepFailedRunsMs?: number;
   cacheMaxBytes?: number;
   /** Shares the device although its jobs would run as the agent's own user. */
@@ -98,6 +99,7 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<{ 
     jobUser: options.jobUser ?? "pool",
     jobsDir: options.jobsDir ?? null,
     containerRuntime: options.containerRuntime ?? null,
+    cgroupRoot: options.cgroupRoot ?? null,
     ...(options.keepFailedRunsMs === undefined ? {} : { keepFailedRunsMs: options.keepFailedRunsMs }),
     ...(options.cacheMaxBytes === undefined ? {} : { cacheMaxBytes: options.cacheMaxBytes }),
     ...(options.slurm ? { slurm: options.slurm, jobUser: "agent" as const } : {}),

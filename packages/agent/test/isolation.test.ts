@@ -110,7 +110,7 @@ describe("containers", () => {
       user: { uid: 998, gid: 997 },
       limits: { memoryBytes: 1e9, cpus: 2 },
       cgroupParent: null,
-      authFile: null,
+      auth: null,
     });
     assert.deepEqual(args.slice(0, 6), ["podman", "--runtime", "runc", "run", "--rm", "--name"]);
     const after = (flag: string) => args[args.indexOf(flag) + 1];

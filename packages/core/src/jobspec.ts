@@ -52,6 +52,8 @@ export const ServingArgsSchema = Type.Object({
   maxReplicas: Nullable(Type.Integer({ minimum: 0, maximum: 64 })),
   /** Autoscaling target: in-flight requests per ready replica; null: no autoscaling. */
   targetInflightRequests: Nullable(Type.Integer({ minimum: 0 })),
+  /** Autoscaling target: requests per second per ready replica; absent or null: not on rate. */
+  targetRequestsPerSecond: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   scaleDownDelaySeconds: Nullable(Type.Integer({ minimum: 0 })),
   /** The readiness probe: `GET <path>` on the job's port every interval (defaults `/`, 1 s). */
   readinessProbePath: Nullable(Type.String()),

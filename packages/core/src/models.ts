@@ -58,7 +58,11 @@ export const FedMLRunModelSchema = Type.Object({
 });
 export type FedMLRunModel = Static<typeof FedMLRunModelSchema>;
 
-export const FedMLRunModelListSchema = Type.Object({ runList: Type.Array(FedMLRunModelSchema) });
+export const FedMLRunModelListSchema = Type.Object({
+  runList: Type.Array(FedMLRunModelSchema),
+  /** Ours: when the list stopped at `limit`, pass as `before` for the next (older) runs. */
+  nextCursor: Type.Optional(Type.String()),
+});
 export type FedMLRunModelList = Static<typeof FedMLRunModelListSchema>;
 
 /** `run_status()` returns a tuple in Python; here an object with both parts (SDK only). */

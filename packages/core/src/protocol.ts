@@ -171,6 +171,12 @@ export const RunListQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   /** Ours, admins only: every user's runs. */
   allUsers: Type.Optional(Type.Boolean()),
+  /** Ours: runs whose name contains this text (any case). */
+  nameContains: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  /** Ours: runs of the project with this name. */
+  project: Type.Optional(Type.String({ maxLength: 1024 })),
+  /** Ours: the runs after this point of the newest-first order: a previous answer's nextCursor. */
+  before: Type.Optional(Type.String({ pattern: "^[0-9]{1,16}\\.[0-9]{1,16}$" })),
 });
 export type RunListQuery = Static<typeof RunListQuerySchema>;
 /** GET /devices: admins may ask for every user's devices. */
@@ -217,6 +223,30 @@ export const LogLinesResponseSchema = Type.Object({
   done: Type.Boolean(),
 });
 export type LogLinesResponse = Static<typeof LogLinesResponseSchema>;
+
+/** GET /runs/:id/detail: what a run's page shows beyond the run model. */
+export const RunDetailSchema = Type.Object({
+  /** The job YAML the run was launched with, as sent. */
+  yamlText: Type.String(),
+  /** When the run got its devices (after waiting QUEUED, if it did); null before. */
+  placedTime: Nullable(Type.Number()),
+});
+export type RunDetail = Static<typeof RunDetailSchema>;
+
+/**
+ * GET /runs/:id/log-search?deviceId=&text=&afterSeq= (or &beforeSeq= to search back): the next
+ * line of that node containing the text, any case.
+ */
+export const LogSearchQuerySchema = Type.Object({
+  deviceId: Type.String({ maxLength: 64 }),
+  text: Type.String({ minLength: 1, maxLength: 1024 }),
+  afterSeq: Type.Optional(Count()),
+  beforeSeq: Type.Optional(Count()),
+});
+export type LogSearchQuery = Static<typeof LogSearchQuerySchema>;
+/** `seq` null: no such line. */
+export const LogSearchResponseSchema = Type.Object({ seq: Nullable(Type.Integer()) });
+export type LogSearchResponse = Static<typeof LogSearchResponseSchema>;
 
 // ---- clusters ---------------------------------------------------------------------------
 

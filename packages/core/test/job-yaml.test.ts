@@ -257,6 +257,7 @@ describe("parseJobYaml: other reserved keys", () => {
       minReplicas: null,
       maxReplicas: null,
       targetInflightRequests: null,
+      targetRequestsPerSecond: null,
       scaleDownDelaySeconds: null,
       readinessProbePath: null,
       readinessProbeIntervalSeconds: null,
@@ -283,6 +284,8 @@ describe("parseJobYaml: other reserved keys", () => {
     assert.throws(() => args("  replicas: -1\n"), /whole number/);
     assert.throws(() => args("  readiness_probe_path: health\n"), /must start with \//);
     assert.throws(() => args("  min_replica: 2\n"), /did you mean min_replicas/);
+    assert.equal(args("  target_requests_per_second: 50\n")?.targetRequestsPerSecond, 50);
+    assert.throws(() => args("  target_requests_per_second: 0\n"), /target_requests_per_second must be at least 1/);
   });
 
   test("docker", () => {

@@ -12,14 +12,27 @@ import { SignIn } from "./session/sign-in.js";
 
 type State = { kind: "checking" } | { kind: "signed-out" } | { kind: "signed-in"; user: SessionUser };
 
+/**
+ * Who is signed in, as the server wrote it into the page (web-routes.ts): the first render
+ * needs no round trip. Absent (e.g. under Vite's dev server): ask the API.
+ */
+function initialState(): State {
+  const embedded = document.getElementById("fedml-session")?.textContent;
+  if (!embedded) return { kind: "checking" };
+  const user = JSON.parse(embedded) as SessionUser | null;
+  return user ? { kind: "signed-in", user } : { kind: "signed-out" };
+}
+
 export function App() {
-  const [state, setState] = useState<State>({ kind: "checking" });
+  const [state, setState] = useState<State>(initialState);
 
   useEffect(() => {
-    currentUser().then(
-      (user) => setState({ kind: "signed-in", user }),
-      () => setState({ kind: "signed-out" }),
-    );
+    if (state.kind === "checking") {
+      currentUser().then(
+        (user) => setState({ kind: "signed-in", user }),
+        () => setState({ kind: "signed-out" }),
+      );
+    }
     return onSignedOut(() => setState({ kind: "signed-out" }));
   }, []);
 

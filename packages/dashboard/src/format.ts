@@ -23,7 +23,7 @@ export function formatDuration(ms: number | null | undefined): string {
 export function formatUsd(amount: number): string {
   if (amount === 0) return "$0.00";
   const digits = Math.abs(amount) >= 0.01 ? 2 : 6;
-  return `$${amount.toFixed(digits)}`;
+  return `${amount < 0 ? "-" : ""}$${Math.abs(amount).toFixed(digits)}`;
 }
 
 /** "12s ago", "5m ago", "3h ago", "2d ago"; "never" without a time. */

@@ -16,6 +16,7 @@ import { healthRoutes } from "./api/health.js";
 import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
 import { offerRoutes } from "./api/offers.js";
+import { runDetailRoutes } from "./api/run-details.js";
 import { runLogRoutes } from "./api/run-logs.js";
 import { runRoutes } from "./api/runs.js";
 import { spendRoutes } from "./api/spend.js";
@@ -43,6 +44,7 @@ import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
+import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { storageSweep } from "./storage/sweep.js";
@@ -113,7 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const loop = new QueueLoop({
       pass: async () => {
         await hooks?.beforeQueuePass?.();
-        return placement.placeQueued();
+        return placement.placeQueuedUnlessBusy();
       },
       log: app.log,
       periodMs: opts.tickMs,
@@ -186,6 +188,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(agentServingRoutes(ctx));
         await api.register(endpointRoutes(ctx));
         await api.register(sessionRoutes(ctx));
+        await api.register(runDetailRoutes(ctx));
         api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       },
       { prefix: API_PREFIX },
@@ -203,6 +206,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
+    // Other replicas hand inference requests for the tunnels held here to this URL.
+    const peers = new TunnelPeers(ctx.db, url, ctx.now, app.log);
+    ctx.tunnelPeers = peers;
+    tunnels.listener = peers;
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);

@@ -8,6 +8,7 @@ import type { NotifyHub } from "./notify.js";
 import type { Placement } from "./scheduler/placement.js";
 import type { ReplicaLoad } from "./serving/replica-load.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
+import type { TunnelPeers } from "./serving/tunnel-peers.js";
 import type { Database } from "./store/schema.js";
 
 /** What request handlers and background tasks share; built once in app.ts. */
@@ -22,6 +23,8 @@ export interface ServerContext {
   jobYaml: ParsePool;
   /** Agents' inference tunnels to this process. */
   tunnels: TunnelHub;
+  /** Where the tunnels held by other processes are (set once this one listens). */
+  tunnelPeers?: TunnelPeers;
   /** Requests in flight and answered per endpoint replica, counted at this process's proxy. */
   replicaLoad: ReplicaLoad;
   /** Where users and agents reach this server (no trailing slash). */

@@ -14,6 +14,7 @@ import { systemClock } from "../src/clock.js";
 import { resolveOptions } from "../src/config.js";
 import type { ServerContext } from "../src/context.js";
 import { NotifyHub } from "../src/notify.js";
+import { sweepOfflineDevices } from "../src/devices/offline-sweep.js";
 import { failParts } from "../src/runs/end-parts.js";
 import { launchRun } from "../src/runs/launch.js";
 import { applyStatusReport } from "../src/runs/status-report.js";
@@ -30,6 +31,7 @@ import { Heartbeats } from "../src/devices/heartbeats.js";
 import { ServerLiveness } from "../src/devices/liveness.js";
 import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { TunnelHub } from "../src/serving/tunnel-hub.js";
+import { takePlacementLock } from "../src/store/transaction.js";
 import { WriteFaults } from "../src/store/write-faults.js";
 import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
@@ -222,7 +224,8 @@ describe("atomic transitions under injected write faults", () => {
   test("launch + placement of a gang run", async () => {
     const { result, writes } = await wholly(h, "launch", () => launch(gpuJob(4)));
     assert.equal(result.resultCode, 0, result.resultMsg);
-    assert.ok(writes >= 6, `launch wrote ${writes} rows`);
+    // At least: the run, its claim, its parts (one multi-row insert), its devices' bumps.
+    assert.ok(writes >= 4, `launch made ${writes} writes`);
     assert.equal((await runRow(result.runId as string)).status, "STARTING");
     await assertOneGang(Number(result.runId), 2);
     firstRun = Number(result.runId);
@@ -279,6 +282,41 @@ describe("atomic transitions under injected write faults", () => {
     assert.equal(await h.ctx.placement.placeQueued(), 1);
     await assertOneGang(retries[0].id, 2);
     await finishAll(retries[0].id);
+  });
+
+  test("the offline sweep fails every lost part of a device in one transaction", async () => {
+    // Alice's own machine (free to her, so the matcher picks it) running two of her runs.
+    const lostDevice = await insertDevice(h.ctx.db, alice.id, facts("a-lost", 2, { maxJobs: 2 }), "tok-a-lost", NOW);
+    const runIds: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const launched = await launch(gpuJob(1));
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      runIds.push(Number(launched.runId));
+    }
+    const parts = await listRunDevices(h.store.db, runIds);
+    assert.deepEqual(
+      parts.map((p) => p.device_id),
+      [lostDevice.id, lostDevice.id],
+    );
+    const started = h.clock.now;
+    const clock = { wall: () => h.clock.now, mono: () => h.clock.now };
+    const sweepCtx = { ...h.ctx, liveness: new ServerLiveness(clock, Number.POSITIVE_INFINITY) };
+    /** Moves the clock on, every other device still heard from: only a-lost falls silent. */
+    const silentFor = async (ms: number) => {
+      h.clock.now = started + ms;
+      await h.store.db.updateTable("devices").set({ last_seen_at: h.clock.now }).where("id", "!=", lostDevice.id).execute();
+    };
+    try {
+      await silentFor(h.ctx.options.offlineAfterMs + 1);
+      await sweepOfflineDevices(sweepCtx); // OFFLINE now; its parts are not lost yet
+      await silentFor(h.ctx.options.partLostAfterMs + 1);
+      // A fault at any write, the second part's included, leaves both parts as they were.
+      const { result } = await wholly(h, "offline sweep", () => sweepOfflineDevices(sweepCtx));
+      assert.equal(result, 1, "one device's parts");
+      for (const id of runIds) assert.equal((await runRow(id)).status, "FAILED");
+    } finally {
+      h.clock.now = started;
+    }
   });
 
   test("cluster create, stop, start and kill", async () => {
@@ -379,6 +417,17 @@ describe("placement is serialised by the database, not by one process", () => {
     assert.equal(live.length, 6);
     const liveHeld = live.flatMap((p) => (JSON.parse(p.gpu_indices_json) as number[]).map((g) => `${p.device_id}:${g}`));
     assert.equal(new Set(liveHeld).size, 6, `a GPU held twice: ${liveHeld}`);
+  });
+
+  test("a replica's queue loop skips the pass while another holds the placement lock", { skip: !onPostgres }, async () => {
+    const [one, two] = harnesses;
+    let whileHeld: number | null | undefined;
+    await one.store.db.transaction().execute(async (trx) => {
+      await takePlacementLock(trx);
+      whileHeld = await two.ctx.placement.placeQueuedUnlessBusy();
+    });
+    assert.equal(whileHeld, null, "busy: left to the holder");
+    assert.equal(typeof (await two.ctx.placement.placeQueuedUnlessBusy()), "number", "free again after its commit");
   });
 
   test("a gang's parts ending at once through two servers roll the run up from both", async () => {

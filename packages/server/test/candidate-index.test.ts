@@ -36,7 +36,8 @@ const needsArb = fc.record({
   deviceType: fc.constantFrom("GPU", "GPU", "GPU", "CPU"),
   maximumCostPerHour: fc.constantFrom(0, 1, 2.4, 5, 100),
   resourceId: fc.constantFrom(null, null, null, null, "1", "3", "99"),
-  requesterId: fc.constantFrom("1", "2", null),
+  // "4" and "5" own no device: requesters like them share one view of the fleet.
+  requesterId: fc.constantFrom("1", "2", "4", "5", null),
   allowCrossProvider: fc.boolean(),
   credit: fc.constantFrom(undefined, null, { cardBound: false, balanceMicros: 0 }, { cardBound: true, balanceMicros: 3_000_000 }),
 }) as fc.Arbitrary<JobNeeds>;

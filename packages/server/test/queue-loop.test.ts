@@ -3,6 +3,8 @@
 // and once it works again the waiting runs are placed.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { FastifyBaseLogger } from "fastify";
+import { QueueLoop } from "../src/scheduler/queue-loop.js";
 import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
 
 /** Polls `check` until it answers true or `ms` pass. */
@@ -88,3 +90,49 @@ for (const breakage of ["throwing", "wedged"] as const) {
     });
   });
 }
+
+describe("a queue pass that finds the placement lock held (another replica's pass)", () => {
+  const silent = { info: () => {}, error: () => {} } as unknown as FastifyBaseLogger;
+
+  test("is tried again shortly when woken", async () => {
+    let busy = 3;
+    let tries = 0;
+    // A period far beyond the test: every pass here is the start's or a busy retry.
+    const loop = new QueueLoop({
+      pass: async () => {
+        tries++;
+        return busy-- > 0 ? null : 0;
+      },
+      log: silent,
+      periodMs: 60_000,
+      busyRetryMs: 5,
+    });
+    loop.start();
+    try {
+      await eventually("the pass to get the lock", async () => tries === 4, 5_000);
+    } finally {
+      await loop.stop();
+    }
+  });
+
+  test("is left to the other pass when periodic: the next try comes a period later", async () => {
+    let tries = 0;
+    const periodMs = 50;
+    const loop = new QueueLoop({
+      // The start's pass runs; every periodic one after it finds the lock held.
+      pass: async () => (tries++ === 0 ? 0 : null),
+      log: silent,
+      periodMs,
+      busyRetryMs: 1,
+    });
+    const started = Date.now();
+    loop.start();
+    try {
+      await eventually("four periodic passes", async () => tries >= 5, 5_000);
+      // Retried at busyRetryMs, four tries would take ~4 ms; periodic ones take 4 periods.
+      assert.ok(Date.now() - started >= 3 * periodMs, `${tries} tries in ${Date.now() - started} ms`);
+    } finally {
+      await loop.stop();
+    }
+  });
+});

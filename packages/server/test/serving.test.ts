@@ -2,9 +2,12 @@
 // balancer's choice, replica statuses and an endpoint's settings from serving_args.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { ServingArgs } from "@fedml/core";
+import { type ServingArgs, parseJobYaml } from "@fedml/core";
 import { decideReplicas } from "../src/serving/autoscale.js";
+import { spreadDevice } from "../src/serving/launch-replica.js";
+import type { CandidateDevice } from "../src/scheduler/matcher.js";
 import { pickReplica, routableReplicas } from "../src/serving/pick-replica.js";
+import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { replicaStatus } from "../src/serving/replica-status.js";
 import { endpointSettings } from "../src/serving/settings.js";
 import type { ReplicaRow } from "../src/store/endpoint-replicas.js";
@@ -12,9 +15,11 @@ import type { ReplicaRow } from "../src/store/endpoint-replicas.js";
 const base = {
   minReplicas: 1,
   maxReplicas: 5,
-  targetInflight: 2,
+  targetInflight: 2 as number | null,
+  targetRps: null as number | null,
   desired: 1,
   peakInflight: 0,
+  requestsPerSecond: 0,
   busyAt: 0,
   scaleDownDelayMs: 10_000,
   now: 100_000,
@@ -33,6 +38,29 @@ describe("autoscaler", () => {
   });
   test("load at the current count restarts the scale-down delay", () => {
     assert.deepEqual(decideReplicas({ ...base, desired: 2, peakInflight: 4, busyAt: 0 }), { desired: 2, busyAt: 100_000 });
+  });
+  test("on requests per second: ceil(rate / target), the larger need when both targets are set", () => {
+    const onRate = { ...base, targetInflight: null, targetRps: 10 };
+    assert.equal(decideReplicas({ ...onRate, requestsPerSecond: 25 }).desired, 3);
+    assert.equal(decideReplicas({ ...onRate, requestsPerSecond: 500 }).desired, 5);
+    // One request in flight at a time, but 35 a second: the in-flight target alone keeps one replica.
+    assert.equal(decideReplicas({ ...base, peakInflight: 1, requestsPerSecond: 35 }).desired, 1);
+    assert.equal(decideReplicas({ ...base, targetRps: 10, peakInflight: 1, requestsPerSecond: 35 }).desired, 4);
+    assert.equal(decideReplicas({ ...base, targetRps: 10, peakInflight: 9, requestsPerSecond: 5 }).desired, 5);
+    const quiet = { ...onRate, desired: 3, requestsPerSecond: 4, busyAt: 95_000 };
+    assert.equal(decideReplicas(quiet).desired, 3, "down only after the delay");
+    assert.equal(decideReplicas({ ...quiet, busyAt: 0 }).desired, 1);
+  });
+  test("the rate is arrivals per second between samples (monotonic), from the proxy's counts", () => {
+    const load = new ReplicaLoad();
+    assert.equal(load.takeRate(7, 1_000), 0, "the first sample only starts the count");
+    for (let i = 0; i < 30; i++) load.begin(7);
+    assert.equal(load.takeRate(7, 1_500), 60);
+    for (let i = 0; i < 10; i++) load.end(7, true);
+    assert.equal(load.takeRate(7, 2_500), 0, "answers are not arrivals");
+    load.begin(7);
+    assert.equal(load.takeRate(7, 2_500), 0, "no time passed");
+    assert.equal(load.takeRate(8, 3_000), 0);
   });
   test("without a target: zero when idle (min 0), one when a request comes", () => {
     const wake = { ...base, minReplicas: 0, maxReplicas: 1, targetInflight: null, desired: 0 };
@@ -109,6 +137,7 @@ describe("endpoint settings", () => {
     minReplicas: null,
     maxReplicas: null,
     targetInflightRequests: null,
+    targetRequestsPerSecond: null,
     scaleDownDelaySeconds: null,
     readinessProbePath: null,
     readinessProbeIntervalSeconds: null,
@@ -119,6 +148,7 @@ describe("endpoint settings", () => {
       minReplicas: 1,
       maxReplicas: 1,
       targetInflight: null,
+      targetRps: null,
       scaleDownDelayMs: 60_000,
       probePath: "/",
       probeIntervalMs: 1_000,
@@ -130,7 +160,35 @@ describe("endpoint settings", () => {
     assert.equal(s.maxReplicas, 4);
     assert.equal(s.targetInflight, 3);
     assert.equal(s.probePath, "/h");
+    assert.equal(endpointSettings(args({ targetRequestsPerSecond: 20 })).targetRps, 20);
     assert.equal(endpointSettings(args({ maxReplicas: 3 })).minReplicas, 1);
     assert.equal(endpointSettings(args({ minReplicas: 2 })).maxReplicas, 2);
+  });
+});
+
+describe("where a new replica goes", () => {
+  const spec = parseJobYaml("job: python3 serve.py\njob_type: serve\n");
+  const box = (id: string, provider: string, pricePerGpuHour = 0): CandidateDevice => ({
+    deviceId: id,
+    name: `box-${id}`,
+    gpus: [],
+    freeGpuIndices: [],
+    maxJobs: 4,
+    freeSlots: 4,
+    pricePerGpuHour,
+    provider,
+  });
+  const fleet = [box("1", "aws"), box("2", "aws"), box("3", "gcp"), box("4", "gcp")];
+  const spread = (devices: string[]) => ({
+    devices: new Set(devices),
+    providers: new Set(devices.map((d) => fleet.find((b) => b.deviceId === d)?.provider ?? "")),
+  });
+  test("a device of a provider that runs no replica yet, before another device of the same provider", () => {
+    assert.equal(spreadDevice(spec, 1, fleet, spread(["1"])), "3");
+    assert.equal(spreadDevice(spec, 1, fleet, spread(["3"])), "1");
+  });
+  test("another device of a used provider when every provider runs one; none when every device does", () => {
+    assert.equal(spreadDevice(spec, 1, fleet, spread(["1", "3"])), "2");
+    assert.equal(spreadDevice(spec, 1, fleet, spread(["1", "2", "3", "4"])), null);
   });
 });

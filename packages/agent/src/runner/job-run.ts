@@ -7,7 +7,15 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type Assignment, EdgeStatus, JobEnv, type RunStatusReport, type ServingReport } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
-import { CONTAINER_JOB_DIR, containerRunCommand, registryLogin, removeContainer } from "./isolation/container.js";
+import {
+  CONTAINER_JOB_DIR,
+  type RegistryAuth,
+  containerRunCommand,
+  pullImage,
+  removeContainer,
+  removeRegistryAuth,
+  writeRegistryAuth,
+} from "./isolation/container.js";
 import {
   buildJobEnv,
   handOver,
@@ -68,6 +76,7 @@ export class JobRun {
   private cgroup: RunCgroup | null = null;
   private folder: JobFolder | null = null;
   private containerName: string | null = null;
+  private registryAuth: RegistryAuth | null = null;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   servingPort: number | null = null;
 
@@ -128,7 +137,9 @@ export class JobRun {
     this.user = isolation?.users?.acquire() ?? null;
     const folder = makeJobFolder(isolation ? join(isolation.jobsRoot, this.runId) : stateDir, this.user);
     this.folder = folder;
-    this.cgroup = this.makeCgroup(assignment.limits ?? null);
+    // A container's memory and CPU limits are the runtime's (on the container's own cgroup,
+    // inside the run's): the runtime's client, which waits in the run's cgroup, is not the job's.
+    this.cgroup = this.makeCgroup(container ? null : (assignment.limits ?? null));
     let cwd: string;
     try {
       cwd = await deps.prepareWorkspace(folder.scripts, assignment.workspaceSha256);
@@ -156,7 +167,14 @@ export class JobRun {
       user: this.user?.name ?? null,
     });
     if (bootstrap) writeFileSync(join(folder.scripts, "bootstrap.sh"), withNewline(bootstrap), { mode: 0o700 });
-    const launcher = container && isolation?.container ? this.containerLauncher(stateDir, folder, cwd, env) : null;
+    let launcher: ((script: string) => string[]) | null = null;
+    if (container && isolation?.container) {
+      this.registryAuth = writeRegistryAuth(isolation.container, container, stateDir);
+      const refused = await pullImage(isolation.container, container, this.registryAuth);
+      if (this.stopCause) return STOP_OUTCOME[this.stopCause];
+      if (refused) return { status: EdgeStatus.FAILED, exitCode: null, reason: refused };
+      launcher = this.containerLauncher(stateDir, folder, cwd, env);
+    }
     const direct = launcher ? null : this.directCommand(job, env, cwd);
     if (!direct) writeFileSync(join(folder.scripts, "job.sh"), withNewline(job), { mode: 0o700 });
     handOver(folder, this.user);
@@ -257,7 +275,14 @@ export class JobRun {
       }
       return null;
     }
-    return RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    if (cgroup.unenforced.length > 0) {
+      this.deps.onLine(
+        "stderr",
+        `[fedml agent] this device cannot enforce ${cgroup.unenforced.join(" / ")} (its cgroups lack the controller)`,
+      );
+    }
+    return cgroup;
   }
 
   /** The runtime command line for a script of a container job (the job folder is mounted in the image). */
@@ -273,8 +298,6 @@ export class JobRun {
         .join(""),
       { mode: 0o600 },
     );
-    const authFile = join(stateDir, "registry-auth.json");
-    registryLogin(runtime, spec, authFile);
     this.containerName = `fedml-run-${this.runId}-${process.pid}`;
     const name = this.containerName;
     return (script: string) =>
@@ -288,8 +311,8 @@ export class JobRun {
         envFile,
         user: this.user,
         limits: { memoryBytes: this.assignment.limits?.memoryBytes ?? null, cpus: this.assignment.limits?.cpus ?? null },
-        cgroupParent: null,
-        authFile: spec.username ? authFile : null,
+        cgroupParent: this.cgroup?.relativePath() ?? null,
+        auth: this.registryAuth,
       });
   }
 
@@ -299,8 +322,14 @@ export class JobRun {
    */
   private outcomeWithOom(outcome: RunOutcome): RunOutcome {
     const cgroup = this.cgroup;
-    if (!cgroup || this.stopCause === "user" || cgroup.oomKills() === 0) return outcome;
+    if (!cgroup || this.stopCause === "user") return outcome;
     const limit = this.assignment.limits?.memoryBytes;
+    if (this.assignment.container) {
+      // The container's own cgroup, where its kill was counted, is gone with it: a SIGKILL
+      // (137) while the run's peak (the container's included) reached the limit is that kill.
+      const peak = cgroup.peakBytes();
+      if (!limit || outcome.exitCode !== 137 || peak === null || peak < limit) return outcome;
+    } else if (cgroup.oomKills() === 0) return outcome;
     const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
     return {
       status: EdgeStatus.FAILED,
@@ -313,6 +342,7 @@ export class JobRun {
   private release(outcome: RunOutcome): void {
     const runtime = this.deps.isolation?.container;
     if (runtime && this.containerName) removeContainer(runtime, this.containerName);
+    removeRegistryAuth(this.registryAuth);
     this.cgroup?.remove();
     if (this.folder) {
       takeBack(this.folder, this.user);

@@ -33,6 +33,7 @@ const SERVING_NUMBERS = {
   min_replicas: "minReplicas",
   max_replicas: "maxReplicas",
   target_inflight_requests: "targetInflightRequests",
+  target_requests_per_second: "targetRequestsPerSecond",
   scale_down_delay_seconds: "scaleDownDelaySeconds",
   readiness_probe_interval_seconds: "readinessProbeIntervalSeconds",
 } as const satisfies Record<string, keyof ServingArgs>;
@@ -53,6 +54,7 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
     minReplicas: null,
     maxReplicas: null,
     targetInflightRequests: null,
+    targetRequestsPerSecond: null,
     scaleDownDelaySeconds: null,
     readinessProbePath: null,
     readinessProbeIntervalSeconds: null,
@@ -77,6 +79,7 @@ export function readServingArgs(src: YamlSource, field: Field): ServingArgs | nu
   }
   if (args.maxReplicas === 0) bad("max_replicas must be at least 1");
   if (args.targetInflightRequests === 0) bad("target_inflight_requests must be at least 1");
+  if (args.targetRequestsPerSecond === 0) bad("target_requests_per_second must be at least 1");
   if (args.readinessProbeIntervalSeconds === 0) bad("readiness_probe_interval_seconds must be at least 1");
   if (Math.max(args.minReplicas ?? 0, args.maxReplicas ?? 0) > MAX_REPLICAS) bad(`at most ${MAX_REPLICAS} replicas`);
   return args;

@@ -3,6 +3,8 @@ import type {
   FedMLRunModelList,
   LaunchResult,
   LogLinesResponse,
+  LogSearchResponse,
+  RunDetail,
   RunLogResult,
   StopRunResponse,
 } from "@fedml/core";
@@ -11,8 +13,9 @@ import { get, post } from "./client.js";
 export type Run = FedMLRunModel;
 
 export interface RunFilter {
+  /** Comma-separated statuses. */
   status?: string;
-  runName?: string;
+  nameContains?: string;
   project?: string;
   platform?: string;
 }
@@ -28,7 +31,7 @@ export async function listRuns(
   page: { limit: number; before?: string },
   signal?: AbortSignal,
 ): Promise<RunPage> {
-  const answer = await get<FedMLRunModelList & { nextCursor?: string | null }>("/runs", {
+  const answer = await get<FedMLRunModelList>("/runs", {
     query: { ...filter, limit: page.limit, before: page.before },
     signal,
   });
@@ -56,3 +59,14 @@ export const logLines = (
   query: { deviceId: string; afterSeq: number; limit: number; waitMs?: number },
   signal?: AbortSignal,
 ) => get<LogLinesResponse>(`/runs/${encodeURIComponent(id)}/log-lines`, { query, signal });
+
+/** The job YAML and when the run was placed. */
+export const getRunDetail = (id: string, signal?: AbortSignal) =>
+  get<RunDetail>(`/runs/${encodeURIComponent(id)}/detail`, { signal });
+
+/** The next line of a node containing `text` (any case), after or before a line. */
+export const searchLog = (
+  id: string,
+  query: { deviceId: string; text: string; afterSeq?: number; beforeSeq?: number },
+  signal?: AbortSignal,
+) => get<LogSearchResponse>(`/runs/${encodeURIComponent(id)}/log-search`, { query, signal });

@@ -53,7 +53,8 @@ export function DeviceTable({ devices, showOwner = false, now }: { devices: Devi
             <td>{d.region || "—"}</td>
             <td class="num">{d.runCount ?? "—"}</td>
             <td>
-              <RunLinks ids={d.runningRunIds} />
+              {/* Every user's devices run every user's runs, whose pages are their owners' alone. */}
+              {showOwner ? d.runningRunIds.map((id) => `#${id}`).join(" ") || "—" : <RunLinks ids={d.runningRunIds} />}
             </td>
             <td>{formatAgo(d.lastSeenTime, now)}</td>
           </tr>

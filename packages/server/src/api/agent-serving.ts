@@ -1,4 +1,5 @@
-import { FedmlError, ResultCode, type ServingReport } from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -8,8 +9,9 @@ import { OkSchema, RunIdParams, ServingReportSchema, authErrors } from "./schema
 
 /** POST /agent/runs/:id/serving: a serving job's port and readiness, from its agent. */
 export function agentServingRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
-    app.post<{ Params: { id: string }; Body: ServingReport }>(
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    app.post(
       "/agent/runs/:id/serving",
       {
         preHandler: requireDevice(ctx),

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -11,7 +12,8 @@ import { DeleteEndpointResponseSchema, EndpointIdParams, EndpointListSchema, End
 
 /** `fedml endpoint list | status | delete`. */
 export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const preHandler = requireUser(ctx);
 
     app.get(
@@ -27,7 +29,7 @@ export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { id: string } }>(
+    app.get(
       "/endpoints/:id",
       {
         preHandler,
@@ -40,7 +42,7 @@ export function endpointRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.delete<{ Params: { id: string } }>(
+    app.delete(
       "/endpoints/:id",
       {
         preHandler,

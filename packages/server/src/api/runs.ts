@@ -6,7 +6,7 @@ import { launchRun } from "../runs/launch.js";
 import { ownedRun, toRunModels } from "../runs/lookup.js";
 import { stopRun } from "../runs/stop.js";
 import { parseRowId } from "../store/ids.js";
-import { listOwnerRuns } from "../store/runs.js";
+import { DEFAULT_RUN_LIST_LIMIT, listOwnerRuns, parseRunCursor, runCursorOf } from "../store/runs.js";
 import { assertOnPlatform, platformFilter } from "../runs/platform.js";
 import {
   LaunchRequestSchema,
@@ -42,22 +42,31 @@ export function runRoutes(ctx: ServerContext): FastifyPluginAsync {
         schema: { tags: ["runs"], querystring: RunListQuerySchema, response: { 200: RunListSchema, ...authErrors } },
       },
       async (request) => {
-        const { runName, runId, platform, status, limit, allUsers } = request.query;
+        const { runName, runId, platform, status, limit, allUsers, nameContains, project, before } = request.query;
         const id = runId !== undefined ? parseRowId(runId) : undefined;
         if (runId !== undefined && id === undefined) return { runList: [] };
         const user = userOf(request);
         if (allUsers) assertAdmin(user);
         const runs = await listOwnerRuns(ctx.db, allUsers ? null : user.id, {
           name: runName || undefined,
+          nameContains,
           id,
           platform: platformFilter(platform) ?? undefined,
+          project,
           statuses: status?.split(","),
           limit,
+          before: before === undefined ? undefined : parseRunCursor(before),
         });
+        const last = runs.at(-1);
+        // Only when the list stopped at its limit: a list that fits has no next page (and no field).
+        const next = last && runs.length === (limit ?? DEFAULT_RUN_LIST_LIMIT) ? { nextCursor: runCursorOf(last) } : {};
         const models = await toRunModels(ctx, runs);
-        if (!allUsers) return { runList: models };
+        if (!allUsers) return { runList: models, ...next };
         const owners = new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name]));
-        return { runList: models.map((m, i) => ({ ...m, ownerName: owners.get(runs[i].owner_id) ?? String(runs[i].owner_id) })) };
+        return {
+          runList: models.map((m, i) => ({ ...m, ownerName: owners.get(runs[i].owner_id) ?? String(runs[i].owner_id) })),
+          ...next,
+        };
       },
     );
 

@@ -1,12 +1,5 @@
-import {
-  type CreateUserRequest,
-  fromMicros,
-  type DisableUserRequest,
-  FedmlError,
-  ResultCode,
-  type RotateKeyRequest,
-  type UserModel,
-} from "@fedml/core";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { FedmlError, ResultCode, type UserModel, fromMicros } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import { hashSecret, newApiKey } from "../auth/keys.js";
@@ -58,7 +51,8 @@ async function namedUser(ctx: ServerContext, name: string): Promise<UserRow> {
 }
 
 export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const adminOnly = requireAdmin(ctx);
     const adminErrors = { 403: ErrorBodySchema, ...authErrors };
 
@@ -87,7 +81,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: CreateUserRequest }>(
+    app.post(
       "/users",
       {
         preHandler: adminOnly,
@@ -113,7 +107,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string }; Body: RotateKeyRequest }>(
+    app.post(
       "/users/:name/rotate",
       {
         preHandler: adminOnly,
@@ -133,7 +127,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string } }>(
+    app.post(
       "/users/:name/revoke",
       {
         preHandler: adminOnly,
@@ -145,7 +139,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { name: string }; Body: DisableUserRequest }>(
+    app.post(
       "/users/:name/disable",
       {
         preHandler: adminOnly,

@@ -1,3 +1,5 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Static } from "@sinclair/typebox";
 import type { Readable } from "node:stream";
 import { FedmlError, ResultCode, type UploadState } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
@@ -56,29 +58,29 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
     userWorkspaceBytes: ctx.options.userWorkspaceBytes,
   });
 
-  return async (app) => {
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     // Hand the raw stream to the route: blobs go to the store chunk by chunk, never whole into memory.
     app.addContentTypeParser(BLOB_TYPES, (_request, payload, done) => done(null, payload));
 
-    const exists = async (request: FastifyRequest<{ Params: { sha256: string } }>, reply: FastifyReply) => {
-      const { sha256 } = request.params;
+    const exists = async ({ sha256 }: Static<typeof Sha256Params>, request: FastifyRequest, reply: FastifyReply) => {
       const blob = await useWorkspace(ctx.db, sha256, userOf(request).id, ctx.now());
       if (!blob) throw workspaceNotFound(sha256);
       reply.header("content-length", String(blob.size));
       return reply.status(200).send();
     };
-    app.head<{ Params: { sha256: string } }>(
+    app.head(
       "/workspaces/:sha256",
       { preHandler: requireUser(ctx), schema: { tags: ["workspaces"], params: Sha256Params } },
-      exists,
+      (request, reply) => exists(request.params, request, reply),
     );
-    app.get<{ Params: { sha256: string } }>(
+    app.get(
       "/workspaces/:sha256",
       { preHandler: requireUser(ctx), schema: { tags: ["workspaces"], params: Sha256Params }, exposeHeadRoute: false },
-      exists,
+      (request, reply) => exists(request.params, request, reply),
     );
 
-    app.put<{ Params: { sha256: string } }>(
+    app.put(
       "/workspaces/:sha256",
       {
         preHandler: requireUser(ctx),
@@ -143,7 +145,7 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { sha256: string } }>(
+    app.get(
       "/workspaces/:sha256/upload",
       {
         preHandler: requireUser(ctx),
@@ -159,7 +161,7 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
     );
 
-    app.patch<{ Params: { sha256: string } }>(
+    app.patch(
       "/workspaces/:sha256/upload",
       {
         preHandler: requireUser(ctx),

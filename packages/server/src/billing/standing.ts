@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { readBalance } from "../store/credit.js";
+import { readBalance, readBalances } from "../store/credit.js";
 import { listOpenReservations } from "../store/reservations.js";
 import { listBillingParts } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
@@ -16,4 +16,30 @@ export interface Standing {
 export async function creditStanding(db: Kysely<Database>, userId: number): Promise<Standing> {
   const committedMicrosPerHour = hourlyCommitment(await listBillingParts(db, userId), await listOpenReservations(db, userId));
   return { ...(await readBalance(db, userId)), committedMicrosPerHour };
+}
+
+/** creditStanding of many users in three queries (a queue pass checks every owner it serves). */
+export async function creditStandings(db: Kysely<Database>, userIds: readonly number[]): Promise<Map<number, Standing>> {
+  const ids = [...new Set(userIds)];
+  const standings = new Map<number, Standing>();
+  if (ids.length === 0) return standings;
+  const parts = groupBy(await listBillingParts(db, ids), (p) => p.owner_id);
+  const holds = groupBy(await listOpenReservations(db, ids), (h) => h.payer_id);
+  const balances = await readBalances(db, ids);
+  for (const userId of ids) {
+    const balance = balances.get(userId) ?? { cardBound: false, balanceMicros: 0 };
+    const committedMicrosPerHour = hourlyCommitment(parts.get(userId) ?? [], holds.get(userId) ?? []);
+    standings.set(userId, { ...balance, committedMicrosPerHour });
+  }
+  return standings;
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const row of rows) {
+    const list = groups.get(key(row));
+    if (list) list.push(row);
+    else groups.set(key(row), [row]);
+  }
+  return groups;
 }

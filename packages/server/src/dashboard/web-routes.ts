@@ -2,11 +2,25 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
+import { toUserModel } from "../api/users.js";
 import { ownedRun } from "../runs/lookup.js";
+import type { UserRow } from "../store/users.js";
 import { sessionTokenOf } from "./session-cookie.js";
 import { userOfSession } from "./sessions.js";
+
+const APP_ROOT = '<div id="app"></div>';
+
+/**
+ * The page with the signed-in user (or null) written in, as data the app reads at start: the
+ * first render needs no round trip to learn who is signed in. `<` is escaped so no text in it
+ * can close the element.
+ */
+export function withSessionUser(index: string, user: UserRow | undefined): string {
+  const json = JSON.stringify(user ? toUserModel(user) : null).replace(/</g, "\\u003c");
+  return index.replace(APP_ROOT, `<script id="fedml-session" type="application/json">${json}</script>${APP_ROOT}`);
+}
 
 /** Where `npm run build` puts the dashboard (packages/dashboard's Vite build). */
 export const WEB_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
@@ -51,28 +65,32 @@ export function webRoutes(ctx: ServerContext, dir = WEB_DIR): FastifyPluginAsync
   return async (app) => {
     const index = readIndex(dir);
     const assets = new Map<string, Buffer>();
-    const page = (reply: FastifyReply, status = 200) =>
-      reply.status(status).headers(HTML_HEADERS).type("text/html; charset=utf-8").send(index);
+    const sessionUser = async (request: FastifyRequest) => {
+      const token = sessionTokenOf(request.headers);
+      return token ? userOfSession(ctx, token) : undefined;
+    };
+    const page = (reply: FastifyReply, user: UserRow | undefined, status = 200) =>
+      reply.status(status).headers(HTML_HEADERS).type("text/html; charset=utf-8").send(withSessionUser(index, user));
+    const anyPage = async (request: FastifyRequest, reply: FastifyReply) => page(reply, await sessionUser(request));
 
-    app.get("/", { schema: { hide: true } }, async (_request, reply) => page(reply));
+    app.get("/", { schema: { hide: true } }, anyPage);
     for (const name of DASHBOARD_PAGES) {
-      app.get(`/${name}`, { schema: { hide: true } }, async (_request, reply) => page(reply));
-      app.get(`/${name}/*`, { schema: { hide: true } }, async (_request, reply) => page(reply));
+      app.get(`/${name}`, { schema: { hide: true } }, anyPage);
+      app.get(`/${name}/*`, { schema: { hide: true } }, anyPage);
     }
 
     // runUrl's target. A signed-in user asking for a run that is not theirs (or none) gets the
     // page with 404, as the API answers; signed out, the page shows the sign-in form first.
     app.get<{ Params: { id: string } }>("/runs/:id", { schema: { hide: true } }, async (request, reply) => {
-      const token = sessionTokenOf(request.headers);
-      const user = token ? await userOfSession(ctx, token) : undefined;
+      const user = await sessionUser(request);
       if (user) {
         const found = await ownedRun(ctx, user.id, request.params.id).then(
           () => true,
           () => false,
         );
-        if (!found) return page(reply, 404);
+        if (!found) return page(reply, user, 404);
       }
-      return page(reply);
+      return page(reply, user);
     });
 
     app.get<{ Params: { file: string } }>("/assets/:file", { schema: { hide: true } }, async (request, reply) => {

@@ -2,6 +2,7 @@ import type { ServerContext } from "../context.js";
 import { failParts } from "../runs/end-parts.js";
 import { type HeardSpan, listSilentDevices, markDeviceOffline } from "../store/devices.js";
 import { listLivePartsOnSilentDevices } from "../store/runs.js";
+import { transition } from "../transition.js";
 
 /** Last words that count as heard within `windowMs`, or null while the server is in its own grace. */
 function heardSpan(ctx: ServerContext, windowMs: number): HeardSpan | null {
@@ -31,9 +32,12 @@ export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
   const lost = heardSpan(ctx, ctx.options.partLostAfterMs);
   if (lost !== null) {
     const parts = await listLivePartsOnSilentDevices(ctx.db, lost);
-    for (const deviceId of new Set(parts.map((p) => p.device_id))) {
-      const onDevice = parts.filter((p) => p.device_id === deviceId);
-      await failParts(ctx, onDevice, `device ${onDevice[0].device_name} went offline`);
+    const byDevice = new Map<number, typeof parts>();
+    for (const part of parts) byDevice.set(part.device_id, [...(byDevice.get(part.device_id) ?? []), part]);
+    for (const onDevice of byDevice.values()) {
+      // One transaction per device: its lost parts (in run order, as their rows are locked)
+      // end together or, if anything fails, not at all and are tried again next sweep.
+      await transition(ctx, (tctx) => failParts(tctx, onDevice, `device ${onDevice[0].device_name} went offline`));
       changed++;
     }
   }

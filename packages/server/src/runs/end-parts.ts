@@ -12,7 +12,8 @@ import { settlePart } from "./settle.js";
 /**
  * Ends run parts FAILED (lost process, offline or removed device), stops the rest of each
  * gang, charges what ran, rolls the runs up, and retries those whose YAML asks for it: one
- * transaction per part. A part that ended meanwhile is left as it ended.
+ * transaction per part, or all in the caller's when called inside one. A part that ended
+ * meanwhile is left as it ended.
  */
 export async function failParts(ctx: ServerContext, parts: RunDeviceRow[], reason: string): Promise<void> {
   for (const part of parts) {

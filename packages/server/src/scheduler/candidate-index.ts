@@ -84,9 +84,12 @@ export class CandidateIndex {
   private readonly views = new Map<string, View>();
   private readonly heaps = new Map<string, MinHeap<Ranked>>();
   private readonly memos = new Map<string, unknown>();
+  /** Who owns some candidate: everyone else sees the same pool at the same prices. */
+  private readonly owners = new Set<string>();
 
   constructor(candidates: readonly CandidateDevice[]) {
     this.candidates = candidates.map((c) => ({ ...c, freeGpuIndices: [...c.freeGpuIndices] }));
+    for (const c of this.candidates) if (c.ownerId !== undefined) this.owners.add(c.ownerId);
     this.slots = this.candidates.map((device, pos) => ({ device, pos, version: 0, byType: new Map() }));
     for (const slot of this.slots) {
       const same = this.byDeviceId.get(slot.device.deviceId);
@@ -102,6 +105,16 @@ export class CandidateIndex {
 
   nameOf(deviceId: string): string {
     return this.byDeviceId.get(deviceId)?.[0].device.name ?? deviceId;
+  }
+
+  /**
+   * What the requester's view of the fleet depends on: requesters owning no candidate may use
+   * the same devices (shared ones) at the same prices, so they share one view and its heaps.
+   * Without that a pass over 200 users' queues built 200 copies of every heap.
+   */
+  viewKey(requesterId: string | null): string {
+    if (requesterId === null) return "";
+    return this.owners.has(requesterId) ? `u\u0001${requesterId}` : "\u0002stranger";
   }
 
   /** The devices `requesterId` may use (the matcher's may-use step), in the candidates' order. */
@@ -261,7 +274,7 @@ export class CandidateIndex {
   }
 
   private view(requesterId: string | null): View {
-    const key = requesterId ?? "";
+    const key = this.viewKey(requesterId);
     let view = this.views.get(key);
     if (!view) {
       const pool = mayUseStep({ requesterId }, this.candidates);
@@ -300,7 +313,7 @@ export class CandidateIndex {
 
   private rankHeap(requesterId: string | null, t: string, provider: string, when: When): MinHeap<Ranked> {
     return this.buildHeap(
-      `${when}\u0000${requesterId ?? ""}\u0000${t}\u0000${provider}`,
+      `${when}\u0000${this.viewKey(requesterId)}\u0000${t}\u0000${provider}`,
       requesterId,
       t,
       (slot) => provider === ALL_PROVIDERS || (slot.device.provider ?? "") === provider,
@@ -310,6 +323,6 @@ export class CandidateIndex {
   }
 
   private waitHeap(requesterId: string | null, t: string): MinHeap<Ranked> {
-    return this.buildHeap(`wait\u0000${requesterId ?? ""}\u0000${t}`, requesterId, t, () => true, waitLess, "now");
+    return this.buildHeap(`wait\u0000${this.viewKey(requesterId)}\u0000${t}`, requesterId, t, () => true, waitLess, "now");
   }
 }

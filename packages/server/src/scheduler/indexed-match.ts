@@ -27,7 +27,7 @@ type Ever = { allocation: Allocation } | { verdict: MatchResult };
 
 function everStep(needs: JobNeeds, index: CandidateIndex): Ever {
   const requester = needs.requesterId ?? null;
-  const key = `ever\u0000${requester ?? ""}\u0000${typeFilter(needs) ?? ""}\u0000${gpusWanted(needs)}\u0000${needs.allowCrossProvider === true}`;
+  const key = `ever\u0000${index.viewKey(requester)}\u0000${typeFilter(needs) ?? ""}\u0000${gpusWanted(needs)}\u0000${needs.allowCrossProvider === true}`;
   return index.memo(key, (): Ever => {
     const pool = index.pool(requester);
     if (pool.length === 0) return { verdict: noPoolVerdict(needs) };

@@ -1,31 +1,17 @@
-import { EdgeStatus, RunStatus } from "@fedml/core";
 import type { Kysely } from "kysely";
-import { scopeCandidates } from "../clusters/scope.js";
-import { pickFederatedDevices } from "../federate/pick.js";
-import { numEdgesOf } from "../federate/num-edges.js";
+import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
-import { creditStanding, type Standing } from "../billing/standing.js";
-import { type DeviceRow, bumpDeviceVersion, listLiveDevices } from "../store/devices.js";
-import {
-  type RunRow,
-  insertRunDevice,
-  lastServedByOwner,
-  listClusterQueuedRuns,
-  listLiveRunDevices,
-  listQueueHeads,
-  updateRunIf,
-} from "../store/runs.js";
+import { listLiveDevices } from "../store/devices.js";
+import { writePlacements, writeWaitReasons } from "../store/placements.js";
+import { type RunRow, lastServedByOwner, listClusterQueuedRuns, listLivePartHoldings, listQueueHeads } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
-import { takePlacementLock } from "../store/transaction.js";
+import { takePlacementLock, tryPlacementLock } from "../store/transaction.js";
 import { type Stateful, transition } from "../transition.js";
-import { type LiveRunPartRow, toCandidates } from "./capacity.js";
-import { CandidateIndex } from "./candidate-index.js";
-import { fairOrder } from "./fair-queue.js";
-import { matchIndexed } from "./indexed-match.js";
-import { jobNeeds } from "./job-needs.js";
-import { type CandidateDevice, type JobNeeds, type MatchResult, type PlacedNode, matchJob } from "./matcher.js";
-import { decodeJobSpec } from "../store/json-columns.js";
+import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
+import { type PassPlacement, type Snapshot, candidatesOf, decideQueuePass } from "./queue-pass.js";
+
+export { firstRankOf } from "./queue-pass.js";
 
 export interface PlacementDeps extends Stateful {
   /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
@@ -39,27 +25,12 @@ export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null
 /** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
 const QUEUE_WINDOW_PER_USER = 50;
 
-/** One read of the fleet: devices online, the run parts holding their GPUs, cluster reservations. */
-interface Snapshot {
-  devices: DeviceRow[];
-  live: LiveRunPartRow[];
-  reservations: { clusterId: number; deviceId: number }[];
-}
-
-/** A decision on one waiting run: its nodes, or why it waits. */
-type Verdict =
-  | { kind: "placed"; nodes: readonly PlacedNode[] }
-  | { kind: Exclude<MatchResult["kind"], "placed">; reason: string };
-
 /** The nodes of a placement, node 0 first: the part each device runs. */
 export interface Assignment {
   nodes: readonly PlacedNode[];
   /** Rank of node 0: 1 for training jobs, 0 for federated ones (whose server is rank 0). */
   firstRank: number;
 }
-
-/** Rank of a run's node 0: a federated run's server is rank 0, everyone else counts from 1. */
-export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1);
 
 /**
  * Decides where runs go. Every decision and the rows it writes happen in one transaction
@@ -101,132 +72,116 @@ export class Placement {
    * inside the placement transaction.
    */
   async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
-    const { db, hub } = tx;
-    const claimed = await updateRunIf(db, run.id, [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE], {
-      status: RunStatus.STARTING,
-      reason: null,
-      placed_at: this.deps.now(),
-    });
-    if (!claimed) return false;
-    for (const [index, node] of placement.nodes.entries()) {
-      await insertRunDevice(db, {
-        run_id: run.id,
-        device_id: Number(node.deviceId),
-        rank: index + placement.firstRank,
-        node_index: index,
-        status: EdgeStatus.QUEUED,
-        gpu_indices_json: JSON.stringify(node.gpuIndices),
-        exit_code: null,
-        reason: null,
-        started_at: null,
-        ended_at: null,
-        log_count: 0,
-        price_per_gpu_hour_micros: node.pricePerGpuHour,
-        stop_requested: 0,
-      });
-    }
-    // In id order, as every change that bumps several devices does: two transactions never
-    // wait on each other's device rows in opposite orders (a PostgreSQL deadlock).
-    for (const deviceId of placement.nodes.map((n) => Number(n.deviceId)).sort((a, b) => a - b)) {
-      await bumpDeviceVersion(db, deviceId);
-      hub.notify(deviceTopic(deviceId));
-    }
-    hub.notify(runTopic(run.id));
-    tx.log.info({ event: "run.placed", runId: run.id, deviceIds: placement.nodes.map((n) => Number(n.deviceId)) }, "run placed");
-    return true;
+    const claimed = await this.apply(tx, [{ run, ...placement }], this.deps.now());
+    return claimed > 0;
   }
 
   /**
-   * One pass over the waiting runs on one snapshot of the fleet, which each placement
-   * updates in memory, all in one transaction under the placement lock: first the runs
-   * waiting on clusters (CLUSTER_QUEUE, strictly in submission order per cluster), then
-   * QUEUED runs in fair order (fair-queue.ts). Answers how many runs it placed.
+   * One pass over the waiting runs, in one transaction under the placement lock: load (one
+   * read of the fleet, the waiting runs, their owners' credit), decide over the whole batch
+   * (queue-pass.ts, pure), apply every placement at once. Answers how many runs it placed.
    */
   placeQueued(): Promise<number> {
-    return transition(this.deps, async (tx) => {
+    return this.pass(true) as Promise<number>;
+  }
+
+  /**
+   * placeQueued unless another transaction holds the placement lock (another replica's pass,
+   * a launch): then null at once. That pass sees the whole queue too, so with several
+   * replicas one does each pass instead of all of them doing it one after another.
+   */
+  placeQueuedUnlessBusy(): Promise<number | null> {
+    return this.pass(false);
+  }
+
+  private async pass(wait: boolean): Promise<number | null> {
+    const startedAt = this.deps.now();
+    let considered = 0;
+    let phases = {};
+    const placed = await transition(this.deps, async (tx) => {
       const { db } = tx;
-      await takePlacementLock(db);
+      if (wait) await takePlacementLock(db);
+      else if (!(await tryPlacementLock(db))) return null;
       const clusterRuns = await listClusterQueuedRuns(db);
       const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
-      if (heads.length === 0 && clusterRuns.length === 0) return 0;
-      const snap = await this.snapshot(db);
-      const credit = new Map<number, Standing>();
-      const needsOf = async (run: RunRow): Promise<JobNeeds> => {
-        if (!credit.has(run.owner_id)) credit.set(run.owner_id, await creditStanding(db, run.owner_id));
-        const spec = decodeJobSpec(run.spec_json);
-        return { ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) };
-      };
-      let placed = 0;
-      /** Applies one run's decision; answers the nodes it took, or null when it waits on. */
-      const apply = async (run: RunRow, result: Verdict): Promise<readonly PlacedNode[] | null> => {
-        if (result.kind === "placed") {
-          if (!(await this.assign(tx, run, { nodes: result.nodes, firstRank: firstRankOf(run.job_type) }))) return null;
-          snap.live.push(
-            ...result.nodes.map((node) => ({
-              device_id: Number(node.deviceId),
-              gpu_indices_json: JSON.stringify(node.gpuIndices),
-            })),
-          );
-          placed++;
-          // Later runs of the same owner in this pass see this one's cost as committed.
-          const standing = credit.get(run.owner_id);
-          if (standing) {
-            standing.committedMicrosPerHour += result.nodes.reduce((sum, n) => sum + n.pricePerGpuHour * n.gpuIndices.length, 0);
-          }
-          return result.nodes;
-        }
-        if (result.reason !== run.reason) await updateRunIf(db, run.id, [run.status], { reason: result.reason });
-        return null;
-      };
-
-      // Cluster hook: a cluster runs its jobs in submission order, so one that must wait
-      // holds back every later one on the same cluster, even one that would fit.
-      const waitingClusters = new Set<number>();
-      for (const run of clusterRuns) {
-        const clusterId = run.cluster_id ?? null;
-        if (clusterId === null || waitingClusters.has(clusterId)) continue;
-        const verdict = matchJob(await needsOf(run), candidatesOf(run.owner_id, snap, clusterId));
-        if (!(await apply(run, verdict))) waitingClusters.add(clusterId);
-      }
+      considered = clusterRuns.length + heads.length;
+      if (considered === 0) return 0;
+      const snapshot = await this.snapshot(db);
+      const credit = await creditStandings(
+        db,
+        [...clusterRuns, ...heads].map((r) => r.owner_id),
+      );
       const lastServed = await lastServedByOwner(
         db,
         heads.map((r) => r.owner_id),
       );
-      // The queued runs, many per pass: one index over what the cluster runs left, each
-      // placement taking its GPUs from it (what candidatesOf(owner, snap, null) would give).
-      const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
-      for (const run of fairOrder(heads, lastServed)) {
-        const needs = await needsOf(run);
-        // A federated run wants a server and edges on distinct devices: the matcher's
-        // federated rules over the same view the index holds.
-        const verdict =
-          run.job_type === "federate"
-            ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(decodeJobSpec(run.spec_json)))
-            : matchIndexed(needs, index);
-        const nodes = await apply(run, verdict);
-        if (nodes) index.take(nodes);
-      }
-      return placed;
+      // One clock reading for the pass, taken after the read of the fleet: a run is placed
+      // no earlier than the parts whose end freed its GPUs.
+      const placedAt = this.deps.now();
+      const decision = decideQueuePass({ clusterRuns, heads, snapshot, credit, lastServed });
+      const decidedAt = this.deps.now();
+      await writeWaitReasons(
+        db,
+        decision.reasons.map(({ run, reason }) => ({ runId: run.id, status: run.status, reason })),
+      );
+      const applied = await this.apply(tx, decision.placements, placedAt);
+      phases = { loadMs: placedAt - startedAt, decideMs: decidedAt - placedAt, applyMs: this.deps.now() - decidedAt };
+      return applied;
     });
+    if (placed) {
+      // After the commit: from the pass's start (lock and load included) to its placements landing.
+      const endedAt = this.deps.now();
+      this.deps.log.info(
+        { event: "queue.pass", placed, considered, startedAt, endedAt, ms: endedAt - startedAt, ...phases },
+        "queue pass placed runs",
+      );
+    }
+    return placed;
+  }
+
+  /**
+   * Writes placements decided together (store/placements.ts: a few statements for the whole
+   * batch) and announces the ones that landed after the commit. A run changed meanwhile (a
+   * stop) is left out; the GPUs it was given stay free for the next pass, which is asked for.
+   */
+  private async apply(
+    tx: Stateful,
+    placements: readonly { run: Pick<RunRow, "id">; nodes: PassPlacement["nodes"]; firstRank: number }[],
+    placedAt: number,
+  ): Promise<number> {
+    const claimed = await writePlacements(
+      tx.db,
+      placements.map((p) => ({
+        runId: p.run.id,
+        firstRank: p.firstRank,
+        nodes: p.nodes.map((n) => ({
+          deviceId: Number(n.deviceId),
+          gpuIndices: n.gpuIndices,
+          pricePerGpuHourMicros: n.pricePerGpuHour,
+        })),
+      })),
+      placedAt,
+    );
+    const devices = new Set<number>();
+    for (const { run, nodes } of placements) {
+      if (!claimed.has(run.id)) continue;
+      const deviceIds = nodes.map((n) => Number(n.deviceId));
+      for (const id of deviceIds) devices.add(id);
+      tx.hub.notify(runTopic(run.id));
+      tx.log.info({ event: "run.placed", runId: run.id, deviceIds }, "run placed");
+    }
+    for (const id of devices) tx.hub.notify(deviceTopic(id));
+    if (claimed.size < placements.length) this.wake(tx);
+    return claimed.size;
   }
 
   private async snapshot(db: Kysely<Database>): Promise<Snapshot> {
     const { isOnline } = this.deps;
     const devices = (await listLiveDevices(db)).filter((d) => isOnline(d.last_seen_at));
-    const live = await listLiveRunDevices(
-      db,
-      devices.map((d) => d.id),
-    );
+    // Every live part, not just those on these devices: capacity ignores the others, and a
+    // list of 10,000 device ids costs more to send than the few parts it would leave out.
+    const live = await listLivePartHoldings(db);
     const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
     return { devices, live, reservations };
   }
-}
-
-/**
- * The user's own devices and shared ones, with free capacity. Cluster hook: reserved
- * devices serve their cluster's runs only, and a cluster's runs only its devices.
- */
-function candidatesOf(ownerId: number, snap: Snapshot, clusterId: number | null): CandidateDevice[] {
-  const usable = snap.devices.filter((d) => d.owner_id === ownerId || d.shared === 1);
-  return scopeCandidates(toCandidates(usable, snap.live), snap.reservations, clusterId);
 }

@@ -1,8 +1,13 @@
 import type { FastifyBaseLogger } from "fastify";
 
 export interface QueueLoopOptions {
-  /** One queue pass; answers how many runs it placed. */
-  pass: () => Promise<number>;
+  /**
+   * One queue pass; answers how many runs it placed, or null when it did not run because
+   * another pass (another replica's) held the placement lock.
+   */
+  pass: () => Promise<number | null>;
+  /** After a woken pass found the lock held: the wait before trying again (default 50 ms). */
+  busyRetryMs?: number;
   log: FastifyBaseLogger;
   /** A pass runs at least this often even when nobody wakes the loop. */
   periodMs: number;
@@ -60,10 +65,23 @@ export class QueueLoop {
     const maxBackoff = this.options.maxBackoffMs ?? Math.min(30_000, periodMs * 32);
     while (!this.stopped) {
       if (!this.woken) await this.sleep(this.failures === 0 ? periodMs : Math.min(maxBackoff, periodMs * 2 ** this.failures));
+      // Passes back to back still let timers and I/O in between.
+      else await new Promise((resolve) => setImmediate(resolve));
       if (this.stopped) break;
+      const wasWoken = this.woken;
       this.woken = false;
       try {
-        await pass();
+        const placed = await pass();
+        // Busy: another pass holds the lock. A periodic pass is left to it (it sees the whole
+        // queue), but what woke this loop may have committed after that pass read the store,
+        // so a woken pass is tried again shortly.
+        if (placed === null && wasWoken && !this.stopped) {
+          await this.sleep(this.options.busyRetryMs ?? 50);
+          this.woken = true;
+        }
+        // A pass looks at the head of each user's queue only: one that placed runs may have
+        // left more that fit behind them, so the next pass comes at once.
+        if (placed !== null && placed > 0) this.woken = true;
         if (this.failures > 0) log.info({ event: "queue.recovered", failures: this.failures }, "queue pass works again");
         this.failures = 0;
       } catch (err) {

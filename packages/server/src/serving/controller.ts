@@ -66,8 +66,10 @@ async function reconcileEndpoint(ctx: ServerContext, endpoint: EndpointRow, now:
     minReplicas: endpoint.min_replicas,
     maxReplicas: endpoint.max_replicas,
     targetInflight: endpoint.target_inflight,
+    targetRps: endpoint.target_rps,
     desired: endpoint.desired_replicas,
     peakInflight: ctx.replicaLoad.takePeak(endpoint.id),
+    requestsPerSecond: ctx.replicaLoad.takeRate(endpoint.id, performance.now()),
     // The delay counts from the first ready replica: an endpoint still starting is not idle.
     busyAt:
       endpoint.ready_at === null ? now : Math.max(Number(endpoint.busy_at ?? endpoint.created_at), Number(endpoint.ready_at)),

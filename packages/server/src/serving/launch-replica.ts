@@ -1,7 +1,8 @@
 /**
  * One more replica for an endpoint: a copy of the endpoint's current run, stored QUEUED and
  * placed by the queue like any run. It is pinned to a device that fits and holds no replica of
- * the endpoint yet, when there is one (spread across devices); else the queue picks.
+ * the endpoint yet, of a provider that holds none either when there is one (spread across
+ * devices and providers); else the queue picks.
  */
 import { type JobSpec, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
@@ -13,17 +14,31 @@ import { decodeJobSpec } from "../store/json-columns.js";
 import { findRun, insertRun, listRunDevices } from "../store/runs.js";
 import { transition } from "../transition.js";
 
-/** The cheapest device that holds the whole job alone and is not in `used`. Pure. */
+/** Where an endpoint's live replicas run: their devices, and those devices' providers. */
+export interface ReplicaSpread {
+  devices: ReadonlySet<string>;
+  providers: ReadonlySet<string>;
+}
+
+/**
+ * The cheapest device that holds the whole job alone and runs no replica yet: first among
+ * devices of a provider that runs none either (a provider's outage then takes fewer
+ * replicas down), else among any such device. Pure.
+ */
 export function spreadDevice(
   spec: JobSpec,
   ownerId: number,
   candidates: readonly CandidateDevice[],
-  used: ReadonlySet<string>,
+  used: ReplicaSpread,
 ): string | null {
-  const pool = candidates.filter((d) => !used.has(d.deviceId));
-  if (pool.length === 0) return null;
-  const answer = matchJob(jobNeeds(spec, null, ownerId), pool);
-  return answer.kind === "placed" && answer.nodes.length === 1 ? answer.nodes[0].deviceId : null;
+  const fresh = candidates.filter((d) => !used.devices.has(d.deviceId));
+  const elsewhere = fresh.filter((d) => !used.providers.has(d.provider ?? ""));
+  for (const pool of [elsewhere, fresh]) {
+    if (pool.length === 0) continue;
+    const answer = matchJob(jobNeeds(spec, null, ownerId), pool);
+    if (answer.kind === "placed" && answer.nodes.length === 1) return answer.nodes[0].deviceId;
+  }
+  return null;
 }
 
 /** Adds replicas of the endpoint's current generation up to `desired`; answers how many it added. */
@@ -43,11 +58,16 @@ export async function launchReplicas(ctx: ServerContext, endpoint: EndpointRow, 
       db,
       replicas.map((r) => r.run_id),
     );
-    const used = new Set(parts.filter((p) => p.ended_at === null).map((p) => String(p.device_id)));
     const candidates = await ctx.placement.candidatesFor(db, endpoint.owner_id);
+    const providerOf = new Map(candidates.map((d) => [d.deviceId, d.provider ?? ""]));
+    const devices = new Set(parts.filter((p) => p.ended_at === null).map((p) => String(p.device_id)));
+    const providers = new Set([...devices].map((d) => providerOf.get(d) ?? ""));
     for (let i = 0; i < missing; i++) {
-      const pinned = template.resource_id ?? spreadDevice(spec, endpoint.owner_id, candidates, used);
-      if (pinned !== null) used.add(pinned);
+      const pinned = template.resource_id ?? spreadDevice(spec, endpoint.owner_id, candidates, { devices, providers });
+      if (pinned !== null) {
+        devices.add(pinned);
+        providers.add(providerOf.get(pinned) ?? "");
+      }
       const now = tctx.now();
       const { id: _id, ...copy } = template;
       const run = await insertRun(db, {

@@ -63,6 +63,7 @@ export async function createEndpoint(db: Kysely<Database>, run: RunRow, spec: Jo
     max_replicas: settings.maxReplicas,
     desired_replicas: initialReplicas(settings),
     target_inflight: settings.targetInflight,
+    target_rps: settings.targetRps,
     scale_down_delay_ms: settings.scaleDownDelayMs,
     probe_path: settings.probePath,
     probe_interval_ms: settings.probeIntervalMs,

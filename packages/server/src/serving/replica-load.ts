@@ -11,7 +11,9 @@ export interface ReplicaCounts {
 
 export class ReplicaLoad {
   private readonly replicas = new Map<number, ReplicaCounts>();
-  private readonly endpoints = new Map<number, ReplicaCounts & { peak: number }>();
+  private readonly endpoints = new Map<number, ReplicaCounts & { peak: number; arrivals: number }>();
+  /** The last rate sample per endpoint: arrivals counted then, and when (monotonic ms). */
+  private readonly rateSamples = new Map<number, { arrivals: number; at: number }>();
 
   private replica(runId: number): ReplicaCounts {
     let counts = this.replicas.get(runId);
@@ -22,10 +24,10 @@ export class ReplicaLoad {
     return counts;
   }
 
-  private endpoint(endpointId: number): ReplicaCounts & { peak: number } {
+  private endpoint(endpointId: number): ReplicaCounts & { peak: number; arrivals: number } {
     let counts = this.endpoints.get(endpointId);
     if (!counts) {
-      counts = { inflight: 0, requests: 0, errors: 0, peak: 0 };
+      counts = { inflight: 0, requests: 0, errors: 0, peak: 0, arrivals: 0 };
       this.endpoints.set(endpointId, counts);
     }
     return counts;
@@ -35,6 +37,7 @@ export class ReplicaLoad {
   begin(endpointId: number): void {
     const e = this.endpoint(endpointId);
     e.inflight++;
+    e.arrivals++;
     e.peak = Math.max(e.peak, e.inflight);
   }
 
@@ -72,5 +75,17 @@ export class ReplicaLoad {
     const peak = e.peak;
     e.peak = e.inflight;
     return peak;
+  }
+
+  /**
+   * Requests that arrived per second since the last call at `nowMs` (monotonic); the first
+   * call only starts the count (answers 0). Arrivals, not answers: slow requests count at once.
+   */
+  takeRate(endpointId: number, nowMs: number): number {
+    const arrivals = this.endpoints.get(endpointId)?.arrivals ?? 0;
+    const last = this.rateSamples.get(endpointId);
+    this.rateSamples.set(endpointId, { arrivals, at: nowMs });
+    if (!last || nowMs <= last.at) return 0;
+    return ((arrivals - last.arrivals) * 1000) / (nowMs - last.at);
   }
 }

@@ -6,6 +6,8 @@ export interface EndpointSettings {
   maxReplicas: number;
   /** In-flight requests per ready replica the autoscaler aims at; null: fixed count (min). */
   targetInflight: number | null;
+  /** Requests per second per ready replica the autoscaler aims at; null: not on rate. */
+  targetRps: number | null;
   scaleDownDelayMs: number;
   probePath: string;
   probeIntervalMs: number;
@@ -21,6 +23,7 @@ export function endpointSettings(args: ServingArgs | null): EndpointSettings {
     minReplicas: min,
     maxReplicas: max,
     targetInflight: args?.targetInflightRequests ?? null,
+    targetRps: args?.targetRequestsPerSecond ?? null,
     scaleDownDelayMs: args?.scaleDownDelaySeconds != null ? args.scaleDownDelaySeconds * 1000 : DEFAULT_SCALE_DOWN_DELAY_MS,
     probePath: args?.readinessProbePath ?? "/",
     probeIntervalMs: (args?.readinessProbeIntervalSeconds ?? 1) * 1000,

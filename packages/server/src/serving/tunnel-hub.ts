@@ -10,9 +10,17 @@ import type { Socket } from "node:net";
 /** Bigger windows than HTTP/2's 64 KiB default: large bodies would otherwise crawl. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 
+/** Told when this process starts and stops holding a device's tunnel (tunnel-peers.ts records it). */
+export interface TunnelListener {
+  held(deviceId: number): void;
+  released(deviceId: number): void;
+}
+
 export class TunnelHub {
   private readonly sessions = new Map<number, ClientHttp2Session>();
   private readonly attached = new EventEmitter().setMaxListeners(0);
+  /** Set once the server knows the URL its peers reach it at. */
+  listener: TunnelListener | undefined;
 
   /** Takes over an upgraded connection from device `deviceId`; a newer tunnel replaces an older one. */
   attach(deviceId: number, socket: Socket): void {
@@ -27,11 +35,14 @@ export class TunnelHub {
     // Errors end the session; "close" below forgets it.
     session.on("error", () => {});
     session.once("close", () => {
-      if (this.sessions.get(deviceId) === session) this.sessions.delete(deviceId);
+      if (this.sessions.get(deviceId) !== session) return;
+      this.sessions.delete(deviceId);
+      this.listener?.released(deviceId);
     });
     const previous = this.sessions.get(deviceId);
     this.sessions.set(deviceId, session);
     previous?.destroy();
+    this.listener?.held(deviceId);
     this.attached.emit(String(deviceId));
   }
 

@@ -10,7 +10,7 @@ import { ResultCode, TUNNEL_CONNECT_ERROR, TunnelHeader, endToEndHeaders } from 
 import { errorBody } from "../api/errors.js";
 
 /** The caller's API key never reaches the job. */
-const DROPPED_REQUEST_HEADERS = new Set(["authorization"]);
+const DROPPED_REQUEST_HEADERS = new Set(["authorization", "x-fedml-via-peer"]);
 
 export interface ProxiedRequest {
   method: string;

@@ -19,6 +19,17 @@ export async function readBalance(db: Kysely<Database>, userId: number): Promise
   return { cardBound: row?.card_bound === 1, balanceMicros: row?.credit_balance_micros ?? 0 };
 }
 
+/** readBalance of many users at once; a user not found is left out. */
+export async function readBalances(db: Kysely<Database>, userIds: readonly number[]): Promise<Map<number, Balance>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("users")
+    .select(["id", "credit_balance_micros", "card_bound"])
+    .where("id", "in", [...userIds])
+    .execute();
+  return new Map(rows.map((row) => [row.id, { cardBound: row.card_bound === 1, balanceMicros: row.credit_balance_micros }]));
+}
+
 /** An admin's grant: adds to the balance and counts as a bound card from then on. */
 export async function grantCredit(
   db: Kysely<Database>,

@@ -188,11 +188,29 @@ export async function removeDevice(db: Kysely<Database>, deviceId: number): Prom
     .execute();
 }
 
+/** The columns placement reads of a device: its capacity, price, owner and when it was heard from. */
+export const placementColumns = [
+  "id",
+  "name",
+  "owner_id",
+  "shared",
+  "gpus_json",
+  "max_jobs",
+  "price_per_gpu_hour_micros",
+  "provider",
+  "region",
+  "simulated",
+  "container_runtime",
+  "last_seen_at",
+] as const;
+
+export type PlacementDeviceRow = Pick<DeviceRow, (typeof placementColumns)[number]>;
+
 /** Every bound device not OFFLINE: one read per queue pass, filtered per user in memory. */
-export async function listLiveDevices(db: Kysely<Database>): Promise<DeviceRow[]> {
+export async function listLiveDevices(db: Kysely<Database>): Promise<PlacementDeviceRow[]> {
   return db
     .selectFrom("devices")
-    .selectAll()
+    .select(placementColumns)
     .where("removed", "=", 0)
     .where("status", "!=", DeviceStatus.OFFLINE)
     .orderBy("id")

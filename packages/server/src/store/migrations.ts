@@ -2,7 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
-import { wireObjects } from "./wire-migration.js";
+import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -383,6 +383,23 @@ function moneyInMicros(): Migration {
   };
 }
 
+/**
+ * A queue pass's reads through indexes: each user's queue head in turn order (priority
+ * highest first, then oldest), and when each user was last served (max placed_at per owner).
+ */
+function queuePassIndexes(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createIndex("runs_queue_turn")
+        .on("runs")
+        .columns(["status", "owner_id", "priority desc", "created_at", "id"])
+        .execute();
+      await db.schema.createIndex("runs_owner_placed").on("runs").columns(["owner_id", "placed_at"]).execute();
+    },
+  };
+}
+
 /** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
 function dashboardSessions(): Migration {
   return {
@@ -395,6 +412,20 @@ function dashboardSessions(): Migration {
         .addColumn("expires_at", "bigint", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("dashboard_sessions_expiry").on("dashboard_sessions").column("expires_at").execute();
+    },
+  };
+}
+
+/** Which server process holds each device's inference tunnel, so that every replica can reach it. */
+function tunnelHolders(): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable("tunnel_holders")
+        .addColumn("device_id", "integer", (c) => c.primaryKey())
+        .addColumn("server_url", "text", (c) => c.notNull())
+        .addColumn("attached_at", "bigint", (c) => c.notNull())
+        .execute();
     },
   };
 }
@@ -429,6 +460,9 @@ class InCodeMigrations implements MigrationProvider {
       "0106_h-dash_dashboard_sessions": dashboardSessions(),
       "0106_h-wire_objects_in_db": wireObjects(this.dialect),
       "0107_h-slurm_device_cluster_nodes": deviceClusterNodes(),
+      "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
+      "0106_h-place_queue_pass_indexes": queuePassIndexes(),
+      "0107_h-place_tunnel_holders": tunnelHolders(),
     };
   }
 }

@@ -34,9 +34,13 @@ export async function listForeignHoldings(db: Kysely<Database>): Promise<Foreign
 }
 
 /** Holds not yet ended (of one payer, or of everyone). */
-export async function listOpenReservations(db: Kysely<Database>, payerId?: number): Promise<ReservationRow[]> {
+export async function listOpenReservations(
+  db: Kysely<Database>,
+  payerId?: number | readonly number[],
+): Promise<ReservationRow[]> {
   let q = db.selectFrom("reservations").selectAll().where("ended_at", "is", null);
-  if (payerId !== undefined) q = q.where("payer_id", "=", payerId);
+  if (typeof payerId === "number") q = q.where("payer_id", "=", payerId);
+  else if (payerId !== undefined) q = q.where("payer_id", "in", payerId.length > 0 ? [...payerId] : [-1]);
   return q.orderBy("id").execute();
 }
 

@@ -1,6 +1,7 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
+import { containsIgnoringCase } from "./like.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -20,31 +21,88 @@ export async function findRun(db: Kysely<Database>, runId: number): Promise<RunR
   return db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirst();
 }
 
-/** The owner's runs, newest first, optionally narrowed by name and/or id. */
+/** Where a newest-first listing stopped: the last run it gave. */
+export interface RunCursor {
+  createdAt: number;
+  id: number;
+}
+
+/** The opaque `before`/`nextCursor` of GET /runs: "<created_at>.<id>" (the schema checks its form). */
+export const runCursorOf = (run: RunRow): string => `${run.created_at}.${run.id}`;
+export function parseRunCursor(cursor: string): RunCursor {
+  const [createdAt, id] = cursor.split(".").map(Number);
+  return { createdAt, id };
+}
+
+export const DEFAULT_RUN_LIST_LIMIT = 1000;
+
+export interface RunListFilter {
+  name?: string;
+  /** Part of the name, any case. */
+  nameContains?: string;
+  id?: number;
+  platform?: string;
+  /** The project's name. */
+  project?: string;
+  limit?: number;
+  statuses?: string[];
+  /** Only runs after this one in the order (keyset paging: as fast on page 2,000 as on page 1). */
+  before?: RunCursor;
+}
+
 /** An owner's runs, newest first; ownerId null: every user's (for admins). */
-export async function listOwnerRuns(
-  db: Kysely<Database>,
-  ownerId: number | null,
-  filter: { name?: string; id?: number; platform?: string; limit?: number; statuses?: string[] },
-): Promise<RunRow[]> {
+export async function listOwnerRuns(db: Kysely<Database>, ownerId: number | null, filter: RunListFilter): Promise<RunRow[]> {
   let q = db.selectFrom("runs").selectAll();
   if (ownerId !== null) q = q.where("owner_id", "=", ownerId);
   if (filter.statuses !== undefined && filter.statuses.length > 0) q = q.where("status", "in", filter.statuses);
   if (filter.name !== undefined) q = q.where("name", "=", filter.name);
+  if (filter.nameContains !== undefined) {
+    q = q.where(containsIgnoringCase("name", filter.nameContains));
+  }
   if (filter.id !== undefined) q = q.where("id", "=", filter.id);
   if (filter.platform !== undefined) q = q.where("platform", "=", filter.platform);
+  if (filter.project !== undefined) {
+    let projects = db.selectFrom("projects").select("id").where("name", "=", filter.project);
+    if (ownerId !== null) projects = projects.where("owner_id", "=", ownerId);
+    q = q.where("project_id", "in", projects);
+  }
+  const before = filter.before;
+  if (before !== undefined) {
+    q = q.where((eb) =>
+      eb.or([
+        eb("created_at", "<", before.createdAt),
+        eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)]),
+      ]),
+    );
+  }
   return q
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
-    .limit(filter.limit ?? 1000)
+    .limit(filter.limit ?? DEFAULT_RUN_LIST_LIMIT)
     .execute();
 }
 
+/** The columns a queue pass reads of a waiting run (not its YAML: the decoded spec is enough). */
+export const waitingRunColumns = [
+  "id",
+  "owner_id",
+  "status",
+  "job_type",
+  "spec_json",
+  "resource_id",
+  "reason",
+  "created_at",
+  "cluster_id",
+  "priority",
+] as const;
+
+export type WaitingRunRow = Pick<RunRow, (typeof waitingRunColumns)[number]>;
+
 /** Runs waiting their turn on a cluster, oldest first. */
-export async function listClusterQueuedRuns(db: Kysely<Database>): Promise<RunRow[]> {
+export async function listClusterQueuedRuns(db: Kysely<Database>): Promise<WaitingRunRow[]> {
   return db
     .selectFrom("runs")
-    .selectAll()
+    .select(waitingRunColumns)
     .where("status", "=", RunStatus.CLUSTER_QUEUE)
     .orderBy("created_at")
     .orderBy("id")
@@ -133,6 +191,11 @@ export async function updateRunDevice(
   await db.updateTable("run_devices").set(changes).where("run_id", "=", runId).where("device_id", "=", deviceId).execute();
 }
 
+/** Where the GPUs of every live (not ended) run part are: what capacity is computed from. */
+export async function listLivePartHoldings(db: Kysely<Database>): Promise<{ device_id: number; gpu_indices_json: string }[]> {
+  return db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses).execute();
+}
+
 /** Run parts not yet ended, on the given devices (all devices when omitted). */
 export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
   if (deviceIds && deviceIds.length === 0) return [];
@@ -185,7 +248,7 @@ export type BilledPartRow = RunDeviceRow & { owner_id: number; cluster_id: numbe
  * Parts that bill now: not ended, no stop asked for, on a paid device (of every owner, or of
  * one). Their owners' commitments and what they have spent so far come from these.
  */
-export async function listBillingParts(db: Kysely<Database>, ownerId?: number): Promise<BilledPartRow[]> {
+export async function listBillingParts(db: Kysely<Database>, ownerId?: number | readonly number[]): Promise<BilledPartRow[]> {
   let q = db
     .selectFrom("run_devices")
     .innerJoin("runs", "runs.id", "run_devices.run_id")
@@ -194,7 +257,8 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number): 
     .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
     .where("run_devices.price_per_gpu_hour_micros", ">", 0);
-  if (ownerId !== undefined) q = q.where("runs.owner_id", "=", ownerId);
+  if (typeof ownerId === "number") q = q.where("runs.owner_id", "=", ownerId);
+  else if (ownerId !== undefined) q = q.where("runs.owner_id", "in", ownerId.length > 0 ? [...ownerId] : [-1]);
   return q.orderBy("run_devices.run_id").execute();
 }
 
@@ -249,13 +313,25 @@ export async function endPartIf(
  * priority then oldest first. Bounded so that one user's 10,000 queued runs cost a pass no
  * more than anyone else's few.
  */
-export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<RunRow[]> {
+export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<WaitingRunRow[]> {
+  if (isPostgres(db)) {
+    // One round trip: each queuing user's head through the runs_queue_turn index.
+    const { rows } = await sql<WaitingRunRow>`
+      select r.* from (select distinct owner_id from runs where status = ${RunStatus.QUEUED}) o
+      cross join lateral (
+        select ${sql.join(waitingRunColumns.map((c) => sql.ref(c)))} from runs
+        where status = ${RunStatus.QUEUED} and owner_id = o.owner_id
+        order by priority desc, created_at, id limit ${perUser}
+      ) r`.execute(db);
+    return rows;
+  }
+  // SQLite has no lateral join, and a query costs no round trip in-process.
   const owners = await db.selectFrom("runs").select("owner_id").distinct().where("status", "=", RunStatus.QUEUED).execute();
-  const heads: RunRow[] = [];
+  const heads: WaitingRunRow[] = [];
   for (const { owner_id } of owners) {
     const rows = await db
       .selectFrom("runs")
-      .selectAll()
+      .select(waitingRunColumns)
       .where("status", "=", RunStatus.QUEUED)
       .where("owner_id", "=", owner_id)
       .orderBy("priority", "desc")

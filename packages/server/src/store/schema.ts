@@ -183,6 +183,7 @@ export interface EndpointsTable {
   max_replicas: Generated<number>;
   desired_replicas: Generated<number>;
   target_inflight: number | null;
+  target_rps: number | null;
   scale_down_delay_ms: Generated<number>;
   probe_path: Generated<string>;
   probe_interval_ms: Generated<number>;
@@ -287,6 +288,13 @@ export interface UserLogUsageTable {
   log_bytes: number;
 }
 
+/** The server process (its URL as its peers reach it) holding a device's inference tunnel. */
+export interface TunnelHoldersTable {
+  device_id: number;
+  server_url: string;
+  attached_at: number;
+}
+
 /** An S3 upload of the official client (fedml-wire/object-store.ts); complete = 1 once it is an object. */
 export interface WireUploadsTable {
   upload_id: string;
@@ -314,6 +322,7 @@ export interface WireRegistrationsTable {
 }
 
 export interface Database {
+  tunnel_holders: TunnelHoldersTable;
   reservations: ReservationsTable;
   clusters: ClustersTable;
   cluster_devices: ClusterDevicesTable;

@@ -30,3 +30,15 @@ export async function takePlacementLock(trx: Kysely<Database>): Promise<void> {
   if (!trx.isTransaction) throw new Error("the placement lock is taken inside a transaction");
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${PLACEMENT_LOCK_KEY})`.execute(trx);
 }
+
+/**
+ * takePlacementLock without waiting: false when another transaction (here or in another
+ * process) holds it. The queue loop uses it so that replicas do not queue up to repeat the
+ * pass one of them is doing. SQLite: the IMMEDIATE transaction holds the write lock already.
+ */
+export async function tryPlacementLock(trx: Kysely<Database>): Promise<boolean> {
+  if (!trx.isTransaction) throw new Error("the placement lock is taken inside a transaction");
+  if (!isPostgres(trx)) return true;
+  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${PLACEMENT_LOCK_KEY}) as locked`.execute(trx);
+  return rows[0]?.locked === true;
+}

@@ -4,6 +4,15 @@ import type { DialectName } from "./db.js";
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
 
+/** Autoscaling on requests per second per replica (serving_args.target_requests_per_second). */
+export function endpointTargetRps(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable("endpoints").addColumn("target_rps", "integer").execute();
+    },
+  };
+}
+
 /**
  * The official client's uploads and registrations in the database, so that the calls of one
  * launch may reach different server replicas: S3 uploads (a single PUT is an upload of one

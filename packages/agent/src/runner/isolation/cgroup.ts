@@ -7,10 +7,13 @@
  * cgroup v2 is used where it is mounted with the memory and pids controllers; otherwise the
  * v1 freezer, pids, memory and cpu hierarchies (a "hybrid" machine often has a v2 mount with
  * no controllers). The agent's runs live under the agent's own cgroup in each hierarchy, so
- * a limit on the agent (a container, a systemd unit) still bounds its jobs.
+ * a limit on the agent (a container, a systemd unit) still bounds its jobs. An owner may name
+ * a cgroup v2 directory instead (`--cgroup-root`): v2's core (cgroup.procs, cgroup.kill,
+ * cgroup.freeze) needs no controller, so stop works there in any case, and each limit is
+ * enforced where its controller is enabled (and said not to be where it is not).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 export interface RunLimits {
   /** Bytes of RAM (plus swap where the kernel accounts it); null: no limit of ours. */
@@ -22,9 +25,23 @@ export interface RunLimits {
 /** Most processes (threads) one run may have: a fork bomb stops here, not at the machine's limit. */
 export const MAX_RUN_PROCESSES = 32_768;
 
+/** Which v2 controllers the runs' cgroups have. */
+export interface V2Controllers {
+  memory: boolean;
+  pids: boolean;
+  cpu: boolean;
+}
+
 export type CgroupLayout =
-  | { version: 2; parent: string }
-  | { version: 1; parents: { freezer: string; pids: string; memory: string; cpu: string | null } }
+  | { version: 2; parent: string; controllers: V2Controllers }
+  | {
+      version: 1;
+      parents: { freezer: string; pids: string; memory: string; cpu: string | null };
+      /** The same parent in every other hierarchy, where a container runtime's runs may leave folders. */
+      others: string[];
+      /** The runs' parent relative to each hierarchy's root: one path for all (a runtime's `--cgroup-parent`). */
+      relative: string;
+    }
   | { version: 0; why: string };
 
 interface MountedHierarchy {
@@ -86,20 +103,33 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
     const controllers = readOr(join(base, "cgroup.controllers"), "").split(/\s+/);
     if (controllers.includes("memory") && controllers.includes("pids") && writable(base)) {
       const parent = join(base, `fedml-${agentKey}`);
-      if (prepareV2Parent(base, parent)) return { version: 2, parent };
+      if (prepareV2Parent(base, parent)) return { version: 2, parent, controllers: enabledIn(parent) };
     }
   }
+  // One path in every hierarchy (the agent's memory cgroup's, where the limits that bound the
+  // agent are), so that a container runtime told `--cgroup-parent` puts the container's
+  // processes under the run in all of them.
+  const relative = join(own.get("memory") ?? own.get("freezer") ?? "/", `fedml-${agentKey}`);
   const v1 = (controller: string): string | null => {
     const mount = mounts.find((m) => !m.v2 && m.controllers.includes(controller));
-    const path = own.get(controller);
-    if (!mount || path === undefined) return null;
-    const base = join(mount.mountPoint, path);
-    return writable(base) ? join(base, `fedml-${agentKey}`) : null;
+    if (!mount || !own.has(controller)) return null;
+    const base = join(mount.mountPoint, relative, "..");
+    try {
+      mkdirSync(base, { recursive: true });
+    } catch {
+      return null;
+    }
+    return writable(base) ? join(mount.mountPoint, relative) : null;
   };
   const freezer = v1("freezer");
   const pids = v1("pids");
   const memory = v1("memory");
-  if (freezer && pids && memory) return { version: 1, parents: { freezer, pids, memory, cpu: v1("cpu") } };
+  if (freezer && pids && memory) {
+    const parents = { freezer, pids, memory, cpu: v1("cpu") };
+    const ours = new Set(Object.values(parents));
+    const others = mounts.map((m) => join(m.mountPoint, relative)).filter((p) => !ours.has(p));
+    return { version: 1, parents, others, relative };
+  }
   const missing = [freezer ? "" : "freezer", pids ? "" : "pids", memory ? "" : "memory"].filter(Boolean).join(", ");
   return {
     version: 0,
@@ -107,6 +137,53 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
       ? `cgroup v2 lacks the memory/pids controllers or is not writable, and the v1 ${missing} hierarchies are not writable`
       : `the v1 ${missing} cgroup hierarchies are missing or not writable`,
   };
+}
+
+/**
+ * The runs' cgroups under `root`, a directory in a cgroup v2 mount (made if missing), with
+ * whichever of the memory, pids and cpu controllers can be enabled down to it.
+ */
+export function cgroupLayoutAt(root: string, agentKey: string, procRoot = "/proc/self"): CgroupLayout {
+  let mounts: MountedHierarchy[];
+  try {
+    mounts = parseCgroupMounts(readFileSync(`${procRoot}/mounts`, "utf8"));
+  } catch (error) {
+    return { version: 0, why: `cannot read the cgroup mounts: ${(error as Error).message}` };
+  }
+  const mount = mounts
+    .filter((m) => m.v2 && (root === m.mountPoint || root.startsWith(`${m.mountPoint}/`)))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  if (!mount) return { version: 0, why: `--cgroup-root ${root} is not inside a cgroup v2 mount` };
+  const parent = join(root, `fedml-${agentKey}`);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (error) {
+    return { version: 0, why: `cannot make ${parent}: ${(error as Error).message}` };
+  }
+  // Enable each controller from the mount down to the runs' parent; where a level refuses
+  // (not offered, or that level holds processes of its own) the runs go without it.
+  const levels = [mount.mountPoint];
+  for (const part of parent.slice(mount.mountPoint.length).split("/").filter(Boolean))
+    levels.push(join(levels.at(-1) ?? "", part));
+  for (const controller of ["memory", "pids", "cpu"]) {
+    for (const level of levels) if (!tryWrite(join(level, "cgroup.subtree_control"), `+${controller}`)) break;
+  }
+  return { version: 2, parent, controllers: enabledIn(parent) };
+}
+
+function enabledIn(parent: string): V2Controllers {
+  const enabled = readOr(join(parent, "cgroup.subtree_control"), "").split(/\s+/);
+  return { memory: enabled.includes("memory"), pids: enabled.includes("pids"), cpu: enabled.includes("cpu") };
+}
+
+/** What the agent says at start about limits under `layout`. Pure. */
+export function limitsNote(layout: Exclude<CgroupLayout, { version: 0 }>): string {
+  if (layout.version === 1) return "memory and CPU limits enforced";
+  const missing = (["memory", "cpu", "pids"] as const).filter((c) => !layout.controllers[c]);
+  if (missing.length === 0) return "memory and CPU limits enforced";
+  return `no ${missing.join(", ")} controller at ${layout.parent}: ${missing
+    .map((c) => (c === "memory" ? "computing.memory" : c === "cpu" ? "computing.cpus" : "the process cap"))
+    .join(", ")} not enforced`;
 }
 
 /**
@@ -175,6 +252,9 @@ function removeTree(dir: string): void {
 }
 
 export class RunCgroup {
+  /** The limits asked for that this machine's cgroups cannot enforce (`computing.memory`, `computing.cpus`). */
+  readonly unenforced: string[] = [];
+
   private constructor(
     readonly layout: Exclude<CgroupLayout, { version: 0 }>,
     /** Every directory of this run's cgroup (one per v1 hierarchy, one for v2). */
@@ -202,21 +282,20 @@ export class RunCgroup {
     return group;
   }
 
-  /** The directory a container runtime's `--cgroup-parent` names, relative to its hierarchy. */
-  get path(): string {
-    return this.dirs.memory;
-  }
-
   private applyLimits(limits: RunLimits): void {
-    const { dirs } = this;
-    if (this.layout.version === 2) {
-      writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
+    const { dirs, layout } = this;
+    if (layout.version === 2) {
+      if (layout.controllers.pids) writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
       if (limits.memoryBytes !== null) {
-        writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
-        tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+        if (!layout.controllers.memory) this.unenforced.push("computing.memory");
+        else {
+          writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
+          tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+        }
       }
-      if (limits.cpus !== null && !tryWrite(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`)) {
-        throw new Error("this machine's cgroup v2 has no cpu controller for the runs: computing.cpus cannot be enforced");
+      if (limits.cpus !== null) {
+        if (!layout.controllers.cpu) this.unenforced.push("computing.cpus");
+        else writeFileSync(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`);
       }
       return;
     }
@@ -228,7 +307,10 @@ export class RunCgroup {
       tryWrite(join(dirs.memory, "memory.swappiness"), "0");
     }
     if (limits.cpus !== null) {
-      if (!dirs.cpu) throw new Error("this machine has no writable cpu cgroup: computing.cpus cannot be enforced");
+      if (!dirs.cpu) {
+        this.unenforced.push("computing.cpus");
+        return;
+      }
       writeFileSync(join(dirs.cpu, "cpu.cfs_period_us"), "100000");
       writeFileSync(join(dirs.cpu, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * 100_000)));
     }
@@ -293,13 +375,23 @@ export class RunCgroup {
 
   remove(): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) removeTree(dir);
+    if (this.layout.version === 1) for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
+  }
+
+  /** This run's cgroup relative to its hierarchies' roots (v1: the same in all), for `--cgroup-parent`. */
+  relativePath(): string | null {
+    if (this.layout.version === 1) return join(this.layout.relative, basename(this.dirs.freezer));
+    return null;
   }
 }
 
 /** Removes the run cgroups an earlier agent of this home left (their processes are killed first). */
 export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) => boolean): void {
   if (layout.version === 0) return;
-  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  const parents =
+    layout.version === 2
+      ? [layout.parent]
+      : [...Object.values(layout.parents).filter((p): p is string => p !== null), ...layout.others];
   for (const parent of parents) {
     let names: string[] = [];
     try {
@@ -326,7 +418,10 @@ export function sweepLeftoverCgroups(layout: CgroupLayout, keep: (name: string) 
 /** At agent shutdown: the agent's parent cgroups go when no run is left in them. */
 export function removeCgroupParents(layout: CgroupLayout): void {
   if (layout.version === 0) return;
-  const parents = layout.version === 2 ? [layout.parent] : Object.values(layout.parents).filter((p): p is string => p !== null);
+  const parents =
+    layout.version === 2
+      ? [layout.parent]
+      : [...Object.values(layout.parents).filter((p): p is string => p !== null), ...layout.others];
   for (const parent of new Set(parents)) {
     try {
       rmdirSync(parent);

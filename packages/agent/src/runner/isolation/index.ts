@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { rmdirSync } from "node:fs";
-import { type CgroupLayout, detectCgroupLayout, removeCgroupParents } from "./cgroup.js";
+import { type CgroupLayout, cgroupLayoutAt, detectCgroupLayout, limitsNote, removeCgroupParents } from "./cgroup.js";
 import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
 import { privateTmpObstacle } from "./private-tmp.js";
@@ -19,6 +19,8 @@ export interface IsolationSettings {
   jobsDir: string | null;
   /** A container runtime command line, "none", or null to look for podman and docker. */
   containerRuntime: string | null;
+  /** A cgroup v2 directory for the runs' cgroups; null: found from the agent's own cgroups. */
+  cgroupRoot?: string | null;
 }
 
 export interface Isolation {
@@ -58,13 +60,13 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
   else if (root) notes.push("jobs run as root: this agent was bound to run them as its own user");
   else notes.push("jobs run as this agent's own user (it is not root): they can read what the agent can");
 
-  const cgroups = detectCgroupLayout(key);
+  const cgroups = settings.cgroupRoot ? cgroupLayoutAt(settings.cgroupRoot, key) : detectCgroupLayout(key);
   if (cgroups.version === 0) {
     notes.push(
       `no cgroup per run (${cgroups.why}): a stop reaches the job's process group only, memory and CPU limits are not enforced`,
     );
   } else {
-    notes.push(`a cgroup v${cgroups.version} per run: stop ends every process of the job; memory and CPU limits enforced`);
+    notes.push(`a cgroup v${cgroups.version} per run: stop ends every process of the job; ${limitsNote(cgroups)}`);
   }
 
   const container = detectContainerRuntime(settings.containerRuntime);

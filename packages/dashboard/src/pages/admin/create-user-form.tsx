@@ -29,7 +29,7 @@ export function CreateUserForm({ onCreated }: { onCreated: () => void }) {
     }
   };
   return (
-    <form class="card inline" aria-label="Create user" onSubmit={submit}>
+    <form class="card hstack" aria-label="Create user" onSubmit={submit}>
       <strong>New user</strong>
       <input name="name" placeholder="name" value={name} onInput={(e) => setName(e.currentTarget.value)} required />
       <label>

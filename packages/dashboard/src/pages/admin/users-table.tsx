@@ -2,7 +2,7 @@ import type { UserModel } from "@fedml/core";
 import { useState } from "preact/hooks";
 import { grantCredit, revokeKeys, rotateKey, setDisabled } from "../../api/admin.js";
 import { ActionMessage, type ActionOutcome, failed } from "../../components/action-message.js";
-import { ConfirmButton } from "../../components/confirm-button.js";
+import { ConfirmDialogButton } from "../../components/confirm-dialog-button.js";
 import { formatTime, formatUsd } from "../../format.js";
 import { NewKey } from "./new-key.js";
 
@@ -58,30 +58,37 @@ export function UsersTable({ users, onChanged }: { users: UserModel[]; onChanged
                   }
                 />
               </td>
-              <td class="actions">
-                <ConfirmButton
-                  label="Rotate key"
-                  testId="rotate"
-                  onConfirm={act(async () => {
-                    const answer = await rotateKey(u.name);
-                    setRotated({ name: u.name, apiKey: answer.apiKey });
-                    return `${u.name}: old keys no longer work`;
-                  })}
-                />
-                <ConfirmButton
-                  label="Revoke keys"
-                  danger
-                  testId="revoke"
-                  onConfirm={act(async () => `${u.name}: ${(await revokeKeys(u.name)).revoked} key(s) revoked`)}
-                />
-                <ConfirmButton
-                  label={u.disabled ? "Enable" : "Disable"}
-                  testId="disable"
-                  onConfirm={act(async () => {
-                    const user = await setDisabled(u.name, !u.disabled);
-                    return `${u.name}: ${user.disabled ? "disabled" : "enabled"}`;
-                  })}
-                />
+              <td>
+                <div class="row-actions">
+                  <ConfirmDialogButton
+                    label="Rotate key"
+                    question={`Give ${u.name} one new API key? Every key they have now stops working at once.`}
+                    confirmLabel="Rotate the key"
+                    onConfirm={act(async () => {
+                      const answer = await rotateKey(u.name);
+                      setRotated({ name: u.name, apiKey: answer.apiKey });
+                      return `${u.name}: old keys no longer work`;
+                    })}
+                  />
+                  <ConfirmDialogButton
+                    label="Revoke keys"
+                    question={`Revoke every API key of ${u.name}? They are signed out and cannot sign in until a key is rotated.`}
+                    confirmLabel="Revoke the keys"
+                    onConfirm={act(async () => `${u.name}: ${(await revokeKeys(u.name)).revoked} key(s) revoked`)}
+                  />
+                  {u.disabled ? (
+                    <button type="button" onClick={act(async () => `${(await setDisabled(u.name, false)).name}: enabled`)}>
+                      Enable
+                    </button>
+                  ) : (
+                    <ConfirmDialogButton
+                      label="Disable"
+                      question={`Disable ${u.name}? Their keys and sessions are refused until enabled again; runs and devices stay.`}
+                      confirmLabel="Disable the user"
+                      onConfirm={act(async () => `${(await setDisabled(u.name, true)).name}: disabled`)}
+                    />
+                  )}
+                </div>
               </td>
             </tr>
           ))}
@@ -99,7 +106,7 @@ function GrantForm({ name, onGrant }: { name: string; onGrant: (amount: number) 
     setAmount("");
   };
   return (
-    <form class="inline" aria-label={`Grant credit to ${name}`} onSubmit={submit}>
+    <form class="hstack" aria-label={`Grant credit to ${name}`} onSubmit={submit}>
       <input
         name="amount"
         type="number"

@@ -1,7 +1,7 @@
 import type { ClusterAction, FedMLClusterModel } from "@fedml/core";
 import { useState } from "preact/hooks";
 import { setAutostop } from "../../api/clusters.js";
-import { ConfirmButton } from "../../components/confirm-button.js";
+import { ConfirmDialogButton } from "../../components/confirm-dialog-button.js";
 import { RunLinks } from "../../components/run-links.js";
 import { StatusBadge } from "../../components/status-badge.js";
 import { formatTime } from "../../format.js";
@@ -50,15 +50,29 @@ export function ClusterRow({
         <RunLinks ids={cluster.queuedRunIds} />
       </td>
       <td>{formatTime(cluster.createdTime)}</td>
-      <td class="actions">
-        {stopped ? (
-          <button type="button" disabled={busy} onClick={run("start")} data-testid="cluster-start">
-            Start
-          </button>
-        ) : (
-          <ConfirmButton label="Stop" disabled={busy} onConfirm={run("stop")} testId="cluster-stop" />
-        )}
-        <ConfirmButton label="Kill" danger disabled={busy} onConfirm={run("kill")} testId="cluster-kill" />
+      <td>
+        <div class="row-actions">
+          {stopped ? (
+            <button type="button" disabled={busy} onClick={run("start")}>
+              Start
+            </button>
+          ) : (
+            <ConfirmDialogButton
+              label="Stop"
+              question={`Stop cluster ${cluster.clusterName}? Its runs are stopped, waiting ones canceled, and its devices let go; it can be started again.`}
+              confirmLabel="Stop the cluster"
+              disabled={busy}
+              onConfirm={run("stop")}
+            />
+          )}
+          <ConfirmDialogButton
+            label="Kill"
+            question={`Kill cluster ${cluster.clusterName}? Its runs end and it is removed for good.`}
+            confirmLabel="Kill the cluster"
+            disabled={busy}
+            onConfirm={run("kill")}
+          />
+        </div>
       </td>
     </tr>
   );
@@ -88,7 +102,7 @@ function AutostopEditor({ cluster, onChanged }: { cluster: FedMLClusterModel; on
     }
   };
   return (
-    <form class="inline" onSubmit={save} aria-label={`Idle auto-stop of ${cluster.clusterName}`}>
+    <form class="hstack" onSubmit={save} aria-label={`Idle auto-stop of ${cluster.clusterName}`}>
       <input type="number" min="0" step="1" class="short" value={draft} onInput={(e) => setDraft(e.currentTarget.value)} />
       <span class="hint">min</span>
       <button type="submit">Save</button>

@@ -59,7 +59,7 @@ export function CostPage() {
         {daily.data && <SpendChart data={daily.data} />}
       </div>
       {costs.data && (
-        <div class="columns">
+        <div class="cost-columns">
           <CostLines title="Per project" lines={costs.data.byProject} />
           <CostLines title="Per provider" lines={costs.data.byProvider} />
         </div>

@@ -1,9 +1,13 @@
 import type { SpendByDayResponse } from "@fedml/core";
 import { formatUsd } from "../../format.js";
 
-const WIDTH = 760;
-const HEIGHT = 200;
-const PAD = { left: 56, right: 8, top: 10, bottom: 24 };
+// About the size it is drawn at on a laptop's screen, so that the labels keep their size.
+const WIDTH = 1200;
+const HEIGHT = 220;
+const PAD = { left: 64, right: 8, top: 10, bottom: 24 };
+
+/** Axis labels: two significant digits at most ($0.002, $1.5, $120). */
+const axisUsd = (v: number) => (v === 0 ? "$0" : `$${Number(v.toPrecision(2))}`);
 
 /** A round ceiling for the axis: 1, 2 or 5 times a power of ten. */
 export function niceMax(value: number): number {
@@ -38,7 +42,7 @@ export function SpendChart({ data }: { data: SpendByDayResponse }) {
           <g key={f}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(top * f)} y2={y(top * f)} class="grid" />
             <text x={PAD.left - 6} y={y(top * f) + 4} class="axis" text-anchor="end">
-              {formatUsd(top * f)}
+              {axisUsd(top * f)}
             </text>
           </g>
         ))}

@@ -50,7 +50,7 @@ export function RequestBox({ endpoint }: { endpoint: EndpointModel }) {
   return (
     <form class="stack" aria-label="Send a request" onSubmit={send}>
       <h2>Send a request</h2>
-      <div class="inline">
+      <div class="hstack">
         <select name="method" value={method} onChange={(e) => setMethod(e.currentTarget.value)}>
           {METHODS.map((m) => (
             <option key={m}>{m}</option>

@@ -1,0 +1,126 @@
+/**
+ * A queue pass's decision over the whole batch of waiting runs. Pure: placement.ts loads
+ * what it reads (one read of the fleet, the waiting runs, their owners' credit) and applies
+ * what it answers in one transaction.
+ *
+ * First the runs waiting on clusters (CLUSTER_QUEUE, strictly in submission order per
+ * cluster), then QUEUED runs in fair order (fair-queue.ts), each placement taking its GPUs
+ * from what later runs of the pass see.
+ */
+import { scopeCandidates } from "../clusters/scope.js";
+import { pickFederatedDevices } from "../federate/pick.js";
+import { numEdgesOf } from "../federate/num-edges.js";
+import type { PlacementDeviceRow } from "../store/devices.js";
+import { decodeJobSpec } from "../store/json-columns.js";
+import type { WaitingRunRow } from "../store/runs.js";
+import { type LiveRunPartRow, toCandidates } from "./capacity.js";
+import { CandidateIndex } from "./candidate-index.js";
+import { fairOrder } from "./fair-queue.js";
+import { matchIndexed } from "./indexed-match.js";
+import { type CreditStanding, jobNeeds } from "./job-needs.js";
+import { type CandidateDevice, type JobNeeds, type MatchResult, type PlacedNode, matchJob } from "./matcher.js";
+
+/** One read of the fleet: devices online, the run parts holding their GPUs, cluster reservations. */
+export interface Snapshot {
+  devices: PlacementDeviceRow[];
+  live: LiveRunPartRow[];
+  reservations: { clusterId: number; deviceId: number }[];
+}
+
+/** Rank of a run's node 0: a federated run's server is rank 0, everyone else counts from 1. */
+export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1);
+
+/**
+ * The user's own devices and shared ones, with free capacity. Cluster hook: reserved
+ * devices serve their cluster's runs only, and a cluster's runs only its devices.
+ */
+export function candidatesOf(ownerId: number, snap: Snapshot, clusterId: number | null): CandidateDevice[] {
+  const usable = snap.devices.filter((d) => d.owner_id === ownerId || d.shared === 1);
+  return scopeCandidates(toCandidates(usable, snap.live), snap.reservations, clusterId);
+}
+
+export interface QueuePassInput {
+  /** CLUSTER_QUEUE runs, oldest first. */
+  clusterRuns: readonly WaitingRunRow[];
+  /** The heads of the users' QUEUED runs. */
+  heads: readonly WaitingRunRow[];
+  snapshot: Snapshot;
+  /** Each owner's credit as the matcher checks it; absent: not checked. */
+  credit: ReadonlyMap<number, CreditStanding>;
+  /** When each owner last had a run placed (fair order). */
+  lastServed: ReadonlyMap<number, number>;
+}
+
+export interface PassPlacement {
+  run: WaitingRunRow;
+  nodes: readonly PlacedNode[];
+  firstRank: number;
+}
+
+export interface QueuePassDecision {
+  /** In the order decided; each took its GPUs from what the later ones saw. */
+  placements: PassPlacement[];
+  /** Runs that wait on with a reason other than the one stored. */
+  reasons: { run: WaitingRunRow; reason: string }[];
+}
+
+/** A decision on one waiting run: its nodes, or why it waits. */
+type Verdict =
+  | { kind: "placed"; nodes: readonly PlacedNode[] }
+  | { kind: Exclude<MatchResult["kind"], "placed">; reason: string };
+
+export function decideQueuePass(input: QueuePassInput): QueuePassDecision {
+  const { clusterRuns, heads, lastServed } = input;
+  // Placements change the view later runs get: the pass works on its own copies.
+  const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
+  const credit = new Map([...input.credit].map(([owner, standing]) => [owner, { ...standing }]));
+  const decision: QueuePassDecision = { placements: [], reasons: [] };
+  const needsOf = (run: WaitingRunRow): JobNeeds => ({
+    ...jobNeeds(decodeJobSpec(run.spec_json), run.resource_id, run.owner_id),
+    credit: credit.get(run.owner_id),
+  });
+  /** Records one run's verdict; answers the nodes it took, or null when it waits on. */
+  const record = (run: WaitingRunRow, verdict: Verdict): readonly PlacedNode[] | null => {
+    if (verdict.kind === "placed") {
+      const nodes = verdict.nodes;
+      decision.placements.push({ run, nodes, firstRank: firstRankOf(run.job_type) });
+      for (const node of nodes)
+        snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+      // Later runs of the same owner in this pass see this one's cost as committed.
+      const standing = credit.get(run.owner_id);
+      if (standing) {
+        standing.committedMicrosPerHour =
+          (standing.committedMicrosPerHour ?? 0) + nodes.reduce((sum, n) => sum + n.pricePerGpuHour * n.gpuIndices.length, 0);
+      }
+      return nodes;
+    }
+    if (verdict.reason !== run.reason) decision.reasons.push({ run, reason: verdict.reason });
+    return null;
+  };
+
+  // Cluster hook: a cluster runs its jobs in submission order, so one that must wait holds
+  // back every later one on the same cluster, even one that would fit.
+  const waitingClusters = new Set<number>();
+  for (const run of clusterRuns) {
+    const clusterId = run.cluster_id ?? null;
+    if (clusterId === null || waitingClusters.has(clusterId)) continue;
+    if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, snap, clusterId)))) waitingClusters.add(clusterId);
+  }
+  if (heads.length === 0) return decision;
+  // The queued runs: one index over what the cluster runs left, each placement taking its
+  // GPUs from it (what candidatesOf(owner, snap, null) would give), so a decision reads only
+  // the devices it takes rather than the whole fleet.
+  const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
+  for (const run of fairOrder(heads, lastServed)) {
+    const needs = needsOf(run);
+    // A federated run wants a server and edges on distinct devices: the matcher's federated
+    // rules over the same view the index holds.
+    const verdict =
+      run.job_type === "federate"
+        ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(decodeJobSpec(run.spec_json)))
+        : matchIndexed(needs, index);
+    const nodes = record(run, verdict);
+    if (nodes) index.take(nodes);
+  }
+  return decision;
+}
