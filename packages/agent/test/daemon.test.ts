@@ -223,7 +223,8 @@ describe("runAgent", () => {
       reason: LOST_RUN_REASON,
       runtimeMs: null,
     });
-    assert.deepEqual(liveGroupMembers(pgid), []);
+    // SIGKILL is delivered asynchronously: on a loaded machine the group takes a moment to go.
+    assert.ok(await eventually(() => liveGroupMembers(pgid).length === 0, 3000), `left: ${liveGroupMembers(pgid)}`);
   });
 
   test("re-sends the final status of a run it already ended while the server lists it", async () => {
