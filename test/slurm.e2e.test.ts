@@ -212,11 +212,30 @@ describe("the Slurm backend on a real Slurm", { skip }, () => {
     const blocker = await sbatchWrap(["-p", "fedml", "--nodes=2", "--gres=gpu:2"], "sleep 300");
     blockers.push(blocker);
     await waitFor("the device's GPUs marked busy", async () => (await busyGpus()) === 4, 30_000);
-    const result = await api.launchJob(writeJob(tmp.dir, "waits", "job: echo placed once free\ncomputing:\n  minimum_num_gpus: 2\n"), alice);
+    const result = await api.launchJob(
+      writeJob(tmp.dir, "waits", "job: echo placed once free\ncomputing:\n  minimum_num_gpus: 2\n"),
+      alice,
+    );
     assert.equal(result.resultCode, 5, "queued by the server: the device could hold it, not now");
     await scancel(blocker);
     await waitFor("the GPUs free again", async () => (await busyGpus()) === 0, 30_000);
     const run = await waitForRunEnd(result.runId as string, alice, 60_000);
     assert.equal(run.status, "FINISHED", run.reason ?? "");
+  });
+
+  test("binding refuses a partition Slurm does not have, and Slurm flags without --slurm, changing nothing", async () => {
+    const home = join(tmp.dir, "bad-bind");
+    const bind = (args: string[]) =>
+      runCli(["device", "bind", "--server", server.url, ...args], {
+        FEDML_HOME: home,
+        FEDML_API_KEY: alice.apiKey,
+      });
+    const noSuch = await bind(["--slurm", "--partition", "nosuch"]);
+    assert.notEqual(noSuch.code, 0);
+    assert.match(noSuch.stderr, /--partition: Slurm has no node in nosuch/);
+    const withoutSlurm = await bind(["--partition", "fedml"]);
+    assert.notEqual(withoutSlurm.code, 0);
+    assert.match(withoutSlurm.stderr, /--partition needs --slurm/);
+    assert.equal(existsSync(join(home, "agent", "agent.json")), false, "nothing bound");
   });
 });
