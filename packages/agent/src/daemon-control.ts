@@ -28,6 +28,12 @@ function lastLines(file: string, count: number): string {
 /** Starts `node dist/bin.js run --home <home>` detached; resolves once it holds agent.pid. */
 export async function spawnAgentDaemon(home: string, options: { logFile?: string } = {}): Promise<{ pid: number }> {
   const logFile = options.logFile ?? join(home, "agent.log");
+  // Said here, not read back from the log: a running agent may write its own line after the
+  // refused one's, and the caller would see that instead.
+  const running = readPid(home);
+  if (running !== null && isPidAlive(running)) {
+    throw new FedmlError(ResultCode.ERROR, `agent already running (pid ${running})`);
+  }
   mkdirSync(home, { recursive: true });
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, "a");
