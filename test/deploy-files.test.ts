@@ -151,7 +151,11 @@ describe("operator config", () => {
         const body = (await res.json()) as { deviceList: { name: string; status: string }[] };
         return body.deviceList.some((d) => d.name === "entrypoint-agent" && d.status !== "OFFLINE");
       });
-      assert.ok(existsSync(join(tmp.dir, "agent-home", "agent", "agent.json")), "the binding persists in FEDML_HOME/agent");
+      // The server lists the device as soon as bind registers it, a moment before bind writes
+      // its file: wait for the file rather than expect it at that instant.
+      await waitFor("the binding persisted in FEDML_HOME/agent", () =>
+        existsSync(join(tmp.dir, "agent-home", "agent", "agent.json")),
+      );
     } finally {
       child.kill("SIGTERM");
       await exited;
