@@ -270,15 +270,25 @@ function placingPasses(home: string): PassEvent[] {
 }
 
 /** A throwaway PostgreSQL: the one the tests use when set, else a cluster of our own. */
-function postgresAdmin(root: string): { url: string; stop(): void } | { skipped: string } {
+function postgresAdmin(): { url: string; stop(): void } | { skipped: string } {
   const given = process.env.FEDML_BENCH_DATABASE_URL ?? process.env.FEDML_TEST_DATABASE_URL;
   if (isPostgresUrl(given)) return { url: given, stop: () => undefined };
-  const dir = join(root, "pg");
+  // Its own folder straight under the temp dir: run as root, the script hands the folder to the
+  // postgres user, who could not get through a private (0700) parent such as the section's root.
+  const dir = mkdtempSync(join(tmpdir(), "fedml-bench-pg-"));
   const script = join(repoRoot, "scripts", "pg-test-cluster.sh");
+  const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     const url = execFileSync(script, ["start", dir], { encoding: "utf8" }).trim();
-    return { url, stop: () => execFileSync(script, ["stop", dir], { stdio: "ignore" }) };
+    return {
+      url,
+      stop: () => {
+        execFileSync(script, ["stop", dir], { stdio: "ignore" });
+        remove();
+      },
+    };
   } catch (err) {
+    remove();
     return { skipped: `no PostgreSQL (scripts/pg-test-cluster.sh start failed: ${(err as Error).message.split("\n")[0]})` };
   }
 }
@@ -312,7 +322,7 @@ export async function replicasSection(
   try {
     log("  one server on SQLite");
     figures.push(await measure("sqlite", 1, null, root, fleet, queue, budgetSec, log));
-    const pgAdmin = postgresAdmin(root);
+    const pgAdmin = postgresAdmin();
     if ("skipped" in pgAdmin) {
       postgresSkipped = pgAdmin.skipped;
       log(`  PostgreSQL: skipped, ${postgresSkipped}`);
