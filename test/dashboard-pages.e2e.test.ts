@@ -13,6 +13,7 @@ import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, startServerWithAgent } from "./support/processes.js";
 import { type Caller, waitForRunStatus } from "./support/runs.js";
 import { makeTempDir } from "./support/tmp.js";
+import { waitFor } from "./support/wait.js";
 
 const skip = browserUnavailable();
 const tmp = makeTempDir("dashboard-pages");
@@ -197,7 +198,11 @@ describe("dashboard pages", { skip }, () => {
     );
     assert.equal(launched.resultCode, 0, launched.resultMsg);
     await agentCall("POST", `/api/v1/agent/runs/${launched.runId}/status`, { status: "RUNNING" });
-    await new Promise((r) => setTimeout(r, 300)); // the run must last for something to charge
+    // The run must have cost something before it ends, or there is no charge to draw.
+    await waitFor("the running run to cost something", async () => {
+      const run = (await api.runStatus(null, launched.runId as string, alice)).runList.runList[0];
+      return run !== undefined && run.cost > 0;
+    });
     await agentCall("POST", `/api/v1/agent/runs/${launched.runId}/status`, { status: "FINISHED", exitCode: 0 });
     // Today's bar (the last) grows once the charge lands; the ledger gains the charge.
     const now = new Date(); // the browser runs on this machine, in its time zone
