@@ -400,6 +400,20 @@ function queuePassIndexes(): Migration {
   };
 }
 
+/**
+ * Drops two indexes on runs that runs_queue_turn covers (its leading columns are status, then
+ * owner_id): every change of a run's status wrote each of them, and a queue pass changes
+ * thousands of runs at once. runs_queue ordered priority the other way, which no query reads.
+ */
+function dropCoveredRunIndexes(): Migration {
+  return {
+    async up(db) {
+      await db.schema.dropIndex("runs_queue").ifExists().execute();
+      await db.schema.dropIndex("runs_status").ifExists().execute();
+    },
+  };
+}
+
 /** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
 function dashboardSessions(): Migration {
   return {
@@ -463,6 +477,7 @@ class InCodeMigrations implements MigrationProvider {
       "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
       "0107_h-place_tunnel_holders": tunnelHolders(),
+      "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
     };
   }
 }
