@@ -236,7 +236,7 @@ export function toMarkdown(r: BenchResults): string {
       [
         "Workspace unchanged: pack-or-reuse + upload, ms",
         n(w.unchangedMs),
-        `median of ${w.unchangedRepeats}`,
+        `median of ${w.unchangedRepeats}${w.unchangedCpuMs === undefined ? "" : `; CPU ms (client and server) ${n(w.unchangedCpuMs)}`}`,
         "< 100",
         verdict(w.unchangedMs < 100),
       ],

@@ -41,6 +41,8 @@ export interface WorkspaceResult {
   cpuSec?: { tarCzf: number; tarXzf: number; pack: number; upload: number; unpack: number };
   /** Pack-or-reuse and upload again, nothing changed, ms. */
   unchangedMs: number;
+  /** The same, CPU ms of the client and the server. */
+  unchangedCpuMs?: number;
   unchangedRepeats: number;
   loadAverage: number[];
 }
@@ -106,18 +108,23 @@ export function generateTree(dir: string, totalMb: number): { files: number; byt
 
 /** CPU seconds of this process, of its children waited for (the `tar`s), and of the server. */
 function cpuNow(serverPid: number): { self: number; children: number; server: number } {
-  const mine = cpuSeconds(process.pid);
-  return { self: mine.self, children: mine.children, server: cpuSeconds(serverPid).self };
+  const self = process.cpuUsage();
+  return {
+    self: (self.user + self.system) / 1e6,
+    children: cpuSeconds(process.pid).children,
+    server: cpuSeconds(serverPid).self,
+  };
 }
 
 /** Wall seconds and CPU seconds of one step: a reference's own, or ours with the server's. */
-async function timed(serverPid: number, fn: () => unknown): Promise<{ sec: number; cpu: number }> {
+async function timed(serverPid: number, fn: () => unknown): Promise<{ sec: number; cpu: number; serverCpu: number }> {
   const c0 = cpuNow(serverPid);
   const t0 = nowMs();
   await fn();
   const sec = (nowMs() - t0) / 1000;
   const c1 = cpuNow(serverPid);
-  return { sec, cpu: c1.self - c0.self + (c1.children - c0.children) + (c1.server - c0.server) };
+  const serverCpu = c1.server - c0.server;
+  return { sec, cpu: c1.self - c0.self + (c1.children - c0.children) + serverCpu, serverCpu };
 }
 
 export async function workspace(totalMb: number, log: (s: string) => void): Promise<WorkspaceResult> {
@@ -166,20 +173,22 @@ export async function workspace(totalMb: number, log: (s: string) => void): Prom
     );
     log(
       `  wall s: tar czf ${tarCzf.sec.toFixed(1)}, pack ${pack.sec.toFixed(1)}, upload ${upload.sec.toFixed(1)}, unpack ${unpack.sec.toFixed(1)}; ` +
-        `CPU s: tar czf ${tarCzf.cpu.toFixed(1)}, tar xzf ${tarXzf.cpu.toFixed(1)}, pack ${pack.cpu.toFixed(1)}, upload ${upload.cpu.toFixed(1)}, unpack ${unpack.cpu.toFixed(1)}`,
+        `CPU s: tar czf ${tarCzf.cpu.toFixed(1)}, tar xzf ${tarXzf.cpu.toFixed(1)}, pack ${pack.cpu.toFixed(1)}, upload ${upload.cpu.toFixed(1)} (server ${upload.serverCpu.toFixed(1)}), unpack ${unpack.cpu.toFixed(1)} (server ${unpack.serverCpu.toFixed(1)})`,
     );
-    let t0 = 0;
-
     log("  ours again, nothing changed");
     const unchanged: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      t0 = nowMs();
-      const again = await packOrReuse(tree, fedmlHome, maxBytes);
-      const answer = await uploadWorkspace(endpoint, again);
-      unchanged.push(nowMs() - t0);
-      if (!again.reused || !answer.present) throw new Error("an unchanged workspace was packed or uploaded again");
+    const unchangedCpu: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const again = await timed(serverPid, async () => {
+        const reused = await packOrReuse(tree, fedmlHome, maxBytes);
+        const answer = await uploadWorkspace(endpoint, reused);
+        if (!reused.reused || !answer.present) throw new Error("an unchanged workspace was packed or uploaded again");
+      });
+      unchanged.push(again.sec * 1000);
+      unchangedCpu.push(again.cpu * 1000);
     }
     unchanged.sort((a, b) => a - b);
+    unchangedCpu.sort((a, b) => a - b);
     return {
       totalMb: bytes / MiB,
       files,
@@ -193,6 +202,7 @@ export async function workspace(totalMb: number, log: (s: string) => void): Prom
       firstTotalSec: pack.sec + upload.sec + unpack.sec,
       cpuSec: { tarCzf: tarCzf.cpu, tarXzf: tarXzf.cpu, pack: pack.cpu, upload: upload.cpu, unpack: unpack.cpu },
       unchangedMs: unchanged[Math.floor(unchanged.length / 2)],
+      unchangedCpuMs: unchangedCpu[Math.floor(unchangedCpu.length / 2)],
       unchangedRepeats: unchanged.length,
       loadAverage: loadavg().map((v) => Math.round(v * 10) / 10),
     };
