@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import S3rver from "@20minutes/s3rver";
+import { Secret, type S3Settings } from "../../packages/server/src/workspaces/s3-settings.js";
 // Its account registry: a key pair of our own, so the secret is one no log could hold by chance.
 import AWSAccount from "@20minutes/s3rver/lib/models/account.js";
 
@@ -19,6 +20,10 @@ export interface S3Store {
   serverArgs(secret?: string): string[];
   /** Keys of the objects under `prefix` in the bucket (what the store holds now). */
   objectKeys(prefix?: string): string[];
+  /** The file s3rver keeps an object's bytes in (to damage it as a failing disk would). */
+  objectFile(key: string): string;
+  /** The server's settings for this store. */
+  settings(): S3Settings;
   stop(): Promise<void>;
 }
 
@@ -53,6 +58,16 @@ export async function startS3(dir: string): Promise<S3Store> {
         file,
       ];
     },
+    objectFile: (key) => join(directory, bucket, `${key}._S3rver_object`),
+    settings: () => ({
+      endpoint,
+      bucket,
+      region: "us-east-1",
+      prefix: "workspaces/",
+      pathStyle: true,
+      accessKeyId,
+      secretAccessKey: new Secret(secret),
+    }),
     objectKeys: (prefix = "workspaces/") => listObjects(join(directory, bucket)).filter((k) => k.startsWith(prefix)),
     stop: async () => {
       await server.close();

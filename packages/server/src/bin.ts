@@ -4,7 +4,7 @@ import { buildServer } from "./app.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
 import { readServerRecord, writeServerRecord } from "./server-record.js";
 import { SERVER_VERSION } from "./version.js";
-import { S3StoreError } from "./workspaces/s3-client.js";
+import { S3StoreError } from "./workspaces/s3-settings.js";
 
 function readCommand(): ServerCommand {
   try {

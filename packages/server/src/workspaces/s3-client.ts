@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { type S3Settings, describeBucket } from "./s3-settings.js";
+import { type S3Settings, S3StoreError, describeBucket } from "./s3-settings.js";
 
 export function makeS3Client(s: S3Settings): S3Client {
   // The pinned SDK supports Node 20; its notice about later releases is a multi-line warning
@@ -43,8 +43,6 @@ export function s3FailureReason(err: unknown, s: S3Settings): string {
   const firstLine = (e.message ?? String(err)).split("\n")[0].slice(0, 200);
   return `${name || "error"}${status ? ` (HTTP ${status})` : ""}: ${firstLine}`;
 }
-
-export class S3StoreError extends Error {}
 
 /**
  * Writes and deletes a small object, so a server with a wrong key, secret or bucket says so

@@ -39,3 +39,6 @@ export interface S3Settings {
 export function describeBucket(s: S3Settings): string {
   return `S3 bucket ${s.bucket} at ${s.endpoint ?? `AWS ${s.region}`}`;
 }
+
+/** The S3 store refused the configured credentials or bucket, or could not be reached, at start. */
+export class S3StoreError extends Error {}

@@ -110,7 +110,11 @@ export async function completeUpload(
       400,
     );
   }
-  return publish(db, blobs, upload, now);
+  const published = await publish(db, blobs, upload, now);
+  // What publishing let go of (a copy held already, a damaged one replaced) goes now; a store
+  // that fails here is retried by the sweep.
+  await blobs.collect(db).catch(() => 0);
+  return published;
 }
 
 async function publish(
