@@ -43,6 +43,11 @@ export interface ServerOptions {
   sqliteAccess?: "exclusive" | "shared";
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
+  /**
+   * A held assignments poll of a device that was woken less than a second before waits this
+   * long after its wake before answering, so a burst of placements goes out in one answer.
+   */
+  assignmentCoalesceMs?: number;
   logLevel?: string;
   /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
   storageSweepMs?: number;
@@ -100,6 +105,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
+    assignmentCoalesceMs: options.assignmentCoalesceMs ?? 5,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
     testHooks: options.testHooks,

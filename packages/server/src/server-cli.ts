@@ -88,6 +88,13 @@ export const SETTINGS: readonly Setting[] = [
   ),
   setting("pollMaxWaitMs", "poll-max-wait-ms", "FEDML_POLL_MAX_WAIT_MS", "integer", "longest agent long-poll (default 20000)"),
   setting(
+    "assignmentCoalesceMs",
+    "assignment-coalesce-ms",
+    "FEDML_ASSIGNMENT_COALESCE_MS",
+    "integer",
+    "a busy device's woken poll waits this long for more placements (default 5; 0: never)",
+  ),
+  setting(
     "maxWorkspaceBytes",
     "max-workspace-bytes",
     "FEDML_MAX_WORKSPACE_BYTES",
