@@ -17,7 +17,7 @@ test("a device woken again within a second waits the window; a quiet one answers
 
 describe("API: a busy device's held assignments poll gathers a burst of placements", () => {
   // Long enough that the second launch lands inside it even on a loaded machine.
-  const WINDOW_MS = 3_000;
+  const WINDOW_MS = 6_000;
   let t: TestServer;
   before(async () => {
     t = await startTestServer({ assignmentCoalesceMs: WINDOW_MS });
