@@ -8,7 +8,8 @@ import { clusterRoutes } from "./api/clusters.js";
 import { agentServingRoutes } from "./api/agent-serving.js";
 import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
-import { inferenceRoutes } from "./api/inference.js";
+import { type RequestListener, frontServerFactory } from "./api/front-server.js";
+import { inferenceListener } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
 import { installInputGuards } from "./api/input-guard.js";
@@ -98,7 +99,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
     const metrics = new ServerMetrics(startedAt);
+    // Set once the context exists: the inference proxy is served ahead of fastify (api/inference.ts).
+    let front: RequestListener | undefined;
     const app = Fastify({
+      serverFactory: frontServerFactory(() => front),
       logger: { level: opts.logLevel },
       ...requestIdOptions(),
       // No per-request lines at info: agents long-poll continuously; installRequestLog logs them quieter.
@@ -195,8 +199,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(webRoutes(ctx));
     await app.register(observabilityRoutes(ctx, metrics));
-    await app.register(inferenceRoutes(ctx, metrics));
     await app.register(fedmlWireRoutes(ctx));
+    front = inferenceListener(ctx, metrics);
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
