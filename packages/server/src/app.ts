@@ -203,7 +203,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
 
-    await app.listen({ host: opts.host, port: opts.port ?? 0 });
+    // A fleet reconnecting at once (a server restart, a network blip) opens thousands of
+    // connections together; Node's default accept backlog of 511 drops the rest, and their
+    // SYN retries back off for up to a minute. The kernel caps it at net.core.somaxconn.
+    await app.listen({ host: opts.host, port: opts.port ?? 0, backlog: 8192 });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
