@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { networkInterfaces } from "node:os";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import { API_PREFIX, ParsePool } from "@fedml/core";
@@ -45,6 +46,7 @@ import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
+import { peerUrlOf } from "./serving/peer-url.js";
 import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -205,13 +207,16 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
 
     await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
 
-    await app.listen({ host: opts.host, port: opts.port ?? 0 });
+    // A fleet reconnecting at once (a server restart, a network blip) opens thousands of
+    // connections together; Node's default accept backlog of 511 drops the rest, and their
+    // SYN retries back off for up to a minute. The kernel caps it at net.core.somaxconn.
+    await app.listen({ host: opts.host, port: opts.port ?? 0, backlog: 8192 });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
     // Other replicas hand inference requests for the tunnels held here to this URL.
-    const peers = new TunnelPeers(ctx.db, url, ctx.now, app.log);
+    const peers = new TunnelPeers(ctx.db, peerUrlOf(opts.host, port, networkInterfaces(), opts.peerUrl), ctx.now, app.log);
     ctx.tunnelPeers = peers;
     tunnels.listener = peers;
 
