@@ -13,6 +13,11 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** The URL users and agents reach this server at; defaults to the listening URL. */
   publicUrl?: string;
+  /**
+   * The URL the other replicas reach this one at, to hand it inference requests for the agent
+   * tunnels it holds. Default: the listening URL; on every interface, the first external address.
+   */
+  peerUrl?: string;
   /** Silence after which a device shows OFFLINE and takes no new runs (its runs keep their leases). */
   offlineAfterMs?: number;
   /**
@@ -46,6 +51,11 @@ export interface ServerOptions {
   sqliteAccess?: "exclusive" | "shared";
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
+  /**
+   * A held assignments poll of a device that was woken less than a second before waits this
+   * long after its wake before answering, so a burst of placements goes out in one answer.
+   */
+  assignmentCoalesceMs?: number;
   logLevel?: string;
   /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
   storageSweepMs?: number;
@@ -67,8 +77,10 @@ export interface TestHooks {
   beforeQueuePass?: () => Promise<void>;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks" | "s3">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks" | "s3"> & {
+export type ResolvedOptions = Required<
+  Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3">
+> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -92,6 +104,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     port: options.port,
     databaseUrl: options.databaseUrl,
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
+    peerUrl: options.peerUrl,
     offlineAfterMs,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
     workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
@@ -104,6 +117,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
+    assignmentCoalesceMs: options.assignmentCoalesceMs ?? 5,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
     testHooks: options.testHooks,

@@ -54,6 +54,13 @@ export const SETTINGS: readonly Setting[] = [
     "string",
     "the URL users and agents reach this server at (default: the listening URL)",
   ),
+  setting(
+    "peerUrl",
+    "peer-url",
+    "FEDML_PEER_URL",
+    "string",
+    "the URL other replicas reach this one at (default: the listening URL; on 0.0.0.0, the first external address)",
+  ),
   setting("logLevel", "log-level", "FEDML_LOG_LEVEL", "string", "fatal, error, warn, info (default), debug, trace"),
   setting(
     "offlineAfterMs",
@@ -84,6 +91,13 @@ export const SETTINGS: readonly Setting[] = [
     "SIGTERM to SIGKILL when a run is stopped (default 10000)",
   ),
   setting("pollMaxWaitMs", "poll-max-wait-ms", "FEDML_POLL_MAX_WAIT_MS", "integer", "longest agent long-poll (default 20000)"),
+  setting(
+    "assignmentCoalesceMs",
+    "assignment-coalesce-ms",
+    "FEDML_ASSIGNMENT_COALESCE_MS",
+    "integer",
+    "a busy device's woken poll waits this long for more placements (default 5; 0: never)",
+  ),
   setting(
     "maxWorkspaceBytes",
     "max-workspace-bytes",
