@@ -249,6 +249,16 @@ export function toMarkdown(r: BenchResults): string {
         verdict(e.rateLinesPerSec >= 100_000 && e.rateLost === 0),
       ],
     );
+    const c = e.cpuMsPer100kLines;
+    if (c) {
+      rows.push([
+        "Logs: CPU ms per 100,000 lines, server / agent / job / follower",
+        `${n(c.server, 0)} / ${n(c.agent, 0)} / ${n(c.job, 0)} / ${n(c.follower, 0)}`,
+        e.loadAverage ? `load average ${n(e.loadAverage.before, 1)} before, ${n(e.loadAverage.after, 1)} after` : "",
+        "",
+        "",
+      ]);
+    }
   }
   const b = r.slurmBackend;
   if (b) {

@@ -53,6 +53,8 @@ export const Paths = {
   /** Many runs' status reports in one request (the agent's batch of RunStatusReport). */
   agentReports: "/api/v1/agent/reports",
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
+  /** The same as agentRunLogs, the lines as one text (LogTextBatch): no object per line on either side. */
+  agentRunLogText: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs/text`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
   agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
   /** The agent's inference tunnel (an HTTP upgrade, see tunnel.ts). */
@@ -503,6 +505,20 @@ export const LogBatchResponseSchema = Type.Object({
   ackedSeq: Type.Integer(),
 });
 export type LogBatchResponse = Static<typeof LogBatchResponseSchema>;
+
+/**
+ * POST /agent/runs/:id/logs/text: lines firstSeq.. as one text, each line followed by "\n" (so a
+ * line holds no "\n"), and runs of [line count, epoch ms read, 0 stdout | 1 stderr] covering
+ * every line in order. Answered like POST /agent/runs/:id/logs.
+ */
+export const LogTextBatchSchema = Type.Object({
+  firstSeq: Count({ minimum: 1 }),
+  text: Type.String(),
+  runs: Type.Array(Type.Tuple([Count({ minimum: 1 }), Big(), Type.Union([Type.Literal(0), Type.Literal(1)])]), {
+    maxItems: 100_000,
+  }),
+});
+export type LogTextBatch = Static<typeof LogTextBatchSchema>;
 
 /** A 409 on POST /agent/runs/:id/logs (a batch that does not follow ackedSeq): resend from ackedSeq + 1. */
 export const LogBatchConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ ackedSeq: Type.Integer() })]);

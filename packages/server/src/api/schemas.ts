@@ -44,6 +44,7 @@ export {
   LogBatchConflictBodySchema as LogGapSchema,
   LogBatchRequestSchema,
   LogBatchResponseSchema,
+  LogTextBatchSchema,
   LogLinesQuerySchema,
   LogLinesResponseSchema,
   MatchedOfferSchema,
