@@ -39,6 +39,8 @@ export const Paths = {
   runStop: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/stop`,
   runLogs: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/logs`,
   runLogLines: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines`,
+  /** As runLogLines, the lines as text blocks (LogTextResponse): what a fast follower reads. */
+  runLogText: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines/text`,
   devices: "/api/v1/devices",
   clusters: "/api/v1/clusters",
   cluster: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`,
@@ -225,6 +227,23 @@ export const LogLinesResponseSchema = Type.Object({
   done: Type.Boolean(),
 });
 export type LogLinesResponse = Static<typeof LogLinesResponseSchema>;
+
+/**
+ * GET /runs/:id/log-lines/text (same query as /log-lines): the lines from firstSeq on as
+ * blocks of [line count, text]; a block's text is its lines joined by "\n", except a block of
+ * one line, whose text is that line as it is (it may hold "\n"). `runs` gives each line's read
+ * time and stream, as [line count, epoch ms, 0 stdout | 1 stderr], in order.
+ */
+export const LogTextResponseSchema = Type.Object({
+  deviceId: Nullable(Type.String()),
+  firstSeq: Type.Integer(),
+  blocks: Type.Array(Type.Tuple([Type.Integer(), Type.String()])),
+  runs: Type.Array(Type.Tuple([Type.Integer(), Type.Number(), Type.Integer()])),
+  lastSeq: Type.Integer(),
+  runStatus: Type.String(),
+  done: Type.Boolean(),
+});
+export type LogTextResponse = Static<typeof LogTextResponseSchema>;
 
 /** GET /runs/:id/detail: what a run's page shows beyond the run model. */
 export const RunDetailSchema = Type.Object({

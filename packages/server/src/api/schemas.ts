@@ -47,6 +47,7 @@ export {
   LogTextBatchSchema,
   LogLinesQuerySchema,
   LogLinesResponseSchema,
+  LogTextResponseSchema,
   MatchedOfferSchema,
   OkSchema,
   PlatformQuerySchema,

@@ -167,6 +167,27 @@ export function chunksOfText(batch: LogTextBatch, fromSeq: number): LogChunk[] {
   return chunks;
 }
 
+/**
+ * Lines fromSeq..toSeq of a chunk (clamped to it) as a chunk: the text is cut at line
+ * boundaries found by its "\n"s, with no string per line.
+ */
+export function sliceChunk(chunk: LogChunk, fromSeq: number, toSeq: number): LogChunk {
+  const first = Math.max(fromSeq, chunk.firstSeq);
+  const last = Math.min(toSeq, chunk.firstSeq + chunk.count - 1);
+  if (first === chunk.firstSeq && last === chunk.firstSeq + chunk.count - 1) return chunk;
+  const runs = runCursor(chunk.runs);
+  runs.take(first - chunk.firstSeq);
+  let start = 0;
+  for (let skip = first - chunk.firstSeq; skip > 0; skip--) start = chunk.text.indexOf("\n", start) + 1;
+  let end = start;
+  for (let n = last - first + 1; n > 0; n--) {
+    const at = chunk.text.indexOf("\n", end);
+    end = at === -1 ? chunk.text.length : at + 1;
+  }
+  const text = chunk.text.slice(start, end === chunk.text.length && !chunk.text.endsWith("\n") ? end : end - 1);
+  return { firstSeq: first, count: last - first + 1, text, runs: runs.take(last - first + 1), bytes: 0 };
+}
+
 /** A chunk's lines, in seq order. */
 export function linesOfChunk(chunk: Pick<LogChunk, "count" | "text">): string[] {
   return chunk.count === 1 ? [chunk.text] : chunk.text.split("\n");

@@ -267,6 +267,7 @@ export async function readChunks(
     .where("device_id", "=", deviceId)
     .where("first_seq", ">=", (eb) => eb.fn.coalesce(start, eb.val(1)))
     .where("first_seq", "<=", toSeq)
+    .where("last_seq", ">=", fromSeq)
     .orderBy("first_seq")
     .execute();
   return rows.map(chunkOfRow);
