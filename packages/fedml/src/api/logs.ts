@@ -216,7 +216,7 @@ const DISCOVER_EVERY_MS = 2_000;
 
 /**
  * Ours: streams a run's log lines, from every node (or the one asked for), as they arrive
- * (long-poll on `/log-lines`, one per node) until the run has ended and every line has been
+ * (long-poll on `/log-lines/text`, one per node) until the run has ended and every line has been
  * delivered. `onLine` gets the text and the line with its node; `nodeCount` is how many
  * nodes are followed at that moment.
  *
