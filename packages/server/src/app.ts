@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { networkInterfaces } from "node:os";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import { API_PREFIX, ParsePool } from "@fedml/core";
@@ -44,6 +45,7 @@ import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
+import { peerUrlOf } from "./serving/peer-url.js";
 import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
@@ -207,7 +209,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
     // Other replicas hand inference requests for the tunnels held here to this URL.
-    const peers = new TunnelPeers(ctx.db, url, ctx.now, app.log);
+    const peers = new TunnelPeers(ctx.db, peerUrlOf(opts.host, port, networkInterfaces(), opts.peerUrl), ctx.now, app.log);
     ctx.tunnelPeers = peers;
     tunnels.listener = peers;
 

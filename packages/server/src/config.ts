@@ -12,6 +12,11 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** The URL users and agents reach this server at; defaults to the listening URL. */
   publicUrl?: string;
+  /**
+   * The URL the other replicas reach this one at, to hand it inference requests for the agent
+   * tunnels it holds. Default: the listening URL; on every interface, the first external address.
+   */
+  peerUrl?: string;
   /** Silence after which a device shows OFFLINE and takes no new runs (its runs keep their leases). */
   offlineAfterMs?: number;
   /**
@@ -64,8 +69,8 @@ export interface TestHooks {
   beforeQueuePass?: () => Promise<void>;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks"> & {
+export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks">> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -89,6 +94,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     port: options.port,
     databaseUrl: options.databaseUrl,
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
+    peerUrl: options.peerUrl,
     offlineAfterMs,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
     workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,

@@ -57,6 +57,13 @@ export const SETTINGS: readonly Setting[] = [
     "string",
     "the URL users and agents reach this server at (default: the listening URL)",
   ),
+  setting(
+    "peerUrl",
+    "peer-url",
+    "FEDML_PEER_URL",
+    "string",
+    "the URL other replicas reach this one at (default: the listening URL; on 0.0.0.0, the first external address)",
+  ),
   setting("logLevel", "log-level", "FEDML_LOG_LEVEL", "string", "fatal, error, warn, info (default), debug, trace"),
   setting(
     "offlineAfterMs",
