@@ -118,7 +118,9 @@ export async function logsEndToEnd(
     const cpuAfter = cpuSplit(cluster);
     const per100k = (key: keyof LogsCpuSplit) => ((cpuAfter[key] - cpuBefore[key]) * 1000 * 100_000) / rateLines;
     const cpu = { server: per100k("server"), agent: per100k("agent"), job: per100k("job"), follower: per100k("follower") };
-    log(`  ${delivered} delivered, ${lost + rateLines - delivered} lost, ${(delivered / ((lastAt - startedAt) / 1000)).toFixed(0)} lines/s`);
+    log(
+      `  ${delivered} delivered, ${lost + rateLines - delivered} lost, ${(delivered / ((lastAt - startedAt) / 1000)).toFixed(0)} lines/s`,
+    );
     log(
       `  CPU ms per 100k lines: server ${cpu.server.toFixed(0)}, agent ${cpu.agent.toFixed(0)}, job ${cpu.job.toFixed(0)}, follower ${cpu.follower.toFixed(0)}`,
     );

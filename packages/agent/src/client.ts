@@ -138,7 +138,8 @@ export class AgentClient {
       try {
         return await this.sendLogBody(runId, Paths.agentRunLogText(runId), batch);
       } catch (error) {
-        if (!(error instanceof FedmlError && error.httpStatus === 404 && error.resultCode !== ResultCode.JOB_NOT_EXISTS)) throw error;
+        if (!(error instanceof FedmlError && error.httpStatus === 404 && error.resultCode !== ResultCode.JOB_NOT_EXISTS))
+          throw error;
         this.logText = false;
       }
     }

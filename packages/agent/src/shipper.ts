@@ -136,7 +136,9 @@ export class LogShipper {
   private spill(line: LogLine): void {
     // "seq time stream text": no JSON per line; a line holding "\n" (none from a job's output) as JSON.
     this.spillBuffer.push(
-      line.text.includes("\n") ? JSON.stringify(line) : `${line.seq} ${line.time} ${line.stream === "stderr" ? 1 : 0} ${line.text}`,
+      line.text.includes("\n")
+        ? JSON.stringify(line)
+        : `${line.seq} ${line.time} ${line.stream === "stderr" ? 1 : 0} ${line.text}`,
     );
     this.spilled++;
     if (this.spillBuffer.length >= SPILL_WRITE_LINES) this.flushSpill();

@@ -64,9 +64,21 @@ describe("log storage: contiguous seqs, bounded reads", () => {
     const key = await t.createUser("texter");
     const run = await placedRun(t, key, "text-dev");
     const texts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
-    const joined = (from: number, to: number) => texts(from, to).map((x) => `${x}\n`).join("");
+    const joined = (from: number, to: number) =>
+      texts(from, to)
+        .map((x) => `${x}\n`)
+        .join("");
     assert.deepEqual(
-      (await run.postText({ firstSeq: 1, text: joined(1, 2500), runs: [[1000, 5000, 0], [1500, 6000, 1]] })).body,
+      (
+        await run.postText({
+          firstSeq: 1,
+          text: joined(1, 2500),
+          runs: [
+            [1000, 5000, 0],
+            [1500, 6000, 1],
+          ],
+        })
+      ).body,
       { ackedSeq: 2500 },
     );
     // A line holding "\n" can only come one by one; it is stored alone and read back as it is.

@@ -110,7 +110,12 @@ export interface FollowQuery {
  * Lines of one device after `afterSeq`; with waitMs, held until there is one or the run
  * ends. Without a device: the run's first device in rank order (none while queued).
  */
-export function followLogLines(ctx: ServerContext, runId: number, query: FollowQuery, signal?: AbortSignal): Promise<LogLinesResponse> {
+export function followLogLines(
+  ctx: ServerContext,
+  runId: number,
+  query: FollowQuery,
+  signal?: AbortSignal,
+): Promise<LogLinesResponse> {
   return followPart(ctx, runId, query, signal, { lines: [] }, async (deviceId, afterSeq, limit) => {
     const rows: Awaited<ReturnType<typeof readLogRange>> = [];
     let chars = 0;
@@ -129,23 +134,35 @@ export function followLogLines(ctx: ServerContext, runId: number, query: FollowQ
 }
 
 /** The same lines as followLogLines, as the stored chunks' text: no object per line. */
-export function followLogText(ctx: ServerContext, runId: number, query: FollowQuery, signal?: AbortSignal): Promise<LogTextResponse> {
+export function followLogText(
+  ctx: ServerContext,
+  runId: number,
+  query: FollowQuery,
+  signal?: AbortSignal,
+): Promise<LogTextResponse> {
   const afterSeq = query.afterSeq ?? 0;
-  return followPart(ctx, runId, query, signal, { firstSeq: afterSeq + 1, blocks: [], runs: [] }, async (deviceId, after, limit) => {
-    const blocks: [number, string][] = [];
-    const runs: LogTextResponse["runs"] = [];
-    let count = 0;
-    let chars = 0;
-    for (const chunk of await readChunks(ctx.db, runId, deviceId, after + 1, after + limit)) {
-      if (chars >= FOLLOW_MAX_CHARS || chunk.firstSeq > after + 1 + count) break;
-      const part = sliceChunk(chunk, after + 1 + count, after + limit);
-      blocks.push([part.count, part.text]);
-      runs.push(...part.runs);
-      count += part.count;
-      chars += part.text.length;
-    }
-    return { body: { firstSeq: after + 1, blocks, runs }, count };
-  });
+  return followPart(
+    ctx,
+    runId,
+    query,
+    signal,
+    { firstSeq: afterSeq + 1, blocks: [], runs: [] },
+    async (deviceId, after, limit) => {
+      const blocks: [number, string][] = [];
+      const runs: LogTextResponse["runs"] = [];
+      let count = 0;
+      let chars = 0;
+      for (const chunk of await readChunks(ctx.db, runId, deviceId, after + 1, after + limit)) {
+        if (chars >= FOLLOW_MAX_CHARS || chunk.firstSeq > after + 1 + count) break;
+        const part = sliceChunk(chunk, after + 1 + count, after + limit);
+        blocks.push([part.count, part.text]);
+        runs.push(...part.runs);
+        count += part.count;
+        chars += part.text.length;
+      }
+      return { body: { firstSeq: after + 1, blocks, runs }, count };
+    },
+  );
 }
 
 /** Holds a follower's read of one part until it has lines or the run has ended (see followLogLines). */
