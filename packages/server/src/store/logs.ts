@@ -58,11 +58,8 @@ export function appendLogBatch(
       let i = 0;
       while (i < sorted.length && sorted[i].seq < seq) i++;
       const fresh: LogLine[] = [];
-      for (; i < sorted.length && sorted[i].seq === seq + fresh.length; i++) {
-        // A repeated seq in one batch: the first copy counts, as the row per line kept it.
-        if (fresh.length > 0 && sorted[i].seq === fresh[fresh.length - 1].seq) continue;
-        fresh.push(sorted[i]);
-      }
+      // Up to the first gap (or repeated seq) in the batch.
+      for (; i < sorted.length && sorted[i].seq === seq + fresh.length; i++) fresh.push(sorted[i]);
       return fresh.length > 0 ? chunksOfLines(seq, fresh) : "gap";
     },
   });
