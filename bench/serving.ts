@@ -74,8 +74,13 @@ async function perSecond(seconds: number, width: number, once: () => Promise<voi
   return done / seconds;
 }
 
-export async function serving(requests: number, log: (s: string) => void): Promise<ServingResult> {
-  const cluster = await startCluster(1);
+export async function serving(
+  requests: number,
+  log: (s: string) => void,
+  /** `--cpu-prof DIR`: the server and the agent write V8 CPU profiles there. */
+  cpuProfDir?: string,
+): Promise<ServingResult> {
+  const cluster = await startCluster(1, [], cpuProfDir);
   const dir = join(cluster.root, "serving");
   mkdirSync(dir);
   const portFile = join(dir, "port");

@@ -6,8 +6,7 @@
  * client stays on one that answers; every agent call may be repeated safely (reports name the
  * state they report, log batches carry their sequence numbers).
  */
-import { createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import {
   type AssignmentsResponse,
   type ErrorBody,
@@ -156,9 +155,10 @@ export class AgentClient {
   }
 
   /** Streams the workspace tar.gz into `file` (the caller verifies its sha256). */
-  async downloadWorkspace(sha256: string, file: string): Promise<void> {
+  /** A workspace's bytes as the server streams them (read them within the call's 10 minutes). */
+  async openWorkspace(sha256: string): Promise<Readable> {
     const response = await this.call("GET", Paths.agentWorkspace(sha256), { timeoutMs: 10 * 60_000 });
-    await pipeline(response.body, createWriteStream(file));
+    return response.body;
   }
 
   private async json<T>(method: string, path: string, options: CallOptions): Promise<T> {

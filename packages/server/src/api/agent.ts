@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
+import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
 import { buildAssignments } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
@@ -50,6 +51,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const deviceAuth = requireDevice(ctx);
     const versions = new DeviceVersionReader(ctx.db);
+    const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
 
     app.post(
       "/agent/register",
@@ -93,7 +95,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
         const hangUp = new AbortController();
         reply.raw.once("close", () => hangUp.abort());
-        await ctx.hub.waitUntil(
+        const changed = await ctx.hub.waitUntil(
           deviceTopic(device.id),
           waitMs,
           async () => {
@@ -102,6 +104,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           },
           hangUp.signal,
         );
+        // More of a burst of placements may be landing: a busy device gets them in one answer.
+        if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
         return buildAssignments(ctx, device.id);

@@ -3,6 +3,7 @@ import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
+import { workspaceObjects } from "./workspace-objects-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -490,6 +491,7 @@ class InCodeMigrations implements MigrationProvider {
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
       "0107_h-place_tunnel_holders": tunnelHolders(),
       "0108_h-logs_log_chunks": logChunks(),
+      "0108_h-s3_workspace_objects": workspaceObjects(),
     };
   }
 }
