@@ -150,7 +150,7 @@ export function toMarkdown(r: BenchResults): string {
       [
         "Inference proxy: CPU ms per request, server / agent",
         v.serverCpuMsPerRequest === undefined ? "–" : `${n(v.serverCpuMsPerRequest, 2)} / ${n(v.agentCpuMsPerRequest ?? 0, 2)}`,
-        "user + system time of each process while the requests above ran",
+        `user + system time of each process while the requests above ran${v.loadAverage ? `; load average ${n(v.loadAverage.before, 1)} before, ${n(v.loadAverage.after, 1)} after` : ""}`,
         "",
         "",
       ],
@@ -260,6 +260,16 @@ export function toMarkdown(r: BenchResults): string {
         verdict(e.rateLinesPerSec >= 100_000 && e.rateLost === 0),
       ],
     );
+    const c = e.cpuMsPer100kLines;
+    if (c) {
+      rows.push([
+        "Logs: CPU ms per 100,000 lines, server / agent / job / follower",
+        `${n(c.server, 0)} / ${n(c.agent, 0)} / ${n(c.job, 0)} / ${n(c.follower, 0)}`,
+        e.loadAverage ? `load average ${n(e.loadAverage.before, 1)} before, ${n(e.loadAverage.after, 1)} after` : "",
+        "",
+        "",
+      ]);
+    }
   }
   const b = r.slurmBackend;
   if (b) {

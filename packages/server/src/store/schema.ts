@@ -128,13 +128,14 @@ export interface RunDevicesTable {
   runtime_ms: Generated<number | null>;
 }
 
-export interface LogLinesTable {
+/** A part's log lines first_seq..last_seq in one row (store/log-chunks.ts says how). */
+export interface LogChunksTable {
   run_id: number;
   device_id: number;
-  seq: number;
-  stream: string;
-  time: number;
+  first_seq: number;
+  last_seq: number;
   text: string;
+  runs_json: string;
 }
 
 /** A named, reserved set of devices (migration 0002). */
@@ -355,7 +356,7 @@ export interface Database {
   devices: DevicesTable;
   runs: RunsTable;
   run_devices: RunDevicesTable;
-  log_lines: LogLinesTable;
+  log_chunks: LogChunksTable;
   endpoints: EndpointsTable;
   workspace_uploads: WorkspaceUploadsTable;
   workspace_chunks: WorkspaceChunksTable;
