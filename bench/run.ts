@@ -4,7 +4,7 @@
  * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
- * `--cpu-prof DIR` has the throughput section's server and agents write V8 CPU profiles to DIR.
+ * `--cpu-prof DIR` has the throughput, serving and logs-e2e sections' server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   }
   if (runs("serving")) {
     log("6. serving: the inference proxy");
-    v = await serving(size.proxied, log);
+    v = await serving(size.proxied, log, values["cpu-prof"]);
   }
   if (runs("replicas")) {
     log(`7. replicas: ${size.devices} devices, ${size.queued} queued runs, placed by server processes`);
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
   }
   if (runs("logs-e2e")) {
     log("10. logs end to end: a job's print to a follower");
-    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log);
+    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log, values["cpu-prof"]);
   }
   if (runs("slurm-backend") && slurm) {
     log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");

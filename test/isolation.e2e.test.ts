@@ -57,6 +57,18 @@ async function launch(name: string, yaml: string, files: Record<string, string> 
   return launched.runId;
 }
 
+// Each escaper prints its own pid once it has left (setsid) or been orphaned, so the test never
+// reads a pid before the escape happened.
+const escaperJob = [
+  "job: |",
+  "  trap '' TERM",
+  '  setsid bash -c \'trap "" TERM; echo "setsid $$"; while :; do sleep 1; done\' &',
+  '  ( bash -c \'trap "" TERM; echo "orphan $$"; while :; do sleep 1; done\' & )',
+  "  while :; do sleep 1; done",
+  "",
+].join("\n");
+const escaperLine = /^(setsid|orphan) \d+$/;
+
 function isLive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -176,42 +188,35 @@ describe("jobs isolated from the agent, each other and the host", () => {
   );
 
   test("a job that setsids, double-forks and traps SIGTERM is gone after stop, by PID and by cgroup", rootOnly, async () => {
-    const runId = await launch(
-      "escaper",
-      [
-        "job: |",
-        "  trap '' TERM",
-        "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
-        '  echo "setsid $!"',
-        '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
-        "  echo ready",
-        "  while :; do sleep 1; done",
-        "",
-      ].join("\n"),
-    );
-    const lines = await waitFor(
-      "the escapers' pids",
-      async () => {
-        const got = await logLines(runId, alice);
-        return got.includes("ready") ? got : undefined;
-      },
-      20_000,
-      100,
-    );
-    const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
-    assert.equal(pids.length, 2);
-    const cgroups = pids.map(cgroupOf);
-    for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
-    // Left the job's process group: a group kill alone would miss it.
-    const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
-    assert.notEqual(pgid(pids[0]), pgid(pids[1]));
-    await api.runStop(runId, alice);
-    assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
-    for (const pid of pids) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
-    const freezerRoot = readFileSync("/proc/self/mounts", "utf8").includes(" /sys/fs/cgroup/freezer ")
-      ? "/sys/fs/cgroup/freezer"
-      : "/sys/fs/cgroup";
-    assert.ok(!existsSync(join(freezerRoot, cgroups[0])), "the run's cgroup is still there");
+    const runId = await launch("escaper", escaperJob);
+    // A failed assertion must not leave the escapers holding the device for the tests after.
+    try {
+      const lines = await waitFor(
+        "the escapers' pids",
+        async () => {
+          const got = await logLines(runId, alice);
+          return got.filter((l) => escaperLine.test(l)).length === 2 ? got : undefined;
+        },
+        20_000,
+        100,
+      );
+      const pids = lines.filter((l) => escaperLine.test(l)).map((l) => Number(l.split(" ")[1]));
+      assert.equal(pids.length, 2);
+      const cgroups = pids.map(cgroupOf);
+      for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
+      // Left the job's process group: a group kill alone would miss it.
+      const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
+      assert.notEqual(pgid(pids[0]), pgid(pids[1]));
+      await api.runStop(runId, alice);
+      assert.equal((await waitForRunEnd(runId, alice)).status, "KILLED");
+      for (const pid of pids) assert.ok(!isLive(pid), `process ${pid} outlived the stop`);
+      const freezerRoot = readFileSync("/proc/self/mounts", "utf8").includes(" /sys/fs/cgroup/freezer ")
+        ? "/sys/fs/cgroup/freezer"
+        : "/sys/fs/cgroup";
+      assert.ok(!existsSync(join(freezerRoot, cgroups[0])), "the run's cgroup is still there");
+    } finally {
+      await api.runStop(runId, alice).catch(() => undefined);
+    }
   });
 
   test("a job's /tmp, /var/tmp and TMPDIR are its own and go with the run: nothing it wrote is left", rootOnly, async () => {
@@ -345,29 +350,17 @@ describe("cgroup v2 (--cgroup-root)", () => {
     "a job that setsids, double-forks and traps SIGTERM is gone after stop; the v2 cgroup is empty, then removed",
     skip,
     async () => {
-      const runId = await launchOnV2(
-        "v2-escaper",
-        [
-          "job: |",
-          "  trap '' TERM",
-          "  setsid bash -c 'trap \"\" TERM; while :; do sleep 1; done' &",
-          '  echo "setsid $!"',
-          '  ( bash -c \'trap "" TERM; while :; do sleep 1; done\' & echo "orphan $!" )',
-          "  echo ready",
-          "  while :; do sleep 1; done",
-          "",
-        ].join("\n"),
-      );
+      const runId = await launchOnV2("v2-escaper", escaperJob);
       const lines = await waitFor(
         "the escapers' pids",
         async () => {
           const got = await logLines(runId, alice);
-          return got.includes("ready") ? got : undefined;
+          return got.filter((l) => escaperLine.test(l)).length === 2 ? got : undefined;
         },
         20_000,
         100,
       );
-      const pids = lines.filter((l) => /^(setsid|orphan) \d+$/.test(l)).map((l) => Number(l.split(" ")[1]));
+      const pids = lines.filter((l) => escaperLine.test(l)).map((l) => Number(l.split(" ")[1]));
       assert.equal(pids.length, 2);
       const runCgroup = join(runsParent, `run-${runId}`);
       for (const pid of pids) assert.equal(join(cgroup2Mount ?? "", v2CgroupOf(pid)), runCgroup);

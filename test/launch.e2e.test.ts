@@ -24,7 +24,12 @@ async function allLogLines(runId: string, opts: { serverUrl: string; apiKey: str
   return result.logLineList;
 }
 
+// The agent holds a progress report this long for company (a short job's final report):
+// long enough that the sharing cannot depend on how loaded the machine is.
+const REPORT_HOLD_MS = 1_000;
+
 before(async () => {
+  process.env.FEDML_REPORT_HOLD_MS = String(REPORT_HOLD_MS);
   ({
     server,
     agent,
@@ -152,6 +157,25 @@ describe("launch on a real server and agent", () => {
         .reduce((sum, [, , n]) => sum + Number(n), 0);
     assert.ok(requests("/api/v1/agent/reports") > 0, "the agent sends its reports in batches");
     assert.equal(requests("/api/v1/agent/runs/:id/status"), 0, "and never one by one to this server");
+  });
+
+  test("a short job's RUNNING and final report reach the server in one request", async () => {
+    const reportRequests = async () => {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      return [...metrics.matchAll(/^fedml_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+        .filter(([, labels]) => labels.includes('route="/api/v1/agent/reports"'))
+        .reduce((sum, [, , n]) => sum + Number(n), 0);
+    };
+    const before = await reportRequests();
+    const path = writeJob(tmp.dir, "one-request", 'job: "true"\n');
+    for (let i = 0; i < 3; i++) {
+      const launched = await api.launchJob(path, alice);
+      assert.equal(launched.resultCode, 0, launched.resultMsg);
+      const run = await waitForRunEnd(launched.runId as string, alice);
+      assert.equal(run.status, "FINISHED");
+      assert.ok(run.startedTime, "RUNNING was applied (the run has a start time)");
+    }
+    assert.equal((await reportRequests()) - before, 3, "one report request per job");
   });
 
   test("stop ends a running job KILLED and leaves no process of it alive", async () => {

@@ -70,7 +70,8 @@ export async function startServer(
       const res = await fetch(`${url}/api/v1/health`);
       return res.ok;
     },
-    20_000,
+    // Generous: on a loaded 2-core machine a cold server start alone has taken over 20 s.
+    60_000,
   );
   // Only the first server on a database writes the admin key (a replica joining finds none).
   const keyFile = join(home, "server", "admin-key");

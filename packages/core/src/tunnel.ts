@@ -41,21 +41,59 @@ const HOP_BY_HOP = new Set([
 
 type Headers = Record<string, string | string[] | number | undefined>;
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * The headers a hop passes on: no hop-by-hop ones (nor those the Connection header names), no
- * HTTP/2 pseudo-headers, none in `dropped`.
+ * HTTP/2 pseudo-headers, none in `dropped`. On every proxied request, twice: kept to one pass
+ * over the headers.
  */
-export function endToEndHeaders(headers: Headers, dropped: ReadonlySet<string> = new Set()): Record<string, string | string[]> {
-  const named = String(headers.connection ?? "")
-    .split(",")
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name.length > 0);
+export function endToEndHeaders(headers: Headers, dropped: ReadonlySet<string> = NONE): Record<string, string | string[]> {
+  const connection = headers.connection;
+  const named =
+    connection === undefined
+      ? undefined
+      : String(connection)
+          .split(",")
+          .map((name) => name.trim().toLowerCase());
   const out: Record<string, string | string[]> = {};
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
+    if (value === undefined || rawName.charCodeAt(0) === 58 /* ":" */) continue;
     const name = rawName.toLowerCase();
-    if (value === undefined || name.startsWith(":") || HOP_BY_HOP.has(name) || dropped.has(name) || named.includes(name))
-      continue;
+    if (HOP_BY_HOP.has(name) || dropped.has(name) || named?.includes(name)) continue;
     out[name] = typeof value === "number" ? String(value) : value;
   }
   return out;
+}
+
+/** The least a stream needs to be read from (Readable's). */
+interface Source {
+  on(event: "data", listener: (chunk: Buffer) => void): unknown;
+  once(event: "end", listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** The least a stream needs to be written to (Writable's). */
+interface Sink {
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  once(event: "drain", listener: () => void): unknown;
+}
+
+/**
+ * Copies `from` into `to` and ends `to`, holding `from` back while `to` is full: what
+ * `from.pipe(to)` does, less the listeners pipe adds and removes on every request. Whoever
+ * calls it ends both streams when either fails or closes early (the proxy does in any case).
+ */
+export function relay(from: Source, to: Sink): void {
+  const resume = () => from.resume();
+  from.on("data", (chunk) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once("drain", resume);
+    }
+  });
+  from.once("end", () => to.end());
 }

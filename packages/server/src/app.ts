@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { networkInterfaces } from "node:os";
 import { mkdirSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import { API_PREFIX, ParsePool } from "@fedml/core";
@@ -8,7 +9,8 @@ import { clusterRoutes } from "./api/clusters.js";
 import { agentServingRoutes } from "./api/agent-serving.js";
 import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
-import { inferenceRoutes } from "./api/inference.js";
+import { type RequestListener, frontServerFactory } from "./api/front-server.js";
+import { inferenceListener } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
 import { installInputGuards } from "./api/input-guard.js";
@@ -44,11 +46,14 @@ import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
 import { TunnelHub } from "./serving/tunnel-hub.js";
+import { peerUrlOf } from "./serving/peer-url.js";
 import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { storageSweep } from "./storage/sweep.js";
+import type { BlobStore } from "./workspaces/blob-store.js";
 import { importDiskBlobs } from "./workspaces/import-disk.js";
+import { openBlobStore } from "./workspaces/open-blob-store.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface RunningServer {
@@ -93,12 +98,17 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
   jobYaml.warm();
   const tunnels = new TunnelHub();
+  let blobs: BlobStore | undefined;
   try {
     await migrateToLatest(store.db, store.dialect);
+    blobs = await openBlobStore(opts.s3);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
     const metrics = new ServerMetrics(startedAt);
+    // Set once the context exists: the inference proxy is served ahead of fastify (api/inference.ts).
+    let front: RequestListener | undefined;
     const app = Fastify({
+      serverFactory: frontServerFactory(() => front),
       logger: { level: opts.logLevel },
       ...requestIdOptions(),
       // No per-request lines at info: agents long-poll continuously; installRequestLog logs them quieter.
@@ -137,6 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     });
     const ctx: ServerContext = {
       db,
+      blobs,
       options: opts,
       hub,
       log: app.log,
@@ -195,19 +206,22 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     );
     await app.register(webRoutes(ctx));
     await app.register(observabilityRoutes(ctx, metrics));
-    await app.register(inferenceRoutes(ctx, metrics));
     await app.register(fedmlWireRoutes(ctx));
+    front = inferenceListener(ctx, metrics);
     acceptAgentTunnels(ctx, app.server);
 
-    await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
+    await importDiskBlobs(store.db, blobs, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
 
-    await app.listen({ host: opts.host, port: opts.port ?? 0 });
+    // A fleet reconnecting at once (a server restart, a network blip) opens thousands of
+    // connections together; Node's default accept backlog of 511 drops the rest, and their
+    // SYN retries back off for up to a minute. The kernel caps it at net.core.somaxconn.
+    await app.listen({ host: opts.host, port: opts.port ?? 0, backlog: 8192 });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (opts.port ?? 0);
     const url = urlOf(opts.host, port);
     publicUrl = opts.publicUrl ?? url;
     // Other replicas hand inference requests for the tunnels held here to this URL.
-    const peers = new TunnelPeers(ctx.db, url, ctx.now, app.log);
+    const peers = new TunnelPeers(ctx.db, peerUrlOf(opts.host, port, networkInterfaces(), opts.peerUrl), ctx.now, app.log);
     ctx.tunnelPeers = peers;
     tunnels.listener = peers;
 
@@ -256,6 +270,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           tunnels.close();
           await app.close();
           await jobYaml.close();
+          blobs?.close();
           await store.close();
         })();
         return closing;
@@ -267,6 +282,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await queueLoop?.stop();
     await hub.close();
     await jobYaml.close();
+    blobs?.close();
     await store.close();
     throw err;
   }

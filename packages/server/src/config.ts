@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Clock, systemClock } from "./clock.js";
+import type { S3Settings } from "./workspaces/s3-settings.js";
 
 export interface ServerOptions {
   /** FEDML_HOME: the server keeps its database, blobs and key under `<home>/server`. */
@@ -12,6 +13,11 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** The URL users and agents reach this server at; defaults to the listening URL. */
   publicUrl?: string;
+  /**
+   * The URL the other replicas reach this one at, to hand it inference requests for the agent
+   * tunnels it holds. Default: the listening URL; on every interface, the first external address.
+   */
+  peerUrl?: string;
   /** Silence after which a device shows OFFLINE and takes no new runs (its runs keep their leases). */
   offlineAfterMs?: number;
   /**
@@ -29,6 +35,8 @@ export interface ServerOptions {
   workspaceStoreBytes?: number;
   /** One user's workspace blobs together. */
   userWorkspaceBytes?: number;
+  /** Workspace bytes in this S3-compatible bucket instead of the database. */
+  s3?: S3Settings;
   /** Log text one run part may store; later lines are dropped after a marker line. */
   runLogBytes?: number;
   /** Log text one user's runs may store together. */
@@ -43,6 +51,11 @@ export interface ServerOptions {
   sqliteAccess?: "exclusive" | "shared";
   stopGraceMs?: number;
   pollMaxWaitMs?: number;
+  /**
+   * A held assignments poll of a device that was woken less than a second before waits this
+   * long after its wake before answering, so a burst of placements goes out in one answer.
+   */
+  assignmentCoalesceMs?: number;
   logLevel?: string;
   /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
   storageSweepMs?: number;
@@ -64,8 +77,10 @@ export interface TestHooks {
   beforeQueuePass?: () => Promise<void>;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "testHooks"> & {
+export type ResolvedOptions = Required<
+  Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3">
+> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -89,10 +104,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     port: options.port,
     databaseUrl: options.databaseUrl,
     publicUrl: options.publicUrl?.replace(/\/+$/, ""),
+    peerUrl: options.peerUrl,
     offlineAfterMs,
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
     workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
     userWorkspaceBytes: options.userWorkspaceBytes ?? 2 * 1024 * MiB,
+    s3: options.s3,
     runLogBytes: options.runLogBytes ?? 100 * MiB,
     userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
     logRetentionDays: options.logRetentionDays ?? 30,
@@ -100,6 +117,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     storageSweepMs: options.storageSweepMs ?? 60_000,
     stopGraceMs,
     pollMaxWaitMs: options.pollMaxWaitMs ?? 20_000,
+    assignmentCoalesceMs: options.assignmentCoalesceMs ?? 5,
     logLevel: options.logLevel ?? "info",
     tickMs: options.tickMs ?? 1000,
     testHooks: options.testHooks,

@@ -3,7 +3,8 @@
 // another owner's paid device pays for the whole device while it holds it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { shiftedClock, until } from "./support/clock.js";
+import { waitFor } from "../../../test/support/wait.js";
+import { shiftedClock } from "./support/clock.js";
 import { openTestStore } from "./support/database.js";
 import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
 
@@ -71,7 +72,7 @@ test("a run whose owner's balance runs out is stopped with that reason", async (
   assert.equal((await runOf(key, runId)).status, "RUNNING");
   pass(31 * 60_000); // past $3
   await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
-  await until("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
+  await waitFor("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
   const assignments = (await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0")).body.assignments;
   assert.equal(assignments[0].stopRequested, true, "the agent is told to stop it");
   await t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, {
@@ -99,7 +100,7 @@ test("spend is measured on the monotonic clock: a wall-clock step of +3 h stops 
     return { key, runId: launched.runId as string };
   };
   const stopped = async (c: { key: string; runId: string }) => {
-    await until(`${c.runId} stopped`, async () => (await runOf(c.key, c.runId)).status === "STOPPING");
+    await waitFor(`${c.runId} stopped`, async () => (await runOf(c.key, c.runId)).status === "STOPPING");
     await t.call(dear.deviceToken, "POST", `/api/v1/agent/runs/${c.runId}/status`, { status: "KILLED" });
   };
   const key = await t.createUser("stepper");
@@ -117,7 +118,7 @@ test("spend is measured on the monotonic clock: a wall-clock step of +3 h stops 
   await stopped(second);
   assert.equal((await runOf(key, runId)).status, "RUNNING", "a wall-clock step stopped the run");
   pass(60 * 60_000); // $3.13: over
-  await until("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
+  await waitFor("the stop", async () => (await runOf(key, runId)).status === "STOPPING");
   await t.call(cheap.deviceToken, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "KILLED" });
   assert.match((await runOf(key, runId)).reason, /^OUT_OF_BALANCE/);
   await unbind(cheap.deviceToken);
@@ -136,7 +137,7 @@ test("a cluster holding another owner's paid device pays for the whole device, i
   // The hold bills the device's 4 GPUs at $1/h, whatever runs on it.
   const store = await openTestStore(t.home);
   try {
-    const held = await until("the hold to open", async () => {
+    const held = await waitFor("the hold to open", async () => {
       const rows = await store.db.selectFrom("reservations").selectAll().where("ended_at", "is", null).execute();
       return rows.length === 1 ? rows[0] : undefined;
     });
@@ -150,7 +151,7 @@ test("a cluster holding another owner's paid device pays for the whole device, i
   pass(90 * 60_000); // ...then the cluster sits idle 1.5 hours
   await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
   assert.equal((await t.call(key, "POST", "/api/v1/clusters/stop", { names: ["c1"] })).body.done, true);
-  const credit = await until("the hold's charge", async () => {
+  const credit = await waitFor("the hold's charge", async () => {
     const c = await balanceOf(key);
     return c.ledger.some((e: { kind: string }) => e.kind === "reservation") ? c : undefined;
   });

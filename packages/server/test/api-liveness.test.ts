@@ -2,7 +2,8 @@
 // the test steps the server's wall and monotonic clocks as a stall or an NTP step would.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { shiftedClock, until } from "./support/clock.js";
+import { waitFor } from "../../../test/support/wait.js";
+import { shiftedClock } from "./support/clock.js";
 import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
 
 const shifted = shiftedClock();
@@ -81,10 +82,10 @@ test("a silent device goes OFFLINE first; its run fails only once the lease and 
   const runId = await runningRun(key, device.deviceToken);
   const silentFrom = Date.now();
   await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0");
-  await until("OFFLINE", async () => (await deviceStatus(key)) === "OFFLINE");
+  await waitFor("OFFLINE", async () => (await deviceStatus(key)) === "OFFLINE");
   const offlineAt = Date.now() - silentFrom;
   assert.equal((await runOf(key, runId)).status, "RUNNING", "the lease still holds: the agent may be running it");
-  const failed = await until("FAILED", async () => {
+  const failed = await waitFor("FAILED", async () => {
     const run = await runOf(key, runId);
     return run.status === "FAILED" ? run : undefined;
   });
@@ -107,7 +108,7 @@ test("a stop the agent never confirms stops billing at the request and ends afte
     stall(30 * 60_000); // 30 minutes of running (the server sleeping through them changes nothing)
     assert.equal((await t.call(renter, "POST", `/api/v1/runs/${runId}/stop`)).body.status, "STOPPING");
     stall(2 * 3_600_000); // the agent never confirms; two more hours go by
-    const ended = await until("the server to end the part", async () => {
+    const ended = await waitFor("the server to end the part", async () => {
       const run = await runOf(renter, runId);
       return run.status === "KILLED" ? run : undefined;
     });

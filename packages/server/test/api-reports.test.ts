@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Clock } from "../src/clock.js";
-import { until } from "./support/clock.js";
+import { waitFor } from "../../../test/support/wait.js";
 import { type TestServer, deviceFacts, startTestServer } from "./support/server.js";
 
 const HOUR = 3_600_000;
@@ -48,7 +48,7 @@ async function runFor(ms: number): Promise<void> {
   pass(ms);
   await heartbeat();
   await report(launched.runId, { status: "FINISHED", exitCode: 0 });
-  await until("the charge", async () => {
+  await waitFor("the charge", async () => {
     const ledger = (await t.call(renter, "GET", "/api/v1/me/credit")).body.ledger;
     return ledger.some((e: { kind: string; runId: string }) => e.kind === "charge" && e.runId === launched.runId);
   });

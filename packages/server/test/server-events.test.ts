@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
+import { waitFor } from "../../../test/support/wait.js";
 import { deviceFacts, simpleJob } from "./support/server.js";
 import { tempDir } from "./support/tmp.js";
 
@@ -19,16 +20,6 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   tmp.cleanup();
 });
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("device and run events are logged as JSON with their ids; a bad --log-level is refused", async () => {
   const bad = spawnSync(process.execPath, [...loaderArgs, binPath, "--home", tmp.dir, "--log-level", "loud"], {
@@ -52,7 +43,11 @@ test("device and run events are logged as JSON with their ids; a bad --log-level
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((e) => typeof e.event === "string");
   const record = join(tmp.dir, "server", "server.json");
-  const { url } = await until("server.json", () => (existsSync(record) ? JSON.parse(readFileSync(record, "utf8")) : undefined));
+  const { url } = await waitFor(
+    "server.json",
+    () => (existsSync(record) ? JSON.parse(readFileSync(record, "utf8")) : undefined),
+    60_000,
+  );
   const admin = readFileSync(join(tmp.dir, "server", "admin-key"), "utf8").trim();
   const call = async (key: string, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${url}${path}`, {
@@ -73,7 +68,7 @@ test("device and run events are logged as JSON with their ids; a bad --log-level
 
   const deviceId = Number(device.deviceId);
   const find = (event: string, runId?: unknown) =>
-    until(event, () => events().find((e) => e.event === event && (runId === undefined || e.runId === Number(runId))));
+    waitFor(event, () => events().find((e) => e.event === event && (runId === undefined || e.runId === Number(runId))), 60_000);
   assert.equal((await find("device.online")).deviceId, deviceId);
   assert.deepEqual((await find("run.placed", placed.runId)).deviceIds, [deviceId]);
   assert.match(String((await find("run.queued", queued.runId)).reason), /job slot/);

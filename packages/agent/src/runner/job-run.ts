@@ -139,7 +139,7 @@ export class JobRun {
     this.folder = folder;
     // A container's memory and CPU limits are the runtime's (on the container's own cgroup,
     // inside the run's): the runtime's client, which waits in the run's cgroup, is not the job's.
-    this.cgroup = this.makeCgroup(container ? null : (assignment.limits ?? null));
+    this.cgroup = this.makeCgroup(container ? null : (assignment.limits ?? null), container !== null);
     let cwd: string;
     try {
       cwd = await deps.prepareWorkspace(folder.scripts, assignment.workspaceSha256);
@@ -263,7 +263,7 @@ export class JobRun {
   }
 
   /** A cgroup when the machine allows one; limits without one are refused rather than ignored. */
-  private makeCgroup(limits: RunLimits | null): RunCgroup | null {
+  private makeCgroup(limits: RunLimits | null, forContainer: boolean): RunCgroup | null {
     const layout = this.deps.isolation?.cgroups;
     const wanted: RunLimits = { memoryBytes: limits?.memoryBytes ?? null, cpus: limits?.cpus ?? null };
     if (!layout || layout.version === 0) {
@@ -275,7 +275,7 @@ export class JobRun {
       }
       return null;
     }
-    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted);
+    const cgroup = RunCgroup.create(layout, `run-${this.runId}`, wanted, forContainer);
     if (cgroup.unenforced.length > 0) {
       this.deps.onLine(
         "stderr",

@@ -3,9 +3,9 @@
  * 127.0.0.1 and only on the port the agent gave the run the request names. Bodies are piped
  * both ways.
  */
-import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { constants as h2, type IncomingHttpHeaders as H2Headers, type ServerHttp2Stream } from "node:http2";
-import { TUNNEL_CONNECT_ERROR, TunnelHeader, endToEndHeaders } from "@fedml/core/contract";
+import { TUNNEL_CONNECT_ERROR, TunnelHeader, endToEndHeaders, relay } from "@fedml/core/contract";
 
 /** Keep-alive to the jobs: a new TCP connection per request would cost more than the tunnel hop. */
 const jobAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 64 });
@@ -32,12 +32,14 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
     answerError(stream, 502, `run ${runId} serves nothing on this device`, { [TunnelHeader.ERROR]: TUNNEL_CONNECT_ERROR });
     return;
   }
+  const jobHeaders = endToEndHeaders(headers, DROPPED);
+  jobHeaders.host = `127.0.0.1:${port}`;
   const upstream = httpRequest({
     host: "127.0.0.1",
     port,
     method: String(headers[h2.HTTP2_HEADER_METHOD] ?? "GET"),
     path: String(headers[h2.HTTP2_HEADER_PATH] ?? "/"),
-    headers: { ...endToEndHeaders(headers, DROPPED), host: `127.0.0.1:${port}` } as IncomingHttpHeaders,
+    headers: jobHeaders,
     agent: jobAgent,
   });
   let connected = false;
@@ -50,8 +52,10 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
       answer.destroy();
       return;
     }
-    stream.respond({ ...endToEndHeaders(answer.headers), [h2.HTTP2_HEADER_STATUS]: answer.statusCode ?? 502 });
-    answer.pipe(stream);
+    const answerHeaders: H2Headers = endToEndHeaders(answer.headers);
+    answerHeaders[h2.HTTP2_HEADER_STATUS] = String(answer.statusCode ?? 502);
+    stream.respond(answerHeaders);
+    relay(answer, stream);
     answer.once("error", () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
   });
   upstream.on("error", (error) => {
@@ -65,5 +69,5 @@ export function forwardToJob(stream: ServerHttp2Stream, headers: H2Headers, port
     if (!upstream.writableFinished || stream.rstCode !== h2.NGHTTP2_NO_ERROR) upstream.destroy();
   });
   stream.on("error", () => upstream.destroy());
-  stream.pipe(upstream);
+  relay(stream, upstream);
 }

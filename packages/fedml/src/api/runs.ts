@@ -74,8 +74,8 @@ export async function runStatus(
   const list = await runList(runName, { ...options, runId });
   const runs = list.runList;
   if (runs.length === 0) {
-    const which = runId ? `run ${runId}` : `run named ${runName}`;
-    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `no ${which} found${runId && runName ? ` named ${runName}` : ""}`);
+    const message = runId ? `run ${runId}${runName ? ` named ${runName}` : ""} not found` : `no run named ${runName} found`;
+    throw new FedmlError(ResultCode.JOB_NOT_EXISTS, message);
   }
   if (runs.length > 1) {
     throw new FedmlError(

@@ -4,13 +4,14 @@ import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
+import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
 import { buildAssignments } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
-import { storeLogBatch } from "../runs/log-write.js";
+import { storeLogBatch, storeLogText } from "../runs/log-write.js";
 import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
 import { removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
@@ -24,6 +25,7 @@ import {
   LogBatchRequestSchema,
   LogBatchResponseSchema,
   LogGapSchema,
+  LogTextBatchSchema,
   OkSchema,
   RegisterRequestSchema,
   RegisterResponseSchema,
@@ -49,6 +51,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     const deviceAuth = requireDevice(ctx);
     const versions = new DeviceVersionReader(ctx.db);
+    const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
 
     app.post(
       "/agent/register",
@@ -92,7 +95,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
         const hangUp = new AbortController();
         reply.raw.once("close", () => hangUp.abort());
-        await ctx.hub.waitUntil(
+        const changed = await ctx.hub.waitUntil(
           deviceTopic(device.id),
           waitMs,
           async () => {
@@ -101,6 +104,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           },
           hangUp.signal,
         );
+        // More of a burst of placements may be landing: a busy device gets them in one answer.
+        if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
         return buildAssignments(ctx, device.id);
@@ -154,6 +159,25 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const runId = runIdOf(request.params.id);
         const device = deviceOf(request);
         const stored = await storeLogBatch(ctx, runId, device.id, request.body.lines);
+        return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
+      },
+    );
+
+    app.post(
+      "/agent/runs/:id/logs/text",
+      {
+        preHandler: deviceAuth,
+        bodyLimit: 64 * 1024 * 1024,
+        config: { nulInText: "replace" },
+        schema: {
+          tags: ["agent"],
+          params: RunIdParams,
+          body: LogTextBatchSchema,
+          response: { 200: LogBatchResponseSchema, 409: LogGapSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const stored = await storeLogText(ctx, runIdOf(request.params.id), deviceOf(request).id, request.body);
         return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
       },
     );

@@ -1,6 +1,13 @@
 import type { Socket } from "node:net";
 import { type ErrorBody, FedmlError, ResultCode, ResultMessage } from "@fedml/core";
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from "fastify";
 import { classifyStoreError } from "../store/store-errors.js";
 
 export function errorBody(code: number, message: string): ErrorBody {
@@ -36,27 +43,33 @@ export const frameworkErrorOptions: Pick<FastifyServerOptions, "frameworkErrors"
   },
 };
 
+/** The status and ErrorBody any error thrown while serving a request is answered with. */
+export function errorAnswer(
+  err: FastifyError | FedmlError,
+  log: FastifyBaseLogger,
+  url: string,
+): { status: number; body: ErrorBody } {
+  if (err instanceof FedmlError) return { status: err.httpStatus ?? 400, body: errorBody(err.resultCode, err.message) };
+  if (err.validation) return { status: 400, body: errorBody(INVALID, `invalid request: ${err.message}`) };
+  const store = classifyStoreError(err);
+  if (store) {
+    // Bad values are answered as such, but they mean a route let one through: say so.
+    if (store.kind === "bad-value") log.warn({ err, url }, "the database refused a value");
+    else log.error({ err, url }, "storage fault");
+    return { status: store.httpStatus, body: errorBody(store.resultCode, store.message) };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 500) log.error({ err }, "request failed");
+  const code = status < 500 ? INVALID : ResultCode.ERROR;
+  const message = (err.code && FASTIFY_MESSAGES[err.code]) || err.message;
+  return { status, body: errorBody(code, message) };
+}
+
 /** Every non-2xx answer is an ErrorBody with a result code and a one-line message. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | FedmlError, request, reply) => {
-    if (err instanceof FedmlError) {
-      return reply.status(err.httpStatus ?? 400).send(errorBody(err.resultCode, err.message));
-    }
-    if (err.validation) {
-      return reply.status(400).send(errorBody(INVALID, `invalid request: ${err.message}`));
-    }
-    const store = classifyStoreError(err);
-    if (store) {
-      // Bad values are answered as such, but they mean a route let one through: say so.
-      if (store.kind === "bad-value") request.log.warn({ err, url: request.url }, "the database refused a value");
-      else request.log.error({ err, url: request.url }, "storage fault");
-      return reply.status(store.httpStatus).send(errorBody(store.resultCode, store.message));
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 500) request.log.error({ err }, "request failed");
-    const code = status < 500 ? INVALID : ResultCode.ERROR;
-    const message = (err.code && FASTIFY_MESSAGES[err.code]) || err.message;
-    return reply.status(status).send(errorBody(code, message));
+    const { status, body } = errorAnswer(err, request.log, request.url);
+    return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(errorBody(ResultCode.ERROR, `no route ${request.method} ${request.url.split("?")[0]}`));

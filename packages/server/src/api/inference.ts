@@ -1,95 +1,134 @@
-import type { Readable } from "node:stream";
-import type { Static } from "@sinclair/typebox";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { EndpointStatus, FedmlError, ResultCode } from "@fedml/core";
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
+import { userOfHeaders } from "../auth/guard.js";
 import { assertDashboardCall, withoutDashboardCredentials } from "../serving/caller-credentials.js";
 import { awaitColdStart } from "../serving/cold-start.js";
 import { routableReplicas } from "../serving/pick-replica.js";
 import { routeInference } from "../serving/route-request.js";
 import { InferenceRouting } from "../serving/routing-cache.js";
 import { parseRowId } from "../store/ids.js";
-import type { EndpointIdParams as EndpointIdParamsSchema } from "./schemas.js";
-
-type EndpointIdParams = Static<typeof EndpointIdParamsSchema>;
+import { errorAnswer } from "./errors.js";
+import type { RequestListener } from "./front-server.js";
+import { requestIdOf } from "./observability.js";
 
 /** Where each request's outcome and latency go (the server's /metrics). */
 export interface InferenceObserver {
   observeInference(endpointId: number, seconds: number, ok: boolean): void;
+  /** The per-route HTTP latency every route records (the route template is the label). */
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void;
 }
 
-/** The job's path and query: what follows `/inference/<id>` in the raw URL. */
-function jobPath(rawUrl: string, endpointId: string): string {
-  const prefix = `/inference/${endpointId}`;
-  const rest = rawUrl.slice(rawUrl.indexOf(prefix) + prefix.length);
-  return rest.startsWith("/") ? rest : `/${rest}`;
-}
+const PREFIX = "/inference/";
+/** GET and HEAD bodies are not passed on, as fastify's routes never read them either. */
+const BODYLESS = new Set(["GET", "HEAD", "TRACE"]);
+/** Log levels at which each request gets its line, as fastify's routes log theirs. */
+const LOGGED_AT_INFO = new Set(["trace", "debug", "info"]);
 
 /**
  * `/inference/<endpointId>/<path>`: the endpoint's owner (API key) reaches the serving job's
  * `/<path>` on one of its ready replicas, through that replica's agent tunnel; the server never
  * dials a device. Bodies stream both ways, never buffered.
+ *
+ * Served from the HTTP server's request event, ahead of fastify: its routing, hooks and reply
+ * objects cost more per request than the rest of the proxy, and none of them applies to a body
+ * that passes through untouched. What fastify did for these requests is done here: the same
+ * authentication (`userOfHeaders`), error bodies (`errorAnswer`), request log line and
+ * per-route latency metric.
  */
-export function inferenceRoutes(ctx: ServerContext, observer?: InferenceObserver): FastifyPluginAsync {
-  return async (app) => {
-    // Bodies of any type pass through untouched, as a stream.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    const routing = new InferenceRouting(ctx);
-    const userCheck = requireUser(ctx, (keyHash) => routing.userOfKey(keyHash));
-    const preHandler = async (request: FastifyRequest) => {
-      assertDashboardCall(request.headers);
-      await userCheck(request);
-    };
-    const handler = async (request: FastifyRequest<{ Params: EndpointIdParams }>, reply: FastifyReply) => {
-      const id = parseRowId(request.params.id);
-      const known = id === undefined ? undefined : await routing.routing(id);
-      // Another user's endpoint answers exactly like an unknown one.
-      if (!known || known.endpoint.owner_id !== userOf(request).id) {
-        throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${request.params.id} not found`, 404);
+export function inferenceListener(ctx: ServerContext, observer: InferenceObserver): RequestListener {
+  const routing = new InferenceRouting(ctx);
+  const userOfKey = (keyHash: string) => routing.userOfKey(keyHash);
+
+  async function serve(request: IncomingMessage, reply: ServerResponse, idText: string, path: string): Promise<boolean> {
+    assertDashboardCall(request.headers);
+    const user = await userOfHeaders(ctx, request.method ?? "GET", request.headers, userOfKey);
+    const id = parseRowId(idText);
+    const known = id === undefined ? undefined : await routing.routing(id);
+    // Another user's endpoint answers exactly like an unknown one.
+    if (!known || known.endpoint.owner_id !== user.id) {
+      throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${idText} not found`, 404);
+    }
+    let endpoint = known.endpoint;
+    if (endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED) {
+      throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`, 404);
+    }
+    ctx.replicaLoad.begin(endpoint.id);
+    const started = performance.now();
+    let ok = false;
+    try {
+      let replicas = known.replicas;
+      if (endpoint.desired_replicas === 0 && routableReplicas(replicas).length === 0) {
+        // Scaled to zero: this request brings a replica up and waits (bounded) for it.
+        ({ endpoint, replicas } = await awaitColdStart(ctx, endpoint));
       }
-      let endpoint = known.endpoint;
-      if (endpoint.status === EndpointStatus.REMOVED || endpoint.status === EndpointStatus.FAILED) {
-        throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `endpoint ${endpoint.id} is ${endpoint.status}: its run has ended`, 404);
-      }
-      ctx.replicaLoad.begin(endpoint.id);
-      const started = performance.now();
-      let ok = false;
-      try {
-        let replicas = known.replicas;
-        if (routableReplicas(replicas).length === 0 && endpoint.desired_replicas === 0) {
-          // Scaled to zero: this request brings a replica up and waits (bounded) for it.
-          ({ endpoint, replicas } = await awaitColdStart(ctx, endpoint));
-        }
-        if (routableReplicas(replicas).length === 0) {
-          throw new FedmlError(
-            ResultCode.ERROR,
-            `endpoint ${endpoint.id} is ${endpoint.status}: its serving job has not answered its readiness probe yet`,
-            503,
-          );
-        }
-        reply.hijack();
-        ok = await routeInference(
-          ctx,
-          endpoint,
-          replicas,
-          {
-            method: request.method,
-            path: jobPath(request.raw.url ?? "/", request.params.id),
-            headers: withoutDashboardCredentials(request.headers),
-            body: request.body as Readable | undefined,
-          },
-          reply.raw,
+      if (routableReplicas(replicas).length === 0) {
+        throw new FedmlError(
+          ResultCode.ERROR,
+          `endpoint ${endpoint.id} is ${endpoint.status}: its serving job has not answered its readiness probe yet`,
+          503,
         );
-      } finally {
-        ctx.replicaLoad.end(endpoint.id, ok);
-        observer?.observeInference(endpoint.id, (performance.now() - started) / 1000, ok);
       }
-    };
-    // The id is not validated by a schema here (an unknown or foreign one answers 404 in
-    // ownedEndpoint), so this path stays free of validation cost; its type is the core one.
-    app.all<{ Params: EndpointIdParams }>("/inference/:id", { preHandler, schema: { hide: true } }, handler);
-    app.all<{ Params: EndpointIdParams }>("/inference/:id/*", { preHandler, schema: { hide: true } }, handler);
+      const method = request.method ?? "GET";
+      const headers = request.headers;
+      const hasBody =
+        !BODYLESS.has(method) &&
+        (headers["transfer-encoding"] !== undefined ||
+          (headers["content-length"] !== undefined && headers["content-length"] !== "0"));
+      ok = await routeInference(
+        ctx,
+        endpoint,
+        replicas,
+        { method, path, headers: withoutDashboardCredentials(headers), body: hasBody ? request : undefined },
+        reply,
+      );
+      return ok;
+    } finally {
+      ctx.replicaLoad.end(endpoint.id, ok);
+      observer.observeInference(endpoint.id, (performance.now() - started) / 1000, ok);
+    }
+  }
+
+  function answerFailure(error: unknown, request: IncomingMessage, reply: ServerResponse): void {
+    if (reply.headersSent) {
+      reply.destroy();
+      return;
+    }
+    const { status, body } = errorAnswer(error as FedmlError, ctx.log, request.url ?? "");
+    reply.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-request-id": requestIdOf(request) });
+    reply.end(JSON.stringify(body));
+  }
+
+  return (request, reply) => {
+    const url = request.url;
+    if (url === undefined || !url.startsWith(PREFIX)) return false;
+    let end = PREFIX.length;
+    while (end < url.length && url[end] !== "/" && url[end] !== "?") end++;
+    if (end === PREFIX.length) return false;
+    let idText = url.slice(PREFIX.length, end);
+    if (idText.includes("%")) {
+      try {
+        idText = decodeURIComponent(idText);
+      } catch {
+        // parseRowId refuses it: "not found", as for any other id that names no endpoint.
+      }
+    }
+    // The job's path and query: what follows `/inference/<id>` in the raw URL.
+    const rest = url.slice(end);
+    const path = rest.startsWith("/") ? rest : `/${rest}`;
+    const started = performance.now();
+    serve(request, reply, idText, path)
+      .catch((error) => answerFailure(error, request, reply))
+      .finally(() => {
+        const route = end === url.length || url[end] === "?" ? "/inference/:id" : "/inference/:id/*";
+        const ms = performance.now() - started;
+        const method = request.method ?? "GET";
+        observer.observeHttp(method, route, reply.statusCode, ms / 1000);
+        if (LOGGED_AT_INFO.has(ctx.log.level)) {
+          const line = { method, url: url.split("?")[0], route, statusCode: reply.statusCode, ms: Math.round(ms) };
+          ctx.log.info({ reqId: requestIdOf(request), ...line }, "request");
+        }
+      });
+    return true;
   };
 }

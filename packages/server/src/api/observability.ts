@@ -16,12 +16,13 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Fastify options: the caller's x-request-id when acceptable, else a fresh UUID (logged as reqId). */
 export function requestIdOptions() {
-  return {
-    genReqId: (request: IncomingMessage) => {
-      const given = request.headers[REQUEST_ID_HEADER];
-      return typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
-    },
-  };
+  return { genReqId: requestIdOf };
+}
+
+/** The caller's x-request-id when acceptable, else a fresh UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
 }
 
 /**
@@ -34,8 +35,7 @@ export function installRequestLog(app: FastifyInstance<RawServerDefault>, metric
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = routeOf(request);
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     const quiet = route.startsWith("/api/v1/agent/") || route === "/metrics" || route === "/healthz";
     const line = {
       method: request.method,

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -12,10 +13,6 @@ declare module "fastify" {
     user?: UserRow;
     device?: DeviceRow;
   }
-}
-
-function bearer(request: FastifyRequest): string | null {
-  return bearerOf(request.headers.authorization);
 }
 
 function bearerOf(header: string | undefined): string | null {
@@ -47,18 +44,28 @@ export function requireUser(
   };
 }
 
-async function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
-  if (request.headers.authorization !== undefined) {
-    const key = bearer(request);
+function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
+  return userOfHeaders(ctx, request.method, request.headers, userOfKey);
+}
+
+/** requireUser's check on a bare request (for a path served outside fastify's routing). */
+export async function userOfHeaders(
+  ctx: ServerContext,
+  method: string,
+  headers: IncomingHttpHeaders,
+  userOfKey: UserOfKey,
+): Promise<UserRow> {
+  if (headers.authorization !== undefined) {
+    const key = bearerOf(headers.authorization);
     const user = key ? await userOfKey(hashSecret(key)) : undefined;
     if (!user) throw rejected(ctx);
     return user;
   }
-  const token = sessionTokenOf(request.headers);
+  const token = sessionTokenOf(headers);
   const user = token ? await userOfSession(ctx, token) : undefined;
   if (!user) throw rejected(ctx);
   // A browser sends the cookie with any site's form post: only our own page sets this header.
-  if (!SAFE_METHODS.has(request.method) && request.headers[DASHBOARD_HEADER] !== "1") {
+  if (!SAFE_METHODS.has(method) && headers[DASHBOARD_HEADER] !== "1") {
     throw new FedmlError(ResultCode.ERROR, `a request signed in by cookie must carry the ${DASHBOARD_HEADER} header`, 403);
   }
   return user;

@@ -77,6 +77,11 @@ export class ServerMetrics {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** One HTTP request answered, by its route's template. */
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
+    this.httpDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+  }
+
   /** One inference request through the proxy (serving's InferenceObserver). */
   observeInference(endpointId: number, seconds: number, ok: boolean): void {
     const labels = { endpoint: String(endpointId) };

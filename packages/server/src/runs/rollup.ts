@@ -45,8 +45,10 @@ export async function refreshRunStatus(
   const changed = Object.entries(changes).some(([k, v]) => run[k as keyof RunRow] !== v);
   if (!changed) return run;
   const { id: _id, ...settable } = { ...run, ...changes };
-  // Someone else got there first: the run is as they left it.
-  if (!(await updateRunIf(db, runId, [run.status], settable))) return findRun(db, runId);
+  // Only the rolled-up columns: rewriting the whole row (its YAML and spec) twice per run
+  // was most of what a short job's reports wrote. Someone else got there first: the run is
+  // as they left it.
+  if (!(await updateRunIf(db, runId, [run.status], changes))) return findRun(db, runId);
   // A serving run that ended takes its endpoint with it.
   await endEndpointIfRunEnded(tx, { id: runId, status: settable.status }, now);
   if (isTerminalRunStatus(settable.status)) {

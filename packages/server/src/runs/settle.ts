@@ -2,15 +2,21 @@ import type { ServerContext } from "../context.js";
 import { settlePartCharge } from "../store/credit.js";
 import { findDeviceById } from "../store/devices.js";
 import { partCost } from "../billing/part-cost.js";
-import { findRun, findRunDevice } from "../store/runs.js";
+import { type RunDeviceRow, findRun, findRunDevice } from "../store/runs.js";
 
 /**
  * Charges an ended part to the run's owner and pays the device's owner. The price stored on
  * the part is already what the run's owner pays (0 on their own devices). Call it in the
  * transaction that ends the part, so the part never ends uncharged.
  */
-export async function settlePart(ctx: ServerContext, runId: number, deviceId: number): Promise<void> {
-  const part = await findRunDevice(ctx.db, runId, deviceId);
+export async function settlePart(
+  ctx: ServerContext,
+  runId: number,
+  deviceId: number,
+  /** The part as this transaction just wrote it, when the caller has it (saves reading it again). */
+  ended?: RunDeviceRow,
+): Promise<void> {
+  const part = ended ?? (await findRunDevice(ctx.db, runId, deviceId));
   const run = await findRun(ctx.db, runId);
   const device = await findDeviceById(ctx.db, deviceId);
   if (!part || !run || !device || part.ended_at === null) return;

@@ -151,7 +151,7 @@ async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunS
   // Someone else got there first (the part ended or changed since it was read): theirs stands.
   if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return false;
   if (ends) {
-    await settlePart(tctx, runId, deviceId);
+    await settlePart(tctx, runId, deviceId, { ...part, ...changes });
     if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(tctx, runId, deviceId);
   }
   await refreshRunStatus(tctx, runId, now);

@@ -21,6 +21,8 @@ export function assertDashboardCall(headers: IncomingHttpHeaders): void {
 
 /** The headers a job gets: the caller's session cookie and the dashboard's header stay here, as the API key does. */
 export function withoutDashboardCredentials(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  // The usual caller (an API key, no cookie): nothing to take out, nothing to copy.
+  if (headers.cookie === undefined && headers[DASHBOARD_HEADER] === undefined) return headers;
   const { [DASHBOARD_HEADER]: _marker, cookie, ...rest } = headers;
   const others = (cookie ?? "")
     .split(";")

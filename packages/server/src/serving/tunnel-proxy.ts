@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { type ClientHttp2Session, constants as h2 } from "node:http2";
 import type { Readable } from "node:stream";
-import { ResultCode, TUNNEL_CONNECT_ERROR, TunnelHeader, endToEndHeaders } from "@fedml/core";
+import { ResultCode, TUNNEL_CONNECT_ERROR, TunnelHeader, endToEndHeaders, relay } from "@fedml/core";
 import { errorBody } from "../api/errors.js";
 
 /** The caller's API key never reaches the job. */
@@ -39,16 +39,12 @@ export function forwardThroughTunnel(
   reply: ServerResponse,
 ): Promise<TunnelOutcome> {
   return new Promise((resolve) => {
-    const stream = session.request(
-      {
-        ...endToEndHeaders(request.headers, DROPPED_REQUEST_HEADERS),
-        [h2.HTTP2_HEADER_METHOD]: request.method,
-        [h2.HTTP2_HEADER_PATH]: request.path,
-        [TunnelHeader.RUN_ID]: String(target.runId),
-        [TunnelHeader.ENDPOINT_ID]: String(target.endpointId),
-      },
-      { endStream: request.body === undefined },
-    );
+    const headers = endToEndHeaders(request.headers, DROPPED_REQUEST_HEADERS);
+    headers[h2.HTTP2_HEADER_METHOD] = request.method;
+    headers[h2.HTTP2_HEADER_PATH] = request.path;
+    headers[TunnelHeader.RUN_ID] = String(target.runId);
+    headers[TunnelHeader.ENDPOINT_ID] = String(target.endpointId);
+    const stream = session.request(headers, { endStream: request.body === undefined });
     let settled = false;
     const settle = (outcome: TunnelOutcome) => {
       if (settled) return;
@@ -63,7 +59,7 @@ export function forwardThroughTunnel(
         return;
       }
       reply.writeHead(status, endToEndHeaders(headers));
-      stream.pipe(reply);
+      relay(stream, reply);
       stream.once("end", () => settle("answered"));
     });
     const fail = (why: string) => {
@@ -86,6 +82,6 @@ export function forwardThroughTunnel(
       settle("answered");
     });
     request.body?.on("error", () => stream.close(h2.NGHTTP2_CANCEL));
-    request.body?.pipe(stream);
+    if (request.body) relay(request.body, stream);
   });
 }

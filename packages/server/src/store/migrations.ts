@@ -3,6 +3,7 @@ import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
+import { workspaceObjects } from "./workspace-objects-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -453,6 +454,32 @@ function deviceClusterNodes(): Migration {
   };
 }
 
+/**
+ * A row per chunk of lines instead of a row per line (store/log-chunks.ts): a fast job's
+ * thousands of lines a second cost a few inserts. Stored lines become one-line chunks.
+ */
+function logChunks(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable("log_chunks")
+        .addColumn("run_id", "integer", (c) => c.notNull())
+        .addColumn("device_id", "integer", (c) => c.notNull())
+        .addColumn("first_seq", "integer", (c) => c.notNull())
+        .addColumn("last_seq", "integer", (c) => c.notNull())
+        .addColumn("text", "text", (c) => c.notNull())
+        .addColumn("runs_json", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("log_chunks_pk", ["run_id", "device_id", "first_seq"])
+        .execute();
+      await sql`insert into log_chunks (run_id, device_id, first_seq, last_seq, text, runs_json)
+        select run_id, device_id, seq, seq, text,
+          '[[1,' || time || ',' || (case when stream = 'stderr' then 1 else 0 end) || ']]'
+        from log_lines`.execute(db);
+      await db.schema.dropTable("log_lines").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -477,6 +504,8 @@ class InCodeMigrations implements MigrationProvider {
       "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
       "0107_h-place_tunnel_holders": tunnelHolders(),
+      "0108_h-logs_log_chunks": logChunks(),
+      "0108_h-s3_workspace_objects": workspaceObjects(),
       "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
     };
   }

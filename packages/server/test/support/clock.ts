@@ -17,14 +17,3 @@ export function shiftedClock(): { clock: Clock; stall(ms: number): void; stepWal
     },
   };
 }
-
-/** Polls `check` every 25 ms until it answers a value, or fails after timeoutMs. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -257,11 +257,22 @@ export class RunCgroup {
 
   private constructor(
     readonly layout: Exclude<CgroupLayout, { version: 0 }>,
-    /** Every directory of this run's cgroup (one per v1 hierarchy, one for v2). */
-    readonly dirs: { freezer: string; pids: string; memory: string; cpu: string | null },
+    /** Every directory of this run's cgroup (one per v1 hierarchy it uses, one for v2). */
+    readonly dirs: { freezer: string; pids: string; memory: string | null; cpu: string | null },
   ) {}
 
-  static create(layout: Exclude<CgroupLayout, { version: 0 }>, name: string, limits: RunLimits): RunCgroup {
+  /**
+   * v1: a run without limits joins only the freezer (stop) and pids (process cap)
+   * hierarchies; each hierarchy costs a mkdir, a write at the job's start and an rmdir, and a
+   * trivial job's whole run is not much more. `allHierarchies`: a container runtime makes its
+   * own cgroup under the run's in every hierarchy, and the run's memory peak is read there.
+   */
+  static create(
+    layout: Exclude<CgroupLayout, { version: 0 }>,
+    name: string,
+    limits: RunLimits,
+    allHierarchies = false,
+  ): RunCgroup {
     const dirs =
       layout.version === 2
         ? {
@@ -273,8 +284,8 @@ export class RunCgroup {
         : {
             freezer: join(layout.parents.freezer, name),
             pids: join(layout.parents.pids, name),
-            memory: join(layout.parents.memory, name),
-            cpu: layout.parents.cpu ? join(layout.parents.cpu, name) : null,
+            memory: allHierarchies || limits.memoryBytes !== null ? join(layout.parents.memory, name) : null,
+            cpu: layout.parents.cpu && (allHierarchies || limits.cpus !== null) ? join(layout.parents.cpu, name) : null,
           };
     for (const dir of new Set(Object.values(dirs).filter((d): d is string => d !== null))) mkdirSync(dir, { recursive: true });
     const group = new RunCgroup(layout, dirs);
@@ -285,22 +296,23 @@ export class RunCgroup {
   private applyLimits(limits: RunLimits): void {
     const { dirs, layout } = this;
     if (layout.version === 2) {
+      // One directory holds every controller's files.
       if (layout.controllers.pids) writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
       if (limits.memoryBytes !== null) {
         if (!layout.controllers.memory) this.unenforced.push("computing.memory");
         else {
-          writeFileSync(join(dirs.memory, "memory.max"), String(limits.memoryBytes));
-          tryWrite(join(dirs.memory, "memory.swap.max"), "0");
+          writeFileSync(join(dirs.freezer, "memory.max"), String(limits.memoryBytes));
+          tryWrite(join(dirs.freezer, "memory.swap.max"), "0");
         }
       }
       if (limits.cpus !== null) {
         if (!layout.controllers.cpu) this.unenforced.push("computing.cpus");
-        else writeFileSync(join(dirs.memory, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`);
+        else writeFileSync(join(dirs.freezer, "cpu.max"), `${Math.round(limits.cpus * 100_000)} 100000`);
       }
       return;
     }
     writeFileSync(join(dirs.pids, "pids.max"), String(MAX_RUN_PROCESSES));
-    if (limits.memoryBytes !== null) {
+    if (limits.memoryBytes !== null && dirs.memory) {
       writeFileSync(join(dirs.memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
       // Without this a job over its limit pages out to swap instead of being stopped.
       tryWrite(join(dirs.memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
@@ -358,6 +370,7 @@ export class RunCgroup {
 
   /** How many times the kernel killed a process of the run for memory. */
   oomKills(): number {
+    if (!this.dirs.memory) return 0;
     const text =
       this.layout.version === 2
         ? readOr(join(this.dirs.memory, "memory.events"), "")
@@ -368,6 +381,7 @@ export class RunCgroup {
 
   /** The peak memory use in bytes (for the reason of a run killed for memory). */
   peakBytes(): number | null {
+    if (!this.dirs.memory) return null;
     const file = this.layout.version === 2 ? "memory.peak" : "memory.max_usage_in_bytes";
     const value = Number(readOr(join(this.dirs.memory, file), "").trim());
     return Number.isFinite(value) && value > 0 ? value : null;

@@ -5,7 +5,7 @@ import { ApiError } from "../../api/client.js";
 import { DeviceTable } from "../../components/device-table.js";
 import { usePoll } from "../../hooks/use-poll.js";
 import { useSession } from "../../session/session-context.js";
-import { AllRunsTable } from "./all-runs-table.js";
+import { RunsTable } from "../runs/runs-table.js";
 import { CreateUserForm } from "./create-user-form.js";
 import { UsersTable } from "./users-table.js";
 
@@ -42,7 +42,7 @@ export function AdminPage() {
       <div>
         <h2>Every user's runs (newest {RUNS_SHOWN})</h2>
         {runs.error && <p class="error">{runs.error.message}</p>}
-        {runs.data && <AllRunsTable runs={runs.data.runList} me={user.name} />}
+        {runs.data && <RunsTable runs={runs.data.runList} ownersFor={user.name} />}
       </div>
       <div>
         <h2>Every user's devices</h2>

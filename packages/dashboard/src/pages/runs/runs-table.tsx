@@ -9,13 +9,21 @@ function devicesOf(run: Run): string {
   return names.length <= 2 ? names.join(", ") : `${names.slice(0, 2).join(", ")} +${names.length - 2}`;
 }
 
-export function RunsTable({ runs }: { runs: Run[] }) {
+/**
+ * A table of runs. With `ownersFor`, it lists every user's runs with an Owner column (the admin
+ * view): only the signed-in user's own runs link to a run page, since other users' run pages are
+ * theirs alone.
+ */
+export function RunsTable({ runs, ownersFor }: { runs: Run[]; ownersFor?: string }) {
+  const withOwners = ownersFor !== undefined;
+  if (withOwners && runs.length === 0) return <p class="hint">No runs yet.</p>;
   return (
-    <table class="runs-table" data-testid="runs-table">
+    <table class="runs-table" data-testid={withOwners ? "all-runs-table" : "runs-table"}>
       <thead>
         <tr>
           <th>Status</th>
           <th>Run</th>
+          {withOwners && <th>Owner</th>}
           <th>Name</th>
           <th>Project</th>
           <th>Devices</th>
@@ -31,8 +39,13 @@ export function RunsTable({ runs }: { runs: Run[] }) {
               <StatusBadge status={run.status} />
             </td>
             <td>
-              <Link href={`/runs/${run.runId}`}>#{run.runId}</Link>
+              {!withOwners || run.ownerName === ownersFor ? (
+                <Link href={`/runs/${run.runId}`}>#{run.runId}</Link>
+              ) : (
+                `#${run.runId}`
+              )}
             </td>
+            {withOwners && <td>{run.ownerName ?? "—"}</td>}
             <td class="name" title={run.reason ?? undefined}>
               {run.runName}
             </td>

@@ -1,0 +1,24 @@
+/**
+ * The HTTP server fastify serves on, with one listener that sees each request first and may
+ * serve it itself (the inference proxy: a hop whose every microsecond shows in a caller's
+ * latency). The rest goes to fastify. Timeouts are set as fastify sets them on its own server.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { FastifyServerOptions } from "fastify";
+
+/** Serves a request itself (true) or leaves it to the rest of the server (false). */
+export type RequestListener = (request: IncomingMessage, reply: ServerResponse) => boolean;
+
+export function frontServerFactory(front: () => RequestListener | undefined) {
+  return (fastifyHandler: (request: IncomingMessage, reply: ServerResponse) => void, options: FastifyServerOptions): Server => {
+    const server = createServer((request, reply) => {
+      if (front()?.(request, reply)) return;
+      fastifyHandler(request, reply);
+    });
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    return server;
+  };
+}
