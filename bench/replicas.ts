@@ -258,7 +258,15 @@ export async function measure(
     const cpuAt = async () => ({ at: Date.now(), servers: serverCpuSeconds(servers), database: await databaseCpuSeconds(store) });
     const cpuBefore = await cpuAt();
     const cpuReadings = [cpuBefore];
-    await store.db.updateTable("devices").set({ status: "IDLE", last_seen_at: Date.now() }).execute();
+    // On SQLite a server's pass may hold the one write lock for longer than the busy timeout.
+    for (let tries = 1; ; tries++) {
+      try {
+        await store.db.updateTable("devices").set({ status: "IDLE", last_seen_at: Date.now() }).execute();
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "SQLITE_BUSY" || tries >= 50) throw err;
+      }
+    }
     // A pass commits its placements at its end, so progress shows in steps: stop once nothing
     // was placed for three times the longest step so far (at least 5 s), or at the budget.
     const deadline = Date.now() + budgetSec * 1000;

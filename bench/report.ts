@@ -168,10 +168,16 @@ export function toMarkdown(r: BenchResults): string {
     const fig = (store: string, replicas: number) => p.figures.find((f) => f.store === store && f.replicas === replicas);
     const [sqlite, one, three] = [fig("sqlite", 1), fig("postgres", 1), fig("postgres", 3)];
     const rate = (f: typeof one) => (f ? `${n(f.placementsPerSec, 0)} (${f.placed} placed)` : "–");
+    // CPU per placement, servers + database: steadier than the rate on a shared machine.
+    const cpu = (figs: (typeof one)[]) => {
+      const known = figs.flatMap((f) => (f?.cpuMsPerPlacement ? [f.cpuMsPerPlacement] : []));
+      if (known.length < figs.length) return "";
+      return `; CPU ms per placement, servers + database, SQLite / × 1 / × 3: ${known.map((c) => `${n(c.servers, 3)} + ${n(c.database, 3)}`).join(" / ")}`;
+    };
     rows.push([
       "Server processes placing a deep queue: runs placed/s, PostgreSQL × 1 / × 3",
       one ? `${rate(one)} / ${rate(three)}` : `– (${p.postgresSkipped ?? "not run"})`,
-      `one server on SQLite ${rate(sqlite)}; ${p.devices} devices, ${p.queued} queued over ${p.users} users`,
+      `one server on SQLite ${rate(sqlite)}; ${p.devices} devices, ${p.queued} queued over ${p.users} users${cpu([sqlite, one, three])}`,
       "× 3 ≥ × 1; × 1 > 5,000/s",
       one && three ? verdict(three.placementsPerSec >= one.placementsPerSec && one.placementsPerSec > 5_000) : "–",
     ]);
