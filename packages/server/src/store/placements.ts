@@ -108,20 +108,37 @@ export async function bumpDeviceVersions(db: Kysely<Database>, ids: readonly num
   await sql`update devices set version = version + 1 where id in (${locked})`.execute(db);
 }
 
-/** Writes waiting runs' reasons, each only while its run is still in the status it was read in. */
+/**
+ * Writes waiting runs' reasons, each only while its run is still in the status it was read in.
+ * PostgreSQL: one update per status, joined to the (id, reason) pairs. SQLite runs that join
+ * with the runs table outside, reading every pair again for each run (minutes at 10,000 runs),
+ * so there it is one update per status and reason: runs waiting for the same thing share it.
+ */
 export async function writeWaitReasons(db: Kysely<Database>, waits: readonly WaitReasonRow[]): Promise<void> {
-  const byStatus = new Map<string, WaitReasonRow[]>();
+  const postgres = isPostgres(db);
+  const groups = new Map<string, WaitReasonRow[]>();
   for (const w of waits) {
-    const list = byStatus.get(w.status);
+    const key = postgres ? w.status : `${w.status}\u0000${w.reason}`;
+    const list = groups.get(key);
     if (list) list.push(w);
-    else byStatus.set(w.status, [w]);
+    else groups.set(key, [w]);
   }
-  for (const [status, rows] of byStatus) {
-    const reasons = rowsOf(
-      db,
-      ["int8", "text"],
-      rows.map((w) => [w.runId, w.reason]),
-    );
-    await sql`update runs set reason = v.c1 from ${reasons} where runs.id = v.c0 and runs.status = ${status}`.execute(db);
+  for (const rows of groups.values()) {
+    const { status, reason } = rows[0];
+    if (postgres) {
+      const reasons = rowsOf(
+        db,
+        ["int8", "text"],
+        rows.map((w) => [w.runId, w.reason]),
+      );
+      await sql`update runs set reason = v.c1 from ${reasons} where runs.id = v.c0 and runs.status = ${status}`.execute(db);
+    } else {
+      const ids = rowsOf(
+        db,
+        ["int8"],
+        rows.map((w) => [w.runId]),
+      );
+      await sql`update runs set reason = ${reason} where id in (select c0 from ${ids}) and status = ${status}`.execute(db);
+    }
   }
 }
