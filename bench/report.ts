@@ -150,7 +150,7 @@ export function toMarkdown(r: BenchResults): string {
       [
         "Inference proxy: CPU ms per request, server / agent",
         v.serverCpuMsPerRequest === undefined ? "–" : `${n(v.serverCpuMsPerRequest, 2)} / ${n(v.agentCpuMsPerRequest ?? 0, 2)}`,
-        "user + system time of each process while the requests above ran",
+        `user + system time of each process while the requests above ran${v.loadAverage ? `; load average ${n(v.loadAverage.before, 1)} before, ${n(v.loadAverage.after, 1)} after` : ""}`,
         "",
         "",
       ],
@@ -222,10 +222,21 @@ export function toMarkdown(r: BenchResults): string {
         "≤ 1.5× `tar czf`",
         verdict(w.firstTotalSec <= 1.5 * w.tarCzfSec),
       ],
+      ...(w.cpuSec
+        ? [
+            [
+              "Workspace first launch, CPU s: pack + upload + unpack (client, server and agent)",
+              `${n(w.cpuSec.pack + w.cpuSec.upload + w.cpuSec.unpack)} (${n(w.cpuSec.pack)} + ${n(w.cpuSec.upload)} + ${n(w.cpuSec.unpack)})`,
+              `\`tar czf\` ${n(w.cpuSec.tarCzf)}, \`tar xzf\` ${n(w.cpuSec.tarXzf)}`,
+              "",
+              "",
+            ] as [string, string, string, string, string],
+          ]
+        : []),
       [
         "Workspace unchanged: pack-or-reuse + upload, ms",
         n(w.unchangedMs),
-        `median of ${w.unchangedRepeats}`,
+        `median of ${w.unchangedRepeats}${w.unchangedCpuMs === undefined ? "" : `; CPU ms (client and server) ${n(w.unchangedCpuMs)}`}`,
         "< 100",
         verdict(w.unchangedMs < 100),
       ],
@@ -249,6 +260,16 @@ export function toMarkdown(r: BenchResults): string {
         verdict(e.rateLinesPerSec >= 100_000 && e.rateLost === 0),
       ],
     );
+    const c = e.cpuMsPer100kLines;
+    if (c) {
+      rows.push([
+        "Logs: CPU ms per 100,000 lines, server / agent / job / follower",
+        `${n(c.server, 0)} / ${n(c.agent, 0)} / ${n(c.job, 0)} / ${n(c.follower, 0)}`,
+        e.loadAverage ? `load average ${n(e.loadAverage.before, 1)} before, ${n(e.loadAverage.after, 1)} after` : "",
+        "",
+        "",
+      ]);
+    }
   }
   const b = r.slurmBackend;
   if (b) {

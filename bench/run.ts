@@ -4,7 +4,7 @@
  * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
- * `--cpu-prof DIR` has the throughput and serving sections' server and agents write V8 CPU profiles to DIR.
+ * `--cpu-prof DIR` has the throughput, serving and logs-e2e sections' server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
   }
   if (runs("logs-e2e")) {
     log("10. logs end to end: a job's print to a follower");
-    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log);
+    e = await logsEndToEnd(size.e2eLatencyLines, size.e2eRateLines, log, values["cpu-prof"]);
   }
   if (runs("slurm-backend") && slurm) {
     log("11. slurm-backend: launch -> job start through the Slurm backend and through plain sbatch");

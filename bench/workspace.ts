@@ -14,11 +14,12 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentClient } from "../packages/agent/src/client.js";
 import { prepareWorkspace } from "../packages/agent/src/runner/workspace.js";
-import { packOrReuse } from "../packages/fedml/src/workspace/pack-cache.js";
+import { type PackedArchive, packOrReuse } from "../packages/fedml/src/workspace/pack-cache.js";
 import { uploadWorkspace } from "../packages/fedml/src/workspace/upload.js";
 import { createUser, startServer } from "../test/support/processes.js";
 import { registerFake } from "./lib/fake-agent.js";
 import { call } from "./lib/http.js";
+import { cpuSeconds } from "./lib/proc.js";
 import { nowMs } from "./lib/stats.js";
 
 export interface WorkspaceResult {
@@ -33,8 +34,15 @@ export interface WorkspaceResult {
   /** Download as the device, verify and extract. */
   unpackSec: number;
   firstTotalSec: number;
+  /**
+   * CPU seconds (user + system) of each step, ours counting the server's too, the references'
+   * their own: far steadier than wall time on a shared machine.
+   */
+  cpuSec?: { tarCzf: number; tarXzf: number; pack: number; upload: number; unpack: number };
   /** Pack-or-reuse and upload again, nothing changed, ms. */
   unchangedMs: number;
+  /** The same, CPU ms of the client and the server. */
+  unchangedCpuMs?: number;
   unchangedRepeats: number;
   loadAverage: number[];
 }
@@ -98,11 +106,26 @@ export function generateTree(dir: string, totalMb: number): { files: number; byt
   return { files, bytes };
 }
 
-const seconds = (fn: () => void): number => {
+/** CPU seconds of this process, of its children waited for (the `tar`s), and of the server. */
+function cpuNow(serverPid: number): { self: number; children: number; server: number } {
+  const self = process.cpuUsage();
+  return {
+    self: (self.user + self.system) / 1e6,
+    children: cpuSeconds(process.pid).children,
+    server: cpuSeconds(serverPid).self,
+  };
+}
+
+/** Wall seconds and CPU seconds of one step: a reference's own, or ours with the server's. */
+async function timed(serverPid: number, fn: () => unknown): Promise<{ sec: number; cpu: number; serverCpu: number }> {
+  const c0 = cpuNow(serverPid);
   const t0 = nowMs();
-  fn();
-  return (nowMs() - t0) / 1000;
-};
+  await fn();
+  const sec = (nowMs() - t0) / 1000;
+  const c1 = cpuNow(serverPid);
+  const serverCpu = c1.server - c0.server;
+  return { sec, cpu: c1.self - c0.self + (c1.children - c0.children) + serverCpu, serverCpu };
+}
 
 export async function workspace(totalMb: number, log: (s: string) => void): Promise<WorkspaceResult> {
   const root = mkdtempSync(join(tmpdir(), "fedml-bench-ws-"));
@@ -115,10 +138,13 @@ export async function workspace(totalMb: number, log: (s: string) => void): Prom
     const { files, bytes } = generateTree(tree, totalMb);
     // Page cache warm for everyone alike: each reads the tree once first.
     execFileSync("tar", ["cf", "/dev/null", "-C", tree, "."]);
-    const tarCzfSec = seconds(() => execFileSync("tar", ["czf", join(root, "ref.tar.gz"), "-C", tree, "."]));
+    const serverPid = server.child.pid ?? 0;
+    const tarCzf = await timed(serverPid, () => execFileSync("tar", ["czf", join(root, "ref.tar.gz"), "-C", tree, "."]));
     mkdirSync(join(root, "ref-x"));
-    const tarXzfSec = seconds(() => execFileSync("tar", ["xzf", join(root, "ref.tar.gz"), "-C", join(root, "ref-x")]));
-    const cpSec = seconds(() => execFileSync("cp", ["-r", tree, join(root, "ref-cp")]));
+    const tarXzf = await timed(serverPid, () =>
+      execFileSync("tar", ["xzf", join(root, "ref.tar.gz"), "-C", join(root, "ref-x")]),
+    );
+    const cp = await timed(serverPid, () => execFileSync("cp", ["-r", tree, join(root, "ref-cp")]));
     rmSync(join(root, "ref-x"), { recursive: true, force: true });
     rmSync(join(root, "ref-cp"), { recursive: true, force: true });
 
@@ -127,48 +153,56 @@ export async function workspace(totalMb: number, log: (s: string) => void): Prom
     const fedmlHome = join(root, "client-home");
     const maxBytes = totalMb * 2 * MiB;
     log("  ours: pack, upload, download + unpack as a device");
-    let t0 = nowMs();
-    const archive = await packOrReuse(tree, fedmlHome, maxBytes);
-    const packSec = (nowMs() - t0) / 1000;
-    t0 = nowMs();
-    await uploadWorkspace(endpoint, archive);
-    const uploadSec = (nowMs() - t0) / 1000;
+    let archive: PackedArchive | undefined;
+    const pack = await timed(serverPid, async () => {
+      archive = await packOrReuse(tree, fedmlHome, maxBytes);
+    });
+    if (!archive) throw new Error("nothing packed");
+    const packed = archive;
+    const upload = await timed(serverPid, () => uploadWorkspace(endpoint, packed));
     const device = await registerFake(server.url, apiKey, "ws-sink");
     const client = new AgentClient({ serverUrl: server.url, deviceToken: device.token });
     // A device may fetch a workspace only for a run it was given.
     const launched = await call<{ resultCode: number; resultMsg: string }>(`${server.url}/api/v1/runs`, apiKey, "POST", {
       yamlText: 'workspace: .\njob: "true"\n',
-      workspaceSha256: archive.sha256,
+      workspaceSha256: packed.sha256,
     });
     if (launched.resultCode !== 0) throw new Error(`launch: ${launched.resultCode} ${launched.resultMsg}`);
-    t0 = nowMs();
-    await prepareWorkspace(join(root, "agent-home"), join(root, "run-1"), archive.sha256, (sha, file) =>
-      client.downloadWorkspace(sha, file),
+    const unpack = await timed(serverPid, () =>
+      prepareWorkspace(join(root, "agent-home"), join(root, "run-1"), packed.sha256, (sha) => client.openWorkspace(sha)),
     );
-    const unpackSec = (nowMs() - t0) / 1000;
-
+    log(
+      `  wall s: tar czf ${tarCzf.sec.toFixed(1)}, pack ${pack.sec.toFixed(1)}, upload ${upload.sec.toFixed(1)}, unpack ${unpack.sec.toFixed(1)}; ` +
+        `CPU s: tar czf ${tarCzf.cpu.toFixed(1)}, tar xzf ${tarXzf.cpu.toFixed(1)}, pack ${pack.cpu.toFixed(1)}, upload ${upload.cpu.toFixed(1)} (server ${upload.serverCpu.toFixed(1)}), unpack ${unpack.cpu.toFixed(1)} (server ${unpack.serverCpu.toFixed(1)})`,
+    );
     log("  ours again, nothing changed");
     const unchanged: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      t0 = nowMs();
-      const again = await packOrReuse(tree, fedmlHome, maxBytes);
-      const answer = await uploadWorkspace(endpoint, again);
-      unchanged.push(nowMs() - t0);
-      if (!again.reused || !answer.present) throw new Error("an unchanged workspace was packed or uploaded again");
+    const unchangedCpu: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const again = await timed(serverPid, async () => {
+        const reused = await packOrReuse(tree, fedmlHome, maxBytes);
+        const answer = await uploadWorkspace(endpoint, reused);
+        if (!reused.reused || !answer.present) throw new Error("an unchanged workspace was packed or uploaded again");
+      });
+      unchanged.push(again.sec * 1000);
+      unchangedCpu.push(again.cpu * 1000);
     }
     unchanged.sort((a, b) => a - b);
+    unchangedCpu.sort((a, b) => a - b);
     return {
       totalMb: bytes / MiB,
       files,
-      archiveMb: statSync(archive.file).size / MiB,
-      tarCzfSec,
-      tarXzfSec,
-      cpSec,
-      packSec,
-      uploadSec,
-      unpackSec,
-      firstTotalSec: packSec + uploadSec + unpackSec,
+      archiveMb: statSync(packed.file).size / MiB,
+      tarCzfSec: tarCzf.sec,
+      tarXzfSec: tarXzf.sec,
+      cpSec: cp.sec,
+      packSec: pack.sec,
+      uploadSec: upload.sec,
+      unpackSec: unpack.sec,
+      firstTotalSec: pack.sec + upload.sec + unpack.sec,
+      cpuSec: { tarCzf: tarCzf.cpu, tarXzf: tarXzf.cpu, pack: pack.cpu, upload: upload.cpu, unpack: unpack.cpu },
       unchangedMs: unchanged[Math.floor(unchanged.length / 2)],
+      unchangedCpuMs: unchangedCpu[Math.floor(unchangedCpu.length / 2)],
       unchangedRepeats: unchanged.length,
       loadAverage: loadavg().map((v) => Math.round(v * 10) / 10),
     };

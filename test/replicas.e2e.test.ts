@@ -212,7 +212,12 @@ test(
 
     // Every log line stored once, in order.
     const { rows: logs } = await db.query<{ run_id: number; texts: string[]; seqs: number[] }>(
-      `select run_id, array_agg(text order by seq) as texts, array_agg(seq order by seq) as seqs from log_lines group by run_id`,
+      // Lines are stored in chunks (joined by "\n"; a one-line chunk's text is the line).
+      `select run_id, array_agg(line order by first_seq, n) as texts, array_agg(first_seq + n - 1 order by first_seq, n) as seqs
+         from log_chunks,
+           lateral unnest(case when first_seq = last_seq then array[text] else string_to_array(text, E'\n') end)
+             with ordinality as l(line, n)
+        group by run_id`,
     );
     assert.equal(logs.length, RUNS);
     const wrongLogs = logs.filter((l) => l.seqs.join() !== "1,2" || l.texts.join("|") !== `run ${l.run_id} a|run ${l.run_id} b`);

@@ -6,8 +6,7 @@
  * client stays on one that answers; every agent call may be repeated safely (reports name the
  * state they report, log batches carry their sequence numbers).
  */
-import { createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import {
   type AssignmentsResponse,
   type ErrorBody,
@@ -17,6 +16,7 @@ import {
   type LogBatchConflictBody,
   type LogBatchResponse,
   type LogLine,
+  type LogTextBatch,
   Paths,
   ResultCode,
   type RunReportBatchResponse,
@@ -67,6 +67,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class AgentClient {
   /** Cleared on the first 404 of the batch route: a server from before it takes reports one by one. */
   private batchReports = true;
+  /** Cleared on a 404 of the log text route (a server from before it): lines then go one by one. */
+  private logText = true;
   private readonly servers: ServerList;
   private readonly backoff: BackoffOptions;
   private readonly log: Logger;
@@ -124,9 +126,27 @@ export class AgentClient {
     await (await this.call("POST", Paths.agentRunServing(runId), { body: report })).text();
   }
 
-  /** A 409 (the batch does not follow what the server holds) also answers the ackedSeq to resend from. */
+  /**
+   * A 409 (the batch does not follow what the server holds) also answers the ackedSeq to resend from.
+   * The lines go as one text (no JSON object per line to build, parse and check), or one by
+   * one when a line holds "\n" or the server is older than the text route.
+   */
   async sendLogs(runId: string, lines: LogLine[]): Promise<LogBatchResponse & { conflict: boolean }> {
-    const response = await this.call("POST", Paths.agentRunLogs(runId), { body: { lines }, acceptStatus: [409] });
+    const batch = this.logText ? logTextOf(lines) : null;
+    if (batch) {
+      try {
+        return await this.sendLogBody(runId, Paths.agentRunLogText(runId), batch);
+      } catch (error) {
+        if (!(error instanceof FedmlError && error.httpStatus === 404 && error.resultCode !== ResultCode.JOB_NOT_EXISTS))
+          throw error;
+        this.logText = false;
+      }
+    }
+    return this.sendLogBody(runId, Paths.agentRunLogs(runId), { lines });
+  }
+
+  private async sendLogBody(runId: string, path: string, batch: unknown): Promise<LogBatchResponse & { conflict: boolean }> {
+    const response = await this.call("POST", path, { body: batch, acceptStatus: [409] });
     const body = (await response.json()) as LogBatchResponse | LogBatchConflictBody;
     if (typeof body.ackedSeq !== "number") {
       throw new FedmlError(ResultCode.ERROR, `the server's answer to a log batch of run ${runId} lacks ackedSeq`);
@@ -135,9 +155,10 @@ export class AgentClient {
   }
 
   /** Streams the workspace tar.gz into `file` (the caller verifies its sha256). */
-  async downloadWorkspace(sha256: string, file: string): Promise<void> {
+  /** A workspace's bytes as the server streams them (read them within the call's 10 minutes). */
+  async openWorkspace(sha256: string): Promise<Readable> {
     const response = await this.call("GET", Paths.agentWorkspace(sha256), { timeoutMs: 10 * 60_000 });
-    await pipeline(response.body, createWriteStream(file));
+    return response.body;
   }
 
   private async json<T>(method: string, path: string, options: CallOptions): Promise<T> {
@@ -218,4 +239,24 @@ export function serverError(status: number, text: string, what: string): FedmlEr
     // not JSON: fall through to the generic message
   }
   return new FedmlError(ResultCode.ERROR, `${what} answered HTTP ${status}${text ? `: ${firstLine(text)}` : ""}`, status);
+}
+
+/** Lines with contiguous seqs as one LogTextBatch; null when a line holds "\n" (the text could not say where it ends). */
+export function logTextOf(lines: readonly LogLine[]): LogTextBatch | null {
+  if (lines.length === 0) return null;
+  let text = "";
+  const runs: LogTextBatch["runs"] = [];
+  let last: LogTextBatch["runs"][number] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.seq !== lines[0].seq + i || line.text.includes("\n")) return null;
+    text += `${line.text}\n`;
+    const stream = line.stream === "stderr" ? 1 : 0;
+    if (last && last[1] === line.time && last[2] === stream) last[0]++;
+    else {
+      last = [1, line.time, stream];
+      runs.push(last);
+    }
+  }
+  return { firstSeq: lines[0].seq, text, runs };
 }

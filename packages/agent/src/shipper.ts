@@ -22,7 +22,7 @@ export interface ShipperOptions {
   maxBatchChars?: number;
   backoff?: BackoffOptions;
   log?: Logger;
-  /** JSON lines of the lines that do not fit in memory; absent: all are held in memory. */
+  /** The lines that do not fit in memory, one record a line; absent: all are held in memory. */
   spillFile?: string;
   maxHeldLines?: number;
   maxHeldChars?: number;
@@ -51,7 +51,7 @@ export class LogShipper {
   private nextSeq = 1;
   private acked = 0;
   private inFlight = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private failures = 0;
   /** Set when the server refused the run's logs or the agent is stopping: nothing more is sent. */
   private givenUp = false;
@@ -68,9 +68,10 @@ export class LogShipper {
   constructor(options: ShipperOptions) {
     this.runId = options.runId;
     this.send = options.send;
-    // A short wait gathers a burst into one request without holding a follower's line long;
-    // while a request is out, lines gather anyway, so a fast job still ships in big batches.
-    this.flushIntervalMs = options.flushIntervalMs ?? 15;
+    // No wait by default: the lines of one read of the job's output go together (the send
+    // waits for the turn of the event loop that pushed them), and while a request is out
+    // lines gather anyway, so a fast job still ships in big batches without a timer's delay.
+    this.flushIntervalMs = options.flushIntervalMs ?? 0;
     this.maxBatch = options.maxBatch ?? 5_000;
     this.maxBatchChars = options.maxBatchChars ?? 16 * 1024 * 1024;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -133,7 +134,12 @@ export class LogShipper {
   }
 
   private spill(line: LogLine): void {
-    this.spillBuffer.push(JSON.stringify(line));
+    // "seq time stream text": no JSON per line; a line holding "\n" (none from a job's output) as JSON.
+    this.spillBuffer.push(
+      line.text.includes("\n")
+        ? JSON.stringify(line)
+        : `${line.seq} ${line.time} ${line.stream === "stderr" ? 1 : 0} ${line.text}`,
+    );
     this.spilled++;
     if (this.spillBuffer.length >= SPILL_WRITE_LINES) this.flushSpill();
   }
@@ -157,7 +163,7 @@ export class LogShipper {
         const text = chunk.subarray(0, read);
         let start = 0;
         for (let end = text.indexOf(10, start); end !== -1; end = text.indexOf(10, start)) {
-          this.hold(JSON.parse(text.subarray(start, end).toString("utf8")) as LogLine);
+          this.hold(spilledLine(text.subarray(start, end).toString("utf8")));
           this.spilled--;
           start = end + 1;
           if (this.pending.length >= this.maxHeldLines || this.heldChars >= this.maxHeldChars) break;
@@ -180,15 +186,23 @@ export class LogShipper {
 
   private schedule(delayMs: number): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = null;
       this.pump();
-    }, delayMs);
+    };
+    this.timer = delayMs > 0 ? setTimeout(fire, delayMs) : setImmediate(fire);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+    }
+    this.timer = null;
   }
 
   private sendNow(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer();
     this.pump();
   }
 
@@ -281,7 +295,18 @@ export class LogShipper {
 
   /** Stops the flush timer (after drained(), or when abandoning the run). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer();
   }
+}
+
+function spilledLine(record: string): LogLine {
+  if (record.startsWith("{")) return JSON.parse(record) as LogLine;
+  const a = record.indexOf(" ");
+  const b = record.indexOf(" ", a + 1);
+  return {
+    seq: Number(record.slice(0, a)),
+    time: Number(record.slice(a + 1, b)),
+    stream: record[b + 1] === "1" ? "stderr" : "stdout",
+    text: record.slice(b + 3),
+  };
 }

@@ -9,6 +9,7 @@ import {
   type Assignment,
   type HelloRequest,
   type LogLine,
+  type LogTextBatch,
   type RegisterRequest,
   type RunReportBatch,
   type RunStatusReport,
@@ -95,6 +96,8 @@ export class StandInServer {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));
     };
+    // The log text route's batch reads as the per-line route's, for interceptors too.
+    if (body && req.url?.endsWith("/logs/text")) body.lines = linesOfText(body as LogTextBatch);
     const injected = this.intercept?.(req, body);
     if (injected === "drop") return void req.socket.destroy();
     if (injected) return answer(injected.status, injected.body);
@@ -148,7 +151,7 @@ export class StandInServer {
       for (const { runId, ...report } of reports) this.takeStatus(runId, report);
       return answer(200, { results: reports.map(() => ({ status: 200 })) });
     }
-    if (req.method === "POST" && (m = path.match(/^\/agent\/runs\/([^/]+)\/logs$/))) {
+    if (req.method === "POST" && (m = path.match(/^\/agent\/runs\/([^/]+)\/logs(\/text)?$/))) {
       const runId = decodeURIComponent(m[1]);
       this.batches.push(body.lines.length);
       this.logsInFlight++;
@@ -174,4 +177,17 @@ export class StandInServer {
     }
     answer(404, { resultCode: 20, resultMsg: "ERROR", error: `no route ${req.method} ${path}` });
   }
+}
+
+/** The lines of a LogTextBatch, as the per-line route takes them. */
+function linesOfText(batch: LogTextBatch): LogLine[] {
+  const texts = batch.text.split("\n").slice(0, -1);
+  const lines: LogLine[] = [];
+  for (const [count, time, stream] of batch.runs) {
+    for (let i = 0; i < count; i++) {
+      const seq = batch.firstSeq + lines.length;
+      lines.push({ seq, text: texts[lines.length], time, stream: stream === 1 ? "stderr" : "stdout" });
+    }
+  }
+  return lines;
 }

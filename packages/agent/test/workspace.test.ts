@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cachedWorkspace, prepareWorkspace } from "../src/runner/workspace.js";
@@ -25,10 +26,10 @@ describe("workspace cache", () => {
     const { file, sha } = makeArchive();
     const home = join(root, "home");
     let downloads = 0;
-    const download = async (_sha: string, dest: string) => {
+    const download = async (_sha: string) => {
       downloads++;
       await new Promise((resolve) => setTimeout(resolve, 20));
-      copyFileSync(file, dest);
+      return createReadStream(file);
     };
     const [a, b] = await Promise.all([cachedWorkspace(home, sha, download), cachedWorkspace(home, sha, download)]);
     assert.equal(a, b);
@@ -43,11 +44,44 @@ describe("workspace cache", () => {
     const home = join(root, "home2");
     const sha = "0".repeat(64);
     await assert.rejects(
-      cachedWorkspace(home, sha, async (_s, dest) => writeFileSync(dest, "garbage")),
+      cachedWorkspace(home, sha, async () => Readable.from([Buffer.from("garbage")])),
       /workspace 0{64} arrived corrupted/,
     );
     assert.equal(existsSync(join(home, "cache", `${sha}.tar.gz`)), false);
   });
+});
+
+test("the first run unpacks as it downloads; bytes that do not hash to the sha256 leave neither folder nor cache", async () => {
+  const { file } = makeArchive();
+  const home = join(root, "home4");
+  const wrongSha = "f".repeat(64);
+  const runFolder = join(home, "runs", "r");
+  await assert.rejects(
+    prepareWorkspace(home, runFolder, wrongSha, async () => createReadStream(file)),
+    /workspace f{64} arrived corrupted/,
+  );
+  assert.equal(existsSync(join(runFolder, "workspace")), false);
+  assert.deepEqual(readdirSync(join(home, "cache")), []);
+});
+
+test("a download cut midway fails the run's workspace and leaves nothing behind", async () => {
+  const { file, sha } = makeArchive();
+  const home = join(root, "home5");
+  const bytes = readFileSync(file);
+  const cut = async () =>
+    Readable.from(
+      (async function* () {
+        yield bytes.subarray(0, 20);
+        throw new Error("connection reset");
+      })(),
+    );
+  const runFolder = join(home, "runs", "r");
+  await assert.rejects(prepareWorkspace(home, runFolder, sha, cut), /connection reset/);
+  assert.deepEqual(readdirSync(runFolder), []);
+  assert.deepEqual(readdirSync(join(home, "cache")), []);
+  // The next run downloads again and gets it whole.
+  const cwd = await prepareWorkspace(home, runFolder, sha, async () => createReadStream(file));
+  assert.equal(readFileSync(join(cwd, "train.py"), "utf8"), "print('hi')\n");
 });
 
 test("no workspace: an empty folder", async () => {
@@ -59,7 +93,7 @@ test("no workspace: an empty folder", async () => {
 
 test("a workspace id that is not a sha256 is refused", async () => {
   await assert.rejects(
-    cachedWorkspace(root, "../../etc", async () => {}),
+    cachedWorkspace(root, "../../etc", async () => assert.fail("no download")),
     /is not a sha256/,
   );
 });

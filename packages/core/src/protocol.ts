@@ -39,6 +39,8 @@ export const Paths = {
   runStop: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/stop`,
   runLogs: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/logs`,
   runLogLines: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines`,
+  /** As runLogLines, the lines as text blocks (LogTextResponse): what a fast follower reads. */
+  runLogText: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines/text`,
   devices: "/api/v1/devices",
   clusters: "/api/v1/clusters",
   cluster: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`,
@@ -53,6 +55,8 @@ export const Paths = {
   /** Many runs' status reports in one request (the agent's batch of RunStatusReport). */
   agentReports: "/api/v1/agent/reports",
   agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
+  /** The same as agentRunLogs, the lines as one text (LogTextBatch): no object per line on either side. */
+  agentRunLogText: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs/text`,
   agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
   agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
   /** The agent's inference tunnel (an HTTP upgrade, see tunnel.ts). */
@@ -223,6 +227,23 @@ export const LogLinesResponseSchema = Type.Object({
   done: Type.Boolean(),
 });
 export type LogLinesResponse = Static<typeof LogLinesResponseSchema>;
+
+/**
+ * GET /runs/:id/log-lines/text (same query as /log-lines): the lines from firstSeq on as
+ * blocks of [line count, text]; a block's text is its lines joined by "\n", except a block of
+ * one line, whose text is that line as it is (it may hold "\n"). `runs` gives each line's read
+ * time and stream, as [line count, epoch ms, 0 stdout | 1 stderr], in order.
+ */
+export const LogTextResponseSchema = Type.Object({
+  deviceId: Nullable(Type.String()),
+  firstSeq: Type.Integer(),
+  blocks: Type.Array(Type.Tuple([Type.Integer(), Type.String()])),
+  runs: Type.Array(Type.Tuple([Type.Integer(), Type.Number(), Type.Integer()])),
+  lastSeq: Type.Integer(),
+  runStatus: Type.String(),
+  done: Type.Boolean(),
+});
+export type LogTextResponse = Static<typeof LogTextResponseSchema>;
 
 /** GET /runs/:id/detail: what a run's page shows beyond the run model. */
 export const RunDetailSchema = Type.Object({
@@ -503,6 +524,20 @@ export const LogBatchResponseSchema = Type.Object({
   ackedSeq: Type.Integer(),
 });
 export type LogBatchResponse = Static<typeof LogBatchResponseSchema>;
+
+/**
+ * POST /agent/runs/:id/logs/text: lines firstSeq.. as one text, each line followed by "\n" (so a
+ * line holds no "\n"), and runs of [line count, epoch ms read, 0 stdout | 1 stderr] covering
+ * every line in order. Answered like POST /agent/runs/:id/logs.
+ */
+export const LogTextBatchSchema = Type.Object({
+  firstSeq: Count({ minimum: 1 }),
+  text: Type.String(),
+  runs: Type.Array(Type.Tuple([Count({ minimum: 1 }), Big(), Type.Union([Type.Literal(0), Type.Literal(1)])]), {
+    maxItems: 100_000,
+  }),
+});
+export type LogTextBatch = Static<typeof LogTextBatchSchema>;
 
 /** A 409 on POST /agent/runs/:id/logs (a batch that does not follow ackedSeq): resend from ackedSeq + 1. */
 export const LogBatchConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ ackedSeq: Type.Integer() })]);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { after, describe, test } from "node:test";
 import { extract as tarExtract, Header } from "tar";
-import { extractWorkspace, FedmlError, ResultCode } from "../src/index.js";
+import { extractWorkspace, extractWorkspaceStream, FedmlError, ResultCode } from "../src/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "fedml-core-extract-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -67,6 +68,21 @@ describe("extractWorkspace", () => {
     assert.deepEqual(await extractWorkspace(file, dest), { fileCount: 3 });
     assert.equal(readFileSync(join(dest, "main"), "utf8"), "x = 1\n");
     assert.equal(readFileSync(join(dest, "hello.py"), "utf8"), "print('hi')\n");
+  });
+
+  test("keeps folders' and files' modes, hard links inside the archive and the packer's fixed times", async () => {
+    const file = craftArchive([
+      { path: "bin/", type: "Directory", mode: 0o750 },
+      { path: "bin/run.sh", type: "File", body: "#!/bin/sh\necho hi\n", mode: 0o755 },
+      { path: "bin/also.sh", type: "Link", linkpath: "bin/run.sh" },
+    ]);
+    const dest = join(freshDir("dest"), "ws");
+    assert.deepEqual(await extractWorkspace(file, dest), { fileCount: 2 });
+    assert.equal(statSync(join(dest, "bin")).mode & 0o777, 0o750 & ~process.umask());
+    const run = statSync(join(dest, "bin", "run.sh"));
+    assert.equal(run.mode & 0o777, 0o755 & ~process.umask());
+    assert.equal(run.mtimeMs, 0);
+    assert.equal(statSync(join(dest, "bin", "also.sh")).ino, run.ino);
   });
 
   const attacks: [string, RawEntry, string][] = [
@@ -142,5 +158,42 @@ describe("extractWorkspace", () => {
       extractWorkspace(garbage, freshDir("d")),
       (err: unknown) => err instanceof FedmlError && err.resultCode === 11 && /cannot be unpacked/.test(err.message),
     );
+  });
+
+  test("from a stream: unpacks as the bytes arrive; a stream cut midway leaves nothing at the destination", async () => {
+    const file = craftArchive([
+      { path: "big.bin", type: "File", body: "x".repeat(300_000) },
+      { path: "late.txt", type: "File", body: "late\n" },
+    ]);
+    const bytes = readFileSync(file);
+    const whole = join(freshDir("dest"), "ws");
+    assert.deepEqual(await extractWorkspaceStream(Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]), whole, "w"), {
+      fileCount: 2,
+    });
+    assert.equal(readFileSync(join(whole, "late.txt"), "utf8"), "late\n");
+    const parent = freshDir("dest");
+    const cut = Readable.from(
+      (async function* () {
+        yield bytes.subarray(0, Math.floor(bytes.length / 2));
+        throw new Error("connection reset");
+      })(),
+    );
+    await assert.rejects(
+      extractWorkspaceStream(cut, join(parent, "ws"), "workspace w"),
+      (err: unknown) =>
+        err instanceof FedmlError && err.message === "workspace archive workspace w cannot be unpacked: connection reset",
+    );
+    assert.deepEqual(readdirSync(parent), [], "neither the folder nor its staging copy is left");
+  });
+
+  test("an archive that expands past node-tar's ratio bound is refused", async () => {
+    const bomb = join(freshDir("bomb"), "bomb.tar.gz");
+    const header = new Header({ path: "zeros", type: "File", size: 16 * 1024 * 1024, mode: 0o644, mtime: new Date(0) });
+    header.encode();
+    assert.ok(header.block);
+    writeFileSync(bomb, gzipSync(Buffer.concat([header.block, Buffer.alloc(16 * 1024 * 1024)]), { level: 9 }));
+    const parent = freshDir("dest");
+    await assert.rejects(extractWorkspace(bomb, join(parent, "ws")), /max decompression ratio exceeded/);
+    assert.deepEqual(readdirSync(parent), []);
   });
 });

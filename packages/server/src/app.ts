@@ -51,7 +51,9 @@ import { TunnelPeers } from "./serving/tunnel-peers.js";
 import { type Store, openPostgres, openSqlite } from "./store/db.js";
 import { migrateToLatest } from "./store/migrations.js";
 import { storageSweep } from "./storage/sweep.js";
+import type { BlobStore } from "./workspaces/blob-store.js";
 import { importDiskBlobs } from "./workspaces/import-disk.js";
+import { openBlobStore } from "./workspaces/open-blob-store.js";
 import { SERVER_VERSION } from "./version.js";
 
 export interface RunningServer {
@@ -96,8 +98,10 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
   jobYaml.warm();
   const tunnels = new TunnelHub();
+  let blobs: BlobStore | undefined;
   try {
     await migrateToLatest(store.db, store.dialect);
+    blobs = await openBlobStore(opts.s3);
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
     const metrics = new ServerMetrics(startedAt);
@@ -143,6 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     });
     const ctx: ServerContext = {
       db,
+      blobs,
       options: opts,
       hub,
       log: app.log,
@@ -205,7 +210,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     front = inferenceListener(ctx, metrics);
     acceptAgentTunnels(ctx, app.server);
 
-    await importDiskBlobs(store.db, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
+    await importDiskBlobs(store.db, blobs, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));
 
     // A fleet reconnecting at once (a server restart, a network blip) opens thousands of
     // connections together; Node's default accept backlog of 511 drops the rest, and their
@@ -265,6 +270,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           tunnels.close();
           await app.close();
           await jobYaml.close();
+          blobs?.close();
           await store.close();
         })();
         return closing;
@@ -276,6 +282,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await queueLoop?.stop();
     await hub.close();
     await jobYaml.close();
+    blobs?.close();
     await store.close();
     throw err;
   }

@@ -4,18 +4,18 @@ import { buildServer } from "./app.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
 import { readServerRecord, writeServerRecord } from "./server-record.js";
 import { SERVER_VERSION } from "./version.js";
+import { S3StoreError } from "./workspaces/s3-settings.js";
 
 function readCommand(): ServerCommand {
   try {
-    return parseServerCommand(process.argv.slice(2), process.env, (path) => {
+    const reader = (what: string) => (path: string) => {
       try {
         return readFileSync(path, "utf8");
       } catch (err) {
-        throw new ServerCliError(
-          `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        );
+        throw new ServerCliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-    });
+    };
+    return parseServerCommand(process.argv.slice(2), process.env, reader("config file"), reader("secret file"));
   } catch (err) {
     if (!(err instanceof ServerCliError)) throw err;
     process.stderr.write(`fedml-server: ${err.message}\n`);
@@ -75,5 +75,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`fedml-server: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  // A store that refuses the configured credentials or bucket is a wrong setting, like a bad flag.
+  process.exit(err instanceof ServerCliError || err instanceof S3StoreError ? 2 : 1);
 });

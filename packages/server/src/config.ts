@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { type Clock, systemClock } from "./clock.js";
+import type { S3Settings } from "./workspaces/s3-settings.js";
 
 export interface ServerOptions {
   /** FEDML_HOME: the server keeps its database, blobs and key under `<home>/server`. */
@@ -34,6 +35,8 @@ export interface ServerOptions {
   workspaceStoreBytes?: number;
   /** One user's workspace blobs together. */
   userWorkspaceBytes?: number;
+  /** Workspace bytes in this S3-compatible bucket instead of the database. */
+  s3?: S3Settings;
   /** Log text one run part may store; later lines are dropped after a marker line. */
   runLogBytes?: number;
   /** Log text one user's runs may store together. */
@@ -74,8 +77,10 @@ export interface TestHooks {
   beforeQueuePass?: () => Promise<void>;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks">> &
-  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks"> & {
+export type ResolvedOptions = Required<
+  Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3">
+> &
+  Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */
     leaseKillGraceMs: number;
     /** Silence after which a device's parts count as lost: lease + kill grace + margin for clock rates and scheduling. */
@@ -104,6 +109,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     maxWorkspaceBytes: options.maxWorkspaceBytes ?? 500 * MiB,
     workspaceStoreBytes: options.workspaceStoreBytes ?? 20 * 1024 * MiB,
     userWorkspaceBytes: options.userWorkspaceBytes ?? 2 * 1024 * MiB,
+    s3: options.s3,
     runLogBytes: options.runLogBytes ?? 100 * MiB,
     userLogBytes: options.userLogBytes ?? 2 * 1024 * MiB,
     logRetentionDays: options.logRetentionDays ?? 30,

@@ -10,10 +10,13 @@ import type { ReplicaLoad } from "./serving/replica-load.js";
 import type { TunnelHub } from "./serving/tunnel-hub.js";
 import type { TunnelPeers } from "./serving/tunnel-peers.js";
 import type { Database } from "./store/schema.js";
+import type { BlobStore } from "./workspaces/blob-store.js";
 
 /** What request handlers and background tasks share; built once in app.ts. */
 export interface ServerContext {
   db: Kysely<Database>;
+  /** Where workspace bytes are kept: the database, or an S3-compatible bucket. */
+  blobs: BlobStore;
   options: ResolvedOptions;
   hub: NotifyHub;
   /** The server's structured log (pino, fastify's): state changes are logged as events. */

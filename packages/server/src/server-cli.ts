@@ -3,22 +3,19 @@
  * Pure: reads nothing but what it is given, so that every source and its precedence is testable.
  */
 import { parseArgs } from "node:util";
+import { ServerCliError, type SettingSource } from "./cli-setting.js";
 import { MiB, type ServerOptions, defaultHome } from "./config.js";
+import { S3_SECRET_ENV, S3_SETTINGS, s3SettingsFrom } from "./s3-cli.js";
 
 /** The port an operator's server listens on unless told otherwise (the embedded default passes `auto`). */
 export const DEFAULT_PORT = 8732;
 
 type Kind = "string" | "integer" | "megabytes";
 
-interface Setting {
-  /** The config file's key. */
-  key: string;
+interface Setting extends SettingSource {
   /** The ServerOptions field it sets (megabytes are set in bytes). */
   option: keyof ServerOptions;
-  flag: string;
-  env: string;
   kind: Kind;
-  help: string;
 }
 
 function setting(
@@ -166,20 +163,21 @@ export type ServerCommand =
   | { kind: "version" }
   | { kind: "run"; options: ServerOptions; portMode: "fixed" | "auto"; configFile: string | null };
 
-export class ServerCliError extends Error {}
+export { ServerCliError };
 
 /** Parses argv (without node and script), the environment and, when named, the config file's text. */
 export function parseServerCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   readConfigFile: (path: string) => string,
+  readSecretFile: (path: string) => string = readConfigFile,
 ): ServerCommand {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: [...argv],
       options: {
-        ...Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: "string" as const }])),
+        ...Object.fromEntries([...SETTINGS, ...S3_SETTINGS].map((s) => [s.flag, { type: "string" as const }])),
         config: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -198,7 +196,7 @@ export function parseServerCommand(
   const fromFile = configFile ? parseConfigFile(configFile, readConfigFile(configFile)) : {};
   const options: Record<string, unknown> = {};
   let portMode: "fixed" | "auto" = "fixed";
-  for (const setting of SETTINGS) {
+  const lookUp = (setting: SettingSource) => {
     const flag = values[setting.flag] as string | undefined;
     const raw = flag ?? nonEmpty(env[setting.env]) ?? fromFile[setting.key];
     const source =
@@ -207,6 +205,10 @@ export function parseServerCommand(
         : nonEmpty(env[setting.env]) !== undefined
           ? setting.env
           : `${setting.key} in ${configFile}`;
+    return { raw, source };
+  };
+  for (const setting of SETTINGS) {
+    const { raw, source } = lookUp(setting);
     if (raw === undefined) continue;
     if (setting.option === "port" && raw === "auto") {
       portMode = "auto";
@@ -221,6 +223,8 @@ export function parseServerCommand(
     if (setting.kind === "string") options[setting.option] = String(raw);
     else options[setting.option] = wholeNumber(source, raw) * (setting.kind === "megabytes" ? MiB : 1);
   }
+  const s3 = s3SettingsFrom(lookUp, nonEmpty(env[S3_SECRET_ENV]), readSecretFile);
+  if (s3) options.s3 = s3;
   if (portMode === "fixed" && options.port === undefined) options.port = DEFAULT_PORT;
   options.home ??= defaultHome(env);
   return { kind: "run", options: options as unknown as ServerOptions, portMode, configFile };
@@ -249,7 +253,7 @@ export function parseConfigFile(path: string, text: string): Record<string, unkn
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ServerCliError(`config file ${path} must hold one JSON object`);
   }
-  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  const known = new Set<string>([...SETTINGS, ...S3_SETTINGS].map((s) => s.key));
   const unknown = Object.keys(parsed).filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw new ServerCliError(`config file ${path}: unknown key ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
@@ -262,10 +266,15 @@ export function parseConfigFile(path: string, text: string): Record<string, unkn
   return parsed as Record<string, unknown>;
 }
 
+/** A flag's name padded to the help's second column, or on a line of its own when longer. */
+function column(text: string): string {
+  return text.length < 30 ? text.padEnd(30) : `${text}\n${" ".repeat(30)}`;
+}
+
 export function helpText(): string {
-  const rows = SETTINGS.map(
+  const rows = [...SETTINGS, ...S3_SETTINGS].map(
     (s) =>
-      `  --${s.flag} ${s.kind === "string" ? "VALUE" : "N"}`.padEnd(30) +
+      column(`  --${s.flag} ${"kind" in s && s.kind !== "string" ? "N" : "VALUE"}`) +
       `${s.help}\n${" ".repeat(30)}env ${s.env}, config key ${s.key}`,
   );
   return `Usage: fedml-server [options]
@@ -275,6 +284,7 @@ the environment, then a JSON config file (--config FILE or ${CONFIG_ENV}), then 
 
 Options:
 ${rows.join("\n")}
+${column(`  env ${S3_SECRET_ENV}`)}the S3 secret access key (never a flag: argv is public)
   --config FILE               a JSON object of settings by config key, e.g. {"port": 8732, "host": "0.0.0.0"}
   -h, --help                  print this help
   -v, --version               print the version

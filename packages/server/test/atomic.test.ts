@@ -33,6 +33,7 @@ import { ReplicaLoad } from "../src/serving/replica-load.js";
 import { TunnelHub } from "../src/serving/tunnel-hub.js";
 import { takePlacementLock } from "../src/store/transaction.js";
 import { WriteFaults } from "../src/store/write-faults.js";
+import { DatabaseBlobStore } from "../src/workspaces/database-blob-store.js";
 import { databaseUrlFor, dropDatabaseFor, onPostgres } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
 
@@ -95,6 +96,7 @@ async function harness(home: string, shared?: Store): Promise<Harness> {
   const placement = new Placement({ db, hub, log, isOnline, now: () => clock.now });
   const ctx: ServerContext = {
     db,
+    blobs: new DatabaseBlobStore(),
     options: resolveOptions({ home }),
     hub,
     log,

@@ -19,7 +19,10 @@ async function placedRun(t: TestServer, key: string, name: string) {
   const id = r.body.runId as string;
   return {
     id,
+    deviceId: String(device.deviceId),
     post: (lines: ReturnType<typeof line>[]) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/logs`, { lines }),
+    postText: (batch: { firstSeq: number; text: string; runs: [number, number, number][] }) =>
+      t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/logs/text`, batch),
     report: (status: string) => t.call(device.deviceToken, "POST", `/api/v1/agent/runs/${id}/status`, { status, exitCode: 0 }),
   };
 }
@@ -55,6 +58,74 @@ describe("log storage: contiguous seqs, bounded reads", () => {
       [1, 2, 3, 4, 5],
     );
     assert.equal(fromStart.body.done, true);
+  });
+
+  test("lines sent as text or one by one read back exact through pages, both follow answers and search, across chunks", async () => {
+    const key = await t.createUser("texter");
+    const run = await placedRun(t, key, "text-dev");
+    const texts = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
+    const joined = (from: number, to: number) =>
+      texts(from, to)
+        .map((x) => `${x}\n`)
+        .join("");
+    assert.deepEqual(
+      (
+        await run.postText({
+          firstSeq: 1,
+          text: joined(1, 2500),
+          runs: [
+            [1000, 5000, 0],
+            [1500, 6000, 1],
+          ],
+        })
+      ).body,
+      { ackedSeq: 2500 },
+    );
+    // A line holding "\n" can only come one by one; it is stored alone and read back as it is.
+    assert.deepEqual((await run.post([line(2501, "multi\nline"), line(2502)])).body, { ackedSeq: 2502 });
+    // A resend overlapping what is stored: only the new line is taken.
+    assert.deepEqual((await run.postText({ firstSeq: 2001, text: joined(2001, 2503), runs: [[503, 7000, 0]] })).body, {
+      ackedSeq: 2503,
+    });
+    const gap = await run.postText({ firstSeq: 2600, text: "x\n", runs: [[1, 7000, 0]] });
+    assert.equal(gap.status, 409);
+    assert.equal(gap.body.ackedSeq, 2503);
+    const bad = await run.postText({ firstSeq: 2504, text: "a\nb\n", runs: [[1, 7000, 0]] });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /holds 2 lines but its runs cover 1/);
+    const expected = [...texts(1, 2500), "multi\nline", "line 2502", "line 2503"];
+
+    const lines = await t.call(key, "GET", `/api/v1/runs/${run.id}/log-lines?afterSeq=995&limit=10`);
+    assert.deepEqual(
+      lines.body.lines.map((l: { seq: number; text: string; time: number }) => [l.seq, l.text, l.time]),
+      expected.slice(995, 1005).map((text, i) => [996 + i, text, 996 + i <= 1000 ? 5000 : 6000]),
+    );
+    for (const [afterSeq, limit] of [
+      [995, 10],
+      [0, 10_000],
+      [2499, 10],
+      [1000, 1000],
+    ]) {
+      const answer = await t.call(key, "GET", `/api/v1/runs/${run.id}/log-lines/text?afterSeq=${afterSeq}&limit=${limit}`);
+      const got = answer.body.blocks.flatMap(([count, text]: [number, string]) => (count === 1 ? [text] : text.split("\n")));
+      const want = expected.slice(afterSeq, afterSeq + limit);
+      assert.deepEqual(got, want, `text answer after ${afterSeq}`);
+      assert.equal(answer.body.firstSeq, afterSeq + 1);
+      assert.equal(answer.body.lastSeq, afterSeq + want.length);
+      const covered = answer.body.runs.reduce((sum: number, r: number[]) => sum + r[0], 0);
+      assert.equal(covered, want.length);
+    }
+    const page = await t.call(key, "GET", `/api/v1/runs/${run.id}/logs?pageNum=3&pageSize=1000`);
+    assert.deepEqual(page.body.runLogs.logLines, expected.slice(2000));
+    const full = await t.call(key, "GET", `/api/v1/runs/${run.id}/logs/full`);
+    assert.equal(full.body, `${expected.join("\n")}\n`);
+    const search = (query: string) =>
+      t.call(key, "GET", `/api/v1/runs/${run.id}/log-search?deviceId=${run.deviceId}&${query}`).then((r) => r.body.seq);
+    assert.equal(await search("text=LINE%201999&afterSeq=0"), 1999);
+    assert.equal(await search("text=line%2019&afterSeq=1999"), null);
+    assert.equal(await search("text=multi&afterSeq=1"), 2501);
+    assert.equal(await search("text=line%201&beforeSeq=1000"), 199);
+    assert.equal(await search("text=line%202503&beforeSeq=2503"), null);
   });
 
   test("needAllLogs on a large log streams: the server's heap stays far below the log's size", async () => {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
 import { after, describe, test } from "node:test";
 import { DEFAULT_PORT, ServerCliError, parseServerCommand } from "../src/server-cli.js";
 import { tempDir } from "./support/tmp.js";
@@ -69,6 +70,43 @@ describe("fedml-server settings", () => {
     assert.throws(() => run(["--config", "/c.json"], {}, { "/c.json": "{" }), /not valid JSON/);
     assert.throws(() => run(["--config", "/missing.json"]), /cannot read config file \/missing\.json/);
     assert.throws(() => run(["--bogus"]), /Unknown option '--bogus'.*fedml-server --help/);
+  });
+
+  test("an S3 store: a bucket turns it on; the secret comes from the environment or a file, never a flag, and never prints", () => {
+    const cmd = run(["--s3-bucket", "ws", "--s3-endpoint", "http://minio:9000/", "--s3-path-style", "true"], {
+      FEDML_S3_ACCESS_KEY_ID: "AKID",
+      FEDML_S3_SECRET_ACCESS_KEY: "sekrit-from-env",
+    });
+    assert.ok(cmd.kind === "run" && cmd.options.s3);
+    const s3 = cmd.options.s3;
+    assert.deepEqual(
+      { ...s3, secretAccessKey: s3.secretAccessKey?.reveal() },
+      {
+        bucket: "ws",
+        endpoint: "http://minio:9000",
+        region: "us-east-1",
+        prefix: "workspaces/",
+        pathStyle: true,
+        accessKeyId: "AKID",
+        secretAccessKey: "sekrit-from-env",
+      },
+    );
+    assert.ok(!JSON.stringify(cmd).includes("sekrit") && !inspect(cmd, { depth: 9 }).includes("sekrit"));
+    const fromFile = run(
+      ["--config", "/c.json"],
+      {},
+      { "/c.json": '{"s3Bucket": "ws", "s3AccessKeyId": "AKID", "s3SecretAccessKeyFile": "/s"}', "/s": "from-file\n" },
+    );
+    assert.equal(fromFile.kind === "run" && fromFile.options.s3?.secretAccessKey?.reveal(), "from-file");
+    const none = run([]);
+    assert.equal(none.kind === "run" && none.options.s3, undefined);
+
+    assert.throws(() => run(["--s3-secret-access-key", "x"]), /Unknown option '--s3-secret-access-key'/);
+    assert.throws(() => run(["--s3-endpoint", "http://x:9000"]), /--s3-endpoint needs --s3-bucket/);
+    assert.throws(() => run(["--s3-bucket", "b", "--s3-access-key-id", "A"]), /needs the secret access key/);
+    assert.throws(() => run(["--s3-bucket", "b"], { FEDML_S3_SECRET_ACCESS_KEY: "x" }), /needs --s3-access-key-id/);
+    assert.throws(() => run(["--s3-bucket", "b", "--s3-path-style", "yes"]), /--s3-path-style must be true or false/);
+    assert.throws(() => run(["--s3-bucket", "b", "--s3-endpoint", "minio:9000"]), /must be http\(s\):\/\/host\[:port\]/);
   });
 });
 

@@ -139,7 +139,7 @@ export class RunSupervisor {
       this.backend.start(assignment, {
         ...this.handleDeps(runId, run, shipper),
         prepareWorkspace: async (folder, sha) => {
-          const cwd = await prepareWorkspace(home, folder, sha, (s, file) => client.downloadWorkspace(s, file));
+          const cwd = await prepareWorkspace(home, folder, sha, (s) => client.openWorkspace(s));
           // Only a download can have grown the cache.
           if (sha) this.boundCache();
           return cwd;

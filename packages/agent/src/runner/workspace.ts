@@ -1,53 +1,105 @@
 /**
  * The job's working folder. Workspace archives are cached by sha256 under `<home>/cache/`
- * (downloaded once, shared by runs) and extracted into `<run>/workspace/`. The cache is
- * bounded: past its size the least recently used archives go, never one a live run holds.
+ * (downloaded once, shared by runs) and extracted into `<run>/workspace/`. The first run of
+ * a workspace unpacks it as it downloads (one pass over the bytes: hashed, written to the
+ * cache and extracted together; the extraction is kept only if the sha256 matches). The cache
+ * is bounded: past its size the least recently used archives go, never one a live run holds.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
+import { pipeline, type Readable, Transform } from "node:stream";
+import { finished } from "node:stream/promises";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 
 // The packer/extractor (and `tar`) load on the first run with a workspace, not in every idle agent.
 const workspaceTools = () => import("@fedml/core");
 
-export type DownloadWorkspace = (sha256: string, file: string) => Promise<void>;
+/** Opens a workspace's bytes as the server sends them. */
+export type DownloadWorkspace = (sha256: string) => Promise<Readable>;
 
 /** Downloads serialise per sha so that two runs of one workspace fetch it once. */
 const inFlight = new Map<string, Promise<string>>();
 
+function assertSha256(sha256: string): void {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new FedmlError(ResultCode.ERROR, `workspace id "${sha256}" is not a sha256`);
+}
+
+const cacheFileOf = (home: string, sha256: string) => join(home, "cache", `${sha256}.tar.gz`);
+
+/** The cached archive's path, downloading it first when it is not cached. */
 export function cachedWorkspace(home: string, sha256: string, download: DownloadWorkspace): Promise<string> {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    return Promise.reject(new FedmlError(ResultCode.ERROR, `workspace id "${sha256}" is not a sha256`));
+  try {
+    assertSha256(sha256);
+  } catch (err) {
+    return Promise.reject(err);
   }
+  return once(home, sha256, () => fetchIntoCache(home, sha256, download, null));
+}
+
+function once(home: string, sha256: string, fetch: () => Promise<string>): Promise<string> {
   const key = `${home}\0${sha256}`;
   const pending = inFlight.get(key);
   if (pending) return pending;
-  const promise = fetchIntoCache(home, sha256, download).finally(() => inFlight.delete(key));
-  inFlight.set(key, promise);
-  return promise;
-}
-
-async function fetchIntoCache(home: string, sha256: string, download: DownloadWorkspace): Promise<string> {
-  const cacheDir = join(home, "cache");
-  const file = join(cacheDir, `${sha256}.tar.gz`);
+  const file = cacheFileOf(home, sha256);
   if (existsSync(file)) {
     // The file's mtime is its last use: the eviction order.
     const now = new Date();
     utimesSync(file, now, now);
-    return file;
+    return Promise.resolve(file);
   }
-  mkdirSync(cacheDir, { recursive: true });
+  const promise = fetch().finally(() => inFlight.delete(key));
+  inFlight.set(key, promise);
+  return promise;
+}
+
+/**
+ * Downloads into the cache, hashing as the bytes arrive; with `unpackInto`, extracts them there
+ * at the same time. Nothing is kept (neither the archive nor the extraction) unless the sha256
+ * matches.
+ */
+async function fetchIntoCache(
+  home: string,
+  sha256: string,
+  download: DownloadWorkspace,
+  unpackInto: string | null,
+): Promise<string> {
+  const file = cacheFileOf(home, sha256);
+  mkdirSync(join(home, "cache"), { recursive: true });
   const partial = `${file}.${process.pid}.part`;
+  const hash = createHash("sha256");
+  const out = createWriteStream(partial);
+  const written = finished(out);
+  // Awaited only on success; a failure elsewhere is the one reported.
+  written.catch(() => {});
+  // Each chunk goes on once the file has taken it, so a slow disk holds back the download.
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      out.write(chunk, (err) => done(err, chunk));
+    },
+  });
   try {
-    await download(sha256, partial);
-    const { sha256File } = await workspaceTools();
-    const actual = await sha256File(partial);
+    const source = await download(sha256);
+    const bytes = pipeline(source, tee, () => {});
+    if (unpackInto === null) {
+      bytes.resume();
+      await finished(bytes);
+    } else {
+      const { extractWorkspaceStream } = await workspaceTools();
+      await extractWorkspaceStream(bytes, unpackInto, `workspace ${sha256}`);
+    }
+    out.end();
+    await written;
+    const actual = hash.digest("hex");
     if (actual !== sha256) {
+      if (unpackInto !== null) rmSync(unpackInto, { recursive: true, force: true });
       throw new FedmlError(ResultCode.ERROR, `workspace ${sha256} arrived corrupted (its sha256 is ${actual})`);
     }
     renameSync(partial, file);
     return file;
   } finally {
+    out.destroy();
     rmSync(partial, { force: true });
   }
 }
@@ -61,10 +113,19 @@ export async function prepareWorkspace(
 ): Promise<string> {
   const dir = join(runFolder, "workspace");
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  if (sha256) {
+  if (!sha256) {
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+  assertSha256(sha256);
+  let unpacked = false;
+  const file = await once(home, sha256, async () => {
+    unpacked = true;
+    return fetchIntoCache(home, sha256, download, dir);
+  });
+  if (!unpacked) {
     const { extractWorkspace } = await workspaceTools();
-    await extractWorkspace(await cachedWorkspace(home, sha256, download), dir);
+    await extractWorkspace(file, dir);
   }
   return dir;
 }

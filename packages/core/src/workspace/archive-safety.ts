@@ -38,6 +38,22 @@ export function findUnsafeEntry(entries: readonly ArchiveEntryInfo[]): UnsafeEnt
   return null;
 }
 
+/**
+ * The same checks entry by entry as an archive streams in, each entry against the symlinks
+ * seen so far: what is on disk when it is written. Extraction uses it to skip an unsafe entry
+ * before writing it; `findUnsafeEntry` over the whole list still decides at the end.
+ */
+export class StreamingSafetyCheck {
+  private readonly symlinks = new Map<string, string>();
+  private readonly seen = new Set<string>();
+
+  add(entry: ArchiveEntryInfo): UnsafeEntry | null {
+    if (entry.type === "SymbolicLink") this.symlinks.set(normalizedKey(entry.path), entry.linkpath ?? "");
+    const why = whyUnsafe(entry, this.symlinks, this.seen);
+    return why === null ? null : { name: entry.path, why };
+  }
+}
+
 function whyUnsafe(entry: ArchiveEntryInfo, symlinks: ReadonlyMap<string, string>, seen: Set<string>): string | null {
   const { path, type } = entry;
   if (REFUSED_TYPE_WHY[type]) return REFUSED_TYPE_WHY[type];

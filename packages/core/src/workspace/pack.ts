@@ -4,9 +4,9 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import { Pack } from "tar";
 import { FedmlError, ResultCode } from "../codes.js";
+import { blockGzip } from "./block-gzip.js";
 import { formatCap, formatMegabytes } from "./limits.js";
 import { listWorkspace, type WorkspaceEntry } from "./walk.js";
 
@@ -20,14 +20,6 @@ export interface PackedWorkspace {
   /** Bytes of the regular files packed. */
   unpackedBytes: number;
 }
-
-/**
- * Level 1: a workspace is mostly either text, which level 1 still shrinks to within about a
- * tenth of level 6, or weights, images and archives, which no level shrinks; level 6 costs
- * about three times the CPU for that tenth, and packing is on the launch's critical path.
- * Big chunks: each is a trip to the thread pool.
- */
-const GZIP = { level: 1, chunkSize: 256 * 1024 };
 
 /** Every entry gets this mtime so that equal contents give an equal archive (and sha256). */
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
@@ -87,9 +79,9 @@ function tarBytesOf(entries: readonly WorkspaceEntry[]): number {
 
 /**
  * Uses tar's Pack directly rather than `tar.create`, which would read a path starting with
- * "@" as another archive to splice in. The tar stream is gzipped here rather than by Pack
- * so that its bytes can be counted for progress; the gzip header's OS byte is set to
- * "unknown" as Pack's portable gzip writes it, so archives keep the same bytes (and sha256).
+ * "@" as another archive to splice in. The tar stream is gzipped here rather than by Pack so
+ * that its bytes can be counted for progress, and in blocks (block-gzip.ts) so that it uses
+ * more than one core and does not spend CPU on bytes that do not compress.
  */
 async function writeArchive(
   dir: string,
@@ -109,13 +101,8 @@ async function writeArchive(
   });
   const hash = createHash("sha256");
   let size = 0;
-  let first = true;
-  const portableHeader = new Transform({
+  const hashed = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      if (first && chunk.length > 9) {
-        chunk[9] = 0xff;
-        first = false;
-      }
       hash.update(chunk);
       size += chunk.length;
       done(null, chunk);
@@ -123,6 +110,6 @@ async function writeArchive(
   });
   for (const entry of entries) pack.add(entry.rel);
   pack.end();
-  await pipeline(pack, meter, createGzip(GZIP), portableHeader, createWriteStream(outFile));
+  await pipeline(pack, meter, blockGzip, hashed, createWriteStream(outFile));
   return { sha256: hash.digest("hex"), size };
 }

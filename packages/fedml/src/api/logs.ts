@@ -1,6 +1,7 @@
 import {
   FedmlError,
   type LogLinesResponse,
+  type LogTextResponse,
   Paths,
   ResultCode,
   type RunLogResult,
@@ -215,7 +216,7 @@ const DISCOVER_EVERY_MS = 2_000;
 
 /**
  * Ours: streams a run's log lines, from every node (or the one asked for), as they arrive
- * (long-poll on `/log-lines`, one per node) until the run has ended and every line has been
+ * (long-poll on `/log-lines/text`, one per node) until the run has ended and every line has been
  * delivered. `onLine` gets the text and the line with its node; `nodeCount` is how many
  * nodes are followed at that moment.
  *
@@ -272,18 +273,50 @@ async function followNode(
   onLine: (line: NodeLogLine) => void,
   signal: AbortSignal | undefined,
 ): Promise<string> {
+  let asText = true;
   for (;;) {
     signal?.throwIfAborted();
     const asked = Date.now();
-    const answer = await request<LogLinesResponse>("GET", Paths.runLogLines(runId), endpoint, {
-      query: { deviceId: node.deviceId, afterSeq, waitMs: FOLLOW_WAIT_MS, limit: FOLLOW_LINES_PER_REQUEST },
-      signal,
-    });
-    for (const line of answer.lines) onLine(tagged(node, line));
+    const query = { deviceId: node.deviceId, afterSeq, waitMs: FOLLOW_WAIT_MS, limit: FOLLOW_LINES_PER_REQUEST };
+    let answer: { lastSeq: number; done: boolean; runStatus: string };
+    let count = 0;
+    if (asText) {
+      try {
+        const text = await request<LogTextResponse>("GET", Paths.runLogText(runId), endpoint, { query, signal });
+        count = deliverText(node, text, onLine);
+        answer = text;
+      } catch (error) {
+        // A server from before the text answer: lines one by one from then on.
+        if (!(error instanceof FedmlError && error.httpStatus === 404 && error.resultCode === ResultCode.ERROR)) throw error;
+        asText = false;
+        continue;
+      }
+    } else {
+      const lines = await request<LogLinesResponse>("GET", Paths.runLogLines(runId), endpoint, { query, signal });
+      for (const line of lines.lines) onLine(tagged(node, line));
+      count = lines.lines.length;
+      answer = lines;
+    }
     afterSeq = Math.max(afterSeq, answer.lastSeq);
     if (answer.done) return answer.runStatus;
-    if (answer.lines.length === 0 && Date.now() - asked < IDLE_PAUSE_MS) await pause(IDLE_PAUSE_MS, signal);
+    if (count === 0 && Date.now() - asked < IDLE_PAUSE_MS) await pause(IDLE_PAUSE_MS, signal);
   }
+}
+
+/** Hands a text answer's lines to onLine one by one, in order; answers how many. */
+function deliverText(node: LogNode, answer: LogTextResponse, onLine: (line: NodeLogLine) => void): number {
+  let seq = answer.firstSeq;
+  let run = 0;
+  let leftInRun = answer.runs[0]?.[0] ?? 0;
+  for (const [count, text] of answer.blocks) {
+    const lines = count === 1 ? [text] : text.split("\n");
+    for (const line of lines) {
+      while (leftInRun === 0 && run < answer.runs.length - 1) leftInRun = answer.runs[++run][0];
+      leftInRun--;
+      onLine(tagged(node, { seq: seq++, text: line, time: answer.runs[run]?.[1] }));
+    }
+  }
+  return seq - answer.firstSeq;
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -39,10 +39,11 @@ export function cacheDirOf(home: string): string {
   return join(home, "workspaces");
 }
 
+/** Every field ends in NUL, which no path or link target holds, so no two listings read alike. */
 function fingerprintOf(entries: readonly WorkspaceEntry[]): string {
-  const hash = createHash("sha256");
-  for (const e of entries) hash.update(JSON.stringify([e.rel, e.kind, e.size, e.mtimeMs, e.mode, e.target ?? null])).update("\n");
-  return hash.digest("hex");
+  const fields: string[] = [];
+  for (const e of entries) fields.push(`${e.rel}\0${e.kind}\0${e.size}\0${e.mtimeMs}\0${e.mode}\0${e.target ?? ""}\0`);
+  return createHash("sha256").update(fields.join("")).digest("hex");
 }
 
 function readIndex(file: string): IndexFile | null {

@@ -11,7 +11,7 @@ import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { deviceTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
-import { storeLogBatch } from "../runs/log-write.js";
+import { storeLogBatch, storeLogText } from "../runs/log-write.js";
 import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
 import { removeDevice, touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
@@ -25,6 +25,7 @@ import {
   LogBatchRequestSchema,
   LogBatchResponseSchema,
   LogGapSchema,
+  LogTextBatchSchema,
   OkSchema,
   RegisterRequestSchema,
   RegisterResponseSchema,
@@ -158,6 +159,25 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const runId = runIdOf(request.params.id);
         const device = deviceOf(request);
         const stored = await storeLogBatch(ctx, runId, device.id, request.body.lines);
+        return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
+      },
+    );
+
+    app.post(
+      "/agent/runs/:id/logs/text",
+      {
+        preHandler: deviceAuth,
+        bodyLimit: 64 * 1024 * 1024,
+        config: { nulInText: "replace" },
+        schema: {
+          tags: ["agent"],
+          params: RunIdParams,
+          body: LogTextBatchSchema,
+          response: { 200: LogBatchResponseSchema, 409: LogGapSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const stored = await storeLogText(ctx, runIdOf(request.params.id), deviceOf(request).id, request.body);
         return "gap" in stored ? reply.status(409).send(stored.gap) : stored;
       },
     );

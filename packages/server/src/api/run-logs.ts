@@ -3,13 +3,14 @@ import { Readable } from "node:stream";
 import type { FastifyPluginAsync } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import { followLogLines, fullLogText, runLogPage } from "../runs/log-read.js";
+import { followLogLines, followLogText, fullLogText, runLogPage } from "../runs/log-read.js";
 import { ownedRun } from "../runs/lookup.js";
 import { assertOnPlatform } from "../runs/platform.js";
 import {
   FullLogQuerySchema,
   LogLinesQuerySchema,
   LogLinesResponseSchema,
+  LogTextResponseSchema,
   RunIdParams,
   RunLogResultSchema,
   RunLogsQuerySchema,
@@ -70,6 +71,25 @@ export function runLogRoutes(ctx: ServerContext): FastifyPluginAsync {
         const hangUp = new AbortController();
         reply.raw.once("close", () => hangUp.abort());
         return followLogLines(ctx, run.id, request.query, hangUp.signal);
+      },
+    );
+
+    app.get(
+      "/runs/:id/log-lines/text",
+      {
+        preHandler,
+        schema: {
+          tags: ["logs"],
+          params: RunIdParams,
+          querystring: LogLinesQuerySchema,
+          response: { 200: LogTextResponseSchema, ...authErrors },
+        },
+      },
+      async (request, reply) => {
+        const run = await ownedRun(ctx, userOf(request).id, request.params.id);
+        const hangUp = new AbortController();
+        reply.raw.once("close", () => hangUp.abort());
+        return followLogText(ctx, run.id, request.query, hangUp.signal);
       },
     );
   };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Static } from "@sinclair/typebox";
 import type { Readable } from "node:stream";
@@ -5,14 +6,7 @@ import { FedmlError, ResultCode, type UploadState } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import {
-  addBlobUser,
-  createUpload,
-  deleteUploadContent,
-  findBlob,
-  findUpload,
-  markBlobCorrupt,
-} from "../store/workspace-blobs.js";
+import { addBlobUser, createUpload, findBlob, findUpload, markBlobCorrupt } from "../store/workspace-blobs.js";
 import { compareWithBlob } from "../workspaces/compare.js";
 import { useWorkspace, workspaceNotFound } from "../workspaces/access.js";
 import { evictLeastRecentlyUsed, makeRoom } from "../workspaces/evict.js";
@@ -107,7 +101,7 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (held && !held.corrupt) {
           // The server has these bytes: the user shows it has them too (compared byte for byte with
           // the stored copy), and may use them from now on.
-          const sent = await compareWithBlob(ctx.db, held, body, ctx.options.maxWorkspaceBytes);
+          const sent = await compareWithBlob(ctx.db, ctx.blobs, held, body, ctx.options.maxWorkspaceBytes);
           if (sent.storedDamaged) {
             await markBlobCorrupt(ctx.db, sha256, held.upload_id);
             request.log.error({ event: "workspace.corrupt", sha256 }, "stored workspace differs from the bytes uploaded again");
@@ -124,23 +118,24 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
               400,
             );
           }
-          await makeRoom(ctx.db, limits(), userId, held.size, sha256);
+          await makeRoom(ctx.db, ctx.blobs, limits(), userId, held.size, sha256);
           await addBlobUser(ctx.db, sha256, userId, ctx.now());
           return { sha256, size: sent.size, created: false };
         }
         const size = Number.isInteger(declared) ? declared : null;
-        await makeRoom(ctx.db, limits(), userId, size ?? 0, sha256);
+        await makeRoom(ctx.db, ctx.blobs, limits(), userId, size ?? 0, sha256);
         const upload = await createUpload(ctx.db, sha256, userId, size, ctx.now());
+        const whole = createHash("sha256");
         let received: number;
         try {
-          received = await receiveBytes(ctx.db, upload, 0, body, ctx.options.maxWorkspaceBytes, ctx.now);
+          received = await receiveBytes(ctx.db, ctx.blobs, upload, 0, body, ctx.options.maxWorkspaceBytes, ctx.now, whole);
         } catch (err) {
           // A whole-body PUT does not resume: what arrived is of no use.
-          await deleteUploadContent(ctx.db, upload.id);
+          await ctx.blobs.drop(ctx.db, upload.id);
           throw err;
         }
-        const stored = await completeUpload(ctx.db, { ...upload, size: received }, ctx.now());
-        if (size === null) await evictLeastRecentlyUsed(ctx.db, ctx.options.workspaceStoreBytes, sha256);
+        const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size: received }, ctx.now(), whole.digest("hex"));
+        if (size === null) await evictLeastRecentlyUsed(ctx.db, ctx.blobs, ctx.options.workspaceStoreBytes, sha256);
         return { sha256, size: received, created: stored.created };
       },
     );
@@ -193,19 +188,30 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         try {
           let upload = await findUpload(ctx.db, sha256, userId);
           if (upload && upload.size !== size && offset === 0) {
-            await deleteUploadContent(ctx.db, upload.id);
+            await ctx.blobs.drop(ctx.db, upload.id);
             upload = undefined;
           }
           if (!upload) {
             if (offset !== 0) throw new UploadConflict(`no upload of ${sha256} has begun: start at byte 0`, 0);
-            await makeRoom(ctx.db, limits(), userId, size, sha256);
+            await makeRoom(ctx.db, ctx.blobs, limits(), userId, size, sha256);
             upload = await createUpload(ctx.db, sha256, userId, size, ctx.now());
           } else if (upload.size !== size) {
             throw new UploadConflict(`the upload of ${sha256} was begun with ${upload.size} bytes, not ${size}`, upload.received);
           }
-          const received = await receiveBytes(ctx.db, upload, offset, body, ctx.options.maxWorkspaceBytes, ctx.now);
+          // Hashed on the way in when this request carries the whole upload, so it is not read back.
+          const whole = offset === 0 ? createHash("sha256") : undefined;
+          const received = await receiveBytes(
+            ctx.db,
+            ctx.blobs,
+            upload,
+            offset,
+            body,
+            ctx.options.maxWorkspaceBytes,
+            ctx.now,
+            whole,
+          );
           if (received < size) return { sha256, size, receivedBytes: received, complete: false };
-          const stored = await completeUpload(ctx.db, { ...upload, size }, ctx.now());
+          const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size }, ctx.now(), whole?.digest("hex"));
           return { sha256, size, receivedBytes: size, complete: true, created: stored.created };
         } catch (err) {
           if (!(err instanceof UploadConflict)) throw err;

@@ -6,7 +6,7 @@ import { unzipSync } from "fflate";
 import { parse as parseYaml } from "yaml";
 import type { ServerContext } from "../context.js";
 import type { UserRow } from "../store/users.js";
-import { addBlobUser, createUpload, deleteUploadContent, findBlob } from "../store/workspace-blobs.js";
+import { addBlobUser, createUpload, findBlob } from "../store/workspace-blobs.js";
 import { makeRoom } from "../workspaces/evict.js";
 import { completeUpload, receiveBytes } from "../workspaces/upload.js";
 
@@ -86,7 +86,7 @@ export async function storePackageWorkspace(ctx: ServerContext, user: UserRow, p
       workspaceStoreBytes: ctx.options.workspaceStoreBytes,
       userWorkspaceBytes: ctx.options.userWorkspaceBytes,
     };
-    await makeRoom(ctx.db, limits, user.id, packed.size, packed.sha256);
+    await makeRoom(ctx.db, ctx.blobs, limits, user.id, packed.size, packed.sha256);
     const held = await findBlob(ctx.db, packed.sha256);
     if (held && !held.corrupt) {
       await addBlobUser(ctx.db, packed.sha256, user.id, ctx.now());
@@ -94,12 +94,12 @@ export async function storePackageWorkspace(ctx: ServerContext, user: UserRow, p
     }
     const upload = await createUpload(ctx.db, packed.sha256, user.id, packed.size, ctx.now());
     try {
-      await receiveBytes(ctx.db, upload, 0, createReadStream(packed.file), ctx.options.maxWorkspaceBytes, ctx.now);
+      await receiveBytes(ctx.db, ctx.blobs, upload, 0, createReadStream(packed.file), ctx.options.maxWorkspaceBytes, ctx.now);
     } catch (err) {
-      await deleteUploadContent(ctx.db, upload.id);
+      await ctx.blobs.drop(ctx.db, upload.id);
       throw err;
     }
-    await completeUpload(ctx.db, { ...upload, size: packed.size }, ctx.now());
+    await completeUpload(ctx.db, ctx.blobs, { ...upload, size: packed.size }, ctx.now());
     return packed.sha256;
   } finally {
     rmSync(dir, { recursive: true, force: true });

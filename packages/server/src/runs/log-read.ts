@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
-import { type LogLinesResponse, type LogRange, isTerminalRunStatus, planLogPage } from "@fedml/core";
+import { type LogLinesResponse, type LogRange, type LogTextResponse, isTerminalRunStatus, planLogPage } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { runTopic } from "../notify.js";
 import { devicesById } from "../store/devices.js";
-import { readLogRange } from "../store/logs.js";
+import { sliceChunk } from "../store/log-chunks.js";
+import { readChunks, readLogRange } from "../store/logs.js";
 import { type RunDeviceRow, type RunRow, findRun, listRunDevices } from "../store/runs.js";
 
 /**
@@ -98,30 +99,29 @@ export async function* fullLogText(ctx: ServerContext, run: RunRow, deviceId: nu
   for await (const chunk of linesOf(ctx, run.id, ranges)) yield `${chunk.join("\n")}\n`;
 }
 
+export interface FollowQuery {
+  deviceId?: string;
+  afterSeq?: number;
+  limit?: number;
+  waitMs?: number;
+}
+
 /**
  * Lines of one device after `afterSeq`; with waitMs, held until there is one or the run
  * ends. Without a device: the run's first device in rank order (none while queued).
  */
-export async function followLogLines(
+export function followLogLines(
   ctx: ServerContext,
   runId: number,
-  query: { deviceId?: string; afterSeq?: number; limit?: number; waitMs?: number },
+  query: FollowQuery,
   signal?: AbortSignal,
 ): Promise<LogLinesResponse> {
-  const afterSeq = query.afterSeq ?? 0;
-  const limit = Math.min(query.limit ?? 1000, FOLLOW_MAX_LINES);
-  const read = async (): Promise<LogLinesResponse> => {
-    const run = await findRun(ctx.db, runId);
-    const status = run?.status ?? "UNDETERMINED";
-    const parts = await partsInRankOrder(ctx, runId);
-    const part = query.deviceId ? parts.find((p) => String(p.device_id) === query.deviceId) : parts[0];
-    const ended = isTerminalRunStatus(status);
-    if (!part) return { deviceId: query.deviceId ?? null, lines: [], lastSeq: afterSeq, runStatus: status, done: ended };
+  return followPart(ctx, runId, query, signal, { lines: [] }, async (deviceId, afterSeq, limit) => {
     const rows: Awaited<ReturnType<typeof readLogRange>> = [];
     let chars = 0;
     for (let from = afterSeq + 1; from <= afterSeq + limit && chars < FOLLOW_MAX_CHARS; ) {
       const to = Math.min(afterSeq + limit, from + FOLLOW_READ_CHUNK - 1);
-      const chunk = await readLogRange(ctx.db, runId, part.device_id, from, to);
+      const chunk = await readLogRange(ctx.db, runId, deviceId, from, to);
       for (const row of chunk) {
         rows.push(row);
         chars += row.text.length;
@@ -129,26 +129,84 @@ export async function followLogLines(
       if (chunk.length < to - from + 1) break;
       from = to + 1;
     }
-    const lastSeq = rows.length > 0 ? rows[rows.length - 1].seq : afterSeq;
+    return { body: { lines: rows }, count: rows.length };
+  });
+}
+
+/** The same lines as followLogLines, as the stored chunks' text: no object per line. */
+export function followLogText(
+  ctx: ServerContext,
+  runId: number,
+  query: FollowQuery,
+  signal?: AbortSignal,
+): Promise<LogTextResponse> {
+  const afterSeq = query.afterSeq ?? 0;
+  return followPart(
+    ctx,
+    runId,
+    query,
+    signal,
+    { firstSeq: afterSeq + 1, blocks: [], runs: [] },
+    async (deviceId, after, limit) => {
+      const blocks: [number, string][] = [];
+      const runs: LogTextResponse["runs"] = [];
+      let count = 0;
+      let chars = 0;
+      for (const chunk of await readChunks(ctx.db, runId, deviceId, after + 1, after + limit)) {
+        if (chars >= FOLLOW_MAX_CHARS || chunk.firstSeq > after + 1 + count) break;
+        const part = sliceChunk(chunk, after + 1 + count, after + limit);
+        blocks.push([part.count, part.text]);
+        runs.push(...part.runs);
+        count += part.count;
+        chars += part.text.length;
+      }
+      return { body: { firstSeq: after + 1, blocks, runs }, count };
+    },
+  );
+}
+
+/** Holds a follower's read of one part until it has lines or the run has ended (see followLogLines). */
+async function followPart<B extends object>(
+  ctx: ServerContext,
+  runId: number,
+  query: FollowQuery,
+  signal: AbortSignal | undefined,
+  empty: B,
+  readPart: (deviceId: number, afterSeq: number, limit: number) => Promise<{ body: B; count: number }>,
+): Promise<B & { deviceId: string | null; lastSeq: number; runStatus: string; done: boolean }> {
+  const afterSeq = query.afterSeq ?? 0;
+  const limit = Math.min(query.limit ?? 1000, FOLLOW_MAX_LINES);
+  const read = async () => {
+    const run = await findRun(ctx.db, runId);
+    const status = run?.status ?? "UNDETERMINED";
+    const parts = await partsInRankOrder(ctx, runId);
+    const part = query.deviceId ? parts.find((p) => String(p.device_id) === query.deviceId) : parts[0];
+    const ended = isTerminalRunStatus(status);
+    if (!part) return { ...empty, deviceId: query.deviceId ?? null, lastSeq: afterSeq, runStatus: status, done: ended, count: 0 };
+    const { body, count } = await readPart(part.device_id, afterSeq, limit);
+    const lastSeq = afterSeq + count;
     return {
+      ...body,
       deviceId: String(part.device_id),
-      lines: rows,
       lastSeq,
       runStatus: status,
       // Nothing past afterSeq once the run has ended is the end too: seqs are contiguous, so
       // a follower cannot be kept waiting for lines a count promises but no row holds.
-      done: ended && (lastSeq >= part.log_count || rows.length === 0),
+      done: ended && (lastSeq >= part.log_count || count === 0),
+      count,
     };
   };
   const waitMs = Math.min(query.waitMs ?? 0, 25_000);
-  const answer = await ctx.hub.waitUntil(
-    runTopic(runId),
-    waitMs,
-    async () => {
-      const r = await read();
-      return r.lines.length > 0 || r.done ? r : undefined;
-    },
-    signal,
-  );
-  return answer ?? read();
+  const answer =
+    (await ctx.hub.waitUntil(
+      runTopic(runId),
+      waitMs,
+      async () => {
+        const r = await read();
+        return r.count > 0 || r.done ? r : undefined;
+      },
+      signal,
+    )) ?? (await read());
+  const { count: _count, ...rest } = answer;
+  return rest as B & { deviceId: string | null; lastSeq: number; runStatus: string; done: boolean };
 }

@@ -1,8 +1,8 @@
-import { FedmlError, type LogLine, ResultCode } from "@fedml/core";
+import { FedmlError, type LogLine, type LogTextBatch, ResultCode } from "@fedml/core";
 import { errorBody } from "../api/errors.js";
 import type { ServerContext } from "../context.js";
 import { runTopic } from "../notify.js";
-import { appendLogBatch } from "../store/logs.js";
+import { type LogAppendResult, type LogQuota, appendLogBatch, appendLogText } from "../store/logs.js";
 
 /** A 409 body: the batch does not continue the stored lines; resend from ackedSeq + 1. */
 export interface LogGap {
@@ -19,15 +19,36 @@ export async function storeLogBatch(
   deviceId: number,
   lines: readonly LogLine[],
 ): Promise<{ ackedSeq: number } | LogGap> {
-  const result = await appendLogBatch(ctx.db, runId, deviceId, lines, {
-    runBytes: ctx.options.runLogBytes,
-    userBytes: ctx.options.userLogBytes,
-  });
+  const result = await appendLogBatch(ctx.db, runId, deviceId, lines, quotaOf(ctx));
+  const first = lines.length > 0 ? Math.min(...lines.map((l) => l.seq)) : 0;
+  return answer(ctx, runId, deviceId, result, first, lines.length > 0);
+}
+
+/** The same for lines sent as one text. */
+export async function storeLogText(
+  ctx: ServerContext,
+  runId: number,
+  deviceId: number,
+  batch: LogTextBatch,
+): Promise<{ ackedSeq: number } | LogGap> {
+  const result = await appendLogText(ctx.db, runId, deviceId, batch, quotaOf(ctx));
+  return answer(ctx, runId, deviceId, result, batch.firstSeq, batch.text.length > 0);
+}
+
+const quotaOf = (ctx: ServerContext): LogQuota => ({ runBytes: ctx.options.runLogBytes, userBytes: ctx.options.userLogBytes });
+
+function answer(
+  ctx: ServerContext,
+  runId: number,
+  deviceId: number,
+  result: LogAppendResult,
+  first: number,
+  any: boolean,
+): { ackedSeq: number } | LogGap {
   if (result.kind === "no_part") {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
   }
   if (result.kind === "gap") {
-    const first = Math.min(...lines.map((l) => l.seq));
     return {
       gap: {
         ...errorBody(
@@ -38,6 +59,7 @@ export async function storeLogBatch(
       },
     };
   }
-  if (lines.length > 0) ctx.hub.notify(runTopic(runId));
+  // After the commit: a follower woken now reads the lines.
+  if (any) ctx.hub.notify(runTopic(runId));
   return { ackedSeq: result.ackedSeq };
 }

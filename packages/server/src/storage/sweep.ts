@@ -13,7 +13,7 @@ const EXPIRE_PER_SWEEP = 200;
 /**
  * Keeps stored data within the operator's bounds: workspace blobs evicted least recently
  * used first down to the store's size (never one a queued or running run needs), abandoned
- * uploads dropped, logs of runs that ended past the retention period replaced by a notice.
+ * uploads dropped (and their bytes freed in an S3 store), logs of runs that ended past the retention period replaced by a notice.
  * Answers a function for the server's tick that does the work at most once a minute.
  */
 export function storageSweep(ctx: ServerContext, everyMs = SWEEP_EVERY_MS): () => Promise<void> {
@@ -22,8 +22,9 @@ export function storageSweep(ctx: ServerContext, everyMs = SWEEP_EVERY_MS): () =
     const now = ctx.now();
     if (now - last < everyMs) return;
     last = now;
-    await dropStaleUploads(ctx.db, now, STALE_UPLOAD_MS);
-    await evictLeastRecentlyUsed(ctx.db, ctx.options.workspaceStoreBytes);
+    await dropStaleUploads(ctx.db, ctx.blobs, now, STALE_UPLOAD_MS);
+    await evictLeastRecentlyUsed(ctx.db, ctx.blobs, ctx.options.workspaceStoreBytes);
+    await ctx.blobs.collect(ctx.db);
     await expireLogs(ctx, now);
   };
 }

@@ -1,13 +1,23 @@
-import type { LogLine } from "@fedml/core";
+import type { LogLine, LogTextBatch } from "@fedml/core";
 import { type Kysely, type Transaction, sql } from "kysely";
 import { MAX_INT_COLUMN } from "./ids.js";
+import {
+  type LogChunk,
+  bytesOf,
+  chunkOfRow,
+  chunksOfLines,
+  chunksOfText,
+  expandRuns,
+  linesInText,
+  linesOfChunk,
+  singleLine,
+} from "./log-chunks.js";
 import type { Database } from "./schema.js";
 
-// Parameters per statement stay under SQLite's and PostgreSQL's limits (6 columns per line).
-const INSERT_CHUNK = 500;
+export { MAX_STORED_LINE_CHARS } from "./log-chunks.js";
 
-/** As the agent cuts lines: a line longer than this (from any client) is stored cut. */
-export const MAX_STORED_LINE_CHARS = 64 * 1024;
+// Parameters per statement stay under SQLite's and PostgreSQL's limits (6 columns per chunk).
+const INSERT_CHUNK = 500;
 
 /** run_devices.log_capped: why the part's log stopped growing. */
 export const LogCap = { NONE: 0, QUOTA: 1, EXPIRED: 2 } as const;
@@ -26,8 +36,6 @@ export type LogAppendResult =
   | { kind: "gap"; ackedSeq: number }
   | { kind: "no_part" };
 
-const bytesOf = (text: string) => Buffer.byteLength(text, "utf8");
-
 function quotaNotice(quota: LogQuota, which: "run" | "user"): string {
   const mb = (n: number) => `${Number((n / 1048576).toFixed(1))} MB`;
   return which === "run"
@@ -35,19 +43,69 @@ function quotaNotice(quota: LogQuota, which: "run" | "user"): string {
     : `[fedml] log quota reached: your runs' logs hold ${mb(quota.userBytes)}, the most this server keeps per user; later lines are dropped, the job keeps running`;
 }
 
-/**
- * Stores a batch of one part's lines, in one transaction. Seqs stay contiguous: lines
- * already stored are skipped, a batch that does not continue the stored lines is refused
- * (from its first gap on), so `log_count` is always the number of lines stored and a
- * claimed seq can never make a log look longer than it is. Once a quota is reached, one
- * notice line takes the next seq and later lines are acknowledged but dropped.
- */
-export async function appendLogBatch(
+export function appendLogBatch(
   db: Kysely<Database>,
   runId: number,
   deviceId: number,
   lines: readonly LogLine[],
   quota: LogQuota,
+): Promise<LogAppendResult> {
+  const sorted = [...lines].sort((a, b) => a.seq - b.seq);
+  const lastSeq = sorted.length > 0 ? sorted[sorted.length - 1].seq : 0;
+  return appendChunks(db, runId, deviceId, quota, {
+    lastSeq,
+    chunksFrom(seq) {
+      let i = 0;
+      while (i < sorted.length && sorted[i].seq < seq) i++;
+      const fresh: LogLine[] = [];
+      // Up to the first gap (or repeated seq) in the batch.
+      for (; i < sorted.length && sorted[i].seq === seq + fresh.length; i++) fresh.push(sorted[i]);
+      return fresh.length > 0 ? chunksOfLines(seq, fresh) : "gap";
+    },
+  });
+}
+
+/**
+ * The same as appendLogBatch for lines sent as one text (LogTextBatch): the lines are cut
+ * into chunks by their "\n"s, with no object per line. A batch whose runs do not cover its
+ * lines is refused (400) and changes nothing.
+ */
+export function appendLogText(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  batch: LogTextBatch,
+  quota: LogQuota,
+): Promise<LogAppendResult> {
+  const count = linesInText(batch);
+  const lastSeq = count > 0 ? batch.firstSeq + count - 1 : 0;
+  return appendChunks(db, runId, deviceId, quota, {
+    lastSeq,
+    chunksFrom: (seq) => (seq < batch.firstSeq || seq > lastSeq ? "gap" : chunksOfText(batch, seq)),
+  });
+}
+
+/** A batch's lines from any seq on, as chunks to store; "gap": it holds no line at that seq. */
+interface ChunkSource {
+  /** The batch's last seq (0 when empty). */
+  lastSeq: number;
+  chunksFrom(seq: number): LogChunk[] | "gap";
+}
+
+/**
+ * Stores a batch of one part's lines, in one transaction, as chunks of lines (a row per
+ * chunk, not per line). Seqs stay contiguous: lines already stored are skipped, a batch that
+ * does not continue the stored lines is refused (from its first gap on), so `log_count` is
+ * always the number of lines stored and a claimed seq can never make a log look longer than
+ * it is. Once a quota is reached, one notice line takes the next seq and later lines are
+ * acknowledged but dropped.
+ */
+async function appendChunks(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  quota: LogQuota,
+  source: ChunkSource,
 ): Promise<LogAppendResult> {
   return db.transaction().execute(async (trx) => {
     // A no-op write first: on PostgreSQL it locks the part's row, so two batches of one part
@@ -66,20 +124,11 @@ export async function appendLogBatch(
       .where("run_devices.device_id", "=", deviceId)
       .executeTakeFirst();
     if (!part) return { kind: "no_part" };
-    const sorted = [...lines].sort((a, b) => a.seq - b.seq);
-    const lastSeq = sorted.length > 0 ? sorted[sorted.length - 1].seq : 0;
+    const lastSeq = source.lastSeq;
     if (part.log_capped !== LogCap.NONE) return { kind: "stored", ackedSeq: Math.max(part.log_count, lastSeq) };
-    const fresh: LogLine[] = [];
-    for (const line of sorted) {
-      if (line.seq <= part.log_count) continue;
-      if (line.seq !== part.log_count + fresh.length + 1) break;
-      fresh.push(line);
-    }
-    if (fresh.length === 0) {
-      return sorted.some((l) => l.seq > part.log_count)
-        ? { kind: "gap", ackedSeq: part.log_count }
-        : { kind: "stored", ackedSeq: part.log_count };
-    }
+    if (lastSeq <= part.log_count) return { kind: "stored", ackedSeq: part.log_count };
+    const fresh = source.chunksFrom(part.log_count + 1);
+    if (fresh === "gap") return { kind: "gap", ackedSeq: part.log_count };
     const usage = await trx
       .selectFrom("user_log_usage")
       .select("log_bytes")
@@ -87,61 +136,74 @@ export async function appendLogBatch(
       .executeTakeFirst();
     const runLeft = quota.runBytes - part.log_bytes;
     const userLeft = quota.userBytes - (usage?.log_bytes ?? 0);
-    const rows: { seq: number; stream: string; time: number; text: string }[] = [];
-    let bytes = 0;
-    let capped: "run" | "user" | null = null;
-    for (const line of fresh) {
-      const text = storedText(line.text);
-      const size = bytesOf(text);
-      if (bytes + size > Math.min(runLeft, userLeft)) {
-        capped = bytes + size > runLeft ? "run" : "user";
-        break;
-      }
-      rows.push({ seq: line.seq, stream: line.stream, time: Math.trunc(line.time), text });
-      bytes += size;
-    }
+    const { chunks, bytes, capped } = withinQuota(fresh, Math.min(runLeft, userLeft));
+    let count = chunks.reduce((sum, c) => sum + c.count, 0);
+    let stored = bytes;
     if (capped) {
-      const notice = quotaNotice(quota, capped);
-      rows.push({ seq: part.log_count + rows.length + 1, stream: "stderr", time: Date.now(), text: notice });
-      bytes += bytesOf(notice);
+      const notice = quotaNotice(quota, bytes + capped > runLeft ? "run" : "user");
+      chunks.push(singleLine(part.log_count + count + 1, notice, Date.now(), 1));
+      stored += bytesOf(notice);
+      count++;
     }
-    await insertLines(trx, runId, deviceId, rows);
-    const newCount = part.log_count + rows.length;
+    await insertChunks(trx, runId, deviceId, chunks);
+    const newCount = part.log_count + count;
     await trx
       .updateTable("run_devices")
       .set({
         log_count: newCount,
-        log_bytes: sql<number>`log_bytes + ${bytes}`,
+        log_bytes: sql<number>`log_bytes + ${stored}`,
         log_capped: capped ? LogCap.QUOTA : LogCap.NONE,
       })
       .where("run_id", "=", runId)
       .where("device_id", "=", deviceId)
       .execute();
-    await addUserLogBytes(trx, part.owner_id, bytes);
+    await addUserLogBytes(trx, part.owner_id, stored);
     // Capped: every line the agent sent is settled (stored or dropped), so it may let them all go.
     return { kind: "stored", ackedSeq: capped ? Math.max(lastSeq, newCount) : newCount };
   });
 }
 
-function storedText(text: string): string {
-  const cut = text.length > MAX_STORED_LINE_CHARS ? text.slice(0, MAX_STORED_LINE_CHARS) : text;
-  // PostgreSQL text cannot hold NUL; SQLite could, but both store the same line.
-  return cut.includes("\u0000") ? cut.replaceAll("\u0000", "\uFFFD") : cut;
+/**
+ * The chunks (and the lines of a chunk) that fit in `left` bytes; `capped`: the size of the
+ * first line that did not fit (0 when all fit).
+ */
+function withinQuota(chunks: LogChunk[], left: number): { chunks: LogChunk[]; bytes: number; capped: number } {
+  const kept: LogChunk[] = [];
+  let bytes = 0;
+  for (const chunk of chunks) {
+    if (bytes + chunk.bytes <= left) {
+      kept.push(chunk);
+      bytes += chunk.bytes;
+      continue;
+    }
+    // The chunk crosses the quota: line by line, to the last line that fits.
+    const lines = linesOfChunk(chunk);
+    const times = expandRuns(chunk.runs);
+    const fit: LogLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const size = bytesOf(lines[i]);
+      if (bytes + size > left) {
+        if (fit.length > 0) kept.push(...chunksOfLines(chunk.firstSeq, fit));
+        return { chunks: kept, bytes, capped: size };
+      }
+      bytes += size;
+      fit.push({ seq: chunk.firstSeq + i, text: lines[i], time: times[i][0], stream: times[i][1] === 1 ? "stderr" : "stdout" });
+    }
+  }
+  return { chunks: kept, bytes, capped: 0 };
 }
 
-async function insertLines(
-  trx: Transaction<Database>,
-  runId: number,
-  deviceId: number,
-  rows: { seq: number; stream: string; time: number; text: string }[],
-): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ run_id: runId, device_id: deviceId, ...r }));
-    await trx
-      .insertInto("log_lines")
-      .values(chunk)
-      .onConflict((oc) => oc.columns(["run_id", "device_id", "seq"]).doNothing())
-      .execute();
+async function insertChunks(trx: Transaction<Database>, runId: number, deviceId: number, chunks: LogChunk[]): Promise<void> {
+  for (let i = 0; i < chunks.length; i += INSERT_CHUNK) {
+    const rows = chunks.slice(i, i + INSERT_CHUNK).map((c) => ({
+      run_id: runId,
+      device_id: deviceId,
+      first_seq: c.firstSeq,
+      last_seq: c.firstSeq + c.count - 1,
+      text: c.text,
+      runs_json: JSON.stringify(c.runs),
+    }));
+    await trx.insertInto("log_chunks").values(rows).execute();
   }
 }
 
@@ -154,7 +216,7 @@ async function addUserLogBytes(trx: Transaction<Database>, userId: number, bytes
     .execute();
 }
 
-/** Lines fromSeq..toSeq of one device, by primary-key range (never OFFSET). */
+/** Lines fromSeq..toSeq of one device, read by primary-key ranges (never OFFSET). */
 export async function readLogRange(
   db: Kysely<Database>,
   runId: number,
@@ -162,18 +224,50 @@ export async function readLogRange(
   fromSeq: number,
   toSeq: number,
 ): Promise<{ seq: number; text: string; time: number }[]> {
+  const out: { seq: number; text: string; time: number }[] = [];
+  for (const chunk of await readChunks(db, runId, deviceId, fromSeq, toSeq)) {
+    const lines = linesOfChunk(chunk);
+    const times = expandRuns(chunk.runs);
+    const last = Math.min(toSeq, chunk.firstSeq + chunk.count - 1);
+    for (let seq = Math.max(fromSeq, chunk.firstSeq); seq <= last; seq++) {
+      out.push({ seq, text: lines[seq - chunk.firstSeq], time: times[seq - chunk.firstSeq][0] });
+    }
+  }
+  return out;
+}
+
+/** The stored chunks holding any of lines fromSeq..toSeq of one device, in seq order. */
+export async function readChunks(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  fromSeq: number,
+  toSeq: number,
+): Promise<LogChunk[]> {
   // No stored seq exceeds the column's range; a bound past it would be an error on PostgreSQL.
   if (toSeq < fromSeq || fromSeq > MAX_INT_COLUMN) return [];
   toSeq = Math.min(toSeq, MAX_INT_COLUMN);
-  return db
-    .selectFrom("log_lines")
-    .select(["seq", "text", "time"])
+  fromSeq = Math.max(1, fromSeq);
+  // The chunk holding fromSeq starts at the last first_seq <= fromSeq: one index seek.
+  const start = db
+    .selectFrom("log_chunks")
+    .select("first_seq")
     .where("run_id", "=", runId)
     .where("device_id", "=", deviceId)
-    .where("seq", ">=", fromSeq)
-    .where("seq", "<=", toSeq)
-    .orderBy("seq")
+    .where("first_seq", "<=", fromSeq)
+    .orderBy("first_seq", "desc")
+    .limit(1);
+  const rows = await db
+    .selectFrom("log_chunks")
+    .select(["first_seq", "last_seq", "text", "runs_json"])
+    .where("run_id", "=", runId)
+    .where("device_id", "=", deviceId)
+    .where("first_seq", ">=", (eb) => eb.fn.coalesce(start, eb.val(1)))
+    .where("first_seq", "<=", toSeq)
+    .where("last_seq", ">=", fromSeq)
+    .orderBy("first_seq")
     .execute();
+  return rows.map(chunkOfRow);
 }
 
 /** Parts of runs that ended before `endedBefore` whose logs are still kept, oldest first. */
@@ -215,8 +309,8 @@ export async function expirePartLog(
       .where("log_bytes", "=", part.log_bytes)
       .executeTakeFirst();
     if (Number(changed.numUpdatedRows) !== 1) return false;
-    await trx.deleteFrom("log_lines").where("run_id", "=", part.run_id).where("device_id", "=", part.device_id).execute();
-    await insertLines(trx, part.run_id, part.device_id, [{ seq: 1, stream: "stderr", time: now, text: notice }]);
+    await trx.deleteFrom("log_chunks").where("run_id", "=", part.run_id).where("device_id", "=", part.device_id).execute();
+    await insertChunks(trx, part.run_id, part.device_id, [singleLine(1, notice, now, 1)]);
     await trx
       .updateTable("user_log_usage")
       .set({

@@ -3,6 +3,7 @@ import type { DialectName } from "./db.js";
 import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
+import { workspaceObjects } from "./workspace-objects-migration.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -400,6 +401,20 @@ function queuePassIndexes(): Migration {
   };
 }
 
+/**
+ * Drops two indexes on runs that runs_queue_turn covers (its leading columns are status, then
+ * owner_id): every change of a run's status wrote each of them, and a queue pass changes
+ * thousands of runs at once. runs_queue ordered priority the other way, which no query reads.
+ */
+function dropCoveredRunIndexes(): Migration {
+  return {
+    async up(db) {
+      await db.schema.dropIndex("runs_queue").ifExists().execute();
+      await db.schema.dropIndex("runs_status").ifExists().execute();
+    },
+  };
+}
+
 /** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
 function dashboardSessions(): Migration {
   return {
@@ -439,6 +454,32 @@ function deviceClusterNodes(): Migration {
   };
 }
 
+/**
+ * A row per chunk of lines instead of a row per line (store/log-chunks.ts): a fast job's
+ * thousands of lines a second cost a few inserts. Stored lines become one-line chunks.
+ */
+function logChunks(): Migration {
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable("log_chunks")
+        .addColumn("run_id", "integer", (c) => c.notNull())
+        .addColumn("device_id", "integer", (c) => c.notNull())
+        .addColumn("first_seq", "integer", (c) => c.notNull())
+        .addColumn("last_seq", "integer", (c) => c.notNull())
+        .addColumn("text", "text", (c) => c.notNull())
+        .addColumn("runs_json", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("log_chunks_pk", ["run_id", "device_id", "first_seq"])
+        .execute();
+      await sql`insert into log_chunks (run_id, device_id, first_seq, last_seq, text, runs_json)
+        select run_id, device_id, seq, seq, text,
+          '[[1,' || time || ',' || (case when stream = 'stderr' then 1 else 0 end) || ']]'
+        from log_lines`.execute(db);
+      await db.schema.dropTable("log_lines").execute();
+    },
+  };
+}
+
 class InCodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: DialectName) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -463,6 +504,9 @@ class InCodeMigrations implements MigrationProvider {
       "0107_h-wire_endpoint_target_rps": endpointTargetRps(),
       "0106_h-place_queue_pass_indexes": queuePassIndexes(),
       "0107_h-place_tunnel_holders": tunnelHolders(),
+      "0108_h-logs_log_chunks": logChunks(),
+      "0108_h-s3_workspace_objects": workspaceObjects(),
+      "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
     };
   }
 }

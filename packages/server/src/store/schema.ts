@@ -128,13 +128,14 @@ export interface RunDevicesTable {
   runtime_ms: Generated<number | null>;
 }
 
-export interface LogLinesTable {
+/** A part's log lines first_seq..last_seq in one row (store/log-chunks.ts says how). */
+export interface LogChunksTable {
   run_id: number;
   device_id: number;
-  seq: number;
-  stream: string;
-  time: number;
+  first_seq: number;
+  last_seq: number;
   text: string;
+  runs_json: string;
 }
 
 /** A named, reserved set of devices (migration 0002). */
@@ -275,6 +276,27 @@ export interface WorkspaceBlobsTable {
   last_used_at: number;
 }
 
+/** An upload's bytes in an S3-compatible store: one object, a multipart upload until sealed. */
+export interface WorkspaceObjectsTable {
+  upload_id: number;
+  object_key: string;
+  multipart_id: string;
+  /** 1 once the multipart upload is completed into the object. */
+  sealed: Generated<number>;
+  /** 1 once the upload is gone from the database: the object (or unfinished upload) is deleted next. */
+  dropped: Generated<number>;
+}
+
+/** One part of a workspace object, with the sha256 a read checks it against. */
+export interface WorkspaceObjectPartsTable {
+  upload_id: number;
+  part_number: number;
+  start_byte: number;
+  length: number;
+  sha256: string;
+  etag: string;
+}
+
 /** Who may use a blob: the users who uploaded its bytes. */
 export interface WorkspaceBlobUsersTable {
   sha256: string;
@@ -334,12 +356,14 @@ export interface Database {
   devices: DevicesTable;
   runs: RunsTable;
   run_devices: RunDevicesTable;
-  log_lines: LogLinesTable;
+  log_chunks: LogChunksTable;
   endpoints: EndpointsTable;
   workspace_uploads: WorkspaceUploadsTable;
   workspace_chunks: WorkspaceChunksTable;
   workspace_blobs: WorkspaceBlobsTable;
   workspace_blob_users: WorkspaceBlobUsersTable;
+  workspace_objects: WorkspaceObjectsTable;
+  workspace_object_parts: WorkspaceObjectPartsTable;
   user_log_usage: UserLogUsageTable;
   endpoint_replicas: EndpointReplicasTable;
   wire_uploads: WireUploadsTable;

@@ -229,9 +229,13 @@ export function userBlobsByLastUse(db: Db, userId: number, limit: number): Promi
 
 /**
  * Deletes a blob unless it was used after `lastUsedAt` (a launch touches it first): answers
- * whether it went. One transaction: the blob row, who may use it and its bytes.
+ * whether it went. One transaction: the blob row, who may use it and its bytes (`dropContent`).
  */
-export async function deleteBlobIfUnused(db: Kysely<Database>, blob: BlobRow): Promise<boolean> {
+export async function deleteBlobIfUnused(
+  db: Kysely<Database>,
+  blob: BlobRow,
+  dropContent: (db: Db, uploadId: number) => Promise<void>,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const gone = await trx
       .deleteFrom("workspace_blobs")
@@ -241,7 +245,7 @@ export async function deleteBlobIfUnused(db: Kysely<Database>, blob: BlobRow): P
       .executeTakeFirst();
     if (Number(gone.numDeletedRows) !== 1) return false;
     await trx.deleteFrom("workspace_blob_users").where("sha256", "=", blob.sha256).execute();
-    await deleteUploadContent(trx, blob.upload_id);
+    await dropContent(trx, blob.upload_id);
     return true;
   });
 }

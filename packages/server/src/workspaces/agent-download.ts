@@ -24,5 +24,5 @@ export async function workspaceForDevice(
   const blob = assigned ? await findBlob(ctx.db, sha256) : undefined;
   if (!blob || blob.corrupt) throw workspaceNotFound(sha256);
   await touchBlob(ctx.db, sha256, null, ctx.now());
-  return { size: blob.size, stream: openVerifiedBlob(ctx.db, blob, onCorrupt) };
+  return { size: blob.size, stream: openVerifiedBlob(ctx.db, ctx.blobs, blob, onCorrupt) };
 }

@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import type { Kysely } from "kysely";
-import type { Database } from "../store/schema.js";
 import type { BlobRow } from "../store/workspace-blobs.js";
+import { type BlobStore, CorruptBlob, type Db } from "./blob-store.js";
 import { workspaceTooLarge } from "./limits.js";
-import { CorruptBlob, readBlobBytes } from "./read.js";
 
 export interface Comparison {
   /** The bytes sent are exactly the stored ones. */
@@ -22,13 +20,14 @@ export interface Comparison {
  * uploaded, and that user would be handed bytes other than the ones it proved it has.
  */
 export async function compareWithBlob(
-  db: Kysely<Database>,
+  db: Db,
+  blobs: BlobStore,
   blob: Pick<BlobRow, "sha256" | "upload_id" | "size">,
   sent: AsyncIterable<Buffer>,
   maxBytes: number,
 ): Promise<Comparison> {
   const sentHash = createHash("sha256");
-  const stored = readBlobBytes(db, blob.upload_id, blob.size)[Symbol.asyncIterator]();
+  const stored = blobs.read(db, blob.upload_id, blob.size)[Symbol.asyncIterator]();
   let storedDamaged = false;
   let storedDone = false;
   let held: Buffer = Buffer.alloc(0);

@@ -4,7 +4,6 @@ import {
   blobHasUsers,
   blobsByLastUse,
   deleteBlobIfUnused,
-  deleteUploadContent,
   liveWorkspaces,
   removeBlobUser,
   staleUploads,
@@ -12,6 +11,7 @@ import {
   userBlobsByLastUse,
   userWorkspaceBytes,
 } from "../store/workspace-blobs.js";
+import type { BlobStore } from "./blob-store.js";
 import { type WorkspaceLimits, megabytes, quotaExceeded } from "./limits.js";
 
 const PAGE = 1000;
@@ -24,13 +24,16 @@ const PAGE = 1000;
  */
 export async function makeRoom(
   db: Kysely<Database>,
+  blobs: BlobStore,
   limits: WorkspaceLimits,
   userId: number,
   incoming: number,
   keep: string,
 ): Promise<void> {
-  await fitUser(db, limits, userId, incoming, keep);
-  const freed = await evictLeastRecentlyUsed(db, limits.workspaceStoreBytes - incoming, keep);
+  await fitUser(db, blobs, limits, userId, incoming, keep);
+  const freed = await evictLeastRecentlyUsed(db, blobs, limits.workspaceStoreBytes - incoming, keep);
+  // Evicted bytes outside the database go now; a store that fails here is retried by the sweep.
+  await blobs.collect(db).catch(() => 0);
   if (!freed) {
     throw quotaExceeded(
       `the server's workspace store is full (${megabytes(limits.workspaceStoreBytes)}, held by queued and running runs' workspaces); try again when runs end`,
@@ -39,7 +42,14 @@ export async function makeRoom(
   }
 }
 
-async function fitUser(db: Kysely<Database>, limits: WorkspaceLimits, userId: number, incoming: number, keep: string) {
+async function fitUser(
+  db: Kysely<Database>,
+  blobs: BlobStore,
+  limits: WorkspaceLimits,
+  userId: number,
+  incoming: number,
+  keep: string,
+) {
   let used = await userWorkspaceBytes(db, userId);
   if (used + incoming <= limits.userWorkspaceBytes) return;
   const live = await liveWorkspaces(db, userId);
@@ -50,7 +60,8 @@ async function fitUser(db: Kysely<Database>, limits: WorkspaceLimits, userId: nu
     await removeBlobUser(db, blob.sha256, userId);
     used -= blob.size;
     // Nobody left who may use it and no run waiting for it: its bytes go too.
-    if (!anyoneLive.has(blob.sha256) && !(await blobHasUsers(db, blob.sha256))) await deleteBlobIfUnused(db, blob);
+    if (!anyoneLive.has(blob.sha256) && !(await blobHasUsers(db, blob.sha256)))
+      await deleteBlobIfUnused(db, blob, blobs.drop.bind(blobs));
   }
   used = await userWorkspaceBytes(db, userId);
   if (used + incoming > limits.userWorkspaceBytes) {
@@ -65,20 +76,25 @@ async function fitUser(db: Kysely<Database>, limits: WorkspaceLimits, userId: nu
  * Deletes least recently used blobs until the store holds at most `target` bytes, skipping
  * blobs a queued or running run needs. Answers whether it got there.
  */
-export async function evictLeastRecentlyUsed(db: Kysely<Database>, target: number, keep = ""): Promise<boolean> {
+export async function evictLeastRecentlyUsed(
+  db: Kysely<Database>,
+  blobs: BlobStore,
+  target: number,
+  keep = "",
+): Promise<boolean> {
   let held = await storedWorkspaceBytes(db);
   if (held <= target) return true;
   const live = await liveWorkspaces(db);
   for (const blob of await blobsByLastUse(db, PAGE)) {
     if (held <= target) return true;
     if (live.has(blob.sha256) || blob.sha256 === keep) continue;
-    if (await deleteBlobIfUnused(db, blob)) held -= blob.size;
+    if (await deleteBlobIfUnused(db, blob, blobs.drop.bind(blobs))) held -= blob.size;
   }
   return (await storedWorkspaceBytes(db)) <= target;
 }
 
 /** Uploads abandoned for `maxAgeMs` are dropped (their bytes count against the store). */
-export async function dropStaleUploads(db: Kysely<Database>, now: number, maxAgeMs: number): Promise<number> {
+export async function dropStaleUploads(db: Kysely<Database>, blobs: BlobStore, now: number, maxAgeMs: number): Promise<number> {
   const stale = await staleUploads(db, now - maxAgeMs, PAGE);
   for (const upload of stale) {
     // A published blob's content keeps its upload id; only an unpublished upload is dropped.
@@ -87,7 +103,7 @@ export async function dropStaleUploads(db: Kysely<Database>, now: number, maxAge
       .select("sha256")
       .where("upload_id", "=", upload.id)
       .executeTakeFirst();
-    if (!published) await deleteUploadContent(db, upload.id);
+    if (!published) await blobs.drop(db, upload.id);
   }
   return stale.length;
 }

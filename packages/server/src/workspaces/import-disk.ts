@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 import { addBlobUser, createUpload, findBlob, isSha256 } from "../store/workspace-blobs.js";
+import type { BlobStore } from "./blob-store.js";
 import { completeUpload, receiveBytes } from "./upload.js";
 
 /**
@@ -12,6 +13,7 @@ import { completeUpload, receiveBytes } from "./upload.js";
  */
 export async function importDiskBlobs(
   db: Kysely<Database>,
+  blobs: BlobStore,
   dir: string,
   now: () => number,
   log: (message: string, fields: Record<string, unknown>) => void,
@@ -26,8 +28,8 @@ export async function importDiskBlobs(
       if (!(await findBlob(db, sha256))) {
         const size = statSync(file).size;
         const upload = await createUpload(db, sha256, 0, size, now());
-        await receiveBytes(db, upload, 0, createReadStream(file), Number.MAX_SAFE_INTEGER, now);
-        await completeUpload(db, { ...upload, size }, now());
+        await receiveBytes(db, blobs, upload, 0, createReadStream(file), Number.MAX_SAFE_INTEGER, now);
+        await completeUpload(db, blobs, { ...upload, size }, now());
         await db.deleteFrom("workspace_blob_users").where("sha256", "=", sha256).where("user_id", "=", 0).execute();
       }
       const owners = await db.selectFrom("runs").select("owner_id").distinct().where("workspace_sha256", "=", sha256).execute();
