@@ -150,7 +150,7 @@ export function toMarkdown(r: BenchResults): string {
       [
         "Inference proxy: CPU ms per request, server / agent",
         v.serverCpuMsPerRequest === undefined ? "–" : `${n(v.serverCpuMsPerRequest, 2)} / ${n(v.agentCpuMsPerRequest ?? 0, 2)}`,
-        "user + system time of each process while the requests above ran",
+        `user + system time of each process while the requests above ran${v.loadAverage ? `; load average ${n(v.loadAverage.before, 1)} before, ${n(v.loadAverage.after, 1)} after` : ""}`,
         "",
         "",
       ],

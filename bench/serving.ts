@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { launch, startCluster } from "./lib/cluster.js";
 import { call } from "./lib/http.js";
@@ -27,6 +28,8 @@ export interface ServingResult {
    */
   serverCpuMsPerRequest?: number;
   agentCpuMsPerRequest?: number;
+  /** The machine's 1-minute load average before and after the one-at-a-time requests: other work skews every figure. */
+  loadAverage?: { before: number; after: number };
 }
 
 /** CPU ms (user + system) process `pid` has used, from /proc (Linux; null elsewhere). */
@@ -116,6 +119,7 @@ export async function serving(
     const p: number[] = [];
     const pids = [cluster.server.child.pid, cluster.agents[0].child.pid];
     let [serverCpu, agentCpu] = [0, 0];
+    const loadBefore = loadavg()[0];
     for (let block = 0; block < 10; block++) {
       d.push(...(await timed(requests / 10, direct)));
       const [s0, a0] = pids.map(cpuMs);
@@ -124,6 +128,7 @@ export async function serving(
       serverCpu += (s1 ?? 0) - (s0 ?? 0);
       agentCpu += (a1 ?? 0) - (a0 ?? 0);
     }
+    const loadAfter = loadavg()[0];
     const concurrency = 32;
     log(`  requests/s with ${concurrency} in flight, 5 s each`);
     const proxiedPerSec = await perSecond(5, concurrency, proxied);
@@ -141,6 +146,7 @@ export async function serving(
       directPerSec,
       serverCpuMsPerRequest: serverCpu / requests,
       agentCpuMsPerRequest: agentCpu / requests,
+      loadAverage: { before: loadBefore, after: loadAfter },
     };
   } finally {
     await cluster.stop();

@@ -109,13 +109,42 @@ describe("serve jobs and endpoints", () => {
     assert.equal(probe.status, 200);
     assert.equal(((await probe.json()) as { path: string }).path, "/some/path?x=1");
 
+    // No path after the id: the job's root, with the query.
+    const root = await fetch(`${server.url}/inference/${endpointId}?y=2`, {
+      headers: { authorization: `Bearer ${alice.apiKey}` },
+    });
+    assert.equal(root.status, 200);
+    assert.equal(((await root.json()) as { path: string }).path, "/?y=2");
+
     const noKey = await infer(endpointId, "predict", { method: "POST", body: "{}", key: null });
     assert.equal(noKey.status, 401);
-    const wrongKey = await infer(endpointId, "predict", { method: "POST", body: "{}", key: "not-a-key" });
+    const wrongKey = await infer(endpointId, "predict", {
+      method: "POST",
+      body: "{}",
+      key: "not-a-key",
+      headers: { "x-request-id": "trace-17" },
+    });
     assert.equal(wrongKey.status, 401);
+    assert.equal(wrongKey.headers.get("x-request-id"), "trace-17");
+    assert.match(((await wrongKey.json()) as { error: string }).error, /^API key not accepted by /);
     const othersKey = await infer(endpointId, "predict", { method: "POST", body: "{}", key: bob.apiKey });
     assert.equal(othersKey.status, 404);
     assert.equal(((await othersKey.json()) as { resultCode: number }).resultCode, 25);
+
+    // Each request is timed by its route's template, as every other route is.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^fedml_http_request_duration_seconds_count\{method="POST",route="\/inference\/:id\/\*",status_code="200"\} [1-9]/m,
+    );
+    assert.match(
+      metrics,
+      /^fedml_http_request_duration_seconds_count\{method="GET",route="\/inference\/:id",status_code="200"\} [1-9]/m,
+    );
+    assert.match(
+      metrics,
+      /^fedml_http_request_duration_seconds_count\{method="POST",route="\/inference\/:id\/\*",status_code="401"\} [1-9]/m,
+    );
   });
 
   test("bodies stream through the proxy both ways, byte for byte", async () => {

@@ -24,6 +24,8 @@ export interface S3Store {
   objectFile(key: string): string;
   /** The server's settings for this store. */
   settings(): S3Settings;
+  /** Gives the key id a new secret, as an operator rotating keys would: servers still using the old one are refused. */
+  rotateSecret(): void;
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,8 @@ export async function startS3(dir: string): Promise<S3Store> {
   const bucket = "fedml-workspaces";
   const accessKeyId = `AKTEST${randomBytes(6).toString("hex").toUpperCase()}`;
   const secret = randomBytes(24).toString("base64url");
-  new AWSAccount(Date.now(), "fedml-test").createKeyPair(accessKeyId, secret);
+  const account = new AWSAccount(Date.now(), "fedml-test");
+  account.createKeyPair(accessKeyId, secret);
   const directory = join(dir, "s3-data");
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
@@ -58,6 +61,7 @@ export async function startS3(dir: string): Promise<S3Store> {
         file,
       ];
     },
+    rotateSecret: () => account.createKeyPair(accessKeyId, randomBytes(24).toString("base64url")),
     objectFile: (key) => join(directory, bucket, `${key}._S3rver_object`),
     settings: () => ({
       endpoint,

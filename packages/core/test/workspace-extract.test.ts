@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -68,6 +68,21 @@ describe("extractWorkspace", () => {
     assert.deepEqual(await extractWorkspace(file, dest), { fileCount: 3 });
     assert.equal(readFileSync(join(dest, "main"), "utf8"), "x = 1\n");
     assert.equal(readFileSync(join(dest, "hello.py"), "utf8"), "print('hi')\n");
+  });
+
+  test("keeps folders' and files' modes, hard links inside the archive and the packer's fixed times", async () => {
+    const file = craftArchive([
+      { path: "bin/", type: "Directory", mode: 0o750 },
+      { path: "bin/run.sh", type: "File", body: "#!/bin/sh\necho hi\n", mode: 0o755 },
+      { path: "bin/also.sh", type: "Link", linkpath: "bin/run.sh" },
+    ]);
+    const dest = join(freshDir("dest"), "ws");
+    assert.deepEqual(await extractWorkspace(file, dest), { fileCount: 2 });
+    assert.equal(statSync(join(dest, "bin")).mode & 0o777, 0o750 & ~process.umask());
+    const run = statSync(join(dest, "bin", "run.sh"));
+    assert.equal(run.mode & 0o777, 0o755 & ~process.umask());
+    assert.equal(run.mtimeMs, 0);
+    assert.equal(statSync(join(dest, "bin", "also.sh")).ino, run.ino);
   });
 
   const attacks: [string, RawEntry, string][] = [

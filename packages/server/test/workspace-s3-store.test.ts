@@ -1,6 +1,7 @@
 // The S3 workspace store through the HTTP API, against a real S3-protocol server (s3rver) on
 // loopback: bytes in 8 MiB parts of one object, none in the database; uploads resume by whole
-// parts; a changed object is caught on read and never sent; replaced objects are deleted.
+// parts; a changed object is caught on read and never sent; replaced objects are deleted; a
+// secret the store stops accepting fails the request with one line.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -111,5 +112,20 @@ describe("workspace store: S3-compatible bucket", () => {
     assert.equal(repaired.complete, true);
     assert.ok(repaired.bytes.equals(blob));
     assert.ok(!s3.objectKeys().includes(objectKey), "the damaged object is deleted");
+  });
+
+  // Last: the store refuses this server from here on.
+  test("a secret the store stops accepting: an upload answers 503, code 21, in one line naming the problem", async () => {
+    const key = await t.createUser("rotated-s3");
+    s3.rotateSecret();
+    const blob = randomBytes(1000);
+    const refused = await c.put(key, sha(blob), blob);
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.resultCode, 21);
+    assert.match(
+      String(refused.body.error),
+      /^workspace store S3 bucket fedml-workspaces at http:\/\/127\.0\.0\.1:\d+: the secret access key of AKTEST\w+ was not accepted \(SignatureDoesNotMatch\)$/,
+    );
+    assert.ok(!JSON.stringify(refused.body).includes(s3.secret));
   });
 });

@@ -2,9 +2,10 @@ import { createReadStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { pipeline, type Readable, Transform } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
-import { type ReadEntry, Unpack } from "tar";
+import { Parser, type ReadEntry } from "tar";
 import { FedmlError, ResultCode } from "../codes.js";
 import { type ArchiveEntryInfo, findUnsafeEntry, StreamingSafetyCheck, type UnsafeEntry } from "./archive-safety.js";
+import { EntryWriter } from "./entry-writer.js";
 
 /** Reads of the archive file: big ones, since each is a trip to the thread pool. */
 const READ_BYTES = 1024 * 1024;
@@ -57,9 +58,10 @@ export async function extractWorkspaceStream(source: Readable, destDir: string, 
 
 /**
  * Gunzips the stream (on zlib's thread, beside the tar parsing and writing here) into
- * node-tar's Unpack, and waits until every write it began has finished, also when the stream
- * or the archive fails midway, so that nothing is written after the caller removes the
- * staging folder. Decompression is bounded as node-tar bounds its own.
+ * node-tar's Parser, writing each entry that passes the check with an EntryWriter. The
+ * writes are synchronous, so when this settles nothing more is written into the staging
+ * folder, whether the archive ended or failed midway. Decompression is bounded as node-tar
+ * bounds its own.
  */
 function unpackInto(
   source: Readable,
@@ -75,10 +77,9 @@ function unpackInto(
   let inputBytes = 0;
   let tarBytes = 0;
   return new Promise((resolve, reject) => {
-    const unpack = new Unpack({
-      cwd,
+    const writer = new EntryWriter(cwd);
+    const unpack = new Parser({
       strict: true,
-      preserveOwner: false,
       filter: (_path, entry) => {
         const read = entry as ReadEntry;
         const info: ArchiveEntryInfo = { path: read.path, type: read.type, linkpath: read.linkpath ?? null };
@@ -86,6 +87,10 @@ function unpackInto(
         // After the first unsafe entry nothing more is written; the rest is read to the end only to settle.
         unsafe ??= check.add(info);
         return unsafe === null;
+      },
+      onReadEntry: (entry) => {
+        if (failure === null) writer.write(entry, fail);
+        else entry.resume();
       },
     });
     const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
@@ -99,20 +104,19 @@ function unpackInto(
         }
       },
     });
+    // Every write is done by the time an event is handled, so either outcome settles at once.
     const fail = (err: unknown) => {
       if (failure !== null) return;
       failure = err;
-      // Stop feeding; Unpack closes once the writes it began are done.
       bounded.unpipe(unpack as unknown as NodeJS.WritableStream);
       source.destroy();
       bounded.destroy();
-      unpack.end();
+      if (entries.length === 0 && isEmptyArchive(Buffer.concat(head), inputBytes)) resolve({ entries, unsafe: null });
+      else reject(archiveError(name, failure));
     };
     unpack.on("error", fail);
-    unpack.on("close", () => {
+    unpack.on("end", () => {
       if (failure === null) resolve({ entries, unsafe });
-      else if (entries.length === 0 && isEmptyArchive(Buffer.concat(head), inputBytes)) resolve({ entries, unsafe: null });
-      else reject(archiveError(name, failure));
     });
     source.on("data", (chunk: Buffer) => {
       if (inputBytes < EMPTY_ARCHIVE_MAX_BYTES) head.push(chunk);

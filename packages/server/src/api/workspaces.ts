@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Static } from "@sinclair/typebox";
 import type { Readable } from "node:stream";
@@ -124,15 +125,16 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
         const size = Number.isInteger(declared) ? declared : null;
         await makeRoom(ctx.db, ctx.blobs, limits(), userId, size ?? 0, sha256);
         const upload = await createUpload(ctx.db, sha256, userId, size, ctx.now());
+        const whole = createHash("sha256");
         let received: number;
         try {
-          received = await receiveBytes(ctx.db, ctx.blobs, upload, 0, body, ctx.options.maxWorkspaceBytes, ctx.now);
+          received = await receiveBytes(ctx.db, ctx.blobs, upload, 0, body, ctx.options.maxWorkspaceBytes, ctx.now, whole);
         } catch (err) {
           // A whole-body PUT does not resume: what arrived is of no use.
           await ctx.blobs.drop(ctx.db, upload.id);
           throw err;
         }
-        const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size: received }, ctx.now());
+        const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size: received }, ctx.now(), whole.digest("hex"));
         if (size === null) await evictLeastRecentlyUsed(ctx.db, ctx.blobs, ctx.options.workspaceStoreBytes, sha256);
         return { sha256, size: received, created: stored.created };
       },
@@ -196,9 +198,20 @@ export function workspaceRoutes(ctx: ServerContext): FastifyPluginAsync {
           } else if (upload.size !== size) {
             throw new UploadConflict(`the upload of ${sha256} was begun with ${upload.size} bytes, not ${size}`, upload.received);
           }
-          const received = await receiveBytes(ctx.db, ctx.blobs, upload, offset, body, ctx.options.maxWorkspaceBytes, ctx.now);
+          // Hashed on the way in when this request carries the whole upload, so it is not read back.
+          const whole = offset === 0 ? createHash("sha256") : undefined;
+          const received = await receiveBytes(
+            ctx.db,
+            ctx.blobs,
+            upload,
+            offset,
+            body,
+            ctx.options.maxWorkspaceBytes,
+            ctx.now,
+            whole,
+          );
           if (received < size) return { sha256, size, receivedBytes: received, complete: false };
-          const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size }, ctx.now());
+          const stored = await completeUpload(ctx.db, ctx.blobs, { ...upload, size }, ctx.now(), whole?.digest("hex"));
           return { sha256, size, receivedBytes: size, complete: true, created: stored.created };
         } catch (err) {
           if (!(err instanceof UploadConflict)) throw err;

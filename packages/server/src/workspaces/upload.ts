@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { Kysely } from "kysely";
@@ -22,7 +22,7 @@ export class UploadConflict extends FedmlError {
  * connection loses at most the chunk in flight and the client resumes from `received`.
  * Answers the bytes the upload now holds: a last piece smaller than the store keeps
  * (S3's multipart minimum) that does not end the upload is not kept, and the client sends
- * it again from `received`.
+ * it again from `received`. `stored`, when given, is fed every byte as it is committed.
  */
 export async function receiveBytes(
   db: Kysely<Database>,
@@ -32,6 +32,7 @@ export async function receiveBytes(
   body: Readable,
   maxBytes: number,
   now: () => number,
+  stored?: Hash,
 ): Promise<number> {
   if (fromByte !== upload.received) {
     throw new UploadConflict(`upload of ${upload.sha256} continues at byte ${upload.received}, not ${fromByte}`, upload.received);
@@ -44,10 +45,11 @@ export async function receiveBytes(
     // Copy: the chunk must not pin the rest of a large request buffer.
     const data = Buffer.from(all.subarray(0, bytes));
     const rest = all.subarray(bytes);
-    const stored = await blobs.append(db, upload.id, at, data, createHash("sha256").update(data).digest("hex"), now());
-    if (!stored) {
+    const appended = await blobs.append(db, upload.id, at, data, createHash("sha256").update(data).digest("hex"), now());
+    if (!appended) {
       throw new UploadConflict(`another request is uploading ${upload.sha256} at byte ${at}`, at);
     }
+    stored?.update(data);
     at += bytes;
     pending = rest.length > 0 ? [rest] : [];
     pendingBytes = rest.length;
@@ -73,24 +75,29 @@ export async function receiveBytes(
 }
 
 /**
- * Checks a finished upload's bytes against the sha256 it was announced as (reading them back
- * chunk by chunk) and makes it the blob: a new one, or the repair of a corrupted one. An
- * upload of a blob already held just adds the uploader to its users. Answers whether the
- * bytes were new.
+ * Checks a finished upload's bytes against the sha256 it was announced as and makes it the
+ * blob: a new one, or the repair of a corrupted one. An upload of a blob already held just
+ * adds the uploader to its users. Answers whether the bytes were new. `storedSha256` is the
+ * hash of every byte, taken as each piece was committed, when one request stored them all:
+ * then the bytes are not read back (each piece keeps its own sha256, and every read checks
+ * those and the whole); an upload spread over requests is read back and hashed.
  */
 export async function completeUpload(
   db: Kysely<Database>,
   blobs: BlobStore,
   upload: UploadRow & { size: number },
   now: number,
+  storedSha256?: string,
 ): Promise<{ created: boolean }> {
   const hash = createHash("sha256");
   let bytes = 0;
   try {
     await blobs.seal(db, upload.id);
-    for await (const chunk of blobs.read(db, upload.id, upload.size)) {
-      hash.update(chunk);
-      bytes += chunk.length;
+    if (storedSha256 === undefined) {
+      for await (const chunk of blobs.read(db, upload.id, upload.size)) {
+        hash.update(chunk);
+        bytes += chunk.length;
+      }
     }
   } catch (err) {
     if (err instanceof FedmlError) throw err;
@@ -101,8 +108,8 @@ export async function completeUpload(
       400,
     );
   }
-  const actual = hash.digest("hex");
-  if (actual !== upload.sha256 || bytes !== upload.size) {
+  const actual = storedSha256 ?? hash.digest("hex");
+  if (actual !== upload.sha256 || (storedSha256 === undefined && bytes !== upload.size)) {
     await blobs.drop(db, upload.id);
     throw new FedmlError(
       ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS,
