@@ -2,16 +2,20 @@
  * Section 6: runs placed per second by real server processes working a deep queue: one on
  * SQLite, then one and three replicas on one PostgreSQL. The store is seeded directly with the
  * matcher section's fleet (10,000 simulated devices, online, shared) and queue (100,000 runs
- * spread over many users), then the servers start and place what fits through their queue
- * loops (one transaction per pass under the placement lock). The rate is placed runs over the
- * span from the start of the first pass that placed runs to the commit of the last (the
- * servers' `queue.pass` log events), start-up excluded.
+ * spread over many users) with the fleet offline; the servers start, and once every one is up
+ * the whole fleet comes online in one update, so no replica places runs while another is still
+ * starting. They place what fits through their queue loops (one transaction per pass under the
+ * placement lock). The rate is placed runs over the span from the start of the first pass that
+ * placed runs to the commit of the last (the servers' `queue.pass` log events). Beside it, the
+ * CPU the servers and the database spent from the fleet's coming online to the end, per
+ * placement: far less noisy than the rate on a busy machine.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJobYaml } from "@fedml/core";
+import { sql } from "kysely";
 import pg from "pg";
 import { isPostgresUrl } from "../packages/server/src/config.js";
 import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
@@ -19,7 +23,7 @@ import { migrateToLatest } from "../packages/server/src/store/migrations.js";
 import { repoRoot } from "../test/support/paths.js";
 import { type ServerProcess, startServer } from "../test/support/processes.js";
 import type { BenchDevice, BenchRun } from "./matcher-adapter.js";
-import { sleep } from "./lib/proc.js";
+import { cpuSeconds, sleep } from "./lib/proc.js";
 import { simulatedFleet, simulatedQueue } from "./scheduler.js";
 
 export interface ReplicaFigure {
@@ -35,6 +39,10 @@ export interface ReplicaFigure {
    */
   seconds: number;
   placementsPerSec: number;
+  /** CPU ms per placed run, from the fleet's coming online to the end: the servers' and the database's. */
+  cpuMsPerPlacement?: { servers: number; database: number };
+  /** The 1-minute load average when the section ended. */
+  loadAverage?: number;
 }
 
 export interface ReplicasResult {
@@ -105,7 +113,8 @@ export async function seed(store: Store, fleet: BenchDevice[], queue: BenchRun[]
           simulated: 1,
           max_jobs: d.maxJobs,
           agent_version: "bench",
-          status: "IDLE",
+          // Online only once every server is up (see measure).
+          status: "OFFLINE",
           last_seen_at: now,
           version: 1,
           removed: 0,
@@ -172,6 +181,42 @@ async function placedSoFar(store: Store): Promise<{ placed: number; first: numbe
   };
 }
 
+/** A cheap progress signal to poll: counting placed runs reads the whole runs table. */
+async function partsSoFar(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom("run_devices")
+    .select((eb) => eb.fn.countAll<number>().as("parts"))
+    .executeTakeFirstOrThrow();
+  return Number(row.parts);
+}
+
+/** CPU seconds of every process of the PostgreSQL server this store talks to (when it runs here). */
+async function databaseCpuSeconds(store: Store): Promise<number | null> {
+  if (store.dialect !== "postgres") return null;
+  try {
+    const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(store.db);
+    const stat = readFileSync(`/proc/${rows[0].pid}/stat`, "utf8");
+    const postmaster = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const own = cpuSeconds(postmaster);
+    let total = own.self + own.children;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+        if (Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[1]) === postmaster) total += cpuSeconds(Number(entry)).self;
+      } catch {
+        // Gone meanwhile: its CPU is in the postmaster's children's now.
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+const serverCpuSeconds = (servers: ServerProcess[]) =>
+  servers.reduce((sum, s) => sum + (s.child.pid ? cpuSeconds(s.child.pid).self : 0), 0);
+
 /** Starts the servers on the seeded store and waits until placing stops (the fleet is full). */
 export async function measure(
   kind: "sqlite" | "postgres",
@@ -206,6 +251,14 @@ export async function measure(
     const profDir = process.env.FEDML_BENCH_CPU_PROF;
     const nodeArgs = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
     for (const home of homes) servers.push(await startServer(home, { extraArgs: args, nodeArgs }));
+    // Every server's first passes found no device; let them settle, then the fleet comes online.
+    await sleep(2_000);
+    // CPU read at every poll: the figure ends at the first reading after the last placement,
+    // not counting the passes that find the fleet full while the loop waits to be sure.
+    const cpuAt = async () => ({ at: Date.now(), servers: serverCpuSeconds(servers), database: await databaseCpuSeconds(store) });
+    const cpuBefore = await cpuAt();
+    const cpuReadings = [cpuBefore];
+    await store.db.updateTable("devices").set({ status: "IDLE", last_seen_at: Date.now() }).execute();
     // A pass commits its placements at its end, so progress shows in steps: stop once nothing
     // was placed for three times the longest step so far (at least 5 s), or at the budget.
     const deadline = Date.now() + budgetSec * 1000;
@@ -213,7 +266,8 @@ export async function measure(
     let lastChange = Date.now();
     let longestStep = 0;
     for (;;) {
-      const { placed } = await placedSoFar(store);
+      const placed = await partsSoFar(store);
+      cpuReadings.push(await cpuAt());
       if (placed !== last) {
         if (last > 0) longestStep = Math.max(longestStep, Date.now() - lastChange);
         last = placed;
@@ -230,7 +284,17 @@ export async function measure(
     const lastAt = Math.max(...passes.map((p) => p.endedAt));
     const seconds = passes.length > 0 ? Math.max(0.001, (lastAt - first) / 1000) : 0;
     log(
-      `    ${passes.length} placing pass(es): ${passes.map((p) => `${p.placed} in ${p.ms} ms (load ${p.loadMs}, decide ${p.decideMs}, apply ${p.applyMs})`).join(", ")}`,
+      `    ${passes.length} placing pass(es): ${passes.map((p) => `${p.placed} in ${p.ms} ms (load ${p.loadMs}, decide ${p.decideMs}, apply ${p.applyMs}; CPU ms ${p.loadCpuMs}/${p.decideCpuMs}/${p.applyCpuMs})`).join(", ")}`,
+    );
+    const perPlacement = (cpuSec: number) => (placed > 0 ? (cpuSec * 1000) / placed : 0);
+    const cpuAfter = cpuReadings.find((r) => r.at >= lastAt) ?? cpuReadings[cpuReadings.length - 1];
+    const cpuMsPerPlacement = {
+      servers: perPlacement(cpuAfter.servers - cpuBefore.servers),
+      database:
+        cpuBefore.database !== null && cpuAfter.database !== null ? perPlacement(cpuAfter.database - cpuBefore.database) : 0,
+    };
+    log(
+      `    CPU per placement: servers ${cpuMsPerPlacement.servers.toFixed(3)} ms, database ${cpuMsPerPlacement.database.toFixed(3)} ms; load ${loadavg()[0].toFixed(1)}`,
     );
     return {
       store: kind,
@@ -239,6 +303,8 @@ export async function measure(
       passes: passes.length,
       seconds,
       placementsPerSec: seconds > 0 ? placed / seconds : 0,
+      cpuMsPerPlacement,
+      loadAverage: loadavg()[0],
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -254,6 +320,9 @@ interface PassEvent {
   loadMs?: number;
   decideMs?: number;
   applyMs?: number;
+  loadCpuMs?: number;
+  decideCpuMs?: number;
+  applyCpuMs?: number;
 }
 
 /** The passes that placed runs, from a server's log (its `queue.pass` events). */

@@ -1,6 +1,7 @@
 import type { GpuInfo } from "@fedml/core";
 import type { CandidateDevice } from "./matcher.js";
 import { decodeGpuIndices, decodeGpus } from "../store/json-columns.js";
+import { memoDecode } from "./decode-memo.js";
 
 /** The device columns capacity needs (a store row fits). */
 export interface DeviceCapacityRow {
@@ -32,6 +33,10 @@ export function parseIndices(json: string): number[] {
   return decodeGpuIndices(json);
 }
 
+// Every queue pass reads the whole fleet's GPU lists and the live parts' GPU indices anew.
+const gpusOf = memoDecode(decodeGpus, 50_000);
+const indicesOf = memoDecode(decodeGpuIndices, 10_000);
+
 /** Free GPUs and job slots per device: what live run parts do not hold. Pure. */
 export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: readonly LiveRunPartRow[]): CandidateDevice[] {
   // Grouped once: filtering every part for every device was quadratic in a busy fleet.
@@ -43,8 +48,8 @@ export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: r
   }
   return devices.map((d) => {
     const parts = partsOf.get(d.id) ?? [];
-    const held = new Set(parts.flatMap((p) => parseIndices(p.gpu_indices_json)));
-    const listed = parseGpus(d.gpus_json);
+    const held = new Set(parts.flatMap((p) => indicesOf(p.gpu_indices_json)));
+    const listed = gpusOf(d.gpus_json);
     // A batch system's GPUs that its other users' jobs hold: the device has them, just not free now.
     for (const g of listed) if (g.busyElsewhere) held.add(g.index);
     const gpus = listed.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB }));

@@ -9,7 +9,7 @@ import type { Database } from "../store/schema.js";
 import { takePlacementLock, tryPlacementLock } from "../store/transaction.js";
 import { type Stateful, transition } from "../transition.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
-import { type PassPlacement, type Snapshot, candidatesOf, decideQueuePass } from "./queue-pass.js";
+import { type PassPlacement, type Snapshot, candidatesOf, decideInSteps } from "./queue-pass.js";
 
 export { firstRankOf } from "./queue-pass.js";
 
@@ -30,6 +30,15 @@ export interface Assignment {
   nodes: readonly PlacedNode[];
   /** Rank of node 0: 1 for training jobs, 0 for federated ones (whose server is rank 0). */
   firstRank: number;
+}
+
+/** Runs a computation in steps, letting timers, I/O and requests in between them. */
+async function inTurns<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /**
@@ -96,6 +105,12 @@ export class Placement {
 
   private async pass(wait: boolean): Promise<number | null> {
     const startedAt = this.deps.now();
+    // CPU per phase beside wall time: on a busy machine the wall times mostly show the wait for a core.
+    const cpuAtStart = process.cpuUsage();
+    const cpuMs = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return Math.round((used.user + used.system) / 1000);
+    };
     let considered = 0;
     let phases = {};
     const placed = await transition(this.deps, async (tx) => {
@@ -118,14 +133,25 @@ export class Placement {
       // One clock reading for the pass, taken after the read of the fleet: a run is placed
       // no earlier than the parts whose end freed its GPUs.
       const placedAt = this.deps.now();
-      const decision = decideQueuePass({ clusterRuns, heads, snapshot, credit, lastServed });
+      const loadCpuMs = cpuMs(cpuAtStart);
+      const cpuAtDecide = process.cpuUsage();
+      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }));
       const decidedAt = this.deps.now();
+      const decideCpuMs = cpuMs(cpuAtDecide);
+      const cpuAtApply = process.cpuUsage();
       await writeWaitReasons(
         db,
         decision.reasons.map(({ run, reason }) => ({ runId: run.id, status: run.status, reason })),
       );
       const applied = await this.apply(tx, decision.placements, placedAt);
-      phases = { loadMs: placedAt - startedAt, decideMs: decidedAt - placedAt, applyMs: this.deps.now() - decidedAt };
+      phases = {
+        loadMs: placedAt - startedAt,
+        decideMs: decidedAt - placedAt,
+        applyMs: this.deps.now() - decidedAt,
+        loadCpuMs,
+        decideCpuMs,
+        applyCpuMs: cpuMs(cpuAtApply),
+      };
       return applied;
     });
     if (placed) {

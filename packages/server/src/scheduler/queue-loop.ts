@@ -6,7 +6,10 @@ export interface QueueLoopOptions {
    * another pass (another replica's) held the placement lock.
    */
   pass: () => Promise<number | null>;
-  /** After a woken pass found the lock held: the wait before trying again (default 50 ms). */
+  /**
+   * After a woken pass found the lock held: the wait before trying again (default 50 ms),
+   * doubling while the lock stays held, up to periodMs.
+   */
   busyRetryMs?: number;
   log: FastifyBaseLogger;
   /** A pass runs at least this often even when nobody wakes the loop. */
@@ -25,6 +28,8 @@ export class QueueLoop {
   private woken = false;
   private stopped = true;
   private failures = 0;
+  /** Woken passes in a row that found the lock held. */
+  private busyInARow = 0;
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -75,10 +80,13 @@ export class QueueLoop {
         // Busy: another pass holds the lock. A periodic pass is left to it (it sees the whole
         // queue), but what woke this loop may have committed after that pass read the store,
         // so a woken pass is tried again shortly.
+        // Another replica's pass can take seconds: the retries thin out meanwhile rather than
+        // asking for the lock every few milliseconds, and never wait longer than a period.
         if (placed === null && wasWoken && !this.stopped) {
-          await this.sleep(this.options.busyRetryMs ?? 50);
+          const first = this.options.busyRetryMs ?? 50;
+          await this.sleep(Math.min(Math.max(first, periodMs), first * 2 ** this.busyInARow++));
           this.woken = true;
-        }
+        } else if (placed !== null) this.busyInARow = 0;
         // A pass looks at the head of each user's queue only: one that placed runs may have
         // left more that fit behind them, so the next pass comes at once.
         if (placed !== null && placed > 0) this.woken = true;

@@ -15,6 +15,7 @@ import { decodeJobSpec } from "../store/json-columns.js";
 import type { WaitingRunRow } from "../store/runs.js";
 import { type LiveRunPartRow, toCandidates } from "./capacity.js";
 import { CandidateIndex } from "./candidate-index.js";
+import { memoDecode } from "./decode-memo.js";
 import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
 import { type CreditStanding, jobNeeds } from "./job-needs.js";
@@ -26,6 +27,9 @@ export interface Snapshot {
   live: LiveRunPartRow[];
   reservations: { clusterId: number; deviceId: number }[];
 }
+
+/** Every pass reads the waiting runs' specs anew; a spec's text stays the same while it waits. */
+const specOf = memoDecode(decodeJobSpec, 20_000);
 
 /** Rank of a run's node 0: a federated run's server is rank 0, everyone else counts from 1. */
 export const firstRankOf = (jobType: string) => (jobType === "federate" ? 0 : 1);
@@ -69,14 +73,19 @@ type Verdict =
   | { kind: "placed"; nodes: readonly PlacedNode[] }
   | { kind: Exclude<MatchResult["kind"], "placed">; reason: string };
 
-export function decideQueuePass(input: QueuePassInput): QueuePassDecision {
+/**
+ * The pass's decision, in steps of `runsPerStep` runs: it pauses (yields) between them, so
+ * that its caller can let other work in. A pass over 10,000 runs takes most of a second of
+ * CPU, which in one go would stall every request the process serves meanwhile.
+ */
+export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Generator<void, QueuePassDecision> {
   const { clusterRuns, heads, lastServed } = input;
   // Placements change the view later runs get: the pass works on its own copies.
   const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
   const credit = new Map([...input.credit].map(([owner, standing]) => [owner, { ...standing }]));
   const decision: QueuePassDecision = { placements: [], reasons: [] };
   const needsOf = (run: WaitingRunRow): JobNeeds => ({
-    ...jobNeeds(decodeJobSpec(run.spec_json), run.resource_id, run.owner_id),
+    ...jobNeeds(specOf(run.spec_json), run.resource_id, run.owner_id),
     credit: credit.get(run.owner_id),
   });
   /** Records one run's verdict; answers the nodes it took, or null when it waits on. */
@@ -101,7 +110,9 @@ export function decideQueuePass(input: QueuePassInput): QueuePassDecision {
   // Cluster hook: a cluster runs its jobs in submission order, so one that must wait holds
   // back every later one on the same cluster, even one that would fit.
   const waitingClusters = new Set<number>();
+  let decided = 0;
   for (const run of clusterRuns) {
+    if (++decided % runsPerStep === 0) yield;
     const clusterId = run.cluster_id ?? null;
     if (clusterId === null || waitingClusters.has(clusterId)) continue;
     if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, snap, clusterId)))) waitingClusters.add(clusterId);
@@ -112,12 +123,13 @@ export function decideQueuePass(input: QueuePassInput): QueuePassDecision {
   // the devices it takes rather than the whole fleet.
   const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
   for (const run of fairOrder(heads, lastServed)) {
+    if (++decided % runsPerStep === 0) yield;
     const needs = needsOf(run);
     // A federated run wants a server and edges on distinct devices: the matcher's federated
     // rules over the same view the index holds.
     const verdict =
       run.job_type === "federate"
-        ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(decodeJobSpec(run.spec_json)))
+        ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(specOf(run.spec_json)))
         : matchIndexed(needs, index);
     const nodes = record(run, verdict);
     if (nodes) index.take(nodes);

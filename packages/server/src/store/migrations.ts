@@ -401,6 +401,20 @@ function queuePassIndexes(): Migration {
   };
 }
 
+/**
+ * Drops two indexes on runs that runs_queue_turn covers (its leading columns are status, then
+ * owner_id): every change of a run's status wrote each of them, and a queue pass changes
+ * thousands of runs at once. runs_queue ordered priority the other way, which no query reads.
+ */
+function dropCoveredRunIndexes(): Migration {
+  return {
+    async up(db) {
+      await db.schema.dropIndex("runs_queue").ifExists().execute();
+      await db.schema.dropIndex("runs_status").ifExists().execute();
+    },
+  };
+}
+
 /** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
 function dashboardSessions(): Migration {
   return {
@@ -492,6 +506,7 @@ class InCodeMigrations implements MigrationProvider {
       "0107_h-place_tunnel_holders": tunnelHolders(),
       "0108_h-logs_log_chunks": logChunks(),
       "0108_h-s3_workspace_objects": workspaceObjects(),
+      "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
     };
   }
 }

@@ -1,12 +1,15 @@
 /**
- * A queue pass's placements written as a few set-based statements instead of several per
- * run: claim the runs (one conditional update per batch), insert their parts (multi-row),
- * bump their devices' versions (one update per batch). Every statement runs on SQLite and
- * PostgreSQL alike. Called inside the placement transaction.
+ * A queue pass's placements written as a few set-based statements, whatever the size of the
+ * pass: claim the runs (one conditional update), insert their parts (one insert), bump their
+ * devices' versions (one update), write the waiting runs' reasons (one update per status).
+ * The rows travel as a few array parameters (PostgreSQL's unnest) or one JSON parameter
+ * (SQLite's json_each) rather than one parameter per value: building and parsing a statement
+ * with tens of thousands of parameters cost more than running it. Called inside the
+ * placement transaction.
  */
 import { EdgeStatus, RunStatus } from "@fedml/core";
-import { type Insertable, type Kysely, sql } from "kysely";
-import type { Database, RunDevicesTable } from "./schema.js";
+import { type Kysely, type RawBuilder, sql } from "kysely";
+import type { Database } from "./schema.js";
 import { isPostgres } from "./transaction.js";
 
 /** One run's placement as the store writes it: node i runs on `nodes[i]` with rank i + firstRank. */
@@ -24,15 +27,18 @@ export interface WaitReasonRow {
 }
 
 /**
- * Bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535, so a pass of
- * any size splits into statements either accepts.
+ * The rows a statement reads, named `v` with columns c0, c1, ... in the order of each tuple:
+ * unnest over one typed array per column on PostgreSQL, json_each over one JSON array of
+ * tuples on SQLite. `pgTypes` names each column's array type (PostgreSQL cannot infer it).
  */
-const MAX_PARAMS = 30_000;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+function rowsOf(db: Kysely<Database>, pgTypes: readonly string[], tuples: readonly (readonly unknown[])[]): RawBuilder<unknown> {
+  if (isPostgres(db)) {
+    const columns = pgTypes.map((type, i) => sql`${tuples.map((t) => t[i])}::${sql.raw(type)}[]`);
+    const names = pgTypes.map((_, i) => `c${i}`).join(", ");
+    return sql`unnest(${sql.join(columns)}) as v(${sql.raw(names)})`;
+  }
+  const columns = pgTypes.map((_, i) => `value ->> ${i} as c${i}`).join(", ");
+  return sql`(select ${sql.raw(columns)} from json_each(${JSON.stringify(tuples)})) as v`;
 }
 
 /**
@@ -45,69 +51,64 @@ export async function writePlacements(
   placements: readonly PlacementRow[],
   placedAt: number,
 ): Promise<Set<number>> {
-  const claimed = new Set<number>();
-  for (const batch of chunks(
-    placements.map((p) => p.runId),
-    MAX_PARAMS - 8,
-  )) {
-    const rows = await db
-      .updateTable("runs")
-      .set({ status: RunStatus.STARTING, reason: null, placed_at: placedAt })
-      .where("id", "in", batch)
-      .where("status", "in", [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE])
-      .returning("id")
-      .execute();
-    for (const row of rows) claimed.add(Number(row.id));
-  }
-  const parts: Insertable<RunDevicesTable>[] = [];
-  const deviceIds = new Set<number>();
+  if (placements.length === 0) return new Set();
+  const ids = rowsOf(
+    db,
+    ["int8"],
+    placements.map((p) => [p.runId]),
+  );
+  const { rows } = await sql<{ id: number }>`
+    update runs set status = ${RunStatus.STARTING}, reason = null, placed_at = ${placedAt}
+    where id in (select c0 from ${ids}) and status in (${RunStatus.QUEUED}, ${RunStatus.CLUSTER_QUEUE})
+    returning id`.execute(db);
+  const claimed = new Set(rows.map((row) => Number(row.id)));
+  const parts: [number, number, number, number, string, number][] = [];
+  const deviceIds: number[] = [];
   for (const p of placements) {
     if (!claimed.has(p.runId)) continue;
     for (const [index, node] of p.nodes.entries()) {
-      parts.push({
-        run_id: p.runId,
-        device_id: node.deviceId,
-        rank: index + p.firstRank,
-        node_index: index,
-        status: EdgeStatus.QUEUED,
-        gpu_indices_json: JSON.stringify(node.gpuIndices),
-        exit_code: null,
-        reason: null,
-        started_at: null,
-        ended_at: null,
-        log_count: 0,
-        price_per_gpu_hour_micros: node.pricePerGpuHourMicros,
-        stop_requested: 0,
-      });
-      deviceIds.add(node.deviceId);
+      parts.push([
+        p.runId,
+        node.deviceId,
+        index + p.firstRank,
+        index,
+        JSON.stringify(node.gpuIndices),
+        node.pricePerGpuHourMicros,
+      ]);
+      deviceIds.push(node.deviceId);
     }
   }
-  const columns = 13;
-  for (const batch of chunks(parts, Math.floor(MAX_PARAMS / columns))) await db.insertInto("run_devices").values(batch).execute();
-  await bumpDeviceVersions(db, [...deviceIds]);
+  if (parts.length === 0) return claimed;
+  const values = rowsOf(db, ["int8", "int8", "int4", "int4", "text", "int8"], parts);
+  await sql`
+    insert into run_devices
+      (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
+    select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${values}`.execute(db);
+  await bumpDeviceVersions(db, deviceIds);
   return claimed;
 }
 
 /**
- * Bumps each device's version once (agents long-poll on it). Rows are locked in id order
- * first, as every change that bumps several devices does: two transactions never wait on
- * each other's device rows in opposite orders (a PostgreSQL deadlock). SQLite's one writer
- * needs no row locks.
+ * Bumps each device's version once (agents long-poll on it). On PostgreSQL the rows are
+ * locked in id order first, as every change that bumps several devices does: two
+ * transactions never wait on each other's device rows in opposite orders (a deadlock).
+ * SQLite's one writer needs no row locks.
  */
 export async function bumpDeviceVersions(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
-  for (const batch of chunks(sorted, MAX_PARAMS)) {
-    if (isPostgres(db)) {
-      await db.selectFrom("devices").select("id").where("id", "in", batch).orderBy("id").forNoKeyUpdate().execute();
-    }
-    await db.updateTable("devices").set({ version: sql<number>`version + 1` }).where("id", "in", batch).execute();
-  }
+  if (sorted.length === 0) return;
+  const wanted = rowsOf(
+    db,
+    ["int8"],
+    sorted.map((id) => [id]),
+  );
+  const locked = isPostgres(db)
+    ? sql`select id from devices where id in (select c0 from ${wanted}) order by id for no key update`
+    : sql`select c0 from ${wanted}`;
+  await sql`update devices set version = version + 1 where id in (${locked})`.execute(db);
 }
 
-/**
- * Writes waiting runs' reasons, each only while its run is still in the status it was read
- * in: one `case` update per status and batch rather than one statement per run.
- */
+/** Writes waiting runs' reasons, each only while its run is still in the status it was read in. */
 export async function writeWaitReasons(db: Kysely<Database>, waits: readonly WaitReasonRow[]): Promise<void> {
   const byStatus = new Map<string, WaitReasonRow[]>();
   for (const w of waits) {
@@ -116,22 +117,11 @@ export async function writeWaitReasons(db: Kysely<Database>, waits: readonly Wai
     else byStatus.set(w.status, [w]);
   }
   for (const [status, rows] of byStatus) {
-    // Small batches: `case` tries its branches in turn for every row it updates.
-    for (const batch of chunks(rows, 500)) {
-      const cases = sql.join(
-        batch.map((w) => sql`when ${w.runId} then ${w.reason}`),
-        sql` `,
-      );
-      await db
-        .updateTable("runs")
-        .set({ reason: sql<string>`case id ${cases} end` })
-        .where(
-          "id",
-          "in",
-          batch.map((w) => w.runId),
-        )
-        .where("status", "=", status)
-        .execute();
-    }
+    const reasons = rowsOf(
+      db,
+      ["int8", "text"],
+      rows.map((w) => [w.runId, w.reason]),
+    );
+    await sql`update runs set reason = v.c1 from ${reasons} where runs.id = v.c0 and runs.status = ${status}`.execute(db);
   }
 }

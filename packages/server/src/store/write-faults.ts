@@ -5,6 +5,7 @@ import {
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryResult,
+  RawNode,
   type RootOperationNode,
   type UnknownRow,
   UpdateQueryNode,
@@ -17,6 +18,15 @@ export interface StoreWrite {
 
 /** Test-only: called before every insert, update and delete; throwing fails that write. */
 export type WriteFaultHook = (write: StoreWrite) => void;
+
+/** A write written as raw SQL (a set-based statement the builder cannot express): its kind and table. */
+function rawWrite(node: RootOperationNode): StoreWrite | null {
+  if (!RawNode.is(node)) return null;
+  const found = /^\s*(insert\s+into|update|delete\s+from)\s+"?(\w+)/i.exec(node.sqlFragments[0] ?? "");
+  if (!found) return null;
+  const verb = found[1].toLowerCase();
+  return { kind: verb.startsWith("insert") ? "insert" : verb === "update" ? "update" : "delete", table: found[2] };
+}
 
 function tableOf(node: RootOperationNode): string {
   const table = InsertQueryNode.is(node)
@@ -48,6 +58,10 @@ export class WriteFaults implements KyselyPlugin {
           ? "delete"
           : null;
     if (kind) this.hook({ kind, table: tableOf(node) });
+    else {
+      const raw = rawWrite(node);
+      if (raw) this.hook(raw);
+    }
     return node;
   }
 
