@@ -114,6 +114,37 @@ describe("LogShipper", () => {
     assert.deepEqual(server.textsOf("r-partial"), ["p1", "p2", "p3", "p4", "p5", "p6", "p7"]);
   });
 
+  test("lines go as one text; a line holding a newline, or a server without the text route, gets the per-line route", async () => {
+    const routes: string[] = [];
+    let textRoute = true;
+    server.intercept = (req) => {
+      routes.push(req.url?.endsWith("/logs/text") ? "text" : "lines");
+      return !textRoute && req.url?.endsWith("/logs/text")
+        ? { status: 404, body: { resultCode: 20, resultMsg: "ERROR", error: "no route POST /logs/text" } }
+        : undefined;
+    };
+    const agentClient = client();
+    const shipper = new LogShipper({ runId: "r-routes", send: (id, lines) => agentClient.sendLogs(id, lines), backoff });
+    shipper.push("stdout", "a");
+    shipper.push("stderr", "b");
+    await shipper.drained();
+    shipper.push("stdout", "two\nlines");
+    await shipper.drained();
+    textRoute = false;
+    shipper.push("stdout", "c");
+    await shipper.drained();
+    shipper.push("stdout", "d");
+    await shipper.drained();
+    shipper.close();
+    assert.deepEqual(server.textsOf("r-routes"), ["a", "b", "two\nlines", "c", "d"]);
+    assert.deepEqual(
+      (server.lines.get("r-routes") ?? []).map((l) => l.stream),
+      ["stdout", "stderr", "stdout", "stdout", "stdout"],
+    );
+    // The 404 of a server without the route is remembered: later batches go per line at once.
+    assert.deepEqual(routes, ["text", "lines", "text", "lines", "lines"]);
+  });
+
   test("a 4xx refusal gives up on the lines instead of retrying forever", async () => {
     server.intercept = (req) =>
       req.url?.includes("/logs")

@@ -51,24 +51,26 @@ function walkFolder(root: string, relDir: string, parentRules: readonly Gitignor
     const name = child.name;
     if (name === ".git") continue;
     const rel = relDir === "" ? name : `${relDir}/${name}`;
+    // Joined by hand: path.join's normalising is a fifth of the walk's CPU, and these are plain names.
+    const abs = `${absDir}/${name}`;
     if (child.isDirectory()) {
       if (isIgnored(rules, rel, true)) continue;
-      out.push({ rel, kind: "dir", size: 0, ...statOf(root, rel) });
+      out.push({ rel, kind: "dir", size: 0, ...statOf(abs) });
       walkFolder(root, rel, rules, out);
     } else if (child.isFile()) {
       if (isIgnored(rules, rel, false)) continue;
-      const info = lstatSync(join(root, rel));
+      const info = lstatSync(abs);
       out.push({ rel, kind: "file", size: info.size, mtimeMs: info.mtimeMs, mode: info.mode });
     } else if (child.isSymbolicLink()) {
       if (isIgnored(rules, rel, false)) continue;
       const target = assertLinkStaysInside(root, rel);
-      out.push({ rel, kind: "symlink", size: 0, target, ...statOf(root, rel) });
+      out.push({ rel, kind: "symlink", size: 0, target, ...statOf(abs) });
     }
   }
 }
 
-function statOf(root: string, rel: string): { mtimeMs: number; mode: number } {
-  const info = lstatSync(join(root, rel));
+function statOf(abs: string): { mtimeMs: number; mode: number } {
+  const info = lstatSync(abs);
   return { mtimeMs: info.mtimeMs, mode: info.mode };
 }
 

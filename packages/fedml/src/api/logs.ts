@@ -230,6 +230,7 @@ export async function followRunLogs(
   const endpoint = await resolveEndpoint(options);
   const followers = new Map<string, Promise<string>>();
   let nodeCount = 0;
+  let lookedAgain = false;
   const wanted = (node: LogNode) =>
     (options.deviceId == null || node.deviceId === options.deviceId) && (options.rank == null || node.rank === options.rank);
   for (;;) {
@@ -246,12 +247,16 @@ export async function followRunLogs(
     }
     if (followers.size === 0) {
       if (isTerminalRunStatus(runStatus)) return runStatus;
-      // No node yet (queued): wait on the server until the run is placed or ends.
-      await request<LogLinesResponse>("GET", Paths.runLogLines(runId), endpoint, {
+      // No node yet (queued): wait on the server until the run's first lines or its end.
+      const first = await request<LogLinesResponse>("GET", Paths.runLogLines(runId), endpoint, {
         query: { afterSeq: 0, waitMs: FOLLOW_WAIT_MS },
         signal: options.signal,
       });
-      if (Date.now() - asked < IDLE_PAUSE_MS) await pause(IDLE_PAUSE_MS, options.signal);
+      // Lines or a node now: look again at once (a pause here held a run's first lines back),
+      // but only once: a node that is not the one followed answers at once every time.
+      const news = first.lines.length > 0 || first.deviceId !== null || first.done;
+      if ((!news || lookedAgain) && Date.now() - asked < IDLE_PAUSE_MS) await pause(IDLE_PAUSE_MS, options.signal);
+      lookedAgain = news;
       continue;
     }
     const all = Promise.all(followers.values());

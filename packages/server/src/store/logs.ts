@@ -11,6 +11,7 @@ import {
   linesInText,
   linesOfChunk,
   singleLine,
+  sliceChunk,
 } from "./log-chunks.js";
 import type { Database } from "./schema.js";
 
@@ -226,11 +227,12 @@ export async function readLogRange(
 ): Promise<{ seq: number; text: string; time: number }[]> {
   const out: { seq: number; text: string; time: number }[] = [];
   for (const chunk of await readChunks(db, runId, deviceId, fromSeq, toSeq)) {
-    const lines = linesOfChunk(chunk);
-    const times = expandRuns(chunk.runs);
-    const last = Math.min(toSeq, chunk.firstSeq + chunk.count - 1);
-    for (let seq = Math.max(fromSeq, chunk.firstSeq); seq <= last; seq++) {
-      out.push({ seq, text: lines[seq - chunk.firstSeq], time: times[seq - chunk.firstSeq][0] });
+    // Only the lines asked for are cut out of the chunk and get an object.
+    const part = sliceChunk(chunk, fromSeq, toSeq);
+    const lines = linesOfChunk(part);
+    let i = 0;
+    for (const [count, time] of part.runs) {
+      for (const end = i + count; i < end; i++) out.push({ seq: part.firstSeq + i, text: lines[i], time });
     }
   }
   return out;
