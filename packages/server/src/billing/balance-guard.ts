@@ -7,12 +7,13 @@ import type { ServerContext } from "../context.js";
 import { deactivateCluster } from "../clusters/lifecycle.js";
 import { stopRunLocked } from "../runs/stop.js";
 import { ClusterState, findClusterById } from "../store/clusters.js";
-import { readBalance } from "../store/credit.js";
+import { readBalances } from "../store/credit.js";
 import { type ReservationRow, listOpenReservations } from "../store/reservations.js";
 import { type BilledPartRow, listBillingParts, listClusterPartsOn } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { accruedCost } from "./commitments.js";
 import { partCost } from "./part-cost.js";
+import { groupBy } from "./standing.js";
 import { SteadySpans } from "./steady-spans.js";
 
 export const OUT_OF_BALANCE_REASON = "OUT_OF_BALANCE: the owner's credit ran out";
@@ -41,14 +42,19 @@ async function stopWhatIsOutOfBalance(ctx: ServerContext, spans: SteadySpans): P
   spans.keepOnly(new Set([...billing.map(partKey), ...open.map(holdKey)]));
   const parts = spans.rebase(billing, partKey, now);
   const holds = spans.rebase(open, holdKey, now);
-  const owners = new Set([...parts.map((p) => p.owner_id), ...holds.map((h) => h.payer_id)]);
+  // Every replica runs this each tick over every live part: one pass to group, one query for
+  // every balance, rather than a scan and a query per owner.
+  const partsOf = groupBy(parts, (p) => p.owner_id);
+  const holdsOf = groupBy(holds, (h) => h.payer_id);
+  const owners = [...new Set([...partsOf.keys(), ...holdsOf.keys()])];
+  const balances = await readBalances(ctx.db, owners);
   let stopped = 0;
   for (const owner of owners) {
-    const mine = parts.filter((p) => p.owner_id === owner);
-    const held = holds.filter((h) => h.payer_id === owner);
+    const mine = partsOf.get(owner) ?? [];
+    const held = holdsOf.get(owner) ?? [];
     let owed = accruedCost(mine, held, now);
     for (const hold of held) owed -= await endedCoveredCost(ctx, hold, now);
-    const { balanceMicros } = await readBalance(ctx.db, owner);
+    const balanceMicros = balances.get(owner)?.balanceMicros ?? 0;
     if (balanceMicros - owed > 0) continue;
     stopped++;
     // One transaction holding the placement lock: nothing is placed for them meanwhile.

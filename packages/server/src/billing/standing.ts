@@ -34,7 +34,8 @@ export async function creditStandings(db: Kysely<Database>, userIds: readonly nu
   return standings;
 }
 
-function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
+/** Rows by a numeric key (an owner, a payer), each group in the rows' order. */
+export function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
   const groups = new Map<number, T[]>();
   for (const row of rows) {
     const list = groups.get(key(row));

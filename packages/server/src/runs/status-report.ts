@@ -10,7 +10,7 @@ import {
 import type { ServerContext } from "../context.js";
 import { parseRowId } from "../store/ids.js";
 import { runTopic } from "../notify.js";
-import { findRunDevice, lockRun, type RunDeviceRow, updateRunDeviceIf } from "../store/runs.js";
+import { findRun, findRunDevice, lockRun, type RunDeviceRow, updateRunDeviceIf } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
@@ -116,6 +116,24 @@ async function checkPart(tctx: ServerContext, runId: number, deviceId: number, r
   return part;
 }
 
+/**
+ * When the part's job started, as billing should see it. The agent may send a short job's
+ * RUNNING and final reports in one request, so the server's own clock saw no span between
+ * them; the job's runtime, measured by the agent, counts back from the end instead. Never
+ * before the run was placed: an agent cannot bill for time it did not have the part.
+ */
+async function startOfEndedPart(
+  tctx: ServerContext,
+  part: RunDeviceRow,
+  runtimeMs: number | null,
+  now: number,
+): Promise<number | null> {
+  if (part.started_at === null || runtimeMs === null || now - part.started_at >= runtimeMs) return part.started_at;
+  const run = await findRun(tctx.db, part.run_id);
+  const placedAt = run?.placed_at ?? part.started_at;
+  return Math.min(part.started_at, Math.max(placedAt, now - runtimeMs));
+}
+
 /** A checked report applied inside the caller's transaction; true when it ended the part. */
 async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunStatusReport): Promise<boolean> {
   const status = report.status.toUpperCase();
@@ -125,6 +143,8 @@ async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunS
   if (TERMINAL_EDGE_STATUSES.has(part.status)) return false;
   const now = tctx.now();
   const ends = TERMINAL_EDGE_STATUSES.has(status);
+  const runtimeMs = report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs);
+  const startedAt = ends ? await startOfEndedPart(tctx, part, runtimeMs, now) : part.started_at;
   const changes = ends
     ? {
         status,
@@ -133,7 +153,8 @@ async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunS
         reason:
           (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, report.exitCode ?? null),
         ended_at: now,
-        runtime_ms: report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs),
+        runtime_ms: runtimeMs,
+        ...(startedAt === part.started_at ? {} : { started_at: startedAt }),
       }
     : {
         // A stop was asked for: progress reports must not undo STOPPING.
