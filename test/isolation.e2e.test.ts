@@ -69,6 +69,20 @@ const escaperJob = [
 ].join("\n");
 const escaperLine = /^(setsid|orphan) \d+$/;
 
+/** The two escapers' pids, once both have said they escaped. */
+async function escaperPids(runId: string): Promise<number[]> {
+  const lines = await waitFor(
+    "the escapers' pids",
+    async () => {
+      const said = (await logLines(runId, alice)).filter((l) => escaperLine.test(l));
+      return said.length === 2 ? said : undefined;
+    },
+    20_000,
+    100,
+  );
+  return lines.map((l) => Number(l.split(" ")[1]));
+}
+
 function isLive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -191,16 +205,7 @@ describe("jobs isolated from the agent, each other and the host", () => {
     const runId = await launch("escaper", escaperJob);
     // A failed assertion must not leave the escapers holding the device for the tests after.
     try {
-      const lines = await waitFor(
-        "the escapers' pids",
-        async () => {
-          const got = await logLines(runId, alice);
-          return got.filter((l) => escaperLine.test(l)).length === 2 ? got : undefined;
-        },
-        20_000,
-        100,
-      );
-      const pids = lines.filter((l) => escaperLine.test(l)).map((l) => Number(l.split(" ")[1]));
+      const pids = await escaperPids(runId);
       assert.equal(pids.length, 2);
       const cgroups = pids.map(cgroupOf);
       for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
@@ -351,16 +356,7 @@ describe("cgroup v2 (--cgroup-root)", () => {
     skip,
     async () => {
       const runId = await launchOnV2("v2-escaper", escaperJob);
-      const lines = await waitFor(
-        "the escapers' pids",
-        async () => {
-          const got = await logLines(runId, alice);
-          return got.filter((l) => escaperLine.test(l)).length === 2 ? got : undefined;
-        },
-        20_000,
-        100,
-      );
-      const pids = lines.filter((l) => escaperLine.test(l)).map((l) => Number(l.split(" ")[1]));
+      const pids = await escaperPids(runId);
       assert.equal(pids.length, 2);
       const runCgroup = join(runsParent, `run-${runId}`);
       for (const pid of pids) assert.equal(join(cgroup2Mount ?? "", v2CgroupOf(pid)), runCgroup);

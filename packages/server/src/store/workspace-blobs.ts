@@ -1,6 +1,7 @@
 import { TERMINAL_RUN_STATUSES } from "@fedml/core";
 import { type Kysely, type Transaction, sql } from "kysely";
 import type { Database } from "./schema.js";
+import { inTransaction } from "./transaction.js";
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -8,7 +9,7 @@ export function isSha256(value: string): boolean {
   return SHA256.test(value);
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
+export type Db = Kysely<Database> | Transaction<Database>;
 
 export interface BlobRow {
   sha256: string;
@@ -145,8 +146,10 @@ export function readChunk(
 
 /** Drops an upload (or a blob's former content): its chunks and its row. */
 export async function deleteUploadContent(db: Db, uploadId: number): Promise<void> {
-  await db.deleteFrom("workspace_chunks").where("upload_id", "=", uploadId).execute();
-  await db.deleteFrom("workspace_uploads").where("id", "=", uploadId).execute();
+  await inTransaction(db, async (trx) => {
+    await trx.deleteFrom("workspace_chunks").where("upload_id", "=", uploadId).execute();
+    await trx.deleteFrom("workspace_uploads").where("id", "=", uploadId).execute();
+  });
 }
 
 export async function markBlobCorrupt(db: Db, sha256: string, uploadId: number): Promise<void> {

@@ -1,6 +1,7 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
-type Db = Kysely<Database> | Transaction<Database>;
+import { inTransaction } from "./transaction.js";
+import type { Db } from "./workspace-blobs.js";
 
 export interface ObjectRow {
   upload_id: number;
@@ -76,13 +77,25 @@ export async function appendPart(db: Kysely<Database>, uploadId: number, part: P
 }
 
 export async function markSealed(db: Db, uploadId: number): Promise<void> {
-  await db.updateTable("workspace_objects").set({ sealed: 1 }).where("upload_id", "=", uploadId).execute();
+  await db
+    .updateTable("workspace_objects")
+    .set({ sealed: 1 })
+    .where("upload_id", "=", uploadId)
+    .where("sealed", "=", 0)
+    .execute();
 }
 
 /** The upload is gone from the database: its object is deleted by the next collection. */
 export async function markDropped(db: Db, uploadId: number): Promise<void> {
-  await db.updateTable("workspace_objects").set({ dropped: 1 }).where("upload_id", "=", uploadId).execute();
-  await db.deleteFrom("workspace_object_parts").where("upload_id", "=", uploadId).execute();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .updateTable("workspace_objects")
+      .set({ dropped: 1 })
+      .where("upload_id", "=", uploadId)
+      .where("dropped", "=", 0)
+      .execute();
+    await trx.deleteFrom("workspace_object_parts").where("upload_id", "=", uploadId).execute();
+  });
 }
 
 export function droppedObjects(db: Db, limit: number): Promise<ObjectRow[]> {

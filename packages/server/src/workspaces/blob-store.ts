@@ -1,7 +1,8 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
+import type { Db } from "../store/workspace-blobs.js";
 
-export type Db = Kysely<Database> | Transaction<Database>;
+export type { Db };
 
 /** Bytes in storage that are missing, cut short or differ from their checksum. */
 export class CorruptBlob extends Error {}

@@ -24,6 +24,7 @@ import {
   markSealed,
   objectParts,
 } from "../store/workspace-objects.js";
+import { inTransaction } from "../store/transaction.js";
 import { deleteUploadContent } from "../store/workspace-blobs.js";
 import { type BlobStore, CorruptBlob, type Db } from "./blob-store.js";
 import { readChunks } from "./database-blob-store.js";
@@ -138,8 +139,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async drop(db: Db, uploadId: number): Promise<void> {
-    await markDropped(db, uploadId);
-    await deleteUploadContent(db, uploadId);
+    // One transaction: an object marked for collection always goes with its upload's rows.
+    await inTransaction(db, async (trx) => {
+      await markDropped(trx, uploadId);
+      await deleteUploadContent(trx, uploadId);
+    });
   }
 
   async collect(db: Kysely<Database>): Promise<number> {
