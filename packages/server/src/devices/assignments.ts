@@ -25,12 +25,43 @@ function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "cont
   };
 }
 
-/** The device's whole desired state: every run part on it not yet ended. */
-export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
-  const device = await findDeviceById(ctx.db, deviceId);
-  const mine = await listLiveRunDevices(ctx.db, [deviceId]);
+type LivePart = Awaited<ReturnType<typeof listLiveRunDevices>>[number];
+
+/** What of a device's live parts its answer shows (with its version: whatever else is in an answer only changes with it). */
+function partsKey(version: number, mine: readonly LivePart[]): string {
+  return `${version}|${mine.map((p) => `${p.run_id}:${p.status}:${p.stop_requested}:${p.rank}:${p.node_index}:${p.gpu_indices_json}`).join(",")}`;
+}
+
+/**
+ * A device's whole desired state (every run part on it not yet ended), remembering each
+ * device's last answer. Most polls are heartbeats that find nothing changed; rebuilding their
+ * answer read the runs, all their parts, the devices, projects and serving rows again (five
+ * of a poll's eight queries). The answer is reused while the device's version and its live
+ * parts (status, stop flag, place) read the same: placing, stopping or ending a part on the
+ * device changes one or the other.
+ */
+export class AssignmentAnswers {
+  private readonly last = new Map<number, { key: string; answer: AssignmentsResponse }>();
+
+  async answer(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
+    const device = await findDeviceById(ctx.db, deviceId);
+    const mine = await listLiveRunDevices(ctx.db, [deviceId]);
+    if (!device) {
+      this.last.delete(deviceId);
+      return assemble(ctx, undefined, mine);
+    }
+    const key = partsKey(device.version, mine);
+    const kept = this.last.get(deviceId);
+    if (kept?.key === key) return kept.answer;
+    const answer = await assemble(ctx, device.version, mine);
+    this.last.set(deviceId, { key, answer });
+    return answer;
+  }
+}
+
+async function assemble(ctx: ServerContext, version: number | undefined, mine: LivePart[]): Promise<AssignmentsResponse> {
   const runIds = mine.map((p) => p.run_id);
-  if (!device || runIds.length === 0) return { version: device?.version ?? 0, assignments: [] };
+  if (version === undefined || runIds.length === 0) return { version: version ?? 0, assignments: [] };
   const runs = await ctx.db.selectFrom("runs").selectAll().where("id", "in", runIds).execute();
   const allParts = await listRunDevices(ctx.db, runIds);
   const devices = await devicesById(
@@ -88,5 +119,5 @@ export async function buildAssignments(ctx: ServerContext, deviceId: number): Pr
       ...runLimitsAndContainer(spec),
     });
   }
-  return { version: device.version, assignments };
+  return { version, assignments };
 }
