@@ -293,8 +293,9 @@ describe("jobs isolated from the agent, each other and the host", () => {
       readdirSync(jobsDir).filter((name) => ids.includes(name)),
       [],
     );
-    // What stays in the agent's home is each run's state.json (a tombstone of a few hundred bytes).
+    // What stays in the agent's home is each run's state (a line of its journal, for a while).
     assert.ok(duBytes(join(agentHome, "runs")) < 64 * 1024);
+    assert.ok(statSync(join(agentHome, "run-states.jsonl")).size < 64 * 1024);
   });
 
   test("a container job never runs on a device without a runtime: the matcher says why", rootOnly, async () => {

@@ -71,7 +71,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   });
   const lease = new AgentLease(home);
   const guard = () => {
-    lease.publish(supervisor.activeRunIds());
+    lease.publish();
     if (supervisor.activeRunIds().length > 0) ensureLeaseWatchdog(home);
   };
   const supervisor = new RunSupervisor({
@@ -178,7 +178,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         failures = 0;
         since = answer.version;
         supervisor.reconcile(answer.assignments);
-        // One lease write per answer: the renewal and the runs just taken on, before their processes start.
+        // The renewal, and a watchdog for the runs just taken on, before their processes start.
         guard();
       } catch (error) {
         if (error instanceof AgentStoppedError || signal.aborted) break;

@@ -259,6 +259,7 @@ export class RunCgroup {
     readonly layout: Exclude<CgroupLayout, { version: 0 }>,
     /** Every directory of this run's cgroup (one per v1 hierarchy it uses, one for v2). */
     readonly dirs: { freezer: string; pids: string; memory: string | null; cpu: string | null },
+    private readonly allHierarchies: boolean,
   ) {}
 
   /**
@@ -288,7 +289,7 @@ export class RunCgroup {
             cpu: layout.parents.cpu && (allHierarchies || limits.cpus !== null) ? join(layout.parents.cpu, name) : null,
           };
     for (const dir of new Set(Object.values(dirs).filter((d): d is string => d !== null))) mkdirSync(dir, { recursive: true });
-    const group = new RunCgroup(layout, dirs);
+    const group = new RunCgroup(layout, dirs, allHierarchies);
     group.applyLimits(limits);
     return group;
   }
@@ -361,6 +362,9 @@ export class RunCgroup {
    */
   killAll(): void {
     if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return;
+    // Nothing to freeze in an empty cgroup (the usual end of a job that leaves nothing behind);
+    // a process it lacks now cannot appear (a process of the run is needed to fork one).
+    if (this.isEmpty()) return;
     const freezeFile = this.layout.version === 2 ? "cgroup.freeze" : "freezer.state";
     const [frozen, thawed] = this.layout.version === 2 ? ["1", "0"] : ["FROZEN", "THAWED"];
     const froze = tryWrite(join(this.dirs.freezer, freezeFile), frozen);
@@ -389,7 +393,9 @@ export class RunCgroup {
 
   remove(): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) removeTree(dir);
-    if (this.layout.version === 1) for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
+    // Only a container runtime makes the run's cgroup in the other hierarchies.
+    if (this.layout.version === 1 && this.allHierarchies)
+      for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
   }
 
   /** This run's cgroup relative to its hierarchies' roots (v1: the same in all), for `--cgroup-parent`. */
