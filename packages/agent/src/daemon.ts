@@ -117,7 +117,9 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     );
     const hello = async () => {
       lostServer = false;
-      const answer = await client.hello({ facts, activeRunIds: supervisor.activeRunIds() }, signal);
+      // A run whose final report is on its way is held too (a followed Slurm job may end
+      // before this hello): the server must not fail it as lost.
+      const answer = await client.hello({ facts, activeRunIds: supervisor.heldRunIds() }, signal);
       lease.setTerms(
         answer.leaseMs ? { leaseMs: answer.leaseMs, killGraceMs: answer.leaseKillGraceMs ?? DEFAULT_STOP_GRACE_MS } : null,
       );
