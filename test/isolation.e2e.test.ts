@@ -209,6 +209,9 @@ describe("jobs isolated from the agent, each other and the host", () => {
       assert.equal(pids.length, 2);
       const cgroups = pids.map(cgroupOf);
       for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
+      // The job was started from inside its cgroup: the agent's own thread is back out of it.
+      const agentPid = agent?.child.pid as number;
+      assert.doesNotMatch(readFileSync(`/proc/${agentPid}/task/${agentPid}/cgroup`, "utf8"), /\/run-/);
       // Left the job's process group: a group kill alone would miss it.
       const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
       assert.notEqual(pgid(pids[0]), pgid(pids[1]));
