@@ -105,6 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
     const metrics = new ServerMetrics(startedAt);
+    metrics.countStatements(store.statements);
     // Set once the context exists: the inference proxy is served ahead of fastify (api/inference.ts).
     let front: RequestListener | undefined;
     const app = Fastify({

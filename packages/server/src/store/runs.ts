@@ -164,6 +164,12 @@ export async function lockRun(db: Kysely<Database>, runId: number): Promise<void
   if (isPostgres(db)) await sql`select id from runs where id = ${runId} for no key update`.execute(db);
 }
 
+/** lockRun and findRun in one statement: the run as it stands, held until the commit. */
+export async function lockAndFindRun(db: Kysely<Database>, runId: number): Promise<RunRow | undefined> {
+  const query = db.selectFrom("runs").selectAll().where("id", "=", runId);
+  return (isPostgres(db) ? query.forNoKeyUpdate() : query).executeTakeFirst();
+}
+
 export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {
   await db.insertInto("run_devices").values(row).execute();
 }
@@ -202,6 +208,24 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
   let q = db.selectFrom("run_devices").selectAll().where("status", "in", liveEdgeStatuses);
   if (deviceIds) q = q.where("device_id", "in", deviceIds);
   return q.orderBy("run_id").execute();
+}
+
+/**
+ * Every part (ended or not) of the runs that have a live part on the device, in one read:
+ * what a device's assignments are built from. Ordered by run, then node.
+ */
+export async function listPartsOfRunsLiveOn(db: Kysely<Database>, deviceId: number): Promise<RunDeviceRow[]> {
+  return db
+    .selectFrom("run_devices")
+    .selectAll()
+    .where(
+      "run_id",
+      "in",
+      db.selectFrom("run_devices").select("run_id").where("status", "in", liveEdgeStatuses).where("device_id", "=", deviceId),
+    )
+    .orderBy("run_id")
+    .orderBy("node_index")
+    .execute();
 }
 
 /** How many runs each of these devices has had a part in, ended ones included (absent: none). */
