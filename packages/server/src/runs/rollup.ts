@@ -1,6 +1,6 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES, isTerminalRunStatus, rollUpRunStatus } from "@fedml/core";
 import { endEndpointIfRunEnded, isServingJob } from "../serving/lifecycle.js";
-import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRunIf } from "../store/runs.js";
+import { type RunDeviceRow, type RunRow, findRun, listPartsOfRun, updateRunIf } from "../store/runs.js";
 import type { Stateful } from "../transition.js";
 
 /** The run's columns implied by its parts. Pure. */
@@ -42,7 +42,7 @@ export async function refreshRunStatus(
   const { db } = tx;
   const run = known?.run ?? (await findRun(db, runId));
   if (!run || isTerminalRunStatus(run.status)) return run;
-  const parts = known?.parts ?? (await listRunDevices(db, [runId]));
+  const parts = known?.parts ?? (await listPartsOfRun(db, runId));
   const changes = rolledUpRun(run, parts, now);
   const changed = Object.entries(changes).some(([k, v]) => run[k as keyof RunRow] !== v);
   if (!changed) return run;

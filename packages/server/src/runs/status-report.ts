@@ -10,7 +10,7 @@ import {
 import type { ServerContext } from "../context.js";
 import { parseRowId } from "../store/ids.js";
 import { runTopic } from "../notify.js";
-import { type RunDeviceRow, type RunRow, listRunDevices, lockAndFindRun, updateRunDeviceIf } from "../store/runs.js";
+import { type RunDeviceRow, type RunRow, listPartsOfRun, lockAndFindRun, updateRunDeviceIf } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
@@ -112,7 +112,7 @@ interface CheckedPart {
 /** The part a report is about, locked; throws the report's refusal, having written nothing. */
 async function checkPart(tctx: ServerContext, runId: number, deviceId: number, report: RunStatusReport): Promise<CheckedPart> {
   const run = await lockAndFindRun(tctx.db, runId);
-  const parts = run ? await listRunDevices(tctx.db, [runId]) : [];
+  const parts = run ? await listPartsOfRun(tctx.db, runId) : [];
   const part = parts.find((p) => p.device_id === deviceId);
   if (!run || !part) {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
