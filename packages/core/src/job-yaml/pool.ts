@@ -51,7 +51,7 @@ interface Slot {
  * concurrent launches mostly just queue behind one another for a moment, and only a real
  * backlog (or a slow document) is worth another worker.
  */
-const SPAWN_AFTER_MS = 25;
+const SPAWN_AFTER_MS = 100;
 
 // Built, the worker is the .js beside this file. Run from source (tests under tsx) it is the
 // .ts one, imported from a one-line script that first registers tsx in the worker (Node 20
