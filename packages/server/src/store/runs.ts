@@ -277,7 +277,31 @@ export async function listLivePartsOnSilentDevices(
 }
 
 /** A run part with what billing needs of its run. */
-export type BilledPartRow = RunDeviceRow & { owner_id: number; cluster_id: number | null };
+/** What billing reads of a part (every live part, each tick: only the columns it needs). */
+const billedPartColumns = [
+  "run_devices.run_id",
+  "run_devices.device_id",
+  "run_devices.node_index",
+  "run_devices.gpu_indices_json",
+  "run_devices.started_at",
+  "run_devices.ended_at",
+  "run_devices.stop_requested_at",
+  "run_devices.runtime_ms",
+  "run_devices.price_per_gpu_hour_micros",
+] as const;
+
+export type BilledPartRow = Pick<
+  RunDeviceRow,
+  | "run_id"
+  | "device_id"
+  | "node_index"
+  | "gpu_indices_json"
+  | "started_at"
+  | "ended_at"
+  | "stop_requested_at"
+  | "runtime_ms"
+  | "price_per_gpu_hour_micros"
+> & { owner_id: number; cluster_id: number | null };
 
 /**
  * Parts that bill now: not ended, no stop asked for, on a paid device (of every owner, or of
@@ -287,8 +311,7 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number | 
   let q = db
     .selectFrom("run_devices")
     .innerJoin("runs", "runs.id", "run_devices.run_id")
-    .selectAll("run_devices")
-    .select(["runs.owner_id", "runs.cluster_id"])
+    .select([...billedPartColumns, "runs.owner_id", "runs.cluster_id"])
     .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
     .where("run_devices.price_per_gpu_hour_micros", ">", 0);
@@ -350,14 +373,23 @@ export async function endPartIf(
  */
 export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<WaitingRunRow[]> {
   if (isPostgres(db)) {
-    // One round trip: each queuing user's head through the runs_queue_turn index.
+    // One round trip: each queuing user's head through the runs_queue_turn index. The users
+    // are found by skipping from one to the next along that index (a recursive CTE): a
+    // distinct over every queued run reads all of them, 100,000 rows for 200 users.
     const { rows } = await sql<WaitingRunRow>`
-      select r.* from (select distinct owner_id from runs where status = ${RunStatus.QUEUED}) o
+      with recursive o(owner_id) as (
+        select min(owner_id) from runs where status = ${RunStatus.QUEUED}
+        union all
+        select (select min(owner_id) from runs where status = ${RunStatus.QUEUED} and owner_id > o.owner_id)
+        from o where o.owner_id is not null
+      )
+      select r.* from o
       cross join lateral (
         select ${sql.join(waitingRunColumns.map((c) => sql.ref(c)))} from runs
         where status = ${RunStatus.QUEUED} and owner_id = o.owner_id
         order by priority desc, created_at, id limit ${perUser}
-      ) r`.execute(db);
+      ) r
+      where o.owner_id is not null`.execute(db);
     return rows;
   }
   // SQLite has no lateral join, and a query costs no round trip in-process.
