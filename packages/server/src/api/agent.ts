@@ -94,7 +94,12 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
         const hangUp = new AbortController();
-        reply.raw.once("close", () => hangUp.abort());
+        // Only a hang-up while the poll still waits aborts it: every answered request closes
+        // too, and an abort builds a DOMException (a stack trace) for nothing.
+        let answered = false;
+        reply.raw.once("close", () => {
+          if (!answered) hangUp.abort();
+        });
         const changed = await ctx.hub.waitUntil(
           deviceTopic(device.id),
           waitMs,
@@ -108,6 +113,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
+        answered = true;
         return buildAssignments(ctx, device.id);
       },
     );
