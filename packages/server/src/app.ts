@@ -43,6 +43,7 @@ import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
+import { type SweepLeader, postgresSweepLeader, soleSweepLeader } from "./sweep-leader.js";
 import { WriteFaults } from "./store/write-faults.js";
 import { reconcileServing } from "./serving/controller.js";
 import { ReplicaLoad } from "./serving/replica-load.js";
@@ -101,6 +102,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   let tick: NodeJS.Timeout | undefined;
   let queueLoop: QueueLoop | undefined;
   let watch: NodeJS.Timeout | undefined;
+  let sweepLeader: SweepLeader = soleSweepLeader;
   const hub = new NotifyHub();
   const jobYaml = new ParsePool({ deadlineMs: opts.yamlParseTimeoutMs });
   jobYaml.warm();
@@ -112,6 +114,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const adminKeyFile = await ensureAdmin(store.db, dir, clock.wall());
 
     const metrics = new ServerMetrics(startedAt);
+    metrics.countStatements(store.statements);
     // Set once the context exists: the inference proxy is served ahead of fastify (api/inference.ts).
     let front: RequestListener | undefined;
     const app = Fastify({
@@ -234,16 +237,23 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
 
     const sweepStorage = storageSweep(ctx, opts.storageSweepMs);
     const stopWhatIsOutOfBalance = outOfBalanceGuard(ctx);
+    // The sweeps over shared state run on one replica at a time (sweep-leader.ts).
+    if (isPostgresUrl(opts.databaseUrl)) {
+      sweepLeader = postgresSweepLeader(opts.databaseUrl, (message, err) => app.log.warn({ err }, message));
+    }
+    const leader = sweepLeader;
     let ticking = false;
     tick = setInterval(async () => {
       if (ticking) return;
       ticking = true;
       try {
-        await sweepOfflineDevices(ctx);
-        await endUnacknowledgedStops(ctx);
-        await reconcileReservations(ctx);
-        await stopWhatIsOutOfBalance();
-        await sweepIdleClusters(ctx);
+        if (await leader.leads()) {
+          await sweepOfflineDevices(ctx);
+          await endUnacknowledgedStops(ctx);
+          await reconcileReservations(ctx);
+          await stopWhatIsOutOfBalance();
+          await sweepIdleClusters(ctx);
+        }
         await sweepStorage();
         await reconcileServing(ctx);
       } catch (err) {
@@ -288,6 +298,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
           clearInterval(watch);
           loopDelay.disable();
           await loop.stop();
+          await sweepLeader.close();
           await hub.close();
           await heartbeats.close();
           // Upgraded connections are not the HTTP server's any more: app.close() would wait on them.
@@ -304,6 +315,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     clearInterval(tick);
     clearInterval(watch);
     await queueLoop?.stop();
+    await sweepLeader.close();
     await hub.close();
     await jobYaml.close();
     blobs?.close();

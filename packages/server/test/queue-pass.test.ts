@@ -36,7 +36,7 @@ function input(): QueuePassInput {
   return { clusterRuns: [], heads, snapshot: { devices, live: [], reservations: [] }, credit: new Map(), lastServed: new Map() };
 }
 
-function run<T>(steps: Generator<void, T>): { value: T; pauses: number } {
+function run<T>(steps: Generator<unknown, T>): { value: T; pauses: number } {
   for (let pauses = 0; ; pauses++) {
     const step = steps.next();
     if (step.done) return { value: step.value, pauses };

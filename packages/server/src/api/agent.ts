@@ -95,26 +95,26 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
         const hangUp = new AbortController();
-        // Only a hang-up while held aborts: every answered poll's close would otherwise build an AbortError.
-        const onClose = () => hangUp.abort();
-        reply.raw.once("close", onClose);
-        try {
-          const changed = await ctx.hub.waitUntil(
-            deviceTopic(device.id),
-            waitMs,
-            async () => {
-              const version = await versions.version(device.id);
-              return version !== undefined && version > since ? true : undefined;
-            },
-            hangUp.signal,
-          );
-          // More of a burst of placements may be landing: a busy device gets them in one answer.
-          if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
-        } finally {
-          reply.raw.off("close", onClose);
-        }
+        // Only a hang-up while the poll still waits aborts it: every answered request closes
+        // too, and an abort builds a DOMException (a stack trace) for nothing.
+        let answered = false;
+        reply.raw.once("close", () => {
+          if (!answered) hangUp.abort();
+        });
+        const changed = await ctx.hub.waitUntil(
+          deviceTopic(device.id),
+          waitMs,
+          async () => {
+            const version = await versions.version(device.id);
+            return version !== undefined && version > since ? true : undefined;
+          },
+          hangUp.signal,
+        );
+        // More of a burst of placements may be landing: a busy device gets them in one answer.
+        if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
+        answered = true;
         return answers.answer(ctx, device.id);
       },
     );

@@ -3,7 +3,7 @@
  * hold. Pure. A part of a cluster's run on a device the cluster holds is covered by the hold
  * (which bills the whole device), so it never counts twice.
  */
-import { parseIndices } from "../scheduler/capacity.js";
+import { gpuCountOf } from "../scheduler/capacity.js";
 import { partCost } from "./part-cost.js";
 import type { ReservationRow } from "../store/reservations.js";
 import type { BilledPartRow } from "../store/runs.js";
@@ -18,7 +18,7 @@ function coveredByHold(part: BilledPartRow, holds: readonly ReservationRow[]): b
 export function hourlyCommitment(parts: readonly BilledPartRow[], holds: readonly ReservationRow[]): number {
   const ofParts = parts
     .filter((p) => !coveredByHold(p, holds))
-    .reduce((sum, p) => sum + p.price_per_gpu_hour_micros * parseIndices(p.gpu_indices_json).length, 0);
+    .reduce((sum, p) => sum + p.price_per_gpu_hour_micros * gpuCountOf(p.gpu_indices_json), 0);
   return holds.reduce((sum, h) => sum + h.price_per_gpu_hour_micros * h.gpu_count, ofParts);
 }
 

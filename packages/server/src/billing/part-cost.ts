@@ -1,4 +1,4 @@
-import { parseIndices } from "../scheduler/capacity.js";
+import { gpuCountOf } from "../scheduler/capacity.js";
 import type { RunDeviceRow } from "../store/runs.js";
 
 const HOUR_MS = 3_600_000;
@@ -25,7 +25,5 @@ export function partCost(
   now: number,
 ): number {
   if (part.price_per_gpu_hour_micros <= 0) return 0;
-  return Math.round(
-    (part.price_per_gpu_hour_micros * parseIndices(part.gpu_indices_json).length * billableMs(part, now)) / HOUR_MS,
-  );
+  return Math.round((part.price_per_gpu_hour_micros * gpuCountOf(part.gpu_indices_json) * billableMs(part, now)) / HOUR_MS);
 }

@@ -1,6 +1,6 @@
 import { type CostLine, type CostReport, fromMicros } from "@fedml/core";
 import type { ServerContext } from "../context.js";
-import { parseIndices } from "../scheduler/capacity.js";
+import { gpuCountOf } from "../scheduler/capacity.js";
 import { devicesById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import type { RunDeviceRow } from "../store/runs.js";
@@ -35,7 +35,7 @@ export function sumCosts(parts: readonly CostedPart[], now: number): CostReport 
   let total = 0;
   for (const { part, project, provider } of parts) {
     const cost = partCost(part, now);
-    const gpuHours = (parseIndices(part.gpu_indices_json).length * billableMs(part, now)) / HOUR_MS;
+    const gpuHours = (gpuCountOf(part.gpu_indices_json) * billableMs(part, now)) / HOUR_MS;
     total += cost;
     add(byProject, project, part, cost, gpuHours);
     add(byProvider, provider || "(none)", part, cost, gpuHours);

@@ -25,13 +25,19 @@ interface Slot {
   version: number;
   /** Per wanted type ("" for any): its GPUs of that type, and the free ones as of `freeVersion`. */
   byType: Map<string, TypeView>;
+  /** Every GPU of the device (ascending, and as a set): the lists of a type all its GPUs are of. */
+  allGpus?: { all: number[]; set: Set<number> };
 }
+
+/** A type none of a device's GPUs is of; shared, never changed. */
+const NO_GPUS: number[] = [];
+const NO_GPU_SET: ReadonlySet<number> = new Set();
 
 interface TypeView {
   /** Every GPU of the type, ascending (the offer step's `matchingAll`). */
   all: number[];
   /** Their indices. */
-  set: Set<number>;
+  set: ReadonlySet<number>;
   /** Whether every free GPU is of the type (free ones only ever go), so none need filtering. */
   coversFree: boolean;
   free: number[];
@@ -224,10 +230,22 @@ export class CandidateIndex {
   private typeView(slot: Slot, type: string): TypeView {
     let view = slot.byType.get(type);
     if (!view) {
-      const set = new Set(slot.device.gpus.filter((g) => this.nameMatches(g.name, type)).map((g) => g.index));
-      const all = [...set].sort((a, b) => a - b);
-      const coversFree = slot.device.freeGpuIndices.every((i) => set.has(i));
-      view = { all, set, coversFree, free: [], freeVersion: -1 };
+      const { gpus } = slot.device;
+      let matching = 0;
+      for (const g of gpus) if (this.nameMatches(g.name, type)) matching++;
+      // Most devices hold one model: every GPU is of the type or none is. Those share their
+      // lists across the types (a pass builds a view per device and wanted type: 10,000s).
+      if (matching === gpus.length) {
+        slot.allGpus ??= { all: gpus.map((g) => g.index).sort((a, b) => a - b), set: new Set(gpus.map((g) => g.index)) };
+        view = { all: slot.allGpus.all, set: slot.allGpus.set, coversFree: true, free: [], freeVersion: -1 };
+      } else if (matching === 0) {
+        view = { all: NO_GPUS, set: NO_GPU_SET, coversFree: slot.device.freeGpuIndices.length === 0, free: [], freeVersion: -1 };
+      } else {
+        const set = new Set(gpus.filter((g) => this.nameMatches(g.name, type)).map((g) => g.index));
+        const all = [...set].sort((a, b) => a - b);
+        const coversFree = slot.device.freeGpuIndices.every((i) => set.has(i));
+        view = { all, set, coversFree, free: [], freeVersion: -1 };
+      }
       slot.byType.set(type, view);
     }
     return view;
@@ -299,7 +317,7 @@ export class CandidateIndex {
     if (!heap) {
       const { prices } = this.view(requesterId);
       const entries: Ranked[] = [];
-      for (const slot of this.slots) {
+      for (const slot of this.slotsOfType(type)) {
         const price = prices[slot.pos];
         if (price === undefined || !keep(slot)) continue;
         const entry = this.rank(slot, type, price, when);
@@ -309,6 +327,23 @@ export class CandidateIndex {
       this.heaps.set(key, heap);
     }
     return heap;
+  }
+
+  /** Slots of the type's lists. */
+  private readonly typed = new Map<string, Slot[]>();
+
+  /**
+   * The slots with a GPU of the type (every slot for any type): a heap of the type holds
+   * nothing else. A fleet has a few models, so a typed heap reads a few of every slot.
+   */
+  private slotsOfType(type: string): readonly Slot[] {
+    if (!type) return this.slots;
+    let slots = this.typed.get(type);
+    if (!slots) {
+      slots = this.slots.filter((slot) => slot.device.gpus.some((g) => this.nameMatches(g.name, type)));
+      this.typed.set(type, slots);
+    }
+    return slots;
   }
 
   private rankHeap(requesterId: string | null, t: string, provider: string, when: When): MinHeap<Ranked> {

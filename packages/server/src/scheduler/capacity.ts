@@ -37,6 +37,14 @@ export function parseIndices(json: string): number[] {
 const gpusOf = memoDecode(decodeGpus, 50_000);
 const indicesOf = memoDecode(decodeGpuIndices, 10_000);
 
+/**
+ * How many GPUs a part holds. Billing counts them for every live part on every tick and
+ * every queue pass; a fleet's parts hold few distinct index lists, each decoded once.
+ */
+export function gpuCountOf(json: string): number {
+  return indicesOf(json).length;
+}
+
 /** Free GPUs and job slots per device: what live run parts do not hold. Pure. */
 export function toCandidates(devices: readonly DeviceCapacityRow[], liveParts: readonly LiveRunPartRow[]): CandidateDevice[] {
   // Grouped once: filtering every part for every device was quadratic in a busy fleet.

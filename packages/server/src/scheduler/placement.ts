@@ -3,11 +3,12 @@ import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { listLiveDevices } from "../store/devices.js";
-import { writePlacements, writeWaitReasons } from "../store/placements.js";
+import { writePlacements } from "../store/placements.js";
 import { type RunRow, lastServedByOwner, listClusterQueuedRuns, listLivePartHoldings, listQueueHeads } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { takePlacementLock, tryPlacementLock } from "../store/transaction.js";
 import { type Stateful, transition } from "../transition.js";
+import { PassWriter, placementRowOf } from "./pass-writer.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
 import { type PassPlacement, type Snapshot, candidatesOf, decideInSteps } from "./queue-pass.js";
 
@@ -32,11 +33,12 @@ export interface Assignment {
   firstRank: number;
 }
 
-/** Runs a computation in steps, letting timers, I/O and requests in between them. */
-async function inTurns<T>(steps: Generator<void, T>): Promise<T> {
+/** Runs a computation in steps, letting timers, I/O and requests in between them; `onStep` gets what each step yields. */
+async function inTurns<Y, T>(steps: Generator<Y, T>, onStep: (yielded: Y) => void): Promise<T> {
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
+    onStep(step.value);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -81,8 +83,10 @@ export class Placement {
    * inside the placement transaction.
    */
   async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
-    const claimed = await this.apply(tx, [{ run, ...placement }], this.deps.now());
-    return claimed > 0;
+    const placements = [{ run, ...placement }];
+    const claimed = await writePlacements(tx.db, placements.map(placementRowOf), this.deps.now());
+    this.announce(tx, placements, claimed);
+    return claimed.size > 0;
   }
 
   /**
@@ -135,15 +139,18 @@ export class Placement {
       const placedAt = this.deps.now();
       const loadCpuMs = cpuMs(cpuAtStart);
       const cpuAtDecide = process.cpuUsage();
-      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }));
+      // The decision is written in chunks as it is made (the database writes one while this
+      // process decides the next), all in this transaction.
+      const writer = new PassWriter(db, placedAt);
+      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }), (decided) =>
+        writer.send(decided),
+      );
       const decidedAt = this.deps.now();
       const decideCpuMs = cpuMs(cpuAtDecide);
       const cpuAtApply = process.cpuUsage();
-      await writeWaitReasons(
-        db,
-        decision.reasons.map(({ run, reason }) => ({ runId: run.id, status: run.status, reason })),
-      );
-      const applied = await this.apply(tx, decision.placements, placedAt);
+      const claimed = await writer.done(decision);
+      this.announce(tx, decision.placements, claimed);
+      const applied = claimed.size;
       phases = {
         loadMs: placedAt - startedAt,
         decideMs: decidedAt - placedAt,
@@ -166,28 +173,15 @@ export class Placement {
   }
 
   /**
-   * Writes placements decided together (store/placements.ts: a few statements for the whole
-   * batch) and announces the ones that landed after the commit. A run changed meanwhile (a
-   * stop) is left out; the GPUs it was given stay free for the next pass, which is asked for.
+   * Announces the placements that landed (after the commit: `tx` defers them). A run changed
+   * meanwhile (a stop) was left out; the GPUs it was given stay free for the next pass, which
+   * is asked for.
    */
-  private async apply(
+  private announce(
     tx: Stateful,
-    placements: readonly { run: Pick<RunRow, "id">; nodes: PassPlacement["nodes"]; firstRank: number }[],
-    placedAt: number,
-  ): Promise<number> {
-    const claimed = await writePlacements(
-      tx.db,
-      placements.map((p) => ({
-        runId: p.run.id,
-        firstRank: p.firstRank,
-        nodes: p.nodes.map((n) => ({
-          deviceId: Number(n.deviceId),
-          gpuIndices: n.gpuIndices,
-          pricePerGpuHourMicros: n.pricePerGpuHour,
-        })),
-      })),
-      placedAt,
-    );
+    placements: readonly { run: Pick<RunRow, "id">; nodes: PassPlacement["nodes"] }[],
+    claimed: ReadonlySet<number>,
+  ): void {
     const devices = new Set<number>();
     for (const { run, nodes } of placements) {
       if (!claimed.has(run.id)) continue;
@@ -198,7 +192,6 @@ export class Placement {
     }
     for (const id of devices) tx.hub.notify(deviceTopic(id));
     if (claimed.size < placements.length) this.wake(tx);
-    return claimed.size;
   }
 
   private async snapshot(db: Kysely<Database>): Promise<Snapshot> {

@@ -74,11 +74,12 @@ type Verdict =
   | { kind: Exclude<MatchResult["kind"], "placed">; reason: string };
 
 /**
- * The pass's decision, in steps of `runsPerStep` runs: it pauses (yields) between them, so
- * that its caller can let other work in. A pass over 10,000 runs takes most of a second of
- * CPU, which in one go would stall every request the process serves meanwhile.
+ * The pass's decision, in steps of `runsPerStep` runs: it pauses (yields the decision so
+ * far, whose lists only grow) between them, so that its caller can let other
+ * work in and start writing them. A pass over 10,000 runs takes most of a second of CPU,
+ * which in one go would stall every request the process serves meanwhile.
  */
-export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Generator<void, QueuePassDecision> {
+export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Generator<QueuePassDecision, QueuePassDecision> {
   const { clusterRuns, heads, lastServed } = input;
   // Placements change the view later runs get: the pass works on its own copies.
   const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
@@ -112,7 +113,7 @@ export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Genera
   const waitingClusters = new Set<number>();
   let decided = 0;
   for (const run of clusterRuns) {
-    if (++decided % runsPerStep === 0) yield;
+    if (++decided % runsPerStep === 0) yield decision;
     const clusterId = run.cluster_id ?? null;
     if (clusterId === null || waitingClusters.has(clusterId)) continue;
     if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, snap, clusterId)))) waitingClusters.add(clusterId);
@@ -123,7 +124,7 @@ export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Genera
   // the devices it takes rather than the whole fleet.
   const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
   for (const run of fairOrder(heads, lastServed)) {
-    if (++decided % runsPerStep === 0) yield;
+    if (++decided % runsPerStep === 0) yield decision;
     const needs = needsOf(run);
     // A federated run wants a server and edges on distinct devices: the matcher's federated
     // rules over the same view the index holds.

@@ -1,7 +1,8 @@
 /**
  * A queue pass's placements written as a few set-based statements, whatever the size of the
- * pass: claim the runs (one conditional update), insert their parts (one insert), bump their
- * devices' versions (one update), write the waiting runs' reasons (one update per status).
+ * pass: claim the runs and insert their parts (one statement per chunk on PostgreSQL, two on
+ * SQLite), bump their devices' versions (one update), write the waiting runs' reasons (one
+ * update per status).
  * The rows travel as a few array parameters (PostgreSQL's unnest) or one JSON parameter
  * (SQLite's json_each) rather than one parameter per value: building and parsing a statement
  * with tens of thousands of parameters cost more than running it. Called inside the
@@ -51,21 +52,33 @@ export async function writePlacements(
   placements: readonly PlacementRow[],
   placedAt: number,
 ): Promise<Set<number>> {
-  if (placements.length === 0) return new Set();
-  const ids = rowsOf(
-    db,
-    ["int8"],
-    placements.map((p) => [p.runId]),
-  );
-  const { rows } = await sql<{ id: number }>`
-    update runs set status = ${RunStatus.STARTING}, reason = null, placed_at = ${placedAt}
-    where id in (select c0 from ${ids}) and status in (${RunStatus.QUEUED}, ${RunStatus.CLUSTER_QUEUE})
-    returning id`.execute(db);
-  const claimed = new Set(rows.map((row) => Number(row.id)));
+  const { claimed, deviceIds } = await claimPlacements(db, placements, placedAt);
+  await bumpDeviceVersions(db, deviceIds);
+  return claimed;
+}
+
+/** What claimPlacements wrote: the runs claimed and the devices their parts went to (to bump). */
+export interface Claimed {
+  claimed: Set<number>;
+  deviceIds: number[];
+}
+
+/**
+ * writePlacements without the device bumps, so that a pass can claim its placements in chunks
+ * while it decides the next ones and bump every device once, in id order, at its end (bumping
+ * per chunk would lock device rows out of order: a deadlock with a batch of heartbeats).
+ * PostgreSQL: one statement per chunk (the claim and the parts' insert as data-modifying CTEs),
+ * so a chunk costs one round trip. SQLite has no data-modifying CTEs; its statements cost no
+ * round trip.
+ */
+export async function claimPlacements(
+  db: Kysely<Database>,
+  placements: readonly PlacementRow[],
+  placedAt: number,
+): Promise<Claimed> {
+  if (placements.length === 0) return { claimed: new Set(), deviceIds: [] };
   const parts: [number, number, number, number, string, number][] = [];
-  const deviceIds: number[] = [];
   for (const p of placements) {
-    if (!claimed.has(p.runId)) continue;
     for (const [index, node] of p.nodes.entries()) {
       parts.push([
         p.runId,
@@ -75,17 +88,46 @@ export async function writePlacements(
         JSON.stringify(node.gpuIndices),
         node.pricePerGpuHourMicros,
       ]);
-      deviceIds.push(node.deviceId);
     }
   }
-  if (parts.length === 0) return claimed;
-  const values = rowsOf(db, ["int8", "int8", "int4", "int4", "text", "int8"], parts);
-  await sql`
-    insert into run_devices
-      (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
-    select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${values}`.execute(db);
-  await bumpDeviceVersions(db, deviceIds);
-  return claimed;
+  const partTypes = ["int8", "int8", "int4", "int4", "text", "int8"];
+  // A run without nodes is still claimed: the ids travel apart from the parts.
+  const ids = rowsOf(
+    db,
+    ["int8"],
+    placements.map((p) => [p.runId]),
+  );
+  const { QUEUED, CLUSTER_QUEUE, STARTING } = RunStatus;
+  let claimed: Set<number>;
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ id: number }>`
+      with claimed as (
+        update runs set status = ${STARTING}, reason = null, placed_at = ${placedAt}
+        where id in (select c0 from ${ids}) and status in (${QUEUED}, ${CLUSTER_QUEUE})
+        returning id),
+      parts as (
+        insert into run_devices
+          (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
+        select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${rowsOf(db, partTypes, parts)}
+        where c0 in (select id from claimed))
+      select id from claimed`.execute(db);
+    claimed = new Set(rows.map((row) => Number(row.id)));
+  } else {
+    const { rows } = await sql<{ id: number }>`
+      update runs set status = ${STARTING}, reason = null, placed_at = ${placedAt}
+      where id in (select c0 from ${ids}) and status in (${QUEUED}, ${CLUSTER_QUEUE})
+      returning id`.execute(db);
+    claimed = new Set(rows.map((row) => Number(row.id)));
+    const claimedParts = parts.filter((part) => claimed.has(part[0]));
+    if (claimedParts.length > 0) {
+      await sql`
+        insert into run_devices
+          (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
+        select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${rowsOf(db, partTypes, claimedParts)}`.execute(db);
+    }
+  }
+  const deviceIds = parts.filter((part) => claimed.has(part[0])).map((part) => part[1]);
+  return { claimed, deviceIds };
 }
 
 /**

@@ -22,7 +22,10 @@ export type WriteFaultHook = (write: StoreWrite) => void;
 /** A write written as raw SQL (a set-based statement the builder cannot express): its kind and table. */
 function rawWrite(node: RootOperationNode): StoreWrite | null {
   if (!RawNode.is(node)) return null;
-  const found = /^\s*(insert\s+into|update|delete\s+from)\s+"?(\w+)/i.exec(node.sqlFragments[0] ?? "");
+  // A statement whose writes are data-modifying CTEs counts as a write to its first CTE's table.
+  const found = /^\s*(?:with\s+\w+\s+as\s+\(\s*)?(insert\s+into|update|delete\s+from)\s+"?(\w+)/i.exec(
+    node.sqlFragments[0] ?? "",
+  );
   if (!found) return null;
   const verb = found[1].toLowerCase();
   return { kind: verb.startsWith("insert") ? "insert" : verb === "update" ? "update" : "delete", table: found[2] };
