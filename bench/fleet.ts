@@ -235,7 +235,8 @@ async function scale(
     log(`  ${agents - 1} more runs queued in the store, placed by the server's queue loop`);
     t0 = nowMs();
     await seedQueued(dbFile, first.runId, agents - 1);
-    await waitAllSeen(agents, 600_000);
+    // A deep queue of one user is placed a window at a time, each pass reading the whole fleet: minutes at 10,000.
+    await waitAllSeen(agents, 1_500_000);
     const launchSec = (nowMs() - t0) / 1000;
     const placedAt = await placedTimes(dbFile);
     const storm = [...seenAt].filter(([runId]) => runId !== first.runId);
