@@ -213,7 +213,6 @@ async function scale(
     }
     await Promise.all(registered);
     const registerSec = (nowMs() - t0) / 1000;
-    for (const w of workers) w.send({ start: true });
     await sleep(1000);
 
     const waitAllSeen = async (count: number, timeoutMs: number) => {

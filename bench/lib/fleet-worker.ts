@@ -4,9 +4,9 @@
  * long-poll that is also the heartbeat, status reports). A device runs nothing: a new
  * assignment is reported RUNNING at once and stays in flight until the process ends.
  *
- * Parent -> worker (IPC): { start: true } begins the polls after registration;
- * { reset: true } starts the heartbeat samples afresh; { report: true } asks for the samples
- * so far; { stop: true } ends the polls.
+ * Each device holds its poll from its hello on. Parent -> worker (IPC): { reset: true }
+ * starts the heartbeat samples afresh; { report: true } asks for the samples so far;
+ * { stop: true } ends the polls.
  * Worker -> parent: { registered }, { seen: [[runId, atMs], ...] } batched, { samples }.
  */
 import { AgentClient } from "../../packages/agent/src/client.js";
@@ -83,14 +83,17 @@ async function heartbeat(device: Device): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const devices: Device[] = [];
-  await pool(args.count, 32, async (k) => {
-    devices.push(await register(args.from + k));
-  });
-  send({ registered: devices.length });
   const loops: Promise<void>[] = [];
-  process.on("message", (message: { start?: boolean; report?: boolean; reset?: boolean; stop?: boolean }) => {
-    if (message.start) for (const d of devices) loops.push(heartbeat(d));
+  let registered = 0;
+  // Each device polls from its hello on, as the real agent does: held back until the whole
+  // fleet registered, the first ones would be silent past the offline window meanwhile.
+  await pool(args.count, 32, async (k) => {
+    const device = await register(args.from + k);
+    registered++;
+    loops.push(heartbeat(device));
+  });
+  send({ registered });
+  process.on("message", (message: { report?: boolean; reset?: boolean; stop?: boolean }) => {
     if (message.reset) {
       // Status reports are kept: they come with the launches, before the heartbeats' window.
       heartbeatOverheadMs = [];
