@@ -54,6 +54,11 @@ export class PassWriter {
     this.chain.catch(() => undefined);
   }
 
+  /** Waits for the chunks sent so far (a read after it sees their claims); throws a chunk's error. */
+  async flushed(): Promise<void> {
+    await this.chain;
+  }
+
   /**
    * Sends the rest, waits for every chunk, then bumps each device once, in id order (bumped
    * per chunk, device rows would be locked out of order: a deadlock with a batch of heartbeats).
