@@ -158,8 +158,11 @@ export class Placement {
       const writer = new PassWriter(db, placedAt);
       let windows = 1;
       const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }), (step) => {
-        writer.send(step.decision);
-        if (!step.windowDone || windows >= WINDOWS_PER_PASS) return undefined;
+        if (!step.windowDone || windows >= WINDOWS_PER_PASS) {
+          writer.send(step.decision);
+          return undefined;
+        }
+        writer.send(step.decision, true);
         windows++;
         // The next window as the store has it once this pass's claims so far have landed (in
         // this transaction): the fleet, its parts and the credit stay as the pass sees them.
