@@ -81,7 +81,7 @@ export function toMarkdown(r: BenchResults): string {
             .map(([route, perJob]) => `${route} ${n(perJob, 2)}`)
             .join("; ")
         : "–",
-      "",
+      t.sqlStatementsPerJob === undefined ? "" : `server SQL statements per job ${n(t.sqlStatementsPerJob, 1)}`,
       "",
       "",
     ],

@@ -28,6 +28,8 @@ export interface ThroughputResult {
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
   /** HTTP requests the server answered per job during our run, by route (its /metrics), e.g. "POST /api/v1/agent/reports". */
   requestsPerJob?: Record<string, number>;
+  /** SQL statements the server ran per job during our run (its /metrics), transaction control included. */
+  sqlStatementsPerJob?: number;
   /** The machine's 1-minute load average around our run: other work on the cores skews every figure. */
   loadAverage?: { before: number; after: number };
 }
@@ -49,6 +51,8 @@ async function oursThroughput(cluster: Cluster, jobs: number): Promise<OursResul
       const cpu = { server: perJob("server"), agents: perJob("agents"), jobs: perJob("jobs"), harness: perJob("harness") };
       const requestsAfter = await requestCounts(cluster);
       const requests: Record<string, number> = {};
+      const statements = (requestsAfter.get(STATEMENTS) ?? 0) - (requestsBefore.get(STATEMENTS) ?? 0);
+      requestsAfter.delete(STATEMENTS);
       for (const [route, count] of requestsAfter) {
         const delta = count - (requestsBefore.get(route) ?? 0);
         if (delta > 0) requests[route] = delta / jobs;
@@ -56,6 +60,7 @@ async function oursThroughput(cluster: Cluster, jobs: number): Promise<OursResul
       return {
         cpu,
         requests,
+        statementsPerJob: statements / jobs,
         perSec: jobs / ((lastEnd - started) / 1000),
         failed: runs.filter((r) => r.status !== "FINISHED").length,
       };
@@ -69,7 +74,11 @@ interface OursResult {
   failed: number;
   cpu: CpuSplit;
   requests: Record<string, number>;
+  statementsPerJob: number;
 }
+
+/** The key requestCounts files the server's SQL statement count under. */
+const STATEMENTS = "sql statements";
 
 /** Requests answered so far by "METHOD route", from the server's request-duration histogram. */
 async function requestCounts(cluster: Cluster): Promise<Map<string, number>> {
@@ -82,6 +91,8 @@ async function requestCounts(cluster: Cluster): Promise<Map<string, number>> {
     const key = `${method} ${route}`;
     counts.set(key, (counts.get(key) ?? 0) + Number(value));
   }
+  const statements = /^fedml_db_statements_total (\S+)$/m.exec(text)?.[1];
+  if (statements !== undefined) counts.set(STATEMENTS, Number(statements));
   return counts;
 }
 
@@ -157,6 +168,7 @@ export async function throughput(
     ratioToForkExec: ours.perSec / forkExec,
     cpuMsPerJob: ours.cpu,
     requestsPerJob: ours.requests,
+    sqlStatementsPerJob: ours.statementsPerJob,
     loadAverage: { before: loadBefore, after: loadAfter },
   };
 }

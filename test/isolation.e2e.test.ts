@@ -209,6 +209,9 @@ describe("jobs isolated from the agent, each other and the host", () => {
       assert.equal(pids.length, 2);
       const cgroups = pids.map(cgroupOf);
       for (const path of cgroups) assert.match(path, new RegExp(`/run-${runId}$`), "the escaper is still in the run's cgroup");
+      // The job was started from inside its cgroup: the agent's own thread is back out of it.
+      const agentPid = agent?.child.pid as number;
+      assert.doesNotMatch(readFileSync(`/proc/${agentPid}/task/${agentPid}/cgroup`, "utf8"), /\/run-/);
       // Left the job's process group: a group kill alone would miss it.
       const pgid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
       assert.notEqual(pgid(pids[0]), pgid(pids[1]));
@@ -293,8 +296,9 @@ describe("jobs isolated from the agent, each other and the host", () => {
       readdirSync(jobsDir).filter((name) => ids.includes(name)),
       [],
     );
-    // What stays in the agent's home is each run's state.json (a tombstone of a few hundred bytes).
+    // What stays in the agent's home is each run's state (a line of its journal, for a while).
     assert.ok(duBytes(join(agentHome, "runs")) < 64 * 1024);
+    assert.ok(statSync(join(agentHome, "run-states.jsonl")).size < 64 * 1024);
   });
 
   test("a container job never runs on a device without a runtime: the matcher says why", rootOnly, async () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { EndpointModel } from "@fedml/core";
 import { api } from "fedml";
+import { readRunState } from "../packages/agent/src/runner/run-state.js";
 import { writeJob } from "./support/jobs.js";
 import { repoRoot } from "./support/paths.js";
 import { type AgentProcess, type ServerProcess, createUser, runCli, startAgent, startServer } from "./support/processes.js";
@@ -169,7 +170,7 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     const before = readyReplicas(await status(trio));
     const victim = before[0];
     const agent = agents.find((a) => a.deviceId === victim.deviceId)!;
-    const state = JSON.parse(readFileSync(join(agent.home, "runs", victim.runId, "state.json"), "utf8")) as { pgid: number };
+    const state = readRunState(agent.home, victim.runId) ?? { pgid: 0 };
     const stream = requestStream(trio);
     await waitFor("some answers", () => stream.answers.length >= 5, 20_000);
     assert.ok(state.pgid > 1, `the job's process group: ${JSON.stringify(state)}`);

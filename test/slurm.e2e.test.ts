@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
+import { readRunState } from "../packages/agent/src/runner/run-state.js";
 import { writeJob } from "./support/jobs.js";
 import { type AgentProcess, type ServerProcess, runCli, startServerWithAgent } from "./support/processes.js";
 import { type Caller, waitForRunEnd, waitForRunStatus } from "./support/runs.js";
@@ -29,11 +30,9 @@ async function logLines(runId: string): Promise<string[]> {
   return (await api.runLogs(runId, 1, 100, { needAllLogs: true, ...alice })).logLineList;
 }
 
-/** The Slurm job id of a run, from the agent's state.json. */
+/** The Slurm job id of a run, from the agent's record of its runs. */
 function slurmJobOf(runId: string): string | null {
-  const file = join(agent.home, "runs", runId, "state.json");
-  if (!existsSync(file)) return null;
-  return (JSON.parse(readFileSync(file, "utf8")) as { slurm?: { jobId: string | null } }).slurm?.jobId ?? null;
+  return readRunState(agent.home, runId)?.slurm?.jobId ?? null;
 }
 
 describe("the Slurm backend on a real Slurm", { skip }, () => {

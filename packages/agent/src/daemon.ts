@@ -71,7 +71,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   });
   const lease = new AgentLease(home);
   const guard = () => {
-    lease.publish(supervisor.activeRunIds());
+    lease.publish();
     if (supervisor.activeRunIds().length > 0) ensureLeaseWatchdog(home);
   };
   const supervisor = new RunSupervisor({
@@ -117,7 +117,9 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     );
     const hello = async () => {
       lostServer = false;
-      const answer = await client.hello({ facts, activeRunIds: supervisor.activeRunIds() }, signal);
+      // A run whose final report is on its way is held too (a followed Slurm job may end
+      // before this hello): the server must not fail it as lost.
+      const answer = await client.hello({ facts, activeRunIds: supervisor.heldRunIds() }, signal);
       lease.setTerms(
         answer.leaseMs ? { leaseMs: answer.leaseMs, killGraceMs: answer.leaseKillGraceMs ?? DEFAULT_STOP_GRACE_MS } : null,
       );
@@ -178,7 +180,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         failures = 0;
         since = answer.version;
         supervisor.reconcile(answer.assignments);
-        // One lease write per answer: the renewal and the runs just taken on, before their processes start.
+        // The renewal, and a watchdog for the runs just taken on, before their processes start.
         guard();
       } catch (error) {
         if (error instanceof AgentStoppedError || signal.aborted) break;

@@ -5,7 +5,8 @@
  * memory is bounded: past maxHeldLines or maxHeldChars the newer lines go to a spill file
  * (when the run has one) and are read back, in order, as the server takes the older ones.
  */
-import { appendFileSync, closeSync, openSync, readSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { FedmlError, type LogLine } from "@fedml/core/contract";
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
 import { AgentStoppedError } from "./client.js";
@@ -146,6 +147,8 @@ export class LogShipper {
 
   private flushSpill(): void {
     if (!this.spillFile || this.spillBuffer.length === 0) return;
+    // The run's folder may be gone already (the job has ended and left nothing in it).
+    mkdirSync(dirname(this.spillFile), { recursive: true });
     appendFileSync(this.spillFile, `${this.spillBuffer.join("\n")}\n`, { mode: 0o600 });
     this.spillBuffer = [];
   }

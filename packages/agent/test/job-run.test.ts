@@ -79,9 +79,8 @@ describe("JobRun", () => {
     const state = readRunState(r.home, "run-env");
     assert.equal(state?.status, "FINISHED");
     assert.equal(state?.reported, false);
-    // A run that did not fail leaves nothing but its state.json behind (the job folder is removed).
+    // A run that did not fail leaves nothing but its state (a line of the journal) behind.
     assert.ok(!existsSync(join(r.home, "runs", "run-env", "job")));
-    assert.ok(existsSync(join(r.home, "runs", "run-env", "state.json")));
   });
 
   test("a non-zero exit is FAILED with the code; a signal death is 128 + signo", async () => {

@@ -22,9 +22,13 @@ export interface LeaseTerms {
 export interface LeaseFile extends LeaseTerms {
   agentPid: number;
   renewedAtNs: string;
-  /** The runs the agent holds a process for: the watchdog reads their pgids from their state.json. */
-  runIds: string[];
 }
+
+/**
+ * The renewal written is at most this part of the lease behind the agent's own: a fresh write
+ * per answered poll (a file each) would cost more than a short job's bookkeeping otherwise.
+ */
+const PUBLISH_STEP = 20;
 
 export const monotonicNs = (): bigint => process.hrtime.bigint();
 
@@ -35,6 +39,8 @@ export function leaseFilePath(home: string): string {
 export class AgentLease {
   private terms: LeaseTerms | null = null;
   private renewedAtNs: bigint | null = null;
+  private publishedAtNs: bigint | null = null;
+  private publishedTerms: LeaseTerms | null = null;
 
   constructor(
     private readonly home: string,
@@ -69,14 +75,21 @@ export class AgentLease {
     return this.terms !== null && since !== null && since > this.terms.leaseMs;
   }
 
-  /** Publishes the lease for the watchdog (atomically: it never reads half a file). */
-  publish(runIds: string[]): void {
+  /**
+   * Publishes the lease for the watchdog (atomically: it never reads half a file), unless the
+   * one written is less than a twentieth of the lease behind.
+   */
+  publish(): void {
     if (!this.terms || this.renewedAtNs === null) return;
+    const stepNs = BigInt(Math.floor(this.terms.leaseMs / PUBLISH_STEP)) * 1_000_000n;
+    if (this.publishedTerms === this.terms && this.publishedAtNs !== null && this.renewedAtNs - this.publishedAtNs < stepNs)
+      return;
+    this.publishedAtNs = this.renewedAtNs;
+    this.publishedTerms = this.terms;
     const file: LeaseFile = {
       ...this.terms,
       agentPid: process.pid,
       renewedAtNs: String(this.renewedAtNs),
-      runIds,
     };
     const path = leaseFilePath(this.home);
     const tmp = `${path}.${process.pid}.tmp`;
@@ -86,6 +99,7 @@ export class AgentLease {
 
   /** The agent stopped cleanly with no job left: nothing for a watchdog to guard. */
   withdraw(): void {
+    this.publishedAtNs = null;
     rmSync(leaseFilePath(this.home), { force: true });
   }
 }

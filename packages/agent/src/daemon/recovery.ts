@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { EdgeStatus } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
 import { isGroupAlive, signalGroup } from "../runner/process-group.js";
-import { type RunState, isFinalStatus, listRunStates, updateRunState } from "../runner/run-state.js";
+import { type RunState, importLegacyStates, isFinalStatus, listRunStates, updateRunState } from "../runner/run-state.js";
 
 export const LOST_RUN_REASON = "the agent restarted and lost the run's process";
 
@@ -43,6 +43,7 @@ export function recoverLeftoverRuns(
 ): { unreported: RunState[]; reattachable: RunState[] } {
   const unreported: RunState[] = [];
   const reattachable: RunState[] = [];
+  importLegacyStates(home);
   for (const state of listRunStates(home)) {
     if (canReattach(state)) {
       reattachable.push(state);

@@ -9,6 +9,7 @@ import { type RunBackend, type RunHandle, localBackend } from "../runner/backend
 import type { RunOutcome } from "../runner/job-run.js";
 import {
   type RunState,
+  forgetRunStates,
   initialRunState,
   isFinalStatus,
   readRunState,
@@ -18,7 +19,7 @@ import {
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import type { Isolation } from "../runner/isolation/index.js";
-import { sweepJobFolders } from "../runner/isolation/run-folder.js";
+import { dropSpareFolders, sweepJobFolders } from "../runner/isolation/run-folder.js";
 import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace } from "../runner/workspace.js";
 import { runDir, runsDir } from "../runner/run-state.js";
 import { LogShipper } from "../shipper.js";
@@ -28,6 +29,13 @@ import { ReportBatcher } from "./report-batcher.js";
 const UNLISTED_RUN_GRACE_MS = 5_000;
 /** Ended runs' folders are swept at most this often (each sweep reads every run's state). */
 const SWEEP_INTERVAL_MS = 10_000;
+/**
+ * A reported run's state is kept this long (at most) after its end, so that a listing the
+ * server sent before it took the end is not taken for a new run.
+ */
+const TOMBSTONE_MS = 60_000;
+/** Spare run folders go once the agent has had no run for this long. */
+const SPARES_IDLE_MS = 2_000;
 
 interface ActiveRun {
   job: RunHandle;
@@ -62,6 +70,7 @@ export class RunSupervisor {
   private readonly finalizing = new Map<string, Promise<void>>();
   private readonly reports: ReportBatcher;
   private lastSweepMs = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   private readonly backend: RunBackend;
 
@@ -87,7 +96,7 @@ export class RunSupervisor {
   /**
    * The server's whole desired state for this device. The runs it takes on are active when it
    * returns, and none has started a process yet (each first awaits its workspace): the caller
-   * publishes its lease in between.
+   * renews its lease and starts its watchdog in between.
    */
   reconcile(assignments: Assignment[]): void {
     const listed = new Set(assignments.map((a) => a.runId));
@@ -133,6 +142,8 @@ export class RunSupervisor {
     const { runId } = assignment;
     const { client, log, home } = this.deps;
     log(`run ${runId}: starting (rank ${assignment.rank}, gpus [${assignment.gpuIndices.join(",")}])`);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const sha = assignment.workspaceSha256;
     if (sha) holdWorkspace(home, sha);
     this.take(runId, 1, sha, (run, shipper) =>
@@ -227,7 +238,7 @@ export class RunSupervisor {
       shipper.close();
       await run.servingReports;
       if (outcome.detached) {
-        // It lives on without us; state.json keeps what the next agent needs to follow it.
+        // It lives on without us; its state keeps what the next agent needs to follow it.
         await run.statusAcked;
         this.active.delete(runId);
         this.runningSinceNs.delete(runId);
@@ -241,6 +252,13 @@ export class RunSupervisor {
       this.active.delete(runId);
       this.fenced.delete(runId);
       this.runningSinceNs.delete(runId);
+      if (this.active.size === 0 && !this.idleTimer) {
+        this.idleTimer = setTimeout(() => {
+          this.idleTimer = null;
+          if (this.active.size === 0) dropSpareFolders();
+        }, SPARES_IDLE_MS);
+        this.idleTimer.unref();
+      }
       await this.sendFinal(state, runtimeMs);
     });
     this.trackFinal(runId, finished);
@@ -264,7 +282,7 @@ export class RunSupervisor {
     if (await this.send(state.runId, report)) {
       const latest = readRunState(this.deps.home, state.runId) ?? state;
       updateRunState(this.deps.home, latest, { reported: true });
-      // The server has the end: the job's files go unless it failed (kept to debug). state.json
+      // The server has the end: the job's files go unless it failed (kept to debug). Its state
       // stays a while as a tombstone, so a late listing of the run is not taken for a new run.
       if (state.status !== EdgeStatus.FAILED) this.removeJobFolder(state.runId);
       else this.removeLater(state.runId);
@@ -289,16 +307,27 @@ export class RunSupervisor {
   }
 
   private removeJobFolder(runId: string): void {
-    rmSync(join(runDir(this.deps.home, runId), "job"), { recursive: true, force: true });
+    rmSync(runDir(this.deps.home, runId), { recursive: true, force: true });
     const jobsRoot = this.deps.isolation?.jobsRoot;
     if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) rmSync(join(jobsRoot, runId), { recursive: true, force: true });
   }
 
-  /** Removes the folders (and tombstones) of ended, reported runs older than keepFailedRunsMs. */
+  /** Removes the folders of ended, reported runs older than keepFailedRunsMs, and old tombstones. */
   sweepFolders(): void {
     const keepMs = this.deps.keepFailedRunsMs ?? Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    this.lastSweepMs = now;
+    const tombstoneMs = Math.min(keepMs, TOMBSTONE_MS);
+    forgetRunStates(
+      this.deps.home,
+      (state) =>
+        state.reported &&
+        isFinalStatus(state.status) &&
+        now - state.updatedTime >= tombstoneMs &&
+        !this.active.has(state.runId) &&
+        !this.finalizing.has(state.runId),
+    );
     if (!Number.isFinite(keepMs)) return;
-    this.lastSweepMs = Date.now();
     const busy = (runId: string) => {
       if (this.active.has(runId) || this.finalizing.has(runId)) return true;
       try {

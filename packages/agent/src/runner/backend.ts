@@ -8,7 +8,7 @@ import type { RunState } from "./run-state.js";
 
 /** One run part being executed. */
 export interface RunHandle {
-  /** The final outcome (in state.json, not yet reported); `detached` ones are not over. */
+  /** The final outcome (in the run's state, not yet reported); `detached` ones are not over. */
   readonly done: Promise<RunOutcome>;
   /** Serve / deploy jobs: the port given to the job, once it has one. */
   readonly servingPort: number | null;

@@ -1,7 +1,7 @@
 /**
  * One run on this device, from taken to ended: workspace, bootstrap.sh, job.sh, with the state
- * kept in state.json. It reports INITIALIZING and RUNNING through `onStatus` and resolves
- * `done` with the final outcome (written to state.json, not yet reported).
+ * kept in the agent's journal (run-state.ts). It reports INITIALIZING and RUNNING through `onStatus` and resolves
+ * `done` with the final outcome (written to the journal, not yet reported).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -24,6 +24,7 @@ import {
   type JobIdentity,
   makeJobFolder,
   RunCgroup,
+  recycleJobFolder,
   type RunLimits,
   takeBack,
 } from "./isolation/index.js";
@@ -85,9 +86,8 @@ export class JobRun {
     private readonly deps: JobRunDeps,
   ) {
     this.runId = assignment.runId;
-    // state.json is first written with the first process's pid: before that there is nothing
-    // a restarted agent could kill, and a run it does not know is failed by the server.
-    mkdirSync(runDir(deps.home, assignment.runId), { recursive: true });
+    // The run's state is first written with the first process's pid: before that there is
+    // nothing a restarted agent could kill, and a run it does not know is failed by the server.
     this.state = initialRunState(assignment.runId);
     this.done = this.execute()
       .then(
@@ -228,7 +228,7 @@ export class JobRun {
     cwd: string,
     env: NodeJS.ProcessEnv,
     launcher: ((script: string) => string[]) | null,
-    /** Written to state.json together with the pid (one write instead of two). */
+    /** Written to the run's state together with the pid (one write instead of two). */
     statusOnStart?: string,
     onStarted?: () => void,
     /** Exec'd instead of `bash file` (a job that needs no shell). */
@@ -291,6 +291,7 @@ export class JobRun {
     const spec = this.assignment.container;
     if (!runtime || !spec) return null;
     const envFile = join(stateDir, "container.env");
+    mkdirSync(stateDir, { recursive: true });
     writeFileSync(
       envFile,
       Object.entries(env)
@@ -346,9 +347,11 @@ export class JobRun {
     this.cgroup?.remove();
     if (this.folder) {
       takeBack(this.folder, this.user);
-      if (outcome.status !== EdgeStatus.FAILED) {
+      // With its cgroup emptied nothing of the job can still write in its folder.
+      if (outcome.status !== EdgeStatus.FAILED && !(this.cgroup && !this.user && recycleJobFolder(this.folder))) {
         rmSync(this.folder.scripts, { recursive: true, force: true });
-        // Where run folders share runs/ with state.json (jobs as the agent's user), only job/ goes.
+        // Where run folders are in runs/ (jobs as the agent's user), the run's own files (its
+        // log spill) may still be in use: the supervisor removes the rest once the run is reported.
         if (this.folder.root !== runDir(this.deps.home, this.runId)) rmSync(this.folder.root, { recursive: true, force: true });
       }
     }

@@ -16,8 +16,9 @@ const OUTPUT_DRAIN_MS = 2_000;
 const CGROUP_POLL_MS = 20;
 
 /**
- * The script waits on its stdin until the agent has moved it into the run cgroup, so not
- * even its first fork happens outside. `$0` is the command to exec once released. Run by
+ * Where the job cannot be born in its cgroup (RunCgroup.spawnInside), the script waits on
+ * its stdin until the agent has moved it into the run cgroup, so not even its first fork
+ * happens outside. `$0` is the command to exec once released. Run by
  * `sh`: the gate needs nothing of bash, and a lighter shell starts faster.
  */
 const CGROUP_GATE = 'read -r _ || exit 125; exec "$0" "$@" </dev/null';
@@ -70,6 +71,25 @@ export function isGroupAlive(pgid: number): boolean {
   }
 }
 
+type Child = ChildProcessByStdio<Writable | null, Readable, Readable>;
+
+/** The job's process, born in its cgroup where the machine allows, else gated (it waits to be moved in). */
+function startChild(start: (gated: boolean) => Child, cgroup: RunCgroup | null): { child: Child; gated: boolean } {
+  if (!cgroup) return { child: start(false), gated: false };
+  let child: Child | undefined;
+  try {
+    const inside = cgroup.spawnInside(() => {
+      child = start(false);
+      return child;
+    });
+    if (inside) return { child: inside, gated: false };
+  } catch (error) {
+    child?.kill("SIGKILL");
+    throw error;
+  }
+  return { child: start(true), gated: true };
+}
+
 export function startScript(options: ScriptOptions): RunningScript {
   const script = options.command ?? ["bash", options.script];
   const user = options.user ?? null;
@@ -77,22 +97,34 @@ export function startScript(options: ScriptOptions): RunningScript {
   const privateTmp = user && options.privateTmp ? options.privateTmp : null;
   const command = privateTmp && user ? withPrivateTmp(script, privateTmp, user) : script;
   const cgroup = options.cgroup ?? null;
-  const [file, args] = cgroup ? ["sh", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
-  const child = spawn(file, args, {
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    // stdin: the cgroup gate's signal; without a gate /dev/null (the job reads EOF), one pipe less per job.
-    stdio: [cgroup ? "pipe" : "ignore", "pipe", "pipe"],
-    ...(user && !privateTmp ? { uid: user.uid, gid: user.gid } : {}),
-  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  const start = (gated: boolean): Child => {
+    const [file, args] = gated ? ["/bin/sh", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
+    return spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      // stdin: the cgroup gate's signal; without a gate /dev/null (the job reads EOF), one pipe less per job.
+      stdio: [gated ? "pipe" : "ignore", "pipe", "pipe"],
+      ...(user && !privateTmp ? { uid: user.uid, gid: user.gid } : {}),
+    }) as Child;
+  };
+  let started: { child: Child; gated: boolean };
+  try {
+    started = startChild(start, cgroup);
+  } catch (error) {
+    // Never run a job outside its cgroup (nor the agent in one): its limits and its stop would not hold.
+    const failed = Promise.reject(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
+    failed.catch(() => {});
+    return { pid: -1, exited: failed, stop: () => {} };
+  }
+  const { child, gated } = started;
   if (child.pid === undefined) {
     // spawn failed synchronously (bash missing, cwd gone): the 'error' event says why.
     const failed = new Promise<ScriptExit>((_, reject) => child.once("error", reject));
     return { pid: -1, exited: failed, stop: () => {} };
   }
   const pgid = child.pid;
-  if (cgroup) {
+  if (cgroup && gated) {
     try {
       cgroup.join(pgid);
       child.stdin?.end("go\n");
@@ -106,9 +138,10 @@ export function startScript(options: ScriptOptions): RunningScript {
     }
   }
   let killTimer: NodeJS.Timeout | undefined;
-  const killEverything = () => {
+  /** True when the run's cgroup was found empty: nothing left to wait for. */
+  const killEverything = (): boolean => {
     signalGroup(pgid, "SIGKILL");
-    cgroup?.killAll();
+    return cgroup?.killAll() ?? false;
   };
 
   const streamDone = (name: "stdout" | "stderr") =>
@@ -129,7 +162,7 @@ export function startScript(options: ScriptOptions): RunningScript {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       // Stragglers (`sleep 1000 &`) would keep the pipes open and the GPUs busy: end them.
-      killEverything();
+      const emptied = killEverything();
       if (killTimer) clearTimeout(killTimer);
       const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
       // A grandchild that left the group (setsid) could hold the pipes open forever.
@@ -137,7 +170,7 @@ export function startScript(options: ScriptOptions): RunningScript {
         child.stdout.destroy();
         child.stderr.destroy();
       }, OUTPUT_DRAIN_MS);
-      Promise.all([outputs, cgroup ? untilEmpty(cgroup) : null]).then(() => {
+      Promise.all([outputs, cgroup && !emptied ? untilEmpty(cgroup) : null]).then(() => {
         clearTimeout(outputDeadline);
         resolve({ exitCode, signal });
       });
@@ -151,7 +184,7 @@ export function startScript(options: ScriptOptions): RunningScript {
       signalGroup(pgid, "SIGTERM");
       cgroup?.signalAll("SIGTERM");
       if (killTimer) return;
-      killTimer = setTimeout(killEverything, graceMs);
+      killTimer = setTimeout(() => killEverything(), graceMs);
       killTimer.unref();
     },
   };

@@ -112,11 +112,16 @@ export async function prepareWorkspace(
   download: DownloadWorkspace,
 ): Promise<string> {
   const dir = join(runFolder, "workspace");
-  rmSync(dir, { recursive: true, force: true });
   if (!sha256) {
+    // A run folder comes without one, or with an empty one (a spare folder): either will do.
     mkdirSync(dir, { recursive: true });
+    if (readdirSync(dir).length > 0) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
     return dir;
   }
+  rmSync(dir, { recursive: true, force: true });
   assertSha256(sha256);
   let unpacked = false;
   const file = await once(home, sha256, async () => {

@@ -2,7 +2,7 @@
  * One run part as one Slurm batch job: the workspace unpacked on the shared folder, sbatch,
  * then the job followed through squeue (QUEUED with Slurm's reason, RUNNING, the end) and its
  * output files read line by line. The job id and the log offsets the server has acknowledged
- * are kept in state.json, so a restarted agent follows the same job on from where it was.
+ * are kept in the run's state (run-state.ts), so a restarted agent follows the same job on from where it was.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

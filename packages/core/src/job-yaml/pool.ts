@@ -34,6 +34,8 @@ interface Job {
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
   slot?: Slot;
+  /** When it was asked for (performance.now()). */
+  askedAt: number;
 }
 
 interface Slot {
@@ -42,6 +44,14 @@ interface Slot {
   ready: boolean;
   job?: Job;
 }
+
+/**
+ * How long a parse waits for the busy workers before another one is started. Starting a worker
+ * costs a module load (hundreds of ms of CPU), while a parse takes well under a millisecond:
+ * concurrent launches mostly just queue behind one another for a moment, and only a real
+ * backlog (or a slow document) is worth another worker.
+ */
+const SPAWN_AFTER_MS = 100;
 
 // Built, the worker is the .js beside this file. Run from source (tests under tsx) it is the
 // .ts one, imported from a one-line script that first registers tsx in the worker (Node 20
@@ -63,6 +73,8 @@ export class ParsePool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private nextId = 1;
+  /** A dispatch due when the oldest waiting parse will have waited SPAWN_AFTER_MS. */
+  private backlogCheck: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: ParsePoolOptions = {}) {
@@ -94,7 +106,14 @@ export class ParsePool {
     return new Promise<JobSpec>((resolve, reject) => {
       const request: ParseRequest = { id: this.nextId++, text, path: opts.path, limits: this.limits };
       // Waiting for a worker is bounded too, more loosely than the parse itself.
-      const job: Job = { request, file, resolve, reject, timer: this.timer(() => this.expire(job), this.deadlineMs * 5) };
+      const job: Job = {
+        request,
+        file,
+        resolve,
+        reject,
+        timer: this.timer(() => this.expire(job), this.deadlineMs * 5),
+        askedAt: performance.now(),
+      };
       this.waiting.push(job);
       this.dispatch();
     });
@@ -103,6 +122,7 @@ export class ParsePool {
   /** Terminates every worker; pending parses fail. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.backlogCheck);
     for (const job of this.waiting.splice(0))
       this.settle(job, new FedmlError(ResultCode.ERROR, "the server is shutting down", 503));
     await Promise.all(
@@ -123,7 +143,7 @@ export class ParsePool {
     while (this.waiting.length > 0) {
       const slot = this.slots.find((s) => s.ready && s.job === undefined);
       if (!slot) {
-        if (this.slots.length < this.size && this.slots.every((s) => s.ready)) this.spawn();
+        if (this.slots.length < this.size && this.slots.every((s) => s.ready)) this.spawnIfBacklogged();
         return;
       }
       const job = this.waiting.shift() as Job;
@@ -134,6 +154,20 @@ export class ParsePool {
       slot.worker.ref();
       slot.worker.postMessage(job.request);
     }
+  }
+
+  /** Another worker once the oldest waiting parse has waited SPAWN_AFTER_MS (none yet: the first). */
+  private spawnIfBacklogged(): void {
+    const waited = performance.now() - this.waiting[0].askedAt;
+    if (this.slots.length === 0 || waited >= SPAWN_AFTER_MS) {
+      this.spawn();
+      return;
+    }
+    if (this.backlogCheck) return;
+    this.backlogCheck = this.timer(() => {
+      this.backlogCheck = undefined;
+      this.dispatch();
+    }, SPAWN_AFTER_MS - waited);
   }
 
   /** Starts a worker now, so that the first launch does not wait for one to load. */

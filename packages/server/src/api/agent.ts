@@ -5,7 +5,7 @@ import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
 import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
-import { buildAssignments } from "../devices/assignments.js";
+import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
@@ -52,6 +52,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const deviceAuth = requireDevice(ctx);
     const versions = new DeviceVersionReader(ctx.db);
     const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
+    const answers = new AssignmentAnswers();
 
     app.post(
       "/agent/register",
@@ -94,7 +95,12 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
         const hangUp = new AbortController();
-        reply.raw.once("close", () => hangUp.abort());
+        // Only a hang-up while the poll still waits aborts it: every answered request closes
+        // too, and an abort builds a DOMException (a stack trace) for nothing.
+        let answered = false;
+        reply.raw.once("close", () => {
+          if (!answered) hangUp.abort();
+        });
         const changed = await ctx.hub.waitUntil(
           deviceTopic(device.id),
           waitMs,
@@ -108,7 +114,8 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
-        return buildAssignments(ctx, device.id);
+        answered = true;
+        return answers.answer(ctx, device.id);
       },
     );
 

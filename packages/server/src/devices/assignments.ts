@@ -2,9 +2,12 @@ import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSp
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
-import { devicesById, findDeviceById } from "../store/devices.js";
+import { type DeviceRow, devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
-import { listLiveRunDevices, listRunDevices } from "../store/runs.js";
+import { listPartsOfRunsLiveOn } from "../store/runs.js";
+import { isLivePart } from "../runs/rollup.js";
+import { memoDecode } from "../scheduler/decode-memo.js";
+import { isServingJob } from "../serving/lifecycle.js";
 import { servingOfRuns } from "../store/endpoint-replicas.js";
 import { federatedCommand, federatedEnv } from "../federate/env.js";
 import { decodeJobSpec } from "../store/json-columns.js";
@@ -25,28 +28,64 @@ function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "cont
   };
 }
 
-/** The device's whole desired state: every run part on it not yet ended. */
-export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
-  const device = await findDeviceById(ctx.db, deviceId);
-  const mine = await listLiveRunDevices(ctx.db, [deviceId]);
+/** Decoded specs by their text: a device's poll sends all its live runs again each time. */
+const specOf = memoDecode(decodeJobSpec, 2_000);
+
+type Part = Awaited<ReturnType<typeof listPartsOfRunsLiveOn>>[number];
+
+/** What of a device's live parts its answer shows (with its version: whatever else is in an answer only changes with it). */
+function partsKey(version: number, mine: readonly Part[]): string {
+  return `${version}|${mine.map((p) => `${p.run_id}:${p.status}:${p.stop_requested}:${p.rank}:${p.node_index}:${p.gpu_indices_json}`).join(",")}`;
+}
+
+/**
+ * A device's whole desired state (every run part on it not yet ended), remembering each
+ * device's last answer. Most polls are heartbeats that find nothing changed; rebuilding their
+ * answer read the runs, projects and serving rows again and built every assignment anew. The
+ * answer is reused while the device's version and its live parts (status, stop flag, place)
+ * read the same: placing, stopping or ending a part on the device changes one or the other.
+ */
+export class AssignmentAnswers {
+  private readonly last = new Map<number, { key: string; answer: AssignmentsResponse }>();
+
+  async answer(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
+    const device = await findDeviceById(ctx.db, deviceId);
+    if (!device) {
+      this.last.delete(deviceId);
+      return { version: 0, assignments: [] };
+    }
+    const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
+    const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
+    const key = partsKey(device.version, mine);
+    const kept = this.last.get(deviceId);
+    if (kept?.key === key) return kept.answer;
+    const answer = await assemble(ctx, device, allParts, mine);
+    this.last.set(deviceId, { key, answer });
+    return answer;
+  }
+}
+
+async function assemble(ctx: ServerContext, device: DeviceRow, allParts: Part[], mine: Part[]): Promise<AssignmentsResponse> {
+  const deviceId = device.id;
   const runIds = mine.map((p) => p.run_id);
-  if (!device || runIds.length === 0) return { version: device?.version ?? 0, assignments: [] };
+  if (runIds.length === 0) return { version: device.version, assignments: [] };
   const runs = await ctx.db.selectFrom("runs").selectAll().where("id", "in", runIds).execute();
-  const allParts = await listRunDevices(ctx.db, runIds);
-  const devices = await devicesById(
-    ctx.db,
-    allParts.map((p) => p.device_id),
-  );
+  // Most runs have this device alone: the others are read only for a run spread wider.
+  const otherIds = allParts.map((p) => p.device_id).filter((id) => id !== deviceId);
+  const devices = otherIds.length > 0 ? await devicesById(ctx.db, otherIds) : new Map<number, DeviceRow>();
+  devices.set(device.id, device);
   const projects = await projectNamesById(
     ctx.db,
     runs.map((r) => r.project_id),
   );
-  const serving = await servingOfRuns(ctx.db, runIds);
+  // Only serving runs have an endpoint replica.
+  const servingRunIds = runs.filter((r) => isServingJob({ jobType: r.job_type })).map((r) => r.id);
+  const serving = await servingOfRuns(ctx.db, servingRunIds);
   const assignments: Assignment[] = [];
   for (const part of mine) {
     const run = runs.find((r) => r.id === part.run_id);
     if (!run) continue;
-    const spec = decodeJobSpec(run.spec_json);
+    const spec = specOf(run.spec_json);
     const toEnvPart = (p: (typeof allParts)[number]): EnvPart => ({
       deviceId: p.device_id,
       nodeIndex: p.node_index,

@@ -77,6 +77,19 @@ export class ServerMetrics {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** Exposes the store's running count of SQL statements (what a unit of work costs the database). */
+  countStatements(statements: () => number): void {
+    new Counter({
+      name: "fedml_db_statements_total",
+      help: "SQL statements this server process has run (transaction control included)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(statements());
+      },
+    });
+  }
+
   /** One HTTP request answered, by its route's template. */
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
     this.httpDuration.observe({ method, route, status_code: String(statusCode) }, seconds);

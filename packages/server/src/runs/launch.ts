@@ -8,6 +8,7 @@ import { jobNeeds } from "../scheduler/job-needs.js";
 import type { PlacedNode } from "../scheduler/matcher.js";
 import type { Match } from "../scheduler/placement.js";
 import { creditStanding } from "../billing/standing.js";
+import { readBalance } from "../store/credit.js";
 import type { UserRow } from "../store/users.js";
 import { transition } from "../transition.js";
 import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "../scheduler/launch-decision.js";
@@ -106,7 +107,11 @@ async function prepareLaunch(ctx: ServerContext, user: UserRow, request: LaunchR
     runName: defaultJobName(spec, workspaceName || null),
     projectName: spec.projectName ?? "default",
     resourceId,
-    needs: { ...jobNeeds(spec, resourceId, user.id), credit: await creditStanding(ctx.db, user.id) },
+    needs: {
+      ...jobNeeds(spec, resourceId, user.id),
+      // A plain launch reads what the user already pays for only if its placement costs (decideLaunch).
+      credit: request.cluster || federated ? await creditStanding(ctx.db, user.id) : await readBalance(ctx.db, user.id),
+    },
     ...queueOptions(spec),
   };
 }
@@ -121,7 +126,11 @@ async function decideLaunch(
 ): Promise<LaunchDecision> {
   if (request.cluster) return decideOnCluster(ctx, match, user.id, request.cluster, prepared.needs);
   if (prepared.spec.jobType === "federate") return decideFederated(ctx, user.id, prepared.spec, request, prepared.needs);
-  const verdict = await match(user.id, prepared.needs);
+  // The balance alone decides every verdict but a paid placement's (matcher.ts placedOrBalance):
+  // only then is what the user already pays for read, and the match made again with it.
+  const first = await match(user.id, prepared.needs);
+  const paid = (first.kind === "placed" && first.pricePerHour > 0) || first.kind === "credit";
+  const verdict = paid ? await match(user.id, { ...prepared.needs, credit: await creditStanding(ctx.db, user.id) }) : first;
   switch (verdict.kind) {
     case "placed":
       return { kind: "place", nodes: verdict.nodes, firstRank: 1, clusterId: null };

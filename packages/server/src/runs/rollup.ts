@@ -1,6 +1,6 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES, isTerminalRunStatus, rollUpRunStatus } from "@fedml/core";
-import { endEndpointIfRunEnded } from "../serving/lifecycle.js";
-import { type RunDeviceRow, type RunRow, findRun, listRunDevices, updateRunIf } from "../store/runs.js";
+import { endEndpointIfRunEnded, isServingJob } from "../serving/lifecycle.js";
+import { type RunDeviceRow, type RunRow, findRun, listPartsOfRun, updateRunIf } from "../store/runs.js";
 import type { Stateful } from "../transition.js";
 
 /** The run's columns implied by its parts. Pure. */
@@ -36,11 +36,13 @@ export async function refreshRunStatus(
   tx: Pick<Stateful, "db" | "log" | "hub">,
   runId: number,
   now: number,
+  /** The run (and its parts) as this transaction has it already, read under the lock: not read again. */
+  known?: { run: RunRow; parts?: RunDeviceRow[] },
 ): Promise<RunRow | undefined> {
   const { db } = tx;
-  const run = await findRun(db, runId);
+  const run = known?.run ?? (await findRun(db, runId));
   if (!run || isTerminalRunStatus(run.status)) return run;
-  const parts = await listRunDevices(db, [runId]);
+  const parts = known?.parts ?? (await listPartsOfRun(db, runId));
   const changes = rolledUpRun(run, parts, now);
   const changed = Object.entries(changes).some(([k, v]) => run[k as keyof RunRow] !== v);
   if (!changed) return run;
@@ -49,8 +51,8 @@ export async function refreshRunStatus(
   // was most of what a short job's reports wrote. Someone else got there first: the run is
   // as they left it.
   if (!(await updateRunIf(db, runId, [run.status], changes))) return findRun(db, runId);
-  // A serving run that ended takes its endpoint with it.
-  await endEndpointIfRunEnded(tx, { id: runId, status: settable.status }, now);
+  // A serving run that ended takes its endpoint with it (only serving runs have one).
+  if (isServingJob({ jobType: run.job_type })) await endEndpointIfRunEnded(tx, { id: runId, status: settable.status }, now);
   if (isTerminalRunStatus(settable.status)) {
     const event = { event: `run.${settable.status.toLowerCase()}`, runId, reason: settable.reason, exitCode: settable.exit_code };
     if (settable.status === RunStatus.FINISHED) tx.log.info(event, "run finished");

@@ -10,7 +10,7 @@ import {
 import type { ServerContext } from "../context.js";
 import { parseRowId } from "../store/ids.js";
 import { runTopic } from "../notify.js";
-import { findRun, findRunDevice, lockRun, type RunDeviceRow, updateRunDeviceIf } from "../store/runs.js";
+import { type RunDeviceRow, type RunRow, listPartsOfRun, lockAndFindRun, updateRunDeviceIf } from "../store/runs.js";
 import { transition } from "../transition.js";
 import { stopRestOfGang } from "./gang.js";
 import { refreshRunStatus } from "./rollup.js";
@@ -50,8 +50,8 @@ export async function applyStatusReport(
 ): Promise<void> {
   const report = checkStatusReport(reported);
   const ended = await transition(ctx, async (tctx) => {
-    const part = await checkPart(tctx, runId, deviceId, report);
-    return applyToPart(tctx, part, report);
+    const checked = await checkPart(tctx, runId, deviceId, report);
+    return (await applyToPart(tctx, checked, report)).ended;
   });
   // The reporting agent already knows its part ended, so its assignments are not bumped here:
   // waking its long-poll only to drop the run cost a round trip per job. A run placed on the
@@ -78,19 +78,25 @@ export async function applyStatusReports(
     .sort((a, b) => (a.runId ?? -1) - (b.runId ?? -1));
   const ended = await transition(ctx, async (tctx) => {
     let anyEnded = false;
+    // A run's state as the previous report of the batch left it (a short job's RUNNING and
+    // final report come together): the next report of that run starts from it, unread.
+    let carried: (RunState & { runId: number }) | undefined;
     for (const { entry, index, runId } of order) {
       const { runId: _, ...reported } = entry;
-      let checked: { part: RunDeviceRow; report: RunStatusReport };
+      let checked: { part: CheckedPart; report: RunStatusReport };
       try {
         if (runId === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${entry.runId} not found`, 404);
         const report = checkStatusReport(reported);
-        checked = { part: await checkPart(tctx, runId, deviceId, report), report };
+        const known = carried?.runId === runId ? carried : undefined;
+        checked = { part: await checkPart(tctx, runId, deviceId, report, known), report };
       } catch (error) {
         if (!(error instanceof FedmlError) || error.httpStatus === undefined || error.httpStatus >= 500) throw error;
         outcomes[index] = { status: error.httpStatus, resultCode: error.resultCode, error: error.message };
         continue;
       }
-      if (await applyToPart(tctx, checked.part, checked.report)) anyEnded = true;
+      const applied = await applyToPart(tctx, checked.part, checked.report);
+      if (applied.ended) anyEnded = true;
+      carried = applied.after && { runId: checked.part.run.id, ...applied.after };
       outcomes[index] = { status: 200 };
     }
     return anyEnded;
@@ -99,11 +105,34 @@ export async function applyStatusReports(
   return outcomes;
 }
 
-/** The part a report is about, locked; throws the report's refusal, having written nothing. */
-async function checkPart(tctx: ServerContext, runId: number, deviceId: number, report: RunStatusReport): Promise<RunDeviceRow> {
-  await lockRun(tctx.db, runId);
-  const part = await findRunDevice(tctx.db, runId, deviceId);
-  if (!part) {
+/**
+ * The part a report is about, with its run (locked) and the run's parts as they stand: what
+ * the report's billing and roll-up read, so they need not read it again.
+ */
+interface RunState {
+  run: RunRow;
+  parts: RunDeviceRow[];
+}
+
+interface CheckedPart extends RunState {
+  part: RunDeviceRow;
+}
+
+/**
+ * The part a report is about, locked; throws the report's refusal, having written nothing.
+ * `known`: the run as this transaction already holds it (locked, read or written by it).
+ */
+async function checkPart(
+  tctx: ServerContext,
+  runId: number,
+  deviceId: number,
+  report: RunStatusReport,
+  known?: RunState,
+): Promise<CheckedPart> {
+  const run = known ? known.run : await lockAndFindRun(tctx.db, runId);
+  const parts = known ? known.parts : run ? await listPartsOfRun(tctx.db, runId) : [];
+  const part = parts.find((p) => p.device_id === deviceId);
+  if (!run || !part) {
     throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${runId} is not assigned to device ${deviceId}`, 404);
   }
   if (!REPORTABLE.has(report.status.toUpperCase())) {
@@ -113,7 +142,7 @@ async function checkPart(tctx: ServerContext, runId: number, deviceId: number, r
       400,
     );
   }
-  return part;
+  return { part, run, parts };
 }
 
 /**
@@ -122,29 +151,31 @@ async function checkPart(tctx: ServerContext, runId: number, deviceId: number, r
  * them; the job's runtime, measured by the agent, counts back from the end instead. Never
  * before the run was placed: an agent cannot bill for time it did not have the part.
  */
-async function startOfEndedPart(
-  tctx: ServerContext,
-  part: RunDeviceRow,
-  runtimeMs: number | null,
-  now: number,
-): Promise<number | null> {
+function startOfEndedPart({ part, run }: CheckedPart, runtimeMs: number | null, now: number): number | null {
   if (part.started_at === null || runtimeMs === null || now - part.started_at >= runtimeMs) return part.started_at;
-  const run = await findRun(tctx.db, part.run_id);
-  const placedAt = run?.placed_at ?? part.started_at;
+  const placedAt = run.placed_at ?? part.started_at;
   return Math.min(part.started_at, Math.max(placedAt, now - runtimeMs));
 }
 
-/** A checked report applied inside the caller's transaction; true when it ended the part. */
-async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunStatusReport): Promise<boolean> {
+/**
+ * A checked report applied inside the caller's transaction: whether it ended the part, and
+ * the run and its parts as it left them (when it knows them without reading).
+ */
+async function applyToPart(
+  tctx: ServerContext,
+  checked: CheckedPart,
+  report: RunStatusReport,
+): Promise<{ ended: boolean; after?: RunState }> {
+  const { part } = checked;
   const status = report.status.toUpperCase();
   const { db } = tctx;
   const runId = part.run_id;
   const deviceId = part.device_id;
-  if (TERMINAL_EDGE_STATUSES.has(part.status)) return false;
+  if (TERMINAL_EDGE_STATUSES.has(part.status)) return { ended: false, after: checked };
   const now = tctx.now();
   const ends = TERMINAL_EDGE_STATUSES.has(status);
   const runtimeMs = report.runtimeMs === undefined || report.runtimeMs === null ? null : Math.round(report.runtimeMs);
-  const startedAt = ends ? await startOfEndedPart(tctx, part, runtimeMs, now) : part.started_at;
+  const startedAt = ends ? startOfEndedPart(checked, runtimeMs, now) : part.started_at;
   const changes = ends
     ? {
         status,
@@ -170,12 +201,19 @@ async function applyToPart(tctx: ServerContext, part: RunDeviceRow, report: RunS
         started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
       };
   // Someone else got there first (the part ended or changed since it was read): theirs stands.
-  if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return false;
+  if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return { ended: false };
+  const written = { ...part, ...changes };
+  let gangStopped = false;
   if (ends) {
-    await settlePart(tctx, runId, deviceId, { ...part, ...changes });
-    if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) await stopRestOfGang(tctx, runId, deviceId);
+    await settlePart(tctx, runId, deviceId, written, checked.run);
+    if (status === EdgeStatus.FAILED || status === EdgeStatus.EXCEPTION) {
+      await stopRestOfGang(tctx, runId, deviceId);
+      gangStopped = checked.parts.length > 1;
+    }
   }
-  await refreshRunStatus(tctx, runId, now);
+  // The run and its parts as this transaction left them (the rest of a stopped gang is read again).
+  const parts = gangStopped ? undefined : checked.parts.map((p) => (p === part ? written : p));
+  const run = await refreshRunStatus(tctx, runId, now, { run: checked.run, parts });
   tctx.hub.notify(runTopic(runId));
-  return ends;
+  return { ended: ends, after: run && parts ? { run, parts } : undefined };
 }

@@ -28,7 +28,7 @@ import type { Database } from "../store/schema.js";
 import { inRotation } from "./replica-status.js";
 import { endpointSettings, initialReplicas } from "./settings.js";
 
-export function isServingJob(spec: Pick<JobSpec, "jobType">): boolean {
+export function isServingJob(spec: { jobType: string }): boolean {
   return spec.jobType === "serve" || spec.jobType === "deploy";
 }
 

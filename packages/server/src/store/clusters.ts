@@ -1,5 +1,6 @@
 import { TERMINAL_RUN_STATUSES } from "@fedml/core";
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import { preparedRead } from "./prepared-read.js";
 import type { ClustersTable, Database } from "./schema.js";
 
 export type ClusterRow = Selectable<ClustersTable>;
@@ -74,14 +75,15 @@ export async function listClusterDevices(
 }
 
 /** Devices held by active clusters, with the cluster holding each. */
-export async function listReservations(db: Kysely<Database>): Promise<{ cluster_id: number; device_id: number }[]> {
-  return db
-    .selectFrom("cluster_devices")
-    .innerJoin("clusters", "clusters.id", "cluster_devices.cluster_id")
-    .select(["cluster_devices.cluster_id", "cluster_devices.device_id"])
-    .where("clusters.state", "=", ClusterState.ACTIVE)
-    .execute();
-}
+export const listReservations: (db: Kysely<Database>) => Promise<{ cluster_id: number; device_id: number }[]> = preparedRead(
+  0,
+  (db) =>
+    db
+      .selectFrom("cluster_devices")
+      .innerJoin("clusters", "clusters.id", "cluster_devices.cluster_id")
+      .select(["cluster_devices.cluster_id", "cluster_devices.device_id"])
+      .where("clusters.state", "=", ClusterState.ACTIVE),
+);
 
 /** Runs of these clusters not yet ended, oldest first. */
 export async function listLiveClusterRuns(

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import { type ReservationRow, endReservation } from "./reservations.js";
+import { preparedRead } from "./prepared-read.js";
 import type { CreditLedgerTable, Database } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
@@ -10,12 +11,12 @@ export interface Balance {
   balanceMicros: number;
 }
 
+const balanceOf = preparedRead(1, (db, userId: number) =>
+  db.selectFrom("users").select(["credit_balance_micros", "card_bound"]).where("id", "=", userId),
+);
+
 export async function readBalance(db: Kysely<Database>, userId: number): Promise<Balance> {
-  const row = await db
-    .selectFrom("users")
-    .select(["credit_balance_micros", "card_bound"])
-    .where("id", "=", userId)
-    .executeTakeFirst();
+  const [row] = await balanceOf(db, userId);
   return { cardBound: row?.card_bound === 1, balanceMicros: row?.credit_balance_micros ?? 0 };
 }
 

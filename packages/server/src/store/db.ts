@@ -6,13 +6,22 @@ import pg from "pg";
 import type { Database } from "./schema.js";
 import { lockSqlite } from "./sqlite-lock.js";
 import { cachingDatabase } from "./statement-cache.js";
+import { ConnectionQueue } from "./connection-queue.js";
 
 export type DialectName = "sqlite" | "postgres";
 
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** SQL statements this store has run so far (transaction control included): a cost figure. */
+  statements(): number;
   close(): Promise<void>;
+}
+
+/** Kysely's log hook, used only to count the statements run. */
+function statementCounter(): { log: () => void; statements: () => number } {
+  let count = 0;
+  return { log: () => void count++, statements: () => count };
 }
 
 /**
@@ -25,6 +34,18 @@ class ImmediateSqliteDialect extends SqliteDialect {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    // Waiters for the one connection queue here, so the driver's own mutex is never contended.
+    const queue = new ConnectionQueue();
+    const acquire = driver.acquireConnection.bind(driver);
+    const release = driver.releaseConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      await queue.acquire();
+      return acquire();
+    };
+    driver.releaseConnection = async (connection) => {
+      await release(connection);
+      queue.release();
     };
     return driver;
   }
@@ -61,10 +82,15 @@ export function openSqlite(file: string, options: { lock?: boolean; exclusive?: 
   // NORMAL in WAL mode: a commit survives a crash of the server process; only a power loss or
   // OS crash may lose the last transactions (the database stays consistent either way).
   sqlite.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }) });
+  const counter = statementCounter();
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: cachingDatabase(sqlite) }),
+    log: counter.log,
+  });
   return {
     db,
     dialect: "sqlite",
+    statements: counter.statements,
     close: async () => {
       await db.destroy();
       lock?.release();
@@ -83,6 +109,7 @@ export function openPostgres(url: string): Store {
   // on the pool; unheard, that would crash the control plane. The pool drops the client and
   // the next query opens a fresh one, so a warning is all it needs.
   pool.on("error", (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  const counter = statementCounter();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: counter.log });
+  return { db, dialect: "postgres", statements: counter.statements, close: () => db.destroy() };
 }

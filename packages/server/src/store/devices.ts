@@ -2,6 +2,7 @@ import type { DeviceFacts } from "@fedml/core";
 import { DeviceStatus, toMicros } from "@fedml/core";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, DevicesTable } from "./schema.js";
+import { preparedRead } from "./prepared-read.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -81,12 +82,18 @@ export async function updateDeviceFacts(db: Kysely<Database>, deviceId: number, 
     .execute();
 }
 
+const deviceById = preparedRead(1, (db, id: number) => db.selectFrom("devices").selectAll().where("id", "=", id));
+
 export async function findDeviceById(db: Kysely<Database>, id: number): Promise<DeviceRow | undefined> {
-  return db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
+  return (await deviceById(db, id))[0];
 }
 
+const deviceByTokenHash = preparedRead(1, (db, tokenHash: string) =>
+  db.selectFrom("devices").selectAll().where("token_hash", "=", tokenHash).where("removed", "=", 0),
+);
+
 export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<DeviceRow | undefined> {
-  return db.selectFrom("devices").selectAll().where("token_hash", "=", tokenHash).where("removed", "=", 0).executeTakeFirst();
+  return (await deviceByTokenHash(db, tokenHash))[0];
 }
 
 export async function listOwnedDevices(db: Kysely<Database>, ownerId: number): Promise<DeviceRow[]> {
@@ -207,12 +214,11 @@ export const placementColumns = [
 export type PlacementDeviceRow = Pick<DeviceRow, (typeof placementColumns)[number]>;
 
 /** Every bound device not OFFLINE: one read per queue pass, filtered per user in memory. */
-export async function listLiveDevices(db: Kysely<Database>): Promise<PlacementDeviceRow[]> {
-  return db
+export const listLiveDevices: (db: Kysely<Database>) => Promise<PlacementDeviceRow[]> = preparedRead(0, (db) =>
+  db
     .selectFrom("devices")
     .select(placementColumns)
     .where("removed", "=", 0)
     .where("status", "!=", DeviceStatus.OFFLINE)
-    .orderBy("id")
-    .execute();
-}
+    .orderBy("id"),
+);

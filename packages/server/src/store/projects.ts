@@ -3,22 +3,57 @@ import type { Database, ProjectsTable } from "./schema.js";
 
 export type ProjectRow = Selectable<ProjectsTable>;
 
+/**
+ * Projects already committed, per database (its Kysely adapter, which its transactions share),
+ * by owner and name. Projects are never deleted nor renamed, so a committed one stays as it is:
+ * every launch into a known project skips both statements below.
+ */
+const committedProjects = new WeakMap<object, Map<string, ProjectRow>>();
+
 /** The owner's project of that name, made on first use. */
 export async function ensureProject(db: Kysely<Database>, ownerId: number, name: string, now: number): Promise<ProjectRow> {
-  await db
+  const adapter = db.getExecutor().adapter;
+  let known = committedProjects.get(adapter);
+  if (!known) committedProjects.set(adapter, (known = new Map()));
+  const key = `${ownerId}\u0000${name}`;
+  const cached = known.get(key);
+  if (cached) return cached;
+  const inserted = await db
     .insertInto("projects")
     .values({ owner_id: ownerId, name, created_at: now })
     .onConflict((oc) => oc.columns(["owner_id", "name"]).doNothing())
-    .execute();
-  return db.selectFrom("projects").selectAll().where("owner_id", "=", ownerId).where("name", "=", name).executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  const row = await db
+    .selectFrom("projects")
+    .selectAll()
+    .where("owner_id", "=", ownerId)
+    .where("name", "=", name)
+    .executeTakeFirstOrThrow();
+  // Only a row this transaction did not insert is known committed: one it inserted is lost if it rolls back.
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) known.set(key, row);
+  return row;
 }
+
+/** Project names by id, per database as above; only names read outside a transaction (so committed). */
+const committedNames = new WeakMap<object, Map<number, string>>();
 
 export async function projectNamesById(db: Kysely<Database>, ids: number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("projects")
-    .select(["id", "name"])
-    .where("id", "in", [...new Set(ids)])
-    .execute();
-  return new Map(rows.map((r) => [r.id, r.name]));
+  const adapter = db.getExecutor().adapter;
+  let known = committedNames.get(adapter);
+  if (!known) committedNames.set(adapter, (known = new Map()));
+  const names = new Map<number, string>();
+  const missing: number[] = [];
+  for (const id of new Set(ids)) {
+    const name = known.get(id);
+    if (name === undefined) missing.push(id);
+    else names.set(id, name);
+  }
+  if (missing.length === 0) return names;
+  const rows = await db.selectFrom("projects").select(["id", "name"]).where("id", "in", missing).execute();
+  for (const row of rows) {
+    names.set(row.id, row.name);
+    if (!db.isTransaction) known.set(row.id, row.name);
+  }
+  return names;
 }

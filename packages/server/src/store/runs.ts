@@ -2,6 +2,7 @@ import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 import { containsIgnoringCase } from "./like.js";
+import { preparedRead } from "./prepared-read.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -17,8 +18,10 @@ export async function insertRun(db: Kysely<Database>, run: Insertable<RunsTable>
   return db.insertInto("runs").values(run).returningAll().executeTakeFirstOrThrow();
 }
 
+const runById = preparedRead(1, (db, runId: number) => db.selectFrom("runs").selectAll().where("id", "=", runId));
+
 export async function findRun(db: Kysely<Database>, runId: number): Promise<RunRow | undefined> {
-  return db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirst();
+  return (await runById(db, runId))[0];
 }
 
 /** Where a newest-first listing stopped: the last run it gave. */
@@ -164,6 +167,21 @@ export async function lockRun(db: Kysely<Database>, runId: number): Promise<void
   if (isPostgres(db)) await sql`select id from runs where id = ${runId} for no key update`.execute(db);
 }
 
+/** lockRun and findRun in one statement: the run as it stands, held until the commit. */
+export async function lockAndFindRun(db: Kysely<Database>, runId: number): Promise<RunRow | undefined> {
+  return (await lockedRunById(db, runId))[0];
+}
+
+const lockedRunById = preparedRead(1, (db, runId: number) => {
+  const query = db.selectFrom("runs").selectAll().where("id", "=", runId);
+  return isPostgres(db) ? query.forNoKeyUpdate() : query;
+});
+
+/** Every part of one run, node 0 first. */
+export const listPartsOfRun = preparedRead(1, (db, runId: number) =>
+  db.selectFrom("run_devices").selectAll().where("run_id", "=", runId).orderBy("node_index"),
+);
+
 export async function insertRunDevice(db: Kysely<Database>, row: Insertable<RunDevicesTable>): Promise<void> {
   await db.insertInto("run_devices").values(row).execute();
 }
@@ -192,9 +210,9 @@ export async function updateRunDevice(
 }
 
 /** Where the GPUs of every live (not ended) run part are: what capacity is computed from. */
-export async function listLivePartHoldings(db: Kysely<Database>): Promise<{ device_id: number; gpu_indices_json: string }[]> {
-  return db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses).execute();
-}
+export const listLivePartHoldings = preparedRead(0, (db) =>
+  db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses),
+);
 
 /** Run parts not yet ended, on the given devices (all devices when omitted). */
 export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
@@ -203,6 +221,23 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
   if (deviceIds) q = q.where("device_id", "in", deviceIds);
   return q.orderBy("run_id").execute();
 }
+
+/**
+ * Every part (ended or not) of the runs that have a live part on the device, in one read:
+ * what a device's assignments are built from. Ordered by run, then node.
+ */
+export const listPartsOfRunsLiveOn = preparedRead(1, (db, deviceId: number) =>
+  db
+    .selectFrom("run_devices")
+    .selectAll()
+    .where(
+      "run_id",
+      "in",
+      db.selectFrom("run_devices").select("run_id").where("status", "in", liveEdgeStatuses).where("device_id", "=", deviceId),
+    )
+    .orderBy("run_id")
+    .orderBy("node_index"),
+);
 
 /** How many runs each of these devices has had a part in, ended ones included (absent: none). */
 export async function countRunsPerDevice(db: Kysely<Database>, deviceIds: number[]): Promise<Map<number, number>> {

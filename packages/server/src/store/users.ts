@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import { preparedRead } from "./prepared-read.js";
 import type { Database, UsersTable } from "./schema.js";
 
 export type UserRow = Selectable<UsersTable>;
@@ -46,7 +47,11 @@ export async function insertApiKey(
 
 /** The key's user, unless the key has expired or the user is disabled. */
 export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string, now = Date.now()): Promise<UserRow | undefined> {
-  return db
+  return (await userByKeyHash(db, keyHash, now))[0];
+}
+
+const userByKeyHash = preparedRead(2, (db, keyHash: string, now: number) =>
+  db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
     .select([
@@ -60,9 +65,8 @@ export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string, n
     ])
     .where("api_keys.key_hash", "=", keyHash)
     .where("users.disabled", "=", 0)
-    .where((eb) => eb.or([eb("api_keys.expires_at", "is", null), eb("api_keys.expires_at", ">", now)]))
-    .executeTakeFirst();
-}
+    .where((eb) => eb.or([eb("api_keys.expires_at", "is", null), eb("api_keys.expires_at", ">", now)])),
+);
 
 /** Removes every key of the user; answers how many there were. */
 export async function deleteApiKeys(db: Kysely<Database>, userId: number): Promise<number> {

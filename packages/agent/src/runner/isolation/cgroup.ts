@@ -12,7 +12,7 @@
  * cgroup.freeze) needs no controller, so stop works there in any case, and each limit is
  * enforced where its controller is enabled (and said not to be where it is not).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
 export interface RunLimits {
@@ -41,6 +41,8 @@ export type CgroupLayout =
       others: string[];
       /** The runs' parent relative to each hierarchy's root: one path for all (a runtime's `--cgroup-parent`). */
       relative: string;
+      /** The agent's own freezer and pids cgroups, where its thread returns after starting a job from a run's. */
+      own?: { freezer: string; pids: string };
     }
   | { version: 0; why: string };
 
@@ -128,7 +130,18 @@ export function detectCgroupLayout(agentKey: string, procRoot = "/proc/self"): C
     const parents = { freezer, pids, memory, cpu: v1("cpu") };
     const ours = new Set(Object.values(parents));
     const others = mounts.map((m) => join(m.mountPoint, relative)).filter((p) => !ours.has(p));
-    return { version: 1, parents, others, relative };
+    const ownDir = (controller: string) => {
+      const mount = mounts.find((m) => !m.v2 && m.controllers.includes(controller));
+      return mount ? join(mount.mountPoint, own.get(controller) ?? "/") : null;
+    };
+    const [ownFreezer, ownPids] = [ownDir("freezer"), ownDir("pids")];
+    return {
+      version: 1,
+      parents,
+      others,
+      relative,
+      ...(ownFreezer && ownPids ? { own: { freezer: ownFreezer, pids: ownPids } } : {}),
+    };
   }
   const missing = [freezer ? "" : "freezer", pids ? "" : "pids", memory ? "" : "memory"].filter(Boolean).join(", ");
   return {
@@ -242,7 +255,13 @@ function pidsIn(dir: string): number[] {
 
 /** Children first: a cgroup with children cannot be removed. */
 function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
+  try {
+    // The usual case: no child cgroups (only a container runtime or the job itself makes some).
+    rmdirSync(dir);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+  }
   try {
     for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
     rmdirSync(dir);
@@ -259,6 +278,7 @@ export class RunCgroup {
     readonly layout: Exclude<CgroupLayout, { version: 0 }>,
     /** Every directory of this run's cgroup (one per v1 hierarchy it uses, one for v2). */
     readonly dirs: { freezer: string; pids: string; memory: string | null; cpu: string | null },
+    private readonly allHierarchies: boolean,
   ) {}
 
   /**
@@ -288,7 +308,7 @@ export class RunCgroup {
             cpu: layout.parents.cpu && (allHierarchies || limits.cpus !== null) ? join(layout.parents.cpu, name) : null,
           };
     for (const dir of new Set(Object.values(dirs).filter((d): d is string => d !== null))) mkdirSync(dir, { recursive: true });
-    const group = new RunCgroup(layout, dirs);
+    const group = new RunCgroup(layout, dirs, allHierarchies);
     group.applyLimits(limits);
     return group;
   }
@@ -328,6 +348,29 @@ export class RunCgroup {
     }
   }
 
+  /**
+   * Calls `spawn` with the agent's own thread in the run's cgroups, so that the process it
+   * forks is born there: nothing of the job ever runs outside, and the job needs no gate
+   * that waits to be moved in (a shell and a pipe per job). v1 only, where a thread can be
+   * moved alone (the agent's other threads stay put), and only for a run in the freezer and
+   * pids hierarchies alone: a memory or cpu cgroup would charge the agent's own use to the
+   * run. Null when it cannot be done that way (the caller gates the job and moves it in).
+   */
+  spawnInside<T>(spawn: () => T): T | null {
+    const own = this.layout.version === 1 ? this.layout.own : undefined;
+    if (!own || this.dirs.memory || this.dirs.cpu) return null;
+    const thread = String(process.pid);
+    try {
+      writeFileSync(join(this.dirs.freezer, "tasks"), thread);
+      writeFileSync(join(this.dirs.pids, "tasks"), thread);
+      return spawn();
+    } finally {
+      // Back where it was; were this to fail, the run's stop would find the agent there.
+      writeFileSync(join(own.freezer, "tasks"), thread);
+      writeFileSync(join(own.pids, "tasks"), thread);
+    }
+  }
+
   /** Moves `pid` (not yet started on the job: it waits for us) into every hierarchy of the run. */
   join(pid: number): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) {
@@ -347,6 +390,8 @@ export class RunCgroup {
   /** Sends `signal` to every process of the run (they may fork meanwhile: freeze for a kill). */
   signalAll(signal: NodeJS.Signals): void {
     for (const pid of this.pids()) {
+      // The agent's own thread passes through a run's cgroup while it starts the job.
+      if (pid === process.pid) continue;
       try {
         process.kill(pid, signal);
       } catch {
@@ -357,15 +402,20 @@ export class RunCgroup {
 
   /**
    * Freezes the run (nothing can fork or escape), SIGKILLs every process and thaws it so the
-   * kills land. Repeated by the caller until the cgroup is empty.
+   * kills land. Repeated by the caller until the cgroup is empty. True when it found the
+   * cgroup empty already (nothing of the run is left, and nothing can appear in it).
    */
-  killAll(): void {
-    if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return;
+  killAll(): boolean {
+    if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return false;
+    // Nothing to freeze in an empty cgroup (the usual end of a job that leaves nothing behind);
+    // a process it lacks now cannot appear (a process of the run is needed to fork one).
+    if (this.isEmpty()) return true;
     const freezeFile = this.layout.version === 2 ? "cgroup.freeze" : "freezer.state";
     const [frozen, thawed] = this.layout.version === 2 ? ["1", "0"] : ["FROZEN", "THAWED"];
     const froze = tryWrite(join(this.dirs.freezer, freezeFile), frozen);
     this.signalAll("SIGKILL");
     if (froze) tryWrite(join(this.dirs.freezer, freezeFile), thawed);
+    return false;
   }
 
   /** How many times the kernel killed a process of the run for memory. */
@@ -389,7 +439,9 @@ export class RunCgroup {
 
   remove(): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) removeTree(dir);
-    if (this.layout.version === 1) for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
+    // Only a container runtime makes the run's cgroup in the other hierarchies.
+    if (this.layout.version === 1 && this.allHierarchies)
+      for (const other of this.layout.others) removeTree(join(other, basename(this.dirs.freezer)));
   }
 
   /** This run's cgroup relative to its hierarchies' roots (v1: the same in all), for `--cgroup-parent`. */

@@ -10,7 +10,7 @@ import { type CgroupLayout, cgroupLayoutAt, detectCgroupLayout, limitsNote, remo
 import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
 import { privateTmpObstacle } from "./private-tmp.js";
-import { makeJobsRoot } from "./run-folder.js";
+import { dropSpareFolders, makeJobsRoot } from "./run-folder.js";
 
 export interface IsolationSettings {
   /** "pool" (default): a user per job when the agent is root. "agent": jobs run as the agent's own user. */
@@ -43,6 +43,7 @@ export function agentKey(home: string): string {
 
 /** At agent shutdown: what setUpIsolation made goes, where nothing of a run is left in it. */
 export function tearDownIsolation(isolation: Isolation): void {
+  dropSpareFolders();
   removeCgroupParents(isolation.cgroups);
   try {
     rmdirSync(isolation.jobsRoot);
@@ -92,4 +93,13 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
 export { type RunLimits, RunCgroup, removeCgroupParents, sweepLeftoverCgroups } from "./cgroup.js";
 export { buildJobEnv } from "./job-env.js";
 export type { JobIdentity } from "./job-user.js";
-export { type JobFolder, handOver, jobFolderPaths, makeJobFolder, sweepJobFolders, takeBack } from "./run-folder.js";
+export {
+  type JobFolder,
+  dropSpareFolders,
+  handOver,
+  jobFolderPaths,
+  makeJobFolder,
+  recycleJobFolder,
+  sweepJobFolders,
+  takeBack,
+} from "./run-folder.js";

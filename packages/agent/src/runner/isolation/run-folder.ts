@@ -5,8 +5,8 @@
  * on failure for debugging, else removed at once).
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { JobIdentity } from "./job-user.js";
 
 export interface JobFolder {
@@ -28,11 +28,14 @@ export function jobFolderPaths(root: string): JobFolder {
 /** The jobs root: only root can list it, any job user can go through it to its own folder. */
 export function makeJobsRoot(dir: string, isolated: boolean): void {
   mkdirSync(dir, { recursive: true, mode: isolated ? 0o711 : 0o700 });
+  // An earlier agent's spare folders: it alone knew them to be empty.
+  rmSync(spareDir(dir), { recursive: true, force: true });
   if (isolated) chmodSync(dir, 0o711);
 }
 
 export function makeJobFolder(root: string, owner: JobIdentity | null): JobFolder {
   const folder = jobFolderPaths(root);
+  if (!owner && takeSpare(root)) return folder;
   rmSync(folder.scripts, { recursive: true, force: true });
   mkdirSync(root, { recursive: true, mode: 0o711 });
   for (const dir of [folder.scripts, folder.home, folder.tmp]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -56,6 +59,86 @@ export function takeBack(folder: JobFolder, owner: JobIdentity | null): void {
   }
 }
 
+/**
+ * Empty folders of ended runs, by parent, ready for the next run: taking one is a rename
+ * where making one is five mkdirs (and its removal as many rmdirs). Each mkdir allocates an
+ * inode, and on a file system that is not journalled ext4 skips the inodes freed in the
+ * last minutes on every allocation: with short jobs coming and going that scan is most of
+ * what a run folder costs. Only folders of jobs that ran as the agent's own user are kept
+ * (they own nothing another user could reach), only when nothing of the job can outlive it
+ * (its cgroup was emptied), and only as they were made: the job left nothing in them.
+ */
+const spares = new Map<string, string[]>();
+const MAX_SPARES = 16;
+let spareSeq = 0;
+
+function spareDir(parent: string): string {
+  return join(parent, ".spare");
+}
+
+function takeSpare(root: string): boolean {
+  const spare = spares.get(dirname(root))?.pop();
+  if (!spare) return false;
+  try {
+    renameSync(spare, root);
+    // Its age is the run's: a failed run's folder is kept so long after it ended.
+    const now = new Date();
+    utimesSync(root, now, now);
+    return true;
+  } catch {
+    rmSync(spare, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/**
+ * Keeps the folder of an ended run for the next one when the job left it as it was made
+ * (its own scripts aside); answers false, leaving it in place, otherwise.
+ */
+export function recycleJobFolder(folder: JobFolder): boolean {
+  const parent = dirname(folder.root);
+  const pool = spares.get(parent) ?? [];
+  if (pool.length >= MAX_SPARES || !isPristine(folder)) return false;
+  if (pool.length === 0) mkdirSync(spareDir(parent), { recursive: true, mode: 0o700 });
+  const spare = join(spareDir(parent), `${process.pid}-${spareSeq++}`);
+  try {
+    renameSync(folder.root, spare);
+  } catch {
+    return false;
+  }
+  pool.push(spare);
+  spares.set(parent, pool);
+  return true;
+}
+
+const SCRIPTS = new Set(["job.sh", "bootstrap.sh"]);
+
+function isPristine(folder: JobFolder): boolean {
+  try {
+    if (readdirSync(folder.root).join("/") !== basename(folder.scripts)) return false;
+    for (const name of readdirSync(folder.scripts)) if (SCRIPTS.has(name)) unlinkSync(join(folder.scripts, name));
+    const made = [basename(folder.home), basename(folder.tmp), basename(folder.workspace)].sort().join("/");
+    if (readdirSync(folder.scripts).sort().join("/") !== made) return false;
+    const uid = process.getuid?.() ?? -1;
+    for (const dir of [folder.root, folder.scripts, folder.home, folder.tmp, folder.workspace]) {
+      const stat = lstatSync(dir);
+      // As made: a directory of the agent's that no other user may write to.
+      if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o022) !== 0) return false;
+    }
+    return [folder.home, folder.tmp, folder.workspace].every((dir) => readdirSync(dir).length === 0);
+  } catch {
+    return false;
+  }
+}
+
+/** The spare folders go (the agent is idle or stopping): the disk holds nothing of ended runs. */
+export function dropSpareFolders(): void {
+  for (const [parent, pool] of spares) {
+    spares.delete(parent);
+    if (pool.length > 0) rmSync(spareDir(parent), { recursive: true, force: true });
+  }
+}
+
 /** Removes run folders under `jobsRoot` older than `keepMs` whose run `isLive` does not claim. */
 export function sweepJobFolders(
   jobsRoot: string,
@@ -71,7 +154,8 @@ export function sweepJobFolders(
     return removed;
   }
   for (const name of names) {
-    if (isLive(name)) continue;
+    // Dot names are not runs (spare folders, kept by this agent).
+    if (name.startsWith(".") || isLive(name)) continue;
     const dir = join(jobsRoot, name);
     try {
       if (now - statSync(dir).mtimeMs < keepMs) continue;
