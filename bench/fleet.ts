@@ -159,10 +159,19 @@ async function launchOne(serverUrl: string, apiKey: string): Promise<Launched> {
   }
 }
 
-async function scale(agents: number, pollWaitMs: number, samples: number, log: (s: string) => void): Promise<FleetScale> {
+async function scale(
+  agents: number,
+  pollWaitMs: number,
+  samples: number,
+  log: (s: string) => void,
+  cpuProfDir?: string,
+): Promise<FleetScale> {
   const root = mkdtempSync(join(tmpdir(), "fedml-bench-fleet-"));
   // Shared: the bench writes the queue and reads placement times beside the running server.
-  const server = await startServer(join(root, "server"), { extraArgs: ["--log-level", "warn", "--sqlite-access", "shared"] });
+  const server = await startServer(join(root, "server"), {
+    extraArgs: ["--log-level", "warn", "--sqlite-access", "shared"],
+    nodeArgs: cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfDir, `fleet-${agents}`)] : [],
+  });
   const dbFile = join(root, "server", "server", "fedml.db");
   const pid = server.child.pid as number;
   const workers: ChildProcess[] = [];
@@ -296,7 +305,12 @@ async function scale(agents: number, pollWaitMs: number, samples: number, log: (
     await Promise.all(
       workers.map((w) => (w.exitCode === null ? new Promise((resolve) => w.once("exit", resolve)) : Promise.resolve())),
     );
-    await server.stop();
+    if (cpuProfDir) {
+      // Writing a long run's profile at exit outlasts stop()'s wait before SIGKILL.
+      const exited = new Promise((resolve) => server.child.once("exit", resolve));
+      server.child.kill("SIGTERM");
+      await exited;
+    } else await server.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -306,10 +320,11 @@ export async function fleet(
   pollWaitMs: number,
   samples: number,
   log: (s: string) => void,
+  cpuProfDir?: string,
 ): Promise<FleetResult> {
   const result: FleetResult = { pollWaitMs, scales: [] };
   for (const agents of scales) {
-    const s = await scale(agents, pollWaitMs, samples, log);
+    const s = await scale(agents, pollWaitMs, samples, log, cpuProfDir);
     log(
       `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}), heartbeat p99 ${s.heartbeatMs.p99.toFixed(1)} ms, assignment p99 ${s.assignmentMs.p99.toFixed(1)} ms, load ${s.loadAverage.join(" ")}`,
     );

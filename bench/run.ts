@@ -4,7 +4,7 @@
  * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
- * `--cpu-prof DIR` has the throughput, serving and logs-e2e sections' server and agents write V8 CPU profiles to DIR.
+ * `--cpu-prof DIR` has the throughput, serving, fleet and logs-e2e sections' server and agents write V8 CPU profiles to DIR.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
   }
   if (runs("fleet")) {
     log(`8. fleet: ${size.fleetAgents.join(" then ")} simulated agents on one server`);
-    f = await fleet(size.fleetAgents, AGENT_POLL_WAIT_MS, size.fleetSamples, log);
+    f = await fleet(size.fleetAgents, AGENT_POLL_WAIT_MS, size.fleetSamples, log, values["cpu-prof"]);
   }
   if (runs("workspace")) {
     log(`9. workspace: ${size.workspaceMb} MB of mixed files`);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { networkInterfaces } from "node:os";
 import { mkdirSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import swagger from "@fastify/swagger";
 import { API_PREFIX, ParsePool } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
@@ -90,7 +91,13 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
   const clock = opts.clock;
   const startedAt = clock.wall();
   // A stall shorter than a third of the offline timeout still leaves agents two polls to be heard.
-  const liveness = new ServerLiveness(clock, Math.max(250, Math.floor(opts.offlineAfterMs / 3)));
+  // A server whose event loop is on average this late is too busy to read every poll in time
+  // (liveness.ts): a hundredth of the offline window, so the delay alone cannot eat into it.
+  const liveness = new ServerLiveness(
+    clock,
+    Math.max(250, Math.floor(opts.offlineAfterMs / 3)),
+    Math.max(200, Math.floor(opts.offlineAfterMs / 100)),
+  );
   let publicUrl = opts.publicUrl ?? "";
   let tick: NodeJS.Timeout | undefined;
   let queueLoop: QueueLoop | undefined;
@@ -256,7 +263,23 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       }
     }, opts.tickMs);
     tick.unref();
-    watch = setInterval(() => liveness.observe(), Math.max(50, Math.floor(opts.offlineAfterMs / 12)));
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
+    watch = setInterval(
+      () => {
+        const wasOverloaded = liveness.isOverloaded;
+        const meanDelayMs = loopDelay.mean / 1e6;
+        loopDelay.reset();
+        liveness.observe(meanDelayMs);
+        if (liveness.isOverloaded && !wasOverloaded) {
+          app.log.warn(
+            { event: "server.overloaded", meanDelayMs: Math.round(meanDelayMs) },
+            "server overloaded: no device is judged silent until it keeps up again for the offline window",
+          );
+        }
+      },
+      Math.max(50, Math.floor(opts.offlineAfterMs / 12)),
+    );
     watch.unref();
     // Placement runs in its own loop, off the request path (scheduler/queue-loop.ts).
     loop.start();
@@ -273,6 +296,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
+          loopDelay.disable();
           await loop.stop();
           await sweepLeader.close();
           await hub.close();

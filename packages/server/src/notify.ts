@@ -67,6 +67,9 @@ export class NotifyHub {
   async close(): Promise<void> {
     this.closed = true;
     this.emitter.emit("close");
+    // Held waits end too (each is on the tick's list; one "close" listener per wait would make
+    // every wait's removal a search through thousands of them).
+    for (const waiter of [...this.ticking]) waiter();
     await this.transport?.close();
   }
 
@@ -92,7 +95,6 @@ export class NotifyHub {
       wake?.();
     };
     this.emitter.on(topic, onWake);
-    this.emitter.on("close", onWake);
     signal?.addEventListener("abort", onWake);
     this.ticking.add(onWake);
     this.tickTimer ??= setInterval(() => {
@@ -127,7 +129,6 @@ export class NotifyHub {
         this.tickTimer = null;
       }
       this.emitter.off(topic, onWake);
-      this.emitter.off("close", onWake);
       signal?.removeEventListener("abort", onWake);
     }
   }

@@ -93,3 +93,23 @@ test("billing: from start to end, cut at the stop request, never above the agent
   assert.equal(billableMs({ ...part, started_at: null }, 5000), 0);
   assert.equal(billableMs({ ...part, stop_requested_at: 500 }, 5000), 0);
 });
+
+test("liveness: an overloaded event loop starts a new trusted window, as a stall does", () => {
+  const h = handClock();
+  const live = new ServerLiveness(h.clock, 1000, 200);
+  h.live(live, 500);
+  assert.notEqual(live.silentBefore(300), null, "trusted after a window of healthy ticks");
+  // The watch ticks on time, but the loop ran a mean 250 ms late: polls may sit unread.
+  h.pass(50);
+  assert.equal(live.observe(250), true);
+  assert.equal(live.isOverloaded, true);
+  assert.equal(live.silentBefore(300), null, "no silence judged across the overload");
+  assert.equal(live.heardWithin(0, 300), true, "every device counts as heard meanwhile");
+  h.pass(50);
+  assert.equal(live.observe(150), false, "a delay under the bound is no overload");
+  assert.equal(live.isOverloaded, false);
+  h.live(live, 300);
+  assert.notEqual(live.silentBefore(300), null, "trusted again a window after it keeps up");
+  assert.equal(live.overloadCount, 1);
+  assert.equal(live.stallCount, 0);
+});

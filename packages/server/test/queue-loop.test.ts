@@ -136,3 +136,62 @@ describe("a queue pass that finds the placement lock held (another replica's pas
     }
   });
 });
+
+describe("passes back to back (a deep queue being placed)", () => {
+  const silent = { info: () => {}, error: () => {} } as unknown as FastifyBaseLogger;
+
+  test("leave requests their share: the next pass waits as long as the last one took", async () => {
+    const passMs = 40;
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const loop = new QueueLoop({
+      // Every pass places runs (so the next is asked for at once) and busies the loop for passMs.
+      pass: async () => {
+        starts.push(performance.now());
+        await new Promise((resolve) => setTimeout(resolve, passMs));
+        ends.push(performance.now());
+        return 1;
+      },
+      log: silent,
+      periodMs: 60_000,
+    });
+    loop.start();
+    try {
+      await eventually("four passes", async () => ends.length >= 4, 10_000);
+    } finally {
+      await loop.stop();
+    }
+    for (let i = 1; i < 4; i++) {
+      const gap = starts[i] - ends[i - 1];
+      // Timers may fire a millisecond early; without the rest the gap is one turn of the loop.
+      assert.ok(gap >= ends[i - 1] - starts[i - 1] - 2, `pass ${i} began ${gap.toFixed(1)} ms after the last ended`);
+    }
+  });
+
+  test("a wake-up long after the last pass is served at once", async () => {
+    let passes = 0;
+    let wokenAt = 0;
+    let ranAt = 0;
+    const loop = new QueueLoop({
+      pass: async () => {
+        passes++;
+        ranAt = performance.now();
+        if (passes === 1) await new Promise((resolve) => setTimeout(resolve, 30));
+        return 0;
+      },
+      log: silent,
+      periodMs: 60_000,
+    });
+    loop.start();
+    try {
+      await eventually("the first pass", async () => passes === 1 && ranAt > 0, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      wokenAt = performance.now();
+      loop.wake();
+      await eventually("the woken pass", async () => passes === 2, 5_000);
+      assert.ok(ranAt - wokenAt < 25, `ran ${(ranAt - wokenAt).toFixed(1)} ms after the wake-up`);
+    } finally {
+      await loop.stop();
+    }
+  });
+});

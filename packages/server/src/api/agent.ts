@@ -5,7 +5,7 @@ import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { transition } from "../transition.js";
 import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
-import { buildAssignments } from "../devices/assignments.js";
+import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
@@ -52,6 +52,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const deviceAuth = requireDevice(ctx);
     const versions = new DeviceVersionReader(ctx.db);
     const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
+    const answers = new AssignmentAnswers();
 
     app.post(
       "/agent/register",
@@ -114,7 +115,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
         answered = true;
-        return buildAssignments(ctx, device.id);
+        return answers.answer(ctx, device.id);
       },
     );
 

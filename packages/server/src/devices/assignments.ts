@@ -31,12 +31,42 @@ function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "cont
 /** Decoded specs by their text: a device's poll sends all its live runs again each time. */
 const specOf = memoDecode(decodeJobSpec, 2_000);
 
-/** The device's whole desired state: every run part on it not yet ended. */
-export async function buildAssignments(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
-  const device = await findDeviceById(ctx.db, deviceId);
-  if (!device) return { version: 0, assignments: [] };
-  const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
-  const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
+type Part = Awaited<ReturnType<typeof listPartsOfRunsLiveOn>>[number];
+
+/** What of a device's live parts its answer shows (with its version: whatever else is in an answer only changes with it). */
+function partsKey(version: number, mine: readonly Part[]): string {
+  return `${version}|${mine.map((p) => `${p.run_id}:${p.status}:${p.stop_requested}:${p.rank}:${p.node_index}:${p.gpu_indices_json}`).join(",")}`;
+}
+
+/**
+ * A device's whole desired state (every run part on it not yet ended), remembering each
+ * device's last answer. Most polls are heartbeats that find nothing changed; rebuilding their
+ * answer read the runs, projects and serving rows again and built every assignment anew. The
+ * answer is reused while the device's version and its live parts (status, stop flag, place)
+ * read the same: placing, stopping or ending a part on the device changes one or the other.
+ */
+export class AssignmentAnswers {
+  private readonly last = new Map<number, { key: string; answer: AssignmentsResponse }>();
+
+  async answer(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
+    const device = await findDeviceById(ctx.db, deviceId);
+    if (!device) {
+      this.last.delete(deviceId);
+      return { version: 0, assignments: [] };
+    }
+    const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
+    const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
+    const key = partsKey(device.version, mine);
+    const kept = this.last.get(deviceId);
+    if (kept?.key === key) return kept.answer;
+    const answer = await assemble(ctx, device, allParts, mine);
+    this.last.set(deviceId, { key, answer });
+    return answer;
+  }
+}
+
+async function assemble(ctx: ServerContext, device: DeviceRow, allParts: Part[], mine: Part[]): Promise<AssignmentsResponse> {
+  const deviceId = device.id;
   const runIds = mine.map((p) => p.run_id);
   if (runIds.length === 0) return { version: device.version, assignments: [] };
   const runs = await ctx.db.selectFrom("runs").selectAll().where("id", "in", runIds).execute();

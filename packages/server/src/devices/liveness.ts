@@ -10,6 +10,12 @@
  * and monotonic clocks larger than `stallMs` (a clock step), starts a new trusted window, and
  * silence is only ever judged for a span the current window fully covers. After a stall every
  * agent thus gets a fresh grace period to be heard from before anything is declared lost.
+ *
+ * An overloaded server is the same case without a gap between ticks: its event loop runs, but
+ * so far behind that connections wait in the accept queue and polls go unread for longer than
+ * the offline window (a fleet of thousands while a deep queue is placed). Silence then says
+ * more about the server than about the devices, so a watch tick that finds the event loop's
+ * mean delay since the last tick above `busyMs` also starts a new trusted window.
  */
 import type { Clock } from "../clock.js";
 
@@ -19,34 +25,53 @@ export class ServerLiveness {
   /** Monotonic start of the current trusted window (the server's start is its first). */
   private trustedSince: number;
   private stalls = 0;
+  private overloads = 0;
+  private overloaded = false;
 
   constructor(
     private readonly clock: Clock,
     /** A gap or clock step longer than this ends the trusted window. */
     private readonly stallMs: number,
+    /** An event-loop delay (mean since the last tick) above this ends it too. */
+    private readonly busyMs = Number.POSITIVE_INFINITY,
   ) {
     this.lastMono = clock.mono();
     this.lastWall = clock.wall();
     this.trustedSince = this.lastMono;
   }
 
-  /** Notes a stall or clock step since the last call; call it often (a timer does). True when one was seen. */
-  observe(): boolean {
+  /**
+   * Notes a stall, clock step or overload since the last call; call it often (a timer does),
+   * with the event loop's mean delay since the last call when it is measured. True when one was seen.
+   */
+  observe(loopDelayMs = 0): boolean {
     const mono = this.clock.mono();
     const wall = this.clock.wall();
     const gap = mono - this.lastMono;
     const step = Math.abs(wall - this.lastWall - gap);
     this.lastMono = mono;
     this.lastWall = wall;
-    if (gap <= this.stallMs && step <= this.stallMs) return false;
+    this.overloaded = loopDelayMs > this.busyMs;
+    if (this.overloaded) this.overloads++;
+    if (gap <= this.stallMs && step <= this.stallMs && !this.overloaded) return false;
     this.trustedSince = mono;
-    this.stalls++;
+    if (!this.overloaded) this.stalls++;
     return true;
   }
 
   /** How many stalls or clock steps ended a trusted window since the start. */
   get stallCount(): number {
     return this.stalls;
+  }
+
+  /** Watch ticks that found the server overloaded, since the start. */
+  get overloadCount(): number {
+    return this.overloads;
+  }
+
+  /** Whether the last watch tick found the server overloaded. */
+  get isOverloaded(): boolean {
+    return this.overloaded;
   }
 
   /** Milliseconds the server has been continuously live, with a steady wall clock. */

@@ -16,6 +16,12 @@ export interface QueueLoopOptions {
   periodMs: number;
   /** Cap on the wait after failed passes (doubling from periodMs); default 32 periods, at most 30 s. */
   maxBackoffMs?: number;
+  /**
+   * Passes back to back (a deep queue being placed) leave at least this share of the time to
+   * everything else: after a pass of d ms the next waits d * (1 - share) / share (default
+   * 0.5: as long as the pass took, at most a period).
+   */
+  servingShare?: number;
 }
 
 /**
@@ -32,7 +38,11 @@ export class QueueLoop {
   private busyInARow = 0;
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
+  private endRest: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** Wall time of the last pass that ran, and when it ended (performance.now()). */
+  private lastPassMs = 0;
+  private lastPassEnd = 0;
 
   constructor(private readonly options: QueueLoopOptions) {}
 
@@ -57,6 +67,7 @@ export class QueueLoop {
   async stop(waitMs = 5000): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
+    this.endRest?.();
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, waitMs);
@@ -70,13 +81,18 @@ export class QueueLoop {
     const maxBackoff = this.options.maxBackoffMs ?? Math.min(30_000, periodMs * 32);
     while (!this.stopped) {
       if (!this.woken) await this.sleep(this.failures === 0 ? periodMs : Math.min(maxBackoff, periodMs * 2 ** this.failures));
-      // Passes back to back still let timers and I/O in between.
-      else await new Promise((resolve) => setImmediate(resolve));
+      // Passes back to back still let timers and I/O in between, and requests their share:
+      // on SQLite a pass holds the one connection, so without a rest polls and reports
+      // queue behind pass after pass while a deep queue is placed.
+      else await this.rest(this.restAfterPassMs());
       if (this.stopped) break;
       const wasWoken = this.woken;
       this.woken = false;
       try {
+        const began = performance.now();
         const placed = await pass();
+        this.lastPassEnd = performance.now();
+        this.lastPassMs = this.lastPassEnd - began;
         // Busy: another pass holds the lock. A periodic pass is left to it (it sees the whole
         // queue), but what woke this loop may have committed after that pass read the store,
         // so a woken pass is tried again shortly.
@@ -99,6 +115,28 @@ export class QueueLoop {
         this.woken = false;
       }
     }
+  }
+
+  private restAfterPassMs(): number {
+    const share = Math.min(1, Math.max(0.05, this.options.servingShare ?? 0.5));
+    const owed = Math.min(this.options.periodMs, (this.lastPassMs * (1 - share)) / share);
+    // A wake-up long after the last pass owes nothing.
+    return owed - (performance.now() - this.lastPassEnd);
+  }
+
+  /** A wait wake() does not cut short (stop() does); a short one is one turn of the event loop. */
+  private rest(ms: number): Promise<void> {
+    if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.endRest = undefined;
+        resolve();
+      }
+      this.endRest = done;
+    });
   }
 
   private sleep(ms: number): Promise<void> {

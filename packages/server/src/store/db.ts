@@ -6,6 +6,7 @@ import pg from "pg";
 import type { Database } from "./schema.js";
 import { lockSqlite } from "./sqlite-lock.js";
 import { cachingDatabase } from "./statement-cache.js";
+import { ConnectionQueue } from "./connection-queue.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -33,6 +34,18 @@ class ImmediateSqliteDialect extends SqliteDialect {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    // Waiters for the one connection queue here, so the driver's own mutex is never contended.
+    const queue = new ConnectionQueue();
+    const acquire = driver.acquireConnection.bind(driver);
+    const release = driver.releaseConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      await queue.acquire();
+      return acquire();
+    };
+    driver.releaseConnection = async (connection) => {
+      await release(connection);
+      queue.release();
     };
     return driver;
   }
