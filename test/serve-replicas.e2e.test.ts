@@ -173,8 +173,9 @@ describe("endpoint replicas, load balancing, rolling updates and autoscaling", (
     const state = readRunState(agent.home, victim.runId) ?? { pgid: 0 };
     const stream = requestStream(trio);
     await waitFor("some answers", () => stream.answers.length >= 5, 20_000);
-    assert.ok(state.pgid > 1, `the job's process group: ${JSON.stringify(state)}`);
-    process.kill(-state.pgid, "SIGKILL");
+    const pgid = state.pgid ?? 0;
+    assert.ok(pgid > 1, `the job's process group: ${JSON.stringify(state)}`);
+    process.kill(-pgid, "SIGKILL");
     const replaced = await waitReady(trio, 3, (e) => !readyReplicas(e).some((r) => r.runId === victim.runId));
     const newcomer = readyReplicas(replaced).find((r) => !before.some((b) => b.runId === r.runId));
     assert.ok(newcomer, "a new replica took the dead one's place");

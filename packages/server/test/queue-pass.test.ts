@@ -36,7 +36,7 @@ function input(): QueuePassInput {
   return { clusterRuns: [], heads, snapshot: { devices, live: [], reservations: [] }, credit: new Map(), lastServed: new Map() };
 }
 
-function run<T>(steps: Generator<unknown, T>): { value: T; pauses: number } {
+function run<T>(steps: Generator<unknown, T, undefined>): { value: T; pauses: number } {
   for (let pauses = 0; ; pauses++) {
     const step = steps.next();
     if (step.done) return { value: step.value, pauses };
@@ -56,5 +56,22 @@ describe("a queue pass's decision in steps", () => {
     const gpus = whole.value.placements.flatMap((p) => p.nodes.flatMap((n) => n.gpuIndices.map((g) => `${n.deviceId}/${g}`)));
     assert.equal(new Set(gpus).size, gpus.length);
     assert.equal(whole.value.reasons.length, 2, "the two that wait get a reason");
+  });
+
+  test("a window that placed runs with GPUs left asks for the next one and decides it on the same view", () => {
+    const all = input();
+    const steps = decideInSteps({ ...all, heads: all.heads.slice(0, 3) }, 1_000);
+    let step = steps.next();
+    assert.equal(step.done, false);
+    assert.equal(!step.done && step.value.windowDone, true, "3 placed, 5 GPUs left");
+    // The heads as the store has them now, and run 3 again (read before its claim): not placed twice.
+    step = steps.next([all.heads[2], ...all.heads.slice(3)]);
+    assert.equal(step.done, true, "the fleet is full: no third window");
+    const decision = step.done ? step.value : assert.fail("not done");
+    assert.equal(decision.placements.length, 8, "the same 8 fit as in one window");
+    assert.equal(new Set(decision.placements.map((p) => p.run.id)).size, 8, "run 3 was not placed twice");
+    assert.equal(decision.reasons.length, 2, "the two that wait get a reason");
+    const gpus = decision.placements.flatMap((p) => p.nodes.flatMap((n) => n.gpuIndices.map((g) => `${n.deviceId}/${g}`)));
+    assert.equal(new Set(gpus).size, gpus.length, "no GPU given twice across the windows");
   });
 });

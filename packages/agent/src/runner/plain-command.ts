@@ -46,8 +46,9 @@ export function findProgram(program: string, pathVar: string, cwd: string, forOt
     : pathVar.split(":").map((dir) => join(dir === "" ? cwd : resolve(cwd, dir), program));
   for (const file of candidates) {
     try {
-      const stat = statSync(file);
-      if (!stat.isFile()) continue;
+      // Most of the PATH has no such file: no exception per directory.
+      const stat = statSync(file, { throwIfNoEntry: false });
+      if (!stat?.isFile()) continue;
       if (forOthers ? (stat.mode & 0o001) === 0 : !isExecutable(file)) continue;
       return file;
     } catch {}

@@ -138,9 +138,10 @@ export function startScript(options: ScriptOptions): RunningScript {
     }
   }
   let killTimer: NodeJS.Timeout | undefined;
-  const killEverything = () => {
+  /** True when the run's cgroup was found empty: nothing left to wait for. */
+  const killEverything = (): boolean => {
     signalGroup(pgid, "SIGKILL");
-    cgroup?.killAll();
+    return cgroup?.killAll() ?? false;
   };
 
   const streamDone = (name: "stdout" | "stderr") =>
@@ -161,7 +162,7 @@ export function startScript(options: ScriptOptions): RunningScript {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       // Stragglers (`sleep 1000 &`) would keep the pipes open and the GPUs busy: end them.
-      killEverything();
+      const emptied = killEverything();
       if (killTimer) clearTimeout(killTimer);
       const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
       // A grandchild that left the group (setsid) could hold the pipes open forever.
@@ -169,7 +170,7 @@ export function startScript(options: ScriptOptions): RunningScript {
         child.stdout.destroy();
         child.stderr.destroy();
       }, OUTPUT_DRAIN_MS);
-      Promise.all([outputs, cgroup ? untilEmpty(cgroup) : null]).then(() => {
+      Promise.all([outputs, cgroup && !emptied ? untilEmpty(cgroup) : null]).then(() => {
         clearTimeout(outputDeadline);
         resolve({ exitCode, signal });
       });
@@ -183,7 +184,7 @@ export function startScript(options: ScriptOptions): RunningScript {
       signalGroup(pgid, "SIGTERM");
       cgroup?.signalAll("SIGTERM");
       if (killTimer) return;
-      killTimer = setTimeout(killEverything, graceMs);
+      killTimer = setTimeout(() => killEverything(), graceMs);
       killTimer.unref();
     },
   };

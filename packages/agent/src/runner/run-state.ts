@@ -106,12 +106,10 @@ function journalOf(home: string): Journal {
   let journal = journals.get(home);
   let ino = -1;
   let size = 0;
-  try {
-    const stat = statSync(file);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat) {
     ino = stat.ino;
     size = stat.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   if (!journal || journal.ino !== ino || size < journal.size) {
     // Compacted (or removed) by someone else: read it again from the start.
@@ -152,17 +150,22 @@ function readTail(journal: Journal, size: number): void {
 }
 
 function append(home: string, state: RunState): void {
-  const journal = journalOf(home);
-  if (journal.fd === null) {
+  // This process's own writes keep its view current: only the first one looks at the file.
+  let journal = journals.get(home);
+  let torn = false;
+  if (journal?.fd == null) {
+    journal = journalOf(home);
     mkdirSync(home, { recursive: true });
     journal.fd = openSync(journal.file, "a", 0o600);
-    journal.ino = fstatSync(journal.fd).ino;
+    const stat = fstatSync(journal.fd);
+    journal.ino = stat.ino;
+    // Bytes past the last whole line are a torn line: end it, or it would swallow this one.
+    torn = stat.size > journal.size;
+    journal.size = stat.size;
   }
-  const stat = fstatSync(journal.fd);
-  // Bytes past the last whole line are a torn line: end it, or it would swallow this one.
-  const line = `${stat.size > journal.size ? "\n" : ""}${JSON.stringify(state)}\n`;
-  writeSync(journal.fd, line);
-  journal.size = stat.size + Buffer.byteLength(line);
+  const line = `${torn ? "\n" : ""}${JSON.stringify(state)}\n`;
+  writeSync(journal.fd as number, line);
+  journal.size += Buffer.byteLength(line);
   journal.lines++;
   journal.states.set(state.runId, state);
   if (journal.lines > 4 * journal.states.size + 1024) compact(journal);

@@ -8,7 +8,6 @@ import { jobNeeds } from "../scheduler/job-needs.js";
 import type { PlacedNode } from "../scheduler/matcher.js";
 import type { Match } from "../scheduler/placement.js";
 import { creditStanding } from "../billing/standing.js";
-import { readBalance } from "../store/credit.js";
 import type { UserRow } from "../store/users.js";
 import { transition } from "../transition.js";
 import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "../scheduler/launch-decision.js";
@@ -109,8 +108,12 @@ async function prepareLaunch(ctx: ServerContext, user: UserRow, request: LaunchR
     resourceId,
     needs: {
       ...jobNeeds(spec, resourceId, user.id),
-      // A plain launch reads what the user already pays for only if its placement costs (decideLaunch).
-      credit: request.cluster || federated ? await creditStanding(ctx.db, user.id) : await readBalance(ctx.db, user.id),
+      // A plain launch starts from the balance on the user's row (read with the key for this
+      // request) and reads what the user already pays for only if its placement costs (decideLaunch).
+      credit:
+        request.cluster || federated
+          ? await creditStanding(ctx.db, user.id)
+          : { cardBound: user.card_bound === 1, balanceMicros: user.credit_balance_micros },
     },
     ...queueOptions(spec),
   };

@@ -82,6 +82,8 @@ interface View {
 
 const ALL_PROVIDERS = "\u0001all";
 
+const hasRoom = (device: CandidateDevice) => device.freeSlots > 0 && device.freeGpuIndices.length > 0;
+
 export class CandidateIndex {
   /** The index's own copies, in the order given. */
   readonly candidates: readonly CandidateDevice[];
@@ -93,8 +95,12 @@ export class CandidateIndex {
   /** Who owns some candidate: everyone else sees the same pool at the same prices. */
   private readonly owners = new Set<string>();
 
+  /** Devices with a free job slot and a free GPU. */
+  private roomy = 0;
+
   constructor(candidates: readonly CandidateDevice[]) {
     this.candidates = candidates.map((c) => ({ ...c, freeGpuIndices: [...c.freeGpuIndices] }));
+    for (const c of this.candidates) if (hasRoom(c)) this.roomy++;
     for (const c of this.candidates) if (c.ownerId !== undefined) this.owners.add(c.ownerId);
     this.slots = this.candidates.map((device, pos) => ({ device, pos, version: 0, byType: new Map() }));
     for (const slot of this.slots) {
@@ -102,6 +108,11 @@ export class CandidateIndex {
       if (same) same.push(slot);
       else this.byDeviceId.set(slot.device.deviceId, [slot]);
     }
+  }
+
+  /** Whether some device still has a free GPU and a job slot for it: a GPU job could still fit. */
+  hasRoomForGpuJobs(): boolean {
+    return this.roomy > 0;
   }
 
   /** The candidates with this id (what the matcher's pin step keeps). */
@@ -184,8 +195,10 @@ export class CandidateIndex {
       const slot = this.byDeviceId.get(node.deviceId)?.[0];
       if (!slot) continue;
       const taken = new Set(node.gpuIndices);
+      if (hasRoom(slot.device)) this.roomy--;
       slot.device.freeGpuIndices = slot.device.freeGpuIndices.filter((i) => !taken.has(i));
       slot.device.freeSlots = Math.max(0, slot.device.freeSlots - 1);
+      if (hasRoom(slot.device)) this.roomy++;
       slot.version++;
     }
   }

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { type PlacementRow, bumpDeviceVersions, claimPlacements, writeWaitReasons } from "../store/placements.js";
 import type { Database } from "../store/schema.js";
+import { isPostgres } from "../store/transaction.js";
 import type { PassPlacement, QueuePassDecision } from "./queue-pass.js";
 
 /** A decided placement as the store writes it. */
@@ -21,7 +22,9 @@ export function placementRowOf(p: Pick<PassPlacement, "nodes" | "firstRank"> & {
  * the database writes one chunk while this process decides the next, instead of the two
  * taking turns (a pass's writes cost about as much time as its decision). The chunks go out
  * one after another in the pass's transaction; after a failed one no more go out and done()
- * throws its error, so the transaction rolls back whole.
+ * throws its error, so the transaction rolls back whole. SQLite runs in this process: there
+ * is nothing to overlap, and one statement over a window costs less than one per chunk, so
+ * there it writes only when asked to (`now`).
  */
 export class PassWriter {
   private placementsSent = 0;
@@ -29,14 +32,21 @@ export class PassWriter {
   private chain: Promise<void> = Promise.resolve();
   private readonly claimed = new Set<number>();
   private readonly deviceIds: number[] = [];
+  private readonly chunked: boolean;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly placedAt: number,
-  ) {}
+  ) {
+    this.chunked = isPostgres(db);
+  }
 
-  /** Sends what `decided` holds beyond what was sent: its lists only grow, their entries stay as they were. */
-  send(decided: QueuePassDecision): void {
+  /**
+   * Sends what `decided` holds beyond what was sent (its lists only grow, their entries stay
+   * as they were); on SQLite only when `now`.
+   */
+  send(decided: QueuePassDecision, now = false): void {
+    if (!this.chunked && !now) return;
     const placements = decided.placements.slice(this.placementsSent).map(placementRowOf);
     const reasons = decided.reasons
       .slice(this.reasonsSent)
@@ -54,13 +64,18 @@ export class PassWriter {
     this.chain.catch(() => undefined);
   }
 
+  /** Waits for the chunks sent so far (a read after it sees their claims); throws a chunk's error. */
+  async flushed(): Promise<void> {
+    await this.chain;
+  }
+
   /**
    * Sends the rest, waits for every chunk, then bumps each device once, in id order (bumped
    * per chunk, device rows would be locked out of order: a deadlock with a batch of heartbeats).
    * Answers the ids of the runs claimed.
    */
   async done(decided: QueuePassDecision): Promise<Set<number>> {
-    this.send(decided);
+    this.send(decided, true);
     await this.chain;
     await bumpDeviceVersions(this.db, this.deviceIds);
     return this.claimed;

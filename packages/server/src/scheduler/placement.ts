@@ -33,15 +33,29 @@ export interface Assignment {
   firstRank: number;
 }
 
-/** Runs a computation in steps, letting timers, I/O and requests in between them; `onStep` gets what each step yields. */
-async function inTurns<Y, T>(steps: Generator<Y, T>, onStep: (yielded: Y) => void): Promise<T> {
+/**
+ * Runs a computation in steps, letting timers, I/O and requests in between them. `onStep`
+ * gets what each step yields and may answer (asynchronously) what the next step is handed.
+ */
+async function inTurns<Y, T, N>(
+  steps: Generator<Y, T, N | undefined>,
+  onStep: (yielded: Y) => Promise<N | undefined> | undefined,
+): Promise<T> {
+  let answer: N | undefined;
   for (;;) {
-    const step = steps.next();
+    const step = steps.next(answer);
     if (step.done) return step.value;
-    onStep(step.value);
+    const pending = onStep(step.value);
+    answer = pending === undefined ? undefined : await pending;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * How many windows of queue heads one pass may decide (placement.ts's pass reads the next
+ * window while the last placed runs and GPUs are left): it holds the placement lock meanwhile.
+ */
+const WINDOWS_PER_PASS = 4;
 
 /**
  * Decides where runs go. Every decision and the rows it writes happen in one transaction
@@ -142,9 +156,24 @@ export class Placement {
       // The decision is written in chunks as it is made (the database writes one while this
       // process decides the next), all in this transaction.
       const writer = new PassWriter(db, placedAt);
-      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }), (decided) =>
-        writer.send(decided),
-      );
+      let windows = 1;
+      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }), (step) => {
+        if (!step.windowDone || windows >= WINDOWS_PER_PASS) {
+          writer.send(step.decision);
+          return undefined;
+        }
+        writer.send(step.decision, true);
+        windows++;
+        // The next window as the store has it once this pass's claims so far have landed (in
+        // this transaction): the fleet, its parts and the credit stay as the pass sees them.
+        return writer.flushed().then(async () => {
+          // Runs of owners whose credit this pass did not read (launched since it began) wait
+          // for the next pass, which reads it.
+          const next = (await listQueueHeads(db, QUEUE_WINDOW_PER_USER)).filter((run) => credit.has(run.owner_id));
+          considered += next.length;
+          return next;
+        });
+      });
       const decidedAt = this.deps.now();
       const decideCpuMs = cpuMs(cpuAtDecide);
       const cpuAtApply = process.cpuUsage();

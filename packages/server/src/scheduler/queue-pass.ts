@@ -68,6 +68,21 @@ export interface QueuePassDecision {
   reasons: { run: WaitingRunRow; reason: string }[];
 }
 
+/**
+ * What the pass yields: a pause with the decision so far, or the end of a window of queue
+ * heads (`windowDone`) after which the caller may hand in the next window (through `next`).
+ */
+export interface PassStep {
+  decision: QueuePassDecision;
+  windowDone?: true;
+}
+
+/**
+ * Owners placed earlier in this pass count as served after everyone else: the turn order a
+ * pass after this one would read from their placed_at.
+ */
+const SERVED_IN_THIS_PASS = Number.MAX_SAFE_INTEGER;
+
 /** A decision on one waiting run: its nodes, or why it waits. */
 type Verdict =
   | { kind: "placed"; nodes: readonly PlacedNode[] }
@@ -78,9 +93,18 @@ type Verdict =
  * far, whose lists only grow) between them, so that its caller can let other
  * work in and start writing them. A pass over 10,000 runs takes most of a second of CPU,
  * which in one go would stall every request the process serves meanwhile.
+ *
+ * A window of heads that placed runs while GPUs are still free may have left more that fit
+ * behind it: then the pass yields `windowDone`, and the caller may answer with the heads as
+ * they stand now (after this pass's placements), which are decided on the same view of the
+ * fleet, instead of a new pass reading the whole fleet again. Heads that wait on are decided
+ * again, as the next pass would; no answer ends the pass.
  */
-export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Generator<QueuePassDecision, QueuePassDecision> {
-  const { clusterRuns, heads, lastServed } = input;
+export function* decideInSteps(
+  input: QueuePassInput,
+  runsPerStep = 500,
+): Generator<PassStep, QueuePassDecision, readonly WaitingRunRow[] | undefined> {
+  const { clusterRuns, heads } = input;
   // Placements change the view later runs get: the pass works on its own copies.
   const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
   const credit = new Map([...input.credit].map(([owner, standing]) => [owner, { ...standing }]));
@@ -113,7 +137,7 @@ export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Genera
   const waitingClusters = new Set<number>();
   let decided = 0;
   for (const run of clusterRuns) {
-    if (++decided % runsPerStep === 0) yield decision;
+    if (++decided % runsPerStep === 0) yield { decision };
     const clusterId = run.cluster_id ?? null;
     if (clusterId === null || waitingClusters.has(clusterId)) continue;
     if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, snap, clusterId)))) waitingClusters.add(clusterId);
@@ -123,17 +147,29 @@ export function* decideInSteps(input: QueuePassInput, runsPerStep = 500): Genera
   // GPUs from it (what candidatesOf(owner, snap, null) would give), so a decision reads only
   // the devices it takes rather than the whole fleet.
   const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
-  for (const run of fairOrder(heads, lastServed)) {
-    if (++decided % runsPerStep === 0) yield decision;
-    const needs = needsOf(run);
-    // A federated run wants a server and edges on distinct devices: the matcher's federated
-    // rules over the same view the index holds.
-    const verdict =
-      run.job_type === "federate"
-        ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(specOf(run.spec_json)))
-        : matchIndexed(needs, index);
-    const nodes = record(run, verdict);
-    if (nodes) index.take(nodes);
+  const lastServed = new Map(input.lastServed);
+  const placedIds = new Set<number>();
+  for (let window: readonly WaitingRunRow[] | undefined = heads; window && window.length > 0; ) {
+    const placedBefore = decision.placements.length;
+    for (const run of fairOrder(window, lastServed)) {
+      if (++decided % runsPerStep === 0) yield { decision };
+      const needs = needsOf(run);
+      // A federated run wants a server and edges on distinct devices: the matcher's federated
+      // rules over the same view the index holds.
+      const verdict =
+        run.job_type === "federate"
+          ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(specOf(run.spec_json)))
+          : matchIndexed(needs, index);
+      const nodes = record(run, verdict);
+      if (nodes) {
+        placedIds.add(run.id);
+        index.take(nodes);
+        lastServed.set(run.owner_id, SERVED_IN_THIS_PASS);
+      }
+    }
+    if (decision.placements.length === placedBefore || !index.hasRoomForGpuJobs()) break;
+    // The store has this pass's placements by now; one read before them must not be placed twice.
+    window = (yield { decision, windowDone: true })?.filter((run) => !placedIds.has(run.id));
   }
   return decision;
 }

@@ -12,7 +12,7 @@
  * cgroup.freeze) needs no controller, so stop works there in any case, and each limit is
  * enforced where its controller is enabled (and said not to be where it is not).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
 export interface RunLimits {
@@ -255,7 +255,13 @@ function pidsIn(dir: string): number[] {
 
 /** Children first: a cgroup with children cannot be removed. */
 function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
+  try {
+    // The usual case: no child cgroups (only a container runtime or the job itself makes some).
+    rmdirSync(dir);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+  }
   try {
     for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeTree(join(dir, entry.name));
     rmdirSync(dir);
@@ -396,18 +402,20 @@ export class RunCgroup {
 
   /**
    * Freezes the run (nothing can fork or escape), SIGKILLs every process and thaws it so the
-   * kills land. Repeated by the caller until the cgroup is empty.
+   * kills land. Repeated by the caller until the cgroup is empty. True when it found the
+   * cgroup empty already (nothing of the run is left, and nothing can appear in it).
    */
-  killAll(): void {
-    if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return;
+  killAll(): boolean {
+    if (this.layout.version === 2 && tryWrite(join(this.dirs.freezer, "cgroup.kill"), "1")) return false;
     // Nothing to freeze in an empty cgroup (the usual end of a job that leaves nothing behind);
     // a process it lacks now cannot appear (a process of the run is needed to fork one).
-    if (this.isEmpty()) return;
+    if (this.isEmpty()) return true;
     const freezeFile = this.layout.version === 2 ? "cgroup.freeze" : "freezer.state";
     const [frozen, thawed] = this.layout.version === 2 ? ["1", "0"] : ["FROZEN", "THAWED"];
     const froze = tryWrite(join(this.dirs.freezer, freezeFile), frozen);
     this.signalAll("SIGKILL");
     if (froze) tryWrite(join(this.dirs.freezer, freezeFile), thawed);
+    return false;
   }
 
   /** How many times the kernel killed a process of the run for memory. */
