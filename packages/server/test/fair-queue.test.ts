@@ -5,8 +5,10 @@ import { RunStatus, parseJobYaml } from "@fedml/core";
 import { buildServer } from "../src/app.js";
 import { queueOptions } from "../src/runs/needs.js";
 import { fairOrder } from "../src/scheduler/fair-queue.js";
+import { migrateToLatest } from "../src/store/migrations.js";
 import { ensureProject } from "../src/store/projects.js";
-import { findUserByName } from "../src/store/users.js";
+import { listQueueHeads } from "../src/store/runs.js";
+import { findUserByName, insertUser } from "../src/store/users.js";
 import { deviceFacts } from "./support/server.js";
 import { databaseUrlFor, openTestStore } from "./support/database.js";
 import { tempDir } from "./support/tmp.js";
@@ -62,6 +64,58 @@ describe("queue options from computing", () => {
     assert.deepEqual(queueOptions(spec("  retry: 3\n")), { priority: 0, retryLimit: 3 });
     assert.throws(() => queueOptions(spec("  priority: high\n")), /computing.priority must be a whole number/);
     assert.throws(() => queueOptions(spec("  retry: {limit: -1}\n")), /computing.retry.limit/);
+  });
+});
+
+describe("the queue heads a pass reads", () => {
+  test("each user the same number of runs: 50 among many users, an equal share of the total among few", async () => {
+    const tmp = tempDir("heads");
+    const store = await openTestStore(tmp.dir);
+    try {
+      await migrateToLatest(store.db, store.dialect);
+      const owners: number[] = [];
+      for (const name of ["lone", "second", "third"]) {
+        const user = (await insertUser(store.db, name, false, 1))!;
+        const project = await ensureProject(store.db, user.id, "default", 1);
+        owners.push(user.id);
+        await store.db
+          .insertInto("runs")
+          .values(
+            Array.from({ length: 400 }, (_, i) => ({
+              owner_id: user.id,
+              project_id: project.id,
+              name: "queued",
+              status: RunStatus.QUEUED,
+              job_type: "train",
+              platform: "falcon",
+              yaml_text: "job: echo hi\n",
+              spec_json: "{}",
+              workspace_sha256: null,
+              resource_id: null,
+              reason: null,
+              exit_code: null,
+              created_at: 1000 + i,
+              started_at: null,
+              ended_at: null,
+              stop_requested: 0,
+            })),
+          )
+          .execute();
+      }
+      const perOwner = (rows: { owner_id: number }[]) => owners.map((o) => rows.filter((r) => r.owner_id === o).length);
+      // Three users share 600: 200 each, the oldest of each.
+      const shared = await listQueueHeads(store.db, { perUser: 50, total: 600 });
+      assert.deepEqual(perOwner(shared), [200, 200, 200]);
+      assert.equal(Math.max(...shared.filter((r) => r.owner_id === owners[0]).map((r) => r.created_at)), 1199);
+      // A share below the floor: the floor.
+      assert.deepEqual(perOwner(await listQueueHeads(store.db, { perUser: 50, total: 30 })), [50, 50, 50]);
+      // A lone user's queue: the whole total.
+      await store.db.deleteFrom("runs").where("owner_id", "in", owners.slice(1)).execute();
+      assert.deepEqual(perOwner(await listQueueHeads(store.db, { perUser: 50, total: 300 })), [300, 0, 0]);
+    } finally {
+      await store.close();
+      tmp.cleanup();
+    }
   });
 });
 

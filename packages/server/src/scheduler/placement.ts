@@ -4,7 +4,14 @@ import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { listLiveDevices } from "../store/devices.js";
 import { writePlacements } from "../store/placements.js";
-import { type RunRow, lastServedByOwner, listClusterQueuedRuns, listLivePartHoldings, listQueueHeads } from "../store/runs.js";
+import {
+  type QueueWindow,
+  type RunRow,
+  lastServedByOwner,
+  listClusterQueuedRuns,
+  listLivePartHoldings,
+  listQueueHeads,
+} from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { takePlacementLock, tryPlacementLock } from "../store/transaction.js";
 import { type Stateful, transition } from "../transition.js";
@@ -23,8 +30,11 @@ export interface PlacementDeps extends Stateful {
 /** The matcher bound to current capacity, as `lock` hands it out (clusterId: the cluster hook). */
 export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
 
-/** How many of each user's queued runs one pass looks at (their oldest, highest priority). */
-const QUEUE_WINDOW_PER_USER = 50;
+/**
+ * How many of each user's queued runs one window of a pass looks at (their oldest, highest
+ * priority): 50 each, or an equal share of 1,000 when fewer than 20 users are queuing.
+ */
+const QUEUE_WINDOW: QueueWindow = { perUser: 50, total: 1000 };
 
 /** The nodes of a placement, node 0 first: the part each device runs. */
 export interface Assignment {
@@ -136,7 +146,7 @@ export class Placement {
       if (wait) await takePlacementLock(db);
       else if (!(await tryPlacementLock(db))) return null;
       const clusterRuns = await listClusterQueuedRuns(db);
-      const heads = await listQueueHeads(db, QUEUE_WINDOW_PER_USER);
+      const heads = await listQueueHeads(db, QUEUE_WINDOW);
       considered = clusterRuns.length + heads.length;
       if (considered === 0) return 0;
       const snapshot = await this.snapshot(db);
@@ -169,7 +179,7 @@ export class Placement {
         return writer.flushed().then(async () => {
           // Runs of owners whose credit this pass did not read (launched since it began) wait
           // for the next pass, which reads it.
-          const next = (await listQueueHeads(db, QUEUE_WINDOW_PER_USER)).filter((run) => credit.has(run.owner_id));
+          const next = (await listQueueHeads(db, QUEUE_WINDOW)).filter((run) => credit.has(run.owner_id));
           considered += next.length;
           return next;
         });

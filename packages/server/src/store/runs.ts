@@ -366,12 +366,19 @@ export async function endPartIf(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** How many queued runs a pass reads of each user: `perUser`, or more when few users share `total`. */
+export interface QueueWindow {
+  perUser: number;
+  total: number;
+}
+
 /**
- * The head of every user's queue: up to `perUser` of each user's QUEUED runs, highest
+ * The head of every user's queue: the same number of each user's QUEUED runs, highest
  * priority then oldest first. Bounded so that one user's 10,000 queued runs cost a pass no
- * more than anyone else's few.
+ * more than anyone else's few; when few users are queuing each gets an equal share of
+ * `total`, so that a lone user's sweep is not placed 50 runs a pass.
  */
-export async function listQueueHeads(db: Kysely<Database>, perUser: number): Promise<WaitingRunRow[]> {
+export async function listQueueHeads(db: Kysely<Database>, window: QueueWindow): Promise<WaitingRunRow[]> {
   if (isPostgres(db)) {
     // One round trip: each queuing user's head through the runs_queue_turn index. The users
     // are found by skipping from one to the next along that index (a recursive CTE): a
@@ -382,18 +389,23 @@ export async function listQueueHeads(db: Kysely<Database>, perUser: number): Pro
         union all
         select (select min(owner_id) from runs where status = ${RunStatus.QUEUED} and owner_id > o.owner_id)
         from o where o.owner_id is not null
+      ),
+      share(n) as (
+        select greatest(${window.perUser}::int, ceil(${window.total}::numeric / greatest(count(*), 1))::int)
+        from o where o.owner_id is not null
       )
       select r.* from o
       cross join lateral (
         select ${sql.join(waitingRunColumns.map((c) => sql.ref(c)))} from runs
         where status = ${RunStatus.QUEUED} and owner_id = o.owner_id
-        order by priority desc, created_at, id limit ${perUser}
+        order by priority desc, created_at, id limit (select n from share)
       ) r
       where o.owner_id is not null`.execute(db);
     return rows;
   }
   // SQLite has no lateral join, and a query costs no round trip in-process.
   const owners = await db.selectFrom("runs").select("owner_id").distinct().where("status", "=", RunStatus.QUEUED).execute();
+  const perUser = Math.max(window.perUser, Math.ceil(window.total / Math.max(owners.length, 1)));
   const heads: WaitingRunRow[] = [];
   for (const { owner_id } of owners) {
     const rows = await db
