@@ -31,10 +31,12 @@ export interface PlacementDeps extends Stateful {
 export type Match = (ownerId: number, needs: JobNeeds, clusterId?: number | null) => Promise<MatchResult>;
 
 /**
- * How many of each user's queued runs one window of a pass looks at (their oldest, highest
- * priority): 50 each, or an equal share of 1,000 when fewer than 20 users are queuing.
+ * How many of each user's queued runs the nth window of a pass looks at (their oldest,
+ * highest priority): 50 each, or an equal share of a total that grows fourfold with each
+ * window. A pass over a full fleet tries no more than 50 runs a user; one that finds GPUs
+ * free for a lone user's sweep places up to 50 + 200 + 800 + 3,200 of it.
  */
-const QUEUE_WINDOW: QueueWindow = { perUser: 50, total: 1000 };
+const queueWindow = (n: number): QueueWindow => ({ perUser: 50, total: 50 * 4 ** (n - 1) });
 
 /** The nodes of a placement, node 0 first: the part each device runs. */
 export interface Assignment {
@@ -146,7 +148,7 @@ export class Placement {
       if (wait) await takePlacementLock(db);
       else if (!(await tryPlacementLock(db))) return null;
       const clusterRuns = await listClusterQueuedRuns(db);
-      const heads = await listQueueHeads(db, QUEUE_WINDOW);
+      const heads = await listQueueHeads(db, queueWindow(1));
       considered = clusterRuns.length + heads.length;
       if (considered === 0) return 0;
       const snapshot = await this.snapshot(db);
@@ -179,7 +181,7 @@ export class Placement {
         return writer.flushed().then(async () => {
           // Runs of owners whose credit this pass did not read (launched since it began) wait
           // for the next pass, which reads it.
-          const next = (await listQueueHeads(db, QUEUE_WINDOW)).filter((run) => credit.has(run.owner_id));
+          const next = (await listQueueHeads(db, queueWindow(windows))).filter((run) => credit.has(run.owner_id));
           considered += next.length;
           return next;
         });
