@@ -22,6 +22,8 @@ export interface QueueLoopOptions {
    * 0.5: as long as the pass took, at most a period).
    */
   servingShare?: number;
+  /** The clock a pass's duration and the rest after it are read from (ms); default performance.now. */
+  now?: () => number;
 }
 
 /**
@@ -40,11 +42,14 @@ export class QueueLoop {
   private wakeUp: (() => void) | undefined;
   private endRest: (() => void) | undefined;
   private running: Promise<void> | undefined;
-  /** Wall time of the last pass that ran, and when it ended (performance.now()). */
+  /** Wall time of the last pass that ran, and when it ended (on `now`). */
   private lastPassMs = 0;
   private lastPassEnd = 0;
+  private readonly now: () => number;
 
-  constructor(private readonly options: QueueLoopOptions) {}
+  constructor(private readonly options: QueueLoopOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -89,9 +94,9 @@ export class QueueLoop {
       const wasWoken = this.woken;
       this.woken = false;
       try {
-        const began = performance.now();
+        const began = this.now();
         const placed = await pass();
-        this.lastPassEnd = performance.now();
+        this.lastPassEnd = this.now();
         this.lastPassMs = this.lastPassEnd - began;
         // Busy: another pass holds the lock. A periodic pass is left to it (it sees the whole
         // queue), but what woke this loop may have committed after that pass read the store,
@@ -121,7 +126,7 @@ export class QueueLoop {
     const share = Math.min(1, Math.max(0.05, this.options.servingShare ?? 0.5));
     const owed = Math.min(this.options.periodMs, (this.lastPassMs * (1 - share)) / share);
     // A wake-up long after the last pass owes nothing.
-    return owed - (performance.now() - this.lastPassEnd);
+    return owed - (this.now() - this.lastPassEnd);
   }
 
   /** A wait wake() does not cut short (stop() does); a short one is one turn of the event loop. */
