@@ -6,6 +6,7 @@
  * built per call, so that plugins watching each write (store/write-faults.ts) see them all.
  */
 import { type CompiledQuery, type Compilable, type Kysely, createQueryId } from "kysely";
+import { perDatabase } from "./per-database.js";
 import type { Database } from "./schema.js";
 
 /** Stands for the call's i-th value while the read is compiled. */
@@ -22,23 +23,19 @@ interface Compiled<R> {
 /**
  * `build` receives the database and one placeholder per value (`arity` of them); it must use
  * each placeholder only as a value (a where operand), never to choose the query's shape, and
- * may branch on the database's dialect. The compiled form is kept per database (its kysely
- * adapter, which its transactions share).
+ * may branch on the database's dialect. The compiled form is kept per database.
  */
 export function preparedRead<A extends unknown[], R>(
   arity: number,
   build: (db: Kysely<Database>, ...values: A) => Compilable<R>,
 ): (db: Kysely<Database>, ...values: A) => Promise<R[]> {
-  const compiled = new WeakMap<object, Compiled<R>>();
+  const compiled = perDatabase((db): Compiled<R> => {
+    const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as A;
+    const query = build(db, ...slots).compile();
+    return { query, parameters: query.parameters };
+  });
   return async (db, ...values) => {
-    const adapter = db.getExecutor().adapter;
-    let entry = compiled.get(adapter);
-    if (!entry) {
-      const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as A;
-      const query = build(db, ...slots).compile();
-      entry = { query, parameters: query.parameters };
-      compiled.set(adapter, entry);
-    }
+    const entry = compiled(db);
     const parameters = entry.parameters.map((p) => (p instanceof Slot ? values[p.index] : p));
     const result = await db.executeQuery<R>({ ...entry.query, parameters, queryId: createQueryId() });
     return result.rows;

@@ -1,20 +1,19 @@
 import type { Kysely, Selectable } from "kysely";
+import { perDatabase } from "./per-database.js";
 import type { Database, ProjectsTable } from "./schema.js";
 
 export type ProjectRow = Selectable<ProjectsTable>;
 
 /**
- * Projects already committed, per database (its Kysely adapter, which its transactions share),
- * by owner and name. Projects are never deleted nor renamed, so a committed one stays as it is:
- * every launch into a known project skips both statements below.
+ * Projects already committed, per database, by owner and name. Projects are never deleted nor
+ * renamed, so a committed one stays as it is: every launch into a known project skips both
+ * statements below.
  */
-const committedProjects = new WeakMap<object, Map<string, ProjectRow>>();
+const committedProjects = perDatabase(() => new Map<string, ProjectRow>());
 
 /** The owner's project of that name, made on first use. */
 export async function ensureProject(db: Kysely<Database>, ownerId: number, name: string, now: number): Promise<ProjectRow> {
-  const adapter = db.getExecutor().adapter;
-  let known = committedProjects.get(adapter);
-  if (!known) committedProjects.set(adapter, (known = new Map()));
+  const known = committedProjects(db);
   const key = `${ownerId}\u0000${name}`;
   const cached = known.get(key);
   if (cached) return cached;
@@ -35,13 +34,11 @@ export async function ensureProject(db: Kysely<Database>, ownerId: number, name:
 }
 
 /** Project names by id, per database as above; only names read outside a transaction (so committed). */
-const committedNames = new WeakMap<object, Map<number, string>>();
+const committedNames = perDatabase(() => new Map<number, string>());
 
 export async function projectNamesById(db: Kysely<Database>, ids: number[]): Promise<Map<number, string>> {
   if (ids.length === 0) return new Map();
-  const adapter = db.getExecutor().adapter;
-  let known = committedNames.get(adapter);
-  if (!known) committedNames.set(adapter, (known = new Map()));
+  const known = committedNames(db);
   const names = new Map<number, string>();
   const missing: number[] = [];
   for (const id of new Set(ids)) {
