@@ -3,10 +3,11 @@ import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { listLiveDevices } from "../store/devices.js";
-import { writePlacements } from "../store/placements.js";
+import { writeFreshPlacements } from "../store/placements.js";
 import {
   type QueueWindow,
   type RunRow,
+  anyRunWaiting,
   lastServedByOwner,
   listClusterQueuedRuns,
   listLivePartHoldings,
@@ -75,6 +76,14 @@ const WINDOWS_PER_PASS = 4;
  * in this process or another sharing the database, take the same GPU.
  */
 export class Placement {
+  /**
+   * The fleet as each transaction holding the lock (through lock()) read it, kept up to date
+   * by assignFresh: launches applied together in one transaction read it once, not once each.
+   * Nothing else in such a transaction changes what is free (the lock keeps other placements
+   * out; parts that end meanwhile only leave more free than it shows).
+   */
+  private readonly locked = new WeakMap<Kysely<Database>, Snapshot>();
+
   constructor(private readonly deps: PlacementDeps) {}
 
   /**
@@ -93,8 +102,14 @@ export class Placement {
    */
   async lock(trx: Kysely<Database>): Promise<Match> {
     await takePlacementLock(trx);
-    return async (ownerId, needs, clusterId) =>
-      matchJob(needs, candidatesOf(ownerId, await this.snapshot(trx), clusterId ?? null));
+    return async (ownerId, needs, clusterId) => {
+      let snapshot = this.locked.get(trx);
+      if (!snapshot) {
+        snapshot = await this.snapshot(trx);
+        this.locked.set(trx, snapshot);
+      }
+      return matchJob(needs, candidatesOf(ownerId, snapshot, clusterId ?? null));
+    };
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
@@ -103,16 +118,20 @@ export class Placement {
   }
 
   /**
-   * Assigns a stored, waiting run to its devices, all at once (gang): node i gets rank
-   * i + firstRank and waits QUEUED for its agent to take it. Conditional on the run still
-   * waiting: false when someone else got there first (then nothing is written). Call it
-   * inside the placement transaction.
+   * Assigns a run stored placed (STARTING, with placed_at) in this same transaction, as a
+   * launch that fits at once stores it, to its devices, all at once (gang): node i gets rank
+   * i + firstRank and waits QUEUED for its agent to take it. The run is not claimed: no one
+   * else can have seen it yet. Call it inside the placement transaction.
    */
-  async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
+  async assignFresh(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<void> {
     const placements = [{ run, ...placement }];
-    const claimed = await writePlacements(tx.db, placements.map(placementRowOf), this.deps.now());
-    this.announce(tx, placements, claimed);
-    return claimed.size > 0;
+    await writeFreshPlacements(tx.db, placements.map(placementRowOf));
+    this.locked
+      .get(tx.db)
+      ?.live.push(
+        ...placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
+      );
+    this.announce(tx, placements, new Set([run.id]));
   }
 
   /**
@@ -134,6 +153,10 @@ export class Placement {
   }
 
   private async pass(wait: boolean): Promise<number | null> {
+    // Most passes are woken by parts ending while nothing waits (a sweep placed as launched):
+    // one read answers them, without a transaction or the lock. A run queued after this read
+    // wakes another pass once its launch commits.
+    if (!(await anyRunWaiting(this.deps.db))) return 0;
     const startedAt = this.deps.now();
     // CPU per phase beside wall time: on a busy machine the wall times mostly show the wait for a core.
     const cpuAtStart = process.cpuUsage();
