@@ -83,7 +83,8 @@ export interface RunSummary {
   createdTime: number;
 }
 
-export async function listRuns(cluster: Cluster): Promise<RunSummary[]> {
-  const body = await call<{ runList: RunSummary[] }>(`${cluster.server.url}/api/v1/runs`, cluster.apiKey);
+export async function listRuns(cluster: Cluster, runId?: string): Promise<RunSummary[]> {
+  const query = runId === undefined ? "" : `?runId=${encodeURIComponent(runId)}`;
+  const body = await call<{ runList: RunSummary[] }>(`${cluster.server.url}/api/v1/runs${query}`, cluster.apiKey);
   return body.runList;
 }

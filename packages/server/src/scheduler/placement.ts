@@ -4,10 +4,11 @@ import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { listLiveDevices } from "../store/devices.js";
 import { readPlacementInputs, readPlacementInputsInPass } from "../store/placement-inputs.js";
-import { writePlacements } from "../store/placements.js";
+import { writeFreshPlacements } from "../store/placements.js";
 import {
   type QueueWindow,
   type RunRow,
+  anyRunWaiting,
   lastServedByOwner,
   listClusterQueuedRuns,
   listLivePartHoldings,
@@ -86,6 +87,14 @@ const FULL_PASS_EVERY_MS = 30_000;
 export class Placement {
   private readonly quiet = new QuietPasses(FULL_PASS_EVERY_MS);
 
+  /**
+   * The fleet as each transaction holding the lock (through lock()) read it, kept up to date
+   * by assignFresh: launches applied together in one transaction read it once, not once each.
+   * Nothing else in such a transaction changes what is free (the lock keeps other placements
+   * out; parts that end meanwhile only leave more free than it shows).
+   */
+  private readonly locked = new WeakMap<Kysely<Database>, Snapshot>();
+
   constructor(private readonly deps: PlacementDeps) {}
 
   /**
@@ -104,8 +113,14 @@ export class Placement {
    */
   async lock(trx: Kysely<Database>): Promise<Match> {
     await takePlacementLock(trx);
-    return async (ownerId, needs, clusterId) =>
-      matchJob(needs, candidatesOf(ownerId, await this.snapshot(trx), clusterId ?? null));
+    return async (ownerId, needs, clusterId) => {
+      let snapshot = this.locked.get(trx);
+      if (!snapshot) {
+        snapshot = await this.snapshot(trx);
+        this.locked.set(trx, snapshot);
+      }
+      return matchJob(needs, candidatesOf(ownerId, snapshot, clusterId ?? null));
+    };
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
@@ -114,16 +129,20 @@ export class Placement {
   }
 
   /**
-   * Assigns a stored, waiting run to its devices, all at once (gang): node i gets rank
-   * i + firstRank and waits QUEUED for its agent to take it. Conditional on the run still
-   * waiting: false when someone else got there first (then nothing is written). Call it
-   * inside the placement transaction.
+   * Assigns a run stored placed (STARTING, with placed_at) in this same transaction, as a
+   * launch that fits at once stores it, to its devices, all at once (gang): node i gets rank
+   * i + firstRank and waits QUEUED for its agent to take it. The run is not claimed: no one
+   * else can have seen it yet. Call it inside the placement transaction.
    */
-  async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
+  async assignFresh(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<void> {
     const placements = [{ run, ...placement }];
-    const claimed = await writePlacements(tx.db, placements.map(placementRowOf), this.deps.now());
-    this.announce(tx, placements, claimed);
-    return claimed.size > 0;
+    await writeFreshPlacements(tx.db, placements.map(placementRowOf));
+    this.locked
+      .get(tx.db)
+      ?.live.push(
+        ...placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
+      );
+    this.announce(tx, placements, new Set([run.id]));
   }
 
   /**
@@ -161,6 +180,10 @@ export class Placement {
       now,
     });
     if (skip) return 0;
+    // Most passes are woken by parts ending while nothing waits (a sweep placed as launched):
+    // one read answers them, without a transaction or the lock. A run queued after this read
+    // wakes another pass once its launch commits.
+    if (!(await anyRunWaiting(this.deps.db))) return 0;
     const startedAt = this.deps.now();
     // CPU per phase beside wall time: on a busy machine the wall times mostly show the wait for a core.
     const cpuAtStart = process.cpuUsage();

@@ -101,6 +101,15 @@ export const waitingRunColumns = [
 
 export type WaitingRunRow = Pick<RunRow, (typeof waitingRunColumns)[number]>;
 
+const someWaitingRun = preparedRead(0, (db) =>
+  db.selectFrom("runs").select("id").where("status", "in", [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE]).limit(1),
+);
+
+/** Whether any run waits to be placed (QUEUED, or CLUSTER_QUEUE on a cluster): one index probe. */
+export async function anyRunWaiting(db: Kysely<Database>): Promise<boolean> {
+  return (await someWaitingRun(db)).length > 0;
+}
+
 /** Runs waiting their turn on a cluster, oldest first. */
 export async function listClusterQueuedRuns(db: Kysely<Database>): Promise<WaitingRunRow[]> {
   return db
