@@ -9,7 +9,8 @@
  * placement transaction.
  */
 import { EdgeStatus, RunStatus } from "@fedml/core";
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { rowsOf } from "./row-set.js";
 import type { Database } from "./schema.js";
 import { isPostgres } from "./transaction.js";
 
@@ -25,21 +26,6 @@ export interface WaitReasonRow {
   runId: number;
   status: string;
   reason: string;
-}
-
-/**
- * The rows a statement reads, named `v` with columns c0, c1, ... in the order of each tuple:
- * unnest over one typed array per column on PostgreSQL, json_each over one JSON array of
- * tuples on SQLite. `pgTypes` names each column's array type (PostgreSQL cannot infer it).
- */
-function rowsOf(db: Kysely<Database>, pgTypes: readonly string[], tuples: readonly (readonly unknown[])[]): RawBuilder<unknown> {
-  if (isPostgres(db)) {
-    const columns = pgTypes.map((type, i) => sql`${tuples.map((t) => t[i])}::${sql.raw(type)}[]`);
-    const names = pgTypes.map((_, i) => `c${i}`).join(", ");
-    return sql`unnest(${sql.join(columns)}) as v(${sql.raw(names)})`;
-  }
-  const columns = pgTypes.map((_, i) => `value ->> ${i} as c${i}`).join(", ");
-  return sql`(select ${sql.raw(columns)} from json_each(${JSON.stringify(tuples)})) as v`;
 }
 
 /** A part's row as the statements below read it: run, device, rank, node index, GPUs (JSON), price. */
