@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { type DeviceFacts, type LaunchRequest, ParsePool } from "@fedml/core";
 import Fastify from "fastify";
 import type { Kysely } from "kysely";
+import { KeyCache } from "../src/auth/key-cache.js";
 import { actOnClusters } from "../src/clusters/actions.js";
 import { systemClock } from "../src/clock.js";
 import { resolveOptions } from "../src/config.js";
@@ -111,6 +112,7 @@ async function harness(home: string, shared?: Store, fault?: (write: StoreWrite)
     isOnline,
     liveness: new ServerLiveness(systemClock, 10_000),
     heartbeats: new Heartbeats({ db, flushMs: 10, onRevived: () => {}, onError: () => {} }),
+    keys: new KeyCache({ db, hub, now: () => clock.now }),
   };
   return {
     ctx,
