@@ -4,6 +4,8 @@ export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
 /** An endpoint's replicas changed (ready, unhealthy, retired, ended): the inference proxy re-reads them. */
 export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
+/** API keys were revoked or replaced, or a user disabled: every process forgets the keys it remembered (auth/key-cache.ts). */
+export const apiKeysTopic = "api-keys";
 /**
  * Wakes this process's queue loop. Never sent to the other replicas: each replica's pass sees
  * the whole queue under the placement lock, so the replica that made the change places it,
