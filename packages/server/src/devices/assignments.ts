@@ -2,7 +2,7 @@ import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSp
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
-import { type DeviceRow, devicesById, findDeviceById } from "../store/devices.js";
+import { type DeviceRow, devicesById, findDeviceById, findDeviceVersion } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
 import { listPartsOfRunsLiveOn } from "../store/runs.js";
 import { isLivePart } from "../runs/rollup.js";
@@ -51,16 +51,23 @@ export class AssignmentAnswers {
   private readonly last = new Map<number, { key: string; json: string }>();
 
   async answer(ctx: ServerContext, deviceId: number): Promise<string> {
-    const device = await findDeviceById(ctx.db, deviceId);
-    if (!device) {
+    // The version alone first: the whole row (two dozen columns) is read only to build anew.
+    const version = await findDeviceVersion(ctx.db, deviceId);
+    if (version === undefined) {
       this.last.delete(deviceId);
       return NO_DEVICE_ANSWER;
     }
     const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
     const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
-    const key = partsKey(device.version, mine);
     const kept = this.last.get(deviceId);
-    if (kept?.key === key) return kept.json;
+    if (kept?.key === partsKey(version, mine)) return kept.json;
+    const device = await findDeviceById(ctx.db, deviceId);
+    if (!device) {
+      this.last.delete(deviceId);
+      return NO_DEVICE_ANSWER;
+    }
+    // Keyed by the version the whole row read: a bump in between is not lost, only answered again.
+    const key = partsKey(device.version, mine);
     const json = JSON.stringify(await assemble(ctx, device, allParts, mine));
     this.last.set(deviceId, { key, json });
     return json;
