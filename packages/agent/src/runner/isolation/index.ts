@@ -56,6 +56,10 @@ export function tearDownIsolation(isolation: Isolation): void {
   }
 }
 
+function spawnerWanted(): boolean {
+  return process.env.FEDML_AGENT_SPAWNER === "perl";
+}
+
 export function setUpIsolation(home: string, settings: IsolationSettings): Isolation {
   const key = agentKey(home);
   const notes: string[] = [];
@@ -91,12 +95,17 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
         : `jobs share the machine's /tmp (${why}); TMPDIR is in the run folder`,
     );
   }
-  const spawner = JobSpawner.start(join(home, "spawner"));
-  notes.push(
-    spawner
-      ? `jobs are forked by a small helper process (pid ${spawner.pid}), not by the agent`
-      : "jobs are forked by the agent itself (no perl here, or FEDML_AGENT_SPAWNER=agent)",
-  );
+  // The helper is asked for (FEDML_AGENT_SPAWNER=perl): it saves the agent's fork, but on a
+  // busy machine the extra process between the agent and its jobs delays their statuses past
+  // the report hold, and the added report requests cost more than the fork saved.
+  const spawner = spawnerWanted() ? JobSpawner.start(join(home, "spawner")) : null;
+  if (spawnerWanted()) {
+    notes.push(
+      spawner
+        ? `jobs are forked by a small helper process (pid ${spawner.pid}), not by the agent`
+        : "FEDML_AGENT_SPAWNER=perl, but perl cannot run here: jobs are forked by the agent itself",
+    );
+  }
   return { users, cgroups, container, jobsRoot, privateTmp, notes, spawner };
 }
 

@@ -100,11 +100,11 @@ export class JobSpawner {
 
   /**
    * A spawner whose fifos live in `fifoDir` (made afresh: leftovers of an earlier agent are
-   * not reused), or null where it cannot run here (no perl, no mkfifo): jobs are then forked
-   * by the agent itself. `FEDML_AGENT_SPAWNER=agent` asks for the latter.
+   * not reused), or null where it cannot run here (not Linux, no perl): jobs are then forked
+   * by the agent itself.
    */
   static start(fifoDir: string): JobSpawner | null {
-    if (process.platform !== "linux" || process.env.FEDML_AGENT_SPAWNER === "agent") return null;
+    if (process.platform !== "linux") return null;
     try {
       rmSync(fifoDir, { recursive: true, force: true });
       mkdirSync(fifoDir, { recursive: true, mode: 0o700 });
