@@ -329,6 +329,33 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number | 
   return q.orderBy("run_devices.run_id").execute();
 }
 
+/**
+ * Per owner, a digest of the parts that bill now: it changes whenever one starts, ends, gets a
+ * start time or changes price. The balance guard rereads an owner's parts only then (or when
+ * their slack may be spent), rather than shipping every part of every owner each tick. Counts
+ * and sums come back as numbers or strings depending on the driver: compare them as text.
+ */
+export async function billingPartDigests(db: Kysely<Database>): Promise<Map<number, string>> {
+  const rows = await db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .select((eb) => [
+      "runs.owner_id",
+      eb.fn.countAll().as("parts"),
+      eb.fn.count("run_devices.started_at").as("started"),
+      eb.fn.sum("run_devices.run_id").as("runs"),
+      eb.fn.sum("run_devices.node_index").as("nodes"),
+      eb.fn.max("run_devices.started_at").as("latest"),
+      eb.fn.sum("run_devices.price_per_gpu_hour_micros").as("prices"),
+    ])
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.stop_requested", "=", 0)
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0)
+    .groupBy("runs.owner_id")
+    .execute();
+  return new Map(rows.map((r) => [r.owner_id, `${r.parts}/${r.started}/${r.runs}/${r.nodes}/${r.latest}/${r.prices}`]));
+}
+
 /** The parts a cluster's runs had on a device since `since` (what a hold's charge already covers). */
 export async function listClusterPartsOn(
   db: Kysely<Database>,
