@@ -9,7 +9,13 @@ import { stopRunLocked } from "../runs/stop.js";
 import { ClusterState, findClusterById } from "../store/clusters.js";
 import { readBalances } from "../store/credit.js";
 import { type ReservationRow, listOpenReservations, openHoldDigests } from "../store/reservations.js";
-import { type BilledPartRow, billingPartDigests, listBillingParts, listClusterPartsOn } from "../store/runs.js";
+import {
+  type BilledPartRow,
+  allBillingPartsDigest,
+  billingPartDigests,
+  listBillingParts,
+  listClusterPartsOn,
+} from "../store/runs.js";
 import { transition } from "../transition.js";
 import { accruedCost, hourlyCommitment } from "./commitments.js";
 import { partCost } from "./part-cost.js";
@@ -52,23 +58,36 @@ interface OwnerWatch {
  * (`SteadySpans`), so a wall-clock step stops nobody early. Answers how many users were stopped.
  */
 export function outOfBalanceGuard(ctx: ServerContext): () => Promise<number> {
-  const watches = new Map<number, OwnerWatch>();
-  let fullRecountAtMono = Number.NEGATIVE_INFINITY;
+  const memory: GuardMemory = {
+    watches: new Map(),
+    fullRecountAtMono: Number.NEGATIVE_INFINITY,
+    allParts: null,
+    partDigests: new Map(),
+  };
   return async () => {
     const mono = ctx.options.clock.mono();
-    const full = mono >= fullRecountAtMono;
-    if (full) fullRecountAtMono = mono + FULL_RECOUNT_MS;
-    return stopWhatIsOutOfBalance(ctx, watches, mono, full);
+    const full = mono >= memory.fullRecountAtMono;
+    if (full) memory.fullRecountAtMono = mono + FULL_RECOUNT_MS;
+    return stopWhatIsOutOfBalance(ctx, memory, mono, full);
   };
 }
 
-async function stopWhatIsOutOfBalance(
-  ctx: ServerContext,
-  watches: Map<number, OwnerWatch>,
-  mono: number,
-  full: boolean,
-): Promise<number> {
-  const partDigests = await billingPartDigests(ctx.db);
+interface GuardMemory {
+  watches: Map<number, OwnerWatch>;
+  fullRecountAtMono: number;
+  /** allBillingPartsDigest when partDigests were read: an idle fleet skips the grouped read. */
+  allParts: string | null;
+  partDigests: Map<number, string>;
+}
+
+async function stopWhatIsOutOfBalance(ctx: ServerContext, memory: GuardMemory, mono: number, full: boolean): Promise<number> {
+  const { watches } = memory;
+  const allParts = await allBillingPartsDigest(ctx.db);
+  if (full || allParts !== memory.allParts) {
+    memory.partDigests = await billingPartDigests(ctx.db);
+    memory.allParts = allParts;
+  }
+  const partDigests = memory.partDigests;
   const holdDigests = await openHoldDigests(ctx.db);
   const committed = [...new Set([...partDigests.keys(), ...holdDigests.keys()])];
   const digestBalances = await readBalances(ctx.db, committed);
