@@ -25,6 +25,9 @@ export interface FleetScale {
   /** After every agent registered and holds its poll, with every run in flight. */
   serverRssMb: number;
   serverPeakRssMb: number;
+  /** Of serverRssMb: the V8 heap in use and memory held outside it (buffers), from the server's /metrics. */
+  serverHeapUsedMb: number;
+  serverExternalMb: number;
   registerSec: number;
   /** From queueing one run per agent to every agent having its run. */
   launchSec: number;
@@ -43,6 +46,11 @@ export interface FleetScale {
   /** The server's CPU while only heartbeats come: cores busy, and ms per answered poll. */
   serverCpuShare: number;
   serverCpuMsPerPoll: number;
+  /** The simulated agents' processes' CPU over the same window: cores busy, and ms per poll. */
+  workersCpuShare: number;
+  workersCpuMsPerPoll: number;
+  /** The simulated agents' own event-loop delay over that window (their share of the heartbeat's time), worst process. */
+  workerLoopDelayMs: { mean: number; p99: number };
   loadAverage: number[];
 }
 
@@ -138,6 +146,20 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
   }
 }
 
+/** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
+async function serverMemory(serverUrl: string): Promise<{ heapUsedMb: number; externalMb: number }> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const mb = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]) / 2 ** 20;
+  return { heapUsedMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
+}
+
+interface WorkerSamples {
+  heartbeatOverheadMs: number[];
+  reportMs: number[];
+  polls: number;
+  loopDelayMs: { mean: number; p99: number };
+}
+
 interface Launched {
   runId: string;
   sentAt: number;
@@ -195,7 +217,14 @@ async function scale(
       const child = fork(
         workerFile,
         [JSON.stringify({ serverUrl: server.url, apiKey, from: w * per, count, waitMs: pollWaitMs, maxJobs: 2 })],
-        { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
+        {
+          execArgv: [
+            "--import",
+            "tsx",
+            ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfDir, `fleet-${agents}-workers`)] : []),
+          ],
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        },
       );
       workers.push(child);
       child.on("message", (m: { seen?: [string, number][] }) => {
@@ -257,15 +286,19 @@ async function scale(
     for (const w of workers) w.send({ reset: true });
     const measureStart = nowMs();
     const cpuAtStart = cpuSeconds(pid).self;
+    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid as number).self, 0);
+    const workersCpuAtStart = workersCpu();
     while (nowMs() - measureStart < pollWaitMs * 1.5) await sleep(250);
     const measuredSec = (nowMs() - measureStart) / 1000;
     const serverCpuSec = cpuSeconds(pid).self - cpuAtStart;
+    const workersCpuSec = workersCpu() - workersCpuAtStart;
     const serverRssMb = rssMb(pid);
+    const memory = await serverMemory(server.url);
     const collected = await Promise.all(
       workers.map(
         (w) =>
-          new Promise<{ heartbeatOverheadMs: number[]; reportMs: number[]; polls: number }>((resolve) => {
-            const on = (m: { samples?: { heartbeatOverheadMs: number[]; reportMs: number[]; polls: number } }) => {
+          new Promise<WorkerSamples>((resolve) => {
+            const on = (m: { samples?: WorkerSamples }) => {
               if (!m.samples) return;
               w.off("message", on);
               resolve(m.samples);
@@ -283,6 +316,8 @@ async function scale(
       serverIdleRssMb,
       serverRssMb,
       serverPeakRssMb: Math.max(peak, serverRssMb),
+      serverHeapUsedMb: memory.heapUsedMb,
+      serverExternalMb: memory.externalMb,
       registerSec,
       launchSec,
       stormAssignmentMs,
@@ -297,6 +332,12 @@ async function scale(
       measuredSec,
       serverCpuShare: serverCpuSec / measuredSec,
       serverCpuMsPerPoll: (serverCpuSec * 1000) / Math.max(1, polls),
+      workersCpuShare: workersCpuSec / measuredSec,
+      workersCpuMsPerPoll: (workersCpuSec * 1000) / Math.max(1, polls),
+      workerLoopDelayMs: {
+        mean: Math.max(...collected.map((c) => c.loopDelayMs.mean)),
+        p99: Math.max(...collected.map((c) => c.loopDelayMs.p99)),
+      },
       loadAverage: loadavg().map((v) => Math.round(v * 10) / 10),
     };
   } finally {
@@ -326,7 +367,7 @@ export async function fleet(
   for (const agents of scales) {
     const s = await scale(agents, pollWaitMs, samples, log, cpuProfDir);
     log(
-      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}), heartbeat p99 ${s.heartbeatMs.p99.toFixed(1)} ms, assignment p99 ${s.assignmentMs.p99.toFixed(1)} ms, load ${s.loadAverage.join(" ")}`,
+      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
     );
     result.scales.push(s);
   }

@@ -41,6 +41,12 @@ export interface ReplicaFigure {
   placementsPerSec: number;
   /** CPU ms per placed run, from the fleet's coming online to the end: the servers' and the database's. */
   cpuMsPerPlacement?: { servers: number; database: number };
+  /**
+   * CPU ms per second the servers and the database spent once the fleet was full and nothing
+   * changed (from a second after the last placement to the end): the cost of passes that find
+   * nothing to place.
+   */
+  idleCpuMsPerSec?: { servers: number; database: number };
   /** The 1-minute load average when the section ended. */
   loadAverage?: number;
 }
@@ -191,7 +197,7 @@ async function partsSoFar(store: Store): Promise<number> {
 }
 
 /** CPU seconds of every process of the PostgreSQL server this store talks to (when it runs here). */
-async function databaseCpuSeconds(store: Store): Promise<number | null> {
+export async function databaseCpuSeconds(store: Store): Promise<number | null> {
   if (store.dialect !== "postgres") return null;
   try {
     const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(store.db);
@@ -304,6 +310,24 @@ export async function measure(
     log(
       `    CPU per placement: servers ${cpuMsPerPlacement.servers.toFixed(3)} ms, database ${cpuMsPerPlacement.database.toFixed(3)} ms; load ${loadavg()[0].toFixed(1)}`,
     );
+    const idleFrom = cpuReadings.find((r) => r.at >= lastAt + 1_000);
+    const idleTo = cpuReadings[cpuReadings.length - 1];
+    const idleSec = idleFrom ? (idleTo.at - idleFrom.at) / 1000 : 0;
+    const idleCpuMsPerSec =
+      idleFrom && idleSec >= 1
+        ? {
+            servers: ((idleTo.servers - idleFrom.servers) * 1000) / idleSec,
+            database:
+              idleFrom.database !== null && idleTo.database !== null
+                ? ((idleTo.database - idleFrom.database) * 1000) / idleSec
+                : 0,
+          }
+        : undefined;
+    if (idleCpuMsPerSec) {
+      log(
+        `    full fleet, nothing changing (${idleSec.toFixed(1)} s): servers ${idleCpuMsPerSec.servers.toFixed(0)} ms/s, database ${idleCpuMsPerSec.database.toFixed(0)} ms/s`,
+      );
+    }
     return {
       store: kind,
       replicas,
@@ -312,6 +336,7 @@ export async function measure(
       seconds,
       placementsPerSec: seconds > 0 ? placed / seconds : 0,
       cpuMsPerPlacement,
+      idleCpuMsPerSec,
       loadAverage: loadavg()[0],
     };
   } finally {

@@ -189,7 +189,13 @@ export function toMarkdown(r: BenchResults): string {
         [
           `Fleet: server RSS MB, ${sc.agents.toLocaleString("en")} agents, ${sc.runsInFlight.toLocaleString("en")} runs in flight (peak)`,
           `${n(sc.serverRssMb, 0)} (${n(sc.serverPeakRssMb, 0)})`,
-          `idle server ${n(sc.serverIdleRssMb, 0)}; server CPU ${n(sc.serverCpuMsPerPoll, 2)} ms per poll; load average ${sc.loadAverage[0]}`,
+          `idle server ${n(sc.serverIdleRssMb, 0)}${
+            sc.serverHeapUsedMb === undefined ? "" : `; V8 heap in use ${n(sc.serverHeapUsedMb, 0)}`
+          }; server CPU ${n(sc.serverCpuMsPerPoll, 2)} ms per poll${
+            sc.workersCpuMsPerPoll === undefined
+              ? ""
+              : ` (simulated agents' processes ${n(sc.workersCpuMsPerPoll, 2)}, their own loop delay p99 ${n(sc.workerLoopDelayMs.p99)} ms)`
+          }; load average ${sc.loadAverage[0]}`,
           sc.agents >= 10_000 ? "≤ 1,024 at 10,000" : "",
           sc.agents >= 10_000 ? verdict(sc.serverPeakRssMb <= 1024) : "",
         ],

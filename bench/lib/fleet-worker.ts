@@ -1,17 +1,23 @@
 /**
  * One process of the fleet section's simulated agents: many devices, each speaking the agent
- * protocol through the agent's own client (`AgentClient`: register, hello, the assignments
- * long-poll that is also the heartbeat, status reports). A device runs nothing: a new
- * assignment is reported RUNNING at once and stays in flight until the process ends.
+ * protocol (register, hello, the assignments long-poll that is also the heartbeat, status
+ * reports). Register and hello go through the agent's own client; the poll and the reports,
+ * the steady load, through a lean HTTP/1.1 connection per device (`lean-http.ts`: the same
+ * routes and JSON at a fraction of the client's CPU, so the load generator does not starve
+ * the server it measures). A device runs nothing: a new assignment is reported RUNNING at
+ * once and stays in flight until the process ends.
  *
  * Each device holds its poll from its hello on. Parent -> worker (IPC): { reset: true }
  * starts the heartbeat samples afresh; { report: true } asks for the samples so far;
  * { stop: true } ends the polls.
  * Worker -> parent: { registered }, { seen: [[runId, atMs], ...] } batched, { samples }.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AgentClient } from "../../packages/agent/src/client.js";
+import { type AssignmentsResponse, Paths } from "../../packages/core/src/protocol.js";
 import { fakeFacts } from "./fake-agent.js";
 import { call } from "./http.js";
+import { LeanConnection } from "./lean-http.js";
 import { nowMs, pool } from "./stats.js";
 
 interface WorkerArgs {
@@ -28,7 +34,7 @@ const send = (message: unknown) => process.send?.(message);
 const stop = new AbortController();
 
 interface Device {
-  client: AgentClient;
+  http: LeanConnection;
   since: number;
   known: Set<string>;
 }
@@ -38,6 +44,9 @@ let heartbeatOverheadMs: number[] = [];
 /** Status reports (RUNNING) round trips. */
 const reportMs: number[] = [];
 let polls = 0;
+/** This process's own event-loop delay: the part of a heartbeat's time spent waiting here, not in the server. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let seen: [string, number][] = [];
 
 function flushSeen(): void {
@@ -54,15 +63,31 @@ async function register(i: number): Promise<Device> {
   });
   const client = new AgentClient({ serverUrl: args.serverUrl, deviceToken, signal: stop.signal });
   await client.hello({ facts, activeRunIds: [] });
-  return { client, since: 0, known: new Set() };
+  const http = new LeanConnection(args.serverUrl, deviceToken);
+  connections.add(http);
+  return { http, since: 0, known: new Set() };
+}
+
+const connections = new Set<LeanConnection>();
+
+/** Every agent call may be repeated: one closed keep-alive connection (the server's idle timeout) is tried again. */
+async function ok(device: Device, method: string, path: string, body?: unknown): Promise<string> {
+  const answer = await device.http.request(method, path, body).catch((error: Error) => {
+    if (stop.signal.aborted) throw error;
+    return device.http.request(method, path, body);
+  });
+  if (answer.status !== 200) throw new Error(`${method} ${path}: ${answer.status} ${answer.body.slice(0, 200)}`);
+  return answer.body;
 }
 
 async function heartbeat(device: Device): Promise<void> {
   while (!stop.signal.aborted) {
     const started = nowMs();
-    let answer: Awaited<ReturnType<AgentClient["assignments"]>>;
+    let answer: AssignmentsResponse;
     try {
-      answer = await device.client.assignments(device.since, args.waitMs, stop.signal);
+      answer = JSON.parse(
+        await ok(device, "GET", `${Paths.agentAssignments}?since=${device.since}&waitMs=${args.waitMs}`),
+      ) as AssignmentsResponse;
     } catch (error) {
       if (stop.signal.aborted) return;
       throw error;
@@ -76,7 +101,7 @@ async function heartbeat(device: Device): Promise<void> {
       device.known.add(a.runId);
       seen.push([a.runId, at]);
       const t0 = nowMs();
-      await device.client.reportStatus(a.runId, { status: "RUNNING" });
+      await ok(device, "POST", Paths.agentRunStatus(a.runId), { status: "RUNNING" });
       reportMs.push(nowMs() - t0);
     }
   }
@@ -98,13 +123,16 @@ async function main(): Promise<void> {
       // Status reports are kept: they come with the launches, before the heartbeats' window.
       heartbeatOverheadMs = [];
       polls = 0;
+      loopDelay.reset();
     }
     if (message.report) {
       flushSeen();
-      send({ samples: { heartbeatOverheadMs, reportMs, polls } });
+      const loopDelayMs = { mean: loopDelay.mean / 1e6, p99: loopDelay.percentile(99) / 1e6 };
+      send({ samples: { heartbeatOverheadMs, reportMs, polls, loopDelayMs } });
     }
     if (message.stop) {
       stop.abort();
+      for (const c of connections) c.close();
       void Promise.allSettled(loops).then(() => process.exit(0));
     }
   });

@@ -31,6 +31,30 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
     }
   });
 
+  test("a document read before is answered from the cache, even while the one worker is busy, as a copy of its own", async () => {
+    const unbounded = { ...DEFAULT_JOB_YAML_LIMITS, maxExpandedNodes: Number.MAX_SAFE_INTEGER };
+    const pool = new ParsePool({ deadlineMs: 60_000, size: 1, limits: unbounded });
+    const sweep = "job: echo trial\ncomputing: {minimum_num_gpus: 1}\n";
+    try {
+      // Errors are not kept: a bad document is read (and refused) each time.
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(pool.parse("job: x\ncomputing: {minimum_num_gpu: 2}\n", { path: "bad.yaml" }), FedmlError);
+      }
+      const first = await pool.parse(sweep, { path: "sweep.yaml" });
+      // The one worker is now held by a document that never ends.
+      const stuck = pool.parse(aliasBomb()).catch((err: unknown) => err);
+      const again = await pool.parse(sweep, { path: "sweep.yaml" });
+      assert.deepEqual(again, first);
+      assert.notEqual(again, first);
+      again.computing.minimumNumGpus = 8;
+      assert.equal((await pool.parse(sweep, { path: "sweep.yaml" })).computing.minimumNumGpus, 1);
+      await pool.close();
+      assert.ok((await stuck) instanceof FedmlError);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("a parse past its deadline is refused with code 17, its worker ended, and the pool goes on", async () => {
     // Bounds lifted, so that only the deadline (or the worker's heap cap) can stop the bomb.
     const unbounded = {

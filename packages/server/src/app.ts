@@ -42,6 +42,7 @@ import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
+import { KeyCache } from "./auth/key-cache.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { type SweepLeader, postgresSweepLeader, soleSweepLeader } from "./sweep-leader.js";
 import { WriteFaults } from "./store/write-faults.js";
@@ -170,6 +171,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       isOnline,
       liveness,
       heartbeats,
+      keys: new KeyCache({ db, hub, now }),
     };
 
     await app.register(swagger, {

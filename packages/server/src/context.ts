@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
+import type { KeyCache } from "./auth/key-cache.js";
 import type { Heartbeats } from "./devices/heartbeats.js";
 import type { ServerLiveness } from "./devices/liveness.js";
 import type { NotifyHub } from "./notify.js";
@@ -39,4 +40,6 @@ export interface ServerContext {
   liveness: ServerLiveness;
   /** Devices' heartbeats, written in batches (flushed before anyone judges silence). */
   heartbeats: Heartbeats;
+  /** The users API keys stand for, remembered briefly and forgotten on any revocation. */
+  keys: KeyCache;
 }

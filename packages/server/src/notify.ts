@@ -4,6 +4,8 @@ export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
 /** An endpoint's replicas changed (ready, unhealthy, retired, ended): the inference proxy re-reads them. */
 export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
+/** API keys were revoked or replaced, or a user disabled: every process forgets the keys it remembered (auth/key-cache.ts). */
+export const apiKeysTopic = "api-keys";
 /**
  * Wakes this process's queue loop. Never sent to the other replicas: each replica's pass sees
  * the whole queue under the placement lock, so the replica that made the change places it,
@@ -24,12 +26,23 @@ export interface WakeTransport {
  * database. Waiters re-check on a timer all the same, so a lost notification only delays.
  * Call notify() after the change it announces has committed.
  */
+/** How many parts the waiters' re-checks are spread over within each recheck period. */
+const RECHECK_SLICES = 10;
+
 export class NotifyHub {
   private readonly emitter = new EventEmitter();
   private closed = false;
   private transport: WakeTransport | null = null;
-  /** Waiters re-checked on the shared tick, and the tick while any wait. */
-  private readonly ticking = new Set<() => void>();
+  /**
+   * Waiters re-checked on the shared tick, in slices: each tick (every recheckMs / SLICES)
+   * re-checks one slice, so every waiter is re-checked once per recheckMs but never all at
+   * once (10,000 held polls re-checked in one turn held every answer due meanwhile behind them).
+   */
+  private readonly slices: Set<() => void>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
+  private waiting = 0;
+  /** The slice the next waiter joins (round robin), and the one the next tick re-checks. */
+  private nextSlice = 0;
+  private tickSlice = 0;
   private tickTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly recheckMs = 1000) {
@@ -69,7 +82,7 @@ export class NotifyHub {
     this.emitter.emit("close");
     // Held waits end too (each is on the tick's list; one "close" listener per wait would make
     // every wait's removal a search through thousands of them).
-    for (const waiter of [...this.ticking]) waiter();
+    for (const slice of this.slices) for (const waiter of [...slice]) waiter();
     await this.transport?.close();
   }
 
@@ -77,9 +90,9 @@ export class NotifyHub {
    * Runs `check` until it answers a value or `waitMs` passes (then answers undefined after
    * one last check). `signal` ends the wait early, e.g. when the client hangs up. A
    * notification that arrives while `check` runs makes it run again at once. Between
-   * notifications every waiter re-checks on one shared tick (every recheckMs), not on a timer
-   * of its own: with thousands of held polls their re-checks then fall in the same turn of
-   * the event loop and can be read together (devices/device-versions.ts).
+   * notifications every waiter re-checks on one shared tick (once every recheckMs), not on a
+   * timer of its own: with thousands of held polls the re-checks of one slice of them fall in
+   * the same turn of the event loop and can be read together (devices/device-versions.ts).
    */
   async waitUntil<T>(
     topic: string,
@@ -96,10 +109,18 @@ export class NotifyHub {
     };
     this.emitter.on(topic, onWake);
     signal?.addEventListener("abort", onWake);
-    this.ticking.add(onWake);
-    this.tickTimer ??= setInterval(() => {
-      for (const waiter of this.ticking) waiter();
-    }, this.recheckMs).unref();
+    const slice = this.slices[this.nextSlice];
+    this.nextSlice = (this.nextSlice + 1) % RECHECK_SLICES;
+    slice.add(onWake);
+    this.waiting++;
+    this.tickTimer ??= setInterval(
+      () => {
+        const due = this.slices[this.tickSlice];
+        this.tickSlice = (this.tickSlice + 1) % RECHECK_SLICES;
+        for (const waiter of due) waiter();
+      },
+      Math.max(1, Math.floor(this.recheckMs / RECHECK_SLICES)),
+    ).unref();
     // Timers may fire a little before Date.now() reaches the deadline: the timer itself ends the wait.
     let expired = waitMs <= 0;
     const end = setTimeout(
@@ -123,8 +144,9 @@ export class NotifyHub {
       }
     } finally {
       clearTimeout(end);
-      this.ticking.delete(onWake);
-      if (this.ticking.size === 0 && this.tickTimer) {
+      slice.delete(onWake);
+      this.waiting--;
+      if (this.waiting === 0 && this.tickTimer) {
         clearInterval(this.tickTimer);
         this.tickTimer = null;
       }

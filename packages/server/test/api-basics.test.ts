@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { KEY_TTL_MS } from "../src/auth/key-cache.js";
+import { buildServer } from "../src/app.js";
+import { databaseUrlFor, onPostgres } from "./support/database.js";
 import { type TestServer, deviceFacts, simpleJob, startTestServer } from "./support/server.js";
+import { tempDir } from "./support/tmp.js";
 
 describe("API: auth, users, workspaces, OpenAPI", () => {
   let t: TestServer;
@@ -47,6 +51,50 @@ describe("API: auth, users, workspaces, OpenAPI", () => {
       list.body.userList.map((u: { name: string }) => u.name),
       ["admin", "alice"],
     );
+  });
+
+  test("a revoked, rotated or disabled key is refused at once, though it was accepted (and remembered) just before", async () => {
+    const me = async (key: string) => (await t.call(key, "GET", "/api/v1/me")).status;
+    const erin = await t.createUser("erin");
+    assert.deepEqual([await me(erin), await me(erin)], [200, 200]);
+    assert.equal((await t.call(t.adminKey, "POST", "/api/v1/users/erin/revoke")).body.revoked, 1);
+    assert.equal(await me(erin), 401);
+
+    const frank = await t.createUser("frank");
+    assert.equal(await me(frank), 200);
+    const rotated = (await t.call(t.adminKey, "POST", "/api/v1/users/frank/rotate", {})).body.apiKey as string;
+    assert.deepEqual([await me(frank), await me(rotated)], [401, 200]);
+    assert.equal((await t.call(t.adminKey, "POST", "/api/v1/users/frank/disable", {})).status, 200);
+    assert.equal(await me(rotated), 401);
+    assert.equal((await t.call(t.adminKey, "POST", "/api/v1/users/frank/disable", { disabled: false })).status, 200);
+    assert.equal(await me(rotated), 200);
+  });
+
+  test("a key revoked through one replica is refused by another that remembered it", { skip: !onPostgres }, async () => {
+    const tmp = tempDir("key-replica");
+    const other = await buildServer({
+      home: tmp.dir,
+      port: 0,
+      logLevel: "silent",
+      tickMs: 100,
+      databaseUrl: await databaseUrlFor(t.home),
+    });
+    try {
+      const gina = await t.createUser("gina");
+      const meThere = async () =>
+        (await fetch(`${other.url}/api/v1/me`, { headers: { authorization: `Bearer ${gina}` } })).status;
+      assert.equal(await meThere(), 200);
+      assert.equal((await t.call(t.adminKey, "POST", "/api/v1/users/gina/revoke")).body.revoked, 1);
+      // The revocation's notification reaches the other replica (LISTEN/NOTIFY); the key's
+      // time-to-live bounds it should one be lost. Polled, so a slow machine only waits longer.
+      const started = performance.now();
+      let status = await meThere();
+      while (status === 200 && performance.now() - started < KEY_TTL_MS + 10_000) status = await meThere();
+      assert.equal(status, 401);
+    } finally {
+      await other.close();
+      tmp.cleanup();
+    }
   });
 
   test("workspaces: hash checked while streaming, HEAD finds them, a launch needs an uploaded one", async () => {

@@ -26,6 +26,41 @@ describe("NotifyHub in one process", () => {
     await hub.close();
   });
 
+  test("held waits are re-checked about once a period, a slice of them at a time", async () => {
+    const hub = new NotifyHub(400);
+    const waiters = 60;
+    const recheckedAt: number[][] = Array.from({ length: waiters }, () => []);
+    await Promise.all(
+      recheckedAt.map((times, i) => {
+        let first = true;
+        // Deadlines 7 ms apart: the last checks of the waits do not fall together either.
+        return hub.waitUntil(`t:${i}`, 1_300 + 7 * i, async () => {
+          if (!first) times.push(performance.now());
+          first = false;
+          return undefined;
+        });
+      }),
+    );
+    await hub.close();
+    // Each waiter was re-checked by the tick in its 1.3 s (plus the last check at its deadline).
+    for (const times of recheckedAt) assert.ok(times.length >= 2, `re-checked ${times.length} times`);
+    // Re-checks in the same turn of the event loop land within a few ms of each other.
+    const all = recheckedAt.flat().sort((a, b) => a - b);
+    const groups: number[] = [];
+    let groupStart = Number.NEGATIVE_INFINITY;
+    for (const t of all) {
+      if (t - groupStart > 5) {
+        groupStart = t;
+        groups.push(0);
+      }
+      groups[groups.length - 1]++;
+    }
+    // Without slices every tick re-checked all 60 together; with 10 slices one tick re-checks 6
+    // (a deadline may join a slice).
+    assert.ok(Math.max(...groups) <= 20, `largest group of re-checks ${Math.max(...groups)}`);
+    assert.ok(groups.length >= 8, `${groups.length} groups of re-checks`);
+  });
+
   test("payloads pack many topics and stay under NOTIFY's limit", () => {
     const topics = Array.from({ length: 3000 }, (_, i) => `device:${i}`);
     const payloads = packPayloads("abc", topics);

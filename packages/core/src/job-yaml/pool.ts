@@ -25,6 +25,8 @@ export interface ParsePoolOptions {
   /** Heap of one worker: a runaway document fails the worker, not the server. */
   maxHeapMb?: number;
   limits?: JobYamlLimits;
+  /** Specs kept of documents read before (see `parsed`); 0 reads every document anew. */
+  cacheEntries?: number;
 }
 
 interface Job {
@@ -53,6 +55,12 @@ interface Slot {
  */
 const SPAWN_AFTER_MS = 100;
 
+/**
+ * Only documents this short are kept: a sweep's YAML is a few hundred characters, and the
+ * cache must stay small next to the server's heap (64 entries of at most this many).
+ */
+const CACHE_MAX_CHARS = 16_384;
+
 // Built, the worker is the .js beside this file. Run from source (tests under tsx) it is the
 // .ts one, imported from a one-line script that first registers tsx in the worker (Node 20
 // does not carry a parent's loader hooks into worker threads).
@@ -76,6 +84,15 @@ export class ParsePool {
   /** A dispatch due when the oldest waiting parse will have waited SPAWN_AFTER_MS. */
   private backlogCheck: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * The spec of each document read well lately, by path and text (least recently used goes
+   * first). A sweep launches the same text hundreds of times, and the parse is a pure
+   * function of text, path and limits: a repeat is answered without a worker's round trip
+   * (which costs the server more than the parse). Failures are not kept: a timeout or crash
+   * may be the machine's, not the document's.
+   */
+  private readonly parsed = new Map<string, JobSpec>();
+  private readonly cacheEntries: number;
 
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? 2);
@@ -83,6 +100,7 @@ export class ParsePool {
     this.maxWaiting = options.maxWaiting ?? 100;
     this.maxHeapMb = options.maxHeapMb ?? 256;
     this.limits = options.limits ?? DEFAULT_JOB_YAML_LIMITS;
+    this.cacheEntries = Math.max(0, options.cacheEntries ?? 64);
   }
 
   parse(text: string, opts: { path?: string } = {}): Promise<JobSpec> {
@@ -97,6 +115,14 @@ export class ParsePool {
           400,
         ),
       );
+    }
+    const key = cacheKey(text, opts.path);
+    const known = this.parsed.get(key);
+    if (known) {
+      this.parsed.delete(key);
+      this.parsed.set(key, known);
+      // Each caller gets its own copy: nothing a caller does to its spec reaches another's.
+      return Promise.resolve(structuredClone(known));
     }
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(
@@ -197,8 +223,10 @@ export class ParsePool {
       if (!job || job.request.id !== reply.id) return;
       slot.job = undefined;
       worker.unref();
-      if ("spec" in reply) this.settle(job, undefined, reply.spec);
-      else if ("error" in reply) this.settle(job, new FedmlError(reply.error.resultCode, reply.error.message, 400));
+      if ("spec" in reply) {
+        this.remember(job.request, reply.spec);
+        this.settle(job, undefined, reply.spec);
+      } else if ("error" in reply) this.settle(job, new FedmlError(reply.error.resultCode, reply.error.message, 400));
       // A parser that throws on some input is still that input's fault, as far as the caller goes.
       else
         this.settle(
@@ -266,9 +294,20 @@ export class ParsePool {
     this.dispatch();
   }
 
+  private remember(request: ParseRequest, spec: JobSpec): void {
+    if (this.cacheEntries === 0 || request.text.length > CACHE_MAX_CHARS) return;
+    this.parsed.set(cacheKey(request.text, request.path), structuredClone(spec));
+    if (this.parsed.size > this.cacheEntries) this.parsed.delete(this.parsed.keys().next().value as string);
+  }
+
   private settle(job: Job, err: Error | undefined, spec?: JobSpec): void {
     clearTimeout(job.timer);
     if (err) job.reject(err);
     else job.resolve(spec as JobSpec);
   }
+}
+
+/** The parse depends on the text and the path (named in its errors and defaults) only. */
+function cacheKey(text: string, path: string | undefined): string {
+  return `${path ?? ""}\u0000${text}`;
 }

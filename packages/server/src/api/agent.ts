@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
+import { type AssignmentsResponse, DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
@@ -115,7 +115,10 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         // A poll held a while is heard again at its end; one answered at once was heard just now.
         if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
         answered = true;
-        return answers.answer(ctx, device.id);
+        // Already JSON (kept per device): fastify sends a string with a JSON type as it is,
+        // not serialized again per poll; the type provider only knows the object form.
+        const json = await answers.answer(ctx, device.id);
+        return reply.type("application/json; charset=utf-8").send(json as unknown as AssignmentsResponse);
       },
     );
 

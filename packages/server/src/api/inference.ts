@@ -38,11 +38,10 @@ const LOGGED_AT_INFO = new Set(["trace", "debug", "info"]);
  */
 export function inferenceListener(ctx: ServerContext, observer: InferenceObserver): RequestListener {
   const routing = new InferenceRouting(ctx);
-  const userOfKey = (keyHash: string) => routing.userOfKey(keyHash);
 
   async function serve(request: IncomingMessage, reply: ServerResponse, idText: string, path: string): Promise<boolean> {
     assertDashboardCall(request.headers);
-    const user = await userOfHeaders(ctx, request.method ?? "GET", request.headers, userOfKey);
+    const user = await userOfHeaders(ctx, request.method ?? "GET", request.headers);
     const id = parseRowId(idText);
     const known = id === undefined ? undefined : await routing.routing(id);
     // Another user's endpoint answers exactly like an unknown one.

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { requireAdmin, requireUser, userOf } from "../auth/guard.js";
 import { hashSecret, newApiKey } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
+import { apiKeysTopic } from "../notify.js";
 import {
   type UserRow,
   countActiveKeysPerUser,
@@ -38,6 +39,11 @@ export function toUserModel(user: UserRow): UserModel {
     createdTime: user.created_at,
     disabled: user.disabled === 1,
   };
+}
+
+/** After a change that may refuse keys accepted so far: every replica forgets the keys it remembered. */
+function forgetKeys(ctx: ServerContext): void {
+  ctx.hub.notify(apiKeysTopic);
 }
 
 function expiryOf(now: number, expiresInDays: number | undefined): number | null {
@@ -123,6 +129,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
         const now = ctx.now();
         const apiKey = newApiKey();
         await replaceApiKeys(ctx.db, user.id, hashSecret(apiKey), now, expiryOf(now, request.body?.expiresInDays));
+        forgetKeys(ctx);
         return { user: toUserModel(user), apiKey };
       },
     );
@@ -135,7 +142,9 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
       },
       async (request) => {
         const user = await namedUser(ctx, request.params.name);
-        return { revoked: await deleteApiKeys(ctx.db, user.id) };
+        const revoked = await deleteApiKeys(ctx.db, user.id);
+        forgetKeys(ctx);
+        return { revoked };
       },
     );
 
@@ -157,6 +166,7 @@ export function userRoutes(ctx: ServerContext): FastifyPluginAsync {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, "an admin cannot disable themselves", 400);
         }
         const updated = await setUserDisabled(ctx.db, user.id, disabled);
+        forgetKeys(ctx);
         return toUserModel(updated ?? user);
       },
     );

@@ -3,7 +3,7 @@ import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
-import { type UserRow, findUserByKeyHash } from "../store/users.js";
+import type { UserRow } from "../store/users.js";
 import { DASHBOARD_HEADER, sessionTokenOf } from "../dashboard/session-cookie.js";
 import { userOfSession } from "../dashboard/sessions.js";
 import { hashSecret } from "./keys.js";
@@ -26,38 +26,23 @@ function rejected(ctx: ServerContext): FedmlError {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Looks a user up by the hash of an API key. */
-export type UserOfKey = (keyHash: string) => Promise<UserRow | undefined>;
-
 /**
  * preHandler for client routes: the bearer key must be a user's API key (looked up through
- * `userOfKey`: the store, unless the route remembers answers); without an Authorization
+ * ctx.keys, which remembers acceptances briefly: auth/key-cache.ts); without an Authorization
  * header, the dashboard's session cookie stands for the key it was opened with. Every route
  * thus answers the dashboard exactly as it answers the key.
  */
-export function requireUser(
-  ctx: ServerContext,
-  userOfKey: UserOfKey = (keyHash) => findUserByKeyHash(ctx.db, keyHash, ctx.now()),
-) {
+export function requireUser(ctx: ServerContext) {
   return async (request: FastifyRequest): Promise<void> => {
-    request.user = await userOfRequest(ctx, request, userOfKey);
+    request.user = await userOfHeaders(ctx, request.method, request.headers);
   };
 }
 
-function userOfRequest(ctx: ServerContext, request: FastifyRequest, userOfKey: UserOfKey): Promise<UserRow> {
-  return userOfHeaders(ctx, request.method, request.headers, userOfKey);
-}
-
 /** requireUser's check on a bare request (for a path served outside fastify's routing). */
-export async function userOfHeaders(
-  ctx: ServerContext,
-  method: string,
-  headers: IncomingHttpHeaders,
-  userOfKey: UserOfKey,
-): Promise<UserRow> {
+export async function userOfHeaders(ctx: ServerContext, method: string, headers: IncomingHttpHeaders): Promise<UserRow> {
   if (headers.authorization !== undefined) {
     const key = bearerOf(headers.authorization);
-    const user = key ? await userOfKey(hashSecret(key)) : undefined;
+    const user = key ? await ctx.keys.userOfKey(hashSecret(key)) : undefined;
     if (!user) throw rejected(ctx);
     return user;
   }

@@ -39,31 +39,35 @@ function partsKey(version: number, mine: readonly Part[]): string {
 }
 
 /**
- * A device's whole desired state (every run part on it not yet ended), remembering each
- * device's last answer. Most polls are heartbeats that find nothing changed; rebuilding their
- * answer read the runs, projects and serving rows again and built every assignment anew. The
- * answer is reused while the device's version and its live parts (status, stop flag, place)
- * read the same: placing, stopping or ending a part on the device changes one or the other.
+ * A device's whole desired state (every run part on it not yet ended) as the JSON text of the
+ * poll's answer, remembering each device's last answer. Most polls are heartbeats that find
+ * nothing changed; rebuilding their answer read the runs, projects and serving rows again,
+ * built every assignment anew and serialized it. The text is reused while the device's version
+ * and its live parts (status, stop flag, place) read the same: placing, stopping or ending a
+ * part on the device changes one or the other. Kept as text, not objects: with 10,000 devices
+ * an answer's object graph (every job's environment) held several times its text's memory.
  */
 export class AssignmentAnswers {
-  private readonly last = new Map<number, { key: string; answer: AssignmentsResponse }>();
+  private readonly last = new Map<number, { key: string; json: string }>();
 
-  async answer(ctx: ServerContext, deviceId: number): Promise<AssignmentsResponse> {
+  async answer(ctx: ServerContext, deviceId: number): Promise<string> {
     const device = await findDeviceById(ctx.db, deviceId);
     if (!device) {
       this.last.delete(deviceId);
-      return { version: 0, assignments: [] };
+      return NO_DEVICE_ANSWER;
     }
     const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
     const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
     const key = partsKey(device.version, mine);
     const kept = this.last.get(deviceId);
-    if (kept?.key === key) return kept.answer;
-    const answer = await assemble(ctx, device, allParts, mine);
-    this.last.set(deviceId, { key, answer });
-    return answer;
+    if (kept?.key === key) return kept.json;
+    const json = JSON.stringify(await assemble(ctx, device, allParts, mine));
+    this.last.set(deviceId, { key, json });
+    return json;
   }
 }
+
+const NO_DEVICE_ANSWER = JSON.stringify({ version: 0, assignments: [] } satisfies AssignmentsResponse);
 
 async function assemble(ctx: ServerContext, device: DeviceRow, allParts: Part[], mine: Part[]): Promise<AssignmentsResponse> {
   const deviceId = device.id;

@@ -2,9 +2,10 @@
  * Devices' assignment versions read together. Every held assignments poll re-checks its
  * device's version on the hub's shared tick (notify.ts); with 10,000 agents that is 10,000
  * reads a second one by one. Reads asked for in the same turn of the event loop go out as one
- * query per thousand devices instead.
+ * query per thousand devices instead, their ids as one parameter (store/row-set.ts).
  */
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { rowsOf } from "../store/row-set.js";
 import type { Database } from "../store/schema.js";
 
 const CHUNK = 1000;
@@ -38,8 +39,14 @@ export class DeviceVersionReader {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       try {
-        const rows = await this.db.selectFrom("devices").select(["id", "version"]).where("id", "in", chunk).execute();
-        const found = new Map(rows.map((r) => [r.id, r.version]));
+        const ids = rowsOf(
+          this.db,
+          ["int8"],
+          chunk.map((id) => [id]),
+        );
+        const { rows } = await sql<{ id: number; version: number }>`
+          select id, version from devices where id in (select c0 from ${ids})`.execute(this.db);
+        const found = new Map(rows.map((r) => [Number(r.id), Number(r.version)]));
         for (const id of chunk) for (const w of asked.get(id) ?? []) w.resolve(found.get(id));
       } catch (error) {
         for (const id of chunk) for (const w of asked.get(id) ?? []) w.reject(error);

@@ -1,13 +1,13 @@
 import { FedmlError, ResultCode } from "@fedml/core";
 import { hashSecret } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
-import { type UserRow, findUserByKeyHash } from "../store/users.js";
+import type { UserRow } from "../store/users.js";
 import { type WireBody, text } from "./body.js";
 
 /** The user whose API key the body carries (the client has no auth header), as the native API checks a bearer key. */
 export async function findWireUser(ctx: ServerContext, body: WireBody, field = "apiKey"): Promise<UserRow | undefined> {
   const key = text(body, field, { optional: true, max: 512 });
-  return key ? findUserByKeyHash(ctx.db, hashSecret(key), ctx.now()) : undefined;
+  return key ? ctx.keys.userOfKey(hashSecret(key)) : undefined;
 }
 
 export async function wireUser(ctx: ServerContext, body: WireBody, field = "apiKey"): Promise<UserRow> {

@@ -11,6 +11,8 @@ import { creditStanding } from "../billing/standing.js";
 import type { UserRow } from "../store/users.js";
 import { transition } from "../transition.js";
 import { creditCodes, type LaunchDecision, Refusal, refuse, verdictCodes, waitingStatus } from "../scheduler/launch-decision.js";
+import { GroupCommit, type Outcome } from "../store/group-commit.js";
+import { perDatabase } from "../store/per-database.js";
 import { queueOptions } from "./needs.js";
 import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
 
@@ -22,9 +24,64 @@ import { type PreparedLaunch, launchResult, storeRun } from "./new-run.js";
  * stored. A run that fits now is thus placed by the request itself, through the same lock and
  * the same assign step as the queue pass, and answered with its placement; one that must wait
  * is left to the queue pass (scheduler/queue-loop.ts).
+ *
+ * Plain launches (neither on a cluster nor federated) asked for together share that
+ * transaction (launchTogether): each is decided and applied in turn, seeing the ones before it.
  */
 export async function launchRun(ctx: ServerContext, user: UserRow, request: LaunchRequest): Promise<LaunchResult> {
-  return (await launchOrHold(ctx, user, request, false)).result;
+  if (request.cluster) return (await launchOrHold(ctx, user, request, false)).result;
+  const prepared = await prepareLaunch(ctx, user, request);
+  if (prepared.spec.jobType === "federate") return (await launchOrHold(ctx, user, request, false, prepared)).result;
+  return plainLaunches(ctx.db).submit({ ctx, user, request, prepared });
+}
+
+interface PlainLaunch {
+  ctx: ServerContext;
+  user: UserRow;
+  request: LaunchRequest;
+  prepared: PreparedLaunch;
+}
+
+/** One group commit of plain launches per database (all of a server's requests share its database). */
+const plainLaunches = perDatabase(() => new GroupCommit<PlainLaunch, LaunchResult>(launchTogether));
+
+/**
+ * Plain launches in one transaction under the placement lock, in the order asked. A launch
+ * refused writes nothing and leaves the others be. Any other error rolls the whole group back
+ * before its commit; each launch is then tried again alone, so that one launch's error is its
+ * own caller's and no other's. An error at the commit itself is everyone's: the group may
+ * have landed, and trying again could store a run twice.
+ */
+async function launchTogether(group: PlainLaunch[]): Promise<Outcome<LaunchResult>[]> {
+  const { ctx } = group[0];
+  let committing = false;
+  try {
+    const results = await transition(ctx, async (tctx) => {
+      const match = await ctx.placement.lock(tctx.db);
+      const answers: LaunchResult[] = [];
+      for (const { user, request, prepared } of group) {
+        const decision = await decideLaunch(tctx, match, user, request, prepared);
+        answers.push(
+          decision.kind === "refuse"
+            ? launchResult(decision.code, decision.reason, null, null)
+            : await applyLaunch(tctx, user, prepared, decision),
+        );
+      }
+      committing = true;
+      return answers;
+    });
+    return results.map((value) => ({ ok: true, value }));
+  } catch (error) {
+    if (committing || group.length === 1) return group.map((): Outcome<LaunchResult> => ({ ok: false, error }));
+    return Promise.all(
+      group.map((one) =>
+        launchTogether([one]).then(
+          ([outcome]) => outcome,
+          (err: unknown): Outcome<LaunchResult> => ({ ok: false, error: err }),
+        ),
+      ),
+    );
+  }
 }
 
 /**
@@ -43,8 +100,14 @@ export interface HeldLaunch {
   matched: readonly PlacedNode[];
 }
 
-async function launchOrHold(ctx: ServerContext, user: UserRow, request: LaunchRequest, hold: boolean): Promise<HeldLaunch> {
-  const prepared = await prepareLaunch(ctx, user, request);
+async function launchOrHold(
+  ctx: ServerContext,
+  user: UserRow,
+  request: LaunchRequest,
+  hold: boolean,
+  prepared?: PreparedLaunch,
+): Promise<HeldLaunch> {
+  prepared ??= await prepareLaunch(ctx, user, request);
   try {
     return await transition(ctx, async (tctx) => {
       const match = await ctx.placement.lock(tctx.db);
@@ -158,12 +221,19 @@ async function applyLaunch(
     decision.kind === "place" && decision.createCluster
       ? await createCluster(ctx, user.id, decision.createCluster, prepared.needs, decision.nodes)
       : decision.clusterId;
-  const reason = decision.kind === "queue" ? decision.reason : null;
-  const { run, project, innerId } = await storeRun(ctx, user, prepared, { status: waitingStatus(clusterId), reason, clusterId });
   if (decision.kind === "queue") {
+    const { reason } = decision;
+    const { run, project, innerId } = await storeRun(ctx, user, prepared, {
+      status: waitingStatus(clusterId),
+      reason,
+      clusterId,
+    });
     ctx.log.info({ event: "run.queued", runId: run.id, reason }, "run queued");
     return launchResult(verdictCodes.queued, reason, run.id, project.id, innerId);
   }
-  await ctx.placement.assign(ctx, run, decision);
+  // Placed by this transaction under the placement lock: stored STARTING at once, not stored
+  // waiting and then claimed (one statement fewer per launch).
+  const { run, project, innerId } = await storeRun(ctx, user, prepared, { status: RunStatus.STARTING, reason: null, clusterId });
+  await ctx.placement.assignFresh(ctx, run, decision);
   return launchResult(ResultCode.LAUNCH_JOB_STATUS_REQUEST_SUCCESS, null, run.id, project.id, innerId);
 }

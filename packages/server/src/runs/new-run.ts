@@ -1,4 +1,4 @@
-import { type JobSpec, type LaunchResult, ResultMessage, type RunStatus } from "@fedml/core";
+import { type JobSpec, type LaunchResult, ResultMessage, RunStatus } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import type { JobNeeds } from "../scheduler/matcher.js";
 import type { ProjectRow } from "../store/projects.js";
@@ -41,7 +41,8 @@ export function launchResult(
 
 /**
  * Stores the run (and its project if new), waiting in `status` until placed (NOT_STARTED: held
- * until started, see runs/held.ts); a serve or
+ * until started, see runs/held.ts), or STARTING when the launch placed it at once (its parts
+ * are written next, in the same transaction: scheduler/placement.ts assignFresh); a serve or
  * deploy run gets its endpoint here too, whose id the launch answers as innerId.
  */
 export async function storeRun(
@@ -49,7 +50,7 @@ export async function storeRun(
   user: UserRow,
   launch: PreparedLaunch,
   waiting: {
-    status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE | typeof RunStatus.NOT_STARTED;
+    status: typeof RunStatus.QUEUED | typeof RunStatus.CLUSTER_QUEUE | typeof RunStatus.NOT_STARTED | typeof RunStatus.STARTING;
     reason: string | null;
     clusterId: number | null;
   },
@@ -76,6 +77,7 @@ export async function storeRun(
     cluster_id: waiting.clusterId,
     priority: launch.priority,
     retries_left: launch.retryLimit,
+    placed_at: waiting.status === RunStatus.STARTING ? now : null,
   });
   const endpoint = isServingJob(launch.spec) ? await createEndpoint(ctx.db, run, launch.spec, now) : null;
   return { run, project, innerId: endpoint?.id ?? null };

@@ -27,6 +27,9 @@ interface Slot {
   byType: Map<string, TypeView>;
   /** Every GPU of the device (ascending, and as a set): the lists of a type all its GPUs are of. */
   allGpus?: { all: number[]; set: Set<number> };
+  /** The type last looked up and its view: a pass asks for one type again and again. */
+  lastType?: string;
+  lastView?: TypeView;
 }
 
 /** A type none of a device's GPUs is of; shared, never changed. */
@@ -92,6 +95,10 @@ export class CandidateIndex {
   private readonly views = new Map<string, View>();
   private readonly heaps = new Map<string, MinHeap<Ranked>>();
   private readonly memos = new Map<string, unknown>();
+  private readonly memosByHolder = new WeakMap<object, unknown>();
+  private readonly untilTake = new WeakMap<object, { takes: number; value: unknown }>();
+  /** Bumped by every `take`. */
+  private takes = 0;
   /** Who owns some candidate: everyone else sees the same pool at the same prices. */
   private readonly owners = new Set<string>();
 
@@ -148,6 +155,29 @@ export class CandidateIndex {
   }
 
   /**
+   * memo, also remembered by `holder`, an object the caller hands in again and again (a run's
+   * needs): the key is built once per holder rather than once per decision.
+   */
+  memoFor<T>(holder: object, key: () => string, compute: () => T): T {
+    if (this.memosByHolder.has(holder)) return this.memosByHolder.get(holder) as T;
+    const value = this.memo(key(), compute);
+    this.memosByHolder.set(holder, value);
+    return value;
+  }
+
+  /**
+   * A value of `holder` computed over the free capacity: kept until the next `take`. Over a
+   * full fleet a pass decides thousands of runs that all wait for the same words.
+   */
+  untilNextTake<T>(holder: object, compute: () => T): T {
+    const known = this.untilTake.get(holder);
+    if (known && known.takes === this.takes) return known.value as T;
+    const value = compute();
+    this.untilTake.set(holder, { takes: this.takes, value });
+    return value;
+  }
+
+  /**
    * The allocator's answer (allocate.ts) over free GPUs of `type` now, for `gpus` > 0: the
    * cheapest allocation, from one provider unless `crossProvider`.
    */
@@ -194,13 +224,14 @@ export class CandidateIndex {
     for (const node of nodes) {
       const slot = this.byDeviceId.get(node.deviceId)?.[0];
       if (!slot) continue;
-      const taken = new Set(node.gpuIndices);
+      const taken = node.gpuIndices;
       if (hasRoom(slot.device)) this.roomy--;
-      slot.device.freeGpuIndices = slot.device.freeGpuIndices.filter((i) => !taken.has(i));
+      slot.device.freeGpuIndices = slot.device.freeGpuIndices.filter((i) => !taken.includes(i));
       slot.device.freeSlots = Math.max(0, slot.device.freeSlots - 1);
       if (hasRoom(slot.device)) this.roomy++;
       slot.version++;
     }
+    this.takes++;
   }
 
   private slotsOf(deviceId: string, when: When): number {
@@ -210,6 +241,17 @@ export class CandidateIndex {
 
   /** Takes entries in rank order until `gpus` are covered, then puts them back. */
   private greedy(heap: MinHeap<Ranked>, t: string, gpus: number, when: When): Allocation | null {
+    const top = this.peekCurrent(heap, t, when);
+    if (!top) return null;
+    const topGpus = this.gpusOf(top.slot, t, when);
+    if (topGpus.length >= gpus) {
+      // The first device covers the job (the common case): read without reordering the heap.
+      const take = topGpus.slice(0, gpus);
+      return {
+        nodes: [{ deviceId: top.slot.device.deviceId, gpuIndices: take, pricePerGpuHour: top.price }],
+        pricePerHour: take.length * top.price,
+      };
+    }
     const seen: Ranked[] = [];
     const nodes: AllocNode[] = [];
     let left = gpus;
@@ -227,6 +269,17 @@ export class CandidateIndex {
     return left === 0 ? { nodes, pricePerHour } : null;
   }
 
+  /** nextCurrent's entry, left on top of the heap. */
+  private peekCurrent(heap: MinHeap<Ranked>, type: string, when: When): Ranked | undefined {
+    for (let entry = heap.peek(); entry; entry = heap.peek()) {
+      if (entry.version === STATIC || entry.version === entry.slot.version) return entry;
+      heap.pop();
+      const fresh = this.rank(entry.slot, type, entry.price, when);
+      if (fresh) heap.push(fresh);
+    }
+    return undefined;
+  }
+
   /** The next entry that is up to date; outdated ones are re-ranked, spent ones dropped. */
   private nextCurrent(heap: MinHeap<Ranked>, type: string, when: When): Ranked | undefined {
     for (let entry = heap.pop(); entry; entry = heap.pop()) {
@@ -241,6 +294,7 @@ export class CandidateIndex {
 
   /** The slot's GPUs of the type, as the offer step finds them (names matched once per index). */
   private typeView(slot: Slot, type: string): TypeView {
+    if (slot.lastType === type && slot.lastView) return slot.lastView;
     let view = slot.byType.get(type);
     if (!view) {
       const { gpus } = slot.device;
@@ -261,6 +315,8 @@ export class CandidateIndex {
       }
       slot.byType.set(type, view);
     }
+    slot.lastType = type;
+    slot.lastView = view;
     return view;
   }
 

@@ -27,8 +27,9 @@ type Ever = { allocation: Allocation } | { verdict: MatchResult };
 
 function everStep(needs: JobNeeds, index: CandidateIndex): Ever {
   const requester = needs.requesterId ?? null;
-  const key = `ever\u0000${index.viewKey(requester)}\u0000${typeFilter(needs) ?? ""}\u0000${gpusWanted(needs)}\u0000${needs.allowCrossProvider === true}`;
-  return index.memo(key, (): Ever => {
+  const key = () =>
+    `ever\u0000${index.viewKey(requester)}\u0000${typeFilter(needs) ?? ""}\u0000${gpusWanted(needs)}\u0000${needs.allowCrossProvider === true}`;
+  return index.memoFor(needs, key, (): Ever => {
     const pool = index.pool(requester);
     if (pool.length === 0) return { verdict: noPoolVerdict(needs) };
     const allocation = index.cheapestEver(requester, typeFilter(needs), gpusWanted(needs), needs.allowCrossProvider === true);
@@ -50,11 +51,16 @@ export function matchIndexed(needs: JobNeeds, index: CandidateIndex): MatchResul
   const noCard = bindCardVerdict(needs, ever.allocation);
   if (noCard) return noCard;
 
-  const requester = needs.requesterId ?? null;
-  const type = typeFilter(needs);
-  const now = index.cheapestNow(requester, type, n, needs.allowCrossProvider === true);
-  if (!now || !underCap(needs, now)) {
+  // What is free now answers alike for the same needs until a placement takes some: a pass
+  // over a full fleet words thousands of waits from one computation per kind of run.
+  const now = index.untilNextTake(needs, (): Allocation | MatchResult => {
+    const requester = needs.requesterId ?? null;
+    const type = typeFilter(needs);
+    const allocation = index.cheapestNow(requester, type, n, needs.allowCrossProvider === true);
+    if (allocation && underCap(needs, allocation)) return allocation;
     return { kind: "queued", reason: gpuWait(needs, index.freeInPriceOrder(requester, type)) };
-  }
-  return placedOrBalance(needs, now);
+  });
+  // The balance check reads credit, which changes without a placement (this run's owner's
+  // earlier ones): always made anew. placedOrBalance copies the nodes it hands out.
+  return "kind" in now ? now : placedOrBalance(needs, now);
 }

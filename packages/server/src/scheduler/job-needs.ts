@@ -67,8 +67,11 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" :
 
 /** GPUs the job takes: none for CPU jobs. */
 export function gpusWanted(needs: JobNeeds): number {
-  return needs.deviceType.toUpperCase() === "CPU" ? 0 : Math.max(0, Math.trunc(needs.minimumNumGpus));
+  return isCpuType(needs.deviceType) ? 0 : Math.max(0, Math.trunc(needs.minimumNumGpus));
 }
+
+/** "CPU" in any case, without a new string per call: a queue pass asks this many times a run. */
+const isCpuType = (deviceType: string) => deviceType.length === 3 && (deviceType === "CPU" || deviceType.toUpperCase() === "CPU");
 
 export function typeFilter(needs: JobNeeds): string | null {
   return gpusWanted(needs) > 0 && needs.resourceType ? needs.resourceType : null;

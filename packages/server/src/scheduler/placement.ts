@@ -3,10 +3,12 @@ import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
 import { listLiveDevices } from "../store/devices.js";
-import { writePlacements } from "../store/placements.js";
+import { readPlacementInputs, readPlacementInputsInPass } from "../store/placement-inputs.js";
+import { writeFreshPlacements } from "../store/placements.js";
 import {
   type QueueWindow,
   type RunRow,
+  anyRunWaiting,
   lastServedByOwner,
   listClusterQueuedRuns,
   listLivePartHoldings,
@@ -18,6 +20,7 @@ import { type Stateful, transition } from "../transition.js";
 import { PassWriter, placementRowOf } from "./pass-writer.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
 import { type PassPlacement, type Snapshot, candidatesOf, decideInSteps } from "./queue-pass.js";
+import { type Quiet, QuietPasses } from "./quiet-passes.js";
 
 export { firstRankOf } from "./queue-pass.js";
 
@@ -70,11 +73,28 @@ async function inTurns<Y, T, N>(
 const WINDOWS_PER_PASS = 4;
 
 /**
+ * A pass that would read what the last one (which placed nothing) read is skipped
+ * (quiet-passes.ts), but never for longer than this: the safety net should some input ever
+ * change unmarked.
+ */
+const FULL_PASS_EVERY_MS = 30_000;
+
+/**
  * Decides where runs go. Every decision and the rows it writes happen in one transaction
  * holding the database's placement lock (store/transaction.ts), so that no two placements,
  * in this process or another sharing the database, take the same GPU.
  */
 export class Placement {
+  private readonly quiet = new QuietPasses(FULL_PASS_EVERY_MS);
+
+  /**
+   * The fleet as each transaction holding the lock (through lock()) read it, kept up to date
+   * by assignFresh: launches applied together in one transaction read it once, not once each.
+   * Nothing else in such a transaction changes what is free (the lock keeps other placements
+   * out; parts that end meanwhile only leave more free than it shows).
+   */
+  private readonly locked = new WeakMap<Kysely<Database>, Snapshot>();
+
   constructor(private readonly deps: PlacementDeps) {}
 
   /**
@@ -93,8 +113,14 @@ export class Placement {
    */
   async lock(trx: Kysely<Database>): Promise<Match> {
     await takePlacementLock(trx);
-    return async (ownerId, needs, clusterId) =>
-      matchJob(needs, candidatesOf(ownerId, await this.snapshot(trx), clusterId ?? null));
+    return async (ownerId, needs, clusterId) => {
+      let snapshot = this.locked.get(trx);
+      if (!snapshot) {
+        snapshot = await this.snapshot(trx);
+        this.locked.set(trx, snapshot);
+      }
+      return matchJob(needs, candidatesOf(ownerId, snapshot, clusterId ?? null));
+    };
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
@@ -103,16 +129,20 @@ export class Placement {
   }
 
   /**
-   * Assigns a stored, waiting run to its devices, all at once (gang): node i gets rank
-   * i + firstRank and waits QUEUED for its agent to take it. Conditional on the run still
-   * waiting: false when someone else got there first (then nothing is written). Call it
-   * inside the placement transaction.
+   * Assigns a run stored placed (STARTING, with placed_at) in this same transaction, as a
+   * launch that fits at once stores it, to its devices, all at once (gang): node i gets rank
+   * i + firstRank and waits QUEUED for its agent to take it. The run is not claimed: no one
+   * else can have seen it yet. Call it inside the placement transaction.
    */
-  async assign(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<boolean> {
+  async assignFresh(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<void> {
     const placements = [{ run, ...placement }];
-    const claimed = await writePlacements(tx.db, placements.map(placementRowOf), this.deps.now());
-    this.announce(tx, placements, claimed);
-    return claimed.size > 0;
+    await writeFreshPlacements(tx.db, placements.map(placementRowOf));
+    this.locked
+      .get(tx.db)
+      ?.live.push(
+        ...placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
+      );
+    this.announce(tx, placements, new Set([run.id]));
   }
 
   /**
@@ -134,6 +164,26 @@ export class Placement {
   }
 
   private async pass(wait: boolean): Promise<number | null> {
+    const { db: store, isOnline, now } = this.deps;
+    // Outside the lock: an unchanged store needs no pass, whoever holds it.
+    const skip = await this.quiet.holds({
+      version: () => readPlacementInputs(store),
+      lastSeen: async (ids) => {
+        const rows = await store
+          .selectFrom("devices")
+          .select(["id", "last_seen_at"])
+          .where("id", "in", [...ids])
+          .execute();
+        return rows.map((row) => row.last_seen_at);
+      },
+      isOnline,
+      now,
+    });
+    if (skip) return 0;
+    // Most passes are woken by parts ending while nothing waits (a sweep placed as launched):
+    // one read answers them, without a transaction or the lock. A run queued after this read
+    // wakes another pass once its launch commits.
+    if (!(await anyRunWaiting(this.deps.db))) return 0;
     const startedAt = this.deps.now();
     // CPU per phase beside wall time: on a busy machine the wall times mostly show the wait for a core.
     const cpuAtStart = process.cpuUsage();
@@ -143,15 +193,25 @@ export class Placement {
     };
     let considered = 0;
     let phases = {};
+    // What this pass read, remembered if it places nothing.
+    const read: { quiet: Quiet | null } = { quiet: null };
+    this.quiet.forget();
     const placed = await transition(this.deps, async (tx) => {
       const { db } = tx;
       if (wait) await takePlacementLock(db);
       else if (!(await tryPlacementLock(db))) return null;
+      // Before everything else it reads: what it reads then is at least as new as the marker.
+      const version = await readPlacementInputsInPass(db);
+      const readAt = now();
       const clusterRuns = await listClusterQueuedRuns(db);
       const heads = await listQueueHeads(db, queueWindow(1));
       considered = clusterRuns.length + heads.length;
-      if (considered === 0) return 0;
-      const snapshot = await this.snapshot(db);
+      if (considered === 0) {
+        read.quiet = { version, at: readAt, silent: [] };
+        return 0;
+      }
+      const { snapshot, silent } = await this.readFleet(db);
+      read.quiet = { version, at: readAt, silent };
       const credit = await creditStandings(
         db,
         [...clusterRuns, ...heads].map((r) => r.owner_id),
@@ -202,6 +262,7 @@ export class Placement {
       };
       return applied;
     });
+    if (placed === 0 && read.quiet) this.quiet.remember(read.quiet);
     if (placed) {
       // After the commit: from the pass's start (lock and load included) to its placements landing.
       const endedAt = this.deps.now();
@@ -236,12 +297,22 @@ export class Placement {
   }
 
   private async snapshot(db: Kysely<Database>): Promise<Snapshot> {
+    return (await this.readFleet(db)).snapshot;
+  }
+
+  /** The snapshot, and the devices not OFFLINE it leaves out as silent. */
+  private async readFleet(db: Kysely<Database>): Promise<{ snapshot: Snapshot; silent: number[] }> {
     const { isOnline } = this.deps;
-    const devices = (await listLiveDevices(db)).filter((d) => isOnline(d.last_seen_at));
+    const devices: Snapshot["devices"] = [];
+    const silent: number[] = [];
+    for (const device of await listLiveDevices(db)) {
+      if (isOnline(device.last_seen_at)) devices.push(device);
+      else silent.push(device.id);
+    }
     // Every live part, not just those on these devices: capacity ignores the others, and a
     // list of 10,000 device ids costs more to send than the few parts it would leave out.
     const live = await listLivePartHoldings(db);
     const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
-    return { devices, live, reservations };
+    return { snapshot: { devices, live, reservations }, silent };
   }
 }

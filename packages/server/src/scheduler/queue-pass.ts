@@ -18,6 +18,7 @@ import { CandidateIndex } from "./candidate-index.js";
 import { memoDecode } from "./decode-memo.js";
 import { fairOrder } from "./fair-queue.js";
 import { matchIndexed } from "./indexed-match.js";
+import type { JobSpec } from "@fedml/core";
 import { type CreditStanding, jobNeeds } from "./job-needs.js";
 import { type CandidateDevice, type JobNeeds, type MatchResult, type PlacedNode, matchJob } from "./matcher.js";
 
@@ -109,17 +110,40 @@ export function* decideInSteps(
   const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
   const credit = new Map([...input.credit].map(([owner, standing]) => [owner, { ...standing }]));
   const decision: QueuePassDecision = { placements: [], reasons: [] };
-  const needsOf = (run: WaitingRunRow): JobNeeds => ({
-    ...jobNeeds(specOf(run.spec_json), run.resource_id, run.owner_id),
-    credit: credit.get(run.owner_id),
-  });
+  // One needs object per owner and spec for the whole pass (most runs share a few specs): the
+  // index keeps what it works out for a needs object (indexed-match.ts) by that object.
+  const needsByOwner = new Map<number, Map<JobSpec, JobNeeds>>();
+  const needsOf = (run: WaitingRunRow): JobNeeds => {
+    const spec = specOf(run.spec_json);
+    const fresh = () => ({ ...jobNeeds(spec, run.resource_id, run.owner_id), credit: credit.get(run.owner_id) });
+    if (run.resource_id) return fresh();
+    let bySpec = needsByOwner.get(run.owner_id);
+    if (!bySpec) {
+      bySpec = new Map();
+      needsByOwner.set(run.owner_id, bySpec);
+    }
+    let needs = bySpec.get(spec);
+    if (!needs) {
+      needs = fresh();
+      bySpec.set(spec, needs);
+    }
+    return needs;
+  };
+  // The nodes placed since snap.live was last brought up to date: only the plain matcher
+  // (cluster and federated runs) reads it, the index takes its GPUs itself.
+  const unlisted: PlacedNode[] = [];
+  const current = (): Snapshot => {
+    for (const node of unlisted)
+      snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+    unlisted.length = 0;
+    return snap;
+  };
   /** Records one run's verdict; answers the nodes it took, or null when it waits on. */
   const record = (run: WaitingRunRow, verdict: Verdict): readonly PlacedNode[] | null => {
     if (verdict.kind === "placed") {
       const nodes = verdict.nodes;
       decision.placements.push({ run, nodes, firstRank: firstRankOf(run.job_type) });
-      for (const node of nodes)
-        snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+      for (const node of nodes) unlisted.push(node);
       // Later runs of the same owner in this pass see this one's cost as committed.
       const standing = credit.get(run.owner_id);
       if (standing) {
@@ -140,13 +164,13 @@ export function* decideInSteps(
     if (++decided % runsPerStep === 0) yield { decision };
     const clusterId = run.cluster_id ?? null;
     if (clusterId === null || waitingClusters.has(clusterId)) continue;
-    if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, snap, clusterId)))) waitingClusters.add(clusterId);
+    if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, current(), clusterId)))) waitingClusters.add(clusterId);
   }
   if (heads.length === 0) return decision;
   // The queued runs: one index over what the cluster runs left, each placement taking its
   // GPUs from it (what candidatesOf(owner, snap, null) would give), so a decision reads only
   // the devices it takes rather than the whole fleet.
-  const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, snap.live), snap.reservations, null));
+  const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, current().live), snap.reservations, null));
   const lastServed = new Map(input.lastServed);
   const placedIds = new Set<number>();
   for (let window: readonly WaitingRunRow[] | undefined = heads; window && window.length > 0; ) {
@@ -158,7 +182,7 @@ export function* decideInSteps(
       // rules over the same view the index holds.
       const verdict =
         run.job_type === "federate"
-          ? pickFederatedDevices(needs, candidatesOf(run.owner_id, snap, null), numEdgesOf(specOf(run.spec_json)))
+          ? pickFederatedDevices(needs, candidatesOf(run.owner_id, current(), null), numEdgesOf(specOf(run.spec_json)))
           : matchIndexed(needs, index);
       const nodes = record(run, verdict);
       if (nodes) {

@@ -4,6 +4,7 @@ import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 import { workspaceObjects } from "./workspace-objects-migration.js";
+import { createPlacementInputs } from "./placement-inputs.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -507,6 +508,7 @@ class InCodeMigrations implements MigrationProvider {
       "0108_h-logs_log_chunks": logChunks(),
       "0108_h-s3_workspace_objects": workspaceObjects(),
       "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
+      "0109_h-place_placement_inputs": { up: (db) => createPlacementInputs(db, this.dialect) },
     };
   }
 }

@@ -9,7 +9,8 @@
  * placement transaction.
  */
 import { EdgeStatus, RunStatus } from "@fedml/core";
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { rowsOf } from "./row-set.js";
 import type { Database } from "./schema.js";
 import { isPostgres } from "./transaction.js";
 
@@ -27,57 +28,12 @@ export interface WaitReasonRow {
   reason: string;
 }
 
-/**
- * The rows a statement reads, named `v` with columns c0, c1, ... in the order of each tuple:
- * unnest over one typed array per column on PostgreSQL, json_each over one JSON array of
- * tuples on SQLite. `pgTypes` names each column's array type (PostgreSQL cannot infer it).
- */
-function rowsOf(db: Kysely<Database>, pgTypes: readonly string[], tuples: readonly (readonly unknown[])[]): RawBuilder<unknown> {
-  if (isPostgres(db)) {
-    const columns = pgTypes.map((type, i) => sql`${tuples.map((t) => t[i])}::${sql.raw(type)}[]`);
-    const names = pgTypes.map((_, i) => `c${i}`).join(", ");
-    return sql`unnest(${sql.join(columns)}) as v(${sql.raw(names)})`;
-  }
-  const columns = pgTypes.map((_, i) => `value ->> ${i} as c${i}`).join(", ");
-  return sql`(select ${sql.raw(columns)} from json_each(${JSON.stringify(tuples)})) as v`;
-}
+/** A part's row as the statements below read it: run, device, rank, node index, GPUs (JSON), price. */
+type PartTuple = [number, number, number, number, string, number];
+const partTypes = ["int8", "int8", "int4", "int4", "text", "int8"];
 
-/**
- * Claims the runs still waiting (QUEUED or CLUSTER_QUEUE) and writes their parts and device
- * bumps. Answers the ids claimed: a run not among them changed meanwhile (someone else got
- * there first, e.g. a stop) and nothing was written for it.
- */
-export async function writePlacements(
-  db: Kysely<Database>,
-  placements: readonly PlacementRow[],
-  placedAt: number,
-): Promise<Set<number>> {
-  const { claimed, deviceIds } = await claimPlacements(db, placements, placedAt);
-  await bumpDeviceVersions(db, deviceIds);
-  return claimed;
-}
-
-/** What claimPlacements wrote: the runs claimed and the devices their parts went to (to bump). */
-export interface Claimed {
-  claimed: Set<number>;
-  deviceIds: number[];
-}
-
-/**
- * writePlacements without the device bumps, so that a pass can claim its placements in chunks
- * while it decides the next ones and bump every device once, in id order, at its end (bumping
- * per chunk would lock device rows out of order: a deadlock with a batch of heartbeats).
- * PostgreSQL: one statement per chunk (the claim and the parts' insert as data-modifying CTEs),
- * so a chunk costs one round trip. SQLite has no data-modifying CTEs; its statements cost no
- * round trip.
- */
-export async function claimPlacements(
-  db: Kysely<Database>,
-  placements: readonly PlacementRow[],
-  placedAt: number,
-): Promise<Claimed> {
-  if (placements.length === 0) return { claimed: new Set(), deviceIds: [] };
-  const parts: [number, number, number, number, string, number][] = [];
+function partTuples(placements: readonly PlacementRow[]): PartTuple[] {
+  const parts: PartTuple[] = [];
   for (const p of placements) {
     for (const [index, node] of p.nodes.entries()) {
       parts.push([
@@ -90,7 +46,54 @@ export async function claimPlacements(
       ]);
     }
   }
-  const partTypes = ["int8", "int8", "int4", "int4", "text", "int8"];
+  return parts;
+}
+
+async function insertPartTuples(db: Kysely<Database>, parts: readonly PartTuple[]): Promise<void> {
+  if (parts.length === 0) return;
+  await sql`
+    insert into run_devices
+      (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
+    select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${rowsOf(db, partTypes, parts)}`.execute(db);
+}
+
+/**
+ * The parts of runs stored placed (STARTING) in this same transaction, and their devices'
+ * bumps: nothing to claim, since no one else can have seen those runs yet.
+ */
+export async function writeFreshPlacements(db: Kysely<Database>, placements: readonly PlacementRow[]): Promise<void> {
+  const parts = partTuples(placements);
+  await insertPartTuples(db, parts);
+  await bumpDeviceVersions(
+    db,
+    parts.map((part) => part[1]),
+  );
+}
+
+/** What claimPlacements wrote: the runs claimed and the devices their parts went to (to bump). */
+export interface Claimed {
+  claimed: Set<number>;
+  deviceIds: number[];
+}
+
+/**
+ * Claims the runs still waiting (QUEUED or CLUSTER_QUEUE) and writes their parts. Answers the
+ * ids claimed: a run not among them changed meanwhile (someone else got there first, e.g. a
+ * stop) and nothing was written for it. The devices are not bumped here, so that a pass can
+ * claim its placements in chunks
+ * while it decides the next ones and bump every device once, in id order, at its end (bumping
+ * per chunk would lock device rows out of order: a deadlock with a batch of heartbeats).
+ * PostgreSQL: one statement per chunk (the claim and the parts' insert as data-modifying CTEs),
+ * so a chunk costs one round trip. SQLite has no data-modifying CTEs; its statements cost no
+ * round trip.
+ */
+export async function claimPlacements(
+  db: Kysely<Database>,
+  placements: readonly PlacementRow[],
+  placedAt: number,
+): Promise<Claimed> {
+  if (placements.length === 0) return { claimed: new Set(), deviceIds: [] };
+  const parts = partTuples(placements);
   // A run without nodes is still claimed: the ids travel apart from the parts.
   const ids = rowsOf(
     db,
@@ -118,13 +121,10 @@ export async function claimPlacements(
       where id in (select c0 from ${ids}) and status in (${QUEUED}, ${CLUSTER_QUEUE})
       returning id`.execute(db);
     claimed = new Set(rows.map((row) => Number(row.id)));
-    const claimedParts = parts.filter((part) => claimed.has(part[0]));
-    if (claimedParts.length > 0) {
-      await sql`
-        insert into run_devices
-          (run_id, device_id, rank, node_index, status, gpu_indices_json, log_count, price_per_gpu_hour_micros, stop_requested)
-        select c0, c1, c2, c3, ${EdgeStatus.QUEUED}, c4, 0, c5, 0 from ${rowsOf(db, partTypes, claimedParts)}`.execute(db);
-    }
+    await insertPartTuples(
+      db,
+      parts.filter((part) => claimed.has(part[0])),
+    );
   }
   const deviceIds = parts.filter((part) => claimed.has(part[0])).map((part) => part[1]);
   return { claimed, deviceIds };

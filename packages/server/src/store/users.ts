@@ -47,7 +47,19 @@ export async function insertApiKey(
 
 /** The key's user, unless the key has expired or the user is disabled. */
 export async function findUserByKeyHash(db: Kysely<Database>, keyHash: string, now = Date.now()): Promise<UserRow | undefined> {
-  return (await userByKeyHash(db, keyHash, now))[0];
+  return (await findKeyHolder(db, keyHash, now))?.user;
+}
+
+/** findUserByKeyHash with the key's expiry (null: none). */
+export async function findKeyHolder(
+  db: Kysely<Database>,
+  keyHash: string,
+  now = Date.now(),
+): Promise<{ user: UserRow; expiresAt: number | null } | undefined> {
+  const row = (await userByKeyHash(db, keyHash, now))[0];
+  if (!row) return undefined;
+  const { key_expires_at, ...user } = row;
+  return { user, expiresAt: key_expires_at };
 }
 
 const userByKeyHash = preparedRead(2, (db, keyHash: string, now: number) =>
@@ -62,6 +74,7 @@ const userByKeyHash = preparedRead(2, (db, keyHash: string, now: number) =>
       "users.credit_balance_micros",
       "users.card_bound",
       "users.disabled",
+      "api_keys.expires_at as key_expires_at",
     ])
     .where("api_keys.key_hash", "=", keyHash)
     .where("users.disabled", "=", 0)
