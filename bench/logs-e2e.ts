@@ -10,7 +10,7 @@
 import { loadavg } from "node:os";
 import { followRunLogs } from "../packages/fedml/src/api/logs.js";
 import { type Cluster, launch, startCluster } from "./lib/cluster.js";
-import { cpuSeconds } from "./lib/proc.js";
+import { cpuSeconds, cpuSecondsWithHelpers } from "./lib/proc.js";
 import { type Quantiles, nowMs, quantiles } from "./lib/stats.js";
 
 /** CPU ms per 100,000 lines of the rate job, by part: far less noisy than wall time on a busy machine. */
@@ -39,7 +39,7 @@ export interface LogsE2eResult {
 }
 
 function cpuSplit(cluster: Cluster): LogsCpuSplit {
-  const agent = cpuSeconds(cluster.agents[0].child.pid as number);
+  const agent = cpuSecondsWithHelpers(cluster.agents[0].child.pid as number);
   const own = process.cpuUsage();
   return {
     server: cpuSeconds(cluster.server.child.pid as number).self,

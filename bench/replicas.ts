@@ -197,7 +197,7 @@ async function partsSoFar(store: Store): Promise<number> {
 }
 
 /** CPU seconds of every process of the PostgreSQL server this store talks to (when it runs here). */
-async function databaseCpuSeconds(store: Store): Promise<number | null> {
+export async function databaseCpuSeconds(store: Store): Promise<number | null> {
   if (store.dialect !== "postgres") return null;
   try {
     const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(store.db);

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
-import { cpuSeconds, sleep } from "./lib/proc.js";
+import { cpuSeconds, cpuSecondsWithHelpers, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
 import { nowMs, pool } from "./lib/stats.js";
 
@@ -22,8 +22,8 @@ export interface ThroughputResult {
   ratioToForkExec: number;
   /**
    * CPU milliseconds per job during our run, from /proc/<pid>/stat of each process: where the
-   * cores went. agents: the agent processes themselves (spawning included); jobs: their reaped
-   * children, i.e. each job's own fork/exec and run; harness: this process, the load generator.
+   * cores went. agents: the agent processes and their live helpers (the job spawner, spawning
+   * included); jobs: the reaped children of both, i.e. each job's own fork/exec and run; harness: this process, the load generator.
    */
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
   /** HTTP requests the server answered per job during our run, by route (its /metrics), e.g. "POST /api/v1/agent/reports". */
@@ -108,7 +108,7 @@ interface CpuSplit {
 }
 
 function cpuSplit(cluster: Cluster): CpuSplit {
-  const agents = cluster.agents.map((a) => cpuSeconds(a.child.pid as number));
+  const agents = cluster.agents.map((a) => cpuSecondsWithHelpers(a.child.pid as number));
   const own = process.cpuUsage();
   return {
     server: cpuSeconds(cluster.server.child.pid as number).self,

@@ -18,3 +18,27 @@ export function cpuSeconds(pid: number): { self: number; children: number } {
   const hz = 100;
   return { self: (ticks(14) + ticks(15)) / hz, children: (ticks(16) + ticks(17)) / hz };
 }
+
+/**
+ * cpuSeconds of a process and its live descendants (an agent's job spawner): a helper that
+ * outlives the measurement never hands its own or its reaped children's time to its parent.
+ */
+export function cpuSecondsWithHelpers(pid: number): { self: number; children: number } {
+  const total = cpuSeconds(pid);
+  let kids: string[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
+  } catch {
+    // gone, or a kernel without the children file
+  }
+  for (const kid of kids) {
+    try {
+      const part = cpuSecondsWithHelpers(Number(kid));
+      total.self += part.self;
+      total.children += part.children;
+    } catch {
+      // ended meanwhile: its time is in total.children already
+    }
+  }
+  return total;
+}

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { findProgram, plainWords } from "../src/runner/plain-command.js";
+import { FOUND_PROGRAM_TTL_MS, findProgram, plainWords } from "../src/runner/plain-command.js";
 
 describe("plain commands (exec'd without a shell)", () => {
   const dir = mkdtempSync(join(tmpdir(), "fedml-plain-"));
@@ -63,5 +63,25 @@ describe("plain commands (exec'd without a shell)", () => {
     assert.equal(findProgram("tool", dir, "/", true), null);
     chmodSync(program, 0o755);
     assert.equal(findProgram("tool", dir, "/", true), program);
+  });
+
+  test("a program found is remembered for a second, and searched again once it is gone or the second is over", () => {
+    const later = join(dir, "later");
+    const earlier = join(dir, "earlier");
+    mkdirSync(later);
+    mkdirSync(earlier);
+    const path = `${earlier}:${later}`;
+    writeFileSync(join(later, "tool2"), "#!/bin/sh\n", { mode: 0o755 });
+    const t = 1_000_000;
+    assert.equal(findProgram("tool2", path, "/", false, t), join(later, "tool2"));
+    // Installed earlier on the PATH: as bash's hash, the one found stays until the second is over.
+    writeFileSync(join(earlier, "tool2"), "#!/bin/sh\n", { mode: 0o755 });
+    assert.equal(findProgram("tool2", path, "/", false, t + 10), join(later, "tool2"));
+    assert.equal(findProgram("tool2", path, "/", false, t + FOUND_PROGRAM_TTL_MS), join(earlier, "tool2"));
+    // The one remembered is gone: searched again at once.
+    rmSync(join(earlier, "tool2"));
+    assert.equal(findProgram("tool2", path, "/", false, t + FOUND_PROGRAM_TTL_MS + 1), join(later, "tool2"));
+    rmSync(join(later, "tool2"));
+    assert.equal(findProgram("tool2", path, "/", false, t + FOUND_PROGRAM_TTL_MS + 2), null);
   });
 });

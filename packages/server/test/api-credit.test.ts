@@ -125,6 +125,57 @@ test("spend is measured on the monotonic clock: a wall-clock step of +3 h stops 
   await unbind(dear.deviceToken);
 });
 
+test("a user found comfortably in credit is stopped promptly once a new run of theirs or a debit eats their slack", async () => {
+  const cheap = await providerDevice("runway-1", 1, 1);
+  const dear = await providerDevice("runway-2", 1, 2);
+  const started = async (key: string, token: string) => {
+    const launched = await launch(key, gpuJob(1));
+    assert.equal(launched.resultCode, 0, launched.resultMsg);
+    await t.call(token, "POST", `/api/v1/agent/runs/${launched.runId}/status`, { status: "RUNNING" });
+    return launched.runId as string;
+  };
+  const killed = async (key: string, token: string, runId: string) => {
+    await waitFor(`${runId} stopped`, async () => (await runOf(key, runId)).status === "STOPPING");
+    await t.call(token, "POST", `/api/v1/agent/runs/${runId}/status`, { status: "KILLED" });
+    assert.match((await runOf(key, runId)).reason, /^OUT_OF_BALANCE/);
+  };
+  /** A user stopped once 64 minutes pass on the $2/h device: a guard tick saw everyone after that pass. */
+  const canary = async (name: string) => {
+    const key = await t.createUser(name);
+    await grant(name, 2.1);
+    return { key, runId: await started(key, dear.deviceToken) };
+  };
+
+  // A new run: $3.50 at $1/h, $1.07 spent, is a 2.4 h runway, until a $2/h run of theirs starts.
+  const grower = await t.createUser("grower");
+  await grant("grower", 3.5);
+  const first = await started(grower, cheap.deviceToken);
+  const c1 = await canary("runway-canary-1");
+  pass(64 * 60_000);
+  await killed(c1.key, dear.deviceToken, c1.runId);
+  const second = await started(grower, dear.deviceToken);
+  pass(50 * 60_000); // $1.07 + $0.83 + $1.67 = $3.57: over
+  await killed(grower, cheap.deviceToken, first);
+  await killed(grower, dear.deviceToken, second);
+
+  // A debit (a balance lowered other than by a part's charge): $10 at $1/h is a 10 h runway, until it is $1.
+  const debtor = await t.createUser("debtor");
+  await grant("debtor", 10);
+  const run = await started(debtor, cheap.deviceToken);
+  const c2 = await canary("runway-canary-2");
+  pass(64 * 60_000);
+  await killed(c2.key, dear.deviceToken, c2.runId);
+  const store = await openTestStore(t.home);
+  try {
+    await store.db.updateTable("users").set({ credit_balance_micros: 1_000_000 }).where("name", "=", "debtor").execute();
+  } finally {
+    await store.close();
+  }
+  await killed(debtor, cheap.deviceToken, run); // $1.07 spent of $1
+  await unbind(cheap.deviceToken);
+  await unbind(dear.deviceToken);
+});
+
 test("a cluster holding another owner's paid device pays for the whole device, idle or not", async () => {
   const device = await providerDevice("rented", 4, 1);
   const key = await t.createUser("hoarder");

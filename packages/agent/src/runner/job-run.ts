@@ -234,7 +234,7 @@ export class JobRun {
     /** Exec'd instead of `bash file` (a job that needs no shell). */
     argv?: string[] | null,
   ): Promise<ScriptExit> {
-    const script = startScript({
+    const script = await startScript({
       script: file,
       cwd: launcher ? (this.folder?.root ?? cwd) : cwd,
       // The runtime itself needs the agent's environment (its config, XDG dirs); the job gets `env` through --env-file.
@@ -243,6 +243,7 @@ export class JobRun {
       user: launcher ? null : this.user,
       privateTmp: !launcher && this.deps.isolation?.privateTmp ? (this.folder?.tmp ?? null) : null,
       cgroup: this.cgroup,
+      spawner: this.deps.isolation?.spawner ?? null,
       ...(launcher ? { command: launcher(file) } : argv ? { command: argv } : {}),
     });
     this.script = script;

@@ -35,25 +35,57 @@ export function plainWords(command: string): string[] | null {
   return words;
 }
 
+/** How long a program found on the PATH is taken to be there without a new search. */
+export const FOUND_PROGRAM_TTL_MS = 1_000;
+
+/** key (program, PATH, who runs it) -> the file found and when; only for a PATH of absolute dirs. */
+const found = new Map<string, { file: string; atMs: number }>();
+
 /**
  * Where exec would find `program` through `pathVar` (relative to `cwd` when it has a slash);
  * null when no executable file is found, so that bash reports what is wrong as it always did.
- * `forOthers`: the job runs as another user, who needs the world's execute bit.
+ * `forOthers`: the job runs as another user, who needs the world's execute bit. Like bash's
+ * hash of commands, a program found is remembered (for a second, each use checking it is
+ * still there): a PATH of many directories otherwise costs a stat of each, job after job.
  */
-export function findProgram(program: string, pathVar: string, cwd: string, forOthers: boolean): string | null {
+export function findProgram(
+  program: string,
+  pathVar: string,
+  cwd: string,
+  forOthers: boolean,
+  nowMs = Date.now(),
+): string | null {
+  const dirs = program.includes("/") ? [] : pathVar.split(":");
+  const cacheable = dirs.length > 0 && dirs.every((dir) => isAbsolute(dir));
+  const key = `${forOthers ? "o" : "s"}\0${program}\0${pathVar}`;
+  if (cacheable) {
+    const hit = found.get(key);
+    if (hit && nowMs - hit.atMs < FOUND_PROGRAM_TTL_MS && runnable(hit.file, forOthers)) return hit.file;
+    found.delete(key);
+  }
   const candidates = program.includes("/")
     ? [isAbsolute(program) ? program : resolve(cwd, program)]
-    : pathVar.split(":").map((dir) => join(dir === "" ? cwd : resolve(cwd, dir), program));
+    : dirs.map((dir) => join(dir === "" ? cwd : resolve(cwd, dir), program));
   for (const file of candidates) {
-    try {
-      // Most of the PATH has no such file: no exception per directory.
-      const stat = statSync(file, { throwIfNoEntry: false });
-      if (!stat?.isFile()) continue;
-      if (forOthers ? (stat.mode & 0o001) === 0 : !isExecutable(file)) continue;
-      return file;
-    } catch {}
+    if (!runnable(file, forOthers)) continue;
+    if (cacheable) {
+      if (found.size >= 256) found.clear();
+      found.set(key, { file, atMs: nowMs });
+    }
+    return file;
   }
   return null;
+}
+
+function runnable(file: string, forOthers: boolean): boolean {
+  try {
+    // Most of the PATH has no such file: no exception per directory.
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) return false;
+    return forOthers ? (stat.mode & 0o001) !== 0 : isExecutable(file);
+  } catch {
+    return false;
+  }
 }
 
 function isExecutable(file: string): boolean {

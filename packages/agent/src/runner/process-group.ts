@@ -10,6 +10,7 @@ import { constants } from "node:os";
 import type { RunCgroup } from "./isolation/cgroup.js";
 import { withPrivateTmp } from "./isolation/private-tmp.js";
 import { createLineSplitter } from "./line-splitter.js";
+import type { JobSpawner, SpawnedJob } from "./spawner/job-spawner.js";
 
 /** How long output may still arrive after the group is killed. */
 const OUTPUT_DRAIN_MS = 2_000;
@@ -37,6 +38,8 @@ export interface ScriptOptions {
   command?: string[];
   /** With `user`: this folder becomes the script's /tmp and /var/tmp, in a mount namespace of its own. */
   privateTmp?: string | null;
+  /** Starts the job instead of a fork of the agent (absent: the agent forks it). */
+  spawner?: JobSpawner | null;
 }
 
 export interface ScriptExit {
@@ -90,13 +93,58 @@ function startChild(start: (gated: boolean) => Child, cgroup: RunCgroup | null):
   return { child: start(true), gated: true };
 }
 
-export function startScript(options: ScriptOptions): RunningScript {
+/** The job's process as started, by the spawner or by the agent itself. */
+interface Started {
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Its output was given up before its end. */
+  abandonOutput?: () => void;
+}
+
+function refused(error: Error): RunningScript {
+  const failed = Promise.reject(error);
+  failed.catch(() => {});
+  return { pid: -1, exited: failed, stop: () => {} };
+}
+
+/**
+ * Starts the script, through the agent's spawner where it has one (a fork of a small helper
+ * instead of the agent's own), else forked by the agent.
+ */
+export async function startScript(options: ScriptOptions): Promise<RunningScript> {
   const script = options.command ?? ["bash", options.script];
   const user = options.user ?? null;
   // A private /tmp is mounted as root; the command then drops to the user itself.
   const privateTmp = user && options.privateTmp ? options.privateTmp : null;
   const command = privateTmp && user ? withPrivateTmp(script, privateTmp, user) : script;
   const cgroup = options.cgroup ?? null;
+  if (options.spawner) {
+    let job: SpawnedJob;
+    try {
+      job = options.spawner.spawn({
+        argv: command,
+        cwd: options.cwd,
+        env: options.env as Record<string, string>,
+        user: user && !privateTmp ? user : null,
+        cgroupFiles: cgroup?.procFiles() ?? [],
+      });
+    } catch (error) {
+      return refused(error as Error);
+    }
+    let pid: number;
+    try {
+      pid = await job.pid;
+    } catch (error) {
+      return refused(error as Error);
+    }
+    return supervise(
+      { pid, stdout: job.stdout, stderr: job.stderr, exit: job.exit, abandonOutput: job.abandon },
+      options,
+      cgroup,
+    );
+  }
   const start = (gated: boolean): Child => {
     const [file, args] = gated ? ["/bin/sh", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
     return spawn(file, args, {
@@ -113,9 +161,7 @@ export function startScript(options: ScriptOptions): RunningScript {
     started = startChild(start, cgroup);
   } catch (error) {
     // Never run a job outside its cgroup (nor the agent in one): its limits and its stop would not hold.
-    const failed = Promise.reject(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
-    failed.catch(() => {});
-    return { pid: -1, exited: failed, stop: () => {} };
+    return refused(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
   }
   const { child, gated } = started;
   if (child.pid === undefined) {
@@ -132,11 +178,19 @@ export function startScript(options: ScriptOptions): RunningScript {
       // Never run a job outside its cgroup: its limits and its stop would not hold.
       child.stdin?.destroy();
       signalGroup(pgid, "SIGKILL");
-      const failed = Promise.reject(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
-      failed.catch(() => {});
-      return { pid: -1, exited: failed, stop: () => {} };
+      return refused(new Error(`cannot put the job in its cgroup: ${(error as Error).message}`));
     }
   }
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return supervise({ pid: pgid, stdout: child.stdout, stderr: child.stderr, exit }, options, cgroup);
+}
+
+/** Reads the job's output, and once its main process has exited ends whatever of it is left. */
+function supervise(job: Started, options: ScriptOptions, cgroup: RunCgroup | null): RunningScript {
+  const pgid = job.pid;
   let killTimer: NodeJS.Timeout | undefined;
   /** True when the run's cgroup was found empty: nothing left to wait for. */
   const killEverything = (): boolean => {
@@ -146,7 +200,7 @@ export function startScript(options: ScriptOptions): RunningScript {
 
   const streamDone = (name: "stdout" | "stderr") =>
     new Promise<void>((resolve) => {
-      const stream = child[name];
+      const stream = job[name];
       const splitter = createLineSplitter();
       stream.on("data", (chunk: Buffer) => {
         for (const line of splitter.push(chunk)) options.onLine(name, line);
@@ -158,24 +212,30 @@ export function startScript(options: ScriptOptions): RunningScript {
     });
   const outputs = Promise.all([streamDone("stdout"), streamDone("stderr")]);
 
-  const exited = new Promise<ScriptExit>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      // Stragglers (`sleep 1000 &`) would keep the pipes open and the GPUs busy: end them.
-      const emptied = killEverything();
-      if (killTimer) clearTimeout(killTimer);
-      const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
-      // A grandchild that left the group (setsid) could hold the pipes open forever.
-      const outputDeadline = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }, OUTPUT_DRAIN_MS);
-      Promise.all([outputs, cgroup && !emptied ? untilEmpty(cgroup) : null]).then(() => {
-        clearTimeout(outputDeadline);
-        resolve({ exitCode, signal });
-      });
+  const exited = job.exit.then(
+    ({ code, signal }) => ended(code, signal),
+    (error: Error) => {
+      // Its exit can no longer be followed (the spawner is gone): nothing of it may live on.
+      killEverything();
+      throw error;
+    },
+  );
+  function ended(code: number | null, signal: NodeJS.Signals | null): Promise<ScriptExit> {
+    // Stragglers (`sleep 1000 &`) would keep the pipes open and the GPUs busy: end them.
+    const emptied = killEverything();
+    if (killTimer) clearTimeout(killTimer);
+    const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+    // A grandchild that left the group (setsid) could hold the pipes open forever.
+    const outputDeadline = setTimeout(() => {
+      job.abandonOutput?.();
+      job.stdout.destroy();
+      job.stderr.destroy();
+    }, OUTPUT_DRAIN_MS);
+    return Promise.all([outputs, cgroup && !emptied ? untilEmpty(cgroup) : null]).then((): ScriptExit => {
+      clearTimeout(outputDeadline);
+      return { exitCode, signal };
     });
-  });
+  }
 
   return {
     pid: pgid,

@@ -33,6 +33,17 @@ export async function listForeignHoldings(db: Kysely<Database>): Promise<Foreign
   return rows.filter((r) => r.payer_id !== r.payee_id);
 }
 
+/** Per payer, a digest of their open holds that changes whenever one opens or ends (see billingPartDigests). */
+export async function openHoldDigests(db: Kysely<Database>): Promise<Map<number, string>> {
+  const rows = await db
+    .selectFrom("reservations")
+    .select((eb) => ["payer_id", eb.fn.countAll().as("holds"), eb.fn.sum("id").as("ids")])
+    .where("ended_at", "is", null)
+    .groupBy("payer_id")
+    .execute();
+  return new Map(rows.map((r) => [r.payer_id, `${r.holds}/${r.ids}`]));
+}
+
 /** Holds not yet ended (of one payer, or of everyone). */
 export async function listOpenReservations(
   db: Kysely<Database>,

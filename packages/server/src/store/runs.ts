@@ -1,5 +1,5 @@
 import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
-import { type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
+import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 import { containsIgnoringCase } from "./like.js";
 import { preparedRead } from "./prepared-read.js";
@@ -327,6 +327,51 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number | 
   if (typeof ownerId === "number") q = q.where("runs.owner_id", "=", ownerId);
   else if (ownerId !== undefined) q = q.where("runs.owner_id", "in", ownerId.length > 0 ? [...ownerId] : [-1]);
   return q.orderBy("run_devices.run_id").execute();
+}
+
+/**
+ * Per owner, a digest of the parts that bill now: it changes whenever one starts, ends, gets a
+ * start time or changes price. The balance guard rereads an owner's parts only then (or when
+ * their slack may be spent), rather than shipping every part of every owner each tick. Counts
+ * and sums come back as numbers or strings depending on the driver: compare them as text.
+ */
+export async function billingPartDigests(db: Kysely<Database>): Promise<Map<number, string>> {
+  const rows = await db
+    .selectFrom("run_devices")
+    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .select((eb) => ["runs.owner_id", ...partDigestColumns(eb)])
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.stop_requested", "=", 0)
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0)
+    .groupBy("runs.owner_id")
+    .execute();
+  return new Map(rows.map((r) => [r.owner_id, `${r.parts}/${r.started}/${r.runs}/${r.nodes}/${r.latest}/${r.prices}`]));
+}
+
+/**
+ * billingPartDigests summed over every owner, read without the join to runs (the costly part
+ * of the grouped one): while it stays the same, so do the owners' digests.
+ */
+export async function allBillingPartsDigest(db: Kysely<Database>): Promise<string> {
+  const r = await db
+    .selectFrom("run_devices")
+    .select((eb) => partDigestColumns(eb))
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.stop_requested", "=", 0)
+    .where("run_devices.price_per_gpu_hour_micros", ">", 0)
+    .executeTakeFirstOrThrow();
+  return `${r.parts}/${r.started}/${r.runs}/${r.nodes}/${r.latest}/${r.prices}`;
+}
+
+function partDigestColumns(eb: ExpressionBuilder<Database, "run_devices">) {
+  return [
+    eb.fn.countAll().as("parts"),
+    eb.fn.count("run_devices.started_at").as("started"),
+    eb.fn.sum("run_devices.run_id").as("runs"),
+    eb.fn.sum("run_devices.node_index").as("nodes"),
+    eb.fn.max("run_devices.started_at").as("latest"),
+    eb.fn.sum("run_devices.price_per_gpu_hour_micros").as("prices"),
+  ] as const;
 }
 
 /** The parts a cluster's runs had on a device since `since` (what a hold's charge already covers). */
