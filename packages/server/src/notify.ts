@@ -39,7 +39,6 @@ export class NotifyHub {
    * once (10,000 held polls re-checked in one turn held every answer due meanwhile behind them).
    */
   private readonly slices: Set<() => void>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
-  private waiting = 0;
   /** The slice the next waiter joins (round robin), and the one the next tick re-checks. */
   private nextSlice = 0;
   private tickSlice = 0;
@@ -112,7 +111,6 @@ export class NotifyHub {
     const slice = this.slices[this.nextSlice];
     this.nextSlice = (this.nextSlice + 1) % RECHECK_SLICES;
     slice.add(onWake);
-    this.waiting++;
     this.tickTimer ??= setInterval(
       () => {
         const due = this.slices[this.tickSlice];
@@ -145,8 +143,7 @@ export class NotifyHub {
     } finally {
       clearTimeout(end);
       slice.delete(onWake);
-      this.waiting--;
-      if (this.waiting === 0 && this.tickTimer) {
+      if (this.tickTimer && this.slices.every((waiters) => waiters.size === 0)) {
         clearInterval(this.tickTimer);
         this.tickTimer = null;
       }

@@ -139,6 +139,15 @@ const TABLES = [
 ] as const;
 
 /** Every row the control plane's state is made of, in a stable order. */
+/** Closes what harness() opened and drops its database and folder. */
+async function closeHarness(h: Harness, tmp: { dir: string; cleanup: () => void }): Promise<void> {
+  await h.store.close();
+  await h.ctx.jobYaml.close();
+  h.ctx.hub.close();
+  await dropDatabaseFor(tmp.dir);
+  tmp.cleanup();
+}
+
 async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of TABLES) {
@@ -200,13 +209,7 @@ describe("atomic transitions under injected write faults", () => {
       devices.push(row.id);
     }
   });
-  after(async () => {
-    await h.store.close();
-    await h.ctx.jobYaml.close();
-    h.ctx.hub.close();
-    await dropDatabaseFor(tmp.dir);
-    tmp.cleanup();
-  });
+  after(() => closeHarness(h, tmp));
 
   const launch = (yamlText: string, over: Partial<LaunchRequest> = {}) =>
     launchRun(h.ctx, alice, { yamlText, workspaceSha256: null, ...over } as LaunchRequest);
@@ -397,13 +400,7 @@ describe("plain launches asked together share one transaction", () => {
     // Read once, so that the launches below are all ready in the same turn (their specs cached).
     for (const text of [gpuJob(1), serveJob]) await h.ctx.jobYaml.parse(text, { path: "job.yaml" });
   });
-  after(async () => {
-    await h.store.close();
-    await h.ctx.jobYaml.close();
-    h.ctx.hub.close();
-    await dropDatabaseFor(tmp.dir);
-    tmp.cleanup();
-  });
+  after(() => closeHarness(h, tmp));
 
   const launch = (yamlText: string) => launchRun(h.ctx, carol, { yamlText, workspaceSha256: null } as LaunchRequest);
   const finishAll = async () => {

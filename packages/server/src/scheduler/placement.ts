@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
 import { listReservations } from "../store/clusters.js";
-import { listLiveDevices } from "../store/devices.js";
+import { lastSeenOf, listLiveDevices } from "../store/devices.js";
 import { readPlacementInputs, readPlacementInputsInPass } from "../store/placement-inputs.js";
 import { writeFreshPlacements } from "../store/placements.js";
 import {
@@ -168,14 +168,7 @@ export class Placement {
     // Outside the lock: an unchanged store needs no pass, whoever holds it.
     const skip = await this.quiet.holds({
       version: () => readPlacementInputs(store),
-      lastSeen: async (ids) => {
-        const rows = await store
-          .selectFrom("devices")
-          .select(["id", "last_seen_at"])
-          .where("id", "in", [...ids])
-          .execute();
-        return rows.map((row) => row.last_seen_at);
-      },
+      lastSeen: (ids) => lastSeenOf(store, ids),
       isOnline,
       now,
     });

@@ -139,6 +139,16 @@ export async function listUsableDevices(db: Kysely<Database>, ownerId: number): 
     .execute();
 }
 
+/** When each of these devices was last heard from (in no particular order). */
+export async function lastSeenOf(db: Kysely<Database>, deviceIds: readonly number[]): Promise<(number | null)[]> {
+  const rows = await db
+    .selectFrom("devices")
+    .select("last_seen_at")
+    .where("id", "in", [...deviceIds])
+    .execute();
+  return rows.map((row) => row.last_seen_at);
+}
+
 /** Heartbeat; true when the device was OFFLINE and is now back. */
 export async function touchDevice(db: Kysely<Database>, deviceId: number, now: number): Promise<boolean> {
   // The usual case (the device is online) in one statement; only an OFFLINE device takes a second.

@@ -345,7 +345,7 @@ export async function billingPartDigests(db: Kysely<Database>): Promise<Map<numb
     .where("run_devices.price_per_gpu_hour_micros", ">", 0)
     .groupBy("runs.owner_id")
     .execute();
-  return new Map(rows.map((r) => [r.owner_id, `${r.parts}/${r.started}/${r.runs}/${r.nodes}/${r.latest}/${r.prices}`]));
+  return new Map(rows.map((r) => [r.owner_id, partDigestOf(r)]));
 }
 
 /**
@@ -360,6 +360,18 @@ export async function allBillingPartsDigest(db: Kysely<Database>): Promise<strin
     .where("run_devices.stop_requested", "=", 0)
     .where("run_devices.price_per_gpu_hour_micros", ">", 0)
     .executeTakeFirstOrThrow();
+  return partDigestOf(r);
+}
+
+/** The digest's columns as one text (counts and sums come back as numbers or strings, by driver). */
+function partDigestOf(r: {
+  parts: unknown;
+  started: unknown;
+  runs: unknown;
+  nodes: unknown;
+  latest: unknown;
+  prices: unknown;
+}): string {
   return `${r.parts}/${r.started}/${r.runs}/${r.nodes}/${r.latest}/${r.prices}`;
 }
 

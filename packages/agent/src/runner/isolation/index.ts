@@ -98,8 +98,9 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
   // The helper is asked for (FEDML_AGENT_SPAWNER=perl): it saves the agent's fork, but on a
   // busy machine the extra process between the agent and its jobs delays their statuses past
   // the report hold, and the added report requests cost more than the fork saved.
-  const spawner = spawnerWanted() ? JobSpawner.start(join(home, "spawner")) : null;
-  if (spawnerWanted()) {
+  const wanted = spawnerWanted();
+  const spawner = wanted ? JobSpawner.start(join(home, "spawner")) : null;
+  if (wanted) {
     notes.push(
       spawner
         ? `jobs are forked by a small helper process (pid ${spawner.pid}), not by the agent`
