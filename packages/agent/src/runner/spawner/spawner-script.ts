@@ -101,7 +101,14 @@ sub child {
   $fail->("cannot run $argv->[0]: $!");
 }
 my $buf = '';
+my $in = '';
+vec($in, fileno(STDIN), 1) = 1;
 while (1) {
+  # A SIGCHLD that lands between perl's deferred-signal check and a blocking read would leave
+  # its job unreported until the next request: wait at most a tenth of a second, then reap.
+  my $ready = select(my $r = $in, undef, undef, 0.1);
+  reap();
+  next if $ready <= 0;
   my $n = sysread(STDIN, $buf, 65536, length $buf);
   if (!defined $n) { next if $!{EINTR}; last; }
   last if $n == 0;
