@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { parseJobYaml } from "@fedml/core";
 import Fastify from "fastify";
 import { type KyselyPlugin, sql } from "kysely";
 import { NotifyHub } from "../src/notify.js";
@@ -16,6 +15,7 @@ import { type Store, openPostgres, openSqlite } from "../src/store/db.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { readPlacementInputs } from "../src/store/placement-inputs.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
+import { type DeviceRowOptions, gpuJobYaml, insertDevice, insertRun } from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const NOW = 1_700_000_000_000;
@@ -34,9 +34,6 @@ class CountQueries implements KyselyPlugin {
   transformResult: KyselyPlugin["transformResult"] = async (args) => args.result;
 }
 
-const yamlOf = (gpus: number, cap = 100) =>
-  `job: "true"\ncomputing:\n  minimum_num_gpus: ${gpus}\n  maximum_cost_per_hour: ${cap}\n`;
-
 describe("queue passes skipped while nothing they read changed", () => {
   let store: Store;
   let placement: Placement;
@@ -48,76 +45,13 @@ describe("queue passes skipped while nothing they read changed", () => {
 
   const db = () => store.db;
 
-  async function device(
-    ownerId: number,
-    gpus: number,
-    over: { shared?: number; price?: number; status?: string; maxJobs?: number; seen?: number } = {},
-  ): Promise<number> {
-    const row = await db()
-      .insertInto("devices")
-      .values({
-        owner_id: ownerId,
-        name: `d-${Math.random().toString(36).slice(2, 8)}`,
-        token_hash: null,
-        hostname: "h",
-        os_type: "Linux",
-        os_version: "6",
-        cpu_count: 4,
-        memory_bytes: 2 ** 33,
-        gpus_json: JSON.stringify(Array.from({ length: gpus }, (_, index) => ({ index, name: "NVIDIA A100", memoryMiB: 81920 }))),
-        gpu_error: null,
-        address: "127.0.0.1",
-        provider: "self",
-        region: "local",
-        price_per_gpu_hour_micros: over.price ?? 0,
-        container_runtime: null,
-        shared: over.shared ?? 0,
-        simulated: 1,
-        max_jobs: over.maxJobs ?? 1,
-        agent_version: "t",
-        status: over.status ?? "IDLE",
-        last_seen_at: over.seen ?? clock.now,
-        version: 1,
-        removed: 0,
-        created_at: clock.now,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const device = (ownerId: number, gpus: number, over: DeviceRowOptions = {}) =>
+    insertDevice(db(), ownerId, gpus, clock.now, over);
 
-  async function queue(ownerId: number, gpus: number, cap = 100): Promise<number> {
-    const yaml = yamlOf(gpus, cap);
-    const project = await db()
-      .insertInto("projects")
-      .values({ owner_id: ownerId, name: `p${runs}`, created_at: clock.now })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const row = await db()
-      .insertInto("runs")
-      .values({
-        owner_id: ownerId,
-        project_id: project.id,
-        name: `r${runs++}`,
-        status: "QUEUED",
-        job_type: "train",
-        platform: "falcon",
-        yaml_text: yaml,
-        spec_json: JSON.stringify(parseJobYaml(yaml)),
-        workspace_sha256: null,
-        resource_id: null,
-        reason: null,
-        exit_code: null,
-        created_at: clock.now + runs,
-        started_at: null,
-        ended_at: null,
-        stop_requested: 0,
-        cluster_id: null,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const queue = (ownerId: number, gpus: number, cap = 100) => {
+    runs++;
+    return insertRun(db(), ownerId, gpuJobYaml(gpus, cap), `r${runs}`, clock.now + runs);
+  };
 
   const status = async (runId: number) =>
     (await db().selectFrom("runs").select("status").where("id", "=", runId).executeTakeFirstOrThrow()).status;

@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import { creditStandings } from "../billing/standing.js";
 import { deviceTopic, runTopic, schedulerTopic } from "../notify.js";
-import { listReservations } from "../store/clusters.js";
-import { lastSeenOf, listLiveDevices } from "../store/devices.js";
+import { lastSeenOf } from "../store/devices.js";
+import { bumpFleetVersion } from "../store/fleet-version.js";
 import { readPlacementInputs, readPlacementInputsInPass } from "../store/placement-inputs.js";
 import { writeFreshPlacements } from "../store/placements.js";
 import {
@@ -11,15 +11,15 @@ import {
   anyRunWaiting,
   lastServedByOwner,
   listClusterQueuedRuns,
-  listLivePartHoldings,
   listQueueHeads,
 } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
-import { takePlacementLock, tryPlacementLock } from "../store/transaction.js";
+import { isPostgres, takePlacementLock, tryPlacementLock } from "../store/transaction.js";
 import { type Stateful, transition } from "../transition.js";
 import { PassWriter, placementRowOf } from "./pass-writer.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
-import { type PassPlacement, type Snapshot, candidatesOf, decideInSteps } from "./queue-pass.js";
+import { type PassPlacement, candidatesOf, decideInSteps } from "./queue-pass.js";
+import { FleetCache, type OpenFleet } from "./fleet-cache.js";
 import { type Quiet, QuietPasses } from "./quiet-passes.js";
 
 export { firstRankOf } from "./queue-pass.js";
@@ -87,15 +87,21 @@ const FULL_PASS_EVERY_MS = 30_000;
 export class Placement {
   private readonly quiet = new QuietPasses(FULL_PASS_EVERY_MS);
 
-  /**
-   * The fleet as each transaction holding the lock (through lock()) read it, kept up to date
-   * by assignFresh: launches applied together in one transaction read it once, not once each.
-   * Nothing else in such a transaction changes what is free (the lock keeps other placements
-   * out; parts that end meanwhile only leave more free than it shows).
-   */
-  private readonly locked = new WeakMap<Kysely<Database>, Snapshot>();
+  /** The fleet kept between placements (fleet-cache.ts). */
+  readonly fleet: FleetCache;
 
-  constructor(private readonly deps: PlacementDeps) {}
+  /**
+   * The fleet as each transaction holding the lock (through lock()) opened it (null until its
+   * first match), kept up to date by assignFresh: launches applied together in one
+   * transaction open it once, not once each. Nothing else in such a transaction changes what
+   * is free (the lock keeps other placements out; parts that end meanwhile only leave more
+   * free than it shows).
+   */
+  private readonly locked = new WeakMap<Kysely<Database>, Promise<OpenFleet> | null>();
+
+  constructor(private readonly deps: PlacementDeps) {
+    this.fleet = new FleetCache({ isOnline: deps.isOnline, now: deps.now });
+  }
 
   /**
    * Asks the scheduler loops (every replica's, through the hub) for a queue pass; never waits
@@ -113,19 +119,25 @@ export class Placement {
    */
   async lock(trx: Kysely<Database>): Promise<Match> {
     await takePlacementLock(trx);
-    return async (ownerId, needs, clusterId) => {
-      let snapshot = this.locked.get(trx);
-      if (!snapshot) {
-        snapshot = await this.snapshot(trx);
-        this.locked.set(trx, snapshot);
-      }
-      return matchJob(needs, candidatesOf(ownerId, snapshot, clusterId ?? null));
-    };
+    if (!this.locked.has(trx)) this.locked.set(trx, null);
+    return async (ownerId, needs, clusterId) =>
+      matchJob(needs, candidatesOf(ownerId, (await this.fleetOf(trx)).snapshot, clusterId ?? null));
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
   async candidatesFor(db: Kysely<Database>, ownerId: number, clusterId: number | null = null): Promise<CandidateDevice[]> {
-    return candidatesOf(ownerId, await this.snapshot(db), clusterId);
+    return candidatesOf(ownerId, (await this.fleetOf(db)).snapshot, clusterId);
+  }
+
+  /** The fleet as `db` sees it: opened once per transaction that holds the lock. */
+  private fleetOf(db: Kysely<Database>): Promise<OpenFleet> {
+    if (!this.locked.has(db)) return this.fleet.open(db);
+    let open = this.locked.get(db);
+    if (!open) {
+      open = this.fleet.open(db);
+      this.locked.set(db, open);
+    }
+    return open;
   }
 
   /**
@@ -137,11 +149,12 @@ export class Placement {
   async assignFresh(tx: Stateful, run: Pick<RunRow, "id">, placement: Assignment): Promise<void> {
     const placements = [{ run, ...placement }];
     await writeFreshPlacements(tx.db, placements.map(placementRowOf));
-    this.locked
-      .get(tx.db)
-      ?.live.push(
-        ...placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
+    const open = this.locked.get(tx.db);
+    if (open) {
+      (await open).add(
+        placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
       );
+    }
     this.announce(tx, placements, new Set([run.id]));
   }
 
@@ -168,7 +181,7 @@ export class Placement {
     // Outside the lock: an unchanged store needs no pass, whoever holds it.
     const skip = await this.quiet.holds({
       version: () => readPlacementInputs(store),
-      lastSeen: (ids) => lastSeenOf(store, ids),
+      lastSeen: async (ids) => [...(await lastSeenOf(store, ids)).values()],
       isOnline,
       now,
     });
@@ -203,8 +216,8 @@ export class Placement {
         read.quiet = { version, at: readAt, silent: [] };
         return 0;
       }
-      const { snapshot, silent } = await this.readFleet(db);
-      read.quiet = { version, at: readAt, silent };
+      const { snapshot, silent } = await this.fleet.open(db);
+      read.quiet = { version, at: readAt, silent: [...silent] };
       const credit = await creditStandings(
         db,
         [...clusterRuns, ...heads].map((r) => r.owner_id),
@@ -243,6 +256,8 @@ export class Placement {
       const decideCpuMs = cpuMs(cpuAtDecide);
       const cpuAtApply = process.cpuUsage();
       const claimed = await writer.done(decision);
+      // Its claims bumped nothing on PostgreSQL (readPlacementInputsInPass): the fleet changed once.
+      if (claimed.size > 0 && isPostgres(db)) await bumpFleetVersion(db);
       this.announce(tx, decision.placements, claimed);
       const applied = claimed.size;
       phases = {
@@ -287,25 +302,5 @@ export class Placement {
     }
     for (const id of devices) tx.hub.notify(deviceTopic(id));
     if (claimed.size < placements.length) this.wake(tx);
-  }
-
-  private async snapshot(db: Kysely<Database>): Promise<Snapshot> {
-    return (await this.readFleet(db)).snapshot;
-  }
-
-  /** The snapshot, and the devices not OFFLINE it leaves out as silent. */
-  private async readFleet(db: Kysely<Database>): Promise<{ snapshot: Snapshot; silent: number[] }> {
-    const { isOnline } = this.deps;
-    const devices: Snapshot["devices"] = [];
-    const silent: number[] = [];
-    for (const device of await listLiveDevices(db)) {
-      if (isOnline(device.last_seen_at)) devices.push(device);
-      else silent.push(device.id);
-    }
-    // Every live part, not just those on these devices: capacity ignores the others, and a
-    // list of 10,000 device ids costs more to send than the few parts it would leave out.
-    const live = await listLivePartHoldings(db);
-    const reservations = (await listReservations(db)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id }));
-    return { snapshot: { devices, live, reservations }, silent };
   }
 }

@@ -139,14 +139,14 @@ export async function listUsableDevices(db: Kysely<Database>, ownerId: number): 
     .execute();
 }
 
-/** When each of these devices was last heard from (in no particular order). */
-export async function lastSeenOf(db: Kysely<Database>, deviceIds: readonly number[]): Promise<(number | null)[]> {
+/** When each of these devices was last heard from, by id (a device no longer stored is absent). */
+export async function lastSeenOf(db: Kysely<Database>, deviceIds: readonly number[]): Promise<Map<number, number | null>> {
   const rows = await db
     .selectFrom("devices")
-    .select("last_seen_at")
+    .select(["id", "last_seen_at"])
     .where("id", "in", [...deviceIds])
     .execute();
-  return rows.map((row) => row.last_seen_at);
+  return new Map(rows.map((row) => [row.id, row.last_seen_at]));
 }
 
 /** Heartbeat; true when the device was OFFLINE and is now back. */

@@ -7,8 +7,30 @@ import type { Database } from "./schema.js";
  * smaller ones without committing halfway. On SQLite the transaction begins IMMEDIATE (see
  * db.ts): it takes the write lock at once, so two writers never both read and then collide.
  */
-export function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
+export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return work(db);
+  let opened: Kysely<Database> | undefined;
+  const result = await db.transaction().execute((trx) => {
+    opened = trx;
+    return work(trx);
+  });
+  const hooks = opened && committed.get(opened);
+  if (hooks) for (const hook of hooks) hook();
+  return result;
+}
+
+/** What runs once each open transaction has committed (never after a rollback). */
+const committed = new WeakMap<Kysely<Database>, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction `trx` has committed (not at all if it rolls back).
+ * For work that must see the commit, not the transaction: what is published from it.
+ */
+export function afterCommit(trx: Kysely<Database>, hook: () => void): void {
+  if (!trx.isTransaction) throw new Error("afterCommit needs a transaction");
+  const hooks = committed.get(trx);
+  if (hooks) hooks.push(hook);
+  else committed.set(trx, [hook]);
 }
 
 export function isPostgres(db: Kysely<Database>): boolean {

@@ -1,0 +1,136 @@
+/**
+ * The fleet kept between placements. Every launch that fits at once, and every queue pass
+ * that finds runs waiting, matches against the whole fleet: at 10,000 devices a fresh read is
+ * 10,000 device rows and as many parts, tens of milliseconds in which better-sqlite3 holds
+ * the event loop (and every held poll due meanwhile waits). A copy kept with the fleet's
+ * version (store/fleet-version.ts) is used instead while the version is unchanged.
+ *
+ * What makes a kept copy right:
+ * - It is kept only once its transaction committed (a rolled-back one keeps nothing), and
+ *   labelled with the version it was read (or reused) at plus one for each part the
+ *   transaction added to it itself. The version only grows, and counts every committed row
+ *   that changed the fleet: it equals that label exactly when no one else, nor any other
+ *   write of the same transaction, changed the fleet since the read. Otherwise it is past
+ *   the label already or soon, and the copy is never used.
+ * - Silence is the one input no write marks: a device is online while its last heartbeat is
+ *   recent. last_seen_at only grows, so a device the copy's last_seen_at says is online is
+ *   online; one it says is silent is looked up again (a heartbeat may have come since). A
+ *   copy older than MAX_AGE_MS, or one that would need more than MAX_STALE lookups, is read
+ *   afresh instead.
+ */
+import type { Kysely } from "kysely";
+import { listReservations } from "../store/clusters.js";
+import { type PlacementDeviceRow, lastSeenOf, listLiveDevices } from "../store/devices.js";
+import { readFleetVersion } from "../store/fleet-version.js";
+import { listLivePartHoldings } from "../store/runs.js";
+import type { Database } from "../store/schema.js";
+import { afterCommit } from "../store/transaction.js";
+import type { LiveRunPartRow } from "./capacity.js";
+import type { Snapshot } from "./queue-pass.js";
+
+/** Past this age a copy is read afresh: by then most devices' last_seen_at in it are old. */
+const MAX_AGE_MS = 10_000;
+/** More devices than this to look up again and the copy is read afresh. */
+const MAX_STALE = 500;
+
+/** The fleet as read at one version: every device not OFFLINE, silent ones included. */
+interface KeptFleet {
+  version: number;
+  devices: readonly PlacementDeviceRow[];
+  live: readonly LiveRunPartRow[];
+  reservations: Snapshot["reservations"];
+  /** When the devices were read (wall ms). */
+  readAt: number;
+}
+
+/** The fleet handed to one transaction holding the placement lock. */
+export interface OpenFleet {
+  /** Online devices only; `live` is this transaction's own, grown by add(). */
+  readonly snapshot: Snapshot;
+  /** The devices not OFFLINE it leaves out as silent. */
+  readonly silent: readonly number[];
+  /** Parts this transaction wrote, as one row each (the version counts one bump per row). */
+  add(parts: readonly LiveRunPartRow[]): void;
+}
+
+export interface FleetCacheDeps {
+  isOnline: (lastSeenAt: number | null) => boolean;
+  now: () => number;
+}
+
+export class FleetCache {
+  private kept: KeptFleet | null = null;
+  /** Fresh reads, for tests and the bench: reuses are the rest of open()'s calls. */
+  reads = 0;
+
+  constructor(private readonly deps: FleetCacheDeps) {}
+
+  /**
+   * The fleet as `trx` (holding the placement lock) sees it. Call once per transaction:
+   * what it adds is counted against the version it was opened at.
+   */
+  async open(trx: Kysely<Database>): Promise<OpenFleet> {
+    const version = await readFleetVersion(trx);
+    const now = this.deps.now();
+    const kept = this.kept;
+    const reused = kept && kept.version === version && now - kept.readAt < MAX_AGE_MS ? await this.online(trx, kept) : null;
+    const base = reused ? (kept as KeptFleet) : await this.read(trx, version, now);
+    const { devices, silent } = reused ?? this.split(base.devices);
+    const live = [...base.live];
+    let added = 0;
+    if (trx.isTransaction) afterCommit(trx, () => void (this.kept = { ...base, live, version: version + added }));
+    return {
+      snapshot: { devices, live, reservations: base.reservations },
+      silent,
+      add(parts) {
+        live.push(...parts);
+        added += parts.length;
+      },
+    };
+  }
+
+  private async read(trx: Kysely<Database>, version: number, now: number): Promise<KeptFleet> {
+    this.reads++;
+    // Every live part, not just those on online devices: capacity ignores the others, and a
+    // list of 10,000 device ids costs more to send than the few parts it would leave out.
+    const [devices, live, reservations] = [
+      await listLiveDevices(trx),
+      await listLivePartHoldings(trx),
+      (await listReservations(trx)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id })),
+    ];
+    return { version, devices, live, reservations, readAt: now };
+  }
+
+  /**
+   * Online and silent devices, in the order read: by the last_seen_at read with them, or for
+   * those it has as silent by `seen` (looked up again) where given.
+   */
+  private split(
+    devices: readonly PlacementDeviceRow[],
+    seen?: ReadonlyMap<number, number | null>,
+  ): { devices: PlacementDeviceRow[]; silent: number[] } {
+    const { isOnline } = this.deps;
+    const online: PlacementDeviceRow[] = [];
+    const silent: number[] = [];
+    for (const device of devices) {
+      if (isOnline(device.last_seen_at)) online.push(device);
+      else {
+        const lastSeenAt = seen?.get(device.id) ?? null;
+        if (isOnline(lastSeenAt)) online.push({ ...device, last_seen_at: lastSeenAt });
+        else silent.push(device.id);
+      }
+    }
+    return { devices: online, silent };
+  }
+
+  /** A kept copy's online devices now, looking up those it has as silent; null when too many. */
+  private async online(
+    trx: Kysely<Database>,
+    kept: KeptFleet,
+  ): Promise<{ devices: PlacementDeviceRow[]; silent: number[] } | null> {
+    const { isOnline } = this.deps;
+    const stale = kept.devices.filter((d) => !isOnline(d.last_seen_at)).map((d) => d.id);
+    if (stale.length > MAX_STALE) return null;
+    return this.split(kept.devices, stale.length > 0 ? await lastSeenOf(trx, stale) : undefined);
+  }
+}

@@ -1,0 +1,98 @@
+// Rows written straight into a store, for tests of what placement reads (no server, no agent).
+import { parseJobYaml } from "@fedml/core";
+import type { Kysely } from "kysely";
+import type { Database } from "../../src/store/schema.js";
+
+export interface DeviceRowOptions {
+  shared?: number;
+  price?: number;
+  status?: string;
+  maxJobs?: number;
+  /** last_seen_at (default: `now`). */
+  seen?: number;
+}
+
+/** A bound device of `ownerId` with `gpus` A100s; answers its id. */
+export async function insertDevice(
+  db: Kysely<Database>,
+  ownerId: number,
+  gpus: number,
+  now: number,
+  over: DeviceRowOptions = {},
+): Promise<number> {
+  const row = await db
+    .insertInto("devices")
+    .values({
+      owner_id: ownerId,
+      name: `d-${Math.random().toString(36).slice(2, 8)}`,
+      token_hash: null,
+      hostname: "h",
+      os_type: "Linux",
+      os_version: "6",
+      cpu_count: 4,
+      memory_bytes: 2 ** 33,
+      gpus_json: JSON.stringify(Array.from({ length: gpus }, (_, index) => ({ index, name: "NVIDIA A100", memoryMiB: 81920 }))),
+      gpu_error: null,
+      address: "127.0.0.1",
+      provider: "self",
+      region: "local",
+      price_per_gpu_hour_micros: over.price ?? 0,
+      container_runtime: null,
+      shared: over.shared ?? 0,
+      simulated: 1,
+      max_jobs: over.maxJobs ?? 1,
+      agent_version: "t",
+      status: over.status ?? "IDLE",
+      last_seen_at: over.seen ?? now,
+      version: 1,
+      removed: 0,
+      created_at: now,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A job YAML asking for `gpus` GPUs at up to `cap` dollars an hour. */
+export const gpuJobYaml = (gpus: number, cap = 100) =>
+  `job: "true"\ncomputing:\n  minimum_num_gpus: ${gpus}\n  maximum_cost_per_hour: ${cap}\n`;
+
+/** A run of `ownerId` in its own project, in `status` (QUEUED: waiting for a pass); answers its id. */
+export async function insertRun(
+  db: Kysely<Database>,
+  ownerId: number,
+  yaml: string,
+  name: string,
+  createdAt: number,
+  status = "QUEUED",
+): Promise<number> {
+  const project = await db
+    .insertInto("projects")
+    .values({ owner_id: ownerId, name: `p-${name}`, created_at: createdAt })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto("runs")
+    .values({
+      owner_id: ownerId,
+      project_id: project.id,
+      name,
+      status,
+      job_type: "train",
+      platform: "falcon",
+      yaml_text: yaml,
+      spec_json: JSON.stringify(parseJobYaml(yaml)),
+      workspace_sha256: null,
+      resource_id: null,
+      reason: null,
+      exit_code: null,
+      created_at: createdAt,
+      started_at: null,
+      ended_at: null,
+      stop_requested: 0,
+      cluster_id: null,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
