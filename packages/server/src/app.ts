@@ -42,6 +42,7 @@ import { reconcileReservations } from "./billing/reservations.js";
 import { NotifyHub, schedulerTopic } from "./notify.js";
 import { startPostgresWake } from "./notify-postgres.js";
 import { Placement } from "./scheduler/placement.js";
+import { DeviceTokens } from "./auth/device-tokens.js";
 import { KeyCache } from "./auth/key-cache.js";
 import { QueueLoop } from "./scheduler/queue-loop.js";
 import { type SweepLeader, postgresSweepLeader, soleSweepLeader } from "./sweep-leader.js";
@@ -172,6 +173,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       liveness,
       heartbeats,
       keys: new KeyCache({ db, hub, now }),
+      deviceTokens: new DeviceTokens(db, hub),
     };
 
     await app.register(swagger, {

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { ParsePool } from "@fedml/core";
 import type { Kysely } from "kysely";
 import type { ResolvedOptions } from "./config.js";
+import type { DeviceTokens } from "./auth/device-tokens.js";
 import type { KeyCache } from "./auth/key-cache.js";
 import type { Heartbeats } from "./devices/heartbeats.js";
 import type { ServerLiveness } from "./devices/liveness.js";
@@ -42,4 +43,6 @@ export interface ServerContext {
   heartbeats: Heartbeats;
   /** The users API keys stand for, remembered briefly and forgotten on any revocation. */
   keys: KeyCache;
+  /** The devices device tokens stand for, remembered and forgotten when a device is unbound or bound again. */
+  deviceTokens: DeviceTokens;
 }

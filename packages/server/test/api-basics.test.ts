@@ -97,6 +97,62 @@ describe("API: auth, users, workspaces, OpenAPI", () => {
     }
   });
 
+  test("a device unbound, removed or bound again is refused at once, though its token was accepted (and remembered) just before", async () => {
+    const hank = await t.createUser("hank");
+    const poll = async (token: string) => (await t.call(token, "GET", "/api/v1/agent/assignments")).status;
+    const first = await t.registerDevice(hank, deviceFacts("hank-1"));
+    assert.deepEqual([await poll(first.deviceToken), await poll(first.deviceToken)], [200, 200]);
+    assert.equal((await t.call(first.deviceToken, "POST", "/api/v1/agent/unregister")).status, 200);
+    assert.equal(await poll(first.deviceToken), 401);
+
+    const second = await t.registerDevice(hank, deviceFacts("hank-2"));
+    assert.equal(await poll(second.deviceToken), 200);
+    assert.equal((await t.call(hank, "DELETE", `/api/v1/devices/${second.deviceId}`)).status, 200);
+    assert.equal(await poll(second.deviceToken), 401);
+
+    const third = await t.registerDevice(hank, deviceFacts("hank-3"));
+    assert.equal(await poll(third.deviceToken), 200);
+    const again = await t.call(hank, "POST", "/api/v1/agent/register", {
+      facts: deviceFacts("hank-3"),
+      previousDeviceId: third.deviceId,
+    });
+    assert.equal(again.body.deviceId, third.deviceId);
+    assert.deepEqual([await poll(third.deviceToken), await poll(again.body.deviceToken)], [401, 200]);
+  });
+
+  test(
+    "a device unbound through one replica is refused by another that remembered its token",
+    { skip: !onPostgres },
+    async () => {
+      const tmp = tempDir("device-replica");
+      const other = await buildServer({
+        home: tmp.dir,
+        port: 0,
+        logLevel: "silent",
+        tickMs: 100,
+        databaseUrl: await databaseUrlFor(t.home),
+      });
+      try {
+        const ivy = await t.createUser("ivy");
+        const device = await t.registerDevice(ivy, deviceFacts("ivy-1"));
+        const pollThere = async () =>
+          (await fetch(`${other.url}/api/v1/agent/assignments`, { headers: { authorization: `Bearer ${device.deviceToken}` } }))
+            .status;
+        assert.equal(await pollThere(), 200);
+        assert.equal((await t.call(device.deviceToken, "POST", "/api/v1/agent/unregister")).status, 200);
+        // The notification reaches the other replica (LISTEN/NOTIFY), well before the token's
+        // time-to-live. Polled, so a slow machine only waits longer.
+        const started = performance.now();
+        let status = await pollThere();
+        while (status === 200 && performance.now() - started < 10_000) status = await pollThere();
+        assert.equal(status, 401);
+      } finally {
+        await other.close();
+        tmp.cleanup();
+      }
+    },
+  );
+
   test("workspaces: hash checked while streaming, HEAD finds them, a launch needs an uploaded one", async () => {
     const key = await t.createUser("wsuser");
     const blob = Buffer.from("not really a tarball but bytes all the same");

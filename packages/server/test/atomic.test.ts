@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { type DeviceFacts, type LaunchRequest, ParsePool } from "@fedml/core";
 import Fastify from "fastify";
 import type { Kysely } from "kysely";
+import { DeviceTokens } from "../src/auth/device-tokens.js";
 import { KeyCache } from "../src/auth/key-cache.js";
 import { actOnClusters } from "../src/clusters/actions.js";
 import { systemClock } from "../src/clock.js";
@@ -113,6 +114,7 @@ async function harness(home: string, shared?: Store, fault?: (write: StoreWrite)
     liveness: new ServerLiveness(systemClock, 10_000),
     heartbeats: new Heartbeats({ db, flushMs: 10, onRevived: () => {}, onError: () => {} }),
     keys: new KeyCache({ db, hub, now: () => clock.now }),
+    deviceTokens: new DeviceTokens(db, hub),
   };
   return {
     ctx,

@@ -3,19 +3,17 @@ import { type AssignmentsResponse, DeviceStatus, FedmlError, ResultCode } from "
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import { transition } from "../transition.js";
 import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
 import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { deviceTopic } from "../notify.js";
-import { failParts } from "../runs/end-parts.js";
+import { unbindDevice } from "../devices/unbind.js";
 import { storeLogBatch, storeLogText } from "../runs/log-write.js";
 import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
-import { removeDevice, touchDevice } from "../store/devices.js";
+import { touchDevice } from "../store/devices.js";
 import { parseRowId } from "../store/ids.js";
-import { listLiveRunDevices } from "../store/runs.js";
 import { workspaceForDevice } from "../workspaces/agent-download.js";
 import {
   AssignmentsQuerySchema,
@@ -210,14 +208,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       "/agent/unregister",
       { preHandler: deviceAuth, schema: { tags: ["agent"], response: { 200: OkSchema, ...authErrors } } },
       async (request) => {
-        const device = deviceOf(request);
-        await transition(ctx, async (tctx) => {
-          await removeDevice(tctx.db, device.id);
-          const live = await listLiveRunDevices(tctx.db, [device.id]);
-          if (live.length > 0) await failParts(tctx, live, `device ${device.name} was unbound`);
-        });
-        ctx.log.info({ event: "device.unbound", deviceId: device.id }, "device unbound");
-        ctx.placement.wake(ctx);
+        await unbindDevice(ctx, deviceOf(request), "unbound");
         return { ok: true };
       },
     );

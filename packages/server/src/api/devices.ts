@@ -3,10 +3,9 @@ import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync } from "fastify";
 import { assertAdmin, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import { transition } from "../transition.js";
 import { toDeviceModel } from "../devices/device-view.js";
-import { failParts } from "../runs/end-parts.js";
-import { findDeviceById, listAllDevices, listOwnedDevices, removeDevice } from "../store/devices.js";
+import { unbindDevice } from "../devices/unbind.js";
+import { findDeviceById, listAllDevices, listOwnedDevices } from "../store/devices.js";
 import { listUsers } from "../store/users.js";
 import { parseRowId } from "../store/ids.js";
 import { countRunsPerDevice, listLiveRunDevices } from "../store/runs.js";
@@ -54,13 +53,7 @@ export function deviceRoutes(ctx: ServerContext): FastifyPluginAsync {
         if (!device || device.owner_id !== user.id || device.removed === 1) {
           throw new FedmlError(ResultCode.RESOURCE_MATCHED_STATUS_INVALID_PARAMS, `device ${request.params.id} not found`, 404);
         }
-        await transition(ctx, async (tctx) => {
-          await removeDevice(tctx.db, device.id);
-          const live = await listLiveRunDevices(tctx.db, [device.id]);
-          if (live.length > 0) await failParts(tctx, live, `device ${device.name} was removed`);
-        });
-        ctx.log.info({ event: "device.removed", deviceId: device.id }, "device removed");
-        ctx.placement.wake(ctx);
+        await unbindDevice(ctx, device, "removed");
         return { removed: true, deviceId: String(device.id) };
       },
     );

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
-import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
+import type { DeviceRow } from "../store/devices.js";
 import type { UserRow } from "../store/users.js";
 import { DASHBOARD_HEADER, sessionTokenOf } from "../dashboard/session-cookie.js";
 import { userOfSession } from "../dashboard/sessions.js";
@@ -79,7 +79,7 @@ export function requireDevice(ctx: ServerContext) {
 /** The bound device whose token an Authorization header carries (also for requests outside fastify's routing). */
 export async function deviceOfAuthorization(ctx: ServerContext, header: string | undefined): Promise<DeviceRow> {
   const token = bearerOf(header);
-  const device = token ? await findDeviceByTokenHash(ctx.db, hashSecret(token)) : undefined;
+  const device = token ? await ctx.deviceTokens.deviceOf(hashSecret(token)) : undefined;
   if (!device) {
     throw new FedmlError(
       ResultCode.ERROR,

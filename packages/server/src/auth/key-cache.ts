@@ -11,6 +11,7 @@ import type { Kysely } from "kysely";
 import { type NotifyHub, apiKeysTopic } from "../notify.js";
 import type { Database } from "../store/schema.js";
 import { type UserRow, findKeyHolder } from "../store/users.js";
+import { Remembered } from "./remembered.js";
 
 export const KEY_TTL_MS = 1_000;
 /** Bounds memory with many keys in use: the oldest entry goes first. */
@@ -24,37 +25,30 @@ export interface KeySources {
 }
 
 export class KeyCache {
-  private readonly users = new Map<string, { user: UserRow; until: number; expiresAt: number | null }>();
-  /** Bumped whenever every key is forgotten: a lookup begun before must not store its answer. */
-  private generation = 0;
+  private readonly holders: Remembered<{ user: UserRow; expiresAt: number | null }>;
 
   constructor(
     private readonly sources: KeySources,
-    private readonly ttlMs = KEY_TTL_MS,
+    ttlMs = KEY_TTL_MS,
     /** Monotonic: a wall-clock step neither keeps nor drops entries. */
-    private readonly monotonic: () => number = () => performance.now(),
+    monotonic: () => number = () => performance.now(),
   ) {
+    this.holders = new Remembered(ttlMs, MAX_KEYS, monotonic);
     sources.hub.subscribe(apiKeysTopic, () => this.forgetAll());
   }
 
   /** The user whose API key hashes to `keyHash` (undefined: not accepted). */
   async userOfKey(keyHash: string): Promise<UserRow | undefined> {
     const now = this.sources.now();
-    const hit = this.users.get(keyHash);
-    if (hit && hit.until > this.monotonic() && (hit.expiresAt === null || hit.expiresAt > now)) return hit.user;
-    this.users.delete(keyHash);
-    const generation = this.generation;
-    const holder = await findKeyHolder(this.sources.db, keyHash, now);
-    if (!holder) return undefined;
-    if (generation === this.generation) {
-      if (this.users.size >= MAX_KEYS) this.users.delete(this.users.keys().next().value as string);
-      this.users.set(keyHash, { user: holder.user, until: this.monotonic() + this.ttlMs, expiresAt: holder.expiresAt });
-    }
-    return holder.user;
+    const holder = await this.holders.get(
+      keyHash,
+      () => findKeyHolder(this.sources.db, keyHash, now),
+      (held) => held.expiresAt === null || held.expiresAt > this.sources.now(),
+    );
+    return holder?.user;
   }
 
   forgetAll(): void {
-    this.generation++;
-    this.users.clear();
+    this.holders.forgetAll();
   }
 }

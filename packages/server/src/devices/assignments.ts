@@ -2,9 +2,9 @@ import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSp
 import type { ServerContext } from "../context.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
-import { type DeviceRow, devicesById, findDeviceById, findDeviceVersion } from "../store/devices.js";
+import { type DeviceRow, devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
-import { listPartsOfRunsLiveOn } from "../store/runs.js";
+import { listDeviceVersionAndLiveParts, listPartsOfRunsLiveOn } from "../store/runs.js";
 import { isLivePart } from "../runs/rollup.js";
 import { memoDecode } from "../scheduler/decode-memo.js";
 import { isServingJob } from "../serving/lifecycle.js";
@@ -32,9 +32,10 @@ function runLimitsAndContainer(spec: JobSpec): Pick<Assignment, "limits" | "cont
 const specOf = memoDecode(decodeJobSpec, 2_000);
 
 type Part = Awaited<ReturnType<typeof listPartsOfRunsLiveOn>>[number];
+type KeyPart = Pick<Part, "run_id" | "status" | "stop_requested" | "rank" | "node_index" | "gpu_indices_json">;
 
 /** What of a device's live parts its answer shows (with its version: whatever else is in an answer only changes with it). */
-function partsKey(version: number, mine: readonly Part[]): string {
+function partsKey(version: number, mine: readonly KeyPart[]): string {
   return `${version}|${mine.map((p) => `${p.run_id}:${p.status}:${p.stop_requested}:${p.rank}:${p.node_index}:${p.gpu_indices_json}`).join(",")}`;
 }
 
@@ -51,16 +52,18 @@ export class AssignmentAnswers {
   private readonly last = new Map<number, { key: string; json: string }>();
 
   async answer(ctx: ServerContext, deviceId: number): Promise<string> {
-    // The version alone first: the whole row (two dozen columns) is read only to build anew.
-    const version = await findDeviceVersion(ctx.db, deviceId);
-    if (version === undefined) {
+    // The version and the device's own live parts first, in one read: the whole row (two
+    // dozen columns) and the other parts of its runs are read only to build anew.
+    const keyRows = await listDeviceVersionAndLiveParts(ctx.db, deviceId);
+    if (keyRows.length === 0) {
       this.last.delete(deviceId);
       return NO_DEVICE_ANSWER;
     }
+    const kept = this.last.get(deviceId);
+    const live = keyRows.filter((p): p is KeyPart & { version: number } => p.run_id !== null);
+    if (kept?.key === partsKey(Number(keyRows[0].version), live)) return kept.json;
     const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
     const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));
-    const kept = this.last.get(deviceId);
-    if (kept?.key === partsKey(version, mine)) return kept.json;
     const device = await findDeviceById(ctx.db, deviceId);
     if (!device) {
       this.last.delete(deviceId);

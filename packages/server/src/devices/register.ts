@@ -1,6 +1,7 @@
 import { FedmlError, type RegisterRequest, type RegisterResponse, ResultCode } from "@fedml/core";
 import { hashSecret, newDeviceToken } from "../auth/keys.js";
 import type { ServerContext } from "../context.js";
+import { deviceTokensTopic } from "../notify.js";
 import { findDeviceById, insertDevice, rebindDevice } from "../store/devices.js";
 import type { UserRow } from "../store/users.js";
 import { checkFacts } from "./reported-values.js";
@@ -14,6 +15,8 @@ export async function registerDevice(ctx: ServerContext, user: UserRow, request:
   const previous = Number.isInteger(previousId) ? await findDeviceById(ctx.db, previousId) : undefined;
   if (previous && previous.owner_id === user.id) {
     await rebindDevice(ctx.db, previous.id, request.facts, hashSecret(token), now);
+    // The old token no longer stands for it, though this or another replica remembers it did.
+    ctx.hub.notify(deviceTokensTopic);
     ctx.log.info({ event: "device.online", deviceId: previous.id, rebound: true }, "device online");
     ctx.placement.wake(ctx);
     return { deviceId: String(previous.id), deviceToken: token };

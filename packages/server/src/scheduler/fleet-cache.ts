@@ -25,7 +25,10 @@ import { readFleetVersion } from "../store/fleet-version.js";
 import { listLivePartHoldings } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
 import { afterCommit } from "../store/transaction.js";
-import type { LiveRunPartRow } from "./capacity.js";
+import { scopeCandidates } from "../clusters/scope.js";
+import { type LiveRunPartRow, toCandidates } from "./capacity.js";
+import { CandidateIndex } from "./candidate-index.js";
+import type { PlacedNode } from "./matcher.js";
 import type { Snapshot } from "./queue-pass.js";
 
 /** Past this age a copy is read afresh: by then most devices' last_seen_at in it are old. */
@@ -41,6 +44,8 @@ interface KeptFleet {
   reservations: Snapshot["reservations"];
   /** When the devices were read (wall ms). */
   readAt: number;
+  /** The index a transaction built over it, with the silent devices it left out. */
+  index: { silent: string; index: CandidateIndex } | null;
 }
 
 /** The fleet handed to one transaction holding the placement lock. */
@@ -49,8 +54,14 @@ export interface OpenFleet {
   readonly snapshot: Snapshot;
   /** The devices not OFFLINE it leaves out as silent. */
   readonly silent: readonly number[];
-  /** Parts this transaction wrote, as one row each (the version counts one bump per row). */
-  add(parts: readonly LiveRunPartRow[]): void;
+  /**
+   * The online devices outside any cluster as candidates, indexed (candidate-index.ts): what
+   * candidatesOf(owner, snapshot, null) holds for each owner, so that a launch reads only the
+   * devices it takes. Built on first use, or kept from the transaction before with the copy.
+   */
+  index(): CandidateIndex;
+  /** A part this transaction wrote per node, one row each (the version counts one bump per row). */
+  add(nodes: readonly Pick<PlacedNode, "deviceId" | "gpuIndices">[]): void;
 }
 
 export interface FleetCacheDeps {
@@ -77,14 +88,30 @@ export class FleetCache {
     const base = reused ? (kept as KeptFleet) : await this.read(trx, version, now);
     const { devices, silent } = reused ?? this.split(base.devices);
     const live = [...base.live];
+    const silentKey = silent.join(",");
+    // The kept index changes with this transaction's placements (take): checked out until
+    // its commit, after which it is kept again; a rollback drops it with the copy.
+    let index = reused && base.index?.silent === silentKey ? base.index.index : null;
+    if (index) this.kept = null;
     let added = 0;
-    if (trx.isTransaction) afterCommit(trx, () => void (this.kept = { ...base, live, version: version + added }));
+    if (trx.isTransaction) {
+      afterCommit(trx, () => {
+        this.kept = { ...base, live, version: version + added, index: index && { silent: silentKey, index } };
+      });
+    }
+    const snapshot: Snapshot = { devices, live, reservations: base.reservations };
     return {
-      snapshot: { devices, live, reservations: base.reservations },
+      snapshot,
       silent,
-      add(parts) {
-        live.push(...parts);
-        added += parts.length;
+      index() {
+        index ??= new CandidateIndex(scopeCandidates(toCandidates(devices, live), base.reservations, null));
+        return index;
+      },
+      add(nodes) {
+        for (const node of nodes)
+          live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+        index?.take(nodes);
+        added += nodes.length;
       },
     };
   }
@@ -98,7 +125,7 @@ export class FleetCache {
       await listLivePartHoldings(trx),
       (await listReservations(trx)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id })),
     ];
-    return { version, devices, live, reservations, readAt: now };
+    return { version, devices, live, reservations, readAt: now, index: null };
   }
 
   /**

@@ -20,6 +20,7 @@ import { PassWriter, placementRowOf } from "./pass-writer.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
 import { type PassPlacement, candidatesOf, decideInSteps } from "./queue-pass.js";
 import { FleetCache, type OpenFleet } from "./fleet-cache.js";
+import { matchIndexed } from "./indexed-match.js";
 import { type Quiet, QuietPasses } from "./quiet-passes.js";
 
 export { firstRankOf } from "./queue-pass.js";
@@ -120,8 +121,13 @@ export class Placement {
   async lock(trx: Kysely<Database>): Promise<Match> {
     await takePlacementLock(trx);
     if (!this.locked.has(trx)) this.locked.set(trx, null);
-    return async (ownerId, needs, clusterId) =>
-      matchJob(needs, candidatesOf(ownerId, (await this.fleetOf(trx)).snapshot, clusterId ?? null));
+    return async (ownerId, needs, clusterId) => {
+      const fleet = await this.fleetOf(trx);
+      // Outside clusters the index answers as the plain matcher over the owner's candidates
+      // would (indexed-match.ts), reading only the devices it takes.
+      if ((clusterId ?? null) === null && needs.requesterId === String(ownerId)) return matchIndexed(needs, fleet.index());
+      return matchJob(needs, candidatesOf(ownerId, fleet.snapshot, clusterId ?? null));
+    };
   }
 
   /** The devices `ownerId` may use, with what is free on them now (for matching and dry runs). */
@@ -150,11 +156,7 @@ export class Placement {
     const placements = [{ run, ...placement }];
     await writeFreshPlacements(tx.db, placements.map(placementRowOf));
     const open = this.locked.get(tx.db);
-    if (open) {
-      (await open).add(
-        placement.nodes.map((n) => ({ device_id: Number(n.deviceId), gpu_indices_json: JSON.stringify(n.gpuIndices) })),
-      );
-    }
+    if (open) (await open).add(placement.nodes);
     this.announce(tx, placements, new Set([run.id]));
   }
 

@@ -88,14 +88,6 @@ export async function findDeviceById(db: Kysely<Database>, id: number): Promise<
   return (await deviceById(db, id))[0];
 }
 
-const deviceVersionById = preparedRead(1, (db, id: number) => db.selectFrom("devices").select("version").where("id", "=", id));
-
-/** A device's assignment version alone (undefined: no such device): a point read without building the whole row. */
-export async function findDeviceVersion(db: Kysely<Database>, id: number): Promise<number | undefined> {
-  const row = (await deviceVersionById(db, id))[0];
-  return row === undefined ? undefined : Number(row.version);
-}
-
 const deviceByTokenHash = preparedRead(1, (db, tokenHash: string) =>
   db.selectFrom("devices").selectAll().where("token_hash", "=", tokenHash).where("removed", "=", 0),
 );

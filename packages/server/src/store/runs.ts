@@ -248,6 +248,31 @@ export const listPartsOfRunsLiveOn = preparedRead(1, (db, deviceId: number) =>
     .orderBy("node_index"),
 );
 
+/**
+ * A device's version with its own live parts, in one read: what its poll's kept answer is
+ * checked against (devices/assignments.ts). No rows: no such device; one row with a null
+ * run_id: a device with nothing live.
+ */
+export const listDeviceVersionAndLiveParts = preparedRead(1, (db, deviceId: number) =>
+  db
+    .selectFrom("devices")
+    .leftJoin("run_devices", (join) =>
+      join.onRef("run_devices.device_id", "=", "devices.id").on("run_devices.status", "in", liveEdgeStatuses),
+    )
+    .select([
+      "devices.version",
+      "run_devices.run_id",
+      "run_devices.status",
+      "run_devices.stop_requested",
+      "run_devices.rank",
+      "run_devices.node_index",
+      "run_devices.gpu_indices_json",
+    ])
+    .where("devices.id", "=", deviceId)
+    .orderBy("run_devices.run_id")
+    .orderBy("run_devices.node_index"),
+);
+
 /** How many runs each of these devices has had a part in, ended ones included (absent: none). */
 export async function countRunsPerDevice(db: Kysely<Database>, deviceIds: number[]): Promise<Map<number, number>> {
   if (deviceIds.length === 0) return new Map();

@@ -1,0 +1,42 @@
+/**
+ * The device each device token stands for, remembered between requests. Every agent request
+ * carries its token, and an agent's held poll comes back every few seconds: with 10,000
+ * agents, looking each up (a hash and a read of a two-dozen-column row) was a fifth of the
+ * server's work per poll. A token stops standing for its device only when the device is
+ * unbound or bound again (a new token): both announce the device tokens topic after their
+ * commit, and every process forgets every token at once (the other replicas on PostgreSQL as
+ * the notification reaches them; a reconnect delivers every topic, in case one was lost).
+ * `ttlMs` bounds what a change made beside the API leaves working.
+ *
+ * The row remembered is the one read then: its id and owner are the device's for good; its
+ * status and facts may be up to `ttlMs` old. The routes use the id, the name for messages,
+ * and the status only to hurry a device back from OFFLINE, which the heartbeat batch does
+ * anyway (devices/heartbeats.ts).
+ */
+import type { Kysely } from "kysely";
+import { type NotifyHub, deviceTokensTopic } from "../notify.js";
+import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
+import type { Database } from "../store/schema.js";
+import { Remembered } from "./remembered.js";
+
+export const DEVICE_TOKEN_TTL_MS = 60_000;
+/** Bounds memory: a fleet's worth of devices and more. */
+const MAX_TOKENS = 50_000;
+
+export class DeviceTokens {
+  private readonly devices: Remembered<DeviceRow>;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    hub: NotifyHub,
+    ttlMs = DEVICE_TOKEN_TTL_MS,
+  ) {
+    this.devices = new Remembered(ttlMs, MAX_TOKENS);
+    hub.subscribe(deviceTokensTopic, () => this.devices.forgetAll());
+  }
+
+  /** The bound device whose token hashes to `tokenHash` (undefined: not accepted). */
+  deviceOf(tokenHash: string): Promise<DeviceRow | undefined> {
+    return this.devices.get(tokenHash, () => findDeviceByTokenHash(this.db, tokenHash));
+  }
+}
