@@ -55,7 +55,7 @@ describe("the fleet kept between placements", () => {
   ): Promise<number | null> {
     const s = placement === mine ? store : otherStore;
     const yaml = gpuJobYaml(gpus);
-    const needs = jobNeeds(parseJobYaml(yaml), null);
+    const needs = jobNeeds(parseJobYaml(yaml), null, owner);
     try {
       return await transition({ db: s.db, hub: new NotifyHub(), log }, async (tx) => {
         const match = await placement.lock(tx.db);
@@ -76,7 +76,7 @@ describe("the fleet kept between placements", () => {
 
   /** A committed placement transaction that places nothing: the fleet as it read it is kept. */
   async function keep(placement: Placement): Promise<void> {
-    const needs = jobNeeds(parseJobYaml(gpuJobYaml(64)), null);
+    const needs = jobNeeds(parseJobYaml(gpuJobYaml(64)), null, owner);
     await transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
       const match = await placement.lock(tx.db);
       assert.notEqual((await match(owner, needs)).kind, "placed");
@@ -212,12 +212,42 @@ describe("the fleet kept between placements", () => {
     },
   );
 
+  test("a launch pinned to a device, or on a cluster, matches the plain way against the same kept fleet", async () => {
+    const device = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
+    await launch(mine);
+    const pinned = jobNeeds(parseJobYaml(gpuJobYaml(1)), String(device), owner);
+    const anyone = { ...jobNeeds(parseJobYaml(gpuJobYaml(1)), null), requesterId: null };
+    await transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+      const match = await mine.lock(tx.db);
+      const viaPin = await match(owner, pinned);
+      const plain = await match(owner, anyone);
+      assert.equal(viaPin.kind, "placed");
+      assert.equal(plain.kind, "placed");
+      if (viaPin.kind === "placed" && plain.kind === "placed") assert.deepEqual(viaPin.nodes, plain.nodes);
+    });
+  });
+
   test("a rolled-back placement leaves its GPUs free in the kept fleet", async () => {
     const device = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
     await launch(mine);
     assert.equal(await launch(mine, 1, true), null);
-    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 0);
+    // Its copy (its index took the GPU) is not kept: the fleet is read afresh.
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 1);
     assert.equal(await launch(mine), null, "both GPUs are taken now");
+  });
+
+  test("a transaction that placed nothing and rolled back leaves the kept fleet as it was", async () => {
+    const device = await insertDevice(db(), owner, 1, clock.now);
+    await keep(mine);
+    await assert.rejects(
+      transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+        const match = await mine.lock(tx.db);
+        assert.equal((await match(owner, jobNeeds(parseJobYaml(gpuJobYaml(1)), null, owner))).kind, "placed");
+        throw new RolledBack();
+      }),
+      RolledBack,
+    );
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 0);
   });
 
   test("a device silent in the kept copy is looked up again, not read with the whole fleet", async () => {

@@ -89,10 +89,7 @@ export class FleetCache {
     const { devices, silent } = reused ?? this.split(base.devices);
     const live = [...base.live];
     const silentKey = silent.join(",");
-    // The kept index changes with this transaction's placements (take): checked out until
-    // its commit, after which it is kept again; a rollback drops it with the copy.
     let index = reused && base.index?.silent === silentKey ? base.index.index : null;
-    if (index) this.kept = null;
     let added = 0;
     if (trx.isTransaction) {
       afterCommit(trx, () => {
@@ -107,9 +104,12 @@ export class FleetCache {
         index ??= new CandidateIndex(scopeCandidates(toCandidates(devices, live), base.reservations, null));
         return index;
       },
-      add(nodes) {
+      add: (nodes) => {
         for (const node of nodes)
           live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+        // The kept index now shows this transaction's placements: not kept until its commit
+        // (kept again then), and dropped with the copy should it roll back.
+        if (index && this.kept?.index?.index === index) this.kept = null;
         index?.take(nodes);
         added += nodes.length;
       },
