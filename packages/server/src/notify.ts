@@ -6,7 +6,7 @@ export const runTopic = (runId: number) => `run:${runId}`;
 export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
 /** API keys were revoked or replaced, or a user disabled: every process forgets the keys it remembered (auth/key-cache.ts). */
 export const apiKeysTopic = "api-keys";
-/** A device was unbound or bound again (its token changed): every process forgets the tokens it remembered (auth/device-tokens.ts). */
+/** A device was unbound or bound again (its token changed), or marked OFFLINE: every process forgets the device tokens it remembered (auth/device-tokens.ts). */
 export const deviceTokensTopic = "device-tokens";
 /**
  * Wakes this process's queue loop. Never sent to the other replicas: each replica's pass sees

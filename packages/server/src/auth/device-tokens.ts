@@ -9,9 +9,10 @@
  * `ttlMs` bounds what a change made beside the API leaves working.
  *
  * The row remembered is the one read then: its id and owner are the device's for good; its
- * status and facts may be up to `ttlMs` old. The routes use the id, the name for messages,
- * and the status only to hurry a device back from OFFLINE, which the heartbeat batch does
- * anyway (devices/heartbeats.ts).
+ * facts may be up to `ttlMs` old (the routes use the id, and the name for messages). Its
+ * status is the one thing read from it that changes by itself: the offline sweep announces
+ * the same topic when it marks devices OFFLINE, so that a poll from one sees it and brings it
+ * back at once (api/agent.ts).
  */
 import type { Kysely } from "kysely";
 import { type NotifyHub, deviceTokensTopic } from "../notify.js";

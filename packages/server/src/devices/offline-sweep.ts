@@ -1,4 +1,5 @@
 import type { ServerContext } from "../context.js";
+import { deviceTokensTopic } from "../notify.js";
 import { failParts } from "../runs/end-parts.js";
 import { type HeardSpan, listSilentDevices, markDeviceOffline } from "../store/devices.js";
 import { listLivePartsOnSilentDevices } from "../store/runs.js";
@@ -29,6 +30,9 @@ export async function sweepOfflineDevices(ctx: ServerContext): Promise<number> {
       changed++;
     }
   }
+  // The rows remembered with the devices' tokens say they are online: a poll from one of
+  // them must see it OFFLINE, to bring it back at once (api/agent.ts).
+  if (changed > 0) ctx.hub.notify(deviceTokensTopic);
   const lost = heardSpan(ctx, ctx.options.partLostAfterMs);
   if (lost !== null) {
     const parts = await listLivePartsOnSilentDevices(ctx.db, lost);
