@@ -72,6 +72,10 @@ const rankLess = (a: Ranked, b: Ranked): boolean =>
         ? a.slots > b.slots
         : byId(a.slot.device.deviceId, b.slot.device.deviceId) < 0;
 
+/** A job wanting no GPUs (allocate.ts): the most free job slots, then the lowest id. */
+const slotLess = (a: Ranked, b: Ranked): boolean =>
+  a.slots !== b.slots ? a.slots > b.slots : byId(a.slot.device.deviceId, b.slot.device.deviceId) < 0;
+
 /** The wait reason's order (wait-reason.ts): cheaper, then the candidates' order. */
 const waitLess = (a: Ranked, b: Ranked): boolean => (a.price !== b.price ? a.price < b.price : a.slot.pos < b.slot.pos);
 
@@ -190,6 +194,26 @@ export class CandidateIndex {
     return this.cheapest(requesterId, type ?? "", gpus, crossProvider, "ever");
   }
 
+  /**
+   * The allocator's answer now for a job wanting no GPUs: one device, the one with the most
+   * free job slots (then the lowest id), from one provider unless `crossProvider`.
+   */
+  slotNow(requesterId: string | null, crossProvider: boolean): Allocation | null {
+    const top = (provider: string): Allocation | null => {
+      const entry = this.peekCurrent(this.slotHeap(requesterId, provider), "", "now", true);
+      if (!entry) return null;
+      return { nodes: [{ deviceId: entry.slot.device.deviceId, gpuIndices: [], pricePerGpuHour: entry.price }], pricePerHour: 0 };
+    };
+    if (crossProvider) return top(ALL_PROVIDERS);
+    let best: Allocation | null = null;
+    const slotsOf = (id: string) => this.slotsOf(id, "now");
+    for (const provider of this.view(requesterId).providers) {
+      const found = top(provider);
+      if (found && (!best || compareAllocations(found, best, slotsOf) < 0)) best = found;
+    }
+    return best;
+  }
+
   private cheapest(requesterId: string | null, t: string, gpus: number, crossProvider: boolean, when: When): Allocation | null {
     if (crossProvider) return this.greedy(this.rankHeap(requesterId, t, ALL_PROVIDERS, when), t, gpus, when);
     let best: Allocation | null = null;
@@ -269,12 +293,12 @@ export class CandidateIndex {
     return left === 0 ? { nodes, pricePerHour } : null;
   }
 
-  /** nextCurrent's entry, left on top of the heap. */
-  private peekCurrent(heap: MinHeap<Ranked>, type: string, when: When): Ranked | undefined {
+  /** nextCurrent's entry, left on top of the heap (`slotsOnly`: a heap of slotHeap's). */
+  private peekCurrent(heap: MinHeap<Ranked>, type: string, when: When, slotsOnly = false): Ranked | undefined {
     for (let entry = heap.peek(); entry; entry = heap.peek()) {
       if (entry.version === STATIC || entry.version === entry.slot.version) return entry;
       heap.pop();
-      const fresh = this.rank(entry.slot, type, entry.price, when);
+      const fresh = slotsOnly ? this.rankSlots(entry.slot, entry.price) : this.rank(entry.slot, type, entry.price, when);
       if (fresh) heap.push(fresh);
     }
     return undefined;
@@ -360,6 +384,12 @@ export class CandidateIndex {
     return { slot, version: when === "ever" ? STATIC : slot.version, price, free, slots };
   }
 
+  /** The slot's entry by its free job slots alone; undefined when it has none. */
+  private rankSlots(slot: Slot, price: number): Ranked | undefined {
+    const slots = slot.device.freeSlots;
+    return slots < 1 ? undefined : { slot, version: slot.version, price, free: 0, slots };
+  }
+
   private view(requesterId: string | null): View {
     const key = this.viewKey(requesterId);
     let view = this.views.get(key);
@@ -381,6 +411,7 @@ export class CandidateIndex {
     keep: (slot: Slot) => boolean,
     less: (a: Ranked, b: Ranked) => boolean,
     when: When,
+    rankOf: (slot: Slot, price: number) => Ranked | undefined = (slot, price) => this.rank(slot, type, price, when),
   ): MinHeap<Ranked> {
     let heap = this.heaps.get(key);
     if (!heap) {
@@ -389,7 +420,7 @@ export class CandidateIndex {
       for (const slot of this.slotsOfType(type)) {
         const price = prices[slot.pos];
         if (price === undefined || !keep(slot)) continue;
-        const entry = this.rank(slot, type, price, when);
+        const entry = rankOf(slot, price);
         if (entry) entries.push(entry);
       }
       heap = new MinHeap(less, entries);
@@ -423,6 +454,18 @@ export class CandidateIndex {
       (slot) => provider === ALL_PROVIDERS || (slot.device.provider ?? "") === provider,
       rankLess,
       when,
+    );
+  }
+
+  private slotHeap(requesterId: string | null, provider: string): MinHeap<Ranked> {
+    return this.buildHeap(
+      `slots\u0000${this.viewKey(requesterId)}\u0000${provider}`,
+      requesterId,
+      "",
+      (slot) => provider === ALL_PROVIDERS || (slot.device.provider ?? "") === provider,
+      slotLess,
+      "now",
+      (slot, price) => this.rankSlots(slot, price),
     );
   }
 

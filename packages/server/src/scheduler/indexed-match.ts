@@ -3,8 +3,8 @@
  * queue pass that places many runs on one snapshot. Same answers, words included: the
  * steps that never change while a pass only takes capacity (who may use what, the cheapest
  * allocation ever and its verdicts) are computed once per snapshot, and the steps over what
- * is free now read the index's heaps. A pin or a CPU job takes the plain chain: its pool is
- * one device, or it wants no GPUs to order.
+ * is free now read the index's heaps. A job wanting no GPUs reads the heap of free job slots
+ * when one is free. A pin takes the plain chain: its pool is one device.
  */
 import type { Allocation } from "./allocate.js";
 import type { CandidateIndex } from "./candidate-index.js";
@@ -43,7 +43,13 @@ export function matchIndexed(needs: JobNeeds, index: CandidateIndex): MatchResul
   // Container jobs are rare and their pool is a subset: the plain chain filters it.
   if (needs.container) return matchJob(needs, index.candidates);
   const n = gpusWanted(needs);
-  if (n === 0) return matchJob(needs, index.candidates);
+  if (n === 0) {
+    // No GPUs: the device with the most free job slots. Costing nothing, it is under any cap
+    // and needs no card, so where one is free the plain chain places the job there too; its
+    // other verdicts (no device, none takes jobs, a wait) are left to the plain chain.
+    const now = index.slotNow(needs.requesterId ?? null, needs.allowCrossProvider === true);
+    return now ? placedOrBalance(needs, now) : matchJob(needs, index.candidates);
+  }
 
   const ever = everStep(needs, index);
   if ("verdict" in ever) return ever.verdict;
