@@ -264,6 +264,19 @@ describe("the fleet kept between placements", () => {
     assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), quiet)), 0);
   });
 
+  test("a copy kept past its refresh reads the devices' last_seen_at again, not the whole fleet", async () => {
+    const heard = await insertDevice(db(), owner, 1, clock.now);
+    const quiet = await insertDevice(db(), owner, 1, clock.now);
+    await keep(mine);
+    // Past the refresh time (10 s) and the offline window: one device was heard since, one not.
+    clock.now += 15_000;
+    await db().updateTable("devices").set({ last_seen_at: clock.now }).where("id", "=", heard).execute();
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), heard)), 0);
+    assert.equal(await launch(mine), null, "the silent device is not used");
+    await db().updateTable("devices").set({ last_seen_at: clock.now }).where("id", "=", quiet).execute();
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), quiet)), 0);
+  });
+
   test("a queue pass uses the kept fleet, and what it places is seen by the next launch", async () => {
     await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
     await launch(mine);

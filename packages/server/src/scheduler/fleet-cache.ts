@@ -14,13 +14,13 @@
  *   the label already or soon, and the copy is never used.
  * - Silence is the one input no write marks: a device is online while its last heartbeat is
  *   recent. last_seen_at only grows, so a device the copy's last_seen_at says is online is
- *   online; one it says is silent is looked up again (a heartbeat may have come since). A
- *   copy older than MAX_AGE_MS, or one that would need more than MAX_STALE lookups, is read
- *   afresh instead.
+ *   online; one it says is silent is looked up again (a heartbeat may have come since). Every
+ *   REFRESH_MS the devices' last_seen_at alone are read again, so that the lookups stay few;
+ *   a copy that would need more than MAX_STALE of them is read afresh instead.
  */
 import type { Kysely } from "kysely";
 import { listReservations } from "../store/clusters.js";
-import { type PlacementDeviceRow, lastSeenOf, listLiveDevices } from "../store/devices.js";
+import { type PlacementDeviceRow, lastSeenOf, listLastSeen, listLiveDevices } from "../store/devices.js";
 import { readFleetVersion } from "../store/fleet-version.js";
 import { listLivePartHoldings } from "../store/runs.js";
 import type { Database } from "../store/schema.js";
@@ -31,8 +31,8 @@ import { CandidateIndex } from "./candidate-index.js";
 import type { PlacedNode } from "./matcher.js";
 import type { Snapshot } from "./queue-pass.js";
 
-/** Past this age a copy is read afresh: by then most devices' last_seen_at in it are old. */
-const MAX_AGE_MS = 10_000;
+/** How often a kept copy's last_seen_at are read again (one narrow read of the fleet). */
+const REFRESH_MS = 10_000;
 /** More devices than this to look up again and the copy is read afresh. */
 const MAX_STALE = 500;
 
@@ -42,8 +42,8 @@ interface KeptFleet {
   devices: readonly PlacementDeviceRow[];
   live: readonly LiveRunPartRow[];
   reservations: Snapshot["reservations"];
-  /** When the devices were read (wall ms). */
-  readAt: number;
+  /** When the devices' last_seen_at were last read (wall ms). */
+  seenAt: number;
   /** The index a transaction built over it, with the silent devices it left out. */
   index: { silent: string; index: CandidateIndex } | null;
 }
@@ -84,7 +84,8 @@ export class FleetCache {
     const version = await readFleetVersion(trx);
     const now = this.deps.now();
     const kept = this.kept;
-    const reused = kept && kept.version === version && now - kept.readAt < MAX_AGE_MS ? await this.online(trx, kept) : null;
+    if (kept && kept.version === version && now - kept.seenAt >= REFRESH_MS) await this.refreshSeen(trx, kept, now);
+    const reused = kept && kept.version === version ? await this.online(trx, kept) : null;
     const base = reused ? (kept as KeptFleet) : await this.read(trx, version, now);
     const { devices, silent } = reused ?? this.split(base.devices);
     const live = [...base.live];
@@ -125,7 +126,22 @@ export class FleetCache {
       await listLivePartHoldings(trx),
       (await listReservations(trx)).map((r) => ({ clusterId: r.cluster_id, deviceId: r.device_id })),
     ];
-    return { version, devices, live, reservations, readAt: now, index: null };
+    return { version, devices, live, reservations, seenAt: now, index: null };
+  }
+
+  /**
+   * The kept devices' last_seen_at read again. Their rows are brought forward in place: a
+   * transaction matching against them meanwhile only sees later heartbeats (the time only
+   * grows, and a later one only makes a device online for longer).
+   */
+  private async refreshSeen(trx: Kysely<Database>, kept: KeptFleet, now: number): Promise<void> {
+    const seen = await listLastSeen(trx);
+    for (const device of kept.devices) {
+      const lastSeenAt = seen.get(device.id);
+      if (lastSeenAt !== undefined && lastSeenAt !== null && lastSeenAt > (device.last_seen_at ?? Number.NEGATIVE_INFINITY))
+        device.last_seen_at = lastSeenAt;
+    }
+    kept.seenAt = now;
   }
 
   /**

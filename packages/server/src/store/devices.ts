@@ -141,6 +141,15 @@ export async function lastSeenOf(db: Kysely<Database>, deviceIds: readonly numbe
   return new Map(rows.map((row) => [row.id, row.last_seen_at]));
 }
 
+const lastSeenOfLive = preparedRead(0, (db) =>
+  db.selectFrom("devices").select(["id", "last_seen_at"]).where("removed", "=", 0).where("status", "!=", DeviceStatus.OFFLINE),
+);
+
+/** When each bound device not OFFLINE was last heard from, by id: listLiveDevices' last_seen_at alone. */
+export async function listLastSeen(db: Kysely<Database>): Promise<Map<number, number | null>> {
+  return new Map((await lastSeenOfLive(db)).map((row) => [row.id, row.last_seen_at]));
+}
+
 /** Heartbeat; true when the device was OFFLINE and is now back. */
 export async function touchDevice(db: Kysely<Database>, deviceId: number, now: number): Promise<boolean> {
   // The usual case (the device is online) in one statement; only an OFFLINE device takes a second.
