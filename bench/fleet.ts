@@ -27,6 +27,8 @@ export interface FleetScale {
   serverPeakRssMb: number;
   /** Of serverRssMb: the V8 heap in use and memory held outside it (buffers), from the server's /metrics. */
   serverHeapUsedMb: number;
+  /** Of serverRssMb: what V8 holds for its heap (in use and free), from /metrics. */
+  serverHeapTotalMb?: number;
   serverExternalMb: number;
   registerSec: number;
   /** From queueing one run per agent to every agent having its run. */
@@ -147,10 +149,14 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 }
 
 /** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
-async function serverMemory(serverUrl: string): Promise<{ heapUsedMb: number; externalMb: number }> {
+async function serverMemory(serverUrl: string): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
   const mb = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]) / 2 ** 20;
-  return { heapUsedMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
+  return {
+    heapUsedMb: mb("nodejs_heap_size_used_bytes"),
+    heapTotalMb: mb("nodejs_heap_size_total_bytes"),
+    externalMb: mb("nodejs_external_memory_bytes"),
+  };
 }
 
 interface WorkerSamples {
@@ -317,6 +323,7 @@ async function scale(
       serverRssMb,
       serverPeakRssMb: Math.max(peak, serverRssMb),
       serverHeapUsedMb: memory.heapUsedMb,
+      serverHeapTotalMb: memory.heapTotalMb,
       serverExternalMb: memory.externalMb,
       registerSec,
       launchSec,
@@ -367,7 +374,7 @@ export async function fleet(
   for (const agents of scales) {
     const s = await scale(agents, pollWaitMs, samples, log, cpuProfDir);
     log(
-      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
+      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)} of ${(s.serverHeapTotalMb ?? 0).toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
     );
     result.scales.push(s);
   }

@@ -190,7 +190,9 @@ export function toMarkdown(r: BenchResults): string {
           `Fleet: server RSS MB, ${sc.agents.toLocaleString("en")} agents, ${sc.runsInFlight.toLocaleString("en")} runs in flight (peak)`,
           `${n(sc.serverRssMb, 0)} (${n(sc.serverPeakRssMb, 0)})`,
           `idle server ${n(sc.serverIdleRssMb, 0)}${
-            sc.serverHeapUsedMb === undefined ? "" : `; V8 heap in use ${n(sc.serverHeapUsedMb, 0)}`
+            sc.serverHeapUsedMb === undefined
+              ? ""
+              : `; V8 heap in use ${n(sc.serverHeapUsedMb, 0)}${sc.serverHeapTotalMb === undefined ? "" : ` of ${n(sc.serverHeapTotalMb, 0)}`}`
           }; server CPU ${n(sc.serverCpuMsPerPoll, 2)} ms per poll${
             sc.workersCpuMsPerPoll === undefined
               ? ""
