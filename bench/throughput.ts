@@ -22,8 +22,8 @@ export interface ThroughputResult {
   ratioToForkExec: number;
   /**
    * CPU milliseconds per job during our run, from /proc/<pid>/stat of each process: where the
-   * cores went. agents: the agent processes and their live helpers (the job spawner, spawning
-   * included); jobs: the reaped children of both, i.e. each job's own fork/exec and run; harness: this process, the load generator.
+   * cores went. agents: the agent processes and their live helpers (the lease
+   * watchdog); jobs: the reaped children of both, i.e. each job's own fork/exec and run; harness: this process, the load generator.
    */
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
   /** HTTP requests the server answered per job during our run, by route (its /metrics), e.g. "POST /api/v1/agent/reports". */

@@ -374,11 +374,6 @@ export class RunCgroup {
     }
   }
 
-  /** The files a process writes its own pid into to join every hierarchy of the run (the spawner's child does). */
-  procFiles(): string[] {
-    return [...new Set(Object.values(this.dirs).filter((d): d is string => d !== null))].map((dir) => join(dir, "cgroup.procs"));
-  }
-
   /** Moves `pid` (not yet started on the job: it waits for us) into every hierarchy of the run. */
   join(pid: number): void {
     for (const dir of new Set(Object.values(this.dirs).filter((d): d is string => d !== null))) {
