@@ -72,6 +72,15 @@ export function toMarkdown(r: BenchResults): string {
       "",
     ],
     [
+      "Throughput of a warm cluster: jobs/s, × `sh -c true`; CPU ms per job, server / agents / jobs / load generator",
+      t.warm
+        ? `${n(t.warm.jobsPerSec)}, ${n(t.warm.ratioToForkExec, 3)}×; ${n(t.warm.cpuMsPerJob.server, 2)} / ${n(t.warm.cpuMsPerJob.agents, 2)} / ${n(t.warm.cpuMsPerJob.jobs, 2)} / ${n(t.warm.cpuMsPerJob.harness, 2)}`
+        : "–",
+      "as many jobs again straight after, through the same server and agents",
+      "",
+      "",
+    ],
+    [
       "Throughput: HTTP requests per job, by route",
       t.requestsPerJob
         ? Object.entries(t.requestsPerJob)

@@ -22,8 +22,8 @@ export interface ThroughputResult {
   ratioToForkExec: number;
   /**
    * CPU milliseconds per job during our run, from /proc/<pid>/stat of each process: where the
-   * cores went. agents: the agent processes and their live helpers (the job spawner, spawning
-   * included); jobs: the reaped children of both, i.e. each job's own fork/exec and run; harness: this process, the load generator.
+   * cores went. agents: the agent processes and their live helpers (the lease
+   * watchdog); jobs: the reaped children of both, i.e. each job's own fork/exec and run; harness: this process, the load generator.
    */
   cpuMsPerJob?: { server: number; agents: number; jobs: number; harness: number };
   /** HTTP requests the server answered per job during our run, by route (its /metrics), e.g. "POST /api/v1/agent/reports". */
@@ -32,6 +32,12 @@ export interface ThroughputResult {
   sqlStatementsPerJob?: number;
   /** The machine's 1-minute load average around our run: other work on the cores skews every figure. */
   loadAverage?: { before: number; after: number };
+  /**
+   * As many jobs again straight after, through the same server and agents: the figures of a
+   * warm cluster, without what a fresh one pays once (V8 compiling and optimising the job
+   * path, each agent's lease watchdog starting with its first run).
+   */
+  warm?: { jobsPerSec: number; failed: number; ratioToForkExec: number; cpuMsPerJob: CpuSplit };
 }
 
 /** From the first launch call to the last FINISHED (the server's own end time of each run). */
@@ -145,14 +151,18 @@ export async function throughput(
   const agents = 8;
   const cluster = await startCluster(agents, ["--max-jobs", "8"], cpuProfDir);
   let ours: OursResult;
+  let warm: OursResult;
   const loadBefore = loadavg()[0];
+  let loadAfter: number;
   try {
     log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
     ours = await oursThroughput(cluster, jobs);
+    loadAfter = loadavg()[0];
+    log(`  ours, warm: ${jobs} jobs more through the same server and agents`);
+    warm = await oursThroughput(cluster, jobs);
   } finally {
     await cluster.stop();
   }
-  const loadAfter = loadavg()[0];
   log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}`);
   const forkExec = await forkExecRate(jobs, agents);
   let slurmRate: number | null = null;
@@ -174,5 +184,6 @@ export async function throughput(
     requestsPerJob: ours.requests,
     sqlStatementsPerJob: ours.statementsPerJob,
     loadAverage: { before: loadBefore, after: loadAfter },
+    warm: { jobsPerSec: warm.perSec, failed: warm.failed, ratioToForkExec: warm.perSec / forkExec, cpuMsPerJob: warm.cpu },
   };
 }

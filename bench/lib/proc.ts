@@ -20,7 +20,7 @@ export function cpuSeconds(pid: number): { self: number; children: number } {
 }
 
 /**
- * cpuSeconds of a process and its live descendants (an agent's job spawner): a helper that
+ * cpuSeconds of a process and its live descendants (an agent's lease watchdog): a helper that
  * outlives the measurement never hands its own or its reaped children's time to its parent.
  */
 export function cpuSecondsWithHelpers(pid: number): { self: number; children: number } {

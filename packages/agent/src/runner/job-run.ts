@@ -243,7 +243,6 @@ export class JobRun {
       user: launcher ? null : this.user,
       privateTmp: !launcher && this.deps.isolation?.privateTmp ? (this.folder?.tmp ?? null) : null,
       cgroup: this.cgroup,
-      spawner: this.deps.isolation?.spawner ?? null,
       ...(launcher ? { command: launcher(file) } : argv ? { command: argv } : {}),
     });
     this.script = script;

@@ -10,7 +10,6 @@ import { constants } from "node:os";
 import type { RunCgroup } from "./isolation/cgroup.js";
 import { withPrivateTmp } from "./isolation/private-tmp.js";
 import { createLineSplitter } from "./line-splitter.js";
-import type { JobSpawner, SpawnedJob } from "./spawner/job-spawner.js";
 
 /** How long output may still arrive after the group is killed. */
 const OUTPUT_DRAIN_MS = 2_000;
@@ -38,8 +37,6 @@ export interface ScriptOptions {
   command?: string[];
   /** With `user`: this folder becomes the script's /tmp and /var/tmp, in a mount namespace of its own. */
   privateTmp?: string | null;
-  /** Starts the job instead of a fork of the agent (absent: the agent forks it). */
-  spawner?: JobSpawner | null;
 }
 
 export interface ScriptExit {
@@ -93,14 +90,12 @@ function startChild(start: (gated: boolean) => Child, cgroup: RunCgroup | null):
   return { child: start(true), gated: true };
 }
 
-/** The job's process as started, by the spawner or by the agent itself. */
+/** The job's process as started. */
 interface Started {
   pid: number;
   stdout: Readable;
   stderr: Readable;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Its output was given up before its end. */
-  abandonOutput?: () => void;
 }
 
 function refused(error: Error): RunningScript {
@@ -109,10 +104,7 @@ function refused(error: Error): RunningScript {
   return { pid: -1, exited: failed, stop: () => {} };
 }
 
-/**
- * Starts the script, through the agent's spawner where it has one (a fork of a small helper
- * instead of the agent's own), else forked by the agent.
- */
+/** Starts the script in its process group (and cgroup, where the run has one). */
 export async function startScript(options: ScriptOptions): Promise<RunningScript> {
   const script = options.command ?? ["bash", options.script];
   const user = options.user ?? null;
@@ -120,31 +112,6 @@ export async function startScript(options: ScriptOptions): Promise<RunningScript
   const privateTmp = user && options.privateTmp ? options.privateTmp : null;
   const command = privateTmp && user ? withPrivateTmp(script, privateTmp, user) : script;
   const cgroup = options.cgroup ?? null;
-  if (options.spawner) {
-    let job: SpawnedJob;
-    try {
-      job = options.spawner.spawn({
-        argv: command,
-        cwd: options.cwd,
-        env: options.env as Record<string, string>,
-        user: user && !privateTmp ? user : null,
-        cgroupFiles: cgroup?.procFiles() ?? [],
-      });
-    } catch (error) {
-      return refused(error as Error);
-    }
-    let pid: number;
-    try {
-      pid = await job.pid;
-    } catch (error) {
-      return refused(error as Error);
-    }
-    return supervise(
-      { pid, stdout: job.stdout, stderr: job.stderr, exit: job.exit, abandonOutput: job.abandon },
-      options,
-      cgroup,
-    );
-  }
   const start = (gated: boolean): Child => {
     const [file, args] = gated ? ["/bin/sh", ["-c", CGROUP_GATE, ...command]] : [command[0], command.slice(1)];
     return spawn(file, args, {
@@ -215,7 +182,7 @@ function supervise(job: Started, options: ScriptOptions, cgroup: RunCgroup | nul
   const exited = job.exit.then(
     ({ code, signal }) => ended(code, signal),
     (error: Error) => {
-      // Its exit can no longer be followed (the spawner is gone): nothing of it may live on.
+      // Its exit can no longer be followed: nothing of it may live on.
       killEverything();
       throw error;
     },
@@ -227,7 +194,6 @@ function supervise(job: Started, options: ScriptOptions, cgroup: RunCgroup | nul
     const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
     // A grandchild that left the group (setsid) could hold the pipes open forever.
     const outputDeadline = setTimeout(() => {
-      job.abandonOutput?.();
       job.stdout.destroy();
       job.stderr.destroy();
     }, OUTPUT_DRAIN_MS);

@@ -24,7 +24,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { EdgeStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core/contract";
+import { EdgeStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core/statuses";
 
 export interface RunState {
   runId: string;

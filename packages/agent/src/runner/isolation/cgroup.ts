@@ -359,7 +359,10 @@ export class RunCgroup {
   spawnInside<T>(spawn: () => T): T | null {
     const own = this.layout.version === 1 ? this.layout.own : undefined;
     if (!own || this.dirs.memory || this.dirs.cpu) return null;
-    const thread = String(process.pid);
+    // "0" names the writing thread itself (the main thread: a synchronous fs call runs on it).
+    // For a pid the kernel takes its global lock against forks and exits (every process on the
+    // machine waits, and taking it can wait for an RCU grace period); for itself it needs none.
+    const thread = "0";
     try {
       writeFileSync(join(this.dirs.freezer, "tasks"), thread);
       writeFileSync(join(this.dirs.pids, "tasks"), thread);
@@ -369,11 +372,6 @@ export class RunCgroup {
       writeFileSync(join(own.freezer, "tasks"), thread);
       writeFileSync(join(own.pids, "tasks"), thread);
     }
-  }
-
-  /** The files a process writes its own pid into to join every hierarchy of the run (the spawner's child does). */
-  procFiles(): string[] {
-    return [...new Set(Object.values(this.dirs).filter((d): d is string => d !== null))].map((dir) => join(dir, "cgroup.procs"));
   }
 
   /** Moves `pid` (not yet started on the job: it waits for us) into every hierarchy of the run. */

@@ -11,7 +11,6 @@ import { type ContainerRuntime, detectContainerRuntime } from "./container.js";
 import { isRoot, JobUserPool } from "./job-user.js";
 import { privateTmpObstacle } from "./private-tmp.js";
 import { dropSpareFolders, makeJobsRoot } from "./run-folder.js";
-import { JobSpawner } from "../spawner/job-spawner.js";
 
 export interface IsolationSettings {
   /** "pool" (default): a user per job when the agent is root. "agent": jobs run as the agent's own user. */
@@ -35,8 +34,6 @@ export interface Isolation {
   privateTmp: boolean;
   /** What the agent says about it at start, one line each. */
   notes: string[];
-  /** Forks the jobs instead of the agent itself; null: the agent forks them. */
-  spawner?: JobSpawner | null;
 }
 
 /** Separates the users, cgroups and folders of several agents on one machine. */
@@ -46,7 +43,6 @@ export function agentKey(home: string): string {
 
 /** At agent shutdown: what setUpIsolation made goes, where nothing of a run is left in it. */
 export function tearDownIsolation(isolation: Isolation): void {
-  isolation.spawner?.close();
   dropSpareFolders();
   removeCgroupParents(isolation.cgroups);
   try {
@@ -54,10 +50,6 @@ export function tearDownIsolation(isolation: Isolation): void {
   } catch {
     // folders of failed runs kept for debugging, or shared with the agent's runs/
   }
-}
-
-function spawnerWanted(): boolean {
-  return process.env.FEDML_AGENT_SPAWNER === "perl";
 }
 
 export function setUpIsolation(home: string, settings: IsolationSettings): Isolation {
@@ -95,19 +87,7 @@ export function setUpIsolation(home: string, settings: IsolationSettings): Isola
         : `jobs share the machine's /tmp (${why}); TMPDIR is in the run folder`,
     );
   }
-  // The helper is asked for (FEDML_AGENT_SPAWNER=perl): it saves the agent's fork, but on a
-  // busy machine the extra process between the agent and its jobs delays their statuses past
-  // the report hold, and the added report requests cost more than the fork saved.
-  const wanted = spawnerWanted();
-  const spawner = wanted ? JobSpawner.start(join(home, "spawner")) : null;
-  if (wanted) {
-    notes.push(
-      spawner
-        ? `jobs are forked by a small helper process (pid ${spawner.pid}), not by the agent`
-        : "FEDML_AGENT_SPAWNER=perl, but perl cannot run here: jobs are forked by the agent itself",
-    );
-  }
-  return { users, cgroups, container, jobsRoot, privateTmp, notes, spawner };
+  return { users, cgroups, container, jobsRoot, privateTmp, notes };
 }
 
 export { type RunLimits, RunCgroup, removeCgroupParents, sweepLeftoverCgroups } from "./cgroup.js";
