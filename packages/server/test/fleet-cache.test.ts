@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { parseJobYaml } from "@fedml/core";
 import Fastify from "fastify";
-import { sql } from "kysely";
 import { NotifyHub } from "../src/notify.js";
 import { jobNeeds } from "../src/scheduler/job-needs.js";
 import { Placement } from "../src/scheduler/placement.js";
@@ -19,7 +18,7 @@ import { readFleetVersion } from "../src/store/fleet-version.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { transition } from "../src/transition.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
-import { gpuJobYaml, insertDevice, insertRun } from "./support/store-rows.js";
+import { clearPlacementTables, gpuJobYaml, insertDevice, insertReservingCluster, insertRun } from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const NOW = 1_700_000_000_000;
@@ -105,9 +104,7 @@ describe("the fleet kept between placements", () => {
   });
 
   beforeEach(async () => {
-    for (const table of ["run_devices", "runs", "cluster_devices", "reservations", "clusters", "devices", "projects", "users"]) {
-      await sql`delete from ${sql.table(table)}`.execute(db());
-    }
+    await clearPlacementTables(db());
     clock.now += 60_000;
     const user = await db()
       .insertInto("users")
@@ -164,24 +161,7 @@ describe("the fleet kept between placements", () => {
       ),
       gone(
         "reserved by a cluster",
-        async () => {
-          const cluster = await db()
-            .insertInto("clusters")
-            .values({
-              owner_id: owner,
-              name: "c",
-              state: "active",
-              needs_json: "{}",
-              idle_minutes: 0,
-              created_at: clock.now,
-              idle_from: clock.now,
-              ended_at: null,
-              reason: null,
-            })
-            .returning("id")
-            .executeTakeFirstOrThrow();
-          await db().insertInto("cluster_devices").values({ cluster_id: cluster.id, device_id: device }).execute();
-        },
+        () => insertReservingCluster(db(), owner, device, clock.now),
         () => db().updateTable("clusters").set({ state: "stopped" }).execute(),
       ),
     ];

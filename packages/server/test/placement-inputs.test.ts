@@ -8,14 +8,21 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import Fastify from "fastify";
-import { type KyselyPlugin, sql } from "kysely";
+import type { KyselyPlugin } from "kysely";
 import { NotifyHub } from "../src/notify.js";
 import { Placement } from "../src/scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "../src/store/db.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { readPlacementInputs } from "../src/store/placement-inputs.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
-import { type DeviceRowOptions, gpuJobYaml, insertDevice, insertRun } from "./support/store-rows.js";
+import {
+  clearPlacementTables,
+  type DeviceRowOptions,
+  gpuJobYaml,
+  insertDevice,
+  insertReservingCluster,
+  insertRun,
+} from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const NOW = 1_700_000_000_000;
@@ -87,9 +94,7 @@ describe("queue passes skipped while nothing they read changed", () => {
 
   beforeEach(async () => {
     // Each case starts from an empty store with two users and no runs.
-    for (const table of ["run_devices", "runs", "cluster_devices", "reservations", "clusters", "devices", "projects", "users"]) {
-      await sql`delete from ${sql.table(table)}`.execute(db());
-    }
+    await clearPlacementTables(db());
     clock.now += 60_000;
     const users = await db()
       .insertInto("users")
@@ -220,25 +225,10 @@ describe("queue passes skipped while nothing they read changed", () => {
 
   test("a cluster lets its devices go; a hold ends", async () => {
     const reserved = await device(owner, 1);
-    const cluster = await db()
-      .insertInto("clusters")
-      .values({
-        owner_id: other,
-        name: "c",
-        state: "active",
-        needs_json: "{}",
-        idle_minutes: 0,
-        created_at: clock.now,
-        idle_from: clock.now,
-        ended_at: null,
-        reason: null,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    await db().insertInto("cluster_devices").values({ cluster_id: cluster.id, device_id: reserved }).execute();
+    const clusterId = await insertReservingCluster(db(), other, reserved, clock.now);
     const waiting = await queue(owner, 1);
     await settle();
-    await db().updateTable("clusters").set({ state: "stopped" }).where("id", "=", cluster.id).execute();
+    await db().updateTable("clusters").set({ state: "stopped" }).where("id", "=", clusterId).execute();
     assert.deepEqual(await pass(), { placed: 1, skipped: false });
     assert.equal(await status(waiting), "STARTING");
 
@@ -248,7 +238,7 @@ describe("queue passes skipped while nothing they read changed", () => {
     const hold = await db()
       .insertInto("reservations")
       .values({
-        cluster_id: cluster.id,
+        cluster_id: clusterId,
         device_id: reserved,
         payer_id: owner,
         payee_id: other,

@@ -1,6 +1,6 @@
 // Rows written straight into a store, for tests of what placement reads (no server, no agent).
 import { parseJobYaml } from "@fedml/core";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../../src/store/schema.js";
 
 export interface DeviceRowOptions {
@@ -95,4 +95,37 @@ export async function insertRun(
     .returning("id")
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Empties what placement reads (runs, parts, devices, clusters, holds) and the users: each case starts from nothing. */
+export async function clearPlacementTables(db: Kysely<Database>): Promise<void> {
+  for (const table of ["run_devices", "runs", "cluster_devices", "reservations", "clusters", "devices", "projects", "users"]) {
+    await sql`delete from ${sql.table(table)}`.execute(db);
+  }
+}
+
+/** An active cluster of `ownerId` reserving `deviceId`; answers the cluster's id. */
+export async function insertReservingCluster(
+  db: Kysely<Database>,
+  ownerId: number,
+  deviceId: number,
+  now: number,
+): Promise<number> {
+  const cluster = await db
+    .insertInto("clusters")
+    .values({
+      owner_id: ownerId,
+      name: "c",
+      state: "active",
+      needs_json: "{}",
+      idle_minutes: 0,
+      created_at: now,
+      idle_from: now,
+      ended_at: null,
+      reason: null,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  await db.insertInto("cluster_devices").values({ cluster_id: cluster.id, device_id: deviceId }).execute();
+  return cluster.id;
 }
