@@ -207,6 +207,14 @@ describe("the fleet kept between placements", () => {
     });
   });
 
+  test("many devices changed in one statement count one each (added at the commit, once, on PostgreSQL)", async () => {
+    for (let i = 0; i < 50; i++) await insertDevice(db(), owner, 1, clock.now, { status: "OFFLINE" });
+    const before = await readFleetVersion(db());
+    await db().updateTable("devices").set({ status: "IDLE" }).execute();
+    await db().updateTable("devices").set({ version: 2 }).execute();
+    assert.equal((await readFleetVersion(db())) - before, 50, "50 back from OFFLINE; a version bump is no change");
+  });
+
   test("a rolled-back placement leaves its GPUs free in the kept fleet", async () => {
     const device = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
     await launch(mine);

@@ -16,11 +16,14 @@
  * exactly when nothing else changed the fleet meanwhile.
  *
  * It lives beside placement_inputs' version, in the same row, so that the two markers take
- * one row lock between them. PostgreSQL: deferred constraint triggers, bumping at commit
- * after the transaction's other writes, as placement_inputs does (no deadlock with rows the
- * transaction holds). A queue pass (it marks itself, see placement-inputs.ts) queues no
- * events for its thousands of claims; it bumps the version once itself (bumpFleetVersion).
- * SQLite: plain row triggers.
+ * one row lock between them. PostgreSQL: each changed row is counted at once (a plain row
+ * trigger adding to a transaction-local setting, no lock), and deferred constraint triggers
+ * add the count to the version at commit, once, after the transaction's other writes, as
+ * placement_inputs does (no deadlock with rows the transaction holds; migration 0111 - 0110
+ * updated the row once per changed row, and 10,000 updates of one row in one transaction
+ * walk an ever longer chain of its versions). A queue pass (it marks itself, see
+ * placement-inputs.ts) counts nothing for its thousands of claims; it bumps the version once
+ * itself (bumpFleetVersion). SQLite: plain row triggers (a row is updated in place).
  *
  * The columns and statuses are frozen here as the migration created them: a later change
  * to what placement reads needs a migration that recreates the triggers.
@@ -91,6 +94,38 @@ export async function createFleetVersion(db: Kysely<unknown>, dialect: "sqlite" 
     await trigger(`${table}_fleet_version_insert`, table, "insert", null);
     await trigger(`${table}_fleet_version_delete`, table, "delete", null);
     await trigger(`${table}_fleet_version_change`, table, "update", when);
+  }
+}
+
+/**
+ * PostgreSQL: the changed rows counted as they are written, and added to the version once at
+ * commit (see the file's comment). SQLite keeps its row triggers.
+ */
+export async function countFleetRowsOnce(db: Kysely<unknown>, dialect: "sqlite" | "postgres"): Promise<void> {
+  if (dialect !== "postgres") return;
+  const pending = "coalesce(nullif(current_setting('fedml.fleet_rows', true), ''), '0')::bigint";
+  await sql`${sql.raw(`create function fleet_version_count() returns trigger language plpgsql as $$
+    begin
+      perform set_config('fedml.fleet_rows', (${pending} + 1)::text, true);
+      return null;
+    end $$`)}`.execute(db);
+  // The deferred triggers of 0110 call this: the first to fire at commit adds every row counted.
+  await sql`${sql.raw(`create or replace function fleet_version_bump() returns trigger language plpgsql as $$
+    declare rows bigint := ${pending};
+    begin
+      if rows > 0 then
+        update placement_inputs set fleet_version = fleet_version + rows where id = 1;
+        perform set_config('fedml.fleet_rows', '0', true);
+      end if;
+      return null;
+    end $$`)}`.execute(db);
+  const trigger = (name: string, table: string, events: string, when: string | null) =>
+    sql`${sql.raw(`create trigger ${name} after ${events} on ${table} for each row when (${NOT_IN_PASS}${when ? ` and (${when})` : ""}) execute function fleet_version_count()`)}`.execute(
+      db,
+    );
+  for (const [table, when] of Object.entries(changeConditions("is distinct from"))) {
+    await trigger(`${table}_fleet_version_count_add`, table, "insert or delete", null);
+    await trigger(`${table}_fleet_version_count_change`, table, "update", when);
   }
 }
 

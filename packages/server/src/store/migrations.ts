@@ -4,7 +4,7 @@ import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 import { workspaceObjects } from "./workspace-objects-migration.js";
-import { createFleetVersion } from "./fleet-version.js";
+import { countFleetRowsOnce, createFleetVersion } from "./fleet-version.js";
 import { createPlacementInputs } from "./placement-inputs.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -511,6 +511,7 @@ class InCodeMigrations implements MigrationProvider {
       "0108_h-place_drop_covered_run_indexes": dropCoveredRunIndexes(),
       "0109_h-place_placement_inputs": { up: (db) => createPlacementInputs(db, this.dialect) },
       "0110_fleet_version": { up: (db) => createFleetVersion(db, this.dialect) },
+      "0111_fleet_version_once_per_commit": { up: (db) => countFleetRowsOnce(db, this.dialect) },
     };
   }
 }
