@@ -88,7 +88,9 @@ export class FleetCache {
     const reused = kept && kept.version === version ? await this.online(trx, kept) : null;
     const base = reused ? (kept as KeptFleet) : await this.read(trx, version, now);
     const { devices, silent } = reused ?? this.split(base.devices);
-    const live = [...base.live];
+    // Shared with the kept copy until this transaction adds a part (copied then): a launch that
+    // places nothing, or a pass (it copies what it changes), copies no 10,000 parts.
+    let live = base.live as LiveRunPartRow[];
     const silentKey = silent.join(",");
     let index = reused && base.index?.silent === silentKey ? base.index.index : null;
     let added = 0;
@@ -106,6 +108,7 @@ export class FleetCache {
         return index;
       },
       add: (nodes) => {
+        if (live === base.live) snapshot.live = live = [...base.live];
         for (const node of nodes)
           live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
         // The kept index now shows this transaction's placements: not kept until its commit
@@ -171,9 +174,9 @@ export class FleetCache {
     trx: Kysely<Database>,
     kept: KeptFleet,
   ): Promise<{ devices: PlacementDeviceRow[]; silent: number[] } | null> {
-    const { isOnline } = this.deps;
-    const stale = kept.devices.filter((d) => !isOnline(d.last_seen_at)).map((d) => d.id);
-    if (stale.length > MAX_STALE) return null;
-    return this.split(kept.devices, stale.length > 0 ? await lastSeenOf(trx, stale) : undefined);
+    const split = this.split(kept.devices);
+    if (split.silent.length === 0) return split;
+    if (split.silent.length > MAX_STALE) return null;
+    return this.split(kept.devices, await lastSeenOf(trx, split.silent));
   }
 }
