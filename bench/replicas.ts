@@ -55,6 +55,7 @@ export interface ReplicasResult {
   devices: number;
   queued: number;
   users: number;
+  /** SQLite once; PostgreSQL × 1 and × 3 in alternating rounds (POSTGRES_ROUNDS of each). */
   figures: ReplicaFigure[];
   /** Why the PostgreSQL rows are missing, when they are. */
   postgresSkipped: string | null;
@@ -63,6 +64,12 @@ export interface ReplicasResult {
 /** Queued runs are spread over this many users: a pass looks at 50 per user (placement.ts). */
 const USERS = 200;
 const INSERT_BATCH = 500;
+/**
+ * Rounds of PostgreSQL × 1 and × 3: one pass places most of the queue in two or three
+ * seconds, and a single run of each swings by a fifth on this machine from one minute to the
+ * next; the report compares their medians.
+ */
+export const POSTGRES_ROUNDS = 3;
 
 function yamlOf(run: BenchRun): string {
   const type = run.resourceType ? `\n  resource_type: ${run.resourceType}` : "";
@@ -233,14 +240,20 @@ export async function measure(
   queue: BenchRun[],
   budgetSec: number,
   log: (s: string) => void,
+  /** Names this measurement's server homes apart from another of the same kind and size. */
+  round = 0,
+  /** The database is a copy of one seeded already (PostgreSQL's template databases). */
+  seeded = false,
 ): Promise<ReplicaFigure> {
-  const homes = Array.from({ length: replicas }, (_, i) => join(root, `${kind}-${replicas}-${i}`));
+  const homes = Array.from({ length: replicas }, (_, i) => join(root, `${kind}-${replicas}-${round}-${i}`));
   const store = databaseUrl ? openPostgres(databaseUrl) : openSqlite(join(homes[0], "server", "fedml.db"));
   const servers: ServerProcess[] = [];
   try {
-    const seeding = Date.now();
-    await seed(store, fleet, queue);
-    log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    if (!seeded) {
+      const seeding = Date.now();
+      await seed(store, fleet, queue);
+      log(`    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
+    }
     // At info each pass that places runs logs when it started and when its placements landed.
     // This process reads the SQLite file beside the server: shared access.
     const args = [
@@ -395,19 +408,70 @@ function postgresAdmin(): { url: string; stop(): void } | { skipped: string } {
   }
 }
 
-export async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
+/**
+ * A throwaway database for `work`, dropped after it: empty, or a copy of `template` (a file
+ * copy on the server: far quicker than seeding 110,000 rows again).
+ */
+export async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>, template?: string): Promise<T> {
   const name = `fedml_bench_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`create database "${name}"`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return await work(url.toString());
+    await admin.query(`create database "${name}"${template ? ` template "${template}"` : ""}`);
+    return await work(databaseUrlOf(adminUrl, name));
   } finally {
     await admin.query(`drop database if exists "${name}" with (force)`);
     await admin.end();
   }
+}
+
+function databaseUrlOf(adminUrl: string, name: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * PostgreSQL with one and three replicas, alternating (× 1, × 3, × 1, ...) so that the
+ * machine's drift over the section weighs on both alike; each round on a fresh copy of one
+ * seeded database.
+ */
+async function postgresRounds(
+  adminUrl: string,
+  root: string,
+  fleet: BenchDevice[],
+  queue: BenchRun[],
+  budgetSec: number,
+  log: (s: string) => void,
+): Promise<ReplicaFigure[]> {
+  const figures: ReplicaFigure[] = [];
+  // A template database may have no session open while it is copied: seeded, then left alone.
+  await withDatabase(adminUrl, async (templateUrl) => {
+    const store = openPostgres(templateUrl);
+    try {
+      const seeding = Date.now();
+      await seed(store, fleet, queue);
+      log(
+        `    seeded ${fleet.length} devices and ${queue.length} runs in ${((Date.now() - seeding) / 1000).toFixed(1)} s (copied for each round)`,
+      );
+    } finally {
+      await store.close();
+    }
+    const template = new URL(templateUrl).pathname.slice(1);
+    for (let round = 1; round <= POSTGRES_ROUNDS; round++) {
+      for (const replicas of [1, 3]) {
+        log(`  round ${round}: ${replicas} replica(s) on one PostgreSQL`);
+        figures.push(
+          await withDatabase(
+            adminUrl,
+            (url) => measure("postgres", replicas, url, root, fleet, queue, budgetSec, log, round, true),
+            template,
+          ),
+        );
+      }
+    }
+  });
+  return figures;
 }
 
 export async function replicasSection(
@@ -430,12 +494,7 @@ export async function replicasSection(
       log(`  PostgreSQL: skipped, ${postgresSkipped}`);
     } else {
       try {
-        for (const replicas of [1, 3]) {
-          log(`  ${replicas} replica(s) on one PostgreSQL`);
-          figures.push(
-            await withDatabase(pgAdmin.url, (url) => measure("postgres", replicas, url, root, fleet, queue, budgetSec, log)),
-          );
-        }
+        figures.push(...(await postgresRounds(pgAdmin.url, root, fleet, queue, budgetSec, log)));
       } finally {
         pgAdmin.stop();
       }

@@ -1,14 +1,15 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import { type AssignmentsResponse, DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
-import type { FastifyPluginAsync } from "fastify";
+import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import { setTimeout as sleep } from "node:timers/promises";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import { AssignmentCoalescer, pause } from "../devices/assignment-coalescing.js";
+import { AssignmentCoalescer } from "../devices/assignment-coalescing.js";
 import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
+import { HeldPolls } from "../devices/held-polls.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
-import { deviceTopic } from "../notify.js";
 import { unbindDevice } from "../devices/unbind.js";
 import { storeLogBatch, storeLogText } from "../runs/log-write.js";
 import { applyStatusReport, applyStatusReports } from "../runs/status-report.js";
@@ -51,6 +52,33 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const versions = new DeviceVersionReader(ctx.db);
     const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
     const answers = new AssignmentAnswers();
+    const held = new HeldPolls({
+      hub: ctx.hub,
+      changed: async (deviceId, since) => {
+        const version = await versions.version(deviceId);
+        return version !== undefined && version > since;
+      },
+    });
+
+    /** The poll's answer, once its wait ended (`changed`: the device's version moved). */
+    async function answerPoll(reply: FastifyReply, deviceId: number, heardAt: number, changed: boolean): Promise<void> {
+      // More of a burst of placements may be landing: a busy device gets them in one answer.
+      if (changed) {
+        const delayMs = coalescer.delayFor(deviceId);
+        if (delayMs > 0) await sleep(delayMs);
+      }
+      // A poll held a while is heard again at its end; one answered at once was heard just now.
+      if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(deviceId, ctx.now());
+      // Already JSON (kept per device): fastify sends a string with a JSON type as it is,
+      // not serialized again per poll.
+      const json = await answers.answer(ctx, deviceId);
+      reply.type("application/json; charset=utf-8").send(json);
+    }
+
+    /** A failure after the handler returned: fastify's error handler answers it as it would a thrown one. */
+    function failPoll(reply: FastifyReply, err: unknown): void {
+      reply.send(err);
+    }
 
     app.post(
       "/agent/register",
@@ -80,43 +108,38 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
           response: { 200: AssignmentsResponseSchema, ...authErrors },
         },
       },
-      async (request, reply) => {
+      // Not async: while the poll is held nothing of it waits in a suspended frame (held-polls.ts).
+      (request, reply) => {
         const device = deviceOf(request);
         const heardAt = ctx.now();
-        // A device coming back is written at once (placement may use it); the rest in batches.
-        if (device.status !== DeviceStatus.OFFLINE) ctx.heartbeats.heard(device.id, heardAt);
-        else if (await touchDevice(ctx.db, device.id, heardAt)) {
-          ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
-          ctx.placement.wake(ctx);
-        }
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
-        const hangUp = new AbortController();
-        // Only a hang-up while the poll still waits aborts it: every answered request closes
-        // too, and an abort builds a DOMException (a stack trace) for nothing.
-        let answered = false;
-        reply.raw.once("close", () => {
-          if (!answered) hangUp.abort();
-        });
-        const changed = await ctx.hub.waitUntil(
-          deviceTopic(device.id),
-          waitMs,
-          async () => {
-            const version = await versions.version(device.id);
-            return version !== undefined && version > since ? true : undefined;
+        const hold = () => {
+          const poll = held.hold(device.id, since, waitMs, (changed, error) =>
+            error === undefined
+              ? answerPoll(reply, device.id, heardAt, changed).catch((err: unknown) => failPoll(reply, err))
+              : failPoll(reply, error),
+          );
+          // The agent hung up: the wait ends (every answered request closes too: then a no-op).
+          reply.raw.on("close", () => held.end(poll));
+        };
+        // A device coming back is written at once (placement may use it); the rest in batches.
+        if (device.status !== DeviceStatus.OFFLINE) {
+          ctx.heartbeats.heard(device.id, heardAt);
+          hold();
+          return;
+        }
+        touchDevice(ctx.db, device.id, heardAt).then(
+          (revived) => {
+            if (revived) {
+              ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
+              ctx.placement.wake(ctx);
+            }
+            hold();
           },
-          hangUp.signal,
+          (err: unknown) => failPoll(reply, err),
         );
-        // More of a burst of placements may be landing: a busy device gets them in one answer.
-        if (changed) await pause(coalescer.delayFor(device.id), hangUp.signal);
-        // A poll held a while is heard again at its end; one answered at once was heard just now.
-        if (ctx.now() - heardAt >= RETOUCH_AFTER_MS) ctx.heartbeats.heard(device.id, ctx.now());
-        answered = true;
-        // Already JSON (kept per device): fastify sends a string with a JSON type as it is,
-        // not serialized again per poll; the type provider only knows the object form.
-        const json = await answers.answer(ctx, device.id);
-        return reply.type("application/json; charset=utf-8").send(json as unknown as AssignmentsResponse);
       },
     );
 

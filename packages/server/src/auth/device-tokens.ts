@@ -8,15 +8,16 @@
  * the notification reaches them; a reconnect delivers every topic, in case one was lost).
  * `ttlMs` bounds what a change made beside the API leaves working.
  *
- * The row remembered is the one read then: its id and owner are the device's for good; its
- * facts may be up to `ttlMs` old (the routes use the id, and the name for messages). Its
- * status is the one thing read from it that changes by itself: the offline sweep announces
- * the same topic when it marks devices OFFLINE, so that a poll from one sees it and brings it
- * back at once (api/agent.ts).
+ * What is remembered is the device's identity as read then, not its whole row (with 10,000
+ * agents the rows' facts were a sizeable part of the server's heap, re-read every `ttlMs`):
+ * its id and owner are the device's for good; its name may be up to `ttlMs` old (for
+ * messages). Its status is the one thing read from it that changes by itself: the offline
+ * sweep announces the same topic when it marks devices OFFLINE, so that a poll from one sees
+ * it and brings it back at once (api/agent.ts).
  */
 import type { Kysely } from "kysely";
 import { type NotifyHub, deviceTokensTopic } from "../notify.js";
-import { type DeviceRow, findDeviceByTokenHash } from "../store/devices.js";
+import { type DeviceIdentity, findDeviceByTokenHash } from "../store/devices.js";
 import type { Database } from "../store/schema.js";
 import { Remembered } from "./remembered.js";
 
@@ -25,7 +26,7 @@ export const DEVICE_TOKEN_TTL_MS = 60_000;
 const MAX_TOKENS = 50_000;
 
 export class DeviceTokens {
-  private readonly devices: Remembered<DeviceRow>;
+  private readonly devices: Remembered<DeviceIdentity>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -37,7 +38,7 @@ export class DeviceTokens {
   }
 
   /** The bound device whose token hashes to `tokenHash` (undefined: not accepted). */
-  deviceOf(tokenHash: string): Promise<DeviceRow | undefined> {
+  deviceOf(tokenHash: string): Promise<DeviceIdentity | undefined> {
     return this.devices.get(tokenHash, () => findDeviceByTokenHash(this.db, tokenHash));
   }
 }

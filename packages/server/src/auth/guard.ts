@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
-import type { DeviceRow } from "../store/devices.js";
+import type { DeviceIdentity } from "../store/devices.js";
 import type { UserRow } from "../store/users.js";
 import { DASHBOARD_HEADER, sessionTokenOf } from "../dashboard/session-cookie.js";
 import { userOfSession } from "../dashboard/sessions.js";
@@ -11,7 +11,7 @@ import { hashSecret } from "./keys.js";
 declare module "fastify" {
   interface FastifyRequest {
     user?: UserRow;
-    device?: DeviceRow;
+    device?: DeviceIdentity;
   }
 }
 
@@ -77,7 +77,7 @@ export function requireDevice(ctx: ServerContext) {
 }
 
 /** The bound device whose token an Authorization header carries (also for requests outside fastify's routing). */
-export async function deviceOfAuthorization(ctx: ServerContext, header: string | undefined): Promise<DeviceRow> {
+export async function deviceOfAuthorization(ctx: ServerContext, header: string | undefined): Promise<DeviceIdentity> {
   const token = bearerOf(header);
   const device = token ? await ctx.deviceTokens.deviceOf(hashSecret(token)) : undefined;
   if (!device) {
@@ -96,7 +96,7 @@ export function userOf(request: FastifyRequest): UserRow {
   return request.user;
 }
 
-export function deviceOf(request: FastifyRequest): DeviceRow {
+export function deviceOf(request: FastifyRequest): DeviceIdentity {
   if (!request.device) throw new Error("route is missing requireDevice");
   return request.device;
 }

@@ -26,17 +26,3 @@ export class AssignmentCoalescer {
     return last !== undefined && now - last < this.busyWithinMs ? this.windowMs : 0;
   }
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts (the agent hung up). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}

@@ -1,7 +1,7 @@
 import { EdgeStatus, type HelloRequest, type HelloResponse } from "@fedml/core";
 import type { ServerContext } from "../context.js";
 import { failParts } from "../runs/end-parts.js";
-import { type DeviceRow, updateDeviceFacts } from "../store/devices.js";
+import { type DeviceIdentity, updateDeviceFacts } from "../store/devices.js";
 import { listLiveRunDevices } from "../store/runs.js";
 import { checkFacts } from "./reported-values.js";
 
@@ -12,7 +12,7 @@ const TAKEN = new Set<string>([EdgeStatus.INITIALIZING, EdgeStatus.RUNNING, Edge
  * An agent (re)starts: refresh its facts, and fail every run it had taken but no longer
  * holds a process for, instead of leaving them RUNNING forever.
  */
-export async function helloDevice(ctx: ServerContext, device: DeviceRow, request: HelloRequest): Promise<HelloResponse> {
+export async function helloDevice(ctx: ServerContext, device: DeviceIdentity, request: HelloRequest): Promise<HelloResponse> {
   await updateDeviceFacts(ctx.db, device.id, checkFacts(request.facts), ctx.now());
   const active = new Set(request.activeRunIds.map(String));
   const lost = (await listLiveRunDevices(ctx.db, [device.id])).filter(

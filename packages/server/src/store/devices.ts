@@ -88,11 +88,18 @@ export async function findDeviceById(db: Kysely<Database>, id: number): Promise<
   return (await deviceById(db, id))[0];
 }
 
+/** What a device's token stands for on each agent request: no facts (remembered per device, auth/device-tokens.ts). */
+export type DeviceIdentity = Pick<DeviceRow, "id" | "owner_id" | "name" | "status">;
+
 const deviceByTokenHash = preparedRead(1, (db, tokenHash: string) =>
-  db.selectFrom("devices").selectAll().where("token_hash", "=", tokenHash).where("removed", "=", 0),
+  db
+    .selectFrom("devices")
+    .select(["id", "owner_id", "name", "status"])
+    .where("token_hash", "=", tokenHash)
+    .where("removed", "=", 0),
 );
 
-export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<DeviceRow | undefined> {
+export async function findDeviceByTokenHash(db: Kysely<Database>, tokenHash: string): Promise<DeviceIdentity | undefined> {
   return (await deviceByTokenHash(db, tokenHash))[0];
 }
 

@@ -1,0 +1,214 @@
+/**
+ * Held assignments polls, each kept as one small record while it waits. Every agent holds its
+ * poll most of the time, so with 10,000 agents 10,000 waits are in progress at any moment, and
+ * whatever a wait keeps lives its whole hold (seconds): V8 moves it to the old generation,
+ * where it dies once the poll is answered. An async wait of its own per poll (the handler's and
+ * the wait's suspended frames, their promises and closures, an abort signal for the hang-up, a
+ * timer) kept several KB per poll there; the old generation grew with that churn to a few
+ * times what it held alive. Here a wait is a record on three shared structures: one timer for
+ * the earliest deadline, one tick re-checking a slice of the waits at a time, and the device's
+ * wake-up subscription.
+ *
+ * The same rules as NotifyHub.waitUntil (notify.ts): the version is checked when the wait
+ * starts, again at each notification of the device's topic (at once if one comes while a check
+ * runs) and on the shared tick once every recheckMs (a notification lost between replicas only
+ * delays); the wait ends at its deadline, on end() (the agent hung up) or when the hub closes.
+ */
+import { type NotifyHub, deviceTopic } from "../notify.js";
+import { MinHeap } from "../scheduler/min-heap.js";
+
+/** How many parts the waits' re-checks are spread over within each recheck period. */
+const RECHECK_SLICES = 10;
+
+/** Called once: true when the device's version passed the poll's, false when the wait ended without (or the error of a check). */
+export type HeldPollDone = (changed: boolean, error?: unknown) => void;
+
+export interface HeldPoll {
+  readonly deviceId: number;
+  readonly since: number;
+  /** performance.now() at which the wait ends. */
+  readonly deadline: number;
+  readonly slice: number;
+  /** null once answered: a record left in the deadline heap keeps nothing of its request. */
+  done: HeldPollDone | null;
+  checking: boolean;
+  /** Woken while a check ran: check again once it is done. */
+  again: boolean;
+}
+
+interface DeviceWaits {
+  polls: HeldPoll[];
+  unsubscribe: () => void;
+}
+
+export interface HeldPollsDeps {
+  hub: NotifyHub;
+  /** Whether the device's version is past `since` now. */
+  changed: (deviceId: number, since: number) => Promise<boolean>;
+  recheckMs?: number;
+}
+
+export class HeldPolls {
+  private readonly deadlines = new MinHeap<HeldPoll>((a, b) => a.deadline < b.deadline);
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly slices: Set<HeldPoll>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
+  private nextSlice = 0;
+  private tickSlice = 0;
+  private tick: NodeJS.Timeout | null = null;
+  private readonly byDevice = new Map<number, DeviceWaits>();
+  private closed = false;
+  private readonly recheckMs: number;
+
+  constructor(private readonly deps: HeldPollsDeps) {
+    this.recheckMs = deps.recheckMs ?? 1000;
+    deps.hub.subscribe("close", () => this.close());
+  }
+
+  /** How many waits are held now. */
+  get size(): number {
+    let n = 0;
+    for (const slice of this.slices) n += slice.size;
+    return n;
+  }
+
+  /**
+   * Waits until `deviceId`'s version passes `since` or `waitMs` passes; `done` is called once
+   * with the outcome. The returned record is what end() takes.
+   */
+  hold(deviceId: number, since: number, waitMs: number, done: HeldPollDone): HeldPoll {
+    const poll: HeldPoll = {
+      deviceId,
+      since,
+      deadline: performance.now() + Math.max(0, waitMs),
+      slice: this.nextSlice,
+      done,
+      checking: false,
+      again: false,
+    };
+    if (waitMs <= 0 || this.closed) {
+      // Checked once, not held.
+      this.deps.changed(deviceId, since).then(
+        (changed) => this.finish(poll, changed),
+        (error) => this.finish(poll, false, error),
+      );
+      return poll;
+    }
+    this.nextSlice = (this.nextSlice + 1) % RECHECK_SLICES;
+    this.slices[poll.slice].add(poll);
+    this.tick ??= setInterval(() => this.recheckSlice(), Math.max(1, Math.floor(this.recheckMs / RECHECK_SLICES))).unref();
+    let waits = this.byDevice.get(deviceId);
+    if (!waits) {
+      const list: HeldPoll[] = [];
+      waits = { polls: list, unsubscribe: this.deps.hub.subscribe(deviceTopic(deviceId), () => this.wake(list)) };
+      this.byDevice.set(deviceId, waits);
+    }
+    waits.polls.push(poll);
+    this.deadlines.push(poll);
+    this.arm();
+    this.check(poll);
+    return poll;
+  }
+
+  /** Ends the wait now (the agent hung up): answered as unchanged, unless answered already. */
+  end(poll: HeldPoll): void {
+    this.finish(poll, false);
+  }
+
+  private wake(polls: readonly HeldPoll[]): void {
+    // A copy: a check that answers at once removes its poll from the list.
+    for (const poll of [...polls]) this.check(poll);
+  }
+
+  private check(poll: HeldPoll): void {
+    if (poll.done === null) return;
+    if (poll.checking) {
+      poll.again = true;
+      return;
+    }
+    poll.checking = true;
+    poll.again = false;
+    this.deps.changed(poll.deviceId, poll.since).then(
+      (changed) => {
+        poll.checking = false;
+        if (changed) this.finish(poll, true);
+        else if (poll.again) this.check(poll);
+      },
+      (error) => {
+        poll.checking = false;
+        this.finish(poll, false, error);
+      },
+    );
+  }
+
+  private finish(poll: HeldPoll, changed: boolean, error?: unknown): void {
+    const done = poll.done;
+    if (done === null) return;
+    poll.done = null;
+    // Left in the deadline heap until its deadline comes (it keeps nothing but its numbers).
+    if (this.slices[poll.slice].delete(poll)) this.forget(poll);
+    done(changed, error);
+  }
+
+  private forget(poll: HeldPoll): void {
+    const waits = this.byDevice.get(poll.deviceId);
+    if (waits) {
+      const at = waits.polls.indexOf(poll);
+      if (at >= 0) waits.polls.splice(at, 1);
+      if (waits.polls.length === 0) {
+        waits.unsubscribe();
+        this.byDevice.delete(poll.deviceId);
+      }
+    }
+    if (this.tick && this.slices.every((slice) => slice.size === 0)) {
+      clearInterval(this.tick);
+      this.tick = null;
+    }
+  }
+
+  private recheckSlice(): void {
+    const due = this.slices[this.tickSlice];
+    this.tickSlice = (this.tickSlice + 1) % RECHECK_SLICES;
+    for (const poll of due) this.check(poll);
+  }
+
+  /** One timer, for the earliest deadline of the waits held. */
+  private arm(): void {
+    let head = this.deadlines.peek();
+    while (head && head.done === null) {
+      this.deadlines.pop();
+      head = this.deadlines.peek();
+    }
+    if (!head) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer && this.timerAt <= head.deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = head.deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(head.deadline - performance.now())));
+  }
+
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    // Timers may fire a little before their time by performance.now(): within a millisecond is due.
+    const now = performance.now() + 1;
+    for (let head = this.deadlines.peek(); head && head.deadline <= now; head = this.deadlines.peek()) {
+      this.deadlines.pop();
+      this.finish(head, false);
+    }
+    this.arm();
+  }
+
+  /** The hub closed (server shutdown): every wait ends now, and later ones are checked once. */
+  private close(): void {
+    this.closed = true;
+    for (const slice of this.slices) for (const poll of [...slice]) this.finish(poll, false);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,118 @@
+// Held assignments polls on shared structures (one deadline timer, one re-check tick, a wake-up
+// subscription per device): each wait still ends on time, by itself, exactly once.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { HeldPolls } from "../src/devices/held-polls.js";
+import { NotifyHub, deviceTopic } from "../src/notify.js";
+
+interface Outcome {
+  changed: boolean;
+  error?: unknown;
+  afterMs: number;
+  calls: number;
+}
+
+/** Holds a poll; resolves with its outcome and how long it took (and counts calls of done). */
+function holdOne(polls: HeldPolls, deviceId: number, since: number, waitMs: number) {
+  const started = performance.now();
+  const outcome: Outcome = { changed: false, afterMs: -1, calls: 0 };
+  let poll!: ReturnType<HeldPolls["hold"]>;
+  const answered = new Promise<Outcome>((resolve) => {
+    poll = polls.hold(deviceId, since, waitMs, (changed, error) => {
+      outcome.calls++;
+      outcome.changed = changed;
+      outcome.error = error;
+      outcome.afterMs = performance.now() - started;
+      resolve(outcome);
+    });
+  });
+  return { poll, answered, outcome };
+}
+
+describe("HeldPolls", () => {
+  test("every held poll is answered at its own deadline, once, by the one shared timer", async () => {
+    const hub = new NotifyHub(60_000);
+    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    // Deadlines out of order and some equal: the earliest first, each on time.
+    const waits = Array.from({ length: 300 }, (_, i) => 100 + ((i * 37) % 400));
+    const held = waits.map((waitMs, i) => holdOne(polls, i, 0, waitMs));
+    assert.equal(polls.size, 300);
+    const outcomes = await Promise.all(held.map((h) => h.answered));
+    outcomes.forEach((o, i) => {
+      assert.equal(o.changed, false);
+      assert.ok(o.afterMs >= waits[i] - 1, `poll ${i} answered after ${o.afterMs.toFixed(1)} ms of its ${waits[i]}`);
+      // Generous for a loaded machine: on time is within a timer's lateness, not a tick's.
+      assert.ok(o.afterMs < waits[i] + 500, `poll ${i} answered after ${o.afterMs.toFixed(1)} ms of its ${waits[i]}`);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(outcomes.every((o) => o.calls === 1));
+    assert.equal(polls.size, 0);
+    await hub.close();
+  });
+
+  test("a notification of the device's topic answers its poll at once, and only its poll", async () => {
+    const hub = new NotifyHub(60_000);
+    const versions = new Map<number, number>([
+      [1, 0],
+      [2, 0],
+    ]);
+    const polls = new HeldPolls({ hub, changed: async (id, since) => (versions.get(id) ?? 0) > since, recheckMs: 60_000 });
+    const one = holdOne(polls, 1, 0, 30_000);
+    const two = holdOne(polls, 2, 0, 400);
+    versions.set(1, 1);
+    hub.notify(deviceTopic(1));
+    const o = await one.answered;
+    assert.equal(o.changed, true);
+    assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    assert.equal((await two.answered).changed, false);
+    await hub.close();
+  });
+
+  test("without a notification the shared tick finds the change within about a period", async () => {
+    const hub = new NotifyHub(60_000);
+    let version = 0;
+    const polls = new HeldPolls({ hub, changed: async (_id, since) => version > since, recheckMs: 200 });
+    const h = holdOne(polls, 5, 0, 30_000);
+    // After the first check found nothing: only a re-check can see it.
+    await new Promise((r) => setTimeout(r, 50));
+    version = 1;
+    const o = await h.answered;
+    assert.equal(o.changed, true);
+    assert.ok(o.afterMs >= 50 && o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    await hub.close();
+  });
+
+  test("end() (the agent hung up) answers at once, and the deadline later does not answer again", async () => {
+    const hub = new NotifyHub(60_000);
+    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    const h = holdOne(polls, 9, 0, 200);
+    polls.end(h.poll);
+    const o = await h.answered;
+    assert.equal(o.changed, false);
+    assert.ok(o.afterMs < 150, `answered after ${o.afterMs} ms`);
+    assert.equal(polls.size, 0);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(o.calls, 1);
+    await hub.close();
+  });
+
+  test("a failing check answers with its error; the hub closing ends every wait", async () => {
+    const hub = new NotifyHub(60_000);
+    const failing = new HeldPolls({
+      hub,
+      changed: async () => {
+        throw new Error("database gone");
+      },
+    });
+    const f = await holdOne(failing, 1, 0, 30_000).answered;
+    assert.match(String(f.error), /database gone/);
+    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
+    await new Promise((r) => setTimeout(r, 20));
+    await hub.close();
+    for (const o of await Promise.all(held.map((h) => h.answered))) {
+      assert.equal(o.changed, false);
+      assert.ok(o.afterMs < 5_000);
+    }
+  });
+});
