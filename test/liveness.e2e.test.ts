@@ -3,7 +3,7 @@
 // its lease has its job stopped (by its lease watchdog) before the server retries the run
 // elsewhere, so no run ever runs twice; a shorter pause costs nothing.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
@@ -166,4 +166,25 @@ describe("stalls and fencing", () => {
     );
     assert.equal(ticksOf(ticksFile, runId), original.length, "the original never resumed");
   });
+
+  test("a leased agent's lease watchdog runs from its start, before any run, and leaves once the agent has stopped", async () => {
+    const agent = await startHeardAgent("agent-c");
+    const pidFile = join(agent.home, "lease-watchdog.pid");
+    await waitFor("agent-c's lease watchdog, with no run yet", () => {
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
+      return pid > 1 && isAlive(pid);
+    });
+    await agent.stop();
+    // It removes its pid file as it exits (a zombie's pid would still answer a signal).
+    await waitFor("the watchdog to leave after its agent", () => !existsSync(pidFile), 30_000);
+  });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,6 +2,7 @@
 /** fedml-agent bind | run | unbind (node's parseArgs: no CLI framework in the agent). */
 import { parseArgs } from "node:util";
 import { FedmlError, ResultCode, resolveApiKey } from "@fedml/core/contract";
+import { compileForLongRun } from "@fedml/core/daemon-tiers";
 import { defaultAgentHome } from "./config.js";
 import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
@@ -124,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "run": {
+      compileForLongRun();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.on("SIGTERM", stop);

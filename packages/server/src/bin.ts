@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
+import { compileForLongRun } from "@fedml/core/daemon-tiers";
 import { buildServer } from "./app.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
 import { readServerRecord, writeServerRecord } from "./server-record.js";
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     process.stdout.write(`fedml-server ${SERVER_VERSION}\n`);
     return;
   }
+  compileForLongRun();
   const { options, portMode } = command;
   const home = options.home;
   // `--port auto` (the embedded default): a restarted server keeps its port so agents find it at the same URL.
