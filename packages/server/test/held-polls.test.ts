@@ -2,8 +2,11 @@
 // subscription per device): each wait still ends on time, by itself, exactly once.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { waitFor } from "../../../test/support/wait.js";
 import { HeldPolls } from "../src/devices/held-polls.js";
 import { NotifyHub, deviceTopic } from "../src/notify.js";
+import { shiftedClock } from "./support/clock.js";
+import { deviceFacts, startTestServer } from "./support/server.js";
 
 interface Outcome {
   changed: boolean;
@@ -163,4 +166,40 @@ describe("HeldPolls", () => {
       assert.ok(o.afterMs < 5_000);
     }
   });
+});
+
+test("through the API, an agent hanging up ends its held poll then: it is heard again at the hang-up, not at the wait's end", async () => {
+  const shifted = shiftedClock();
+  const t = await startTestServer({ clock: shifted.clock });
+  try {
+    const key = await t.createUser("hang-up");
+    const device = await t.registerDevice(key, deviceFacts("hang-up"));
+    const lastSeen = async () =>
+      Number(
+        (
+          await t.server.store.db
+            .selectFrom("devices")
+            .select("last_seen_at")
+            .where("id", "=", Number(device.deviceId))
+            .executeTakeFirstOrThrow()
+        ).last_seen_at,
+      );
+    const { version } = (await t.call(device.deviceToken, "GET", "/api/v1/agent/assignments?waitMs=0")).body;
+    const sentAt = shifted.clock.wall();
+    const hangUp = new AbortController();
+    const held = fetch(`${t.url}/api/v1/agent/assignments?since=${version}&waitMs=60000`, {
+      headers: { authorization: `Bearer ${device.deviceToken}` },
+      signal: hangUp.signal,
+    }).catch(() => undefined);
+    // Heard when it came: the poll is held from then on.
+    await waitFor("the poll heard", async () => (await lastSeen()) >= sentAt, 10_000);
+    // The wall clock moves past the re-touch threshold; a poll ended now is heard at the new time.
+    shifted.stepWall(5_000);
+    const hungUpAt = shifted.clock.wall();
+    hangUp.abort();
+    await held;
+    await waitFor("the device heard again at the hang-up", async () => (await lastSeen()) >= hungUpAt, 10_000);
+  } finally {
+    await t.stop();
+  }
 });
