@@ -1,6 +1,10 @@
 import { EventEmitter } from "node:events";
 
-export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
+const DEVICE_TOPIC = "device:";
+export const deviceTopic = (deviceId: number) => `${DEVICE_TOPIC}${deviceId}`;
+/** The device a topic is about (undefined: not a device's topic). */
+export const deviceOfTopic = (topic: string): number | undefined =>
+  topic.startsWith(DEVICE_TOPIC) ? Number(topic.slice(DEVICE_TOPIC.length)) : undefined;
 export const runTopic = (runId: number) => `run:${runId}`;
 /** An endpoint's replicas changed (ready, unhealthy, retired, ended): the inference proxy re-reads them. */
 export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
@@ -45,6 +49,8 @@ export class NotifyHub {
   private nextSlice = 0;
   private tickSlice = 0;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** Listeners of every topic (null: any topic may have changed), for waits too many to subscribe one by one. */
+  private readonly everyTopic = new Set<(topic: string | null) => void>();
 
   constructor(private readonly recheckMs = 1000) {
     this.emitter.setMaxListeners(0);
@@ -63,6 +69,18 @@ export class NotifyHub {
   /** Wakes this process's waiters on `topic` (a notification from another process). */
   deliver(topic: string): void {
     this.emitter.emit(topic);
+    for (const listener of this.everyTopic) listener(topic);
+  }
+
+  /**
+   * Calls `listener` with every topic notified in this process, and with null when
+   * notifications may have been missed (deliverAll); answers the unsubscribe. For a family of
+   * waits held all the time (the agents' polls: devices/held-polls.ts), one listener instead of
+   * a subscription made and dropped per wait.
+   */
+  subscribeAll(listener: (topic: string | null) => void): () => void {
+    this.everyTopic.add(listener);
+    return () => this.everyTopic.delete(listener);
   }
 
   /** Calls `listener` on each notification of `topic` in this process; answers the unsubscribe. */
@@ -76,6 +94,7 @@ export class NotifyHub {
     for (const name of this.emitter.eventNames()) {
       if (name !== "close") this.emitter.emit(name);
     }
+    for (const listener of this.everyTopic) listener(null);
   }
 
   async close(): Promise<void> {

@@ -12,27 +12,45 @@ interface Outcome {
   calls: number;
 }
 
-/** Holds a poll; resolves with its outcome and how long it took (and counts calls of done). */
-function holdOne(polls: HeldPolls, deviceId: number, since: number, waitMs: number) {
-  const started = performance.now();
-  const outcome: Outcome = { changed: false, afterMs: -1, calls: 0 };
-  let poll!: ReturnType<HeldPolls["hold"]>;
-  const answered = new Promise<Outcome>((resolve) => {
-    poll = polls.hold(deviceId, since, waitMs, (changed, error) => {
+/** What each test poll's answer goes to. */
+interface Waiting {
+  started: number;
+  outcome: Outcome;
+  resolve: (o: Outcome) => void;
+}
+
+/** Held polls whose answers resolve their waiting promises (and count the calls). */
+function heldPolls(hub: NotifyHub, changed: (deviceId: number, since: number) => Promise<boolean>, recheckMs?: number) {
+  return new HeldPolls<Waiting>({
+    hub,
+    changed,
+    recheckMs,
+    answer: (_poll, waiting, changed, error) => {
+      const { outcome } = waiting;
       outcome.calls++;
       outcome.changed = changed;
       outcome.error = error;
-      outcome.afterMs = performance.now() - started;
-      resolve(outcome);
-    });
+      outcome.afterMs = performance.now() - waiting.started;
+      waiting.resolve(outcome);
+    },
   });
+}
+
+/** Holds a poll; resolves with its outcome and how long it took. */
+function holdOne(polls: HeldPolls<Waiting>, deviceId: number, since: number, waitMs: number) {
+  const outcome: Outcome = { changed: false, afterMs: -1, calls: 0 };
+  let resolve!: (o: Outcome) => void;
+  const answered = new Promise<Outcome>((r) => {
+    resolve = r;
+  });
+  const poll = polls.hold(deviceId, since, waitMs, Date.now(), { started: performance.now(), outcome, resolve });
   return { poll, answered, outcome };
 }
 
 describe("HeldPolls", () => {
   test("every held poll is answered at its own deadline, once, by the one shared timer", async () => {
     const hub = new NotifyHub(60_000);
-    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    const polls = heldPolls(hub, async () => false, 60_000);
     // Deadlines out of order and some equal: the earliest first, each on time.
     const waits = Array.from({ length: 300 }, (_, i) => 100 + ((i * 37) % 400));
     const held = waits.map((waitMs, i) => holdOne(polls, i, 0, waitMs));
@@ -56,7 +74,7 @@ describe("HeldPolls", () => {
       [1, 0],
       [2, 0],
     ]);
-    const polls = new HeldPolls({ hub, changed: async (id, since) => (versions.get(id) ?? 0) > since, recheckMs: 60_000 });
+    const polls = heldPolls(hub, async (id, since) => (versions.get(id) ?? 0) > since, 60_000);
     const one = holdOne(polls, 1, 0, 30_000);
     const two = holdOne(polls, 2, 0, 400);
     versions.set(1, 1);
@@ -68,10 +86,43 @@ describe("HeldPolls", () => {
     await hub.close();
   });
 
+  test("two polls of one device: ending one leaves the other, which its device's notification wakes", async () => {
+    const hub = new NotifyHub(60_000);
+    let version = 0;
+    const polls = heldPolls(hub, async (_id, since) => version > since, 60_000);
+    const first = holdOne(polls, 3, 0, 30_000);
+    const second = holdOne(polls, 3, 0, 30_000);
+    polls.end(first.poll);
+    assert.equal((await first.answered).changed, false);
+    version = 1;
+    hub.notify(deviceTopic(4));
+    hub.notify(deviceTopic(3));
+    const o = await second.answered;
+    assert.equal(o.changed, true);
+    assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    assert.equal(polls.size, 0);
+    await hub.close();
+  });
+
+  test("notifications possibly missed (deliverAll) re-check every held poll", async () => {
+    const hub = new NotifyHub(60_000);
+    let version = 0;
+    const polls = heldPolls(hub, async (_id, since) => version > since, 60_000);
+    const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
+    await new Promise((r) => setTimeout(r, 20));
+    version = 1;
+    hub.deliverAll();
+    for (const o of await Promise.all(held.map((h) => h.answered))) {
+      assert.equal(o.changed, true);
+      assert.ok(o.afterMs < 5_000);
+    }
+    await hub.close();
+  });
+
   test("without a notification the shared tick finds the change within about a period", async () => {
     const hub = new NotifyHub(60_000);
     let version = 0;
-    const polls = new HeldPolls({ hub, changed: async (_id, since) => version > since, recheckMs: 200 });
+    const polls = heldPolls(hub, async (_id, since) => version > since, 200);
     const h = holdOne(polls, 5, 0, 30_000);
     // After the first check found nothing: only a re-check can see it.
     await new Promise((r) => setTimeout(r, 50));
@@ -84,7 +135,7 @@ describe("HeldPolls", () => {
 
   test("end() (the agent hung up) answers at once, and the deadline later does not answer again", async () => {
     const hub = new NotifyHub(60_000);
-    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    const polls = heldPolls(hub, async () => false, 60_000);
     const h = holdOne(polls, 9, 0, 200);
     polls.end(h.poll);
     const o = await h.answered;
@@ -98,15 +149,12 @@ describe("HeldPolls", () => {
 
   test("a failing check answers with its error; the hub closing ends every wait", async () => {
     const hub = new NotifyHub(60_000);
-    const failing = new HeldPolls({
-      hub,
-      changed: async () => {
-        throw new Error("database gone");
-      },
+    const failing = heldPolls(hub, async () => {
+      throw new Error("database gone");
     });
     const f = await holdOne(failing, 1, 0, 30_000).answered;
     assert.match(String(f.error), /database gone/);
-    const polls = new HeldPolls({ hub, changed: async () => false, recheckMs: 60_000 });
+    const polls = heldPolls(hub, async () => false, 60_000);
     const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
     await new Promise((r) => setTimeout(r, 20));
     await hub.close();

@@ -1,13 +1,14 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { AssignmentCoalescer } from "../devices/assignment-coalescing.js";
 import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
-import { HeldPolls } from "../devices/held-polls.js";
+import { type HeldPoll, HeldPolls } from "../devices/held-polls.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { unbindDevice } from "../devices/unbind.js";
@@ -52,11 +53,22 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const versions = new DeviceVersionReader(ctx.db);
     const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
     const answers = new AssignmentAnswers();
-    const held = new HeldPolls({
+    /** Each held poll's record by its response, for a hang-up (one listener shared by all of them). */
+    const heldByResponse = new Map<ServerResponse, HeldPoll<FastifyReply>>();
+    function onResponseClose(this: ServerResponse): void {
+      const poll = heldByResponse.get(this);
+      if (poll) held.end(poll);
+    }
+    const held = new HeldPolls<FastifyReply>({
       hub: ctx.hub,
       changed: async (deviceId, since) => {
         const version = await versions.version(deviceId);
         return version !== undefined && version > since;
+      },
+      answer: (poll, reply, changed, error) => {
+        heldByResponse.delete(reply.raw);
+        if (error !== undefined) failPoll(reply, error);
+        else answerPoll(reply, poll.deviceId, poll.heardAt, changed).catch((err: unknown) => failPoll(reply, err));
       },
     });
 
@@ -78,6 +90,12 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     /** A failure after the handler returned: fastify's error handler answers it as it would a thrown one. */
     function failPoll(reply: FastifyReply, err: unknown): void {
       reply.send(err);
+    }
+
+    /** Holds the poll; the agent hanging up ends the wait (every answered request closes too: then a no-op). */
+    function holdPoll(reply: FastifyReply, deviceId: number, since: number, waitMs: number, heardAt: number): void {
+      heldByResponse.set(reply.raw, held.hold(deviceId, since, waitMs, heardAt, reply));
+      reply.raw.on("close", onResponseClose);
     }
 
     app.post(
@@ -115,19 +133,10 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
         const since = request.query.since ?? 0;
         // Held polls must end well before the device would count as silent.
         const waitMs = Math.min(request.query.waitMs ?? 0, ctx.options.pollMaxWaitMs, ctx.options.offlineAfterMs / 2);
-        const hold = () => {
-          const poll = held.hold(device.id, since, waitMs, (changed, error) =>
-            error === undefined
-              ? answerPoll(reply, device.id, heardAt, changed).catch((err: unknown) => failPoll(reply, err))
-              : failPoll(reply, error),
-          );
-          // The agent hung up: the wait ends (every answered request closes too: then a no-op).
-          reply.raw.on("close", () => held.end(poll));
-        };
         // A device coming back is written at once (placement may use it); the rest in batches.
         if (device.status !== DeviceStatus.OFFLINE) {
           ctx.heartbeats.heard(device.id, heardAt);
-          hold();
+          holdPoll(reply, device.id, since, waitMs, heardAt);
           return;
         }
         touchDevice(ctx.db, device.id, heardAt).then(
@@ -136,7 +145,7 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
               ctx.log.info({ event: "device.online", deviceId: device.id }, "device back online");
               ctx.placement.wake(ctx);
             }
-            hold();
+            holdPoll(reply, device.id, since, waitMs, heardAt);
           },
           (err: unknown) => failPoll(reply, err),
         );

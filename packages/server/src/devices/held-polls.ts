@@ -5,63 +5,68 @@
  * where it dies once the poll is answered. An async wait of its own per poll (the handler's and
  * the wait's suspended frames, their promises and closures, an abort signal for the hang-up, a
  * timer) kept several KB per poll there; the old generation grew with that churn to a few
- * times what it held alive. Here a wait is a record on three shared structures: one timer for
- * the earliest deadline, one tick re-checking a slice of the waits at a time, and the device's
- * wake-up subscription.
+ * times what it held alive. Here a wait is one record on shared structures: one timer for the
+ * earliest deadline, one tick re-checking a slice of the waits at a time, one subscription to
+ * every topic (a device's topic wakes its waits), and one callback for every answer.
  *
  * The same rules as NotifyHub.waitUntil (notify.ts): the version is checked when the wait
  * starts, again at each notification of the device's topic (at once if one comes while a check
  * runs) and on the shared tick once every recheckMs (a notification lost between replicas only
  * delays); the wait ends at its deadline, on end() (the agent hung up) or when the hub closes.
  */
-import { type NotifyHub, deviceTopic } from "../notify.js";
+import { type NotifyHub, deviceOfTopic } from "../notify.js";
 import { MinHeap } from "../scheduler/min-heap.js";
 
 /** How many parts the waits' re-checks are spread over within each recheck period. */
 const RECHECK_SLICES = 10;
 
-/** Called once: true when the device's version passed the poll's, false when the wait ended without (or the error of a check). */
-export type HeldPollDone = (changed: boolean, error?: unknown) => void;
-
-export interface HeldPoll {
+export interface HeldPoll<T> {
   readonly deviceId: number;
   readonly since: number;
+  /** When the caller heard the device (its own clock; handed back with the answer). */
+  readonly heardAt: number;
   /** performance.now() at which the wait ends. */
   readonly deadline: number;
   readonly slice: number;
-  /** null once answered: a record left in the deadline heap keeps nothing of its request. */
-  done: HeldPollDone | null;
+  /** What the answer goes to; null once answered (a record left in the deadline heap keeps nothing of its request). */
+  context: T | null;
   checking: boolean;
   /** Woken while a check ran: check again once it is done. */
   again: boolean;
 }
 
-interface DeviceWaits {
-  polls: HeldPoll[];
-  unsubscribe: () => void;
-}
-
-export interface HeldPollsDeps {
+export interface HeldPollsDeps<T> {
   hub: NotifyHub;
   /** Whether the device's version is past `since` now. */
   changed: (deviceId: number, since: number) => Promise<boolean>;
+  /** Called once per poll: `changed` true when the device's version passed the poll's, false when the wait ended without (or with the error of a check). */
+  answer: (poll: HeldPoll<T>, context: T, changed: boolean, error?: unknown) => void;
   recheckMs?: number;
 }
 
-export class HeldPolls {
-  private readonly deadlines = new MinHeap<HeldPoll>((a, b) => a.deadline < b.deadline);
+export class HeldPolls<T> {
+  private readonly deadlines = new MinHeap<HeldPoll<T>>((a, b) => a.deadline < b.deadline);
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
-  private readonly slices: Set<HeldPoll>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
+  private readonly slices: Set<HeldPoll<T>>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
   private nextSlice = 0;
   private tickSlice = 0;
   private tick: NodeJS.Timeout | null = null;
-  private readonly byDevice = new Map<number, DeviceWaits>();
+  /** A device's held polls: the one poll itself (nearly always), or a list. */
+  private readonly byDevice = new Map<number, HeldPoll<T> | HeldPoll<T>[]>();
   private closed = false;
   private readonly recheckMs: number;
 
-  constructor(private readonly deps: HeldPollsDeps) {
+  constructor(private readonly deps: HeldPollsDeps<T>) {
     this.recheckMs = deps.recheckMs ?? 1000;
+    deps.hub.subscribeAll((topic) => {
+      if (topic === null) {
+        for (const slice of this.slices) for (const poll of [...slice]) this.check(poll);
+        return;
+      }
+      const deviceId = deviceOfTopic(topic);
+      if (deviceId !== undefined) this.wake(deviceId);
+    });
     deps.hub.subscribe("close", () => this.close());
   }
 
@@ -73,16 +78,17 @@ export class HeldPolls {
   }
 
   /**
-   * Waits until `deviceId`'s version passes `since` or `waitMs` passes; `done` is called once
-   * with the outcome. The returned record is what end() takes.
+   * Waits until `deviceId`'s version passes `since` or `waitMs` passes; then `answer` is
+   * called once with `context`. The returned record is what end() takes.
    */
-  hold(deviceId: number, since: number, waitMs: number, done: HeldPollDone): HeldPoll {
-    const poll: HeldPoll = {
+  hold(deviceId: number, since: number, waitMs: number, heardAt: number, context: T): HeldPoll<T> {
+    const poll: HeldPoll<T> = {
       deviceId,
       since,
+      heardAt,
       deadline: performance.now() + Math.max(0, waitMs),
       slice: this.nextSlice,
-      done,
+      context,
       checking: false,
       again: false,
     };
@@ -97,13 +103,10 @@ export class HeldPolls {
     this.nextSlice = (this.nextSlice + 1) % RECHECK_SLICES;
     this.slices[poll.slice].add(poll);
     this.tick ??= setInterval(() => this.recheckSlice(), Math.max(1, Math.floor(this.recheckMs / RECHECK_SLICES))).unref();
-    let waits = this.byDevice.get(deviceId);
-    if (!waits) {
-      const list: HeldPoll[] = [];
-      waits = { polls: list, unsubscribe: this.deps.hub.subscribe(deviceTopic(deviceId), () => this.wake(list)) };
-      this.byDevice.set(deviceId, waits);
-    }
-    waits.polls.push(poll);
+    const held = this.byDevice.get(deviceId);
+    if (held === undefined) this.byDevice.set(deviceId, poll);
+    else if (Array.isArray(held)) held.push(poll);
+    else this.byDevice.set(deviceId, [held, poll]);
     this.deadlines.push(poll);
     this.arm();
     this.check(poll);
@@ -111,17 +114,20 @@ export class HeldPolls {
   }
 
   /** Ends the wait now (the agent hung up): answered as unchanged, unless answered already. */
-  end(poll: HeldPoll): void {
+  end(poll: HeldPoll<T>): void {
     this.finish(poll, false);
   }
 
-  private wake(polls: readonly HeldPoll[]): void {
+  private wake(deviceId: number): void {
+    const held = this.byDevice.get(deviceId);
+    if (held === undefined) return;
     // A copy: a check that answers at once removes its poll from the list.
-    for (const poll of [...polls]) this.check(poll);
+    if (Array.isArray(held)) for (const poll of [...held]) this.check(poll);
+    else this.check(held);
   }
 
-  private check(poll: HeldPoll): void {
-    if (poll.done === null) return;
+  private check(poll: HeldPoll<T>): void {
+    if (poll.context === null) return;
     if (poll.checking) {
       poll.again = true;
       return;
@@ -141,24 +147,22 @@ export class HeldPolls {
     );
   }
 
-  private finish(poll: HeldPoll, changed: boolean, error?: unknown): void {
-    const done = poll.done;
-    if (done === null) return;
-    poll.done = null;
+  private finish(poll: HeldPoll<T>, changed: boolean, error?: unknown): void {
+    const context = poll.context;
+    if (context === null) return;
+    poll.context = null;
     // Left in the deadline heap until its deadline comes (it keeps nothing but its numbers).
     if (this.slices[poll.slice].delete(poll)) this.forget(poll);
-    done(changed, error);
+    this.deps.answer(poll, context, changed, error);
   }
 
-  private forget(poll: HeldPoll): void {
-    const waits = this.byDevice.get(poll.deviceId);
-    if (waits) {
-      const at = waits.polls.indexOf(poll);
-      if (at >= 0) waits.polls.splice(at, 1);
-      if (waits.polls.length === 0) {
-        waits.unsubscribe();
-        this.byDevice.delete(poll.deviceId);
-      }
+  private forget(poll: HeldPoll<T>): void {
+    const held = this.byDevice.get(poll.deviceId);
+    if (held === poll) this.byDevice.delete(poll.deviceId);
+    else if (Array.isArray(held)) {
+      const at = held.indexOf(poll);
+      if (at >= 0) held.splice(at, 1);
+      if (held.length === 1) this.byDevice.set(poll.deviceId, held[0]);
     }
     if (this.tick && this.slices.every((slice) => slice.size === 0)) {
       clearInterval(this.tick);
@@ -175,7 +179,7 @@ export class HeldPolls {
   /** One timer, for the earliest deadline of the waits held. */
   private arm(): void {
     let head = this.deadlines.peek();
-    while (head && head.done === null) {
+    while (head && head.context === null) {
       this.deadlines.pop();
       head = this.deadlines.peek();
     }
