@@ -3,12 +3,12 @@
 // its lease has its job stopped (by its lease watchdog) before the server retries the run
 // elsewhere, so no run ever runs twice; a shorter pause costs nothing.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api } from "fedml";
 import { writeJob } from "./support/jobs.js";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "./support/processes.js";
+import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer, waitForHello } from "./support/processes.js";
 import { makeTempDir } from "./support/tmp.js";
 import { waitFor } from "./support/wait.js";
 import { waitForRunStatus } from "./support/runs.js";
@@ -62,11 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function startHeardAgent(name: string): Promise<AgentProcess> {
   const home = join(tmp.dir, name);
   const agent = await startAgent(server.url, alice.apiKey, home, ["--name", name]);
-  await waitFor(
-    `${name} to say hello`,
-    () => readdirSync(home).some((f) => f.startsWith("agent-") && readFileSync(join(home, f), "utf8").includes("hello accepted")),
-    60_000,
-  );
+  await waitForHello(agent);
   return agent;
 }
 
@@ -166,25 +162,4 @@ describe("stalls and fencing", () => {
     );
     assert.equal(ticksOf(ticksFile, runId), original.length, "the original never resumed");
   });
-
-  test("a leased agent's lease watchdog runs from its start, before any run, and leaves once the agent has stopped", async () => {
-    const agent = await startHeardAgent("agent-c");
-    const pidFile = join(agent.home, "lease-watchdog.pid");
-    await waitFor("agent-c's lease watchdog, with no run yet", () => {
-      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
-      return pid > 1 && isAlive(pid);
-    });
-    await agent.stop();
-    // It removes its pid file as it exits (a zombie's pid would still answer a signal).
-    await waitFor("the watchdog to leave after its agent", () => !existsSync(pidFile), 30_000);
-  });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -2,7 +2,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AgentProcess, type ServerProcess, createUser, startAgent, startServer } from "../../test/support/processes.js";
+import {
+  type AgentProcess,
+  type ServerProcess,
+  createUser,
+  startAgent,
+  startServer,
+  waitForHello,
+} from "../../test/support/processes.js";
 import { call } from "./http.js";
 
 export interface Cluster {
@@ -23,6 +30,9 @@ export async function startCluster(agentCount: number, agentArgs: string[] = [],
   for (let i = 0; i < agentCount; i++) {
     agents.push(await startAgent(server.url, apiKey, join(root, `agent-${i}`), ["--name", `bench-${i}`, ...agentArgs], nodeArgs));
   }
+  // Every agent running before anything is timed: the last one started would otherwise still
+  // be starting (its start-up CPU counted, its job slots idle) as the first jobs go out.
+  await Promise.all(agents.map((agent) => waitForHello(agent)));
   return {
     server,
     apiKey,

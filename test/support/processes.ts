@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -156,6 +156,22 @@ export async function startAgent(
     return body.deviceList.some((d) => d.deviceId === String(config.deviceId) && d.status !== "OFFLINE");
   });
   return agent;
+}
+
+/**
+ * Waits until the agent process has said hello to a server (its log says so): startAgent
+ * returns once binding shows the device online, while the agent itself may still be starting.
+ */
+export async function waitForHello(agent: AgentProcess, timeoutMs = 60_000): Promise<void> {
+  const logs = () => readdirSync(agent.home).filter((f) => f.startsWith("agent-") && f.endsWith(".log"));
+  await waitFor(
+    `agent ${agent.deviceId} to say hello`,
+    () => {
+      if (agent.child.exitCode !== null) throw new Error(`agent exited with ${agent.child.exitCode}`);
+      return logs().some((f) => readFileSync(join(agent.home, f), "utf8").includes("hello accepted"));
+    },
+    timeoutMs,
+  );
 }
 
 /** A server, its users (as SDK callers) and one agent bound by the first user. */

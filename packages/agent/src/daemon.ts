@@ -55,10 +55,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const slurm = config.slurm ? new SlurmBackend(home, config.slurm) : null;
   const backend: RunBackend = slurm ?? localBackend;
   acquirePidFile(home);
-  // The lease watchdog guards every run of a leased agent. Started with the agent, beside its
-  // own start, rather than by its first run: a node process's start costs as much CPU as a
-  // hundred trivial jobs' bookkeeping. With no lease from the server it leaves by itself.
-  ensureLeaseWatchdog(home);
 
   // Ends the last retries once the shutdown's flush time is over.
   const hardStop = new AbortController();

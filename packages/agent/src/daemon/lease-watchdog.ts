@@ -3,16 +3,15 @@
  * has jobs. It enforces the agent's lease (lease.ts) when the agent itself cannot, paused
  * (SIGSTOP, a debugger) or crashed: once the lease in lease.json is older than leaseMs it sends
  * SIGTERM to the process groups of the runs the agent's journal (run-state.ts) has not seen
- * end, and SIGKILL after killGraceMs. It lives as long as the agent holds a lease: the agent
- * starts it with its first lease, not with its first run, so that a fresh agent's first jobs
- * do not pay a node process's start (about as much CPU as a hundred trivial jobs' own
- * bookkeeping). It exits once there is nothing left to guard: no live job, and no lease or
- * no live agent behind it. Its own pid is in lease-watchdog.pid.
+ * end, and SIGKILL after killGraceMs. It exits when there is
+ * nothing left to guard: no live job, and a live agent holding no run (or no agent). Runs
+ * coming and going between two looks (short jobs) keep it: starting it again costs a node
+ * process each time. Its own pid is in lease-watchdog.pid.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isFinalStatus, listRunStates } from "../runner/run-state.js";
+import { isFinalStatus, listRunStates, runStatesMark } from "../runner/run-state.js";
 import { isGroupAlive, signalGroup } from "../runner/process-group.js";
 import { type LeaseFile, isAlive, leaseFilePath, monotonicNs } from "./lease.js";
 
@@ -28,37 +27,46 @@ function readLease(home: string): LeaseFile | null {
   }
 }
 
-/** The process groups, still alive, of the agent's runs that have not ended. */
-function guardedGroups(home: string): number[] {
+/**
+ * The agent's runs that have not ended or changed state since the last look (short jobs come
+ * and go between two looks), and the process groups of theirs still alive.
+ */
+function guarded(home: string, lastMark: { value: string }): { runs: number; groups: number[] } {
   const groups: number[] = [];
+  let runs = 0;
   try {
+    const mark = runStatesMark(home);
+    if (mark !== lastMark.value) runs++;
+    lastMark.value = mark;
     for (const state of listRunStates(home)) {
       if (isFinalStatus(state.status)) continue;
+      runs++;
       if (state.pgid && state.pgid > 1 && isGroupAlive(state.pgid)) groups.push(state.pgid);
     }
   } catch {
     // An unreadable journal: nothing to guard this time.
   }
-  return groups;
+  return { runs, groups };
 }
 
 const IDLE_CHECKS_BEFORE_EXIT = 20;
 
-/** Nothing to guard now: no job alive, and no live agent holding a lease that will start more. */
-function isIdle(lease: LeaseFile | null, groups: number[]): boolean {
+/** Nothing to guard now: no job alive, and no live agent holding runs that will start more. */
+function isIdle(lease: LeaseFile | null, runs: number, groups: number[]): boolean {
   if (groups.length > 0) return false;
-  return lease === null || !isAlive(lease.agentPid);
+  return lease === null || runs === 0 || !isAlive(lease.agentPid);
 }
 
 export async function watchLease(home: string): Promise<void> {
   writeFileSync(watchdogPidPath(home), String(process.pid));
   const termSent = new Map<number, bigint>();
   let idle = 0;
+  const lastMark = { value: "" };
   try {
     for (;;) {
       const lease = readLease(home);
-      const groups = lease ? guardedGroups(home) : [];
-      idle = isIdle(lease, groups) ? idle + 1 : 0;
+      const { runs, groups } = lease ? guarded(home, lastMark) : { runs: 0, groups: [] };
+      idle = isIdle(lease, runs, groups) ? idle + 1 : 0;
       if (idle >= IDLE_CHECKS_BEFORE_EXIT) return;
       if (lease && groups.length > 0) {
         const now = monotonicNs();

@@ -186,15 +186,16 @@ export class JobRun {
         return { status: EdgeStatus.FAILED, exitCode: exit.exitCode, reason: `bootstrap exited with code ${exit.exitCode}` };
       }
     }
-    const probing = new AbortController();
+    // Serving jobs only: an abort builds an error with its stack, a cost every short job would pay.
+    const probing = servingPort === null ? null : new AbortController();
     // bash would have set PWD for the program it runs.
     const jobEnv = direct ? { ...env, PWD: cwd } : env;
     const started = () => {
       deps.onStatus({ status: EdgeStatus.RUNNING });
-      if (servingPort !== null) this.probe(servingPort, probing.signal);
+      if (servingPort !== null && probing) this.probe(servingPort, probing.signal);
     };
     const exit = await this.runScript(join(folder.scripts, "job.sh"), cwd, jobEnv, launcher, EdgeStatus.RUNNING, started, direct);
-    probing.abort();
+    probing?.abort();
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     if (exit.exitCode === 0) return { status: EdgeStatus.FINISHED, exitCode: 0, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;

@@ -185,6 +185,12 @@ function compact(journal: Journal): void {
   journal.lines = journal.states.size;
 }
 
+/** Changes whenever a state is written (for a reader that waits for activity). */
+export function runStatesMark(home: string): string {
+  const journal = journalOf(home);
+  return `${journal.ino}:${journal.size}`;
+}
+
 export function readRunState(home: string, runId: string): RunState | null {
   return journalOf(home).states.get(runId) ?? null;
 }
