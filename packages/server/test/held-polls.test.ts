@@ -1,5 +1,5 @@
-// Held assignments polls on shared structures (one deadline timer, one re-check tick, a wake-up
-// subscription per device): each wait still ends on time, by itself, exactly once.
+// Held assignments polls on shared structures (one re-check tick, one wake-up listener of every
+// topic, one answer callback): each wait still ends on time, by itself, exactly once.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { waitFor } from "../../../test/support/wait.js";
@@ -51,7 +51,7 @@ function holdOne(polls: HeldPolls<Waiting>, deviceId: number, since: number, wai
 }
 
 describe("HeldPolls", () => {
-  test("every held poll is answered at its own deadline, once, by the one shared timer", async () => {
+  test("every held poll is answered at its own deadline, once", async () => {
     const hub = new NotifyHub(60_000);
     const polls = heldPolls(hub, async () => false, 60_000);
     // Deadlines out of order and some equal: the earliest first, each on time.

@@ -5,9 +5,12 @@
  * where it dies once the poll is answered. An async wait of its own per poll (the handler's and
  * the wait's suspended frames, their promises and closures, an abort signal for the hang-up, a
  * timer) kept several KB per poll there; the old generation grew with that churn to a few
- * times what it held alive. Here a wait is one record on shared structures: one timer for the
- * earliest deadline, one tick re-checking a slice of the waits at a time, one subscription to
- * every topic (a device's topic wakes its waits), and one callback for every answer.
+ * times what it held alive. Here a wait is one record and its deadline timer, on shared
+ * structures: one tick re-checking a slice of the waits at a time, one subscription to every
+ * topic (a device's topic wakes its waits), and one callback for every answer. (Node keeps
+ * timers of one duration in one list, so a timer per wait is cheap; one timer re-armed for the
+ * earliest deadline instead answered the polls measurably later: heartbeat p50 5 -> 10 ms at
+ * 10,000 agents.)
  *
  * The same rules as NotifyHub.waitUntil (notify.ts): the version is checked when the wait
  * starts, again at each notification of the device's topic (at once if one comes while a check
@@ -15,7 +18,6 @@
  * delays); the wait ends at its deadline, on end() (the agent hung up) or when the hub closes.
  */
 import { type NotifyHub, deviceOfTopic } from "../notify.js";
-import { MinHeap } from "../scheduler/min-heap.js";
 
 /** How many parts the waits' re-checks are spread over within each recheck period. */
 const RECHECK_SLICES = 10;
@@ -25,10 +27,10 @@ export interface HeldPoll<T> {
   readonly since: number;
   /** When the caller heard the device (its own clock; handed back with the answer). */
   readonly heardAt: number;
-  /** performance.now() at which the wait ends. */
-  readonly deadline: number;
   readonly slice: number;
-  /** What the answer goes to; null once answered (a record left in the deadline heap keeps nothing of its request). */
+  /** Ends the wait at its deadline; cleared with the answer. */
+  timer: NodeJS.Timeout | null;
+  /** What the answer goes to; null once answered. */
   context: T | null;
   checking: boolean;
   /** Woken while a check ran: check again once it is done. */
@@ -45,9 +47,6 @@ export interface HeldPollsDeps<T> {
 }
 
 export class HeldPolls<T> {
-  private readonly deadlines = new MinHeap<HeldPoll<T>>((a, b) => a.deadline < b.deadline);
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
   private readonly slices: Set<HeldPoll<T>>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
   private nextSlice = 0;
   private tickSlice = 0;
@@ -86,8 +85,8 @@ export class HeldPolls<T> {
       deviceId,
       since,
       heardAt,
-      deadline: performance.now() + Math.max(0, waitMs),
       slice: this.nextSlice,
+      timer: null,
       context,
       checking: false,
       again: false,
@@ -107,8 +106,7 @@ export class HeldPolls<T> {
     if (held === undefined) this.byDevice.set(deviceId, poll);
     else if (Array.isArray(held)) held.push(poll);
     else this.byDevice.set(deviceId, [held, poll]);
-    this.deadlines.push(poll);
-    this.arm();
+    poll.timer = setTimeout(() => this.finish(poll, false), waitMs);
     this.check(poll);
     return poll;
   }
@@ -151,7 +149,8 @@ export class HeldPolls<T> {
     const context = poll.context;
     if (context === null) return;
     poll.context = null;
-    // Left in the deadline heap until its deadline comes (it keeps nothing but its numbers).
+    if (poll.timer) clearTimeout(poll.timer);
+    poll.timer = null;
     if (this.slices[poll.slice].delete(poll)) this.forget(poll);
     this.deps.answer(poll, context, changed, error);
   }
@@ -176,43 +175,9 @@ export class HeldPolls<T> {
     for (const poll of due) this.check(poll);
   }
 
-  /** One timer, for the earliest deadline of the waits held. */
-  private arm(): void {
-    let head = this.deadlines.peek();
-    while (head && head.context === null) {
-      this.deadlines.pop();
-      head = this.deadlines.peek();
-    }
-    if (!head) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (this.timer && this.timerAt <= head.deadline) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = head.deadline;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(head.deadline - performance.now())));
-  }
-
-  private expire(): void {
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    // Timers may fire a little before their time by performance.now(): within a millisecond is due.
-    const now = performance.now() + 1;
-    for (let head = this.deadlines.peek(); head && head.deadline <= now; head = this.deadlines.peek()) {
-      this.deadlines.pop();
-      this.finish(head, false);
-    }
-    this.arm();
-  }
-
   /** The hub closed (server shutdown): every wait ends now, and later ones are checked once. */
   private close(): void {
     this.closed = true;
     for (const slice of this.slices) for (const poll of [...slice]) this.finish(poll, false);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
   }
 }
