@@ -58,6 +58,8 @@ describe("HeldPolls", () => {
     const waits = Array.from({ length: 300 }, (_, i) => 100 + ((i * 37) % 400));
     const held = waits.map((waitMs, i) => holdOne(polls, i, 0, waitMs));
     assert.equal(polls.size, 300);
+    // Deadlines come in order: once this one is answered, a second answer of any other would have come.
+    const last = holdOne(polls, 1_000, 0, Math.max(...waits) + 50);
     const outcomes = await Promise.all(held.map((h) => h.answered));
     outcomes.forEach((o, i) => {
       assert.equal(o.changed, false);
@@ -65,7 +67,7 @@ describe("HeldPolls", () => {
       // Generous for a loaded machine: on time is within a timer's lateness, not a tick's.
       assert.ok(o.afterMs < waits[i] + 500, `poll ${i} answered after ${o.afterMs.toFixed(1)} ms of its ${waits[i]}`);
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await last.answered;
     assert.ok(outcomes.every((o) => o.calls === 1));
     assert.equal(polls.size, 0);
     await hub.close();
@@ -110,9 +112,18 @@ describe("HeldPolls", () => {
   test("notifications possibly missed (deliverAll) re-check every held poll", async () => {
     const hub = new NotifyHub(60_000);
     let version = 0;
-    const polls = heldPolls(hub, async (_id, since) => version > since, 60_000);
+    let checks = 0;
+    const polls = heldPolls(
+      hub,
+      async (_id, since) => {
+        checks++;
+        return version > since;
+      },
+      60_000,
+    );
     const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
-    await new Promise((r) => setTimeout(r, 20));
+    // Both first checks found nothing: only the re-check deliverAll asks for can see the change.
+    await waitFor("both first checks", () => checks >= 2);
     version = 1;
     hub.deliverAll();
     for (const o of await Promise.all(held.map((h) => h.answered))) {
@@ -125,14 +136,24 @@ describe("HeldPolls", () => {
   test("without a notification the shared tick finds the change within about a period", async () => {
     const hub = new NotifyHub(60_000);
     let version = 0;
-    const polls = heldPolls(hub, async (_id, since) => version > since, 200);
+    let checks = 0;
+    const polls = heldPolls(
+      hub,
+      async (_id, since) => {
+        checks++;
+        return version > since;
+      },
+      200,
+    );
     const h = holdOne(polls, 5, 0, 30_000);
     // After the first check found nothing: only a re-check can see it.
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor("the first check", () => checks >= 1);
+    const checksBefore = checks;
     version = 1;
     const o = await h.answered;
     assert.equal(o.changed, true);
-    assert.ok(o.afterMs >= 50 && o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    assert.ok(checks > checksBefore, "answered by a later check");
+    assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
     await hub.close();
   });
 
@@ -140,12 +161,14 @@ describe("HeldPolls", () => {
     const hub = new NotifyHub(60_000);
     const polls = heldPolls(hub, async () => false, 60_000);
     const h = holdOne(polls, 9, 0, 200);
+    // Answered at its deadline, after the one above's: by then a second answer would have come.
+    const later = holdOne(polls, 10, 0, 250);
     polls.end(h.poll);
     const o = await h.answered;
     assert.equal(o.changed, false);
     assert.ok(o.afterMs < 150, `answered after ${o.afterMs} ms`);
-    assert.equal(polls.size, 0);
-    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(polls.size, 1);
+    await later.answered;
     assert.equal(o.calls, 1);
     await hub.close();
   });
@@ -157,9 +180,17 @@ describe("HeldPolls", () => {
     });
     const f = await holdOne(failing, 1, 0, 30_000).answered;
     assert.match(String(f.error), /database gone/);
-    const polls = heldPolls(hub, async () => false, 60_000);
+    let checks = 0;
+    const polls = heldPolls(
+      hub,
+      async () => {
+        checks++;
+        return false;
+      },
+      60_000,
+    );
     const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor("the first checks", () => checks >= 3);
     await hub.close();
     for (const o of await Promise.all(held.map((h) => h.answered))) {
       assert.equal(o.changed, false);
