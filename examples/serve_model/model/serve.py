@@ -25,6 +25,10 @@ def predict(x):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Buffered: an answer leaves in one write when the handler returns (the server flushes after
+    # each request; /stream flushes each chunk itself). Unbuffered, the headers went out first
+    # and a replica killed between the two writes left the proxy a started answer it cannot retry.
+    wbufsize = -1
 
     def log_message(self, *args):
         pass
