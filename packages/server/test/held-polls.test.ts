@@ -39,6 +39,20 @@ function heldPolls(hub: NotifyHub, changed: (deviceId: number, since: number) =>
   });
 }
 
+/** Held polls over one version shared by every device, counting the checks they make. */
+function countedPolls(hub: NotifyHub, recheckMs?: number) {
+  const state = { version: 0, checks: 0 };
+  const polls = heldPolls(
+    hub,
+    async (_id, since) => {
+      state.checks++;
+      return state.version > since;
+    },
+    recheckMs,
+  );
+  return { polls, state };
+}
+
 /** Holds a poll; resolves with its outcome and how long it took. */
 function holdOne(polls: HeldPolls<Waiting>, deviceId: number, since: number, waitMs: number) {
   const outcome: Outcome = { changed: false, afterMs: -1, calls: 0 };
@@ -111,20 +125,11 @@ describe("HeldPolls", () => {
 
   test("notifications possibly missed (deliverAll) re-check every held poll", async () => {
     const hub = new NotifyHub(60_000);
-    let version = 0;
-    let checks = 0;
-    const polls = heldPolls(
-      hub,
-      async (_id, since) => {
-        checks++;
-        return version > since;
-      },
-      60_000,
-    );
+    const { polls, state } = countedPolls(hub, 60_000);
     const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
     // Both first checks found nothing: only the re-check deliverAll asks for can see the change.
-    await waitFor("both first checks", () => checks >= 2);
-    version = 1;
+    await waitFor("both first checks", () => state.checks >= 2);
+    state.version = 1;
     hub.deliverAll();
     for (const o of await Promise.all(held.map((h) => h.answered))) {
       assert.equal(o.changed, true);
@@ -135,24 +140,15 @@ describe("HeldPolls", () => {
 
   test("without a notification the shared tick finds the change within about a period", async () => {
     const hub = new NotifyHub(60_000);
-    let version = 0;
-    let checks = 0;
-    const polls = heldPolls(
-      hub,
-      async (_id, since) => {
-        checks++;
-        return version > since;
-      },
-      200,
-    );
+    const { polls, state } = countedPolls(hub, 200);
     const h = holdOne(polls, 5, 0, 30_000);
     // After the first check found nothing: only a re-check can see it.
-    await waitFor("the first check", () => checks >= 1);
-    const checksBefore = checks;
-    version = 1;
+    await waitFor("the first check", () => state.checks >= 1);
+    const checksBefore = state.checks;
+    state.version = 1;
     const o = await h.answered;
     assert.equal(o.changed, true);
-    assert.ok(checks > checksBefore, "answered by a later check");
+    assert.ok(state.checks > checksBefore, "answered by a later check");
     assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
     await hub.close();
   });
@@ -180,17 +176,10 @@ describe("HeldPolls", () => {
     });
     const f = await holdOne(failing, 1, 0, 30_000).answered;
     assert.match(String(f.error), /database gone/);
-    let checks = 0;
-    const polls = heldPolls(
-      hub,
-      async () => {
-        checks++;
-        return false;
-      },
-      60_000,
-    );
+    // Its version never moves: every check finds nothing.
+    const { polls, state } = countedPolls(hub, 60_000);
     const held = [holdOne(polls, 1, 0, 30_000), holdOne(polls, 1, 0, 30_000), holdOne(polls, 2, 0, 30_000)];
-    await waitFor("the first checks", () => checks >= 3);
+    await waitFor("the first checks", () => state.checks >= 3);
     await hub.close();
     for (const o of await Promise.all(held.map((h) => h.answered))) {
       assert.equal(o.changed, false);
