@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } f
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { readServerRecord } from "../../packages/server/src/server-record.js";
 import { databaseUrlFor } from "../../packages/server/test/support/database.js";
 import { agentBin, cliBin, serverBin } from "./paths.js";
 import type { Caller } from "./runs.js";
@@ -50,12 +51,30 @@ export async function startServer(
   home: string,
   opts: { port?: number; extraArgs?: string[]; nodeArgs?: string[] } = {},
 ): Promise<ServerProcess> {
-  const port = opts.port ?? (await freePort());
+  // A free port found here may be taken by another test file's process before the server
+  // binds it: then the server exits on EADDRINUSE and another free port is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOn(home, opts.port ?? (await freePort()), opts);
+    } catch (err) {
+      if (opts.port !== undefined || !(err instanceof PortTaken) || attempt >= 3) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startServerOn(
+  home: string,
+  port: number,
+  opts: { extraArgs?: string[]; nodeArgs?: string[] },
+): Promise<ServerProcess> {
   mkdirSync(home, { recursive: true });
   const extraArgs = [...(opts.extraArgs ?? [])];
   const databaseUrl = extraArgs.includes("--database-url") ? undefined : await databaseUrlFor(home);
   if (databaseUrl) extraArgs.push("--database-url", databaseUrl);
-  const log = createWriteStream(join(home, `server-${Date.now()}.log`));
+  const logFile = join(home, `server-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
   const nodeArgs = opts.nodeArgs ?? [];
   const child = spawn(process.execPath, [...nodeArgs, serverBin, "--home", home, "--port", String(port), ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -63,16 +82,24 @@ export async function startServer(
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
+  const outcome = await waitFor(
     `server on ${url}`,
     async () => {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-      const res = await fetch(`${url}/api/v1/health`);
-      return res.ok;
+      if (child.exitCode !== null) return "exited";
+      // The server records its pid once it listens: an answer on the port before that may be
+      // another process's.
+      if (readServerRecord(home)?.pid !== child.pid) return false;
+      return (await fetch(`${url}/api/v1/health`)).ok && "up";
     },
     // Generous: on a loaded 2-core machine a cold server start alone has taken over 20 s.
     60_000,
   );
+  if (outcome === "exited") {
+    // Its output lands in the log once its pipes have closed.
+    await waitFor("the server's log", () => log.writableFinished, 5_000).catch(() => undefined);
+    if (readFileSync(logFile, "utf8").includes("EADDRINUSE")) throw new PortTaken(`port ${port} taken`);
+    throw new Error(`server exited with ${child.exitCode}`);
+  }
   // Only the first server on a database writes the admin key (a replica joining finds none).
   const keyFile = join(home, "server", "admin-key");
   const adminKey = existsSync(keyFile) ? readFileSync(keyFile, "utf8").trim() : "";
