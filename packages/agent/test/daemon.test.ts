@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Assignment } from "@fedml/core";
 import { type AgentConfig, writeAgentConfig } from "../src/config.js";
 import { runAgent } from "../src/daemon.js";
+import { watchdogEnv } from "../src/daemon/lease.js";
 import { LOST_RUN_REASON } from "../src/daemon/recovery.js";
 import { readRunState, writeRunState } from "../src/runner/run-state.js";
 import { StandInServer } from "./stand-in-server.js";
@@ -271,5 +272,12 @@ describe("runAgent", () => {
     assert.deepEqual(liveGroupMembers(pgid), []);
     assert.equal(existsSync(join(home, "agent.pid")), false);
     assert.equal(readRunState(home, "run-shutdown")?.reported, true);
+  });
+});
+
+describe("lease watchdog", () => {
+  test("starts with the agent's environment less its TLS settings (node would read the CA bundle at start, unused)", () => {
+    const env = watchdogEnv({ PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt", TZ: "UTC" });
+    assert.deepEqual(env, { PATH: "/usr/bin:/bin", TZ: "UTC" });
   });
 });

@@ -12,8 +12,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isFinalStatus, listRunStates, runStatesMark } from "../runner/run-state.js";
-import { isGroupAlive, signalGroup } from "../runner/process-group.js";
-import { type LeaseFile, isAlive, leaseFilePath, monotonicNs } from "./lease.js";
+import { isGroupAlive, signalGroup } from "../runner/group-signal.js";
+import { type LeaseFile, isAlive, leaseFilePath, monotonicNs } from "./lease-file.js";
 
 export function watchdogPidPath(home: string): string {
   return join(home, "lease-watchdog.pid");

@@ -12,29 +12,13 @@ import { spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-
-export interface LeaseTerms {
-  leaseMs: number;
-  killGraceMs: number;
-}
-
-/** What lease.json holds; times are process.hrtime (CLOCK_MONOTONIC, shared by every process of the machine). */
-export interface LeaseFile extends LeaseTerms {
-  agentPid: number;
-  renewedAtNs: string;
-}
+import { type LeaseFile, type LeaseTerms, isAlive, leaseFilePath, monotonicNs } from "./lease-file.js";
 
 /**
  * The renewal written is at most this part of the lease behind the agent's own: a fresh write
  * per answered poll (a file each) would cost more than a short job's bookkeeping otherwise.
  */
 const PUBLISH_STEP = 20;
-
-export const monotonicNs = (): bigint => process.hrtime.bigint();
-
-export function leaseFilePath(home: string): string {
-  return join(home, "lease.json");
-}
 
 export class AgentLease {
   private terms: LeaseTerms | null = null;
@@ -104,15 +88,6 @@ export class AgentLease {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Starts the lease watchdog unless one already guards this home. Detached, in its own
  * session: a signal meant for the agent (SIGSTOP to its group) does not reach it.
@@ -129,8 +104,22 @@ export function ensureLeaseWatchdog(home: string): void {
   const script = fileURLToPath(new URL("./lease-watchdog.js", import.meta.url));
   // Without V8's helper threads (its GC and compiler work is small enough for its one thread)
   // it starts in about a seventh less CPU: one start per busy period of the agent.
-  const child = spawn(process.execPath, ["--v8-pool-size=0", script, home], { detached: true, stdio: "ignore" });
+  const child = spawn(process.execPath, ["--v8-pool-size=0", script, home], {
+    detached: true,
+    stdio: "ignore",
+    env: watchdogEnv(process.env),
+  });
   child.on("error", () => {});
   child.unref();
   spawnedPid = child.pid;
+}
+
+/**
+ * The agent's environment without what only a client of a server needs: the watchdog speaks
+ * to none, and node reads NODE_EXTRA_CA_CERTS's bundle eagerly at start (with a system's
+ * whole CA bundle named there, that is about 80 ms of CPU, twice a bare node start).
+ */
+export function watchdogEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
+  return rest;
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { EdgeStatus } from "@fedml/core/contract";
 import type { Logger } from "../log.js";
-import { isGroupAlive, signalGroup } from "../runner/process-group.js";
+import { isGroupAlive, signalGroup } from "../runner/group-signal.js";
 import { type RunState, importLegacyStates, isFinalStatus, listRunStates, updateRunState } from "../runner/run-state.js";
 
 export const LOST_RUN_REASON = "the agent restarted and lost the run's process";

@@ -9,6 +9,7 @@ import type { Readable, Writable } from "node:stream";
 import { constants } from "node:os";
 import type { RunCgroup } from "./isolation/cgroup.js";
 import { withPrivateTmp } from "./isolation/private-tmp.js";
+import { signalGroup } from "./group-signal.js";
 import { createLineSplitter } from "./line-splitter.js";
 
 /** How long output may still arrive after the group is killed. */
@@ -51,33 +52,6 @@ export interface RunningScript {
   exited: Promise<ScriptExit>;
   /** SIGTERM to the group, SIGKILL after graceMs if anything of it is still alive. */
   stop(graceMs: number): void;
-}
-
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  return killGroup(pgid, signal) === null;
-}
-
-export function isGroupAlive(pgid: number): boolean {
-  const code = killGroup(pgid, 0);
-  return code === null || code === "EPERM";
-}
-
-/**
- * process.kill of a group: null when it was sent, else the error's code. Most calls at a job's
- * end find its group gone already, and the error's stack trace cost more than the signal: it
- * is not captured.
- */
-function killGroup(pgid: number, signal: NodeJS.Signals | 0): string | null {
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    process.kill(-pgid, signal);
-    return null;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? "unknown";
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
 }
 
 type Child = ChildProcessByStdio<Writable | null, Readable, Readable>;
