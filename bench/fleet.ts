@@ -272,6 +272,10 @@ async function scale(
     // A deep queue of one user is placed a window at a time, each pass reading the whole fleet: minutes at 10,000.
     await waitAllSeen(agents, 1_500_000);
     const launchSec = (nowMs() - t0) / 1000;
+    const afterQueue = await serverMemory(server.url);
+    log(
+      `  queue placed in ${launchSec.toFixed(1)} s: server RSS ${rssMb(pid).toFixed(0)} MB (peak so far ${peak.toFixed(0)}), V8 heap in use ${afterQueue.heapUsedMb.toFixed(0)} of ${afterQueue.heapTotalMb.toFixed(0)}`,
+    );
     const placedAt = await placedTimes(dbFile);
     const storm = [...seenAt].filter(([runId]) => runId !== first.runId);
     const stormAssignmentMs = quantiles(storm.map(([runId, at]) => at - (placedAt.get(runId) as number)));
