@@ -230,20 +230,26 @@ export async function databaseCpuSeconds(store: Store): Promise<number | null> {
 const serverCpuSeconds = (servers: ServerProcess[]) =>
   servers.reduce((sum, s) => sum + (s.child.pid ? cpuSeconds(s.child.pid).self : 0), 0);
 
+/** One measurement of measure(): which store, how many servers, on what. */
+export interface Measurement {
+  kind: "sqlite" | "postgres";
+  replicas: number;
+  databaseUrl: string | null;
+  /** The bench's folder: each server's home goes under it. */
+  root: string;
+  fleet: BenchDevice[];
+  queue: BenchRun[];
+  budgetSec: number;
+  /** Names this measurement's server homes apart from another of the same kind and size. */
+  round?: number;
+  /** The database is a copy of one seeded already (PostgreSQL's template databases). */
+  seeded?: boolean;
+}
+
 /** Starts the servers on the seeded store and waits until placing stops (the fleet is full). */
 export async function measure(
-  kind: "sqlite" | "postgres",
-  replicas: number,
-  databaseUrl: string | null,
-  root: string,
-  fleet: BenchDevice[],
-  queue: BenchRun[],
-  budgetSec: number,
+  { kind, replicas, databaseUrl, root, fleet, queue, budgetSec, round = 0, seeded = false }: Measurement,
   log: (s: string) => void,
-  /** Names this measurement's server homes apart from another of the same kind and size. */
-  round = 0,
-  /** The database is a copy of one seeded already (PostgreSQL's template databases). */
-  seeded = false,
 ): Promise<ReplicaFigure> {
   const homes = Array.from({ length: replicas }, (_, i) => join(root, `${kind}-${replicas}-${round}-${i}`));
   const store = databaseUrl ? openPostgres(databaseUrl) : openSqlite(join(homes[0], "server", "fedml.db"));
@@ -464,7 +470,8 @@ async function postgresRounds(
         figures.push(
           await withDatabase(
             adminUrl,
-            (url) => measure("postgres", replicas, url, root, fleet, queue, budgetSec, log, round, true),
+            (url) =>
+              measure({ kind: "postgres", replicas, databaseUrl: url, root, fleet, queue, budgetSec, round, seeded: true }, log),
             template,
           ),
         );
@@ -487,7 +494,7 @@ export async function replicasSection(
   let postgresSkipped: string | null = null;
   try {
     log("  one server on SQLite");
-    figures.push(await measure("sqlite", 1, null, root, fleet, queue, budgetSec, log));
+    figures.push(await measure({ kind: "sqlite", replicas: 1, databaseUrl: null, root, fleet, queue, budgetSec }, log));
     const pgAdmin = postgresAdmin();
     if ("skipped" in pgAdmin) {
       postgresSkipped = pgAdmin.skipped;
