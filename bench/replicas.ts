@@ -67,9 +67,10 @@ const INSERT_BATCH = 500;
 /**
  * Rounds of PostgreSQL × 1 and × 3: one pass places most of the queue in two or three
  * seconds, and a single run of each swings by a fifth on this machine from one minute to the
- * next; the report compares their medians.
+ * next; the report compares their medians. Which size goes first alternates from round to
+ * round, so that neither always runs straight after a template copy or the other's servers.
  */
-export const POSTGRES_ROUNDS = 3;
+export const POSTGRES_ROUNDS = 4;
 
 function yamlOf(run: BenchRun): string {
   const type = run.resourceType ? `\n  resource_type: ${run.resourceType}` : "";
@@ -465,7 +466,7 @@ async function postgresRounds(
     }
     const template = new URL(templateUrl).pathname.slice(1);
     for (let round = 1; round <= POSTGRES_ROUNDS; round++) {
-      for (const replicas of [1, 3]) {
+      for (const replicas of round % 2 === 1 ? [1, 3] : [3, 1]) {
         log(`  round ${round}: ${replicas} replica(s) on one PostgreSQL`);
         figures.push(
           await withDatabase(
