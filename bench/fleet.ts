@@ -149,13 +149,20 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 }
 
 /** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
-async function serverMemory(serverUrl: string): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
+async function serverMemory(
+  serverUrl: string,
+): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number; majorGcs: number; majorGcSec: number }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  const mb = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]) / 2 ** 20;
+  const value = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
+  const mb = (name: string) => value(name) / 2 ** 20;
+  const major = (what: string) =>
+    Number(new RegExp(`^fedml_server_nodejs_gc_duration_seconds_${what}\\{kind="major"\\} (\\S+)`, "m").exec(text)?.[1] ?? 0);
   return {
     heapUsedMb: mb("nodejs_heap_size_used_bytes"),
     heapTotalMb: mb("nodejs_heap_size_total_bytes"),
     externalMb: mb("nodejs_external_memory_bytes"),
+    majorGcs: major("count"),
+    majorGcSec: major("sum"),
   };
 }
 
@@ -274,7 +281,7 @@ async function scale(
     const launchSec = (nowMs() - t0) / 1000;
     const afterQueue = await serverMemory(server.url);
     log(
-      `  queue placed in ${launchSec.toFixed(1)} s: server RSS ${rssMb(pid).toFixed(0)} MB (peak so far ${peak.toFixed(0)}), V8 heap in use ${afterQueue.heapUsedMb.toFixed(0)} of ${afterQueue.heapTotalMb.toFixed(0)}`,
+      `  queue placed in ${launchSec.toFixed(1)} s: server RSS ${rssMb(pid).toFixed(0)} MB (peak so far ${peak.toFixed(0)}), V8 heap in use ${afterQueue.heapUsedMb.toFixed(0)} of ${afterQueue.heapTotalMb.toFixed(0)}, ${afterQueue.majorGcs} major GCs so far (${(afterQueue.majorGcSec * 1000).toFixed(0)} ms)`,
     );
     const placedAt = await placedTimes(dbFile);
     const storm = [...seenAt].filter(([runId]) => runId !== first.runId);
@@ -304,6 +311,9 @@ async function scale(
     const workersCpuSec = workersCpu() - workersCpuAtStart;
     const serverRssMb = rssMb(pid);
     const memory = await serverMemory(server.url);
+    log(
+      `  since: ${memory.majorGcs - afterQueue.majorGcs} major GCs (${((memory.majorGcSec - afterQueue.majorGcSec) * 1000).toFixed(0)} ms) in ${((nowMs() - t0) / 1000 - launchSec).toFixed(0)} s`,
+    );
     const collected = await Promise.all(
       workers.map(
         (w) =>
