@@ -149,13 +149,20 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 }
 
 /** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
-async function serverMemory(serverUrl: string): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
+async function serverMemory(
+  serverUrl: string,
+): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number; majorGcs: number; majorGcSec: number }> {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  const mb = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]) / 2 ** 20;
+  const value = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
+  const mb = (name: string) => value(name) / 2 ** 20;
+  const major = (what: string) =>
+    Number(new RegExp(`^fedml_server_nodejs_gc_duration_seconds_${what}\\{kind="major"\\} (\\S+)`, "m").exec(text)?.[1] ?? 0);
   return {
     heapUsedMb: mb("nodejs_heap_size_used_bytes"),
     heapTotalMb: mb("nodejs_heap_size_total_bytes"),
     externalMb: mb("nodejs_external_memory_bytes"),
+    majorGcs: major("count"),
+    majorGcSec: major("sum"),
   };
 }
 
@@ -272,6 +279,10 @@ async function scale(
     // A deep queue of one user is placed a window at a time, each pass reading the whole fleet: minutes at 10,000.
     await waitAllSeen(agents, 1_500_000);
     const launchSec = (nowMs() - t0) / 1000;
+    const afterQueue = await serverMemory(server.url);
+    log(
+      `  queue placed in ${launchSec.toFixed(1)} s: server RSS ${rssMb(pid).toFixed(0)} MB (peak so far ${peak.toFixed(0)}), V8 heap in use ${afterQueue.heapUsedMb.toFixed(0)} of ${afterQueue.heapTotalMb.toFixed(0)}, ${afterQueue.majorGcs} major GCs so far (${(afterQueue.majorGcSec * 1000).toFixed(0)} ms)`,
+    );
     const placedAt = await placedTimes(dbFile);
     const storm = [...seenAt].filter(([runId]) => runId !== first.runId);
     const stormAssignmentMs = quantiles(storm.map(([runId, at]) => at - (placedAt.get(runId) as number)));
@@ -300,6 +311,9 @@ async function scale(
     const workersCpuSec = workersCpu() - workersCpuAtStart;
     const serverRssMb = rssMb(pid);
     const memory = await serverMemory(server.url);
+    log(
+      `  since: ${memory.majorGcs - afterQueue.majorGcs} major GCs (${((memory.majorGcSec - afterQueue.majorGcSec) * 1000).toFixed(0)} ms) in ${((nowMs() - t0) / 1000 - launchSec).toFixed(0)} s`,
+    );
     const collected = await Promise.all(
       workers.map(
         (w) =>
@@ -374,7 +388,7 @@ export async function fleet(
   for (const agents of scales) {
     const s = await scale(agents, pollWaitMs, samples, log, cpuProfDir);
     log(
-      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)} of ${(s.serverHeapTotalMb ?? 0).toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
+      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (idle ${s.serverIdleRssMb.toFixed(0)}, peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)} of ${(s.serverHeapTotalMb ?? 0).toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, queue of ${s.agents} placed in ${s.launchSec.toFixed(1)} s, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
     );
     result.scales.push(s);
   }

@@ -67,9 +67,10 @@ const INSERT_BATCH = 500;
 /**
  * Rounds of PostgreSQL × 1 and × 3: one pass places most of the queue in two or three
  * seconds, and a single run of each swings by a fifth on this machine from one minute to the
- * next; the report compares their medians.
+ * next; the report compares their medians. Which size goes first alternates from round to
+ * round, so that neither always runs straight after a template copy or the other's servers.
  */
-export const POSTGRES_ROUNDS = 3;
+export const POSTGRES_ROUNDS = 4;
 
 function yamlOf(run: BenchRun): string {
   const type = run.resourceType ? `\n  resource_type: ${run.resourceType}` : "";
@@ -230,20 +231,26 @@ export async function databaseCpuSeconds(store: Store): Promise<number | null> {
 const serverCpuSeconds = (servers: ServerProcess[]) =>
   servers.reduce((sum, s) => sum + (s.child.pid ? cpuSeconds(s.child.pid).self : 0), 0);
 
+/** One measurement of measure(): which store, how many servers, on what. */
+export interface Measurement {
+  kind: "sqlite" | "postgres";
+  replicas: number;
+  databaseUrl: string | null;
+  /** The bench's folder: each server's home goes under it. */
+  root: string;
+  fleet: BenchDevice[];
+  queue: BenchRun[];
+  budgetSec: number;
+  /** Names this measurement's server homes apart from another of the same kind and size. */
+  round?: number;
+  /** The database is a copy of one seeded already (PostgreSQL's template databases). */
+  seeded?: boolean;
+}
+
 /** Starts the servers on the seeded store and waits until placing stops (the fleet is full). */
 export async function measure(
-  kind: "sqlite" | "postgres",
-  replicas: number,
-  databaseUrl: string | null,
-  root: string,
-  fleet: BenchDevice[],
-  queue: BenchRun[],
-  budgetSec: number,
+  { kind, replicas, databaseUrl, root, fleet, queue, budgetSec, round = 0, seeded = false }: Measurement,
   log: (s: string) => void,
-  /** Names this measurement's server homes apart from another of the same kind and size. */
-  round = 0,
-  /** The database is a copy of one seeded already (PostgreSQL's template databases). */
-  seeded = false,
 ): Promise<ReplicaFigure> {
   const homes = Array.from({ length: replicas }, (_, i) => join(root, `${kind}-${replicas}-${round}-${i}`));
   const store = databaseUrl ? openPostgres(databaseUrl) : openSqlite(join(homes[0], "server", "fedml.db"));
@@ -459,12 +466,13 @@ async function postgresRounds(
     }
     const template = new URL(templateUrl).pathname.slice(1);
     for (let round = 1; round <= POSTGRES_ROUNDS; round++) {
-      for (const replicas of [1, 3]) {
+      for (const replicas of round % 2 === 1 ? [1, 3] : [3, 1]) {
         log(`  round ${round}: ${replicas} replica(s) on one PostgreSQL`);
         figures.push(
           await withDatabase(
             adminUrl,
-            (url) => measure("postgres", replicas, url, root, fleet, queue, budgetSec, log, round, true),
+            (url) =>
+              measure({ kind: "postgres", replicas, databaseUrl: url, root, fleet, queue, budgetSec, round, seeded: true }, log),
             template,
           ),
         );
@@ -487,7 +495,7 @@ export async function replicasSection(
   let postgresSkipped: string | null = null;
   try {
     log("  one server on SQLite");
-    figures.push(await measure("sqlite", 1, null, root, fleet, queue, budgetSec, log));
+    figures.push(await measure({ kind: "sqlite", replicas: 1, databaseUrl: null, root, fleet, queue, budgetSec }, log));
     const pgAdmin = postgresAdmin();
     if ("skipped" in pgAdmin) {
       postgresSkipped = pgAdmin.skipped;

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { HeldWait, HeldWaits } from "./held-waits.js";
 
 const DEVICE_TOPIC = "device:";
 export const deviceTopic = (deviceId: number) => `${DEVICE_TOPIC}${deviceId}`;
@@ -32,28 +33,27 @@ export interface WakeTransport {
  * database. Waiters re-check on a timer all the same, so a lost notification only delays.
  * Call notify() after the change it announces has committed.
  */
-/** How many parts the waiters' re-checks are spread over within each recheck period. */
-const RECHECK_SLICES = 10;
-
 export class NotifyHub {
   private readonly emitter = new EventEmitter();
-  private closed = false;
   private transport: WakeTransport | null = null;
-  /**
-   * Waiters re-checked on the shared tick, in slices: each tick (every recheckMs / SLICES)
-   * re-checks one slice, so every waiter is re-checked once per recheckMs but never all at
-   * once (10,000 held polls re-checked in one turn held every answer due meanwhile behind them).
-   */
-  private readonly slices: Set<() => void>[] = Array.from({ length: RECHECK_SLICES }, () => new Set());
-  /** The slice the next waiter joins (round robin), and the one the next tick re-checks. */
-  private nextSlice = 0;
-  private tickSlice = 0;
-  private tickTimer: NodeJS.Timeout | null = null;
+  /** The waits of waitUntil (held-waits.ts). */
+  private readonly waits: HeldWaits<ValueWait<unknown>>;
   /** Listeners of every topic (null: any topic may have changed), for waits too many to subscribe one by one. */
   private readonly everyTopic = new Set<(topic: string | null) => void>();
 
-  constructor(private readonly recheckMs = 1000) {
+  /** @param recheckMs how often a held wait is re-checked without a notification */
+  constructor(recheckMs = 1000) {
     this.emitter.setMaxListeners(0);
+    // Made before any close: a wait held after it is checked once, not held.
+    this.waits = new HeldWaits<ValueWait<unknown>>({
+      source: this,
+      recheckMs,
+      check: async (wait) => {
+        wait.value = await wait.read();
+        return wait.value !== undefined;
+      },
+      ended: (wait, met, error) => wait.settle(met ? wait.value : undefined, error),
+    });
   }
 
   /** From now on notifications also go to the other processes through `transport`. */
@@ -98,78 +98,41 @@ export class NotifyHub {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    // Held waits end too (their set listens for it).
     this.emitter.emit("close");
-    // Held waits end too (each is on the tick's list; one "close" listener per wait would make
-    // every wait's removal a search through thousands of them).
-    for (const slice of this.slices) for (const waiter of [...slice]) waiter();
     await this.transport?.close();
   }
 
   /**
-   * Runs `check` until it answers a value or `waitMs` passes (then answers undefined after
-   * one last check). `signal` ends the wait early, e.g. when the client hangs up. A
-   * notification that arrives while `check` runs makes it run again at once. Between
-   * notifications every waiter re-checks on one shared tick (once every recheckMs), not on a
-   * timer of its own: with thousands of held polls the re-checks of one slice of them fall in
-   * the same turn of the event loop and can be read together (devices/device-versions.ts).
+   * Runs `check` until it answers a value, or answers undefined once `waitMs` passes, `signal`
+   * aborts (the client hung up) or the hub closes. A held wait (held-waits.ts): checked at
+   * once, on each notification of `topic` (again at once if one arrives while `check` runs),
+   * and on the shared re-check tick.
    */
-  async waitUntil<T>(
+  waitUntil<T>(topic: string, waitMs: number, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T | undefined> {
+    const waits = this.waits;
+    return new Promise<T | undefined>((resolve, reject) => {
+      const wait: ValueWait<T> = new ValueWait(topic, check, (value, error) => {
+        signal?.removeEventListener("abort", onAbort);
+        if (error !== undefined) reject(error);
+        else resolve(value);
+      });
+      const onAbort = () => waits.end(wait as ValueWait<unknown>);
+      signal?.addEventListener("abort", onAbort);
+      waits.hold(wait as ValueWait<unknown>, signal?.aborted ? 0 : waitMs);
+    });
+  }
+}
+
+/** A wait of waitUntil: what its check read last, and where its answer goes. */
+class ValueWait<T> extends HeldWait {
+  value: T | undefined = undefined;
+
+  constructor(
     topic: string,
-    waitMs: number,
-    check: () => Promise<T | undefined>,
-    signal?: AbortSignal,
-  ): Promise<T | undefined> {
-    const deadline = Date.now() + Math.max(0, waitMs);
-    let woken = false;
-    let wake: (() => void) | undefined;
-    const onWake = () => {
-      woken = true;
-      wake?.();
-    };
-    this.emitter.on(topic, onWake);
-    signal?.addEventListener("abort", onWake);
-    const slice = this.slices[this.nextSlice];
-    this.nextSlice = (this.nextSlice + 1) % RECHECK_SLICES;
-    slice.add(onWake);
-    this.tickTimer ??= setInterval(
-      () => {
-        const due = this.slices[this.tickSlice];
-        this.tickSlice = (this.tickSlice + 1) % RECHECK_SLICES;
-        for (const waiter of due) waiter();
-      },
-      Math.max(1, Math.floor(this.recheckMs / RECHECK_SLICES)),
-    ).unref();
-    // Timers may fire a little before Date.now() reaches the deadline: the timer itself ends the wait.
-    let expired = waitMs <= 0;
-    const end = setTimeout(
-      () => {
-        expired = true;
-        onWake();
-      },
-      Math.max(0, waitMs),
-    );
-    try {
-      for (;;) {
-        woken = false;
-        const value = await check();
-        if (value !== undefined) return value;
-        if (expired || deadline - Date.now() <= 0 || this.closed || signal?.aborted) return undefined;
-        if (woken) continue;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = undefined;
-      }
-    } finally {
-      clearTimeout(end);
-      slice.delete(onWake);
-      if (this.tickTimer && this.slices.every((waiters) => waiters.size === 0)) {
-        clearInterval(this.tickTimer);
-        this.tickTimer = null;
-      }
-      this.emitter.off(topic, onWake);
-      signal?.removeEventListener("abort", onWake);
-    }
+    readonly read: () => Promise<T | undefined>,
+    readonly settle: (value: T | undefined, error?: unknown) => void,
+  ) {
+    super(topic);
   }
 }

@@ -82,6 +82,15 @@ describe("the fleet kept between placements", () => {
     });
   }
 
+  /** The device a launch of one GPU would get now (null: none), placing nothing. */
+  async function wouldGet(placement: Placement): Promise<number | null> {
+    const needs = jobNeeds(parseJobYaml(gpuJobYaml(1)), null, owner);
+    return transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+      const result = await (await placement.lock(tx.db))(owner, needs);
+      return result.kind === "placed" ? Number(result.deviceId) : null;
+    });
+  }
+
   /** Fresh reads of the fleet `placement` made while `work` ran. */
   async function readsDuring(placement: Placement, work: () => Promise<unknown>): Promise<number> {
     const before = placement.fleet.reads;
@@ -219,8 +228,9 @@ describe("the fleet kept between placements", () => {
     const device = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
     await launch(mine);
     assert.equal(await launch(mine, 1, true), null);
-    // Its copy (its index took the GPU) is not kept: the fleet is read afresh.
-    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 1);
+    // The copy kept before it stays (its parts list was copied, not changed), its index (which
+    // took the GPU) does not: the GPU is free, with no fresh read.
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 0);
     assert.equal(await launch(mine), null, "both GPUs are taken now");
   });
 
@@ -274,6 +284,113 @@ describe("the fleet kept between placements", () => {
     assert.equal(reads, 0, "a run queued is no change to the fleet");
     const status = await db().selectFrom("runs").select("status").where("id", "=", waiting).executeTakeFirstOrThrow();
     assert.equal(status.status, "STARTING");
-    assert.equal(await launch(mine), null, "the pass's placement took the last GPU");
+    // The pass kept the fleet with its own part in it, labelled as its writes moved the version.
+    assert.equal(
+      await readsDuring(mine, async () => assert.equal(await launch(mine), null, "the pass's placement took the last GPU")),
+      0,
+    );
+  });
+
+  /** `count` QUEUED runs of the owner wanting `gpus` GPUs each; answers their ids. */
+  async function queue(count: number, gpus = 1): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) ids.push(await insertRun(db(), owner, gpuJobYaml(gpus), `r${++runs}`, clock.now + i));
+    return ids;
+  }
+
+  const statusesOf = async (ids: number[]) =>
+    (await db().selectFrom("runs").select("status").where("id", "in", ids).execute()).map((r) => r.status);
+
+  test("a pass over several windows keeps the fleet as it left it: the pass and launches after it read nothing, and get no GPU it took", async () => {
+    // 28 devices of 2 GPUs, 55 runs of 1: the first window places 50, the second 5; one GPU stays free.
+    const devices: number[] = [];
+    for (let i = 0; i < 28; i++) devices.push(await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 }));
+    const waiting = await queue(55);
+    assert.equal(await readsDuring(mine, () => mine.placeQueued()), 1, "the first pass reads the fleet");
+    assert.deepEqual(new Set(await statusesOf(waiting)), new Set(["STARTING"]));
+    const parts = await db().selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).execute();
+    assert.equal(parts.length, 55);
+    const taken = new Map<number, number>();
+    for (const part of parts) taken.set(part.device_id, (taken.get(part.device_id) ?? 0) + 1);
+    const free = devices.find((d) => (taken.get(d) ?? 0) < 2);
+    await queue(1, 2);
+    assert.equal(
+      await readsDuring(mine, async () => {
+        assert.equal(await mine.placeQueued(), 0, "no device has 2 GPUs free after the pass");
+        assert.equal(await launch(mine, 2), null, "nor for a launch");
+        assert.equal(await launch(mine), free, "the one GPU the pass left");
+        assert.equal(await launch(mine), null, "every GPU is taken");
+      }),
+      0,
+    );
+    // The same answers from a fresh read: the kept copy was the fleet as stored.
+    assert.equal(await launch(placementOn(store)), null);
+  });
+
+  test("a pass's cluster runs and queued runs are both in the fleet it keeps", async () => {
+    const reserved = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
+    const open = await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
+    const cluster = await insertReservingCluster(db(), owner, reserved, clock.now);
+    const [onCluster] = await queue(1);
+    await db().updateTable("runs").set({ status: "CLUSTER_QUEUE", cluster_id: cluster }).where("id", "=", onCluster).execute();
+    const [queued] = await queue(1);
+    await keep(mine);
+    assert.equal(await readsDuring(mine, () => mine.placeQueued()), 0);
+    assert.deepEqual(await statusesOf([onCluster, queued]), ["STARTING", "STARTING"]);
+    const clusterPart = await db()
+      .selectFrom("run_devices")
+      .select("device_id")
+      .where("run_id", "=", onCluster)
+      .executeTakeFirstOrThrow();
+    assert.equal(clusterPart.device_id, reserved);
+    assert.equal(
+      await readsDuring(mine, async () => {
+        assert.equal(await launch(mine), open, "the queued run took one GPU of the open device");
+        assert.equal(await launch(mine), null, "the reserved device serves its cluster only");
+        const onItsCluster = jobNeeds(parseJobYaml(gpuJobYaml(2)), null, owner);
+        await transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+          const match = await mine.lock(tx.db);
+          assert.notEqual((await match(owner, onItsCluster, cluster)).kind, "placed", "the cluster run holds one of its 2 GPUs");
+        });
+      }),
+      0,
+    );
+  });
+
+  test("a pass that decided a run it did not write, or rolled back, keeps no index with those GPUs taken", async () => {
+    const device = await insertDevice(db(), owner, 1, clock.now);
+    await keep(mine);
+    const node = { deviceId: String(device), gpuIndices: [0] };
+    // Decided on the index, then claimed nothing (the run was stopped meanwhile): not exact.
+    await transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+      const open = await mine.fleet.open(tx.db);
+      open.indexForPass().take([node]);
+      open.passWrote([], 0, false);
+    });
+    assert.equal(await readsDuring(mine, async () => assert.equal(await wouldGet(mine), device)), 0);
+    // Decided, then the transaction rolled back.
+    await assert.rejects(
+      transition({ db: db(), hub: new NotifyHub(), log }, async (tx) => {
+        const open = await mine.fleet.open(tx.db);
+        open.indexForPass().take([node]);
+        throw new RolledBack();
+      }),
+      RolledBack,
+    );
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 0);
+  });
+
+  test("a placing pass's writes move the version by what the kept copy's label counts", async () => {
+    await insertDevice(db(), owner, 4, clock.now, { maxJobs: 4 });
+    await keep(mine);
+    const before = await readFleetVersion(db());
+    await queue(3);
+    assert.equal(await mine.placeQueued(), 3);
+    // One per part on SQLite (row triggers); once for the whole pass on PostgreSQL (its claims count nothing).
+    assert.equal((await readFleetVersion(db())) - before, store.dialect === "postgres" ? 1 : 3);
+    // Another replica's pass: this one's copy is out of date, and seen to be.
+    await queue(1);
+    assert.equal(await theirs.placeQueued(), 1);
+    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), null, "all 4 GPUs are taken")), 1);
   });
 });

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RunStatus, parseJobYaml } from "@fedml/core";
+import { scopeCandidates } from "../src/clusters/scope.js";
+import { CandidateIndex } from "../src/scheduler/candidate-index.js";
+import { toCandidates } from "../src/scheduler/capacity.js";
 import { type QueuePassInput, decideInSteps } from "../src/scheduler/queue-pass.js";
 
 const spec = JSON.stringify(parseJobYaml("job: echo hi\ncomputing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: 100\n"));
@@ -73,5 +76,18 @@ describe("a queue pass's decision in steps", () => {
     assert.equal(decision.reasons.length, 2, "the two that wait get a reason");
     const gpus = decision.placements.flatMap((p) => p.nodes.flatMap((n) => n.gpuIndices.map((g) => `${n.deviceId}/${g}`)));
     assert.equal(new Set(gpus).size, gpus.length, "no GPU given twice across the windows");
+  });
+
+  test("decided on an index handed in, the same as on its own, with every placement taken from that index", () => {
+    const all = input();
+    const { devices, live, reservations } = all.snapshot;
+    const index = new CandidateIndex(scopeCandidates(toCandidates(devices, live), reservations, null));
+    const own = run(decideInSteps(input(), 1_000)).value;
+    const handed = run(decideInSteps({ ...all, index }, 1_000)).value;
+    const placed = (d: typeof own) =>
+      d.placements.map((p) => `${p.run.id}:${p.nodes.map((n) => `${n.deviceId}/${n.gpuIndices}`)}`);
+    assert.deepEqual(placed(handed), placed(own));
+    assert.equal(index.hasRoomForGpuJobs(), false, "the 8 placements took every GPU of the index handed in");
+    assert.equal(all.snapshot.live.length, 0, "the snapshot's parts are not changed");
   });
 });

@@ -62,6 +62,19 @@ export interface OpenFleet {
   index(): CandidateIndex;
   /** A part this transaction wrote per node, one row each (the version counts one bump per row). */
   add(nodes: readonly Pick<PlacedNode, "deviceId" | "gpuIndices">[]): void;
+  /**
+   * index() for a queue pass that takes each placement's GPUs from it itself as it decides
+   * (queue-pass.ts): the kept copy lets go of it meanwhile (a pass that rolls back leaves a
+   * changed index behind), and gets it back at the commit through passWrote().
+   */
+  indexForPass(): CandidateIndex;
+  /**
+   * What a pass deciding on indexForPass() wrote: a part per node, which moved the version by
+   * `bumps` (the caller knows how its writes are counted). `exact`: the index took these
+   * parts and no others (false when the pass decided runs it could not claim): otherwise the
+   * index is not kept.
+   */
+  passWrote(nodes: readonly Pick<PlacedNode, "deviceId" | "gpuIndices">[], bumps: number, exact: boolean): void;
 }
 
 export interface FleetCacheDeps {
@@ -100,22 +113,41 @@ export class FleetCache {
       });
     }
     const snapshot: Snapshot = { devices, live, reservations: base.reservations };
+    const ownIndex = () => {
+      index ??= new CandidateIndex(scopeCandidates(toCandidates(devices, live), base.reservations, null));
+      return index;
+    };
+    // The kept index is about to show this transaction's placements: not kept until its commit
+    // (kept again then), and let go of should it roll back. The rest of the copy stays kept:
+    // its parts list is never changed in place.
+    const detachIndex = () => {
+      if (index && this.kept?.index?.index === index) this.kept = { ...this.kept, index: null };
+    };
+    const record = (nodes: readonly Pick<PlacedNode, "deviceId" | "gpuIndices">[]) => {
+      if (nodes.length === 0) return;
+      if (live === base.live) snapshot.live = live = [...base.live];
+      for (const node of nodes)
+        live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
+    };
     return {
       snapshot,
       silent,
-      index() {
-        index ??= new CandidateIndex(scopeCandidates(toCandidates(devices, live), base.reservations, null));
-        return index;
-      },
+      index: ownIndex,
       add: (nodes) => {
-        if (live === base.live) snapshot.live = live = [...base.live];
-        for (const node of nodes)
-          live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
-        // The kept index now shows this transaction's placements: not kept until its commit
-        // (kept again then), and dropped with the copy should it roll back.
-        if (index && this.kept?.index?.index === index) this.kept = null;
+        detachIndex();
+        record(nodes);
         index?.take(nodes);
         added += nodes.length;
+      },
+      indexForPass: () => {
+        const taken = ownIndex();
+        detachIndex();
+        return taken;
+      },
+      passWrote: (nodes, bumps, exact) => {
+        record(nodes);
+        if (!exact) index = null;
+        added += bumps;
       },
     };
   }

@@ -218,7 +218,8 @@ export class Placement {
         read.quiet = { version, at: readAt, silent: [] };
         return 0;
       }
-      const { snapshot, silent } = await this.fleet.open(db);
+      const fleet = await this.fleet.open(db);
+      const { snapshot, silent } = fleet;
       read.quiet = { version, at: readAt, silent: [...silent] };
       const credit = await creditStandings(
         db,
@@ -237,7 +238,11 @@ export class Placement {
       // process decides the next), all in this transaction.
       const writer = new PassWriter(db, placedAt);
       let windows = 1;
-      const decision = await inTurns(decideInSteps({ clusterRuns, heads, snapshot, credit, lastServed }), (step) => {
+      // The kept fleet's index, when there are heads to place with it: the pass takes its GPUs
+      // from it, and it is kept again, with them taken, for the launches and the pass after.
+      const index = heads.length > 0 ? fleet.indexForPass() : undefined;
+      const input = { clusterRuns, heads, snapshot, credit, lastServed, index };
+      const decision = await inTurns(decideInSteps(input), (step) => {
         if (!step.windowDone || windows >= WINDOWS_PER_PASS) {
           writer.send(step.decision);
           return undefined;
@@ -258,8 +263,16 @@ export class Placement {
       const decideCpuMs = cpuMs(cpuAtDecide);
       const cpuAtApply = process.cpuUsage();
       const claimed = await writer.done(decision);
-      // Its claims bumped nothing on PostgreSQL (readPlacementInputsInPass): the fleet changed once.
-      if (claimed.size > 0 && isPostgres(db)) await bumpFleetVersion(db);
+      // Its claims bumped nothing on PostgreSQL (readPlacementInputsInPass): the fleet changed
+      // once. On SQLite each part's row bumped the version once.
+      const postgres = isPostgres(db);
+      if (claimed.size > 0 && postgres) await bumpFleetVersion(db);
+      const written = decision.placements.filter((p) => claimed.has(p.run.id)).flatMap((p) => p.nodes);
+      fleet.passWrote(
+        written,
+        postgres ? (claimed.size > 0 ? 1 : 0) : written.length,
+        claimed.size === decision.placements.length,
+      );
       this.announce(tx, decision.placements, claimed);
       const applied = claimed.size;
       phases = {

@@ -54,6 +54,12 @@ export interface QueuePassInput {
   credit: ReadonlyMap<number, CreditStanding>;
   /** When each owner last had a run placed (fair order). */
   lastServed: ReadonlyMap<number, number>;
+  /**
+   * The snapshot's online devices outside any cluster, indexed as candidatesOf(owner,
+   * snapshot, null) gives them (fleet-cache.ts keeps one between passes): the pass takes
+   * every placement's GPUs from it. Absent: the pass builds its own.
+   */
+  index?: CandidateIndex;
 }
 
 export interface PassPlacement {
@@ -106,8 +112,10 @@ export function* decideInSteps(
   runsPerStep = 500,
 ): Generator<PassStep, QueuePassDecision, readonly WaitingRunRow[] | undefined> {
   const { clusterRuns, heads } = input;
-  // Placements change the view later runs get: the pass works on its own copies.
-  const snap: Snapshot = { ...input.snapshot, live: [...input.snapshot.live] };
+  // Placements change the view later runs get: the pass works on its own copies (of the parts
+  // only once a run needs them listed: most passes place through the index alone).
+  const snap: Snapshot = { ...input.snapshot };
+  let ownLive = false;
   const credit = new Map([...input.credit].map(([owner, standing]) => [owner, { ...standing }]));
   const decision: QueuePassDecision = { placements: [], reasons: [] };
   // One needs object per owner and spec for the whole pass (most runs share a few specs): the
@@ -133,6 +141,10 @@ export function* decideInSteps(
   // (cluster and federated runs) reads it, the index takes its GPUs itself.
   const unlisted: PlacedNode[] = [];
   const current = (): Snapshot => {
+    if (!ownLive && unlisted.length > 0) {
+      snap.live = [...snap.live];
+      ownLive = true;
+    }
     for (const node of unlisted)
       snap.live.push({ device_id: Number(node.deviceId), gpu_indices_json: JSON.stringify(node.gpuIndices) });
     unlisted.length = 0;
@@ -164,13 +176,18 @@ export function* decideInSteps(
     if (++decided % runsPerStep === 0) yield { decision };
     const clusterId = run.cluster_id ?? null;
     if (clusterId === null || waitingClusters.has(clusterId)) continue;
-    if (!record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, current(), clusterId)))) waitingClusters.add(clusterId);
+    const nodes = record(run, matchJob(needsOf(run), candidatesOf(run.owner_id, current(), clusterId)));
+    if (!nodes) waitingClusters.add(clusterId);
+    // (Its devices are reserved: nothing of them is free in the index, but it holds every
+    // placement of the pass, as its keeper expects.)
+    else input.index?.take(nodes);
   }
   if (heads.length === 0) return decision;
   // The queued runs: one index over what the cluster runs left, each placement taking its
   // GPUs from it (what candidatesOf(owner, snap, null) would give), so a decision reads only
   // the devices it takes rather than the whole fleet.
-  const index = new CandidateIndex(scopeCandidates(toCandidates(snap.devices, current().live), snap.reservations, null));
+  const index =
+    input.index ?? new CandidateIndex(scopeCandidates(toCandidates(snap.devices, current().live), snap.reservations, null));
   const lastServed = new Map(input.lastServed);
   const placedIds = new Set<number>();
   for (let window: readonly WaitingRunRow[] | undefined = heads; window && window.length > 0; ) {
