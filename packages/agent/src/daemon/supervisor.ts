@@ -17,7 +17,7 @@ import {
   writeRunState,
 } from "../runner/run-state.js";
 import { join } from "node:path";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { Isolation } from "../runner/isolation/index.js";
 import { dropSpareFolders, sweepJobFolders } from "../runner/isolation/run-folder.js";
 import { evictWorkspaceCache, holdWorkspace, prepareWorkspace, releaseWorkspace } from "../runner/workspace.js";
@@ -307,9 +307,13 @@ export class RunSupervisor {
   }
 
   private removeJobFolder(runId: string): void {
-    rmSync(runDir(this.deps.home, runId), { recursive: true, force: true });
-    const jobsRoot = this.deps.isolation?.jobsRoot;
-    if (jobsRoot && jobsRoot !== runsDir(this.deps.home)) rmSync(join(jobsRoot, runId), { recursive: true, force: true });
+    // Usually gone already (the run's end kept it as a spare or removed it): a recursive rm of
+    // a missing path builds an error with its stack, where a look does not.
+    for (const dir of new Set([
+      runDir(this.deps.home, runId),
+      join(this.deps.isolation?.jobsRoot ?? runsDir(this.deps.home), runId),
+    ]))
+      if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
 
   /** Removes the folders of ended, reported runs older than keepFailedRunsMs, and old tombstones. */

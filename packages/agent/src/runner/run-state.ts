@@ -102,8 +102,11 @@ const journals = new Map<string, Journal>();
 
 /** The journal with what other processes (or an earlier agent) appended since it was last read. */
 function journalOf(home: string): Journal {
-  const file = runStatesFile(home);
   let journal = journals.get(home);
+  // This process appends to it: it is the agent of this home (one per home), the only writer,
+  // and its own view is current without a stat per read.
+  if (journal?.fd != null) return journal;
+  const file = runStatesFile(home);
   let ino = -1;
   let size = 0;
   const stat = statSync(file, { throwIfNoEntry: false });

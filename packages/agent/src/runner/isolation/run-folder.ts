@@ -30,6 +30,7 @@ export function makeJobsRoot(dir: string, isolated: boolean): void {
   mkdirSync(dir, { recursive: true, mode: isolated ? 0o711 : 0o700 });
   // An earlier agent's spare folders: it alone knew them to be empty.
   rmSync(spareDir(dir), { recursive: true, force: true });
+  spareDirsMade.delete(dir);
   if (isolated) chmodSync(dir, 0o711);
 }
 
@@ -71,6 +72,8 @@ export function takeBack(folder: JobFolder, owner: JobIdentity | null): void {
 const spares = new Map<string, string[]>();
 const MAX_SPARES = 16;
 let spareSeq = 0;
+/** Parents whose spare folder this process has made (and not removed): no mkdir per recycled run. */
+const spareDirsMade = new Set<string>();
 
 function spareDir(parent: string): string {
   return join(parent, ".spare");
@@ -99,7 +102,10 @@ export function recycleJobFolder(folder: JobFolder): boolean {
   const parent = dirname(folder.root);
   const pool = spares.get(parent) ?? [];
   if (pool.length >= MAX_SPARES || !isPristine(folder)) return false;
-  if (pool.length === 0) mkdirSync(spareDir(parent), { recursive: true, mode: 0o700 });
+  if (!spareDirsMade.has(parent)) {
+    mkdirSync(spareDir(parent), { recursive: true, mode: 0o700 });
+    spareDirsMade.add(parent);
+  }
   const spare = join(spareDir(parent), `${process.pid}-${spareSeq++}`);
   try {
     renameSync(folder.root, spare);
@@ -116,9 +122,16 @@ const SCRIPTS = new Set(["job.sh", "bootstrap.sh"]);
 function isPristine(folder: JobFolder): boolean {
   try {
     if (readdirSync(folder.root).join("/") !== basename(folder.scripts)) return false;
-    for (const name of readdirSync(folder.scripts)) if (SCRIPTS.has(name)) unlinkSync(join(folder.scripts, name));
+    const names = readdirSync(folder.scripts);
+    for (const name of names) if (SCRIPTS.has(name)) unlinkSync(join(folder.scripts, name));
     const made = [basename(folder.home), basename(folder.tmp), basename(folder.workspace)].sort().join("/");
-    if (readdirSync(folder.scripts).sort().join("/") !== made) return false;
+    if (
+      names
+        .filter((name) => !SCRIPTS.has(name))
+        .sort()
+        .join("/") !== made
+    )
+      return false;
     const uid = process.getuid?.() ?? -1;
     for (const dir of [folder.root, folder.scripts, folder.home, folder.tmp, folder.workspace]) {
       const stat = lstatSync(dir);
@@ -135,7 +148,8 @@ function isPristine(folder: JobFolder): boolean {
 export function dropSpareFolders(): void {
   for (const [parent, pool] of spares) {
     spares.delete(parent);
-    if (pool.length > 0) rmSync(spareDir(parent), { recursive: true, force: true });
+    if (pool.length > 0 || spareDirsMade.has(parent)) rmSync(spareDir(parent), { recursive: true, force: true });
+    spareDirsMade.delete(parent);
   }
 }
 
