@@ -11,7 +11,7 @@ import type { ServingResult } from "./serving.js";
 import type { SlurmBackendResult } from "./slurm-backend.js";
 import type { ThroughputResult } from "./throughput.js";
 import type { WorkspaceResult } from "./workspace.js";
-import { round } from "./lib/stats.js";
+import { median, round } from "./lib/stats.js";
 
 export interface BenchResults {
   quick: boolean;
@@ -175,10 +175,18 @@ export function toMarkdown(r: BenchResults): string {
   const p = r.replicas;
   if (p) {
     const figs = (store: string, replicas: number) => p.figures.filter((f) => f.store === store && f.replicas === replicas);
-    // PostgreSQL runs in alternating rounds: each size is shown by its median round.
+    // PostgreSQL runs in rounds: each size is shown by the medians of its rounds' figures.
     const medianOf = (group: ReplicaFigure[]) => {
-      const sorted = [...group].sort((a, b) => a.placementsPerSec - b.placementsPerSec);
-      return sorted[Math.floor((sorted.length - 1) / 2)];
+      if (group.length === 0) return undefined;
+      const cpu = group.flatMap((f) => (f.cpuMsPerPlacement ? [f.cpuMsPerPlacement] : []));
+      return {
+        placementsPerSec: median(group.map((f) => f.placementsPerSec)),
+        placed: median(group.map((f) => f.placed)),
+        cpuMsPerPlacement:
+          cpu.length === group.length
+            ? { servers: median(cpu.map((c) => c.servers)), database: median(cpu.map((c) => c.database)) }
+            : undefined,
+      };
     };
     const [sqlite, one, three] = [medianOf(figs("sqlite", 1)), medianOf(figs("postgres", 1)), medianOf(figs("postgres", 3))];
     const rounds = (replicas: number) => {

@@ -6,6 +6,14 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank];
 }
 
+/** The middle sample, or the mean of the two middle ones when there are evenly many. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return (sorted[Math.floor(mid)] + sorted[Math.ceil(mid)]) / 2;
+}
+
 export interface Quantiles {
   p50: number;
   p90: number;
