@@ -67,7 +67,7 @@ describe("API: an agent's batch of status reports", () => {
     const id = await launch(carol);
     const reports = [
       { runId: id, status: "RUNNING" },
-      { runId: id, status: "FINISHED", exitCode: 0 },
+      { runId: id, status: "FINISHED", exitCode: 0, runtimeMs: 12 },
     ];
     const answer = await t.call(device.deviceToken, "POST", "/api/v1/agent/reports", { reports });
     assert.deepEqual(
@@ -77,6 +77,9 @@ describe("API: an agent's batch of status reports", () => {
     const ended = await run(carol, id);
     assert.equal(ended.status, "FINISHED");
     assert.ok(ended.startedTime, "RUNNING was applied first: the run has a start time");
+    // The job's own runtime counts back from its end (the two reports came at one instant).
+    const span = ended.endedTime - ended.startedTime;
+    assert.ok(span >= 0 && span <= 12, `started ${span} ms before its end`);
   });
 
   test("a malformed batch is refused whole, changing nothing; a user's key is not a device's", async () => {

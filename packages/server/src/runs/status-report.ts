@@ -17,6 +17,9 @@ import { refreshRunStatus } from "./rollup.js";
 import { settlePart } from "./settle.js";
 import { checkStatusReport } from "../devices/reported-values.js";
 
+/** Progress reports that start a part's clock (its started_at). */
+const STARTING_STATUSES = new Set<string>([EdgeStatus.RUNNING, EdgeStatus.TRAINING]);
+
 const REPORTABLE = new Set<string>([
   // A batch device's part waiting in its scheduler's queue (Slurm's PENDING), with the reason.
   EdgeStatus.QUEUED,
@@ -81,7 +84,12 @@ export async function applyStatusReports(
     // A run's state as the previous report of the batch left it (a short job's RUNNING and
     // final report come together): the next report of that run starts from it, unread.
     let carried: (RunState & { runId: number }) | undefined;
-    for (const { entry, index, runId } of order) {
+    // A progress report followed in this batch by its run's final one (a short job's RUNNING
+    // and FINISHED) is checked but not written: the transaction commits the final state
+    // alone, so no one could see the step between, and writing it cost the part's and the
+    // run's rows a write each. What it would leave for the final one (the part's start) is carried.
+    let startedInBatch = false;
+    for (const [position, { entry, index, runId }] of order.entries()) {
       const { runId: _, ...reported } = entry;
       let checked: { part: CheckedPart; report: RunStatusReport };
       try {
@@ -94,7 +102,19 @@ export async function applyStatusReports(
         outcomes[index] = { status: error.httpStatus, resultCode: error.resultCode, error: error.message };
         continue;
       }
-      const applied = await applyToPart(tctx, checked.part, checked.report);
+      const next = order[position + 1];
+      if (
+        next?.runId === runId &&
+        !TERMINAL_EDGE_STATUSES.has(checked.report.status.toUpperCase()) &&
+        TERMINAL_EDGE_STATUSES.has(next.entry.status.toUpperCase())
+      ) {
+        startedInBatch ||= STARTING_STATUSES.has(checked.report.status.toUpperCase());
+        carried = { runId, run: checked.part.run, parts: checked.part.parts };
+        outcomes[index] = { status: 200 };
+        continue;
+      }
+      const applied = await applyToPart(tctx, checked.part, checked.report, startedInBatch);
+      startedInBatch = false;
       if (applied.ended) anyEnded = true;
       carried = applied.after && { runId: checked.part.run.id, ...applied.after };
       outcomes[index] = { status: 200 };
@@ -163,9 +183,16 @@ function startOfEndedPart({ part, run }: CheckedPart, runtimeMs: number | null, 
  */
 async function applyToPart(
   tctx: ServerContext,
-  checked: CheckedPart,
+  stored: CheckedPart,
   report: RunStatusReport,
+  /** A report of the same batch, not written, said the part started (RUNNING): it started now. */
+  startedInBatch = false,
 ): Promise<{ ended: boolean; after?: RunState }> {
+  const storedStart = stored.part.started_at;
+  const checked =
+    startedInBatch && storedStart === null && !TERMINAL_EDGE_STATUSES.has(stored.part.status)
+      ? { ...stored, part: { ...stored.part, started_at: tctx.now() } }
+      : stored;
   const { part } = checked;
   const status = report.status.toUpperCase();
   const { db } = tctx;
@@ -185,7 +212,7 @@ async function applyToPart(
           (part.stop_requested === 1 ? part.reason : null) ?? report.reason ?? defaultReason(status, report.exitCode ?? null),
         ended_at: now,
         runtime_ms: runtimeMs,
-        ...(startedAt === part.started_at ? {} : { started_at: startedAt }),
+        ...(startedAt === storedStart ? {} : { started_at: startedAt }),
       }
     : {
         // A stop was asked for: progress reports must not undo STOPPING.
@@ -212,7 +239,7 @@ async function applyToPart(
     }
   }
   // The run and its parts as this transaction left them (the rest of a stopped gang is read again).
-  const parts = gangStopped ? undefined : checked.parts.map((p) => (p === part ? written : p));
+  const parts = gangStopped ? undefined : checked.parts.map((p) => (p === stored.part ? written : p));
   const run = await refreshRunStatus(tctx, runId, now, { run: checked.run, parts });
   tctx.hub.notify(runTopic(runId));
   return { ended: ends, after: run && parts ? { run, parts } : undefined };
