@@ -21,12 +21,3 @@ export const monotonicNs = (): bigint => process.hrtime.bigint();
 export function leaseFilePath(home: string): string {
   return join(home, "lease.json");
 }
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isFinalStatus, listRunStates, runStatesMark } from "../runner/run-state.js";
 import { isGroupAlive, signalGroup } from "../runner/group-signal.js";
-import { type LeaseFile, isAlive, leaseFilePath, monotonicNs } from "./lease-file.js";
+import { isPidAlive } from "@fedml/core/pid";
+import { type LeaseFile, leaseFilePath, monotonicNs } from "./lease-file.js";
 
 export function watchdogPidPath(home: string): string {
   return join(home, "lease-watchdog.pid");
@@ -54,7 +55,7 @@ const IDLE_CHECKS_BEFORE_EXIT = 20;
 /** Nothing to guard now: no job alive, and no live agent holding runs that will start more. */
 function isIdle(lease: LeaseFile | null, runs: number, groups: number[]): boolean {
   if (groups.length > 0) return false;
-  return lease === null || runs === 0 || !isAlive(lease.agentPid);
+  return lease === null || runs === 0 || !isPidAlive(lease.agentPid);
 }
 
 export async function watchLease(home: string): Promise<void> {

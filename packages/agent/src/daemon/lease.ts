@@ -12,7 +12,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type LeaseFile, type LeaseTerms, isAlive, leaseFilePath, monotonicNs } from "./lease-file.js";
+import { isPidAlive } from "@fedml/core/pid";
+import { type LeaseFile, type LeaseTerms, leaseFilePath, monotonicNs } from "./lease-file.js";
 
 /**
  * The renewal written is at most this part of the lease behind the agent's own: a fresh write
@@ -96,10 +97,10 @@ let spawnedPid: number | undefined;
 
 export function ensureLeaseWatchdog(home: string): void {
   // The one we started may not have written its pid file yet.
-  if (spawnedPid !== undefined && isAlive(spawnedPid)) return;
+  if (spawnedPid !== undefined && isPidAlive(spawnedPid)) return;
   try {
     const pid = Number(readFileSync(join(home, "lease-watchdog.pid"), "utf8").trim());
-    if (Number.isInteger(pid) && pid > 1 && isAlive(pid)) return;
+    if (pid > 1 && isPidAlive(pid)) return;
   } catch {}
   const script = fileURLToPath(new URL("./lease-watchdog.js", import.meta.url));
   // Without V8's helper threads (its GC and compiler work is small enough for its one thread)

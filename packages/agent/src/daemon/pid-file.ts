@@ -2,19 +2,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
+import { isPidAlive } from "@fedml/core/pid";
+
+export { isPidAlive };
 
 export function pidFilePath(home: string): string {
   return join(home, "agent.pid");
-}
-
-export function isPidAlive(pid: number | null): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export function readPid(home: string): number | null {

@@ -1,16 +1,8 @@
 /** Small process helpers for the detached local server and agent. */
 import { readFileSync } from "node:fs";
+import { isPidAlive } from "@fedml/core/pid";
 
-export function isPidAlive(pid: number | null | undefined): pid is number {
-  if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else; still alive.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { isPidAlive };
 
 export function readPidFile(path: string): number | null {
   try {
