@@ -1,11 +1,7 @@
 import { EventEmitter } from "node:events";
 import { HeldWait, HeldWaits } from "./held-waits.js";
 
-const DEVICE_TOPIC = "device:";
-export const deviceTopic = (deviceId: number) => `${DEVICE_TOPIC}${deviceId}`;
-/** The device a topic is about (undefined: not a device's topic). */
-export const deviceOfTopic = (topic: string): number | undefined =>
-  topic.startsWith(DEVICE_TOPIC) ? Number(topic.slice(DEVICE_TOPIC.length)) : undefined;
+export const deviceTopic = (deviceId: number) => `device:${deviceId}`;
 export const runTopic = (runId: number) => `run:${runId}`;
 /** An endpoint's replicas changed (ready, unhealthy, retired, ended): the inference proxy re-reads them. */
 export const endpointTopic = (endpointId: number) => `endpoint:${endpointId}`;
@@ -75,7 +71,7 @@ export class NotifyHub {
   /**
    * Calls `listener` with every topic notified in this process, and with null when
    * notifications may have been missed (deliverAll); answers the unsubscribe. For a family of
-   * waits held all the time (the agents' polls: devices/held-polls.ts), one listener instead of
+   * waits held all the time (held-waits.ts: the agents' polls, log followers), one listener instead of
    * a subscription made and dropped per wait.
    */
   subscribeAll(listener: (topic: string | null) => void): () => void {

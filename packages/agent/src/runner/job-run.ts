@@ -187,15 +187,15 @@ export class JobRun {
       }
     }
     // Serving jobs only: an abort builds an error with its stack, a cost every short job would pay.
-    const probing = servingPort === null ? null : new AbortController();
+    const probing = servingPort === null ? null : { port: servingPort, stop: new AbortController() };
     // bash would have set PWD for the program it runs.
     const jobEnv = direct ? { ...env, PWD: cwd } : env;
     const started = () => {
       deps.onStatus({ status: EdgeStatus.RUNNING });
-      if (servingPort !== null && probing) this.probe(servingPort, probing.signal);
+      if (probing) this.probe(probing.port, probing.stop.signal);
     };
     const exit = await this.runScript(join(folder.scripts, "job.sh"), cwd, jobEnv, launcher, EdgeStatus.RUNNING, started, direct);
-    probing?.abort();
+    probing?.stop.abort();
     if (this.stopCause) return STOP_OUTCOME[this.stopCause];
     if (exit.exitCode === 0) return { status: EdgeStatus.FINISHED, exitCode: 0, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;

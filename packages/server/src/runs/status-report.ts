@@ -87,8 +87,9 @@ export async function applyStatusReports(
     // A progress report followed in this batch by its run's final one (a short job's RUNNING
     // and FINISHED) is checked but not written: the transaction commits the final state
     // alone, so no one could see the step between, and writing it cost the part's and the
-    // run's rows a write each. What it would leave for the final one (the part's start) is carried.
-    let startedInBatch = false;
+    // run's rows a write each. What it would leave for the final one (the part's start) is
+    // carried: the run whose skipped report said its part started.
+    let startedRun: number | undefined;
     for (const [position, { entry, index, runId }] of order.entries()) {
       const { runId: _, ...reported } = entry;
       let checked: { part: CheckedPart; report: RunStatusReport };
@@ -102,19 +103,14 @@ export async function applyStatusReports(
         outcomes[index] = { status: error.httpStatus, resultCode: error.resultCode, error: error.message };
         continue;
       }
-      const next = order[position + 1];
-      if (
-        next?.runId === runId &&
-        !TERMINAL_EDGE_STATUSES.has(checked.report.status.toUpperCase()) &&
-        TERMINAL_EDGE_STATUSES.has(next.entry.status.toUpperCase())
-      ) {
-        startedInBatch ||= STARTING_STATUSES.has(checked.report.status.toUpperCase());
+      const status = checked.report.status.toUpperCase();
+      if (!TERMINAL_EDGE_STATUSES.has(status) && isFinalReportOf(order[position + 1], runId)) {
+        if (STARTING_STATUSES.has(status)) startedRun = runId;
         carried = { runId, run: checked.part.run, parts: checked.part.parts };
         outcomes[index] = { status: 200 };
         continue;
       }
-      const applied = await applyToPart(tctx, checked.part, checked.report, startedInBatch);
-      startedInBatch = false;
+      const applied = await applyToPart(tctx, checked.part, checked.report, startedRun === runId);
       if (applied.ended) anyEnded = true;
       carried = applied.after && { runId: checked.part.run.id, ...applied.after };
       outcomes[index] = { status: 200 };
@@ -123,6 +119,21 @@ export async function applyStatusReports(
   });
   if (ended) ctx.placement.wake(ctx);
   return outcomes;
+}
+
+/**
+ * Whether `next` (the batch's next report in order) is `runId`'s final report and passes the
+ * checks its own turn makes of the report itself: then it is written after the report before
+ * it, whose step it makes invisible. (Its part is the one that report's turn just checked.)
+ */
+function isFinalReportOf(next: { entry: RunReportEntry; runId: number | undefined } | undefined, runId: number): boolean {
+  if (next?.runId !== runId) return false;
+  const { runId: _, ...reported } = next.entry;
+  try {
+    return TERMINAL_EDGE_STATUSES.has(checkStatusReport(reported).status.toUpperCase());
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -225,7 +236,7 @@ async function applyToPart(
             : part.status === EdgeStatus.QUEUED
               ? { reason: null }
               : {}),
-        started_at: part.started_at ?? (status === EdgeStatus.RUNNING || status === EdgeStatus.TRAINING ? now : null),
+        started_at: part.started_at ?? (STARTING_STATUSES.has(status) ? now : null),
       };
   // Someone else got there first (the part ended or changed since it was read): theirs stands.
   if (!(await updateRunDeviceIf(db, runId, deviceId, [part.status], changes))) return { ended: false };
