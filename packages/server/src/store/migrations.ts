@@ -4,7 +4,7 @@ import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 import { workspaceObjects } from "./workspace-objects-migration.js";
-import { countFleetRowsOnce, createFleetVersion } from "./fleet-version.js";
+import { countFleetRowsOnce, createFleetVersion, logFleetChanges } from "./fleet-version.js";
 import { createPlacementInputs } from "./placement-inputs.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -512,6 +512,7 @@ class InCodeMigrations implements MigrationProvider {
       "0109_h-place_placement_inputs": { up: (db) => createPlacementInputs(db, this.dialect) },
       "0110_fleet_version": { up: (db) => createFleetVersion(db, this.dialect) },
       "0111_fleet_version_once_per_commit": { up: (db) => countFleetRowsOnce(db, this.dialect) },
+      "0130_h-fleet-log_fleet_changes": { up: (db) => logFleetChanges(db, this.dialect) },
     };
   }
 }

@@ -223,6 +223,20 @@ export const listLivePartHoldings = preparedRead(0, (db) =>
   db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses),
 );
 
+/** listLivePartHoldings' rows on these devices alone (a kept fleet catching up). */
+export async function listLivePartHoldingsOn(
+  db: Kysely<Database>,
+  deviceIds: readonly number[],
+): Promise<{ device_id: number; gpu_indices_json: string }[]> {
+  if (deviceIds.length === 0) return [];
+  return db
+    .selectFrom("run_devices")
+    .select(["device_id", "gpu_indices_json"])
+    .where("status", "in", liveEdgeStatuses)
+    .where("device_id", "in", [...deviceIds])
+    .execute();
+}
+
 /** Run parts not yet ended, on the given devices (all devices when omitted). */
 export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
   if (deviceIds && deviceIds.length === 0) return [];
