@@ -225,9 +225,9 @@ describe("the fleet kept between placements", () => {
     // As pruning leaves the log: its oldest rows gone.
     await sql`delete from fleet_changes`.execute(db());
     assert.deepEqual(await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), device)), readAfresh);
-    // 600 devices back from OFFLINE in one statement: past what a catch-up reads (and on
+    // 2,100 devices back from OFFLINE in one statement: past what a catch-up reads (and on
     // PostgreSQL past what one commit lists).
-    const rows = await insertDevices(600, "OFFLINE");
+    const rows = await insertDevices(2_100, "OFFLINE");
     assert.equal(await wouldGet(mine), null);
     await db().updateTable("devices").set({ status: "IDLE" }).where("id", "in", rows).execute();
     assert.deepEqual(await fleetReadsDuring(mine, async () => assert.notEqual(await wouldGet(mine), null)), readAfresh);
@@ -406,15 +406,21 @@ describe("the fleet kept between placements", () => {
     );
   });
 
-  /** `count` devices of one A100 each, in one statement; answers their ids. */
+  /** `count` devices of one A100 each, 500 a statement; answers their ids. */
   async function insertDevices(count: number, status: string): Promise<number[]> {
     const gpus = JSON.stringify([{ index: 0, name: "NVIDIA A100", memoryMiB: 81920 }]);
+    const ids: number[] = [];
+    for (let at = 0; at < count; at += 500) ids.push(...(await insertDeviceRows(Math.min(500, count - at), status, gpus)));
+    return ids;
+  }
+
+  async function insertDeviceRows(count: number, status: string, gpus: string): Promise<number[]> {
     const rows = await db()
       .insertInto("devices")
       .values(
         Array.from({ length: count }, (_, i) => ({
           owner_id: owner,
-          name: `bulk-${i}`,
+          name: `bulk-${i}-${Math.random().toString(36).slice(2, 8)}`,
           token_hash: null,
           hostname: "h",
           os_type: "Linux",
