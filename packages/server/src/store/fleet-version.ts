@@ -13,7 +13,9 @@
  *   clusters         added, removed, or its state changed; cluster_devices any write
  * One bump per row, not per transaction, so that a placement can tell its own writes from
  * everyone else's: after committing k parts it finds the version it started from plus k
- * exactly when nothing else changed the fleet meanwhile.
+ * exactly when nothing else changed the fleet meanwhile. Each bump is also logged with the
+ * device it concerns (logFleetChanges), so that a kept copy the version went past reads
+ * only those devices again.
  *
  * It lives beside placement_inputs' version, in the same row, so that the two markers take
  * one row lock between them. PostgreSQL: each changed row is counted at once (a plain row
