@@ -12,6 +12,7 @@ import type { CompiledQuery, Kysely, KyselyPlugin, RootOperationNode } from "kys
 import type { Store } from "../src/store/db.js";
 import { insertDevice } from "../src/store/devices.js";
 import { listReplicasOfEndedRuns } from "../src/store/endpoint-replicas.js";
+import { partsPastRetention } from "../src/store/logs.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { ensureProject } from "../src/store/projects.js";
 import { billingPartDigests, countRunsPerDevice, lastServedByOwner, listBillingParts } from "../src/store/runs.js";
@@ -61,6 +62,7 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
   let idle: number;
   let device: number;
   let livePart: number;
+  let endedIds: number[];
 
   before(async () => {
     store = await openTestStore(tmp.dir);
@@ -100,7 +102,9 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
       .returning("id")
       .executeTakeFirstOrThrow();
     livePart = live.id;
-    const part = (runId: number, status: string) => ({
+    endedIds = ended.map((r) => r.id);
+    // The first ten ended parts still keep a log; parts end with their runs (run i at i + 1).
+    const part = (runId: number, status: string, i: number) => ({
       run_id: runId,
       device_id: device,
       rank: 0,
@@ -110,14 +114,15 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
       exit_code: null,
       reason: null,
       started_at: 1,
-      ended_at: status === "FINISHED" ? 2 : null,
-      log_count: 0,
+      ended_at: status === "FINISHED" ? i + 1 : null,
+      log_count: status === "FINISHED" && i <= 10 ? 5 : 0,
+      log_bytes: status === "FINISHED" && i <= 10 ? 50 : 0,
       price_per_gpu_hour_micros: 2_000_000,
       stop_requested: 0,
     });
     await db
       .insertInto("run_devices")
-      .values([...ended.map((r) => part(r.id, "FINISHED")), part(live.id, "RUNNING")])
+      .values([...ended.map((r, i) => part(r.id, "FINISHED", i + 1)), part(live.id, "RUNNING", ENDED_RUNS + 1)])
       .execute();
   });
   after(async () => {
@@ -136,6 +141,11 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     assert.deepEqual([...(await lastServedByOwner(store.db, [owner, idle, owner]))], [[owner, ENDED_RUNS + 1]]);
     assert.deepEqual([...(await countRunsPerDevice(store.db, [device]))], [[device, ENDED_RUNS + 1]]);
     assert.deepEqual(await listReplicasOfEndedRuns(store.db), []);
+    // Runs 1..10 kept logs; those ended before 6 (at 2..5) are past a retention ending at 6.
+    assert.deepEqual(
+      (await partsPastRetention(store.db, 6, 200)).map((p) => p.run_id),
+      endedIds.slice(0, 4),
+    );
   });
 
   test("on SQLite, no plan walks the runs of an owner or of a status", { skip: onPostgres && "plans are SQLite's" }, async () => {
@@ -145,7 +155,8 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     await billingPartDigests(db);
     await lastServedByOwner(db, [owner]);
     await listReplicasOfEndedRuns(db);
-    assert.equal(sent.length, 5);
+    await partsPastRetention(db, 6, 200);
+    assert.equal(sent.length, 6);
     const sqlite = new SqliteDatabase(join(tmp.dir, "server", "fedml.db"), { readonly: true });
     try {
       for (const query of sent) {
