@@ -81,6 +81,91 @@ describe("candidate index (property-based)", () => {
     );
   });
 
+  test("capacity given back (release, replace) is matched as a fresh index over the same fleet would", () => {
+    // Steps: a job (placed ones are taken), a placement given back, or a device's capacity
+    // re-read (a part ended or started elsewhere: more or less free than the index had).
+    const stepArb = fc.oneof(
+      { weight: 3, arbitrary: needsArb.map((needs) => ({ kind: "job" as const, needs })) },
+      { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: "release" as const, pick })) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .record({ pick: fc.nat(), free: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), slots: fc.nat({ max: 3 }) })
+          .map((r) => ({ kind: "replace" as const, ...r })),
+      },
+    );
+    fc.assert(
+      fc.property(fleetArb, fc.array(stepArb, { minLength: 1, maxLength: 40 }), (fleet, steps) => {
+        const plain = fleet.map((d) => ({ ...d, freeGpuIndices: [...d.freeGpuIndices] }));
+        const index = new CandidateIndex(fleet);
+        const held: { deviceId: string; gpuIndices: number[] }[][] = [];
+        for (const step of steps) {
+          if (step.kind === "job") {
+            const want = matchJob(step.needs, plain);
+            assert.deepEqual(matchIndexed(step.needs, index), want);
+            if (want.kind === "placed") {
+              takeFromList(plain, want.nodes);
+              index.take(want.nodes);
+              held.push(want.nodes);
+            }
+          } else if (step.kind === "release") {
+            if (held.length === 0) continue;
+            const [nodes] = held.splice(step.pick % held.length, 1);
+            for (const node of nodes) {
+              const d = plain.find((x) => x.deviceId === node.deviceId);
+              if (!d) continue;
+              d.freeGpuIndices = d.gpus
+                .map((g) => g.index)
+                .filter((i) => d.freeGpuIndices.includes(i) || node.gpuIndices.includes(i));
+              d.freeSlots = Math.min(d.maxJobs, d.freeSlots + 1);
+            }
+            index.release(nodes);
+          } else {
+            if (plain.length === 0) continue;
+            const d = plain[step.pick % plain.length];
+            d.freeGpuIndices = d.gpus.filter((g) => step.free[g.index]).map((g) => g.index);
+            d.freeSlots = Math.min(d.maxJobs, step.slots);
+            index.replace(d);
+          }
+        }
+        assert.deepEqual(index.candidates, plain);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("a device given back its GPUs ranks where its price puts it: the cheapest freed device wins", () => {
+    const device = (id: string, price: number): CandidateDevice => ({
+      deviceId: id,
+      name: `d${id}`,
+      gpus: [{ index: 0, name: "H100" }],
+      freeGpuIndices: [0],
+      maxJobs: 1,
+      freeSlots: 1,
+      pricePerGpuHour: price,
+    });
+    const index = new CandidateIndex([device("1", 1), device("2", 2), device("3", 3)]);
+    const needs = { minimumNumGpus: 1, resourceType: null, deviceType: "GPU", maximumCostPerHour: 5, resourceId: null };
+    const place = () => {
+      const placed = matchIndexed(needs, index);
+      if (placed.kind !== "placed") return null;
+      index.take(placed.nodes);
+      return placed.nodes.map((n) => n.deviceId).join();
+    };
+    assert.deepEqual([place(), place(), place(), place()], ["1", "2", "3", null]);
+    // Freed in the opposite order of their prices: each time the cheapest free one is taken.
+    index.release([{ deviceId: "3", gpuIndices: [0] }]);
+    index.replace({ deviceId: "2", freeGpuIndices: [0], freeSlots: 1 });
+    assert.deepEqual([place(), place(), place()], ["2", "3", null]);
+    // Given back, taken, given back again: its heap entries of both times are there, and the
+    // older one must not count it twice in one allocation.
+    index.release([{ deviceId: "1", gpuIndices: [0] }]);
+    assert.equal(place(), "1");
+    index.replace({ deviceId: "1", freeGpuIndices: [0], freeSlots: 1 });
+    assert.equal(matchIndexed({ ...needs, minimumNumGpus: 2 }, index).kind, "queued");
+    assert.deepEqual([place(), place()], ["1", null]);
+  });
+
   test("the index leaves the candidates it was given unchanged", () => {
     const fleet: CandidateDevice[] = [
       {

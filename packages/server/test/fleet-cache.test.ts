@@ -2,19 +2,22 @@
 // change would hand out a GPU twice or never hand out a freed one, so: placements one after
 // another reuse the copy and see each other; every other kind of change to the fleet (another
 // replica's placement, a part ending, a device or cluster change) is seen by the very next
-// placement; a rolled-back placement leaves nothing behind; silence is checked without a
-// fresh read. Two Placements on one database stand for two replicas. Runs on SQLite, and on
+// placement, which catches up on the devices the change log names (a part ending, a device
+// changed, another replica's launch or pass) or reads the fleet afresh (a cluster change, a
+// pruned log, more devices than a catch-up reads); a rolled-back placement leaves nothing
+// behind; silence is checked without a fresh read. Two Placements on one database stand for two replicas. Runs on SQLite, and on
 // PostgreSQL in the second pass (scripts/postgres-tests.txt).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { parseJobYaml } from "@fedml/core";
 import Fastify from "fastify";
+import { sql } from "kysely";
 import { NotifyHub } from "../src/notify.js";
 import { jobNeeds } from "../src/scheduler/job-needs.js";
 import { Placement } from "../src/scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "../src/store/db.js";
-import { readFleetVersion } from "../src/store/fleet-version.js";
+import { FLEET_LOG_KEEP, readFleetVersion } from "../src/store/fleet-version.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { transition } from "../src/transition.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
@@ -93,10 +96,35 @@ describe("the fleet kept between placements", () => {
 
   /** Fresh reads of the fleet `placement` made while `work` ran. */
   async function readsDuring(placement: Placement, work: () => Promise<unknown>): Promise<number> {
-    const before = placement.fleet.reads;
-    await work();
-    return placement.fleet.reads - before;
+    return (await fleetReadsDuring(placement, work)).reads;
   }
+
+  /** How `placement` came by the fleet while `work` ran: fresh reads, catch-ups, indexes built. */
+  async function fleetReadsDuring(
+    placement: Placement,
+    work: () => Promise<unknown>,
+  ): Promise<{ reads: number; catchUps: number; indexBuilds: number }> {
+    const { reads, catchUps, indexBuilds } = placement.fleet;
+    await work();
+    return {
+      reads: placement.fleet.reads - reads,
+      catchUps: placement.fleet.catchUps - catchUps,
+      indexBuilds: placement.fleet.indexBuilds - indexBuilds,
+    };
+  }
+
+  /** One catch-up through the change log, no fresh read; `index`: the kept index patched, none built. */
+  const caughtUp = (index: boolean) => ({ reads: 0, catchUps: 1, indexBuilds: index ? 0 : 1 });
+  const readAfresh = { reads: 1, catchUps: 0, indexBuilds: 1 };
+
+  /** Ends the live parts on `deviceId` as another replica's connection would (an agent's final report). */
+  const endPartsOn = (deviceId: number) =>
+    otherStore.db
+      .updateTable("run_devices")
+      .set({ status: "FINISHED" })
+      .where("device_id", "=", deviceId)
+      .where("status", "!=", "FINISHED")
+      .execute();
 
   const home = tempDir("fleet-cache");
   before(async () => {
@@ -146,17 +174,99 @@ describe("the fleet kept between placements", () => {
     await insertDevice(db(), owner, 2, clock.now, { maxJobs: 2 });
     await launch(mine);
     assert.notEqual(await launch(theirs), null);
-    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), null)), 1);
+    assert.deepEqual(await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), null)), caughtUp(true));
+  });
+
+  test("a part ending elsewhere is caught up on, not read afresh: the freed GPUs go to the next launch, cheapest first", async () => {
+    const cheap = await insertDevice(db(), owner, 1, clock.now, { price: 1 });
+    const middle = await insertDevice(db(), owner, 1, clock.now, { price: 2 });
+    const dear = await insertDevice(db(), owner, 1, clock.now, { price: 3 });
+    assert.deepEqual(
+      [await launch(mine), await launch(mine), await launch(mine), await launch(mine)],
+      [cheap, middle, dear, null],
+    );
+    await endPartsOn(middle);
+    assert.deepEqual(await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), middle)), caughtUp(true));
+    await endPartsOn(dear);
+    await endPartsOn(cheap);
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => {
+        assert.equal(await launch(mine), cheap, "the cheapest of the freed devices");
+        assert.equal(await launch(mine), dear);
+        assert.equal(await launch(mine), null);
+      }),
+      caughtUp(true),
+    );
+    // The same answer from a fresh read: the caught-up copy was the fleet as stored.
+    assert.equal(await launch(placementOn(store)), null);
+  });
+
+  test(
+    "a part ended by another connection while a placement's transaction is open is caught up on from the version it read",
+    { skip: !onPostgres },
+    async () => {
+      // Its end takes the version after the one the placement read, the placement's own part
+      // the next: the copy's label (read + 1) is not where the copy stands.
+      const cheap = await insertDevice(db(), owner, 1, clock.now, { price: 1 });
+      const dear = await insertDevice(db(), owner, 1, clock.now, { price: 2 });
+      assert.equal(await launch(mine), cheap);
+      assert.equal(await launch(mine, 1, false, () => endPartsOn(cheap)), dear);
+      assert.deepEqual(
+        await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), cheap, "the cheap device is free again")),
+        caughtUp(true),
+      );
+    },
+  );
+
+  test("a copy the change log no longer reaches back to, or that would catch up on too many devices, is read afresh", async () => {
+    const device = await insertDevice(db(), owner, 1, clock.now);
+    await launch(mine);
+    await endPartsOn(device);
+    // As pruning leaves the log: its oldest rows gone.
+    await sql`delete from fleet_changes`.execute(db());
+    assert.deepEqual(await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), device)), readAfresh);
+    // 2,100 devices back from OFFLINE in one statement: past what a catch-up reads (and on
+    // PostgreSQL past what one commit lists).
+    const rows = await insertDevices(2_100, "OFFLINE");
+    assert.equal(await wouldGet(mine), null);
+    await db().updateTable("devices").set({ status: "IDLE" }).where("id", "in", rows).execute();
+    assert.deepEqual(await fleetReadsDuring(mine, async () => assert.notEqual(await wouldGet(mine), null)), readAfresh);
+  });
+
+  test("the change log is pruned as the version grows", async () => {
+    const device = await insertDevice(db(), owner, 1, clock.now);
+    const logged = await readFleetVersion(db());
+    const count = async (upTo: number) =>
+      Number(
+        (await sql<{ n: number | string }>`select count(*) as n from fleet_changes where version <= ${upTo}`.execute(db()))
+          .rows[0].n,
+      );
+    assert.ok((await count(logged)) > 0);
+    // The version far on (as 70,000 changes would leave it), one short of a pruning point.
+    const pruneAt = Math.ceil((logged + FLEET_LOG_KEEP + 1) / 4096) * 4096;
+    await sql`update placement_inputs set fleet_version = ${pruneAt - 1} where id = 1`.execute(db());
+    await db().updateTable("devices").set({ max_jobs: 2 }).where("id", "=", device).execute();
+    assert.equal(await readFleetVersion(db()), pruneAt);
+    assert.equal(await count(logged), 0, "rows further back than the log keeps are gone");
+    assert.equal(await count(pruneAt), (await sql`select * from fleet_changes`.execute(db())).rows.length);
+    assert.ok((await count(pruneAt)) > 0, "the change just made is logged");
   });
 
   test("a part that ends, and each kind of device or cluster change, is seen by the next placement", async () => {
     const device = await insertDevice(db(), owner, 1, clock.now);
     await launch(mine);
     await db().updateTable("run_devices").set({ status: "FINISHED" }).execute();
-    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), device)), 1);
+    assert.deepEqual(await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), device)), caughtUp(true));
     await db().updateTable("run_devices").set({ status: "FINISHED" }).execute();
 
-    const gone = (label: string, change: () => Promise<unknown>, undo: () => Promise<unknown>) => ({ label, change, undo });
+    // A device's change is caught up on (its row read again, the index built anew); a
+    // cluster's is read afresh.
+    const gone = (label: string, change: () => Promise<unknown>, undo: () => Promise<unknown>, cluster = false) => ({
+      label,
+      change,
+      undo,
+      cluster,
+    });
     const set = (values: Record<string, unknown>) => () =>
       db().updateTable("devices").set(values).where("id", "=", device).execute();
     const changes = [
@@ -172,13 +282,18 @@ describe("the fleet kept between placements", () => {
         "reserved by a cluster",
         () => insertReservingCluster(db(), owner, device, clock.now),
         () => db().updateTable("clusters").set({ state: "stopped" }).execute(),
+        true,
       ),
     ];
-    for (const { label, change, undo } of changes) {
+    for (const { label, change, undo, cluster } of changes) {
       // Kept, with the device free: a launch from the copy would go there.
       await keep(mine);
       await change();
-      assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), null, label)), 1, label);
+      assert.deepEqual(
+        await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), null, label)),
+        cluster ? readAfresh : { reads: 0, catchUps: 1, indexBuilds: 1 },
+        label,
+      );
       await undo();
       assert.equal(await launch(mine), device, `${label} undone: the device is used again`);
       await db().updateTable("run_devices").set({ status: "FINISHED" }).execute();
@@ -186,7 +301,7 @@ describe("the fleet kept between placements", () => {
   });
 
   test(
-    "a change committed by another connection while a placement's transaction is open drops its copy",
+    "a change committed by another connection while a placement's transaction is open is caught up on",
     { skip: !onPostgres },
     async () => {
       // (SQLite has one writer at a time: no other write can land meanwhile.)
@@ -194,9 +309,9 @@ describe("the fleet kept between placements", () => {
       await launch(mine);
       const ended = () => otherStore.db.updateTable("run_devices").set({ status: "FINISHED" }).execute();
       assert.equal(await launch(mine, 1, false, ended), device);
-      assert.equal(
-        await readsDuring(mine, async () => assert.equal(await launch(mine), device, "the first GPU is free again")),
-        1,
+      assert.deepEqual(
+        await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), device, "the first GPU is free again")),
+        caughtUp(true),
       );
     },
   );
@@ -290,6 +405,50 @@ describe("the fleet kept between placements", () => {
       0,
     );
   });
+
+  /** `count` devices of one A100 each, 500 a statement; answers their ids. */
+  async function insertDevices(count: number, status: string): Promise<number[]> {
+    const gpus = JSON.stringify([{ index: 0, name: "NVIDIA A100", memoryMiB: 81920 }]);
+    const ids: number[] = [];
+    for (let at = 0; at < count; at += 500) ids.push(...(await insertDeviceRows(Math.min(500, count - at), status, gpus)));
+    return ids;
+  }
+
+  async function insertDeviceRows(count: number, status: string, gpus: string): Promise<number[]> {
+    const rows = await db()
+      .insertInto("devices")
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          owner_id: owner,
+          name: `bulk-${i}-${Math.random().toString(36).slice(2, 8)}`,
+          token_hash: null,
+          hostname: "h",
+          os_type: "Linux",
+          os_version: "6",
+          cpu_count: 4,
+          memory_bytes: 2 ** 33,
+          gpus_json: gpus,
+          gpu_error: null,
+          address: "127.0.0.1",
+          provider: "self",
+          region: "local",
+          price_per_gpu_hour_micros: 0,
+          container_runtime: null,
+          shared: 0,
+          simulated: 1,
+          max_jobs: 1,
+          agent_version: "t",
+          status,
+          last_seen_at: clock.now,
+          version: 1,
+          removed: 0,
+          created_at: clock.now,
+        })),
+      )
+      .returning("id")
+      .execute();
+    return rows.map((r) => r.id);
+  }
 
   /** `count` QUEUED runs of the owner wanting `gpus` GPUs each; answers their ids. */
   async function queue(count: number, gpus = 1): Promise<number[]> {
@@ -388,9 +547,13 @@ describe("the fleet kept between placements", () => {
     assert.equal(await mine.placeQueued(), 3);
     // One per part on SQLite (row triggers); once for the whole pass on PostgreSQL (its claims count nothing).
     assert.equal((await readFleetVersion(db())) - before, store.dialect === "postgres" ? 1 : 3);
-    // Another replica's pass: this one's copy is out of date, and seen to be.
+    // Another replica's pass: this one's copy is out of date, and caught up (on PostgreSQL the
+    // pass logs the devices it placed on under its one bump).
     await queue(1);
     assert.equal(await theirs.placeQueued(), 1);
-    assert.equal(await readsDuring(mine, async () => assert.equal(await launch(mine), null, "all 4 GPUs are taken")), 1);
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), null, "all 4 GPUs are taken")),
+      caughtUp(true),
+    );
   });
 });

@@ -8,6 +8,14 @@
  * capacity, so a heap entry can only rank too early: an outdated one is re-ranked when it
  * surfaces (lazy update), and one with nothing left is dropped. Heaps are built on first use.
  *
+ * Capacity that grows back (`release`, `replace`: a part ended, as the kept fleet learns it,
+ * fleet-cache.ts) would break that: the device's entry may rank too late, or be gone. So the
+ * device starts a new epoch: a fresh entry goes into every heap built so far that holds it,
+ * and entries of an older epoch are dropped when they surface (each heap keeps at most one
+ * entry of a device's current epoch, which the greedy walk relies on: never one device twice).
+ * Only capacity may change so: a device's GPUs, price, owner or provider decide which heaps
+ * and views hold it, and a change of those needs a new index.
+ *
  * The index owns copies of the candidates it was given; `take` changes those copies only.
  */
 import type { AllocNode, Allocation } from "./allocate.js";
@@ -23,6 +31,8 @@ interface Slot {
   pos: number;
   /** Bumped by every `take` on this device. */
   version: number;
+  /** Bumped when its capacity grew: entries of an older epoch are dropped (the heaps got fresh ones). */
+  epoch: number;
   /** Per wanted type ("" for any): its GPUs of that type, and the free ones as of `freeVersion`. */
   byType: Map<string, TypeView>;
   /** Every GPU of the device (ascending, and as a set): the lists of a type all its GPUs are of. */
@@ -57,6 +67,7 @@ const STATIC = -1;
 interface Ranked {
   slot: Slot;
   version: number;
+  epoch: number;
   price: number;
   free: number;
   slots: number;
@@ -91,6 +102,15 @@ const ALL_PROVIDERS = "\u0001all";
 
 const hasRoom = (device: CandidateDevice) => device.freeSlots > 0 && device.freeGpuIndices.length > 0;
 
+/** A heap over free capacity, with what it was built from: a device whose capacity grew is ranked into it again. */
+interface NowHeap {
+  heap: MinHeap<Ranked>;
+  requesterId: string | null;
+  type: string;
+  keep: (slot: Slot) => boolean;
+  rankOf: (slot: Slot, price: number) => Ranked | undefined;
+}
+
 export class CandidateIndex {
   /** The index's own copies, in the order given. */
   readonly candidates: readonly CandidateDevice[];
@@ -98,6 +118,7 @@ export class CandidateIndex {
   private readonly byDeviceId = new Map<string, Slot[]>();
   private readonly views = new Map<string, View>();
   private readonly heaps = new Map<string, MinHeap<Ranked>>();
+  private readonly nowHeaps: NowHeap[] = [];
   private readonly memos = new Map<string, unknown>();
   private readonly memosByHolder = new WeakMap<object, unknown>();
   private readonly untilTake = new WeakMap<object, { takes: number; value: unknown }>();
@@ -113,7 +134,7 @@ export class CandidateIndex {
     this.candidates = candidates.map((c) => ({ ...c, freeGpuIndices: [...c.freeGpuIndices] }));
     for (const c of this.candidates) if (hasRoom(c)) this.roomy++;
     for (const c of this.candidates) if (c.ownerId !== undefined) this.owners.add(c.ownerId);
-    this.slots = this.candidates.map((device, pos) => ({ device, pos, version: 0, byType: new Map() }));
+    this.slots = this.candidates.map((device, pos) => ({ device, pos, version: 0, epoch: 0, byType: new Map() }));
     for (const slot of this.slots) {
       const same = this.byDeviceId.get(slot.device.deviceId);
       if (same) same.push(slot);
@@ -258,6 +279,51 @@ export class CandidateIndex {
     this.takes++;
   }
 
+  /** Undoes a `take`: each node's GPUs and one job slot are free again. */
+  release(nodes: readonly Pick<AllocNode, "deviceId" | "gpuIndices">[]): void {
+    for (const node of nodes) {
+      const slot = this.byDeviceId.get(node.deviceId)?.[0];
+      if (!slot) continue;
+      const free = new Set([...slot.device.freeGpuIndices, ...node.gpuIndices]);
+      const listed = slot.device.gpus.map((g) => g.index).filter((i) => free.has(i));
+      this.setFree(slot, listed, Math.min(slot.device.maxJobs, slot.device.freeSlots + 1));
+    }
+  }
+
+  /**
+   * The device's free GPUs and job slots as `candidate` has them now (the same device,
+   * re-read: its GPUs, price, owner and provider unchanged). A device the index does not
+   * hold is ignored.
+   */
+  replace(candidate: Pick<CandidateDevice, "deviceId" | "freeGpuIndices" | "freeSlots">): void {
+    const slot = this.byDeviceId.get(candidate.deviceId)?.[0];
+    if (slot) this.setFree(slot, [...candidate.freeGpuIndices], candidate.freeSlots);
+  }
+
+  private setFree(slot: Slot, free: number[], freeSlots: number): void {
+    const device = slot.device;
+    const had = new Set(device.freeGpuIndices);
+    const grew = freeSlots > device.freeSlots || free.some((i) => !had.has(i));
+    if (hasRoom(device)) this.roomy--;
+    device.freeGpuIndices = free;
+    device.freeSlots = freeSlots;
+    if (hasRoom(device)) this.roomy++;
+    slot.version++;
+    this.takes++;
+    if (!grew) return;
+    // A view's coversFree held while free GPUs only went: worked out again on next use.
+    slot.byType.clear();
+    slot.lastType = undefined;
+    slot.lastView = undefined;
+    slot.epoch++;
+    for (const { heap, requesterId, type, keep, rankOf } of this.nowHeaps) {
+      const price = this.view(requesterId).prices[slot.pos];
+      if (price === undefined || !keep(slot) || !this.holdsType(slot, type)) continue;
+      const entry = rankOf(slot, price);
+      if (entry) heap.push(entry);
+    }
+  }
+
   private slotsOf(deviceId: string, when: When): number {
     const device = this.byDeviceId.get(deviceId)?.[0].device;
     return device ? (when === "ever" ? device.maxJobs : device.freeSlots) : 0;
@@ -298,6 +364,7 @@ export class CandidateIndex {
     for (let entry = heap.peek(); entry; entry = heap.peek()) {
       if (entry.version === STATIC || entry.version === entry.slot.version) return entry;
       heap.pop();
+      if (entry.epoch !== entry.slot.epoch) continue;
       const fresh = slotsOnly ? this.rankSlots(entry.slot, entry.price) : this.rank(entry.slot, type, entry.price, when);
       if (fresh) heap.push(fresh);
     }
@@ -308,7 +375,9 @@ export class CandidateIndex {
   private nextCurrent(heap: MinHeap<Ranked>, type: string, when: When): Ranked | undefined {
     for (let entry = heap.pop(); entry; entry = heap.pop()) {
       if (entry.version === STATIC || entry.version === entry.slot.version) return entry;
-      // Capacity only shrinks, so the fresh rank is never earlier than the outdated one: every
+      // Its capacity grew since: the heap got a fresh entry for it then.
+      if (entry.epoch !== entry.slot.epoch) continue;
+      // Within an epoch capacity only shrinks, so the fresh rank is never earlier than the outdated one: every
       // entry above it in the heap still comes first, and the order stays the allocator's.
       const fresh = this.rank(entry.slot, type, entry.price, when);
       if (fresh) heap.push(fresh);
@@ -381,13 +450,13 @@ export class CandidateIndex {
     if (slots < 1) return undefined;
     const free = this.gpusOf(slot, type, when).length;
     if (free === 0) return undefined;
-    return { slot, version: when === "ever" ? STATIC : slot.version, price, free, slots };
+    return { slot, version: when === "ever" ? STATIC : slot.version, epoch: slot.epoch, price, free, slots };
   }
 
   /** The slot's entry by its free job slots alone; undefined when it has none. */
   private rankSlots(slot: Slot, price: number): Ranked | undefined {
     const slots = slot.device.freeSlots;
-    return slots < 1 ? undefined : { slot, version: slot.version, price, free: 0, slots };
+    return slots < 1 ? undefined : { slot, version: slot.version, epoch: slot.epoch, price, free: 0, slots };
   }
 
   private view(requesterId: string | null): View {
@@ -425,6 +494,7 @@ export class CandidateIndex {
       }
       heap = new MinHeap(less, entries);
       this.heaps.set(key, heap);
+      if (when === "now") this.nowHeaps.push({ heap, requesterId, type, keep, rankOf });
     }
     return heap;
   }
@@ -440,10 +510,14 @@ export class CandidateIndex {
     if (!type) return this.slots;
     let slots = this.typed.get(type);
     if (!slots) {
-      slots = this.slots.filter((slot) => slot.device.gpus.some((g) => this.nameMatches(g.name, type)));
+      slots = this.slots.filter((slot) => this.holdsType(slot, type));
       this.typed.set(type, slots);
     }
     return slots;
+  }
+
+  private holdsType(slot: Slot, type: string): boolean {
+    return !type || slot.device.gpus.some((g) => this.nameMatches(g.name, type));
   }
 
   private rankHeap(requesterId: string | null, t: string, provider: string, when: When): MinHeap<Ranked> {

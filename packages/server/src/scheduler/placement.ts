@@ -264,10 +264,14 @@ export class Placement {
       const cpuAtApply = process.cpuUsage();
       const claimed = await writer.done(decision);
       // Its claims bumped nothing on PostgreSQL (readPlacementInputsInPass): the fleet changed
-      // once. On SQLite each part's row bumped the version once.
+      // once, on the devices it placed on. On SQLite each part's row bumped the version once.
       const postgres = isPostgres(db);
-      if (claimed.size > 0 && postgres) await bumpFleetVersion(db);
       const written = decision.placements.filter((p) => claimed.has(p.run.id)).flatMap((p) => p.nodes);
+      if (claimed.size > 0 && postgres)
+        await bumpFleetVersion(
+          db,
+          written.map((n) => Number(n.deviceId)),
+        );
       fleet.passWrote(
         written,
         postgres ? (claimed.size > 0 ? 1 : 0) : written.length,

@@ -60,11 +60,16 @@ export async function endReplicaOfRun(db: Kysely<Database>, runId: number, now: 
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Replicas still open whose run has ended by a path that did not close them (a queued run canceled). */
+/**
+ * Replicas still open whose run has ended by a path that did not close them (a queued run
+ * canceled). The open replicas are read first (a CROSS JOIN keeps that order on SQLite): from
+ * the runs' side, the ended runs are every run there ever was, read each second by the tick.
+ */
 export async function listReplicasOfEndedRuns(db: Kysely<Database>): Promise<{ run_id: number; status: string }[]> {
   return db
     .selectFrom("endpoint_replicas")
-    .innerJoin("runs", "runs.id", "endpoint_replicas.run_id")
+    .crossJoin("runs")
+    .whereRef("runs.id", "=", "endpoint_replicas.run_id")
     .select(["endpoint_replicas.run_id", "runs.status"])
     .where("endpoint_replicas.ended_at", "is", null)
     .where("runs.status", "in", TERMINAL_RUN)

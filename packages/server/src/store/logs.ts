@@ -272,7 +272,18 @@ export async function readChunks(
   return rows.map(chunkOfRow);
 }
 
-/** Parts of runs that ended before `endedBefore` whose logs are still kept, oldest first. */
+/**
+ * Which parts still keep their logs: the condition of the index run_devices_logs_kept, written
+ * out as literals (a database uses a partial index only for a query it can see implies it).
+ */
+export const LOGS_KEPT = sql<boolean>`run_devices.log_count > 0 and run_devices.log_capped <> ${sql.lit(LogCap.EXPIRED)}`;
+
+/**
+ * Parts of runs that ended before `endedBefore` whose logs are still kept, the earliest ended
+ * first. Read through run_devices_logs_kept, by the part's own end: what the sweep reads is
+ * what it has to expire, not every part that ever ran (a part ends no later than its run, and
+ * the run's end decides).
+ */
 export function partsPastRetention(
   db: Kysely<Database>,
   endedBefore: number,
@@ -280,12 +291,13 @@ export function partsPastRetention(
 ): Promise<{ run_id: number; device_id: number; log_bytes: number; log_capped: number; owner_id: number }[]> {
   return db
     .selectFrom("run_devices")
-    .innerJoin("runs", "runs.id", "run_devices.run_id")
+    .crossJoin("runs")
+    .whereRef("runs.id", "=", "run_devices.run_id")
     .select(["run_devices.run_id", "run_devices.device_id", "run_devices.log_bytes", "run_devices.log_capped", "runs.owner_id"])
+    .where(LOGS_KEPT)
+    .where("run_devices.ended_at", "<", endedBefore)
     .where("runs.ended_at", "<", endedBefore)
-    .where("run_devices.log_capped", "!=", LogCap.EXPIRED)
-    .where("run_devices.log_count", ">", 0)
-    .orderBy("runs.ended_at")
+    .orderBy("run_devices.ended_at")
     .limit(limit)
     .execute();
 }

@@ -4,7 +4,7 @@ import { idColumn } from "./id-column.js";
 import { endpointReplicas } from "./serving-migration.js";
 import { endpointTargetRps, wireObjects } from "./wire-migration.js";
 import { workspaceObjects } from "./workspace-objects-migration.js";
-import { countFleetRowsOnce, createFleetVersion } from "./fleet-version.js";
+import { countFleetRowsOnce, createFleetVersion, logFleetChanges } from "./fleet-version.js";
 import { createPlacementInputs } from "./placement-inputs.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -417,6 +417,27 @@ function dropCoveredRunIndexes(): Migration {
   };
 }
 
+/**
+ * The parts whose logs the retention sweep may still expire, by their end (store/logs.ts
+ * partsPastRetention): the sweep read every part there ever was each minute. Parts that ended
+ * without an end time of their own (none should) take their run's, so that none is left out.
+ */
+function logsKeptIndex(): Migration {
+  return {
+    async up(db: AnyDb) {
+      // Frozen as written: the statuses a part has once ended, and store/logs.ts LOGS_KEPT.
+      await sql`update run_devices set ended_at = (select runs.ended_at from runs where runs.id = run_devices.run_id)
+        where ended_at is null and status in ('KILLED', 'FAILED', 'EXCEPTION', 'FINISHED')`.execute(db);
+      await db.schema
+        .createIndex("run_devices_logs_kept")
+        .on("run_devices")
+        .column("ended_at")
+        .where(sql<boolean>`run_devices.log_count > 0 and run_devices.log_capped <> 2`)
+        .execute();
+    },
+  };
+}
+
 /** Dashboard sign-ins (server/src/dashboard/sessions.ts). No foreign key: rotating a key deletes its row. */
 function dashboardSessions(): Migration {
   return {
@@ -512,6 +533,8 @@ class InCodeMigrations implements MigrationProvider {
       "0109_h-place_placement_inputs": { up: (db) => createPlacementInputs(db, this.dialect) },
       "0110_fleet_version": { up: (db) => createFleetVersion(db, this.dialect) },
       "0111_fleet_version_once_per_commit": { up: (db) => countFleetRowsOnce(db, this.dialect) },
+      "0112_logs_kept_index": logsKeptIndex(),
+      "0130_h-fleet-log_fleet_changes": { up: (db) => logFleetChanges(db, this.dialect) },
     };
   }
 }

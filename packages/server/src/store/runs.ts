@@ -223,6 +223,20 @@ export const listLivePartHoldings = preparedRead(0, (db) =>
   db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses),
 );
 
+/** listLivePartHoldings' rows on these devices alone (a kept fleet catching up). */
+export async function listLivePartHoldingsOn(
+  db: Kysely<Database>,
+  deviceIds: readonly number[],
+): Promise<{ device_id: number; gpu_indices_json: string }[]> {
+  if (deviceIds.length === 0) return [];
+  return db
+    .selectFrom("run_devices")
+    .select(["device_id", "gpu_indices_json"])
+    .where("status", "in", liveEdgeStatuses)
+    .where("device_id", "in", [...deviceIds])
+    .execute();
+}
+
 /** Run parts not yet ended, on the given devices (all devices when omitted). */
 export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: number[]): Promise<RunDeviceRow[]> {
   if (deviceIds && deviceIds.length === 0) return [];
@@ -273,12 +287,16 @@ export const listDeviceVersionAndLiveParts = preparedRead(1, (db, deviceId: numb
     .orderBy("run_devices.node_index"),
 );
 
-/** How many runs each of these devices has had a part in, ended ones included (absent: none). */
+/**
+ * How many runs each of these devices has had a part in, ended ones included (absent: none).
+ * A run has at most one part per device (the primary key), so its parts are counted: a count
+ * of distinct runs sorted every part of the device's history to count them.
+ */
 export async function countRunsPerDevice(db: Kysely<Database>, deviceIds: number[]): Promise<Map<number, number>> {
   if (deviceIds.length === 0) return new Map();
   const rows = await db
     .selectFrom("run_devices")
-    .select((eb) => ["device_id", eb.fn.count<number>("run_id").distinct().as("runs")])
+    .select((eb) => ["device_id", eb.fn.countAll<number>().as("runs")])
     .where("device_id", "in", deviceIds)
     .groupBy("device_id")
     .execute();
@@ -338,13 +356,23 @@ export type BilledPartRow = Pick<
 > & { owner_id: number; cluster_id: number | null };
 
 /**
+ * Parts joined to their runs, the parts read first: callers filter on the parts' live statuses
+ * (few rows, by run_devices_status_device) and then on their runs. Left to itself, SQLite (which
+ * keeps no statistics here) starts from the runs of the owners asked for, by runs_owner_placed,
+ * i.e. from every run the owner ever had: 250 ms a call at 100,000 runs, once per queue pass
+ * and launch. SQLite keeps a CROSS JOIN's order as written; PostgreSQL plans it like any inner
+ * join.
+ */
+function fromLivePartsToRuns(db: Kysely<Database>) {
+  return db.selectFrom("run_devices").crossJoin("runs").whereRef("runs.id", "=", "run_devices.run_id");
+}
+
+/**
  * Parts that bill now: not ended, no stop asked for, on a paid device (of every owner, or of
  * one). Their owners' commitments and what they have spent so far come from these.
  */
 export async function listBillingParts(db: Kysely<Database>, ownerId?: number | readonly number[]): Promise<BilledPartRow[]> {
-  let q = db
-    .selectFrom("run_devices")
-    .innerJoin("runs", "runs.id", "run_devices.run_id")
+  let q = fromLivePartsToRuns(db)
     .select([...billedPartColumns, "runs.owner_id", "runs.cluster_id"])
     .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
@@ -361,9 +389,7 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number | 
  * and sums come back as numbers or strings depending on the driver: compare them as text.
  */
 export async function billingPartDigests(db: Kysely<Database>): Promise<Map<number, string>> {
-  const rows = await db
-    .selectFrom("run_devices")
-    .innerJoin("runs", "runs.id", "run_devices.run_id")
+  const rows = await fromLivePartsToRuns(db)
     .select((eb) => ["runs.owner_id", ...partDigestColumns(eb)])
     .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
@@ -517,12 +543,19 @@ export async function listQueueHeads(db: Kysely<Database>, window: QueueWindow):
 /** When each user last had a run placed (the fair queue's turn order); absent: never. */
 export async function lastServedByOwner(db: Kysely<Database>, ownerIds: number[]): Promise<Map<number, number>> {
   if (ownerIds.length === 0) return new Map();
+  // One max per owner, each a seek to the end of the owner's stretch of runs_owner_placed: a
+  // max grouped over the owners reads every run they ever had.
   const rows = await db
-    .selectFrom("runs")
-    .select(["owner_id", (eb) => eb.fn.max("placed_at").as("last")])
-    .where("owner_id", "in", [...new Set(ownerIds)])
-    .where("placed_at", "is not", null)
-    .groupBy("owner_id")
+    .selectFrom("users")
+    .select((eb) => [
+      "users.id as owner_id",
+      eb
+        .selectFrom("runs")
+        .select((inner) => inner.fn.max("runs.placed_at").as("placed_at"))
+        .whereRef("runs.owner_id", "=", "users.id")
+        .as("last"),
+    ])
+    .where("users.id", "in", [...new Set(ownerIds)])
     .execute();
-  return new Map(rows.map((r) => [r.owner_id, Number(r.last ?? 0)]));
+  return new Map(rows.filter((r) => r.last !== null).map((r) => [r.owner_id, Number(r.last)]));
 }

@@ -1,0 +1,222 @@
+/**
+ * What a launch's placement costs at 10,000 devices when the fleet kept between placements
+ * (scheduler/fleet-cache.ts) went out of date: k parts ended elsewhere (an agent's final
+ * report on another replica) since the copy was kept. Before the change log every such launch
+ * read the whole fleet and built the candidate index afresh; now it reads the k devices the
+ * log names and patches the kept index. Also: the copy reused as it is (nothing changed), a
+ * fresh read (nothing kept), and k devices changed in a column the index reads (their rows
+ * caught up on, the index built anew).
+ *
+ * Each figure is the median over REPEATS launches of one transaction's wall and CPU time
+ * (this process's CPU: on SQLite the database's work is in it too).
+ *
+ * `node --import tsx bench/fleet-catch-up.ts [postgres://admin-url]` (SQLite without a URL).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseJobYaml } from "@fedml/core";
+import Fastify from "fastify";
+import { NotifyHub } from "../packages/server/src/notify.js";
+import { jobNeeds } from "../packages/server/src/scheduler/job-needs.js";
+import { Placement } from "../packages/server/src/scheduler/placement.js";
+import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
+import { transition } from "../packages/server/src/transition.js";
+import { seed, withDatabase } from "./replicas.js";
+import { simulatedFleet } from "./scheduler.js";
+
+const DEVICES = 10_000;
+/** Devices with a part running on GPU 0 (half the fleet), and so a part to end. */
+const RUNNING = 9_000;
+const REPEATS = 5;
+const ENDED = [1, 10, 100, 500, 1000];
+const YAML = 'job: "true"\ncomputing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: 100\n';
+const log = Fastify({ logger: { level: "silent" } }).log;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function setUp(store: Store): Promise<{ owner: number; project: number; parts: number[] }> {
+  await seed(store, simulatedFleet(DEVICES), []);
+  const { db } = store;
+  await db.updateTable("devices").set({ status: "IDLE", last_seen_at: Date.now() }).execute();
+  const owner = (await db.selectFrom("users").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
+  const project = (await db.selectFrom("projects").select("id").where("owner_id", "=", owner).executeTakeFirstOrThrow()).id;
+  const devices = await db.selectFrom("devices").select("id").orderBy("id").limit(RUNNING).execute();
+  const now = Date.now();
+  for (let i = 0; i < devices.length; i += 500) {
+    const slice = devices.slice(i, i + 500);
+    const runs = await db
+      .insertInto("runs")
+      .values(
+        slice.map((_, j) => ({
+          owner_id: owner,
+          project_id: project,
+          name: `held-${i + j}`,
+          status: "RUNNING",
+          job_type: "train",
+          platform: "falcon",
+          yaml_text: YAML,
+          spec_json: JSON.stringify(parseJobYaml(YAML)),
+          workspace_sha256: null,
+          resource_id: null,
+          reason: null,
+          exit_code: null,
+          created_at: now,
+          started_at: now,
+          ended_at: null,
+          stop_requested: 0,
+          cluster_id: null,
+        })),
+      )
+      .returning("id")
+      .execute();
+    await db
+      .insertInto("run_devices")
+      .values(
+        slice.map((d, j) => ({
+          run_id: runs[j].id,
+          device_id: d.id,
+          rank: 1,
+          node_index: 0,
+          status: "RUNNING",
+          gpu_indices_json: "[0]",
+          exit_code: null,
+          reason: null,
+          started_at: now,
+          ended_at: null,
+          log_count: 0,
+          price_per_gpu_hour_micros: 1_000_000,
+          stop_requested: 0,
+        })),
+      )
+      .execute();
+  }
+  const parts = await db.selectFrom("run_devices").select("run_id").where("status", "=", "RUNNING").execute();
+  return { owner, project, parts: parts.map((p) => p.run_id) };
+}
+
+async function measure(store: Store, label: string): Promise<void> {
+  const { owner, project, parts } = await setUp(store);
+  const needs = jobNeeds(parseJobYaml(YAML), null, owner);
+  const placementOf = () =>
+    new Placement({ db: store.db, hub: new NotifyHub(), log, isOnline: () => true, now: () => Date.now() });
+  let launched = 0;
+  /** One launch as runs/launch.ts makes it: wall and CPU ms of its transaction. */
+  const launch = async (placement: Placement): Promise<{ wall: number; cpu: number }> => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await transition({ db: store.db, hub: new NotifyHub(), log }, async (tx) => {
+      const result = await (await placement.lock(tx.db))(owner, needs);
+      if (result.kind !== "placed") throw new Error(`nothing placed: ${result.kind}`);
+      const run = await tx.db
+        .insertInto("runs")
+        .values({
+          owner_id: owner,
+          project_id: project,
+          name: `bench-launch-${++launched}`,
+          status: "STARTING",
+          job_type: "train",
+          platform: "falcon",
+          yaml_text: YAML,
+          spec_json: JSON.stringify(parseJobYaml(YAML)),
+          workspace_sha256: null,
+          resource_id: null,
+          reason: null,
+          exit_code: null,
+          created_at: Date.now(),
+          started_at: null,
+          ended_at: null,
+          stop_requested: 0,
+          cluster_id: null,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await placement.assignFresh(tx, run, { nodes: result.nodes, firstRank: 1 });
+    });
+    const used = process.cpuUsage(cpu);
+    return { wall: performance.now() - start, cpu: (used.user + used.system) / 1000 };
+  };
+  const figures = (samples: { wall: number; cpu: number }[]) =>
+    `${median(samples.map((s) => s.wall)).toFixed(1)} ms wall, ${median(samples.map((s) => s.cpu)).toFixed(1)} ms CPU`;
+  const line = (what: string, samples: { wall: number; cpu: number }[], counts = "") =>
+    process.stdout.write(`${label}  ${what.padEnd(44)} ${figures(samples)}${counts}\n`);
+
+  const fresh: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < REPEATS; i++) fresh.push(await launch(placementOf()));
+  line("fresh read (nothing kept)", fresh);
+
+  const placement = placementOf();
+  await launch(placement);
+  const reused: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < REPEATS; i++) reused.push(await launch(placement));
+  line("kept copy reused (nothing changed)", reused);
+
+  let next = 0;
+  for (const k of ENDED) {
+    const samples: { wall: number; cpu: number }[] = [];
+    const { reads, catchUps, indexBuilds } = placement.fleet;
+    for (let i = 0; i < REPEATS; i++) {
+      const ending = parts.slice(next, next + k);
+      next += k;
+      await store.db.updateTable("run_devices").set({ status: "FINISHED" }).where("run_id", "in", ending).execute();
+      samples.push(await launch(placement));
+    }
+    const f = placement.fleet;
+    line(
+      `${k} part(s) ended elsewhere, caught up`,
+      samples,
+      ` (fresh reads ${f.reads - reads}, catch-ups ${f.catchUps - catchUps}, index builds ${f.indexBuilds - indexBuilds})`,
+    );
+  }
+  for (const k of [1, 100]) {
+    const samples: { wall: number; cpu: number }[] = [];
+    const { reads, indexBuilds } = placement.fleet;
+    for (let i = 0; i < REPEATS; i++) {
+      const changing = await store.db
+        .selectFrom("devices")
+        .select("id")
+        .orderBy("id", "desc")
+        .limit(k)
+        .offset(i * k)
+        .execute();
+      await store.db
+        .updateTable("devices")
+        .set((eb) => ({ max_jobs: eb("max_jobs", "+", 1) }))
+        .where(
+          "id",
+          "in",
+          changing.map((d) => d.id),
+        )
+        .execute();
+      samples.push(await launch(placement));
+    }
+    const f = placement.fleet;
+    line(
+      `${k} device(s) changed (max_jobs), caught up`,
+      samples,
+      ` (fresh reads ${f.reads - reads}, index builds ${f.indexBuilds - indexBuilds})`,
+    );
+  }
+  process.stdout.write(`${label}  load ${loadavg()[0].toFixed(1)}\n`);
+}
+
+const url = process.argv[2];
+if (url) {
+  await withDatabase(url, async (dbUrl) => {
+    const store = openPostgres(dbUrl);
+    try {
+      await measure(store, "PostgreSQL");
+    } finally {
+      await store.close();
+    }
+  });
+} else {
+  const dir = mkdtempSync(join(tmpdir(), "fedml-bench-catch-up-"));
+  const store = openSqlite(join(dir, "fedml.db"));
+  try {
+    await measure(store, "SQLite");
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
