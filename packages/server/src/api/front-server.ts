@@ -16,13 +16,18 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 export function frontServerFactory(front: () => RequestListener | undefined) {
   return (fastifyHandler: (request: IncomingMessage, reply: ServerResponse) => void, options: FastifyServerOptions): Server => {
+    const idleMs = options.connectionTimeout ? 0 : (options.keepAliveTimeout ?? KEEP_ALIVE_TIMEOUT_MS);
     const server = createServer((request, reply) => {
+      // The `Keep-Alive: timeout=` hint Node sends when it keeps the timer itself: clients
+      // (Node's agent) then close an idle connection before the server does, and never send
+      // a request on one the server is closing.
+      if (idleMs > 0) (reply as ServerResponse & { _keepAliveTimeout?: number })._keepAliveTimeout = idleMs;
       if (front()?.(request, reply)) return;
       fastifyHandler(request, reply);
     });
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
     if (options.connectionTimeout) server.setTimeout(options.connectionTimeout);
-    else idleConnectionsClose(server, options.keepAliveTimeout ?? KEEP_ALIVE_TIMEOUT_MS);
+    else idleConnectionsClose(server, idleMs);
     if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
     return server;
   };
