@@ -233,6 +233,58 @@ describe("the fleet kept between placements", () => {
     assert.deepEqual(await fleetReadsDuring(mine, async () => assert.notEqual(await wouldGet(mine), null)), readAfresh);
   });
 
+  test("another replica's pass over more devices than a catch-up reads has the copy here read afresh", async () => {
+    // 2,100 devices and as many runs: one pass places them all (its windows reach 4,250 runs of
+    // one user); on PostgreSQL it logs "read everything" under its one bump, on SQLite its
+    // parts' rows log 2,100 devices.
+    const devices = await insertDevices(2_100, "IDLE");
+    assert.notEqual(await wouldGet(mine), null);
+    const yaml = gpuJobYaml(1);
+    const spec = JSON.stringify(parseJobYaml(yaml));
+    const project = await db()
+      .insertInto("projects")
+      .values({ owner_id: owner, name: "bulk", created_at: clock.now })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    for (let at = 0; at < devices.length; at += 500) {
+      await db()
+        .insertInto("runs")
+        .values(
+          devices.slice(at, at + 500).map((_, i) => ({
+            owner_id: owner,
+            project_id: project.id,
+            name: `bulk-${at + i}`,
+            status: "QUEUED",
+            job_type: "train",
+            platform: "falcon",
+            yaml_text: yaml,
+            spec_json: spec,
+            workspace_sha256: null,
+            resource_id: null,
+            reason: null,
+            exit_code: null,
+            created_at: clock.now + at + i,
+            started_at: null,
+            ended_at: null,
+            stop_requested: 0,
+            cluster_id: null,
+          })),
+        )
+        .execute();
+    }
+    assert.equal(await theirs.placeQueued(), devices.length);
+    const { rows: logged } = await sql<{ device_id: number | null }>`
+      select device_id from fleet_changes where version = (select fleet_version from placement_inputs where id = 1)`.execute(
+      db(),
+    );
+    if (store.dialect === "postgres") assert.deepEqual(logged, [{ device_id: null }]);
+    else assert.ok(logged.length === 1 && logged[0].device_id !== null, "SQLite: the last part's row logged its device");
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), null, "every GPU is taken")),
+      readAfresh,
+    );
+  });
+
   test("the change log is pruned as the version grows", async () => {
     const device = await insertDevice(db(), owner, 1, clock.now);
     const logged = await readFleetVersion(db());

@@ -64,7 +64,7 @@ const MAX_STALE = 500;
  * More devices than this to catch up on and the copy is read afresh: at 10,000 devices a
  * catch-up of 100 cost about 7 ms of CPU, a fresh read with its index about 180 ms.
  */
-const MAX_CAUGHT_UP = 2_000;
+export const MAX_CAUGHT_UP = 2_000;
 /** A copy this many versions behind is read afresh without reading the log. */
 const MAX_LOGGED = 10_000;
 
