@@ -285,6 +285,22 @@ describe("the fleet kept between placements", () => {
     );
   });
 
+  test("a part moved to another device is caught up on both devices", async () => {
+    const cheap = await insertDevice(db(), owner, 1, clock.now, { price: 1 });
+    const dear = await insertDevice(db(), owner, 1, clock.now, { price: 2 });
+    assert.equal(await launch(mine), cheap);
+    // Kept again at the launch's label: the move alone is past it.
+    assert.equal(await wouldGet(mine), dear);
+    await db().updateTable("run_devices").set({ device_id: dear }).where("device_id", "=", cheap).execute();
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => {
+        assert.equal(await launch(mine), cheap, "the device it left is free");
+        assert.equal(await launch(mine), null, "the one it went to is not");
+      }),
+      caughtUp(true),
+    );
+  });
+
   test("the change log is pruned as the version grows", async () => {
     const device = await insertDevice(db(), owner, 1, clock.now);
     const logged = await readFleetVersion(db());
