@@ -5,7 +5,10 @@
  * one run per agent is launched through the API and reported RUNNING, so as many runs are in
  * flight as there are agents. Then, steady: more launches one at a time (launch sent -> the
  * device's poll answering it), and every held poll that ended by its wait (the time it took
- * beyond the wait: the heartbeat's cost to the server). Server RSS idle, after the fleet, peak.
+ * beyond the wait: the heartbeat's cost to the server). Server RSS idle, at the end, at its peak,
+ * and sampled every 250 ms through the steady phase: a single sample falls anywhere in V8's
+ * major-GC cycle (one every 35-50 s at 10,000 agents, the heap swinging by a third between
+ * them), so the steady phase's median is the figure to compare across sizes.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,16 +18,19 @@ import { parseJobYaml } from "@fedml/core";
 import { openSqlite } from "../packages/server/src/store/db.js";
 import { createUser, startServer } from "../test/support/processes.js";
 import { cpuSeconds, rssMb, sleep } from "./lib/proc.js";
-import { type Quantiles, nowMs, quantiles } from "./lib/stats.js";
+import { type Quantiles, median, nowMs, quantiles } from "./lib/stats.js";
 
 export interface FleetScale {
   agents: number;
   workers: number;
   runsInFlight: number;
   serverIdleRssMb: number;
-  /** After every agent registered and holds its poll, with every run in flight. */
+  /** At the end of the steady phase (one sample), every agent holding its poll with every run in flight. */
   serverRssMb: number;
+  /** The highest sample (every 250 ms from the server's start to the end). */
   serverPeakRssMb: number;
+  /** Sampled every 250 ms through the steady phase (the launches one at a time, then heartbeats alone). */
+  serverSteadyRssMb?: { median: number; max: number; samples: number };
   /** Of serverRssMb: the V8 heap in use and memory held outside it (buffers), from the server's /metrics. */
   serverHeapUsedMb: number;
   /** Of serverRssMb: what V8 holds for its heap (in use and free), from /metrics. */
@@ -64,6 +70,11 @@ export interface FleetResult {
 const workerFile = new URL("./lib/fleet-worker.ts", import.meta.url);
 const LAUNCH_YAML = 'job: "sleep 3600"\n';
 const INSERT_BATCH = 500;
+/**
+ * The heartbeats-alone window, in poll waits: 40 s spans about one major-GC cycle at 10,000
+ * agents, so the steady RSS samples see the heap both before and after a collection.
+ */
+const HEARTBEATS_ALONE_WAITS = 4;
 
 /** `count` copies of run `like` (its owner, project and YAML), QUEUED, straight into the SQLite store beside the server. */
 async function seedQueued(dbFile: string, like: string, count: number): Promise<void> {
@@ -211,8 +222,12 @@ async function scale(
   const pid = server.child.pid as number;
   const workers: ChildProcess[] = [];
   let peak = 0;
+  /** Filled through the steady phase only. */
+  let steadyRss: number[] | undefined;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid));
+    const rss = rssMb(pid);
+    peak = Math.max(peak, rss);
+    steadyRss?.push(rss);
   }, 250);
   try {
     const apiKey = await createUser(server, "bench");
@@ -288,8 +303,9 @@ async function scale(
     const stormAssignmentMs = quantiles(storm.map(([runId, at]) => at - (placedAt.get(runId) as number)));
 
     log(
-      `  ${agents} runs in flight: ${samples} more launches one at a time, then heartbeats alone for ${(pollWaitMs * 1.5) / 1000} s`,
+      `  ${agents} runs in flight: ${samples} more launches one at a time, then heartbeats alone for ${(pollWaitMs * HEARTBEATS_ALONE_WAITS) / 1000} s`,
     );
+    steadyRss = [];
     const steady: Launched[] = [];
     const launchMs: number[] = [];
     for (let i = 0; i < samples; i++) {
@@ -305,11 +321,13 @@ async function scale(
     const cpuAtStart = cpuSeconds(pid).self;
     const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid as number).self, 0);
     const workersCpuAtStart = workersCpu();
-    while (nowMs() - measureStart < pollWaitMs * 1.5) await sleep(250);
+    while (nowMs() - measureStart < pollWaitMs * HEARTBEATS_ALONE_WAITS) await sleep(250);
     const measuredSec = (nowMs() - measureStart) / 1000;
     const serverCpuSec = cpuSeconds(pid).self - cpuAtStart;
     const workersCpuSec = workersCpu() - workersCpuAtStart;
     const serverRssMb = rssMb(pid);
+    const steadySamples = steadyRss;
+    steadyRss = undefined;
     const memory = await serverMemory(server.url);
     log(
       `  since: ${memory.majorGcs - afterQueue.majorGcs} major GCs (${((memory.majorGcSec - afterQueue.majorGcSec) * 1000).toFixed(0)} ms) in ${((nowMs() - t0) / 1000 - launchSec).toFixed(0)} s`,
@@ -336,6 +354,11 @@ async function scale(
       serverIdleRssMb,
       serverRssMb,
       serverPeakRssMb: Math.max(peak, serverRssMb),
+      serverSteadyRssMb: {
+        median: median(steadySamples),
+        max: Math.max(serverRssMb, ...steadySamples),
+        samples: steadySamples.length,
+      },
       serverHeapUsedMb: memory.heapUsedMb,
       serverHeapTotalMb: memory.heapTotalMb,
       serverExternalMb: memory.externalMb,
@@ -388,7 +411,7 @@ export async function fleet(
   for (const agents of scales) {
     const s = await scale(agents, pollWaitMs, samples, log, cpuProfDir);
     log(
-      `  ${agents} agents: RSS ${s.serverRssMb.toFixed(0)} MB (idle ${s.serverIdleRssMb.toFixed(0)}, peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)} of ${(s.serverHeapTotalMb ?? 0).toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, queue of ${s.agents} placed in ${s.launchSec.toFixed(1)} s, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
+      `  ${agents} agents: RSS at the end ${s.serverRssMb.toFixed(0)} MB, steady median/max ${s.serverSteadyRssMb?.median.toFixed(0)}/${s.serverSteadyRssMb?.max.toFixed(0)} (idle ${s.serverIdleRssMb.toFixed(0)}, peak ${s.serverPeakRssMb.toFixed(0)}; V8 heap in use ${s.serverHeapUsedMb.toFixed(0)} of ${(s.serverHeapTotalMb ?? 0).toFixed(0)}, external ${s.serverExternalMb.toFixed(0)}), heartbeat p50/p99 ${s.heartbeatMs.p50.toFixed(1)}/${s.heartbeatMs.p99.toFixed(1)} ms, assignment p50/p99 ${s.assignmentMs.p50.toFixed(1)}/${s.assignmentMs.p99.toFixed(1)} ms, queue of ${s.agents} placed in ${s.launchSec.toFixed(1)} s, server ${s.serverCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.serverCpuShare.toFixed(2)} cores), agents' processes ${s.workersCpuMsPerPoll.toFixed(3)} CPU-ms/poll (${s.workersCpuShare.toFixed(2)} cores, loop delay mean/p99 ${s.workerLoopDelayMs.mean.toFixed(1)}/${s.workerLoopDelayMs.p99.toFixed(1)} ms), load ${s.loadAverage.join(" ")}`,
     );
     result.scales.push(s);
   }

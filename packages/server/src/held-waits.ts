@@ -11,8 +11,9 @@
  * The rules every wait keeps: it is checked when it starts, again at each notification of its
  * topic (at once if one comes while a check runs: the check may have read before the change),
  * and on the shared tick once every recheckMs (a notification lost between replicas only
- * delays); it ends when a check says so, at its deadline, on end() (the client hung up), or
- * when the notifications' source closes. Node keeps the timers of one duration in one list,
+ * delays); it ends when a check says so, at its deadline, on end(), when the shared tick finds
+ * its client gone (`gone`: a hang-up, found within recheckMs with no listener of its own per
+ * wait), or when the notifications' source closes. Node keeps the timers of one duration in one list,
  * so a timer per wait is cheap; one timer re-armed for the earliest deadline instead answered
  * held polls measurably later (heartbeat p50 5 -> 10 ms at 10,000 agents).
  */
@@ -48,9 +49,11 @@ export interface HeldWaitsDeps<W extends HeldWait> {
   check: (wait: W) => Promise<boolean>;
   /**
    * Called once per wait when it ends: `met` true when a check said so; false at its
-   * deadline, end(), the source's close, or a failed check (with its error).
+   * deadline, end(), its client gone, the source's close, or a failed check (with its error).
    */
   ended: (wait: W, met: boolean, error?: unknown) => void;
+  /** Whether the wait's client is gone (it hung up): asked on the shared tick; true ends the wait. */
+  gone?: (wait: W) => boolean;
   recheckMs?: number;
 }
 
@@ -101,9 +104,13 @@ export class HeldWaits<W extends HeldWait> {
     if (held === undefined) this.byTopic.set(wait.topic, wait);
     else if (Array.isArray(held)) held.push(wait);
     else this.byTopic.set(wait.topic, [held, wait]);
-    wait.timer = setTimeout(() => this.finish(wait, false), waitMs);
+    // The wait rides on the timer as its argument: a closure per wait would live as long.
+    wait.timer = setTimeout(this.expire, waitMs, wait);
     this.check(wait);
   }
+
+  /** A wait's deadline passed. */
+  private readonly expire = (wait: W): void => this.finish(wait, false);
 
   /** Ends the wait now (the client hung up), as not met, unless it ended already. */
   end(wait: W): void {
@@ -165,7 +172,10 @@ export class HeldWaits<W extends HeldWait> {
   private recheckSlice(): void {
     const due = this.slices[this.tickSlice];
     this.tickSlice = (this.tickSlice + 1) % RECHECK_SLICES;
-    for (const wait of due) this.check(wait);
+    for (const wait of due) {
+      if (this.deps.gone?.(wait)) this.finish(wait, false);
+      else this.check(wait);
+    }
   }
 
   /** The source closed (server shutdown): every wait ends now, and later ones are checked once. */

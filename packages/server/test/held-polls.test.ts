@@ -18,6 +18,8 @@ interface Outcome {
 /** What each test poll's answer goes to. */
 interface Waiting {
   started: number;
+  /** Its client hung up (what `gone` reports on the shared tick). */
+  gone?: boolean;
   outcome: Outcome;
   resolve: (o: Outcome) => void;
 }
@@ -28,6 +30,7 @@ function heldPolls(hub: NotifyHub, changed: (deviceId: number, since: number) =>
     hub,
     changed,
     recheckMs,
+    gone: (waiting) => waiting.gone === true,
     answer: (_poll, waiting, changed, error) => {
       const { outcome } = waiting;
       outcome.calls++;
@@ -153,7 +156,7 @@ describe("HeldPolls", () => {
     await hub.close();
   });
 
-  test("end() (the agent hung up) answers at once, and the deadline later does not answer again", async () => {
+  test("end() answers at once, and the deadline later does not answer again", async () => {
     const hub = new NotifyHub(60_000);
     const polls = heldPolls(hub, async () => false, 60_000);
     const h = holdOne(polls, 9, 0, 200);
@@ -166,6 +169,29 @@ describe("HeldPolls", () => {
     assert.equal(polls.size, 1);
     await later.answered;
     assert.equal(o.calls, 1);
+    await hub.close();
+  });
+
+  test("polls whose clients hung up end on the shared tick, each answered once; the rest stay held, and nothing is kept after", async () => {
+    const hub = new NotifyHub(60_000);
+    const { polls, state } = countedPolls(hub, 100);
+    const held = Array.from({ length: 40 }, (_, i) => holdOne(polls, i, 0, 30_000));
+    const waiting = (h: (typeof held)[number]) => h.poll.context as Waiting;
+    const hungUp = held.filter((_, i) => i % 2 === 0);
+    for (const h of hungUp) waiting(h).gone = true;
+    for (const o of await Promise.all(hungUp.map((h) => h.answered))) {
+      assert.equal(o.changed, false);
+      assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    }
+    assert.equal(polls.size, 20);
+    // The others are still checked on the tick (and not answered by it).
+    const checks = state.checks;
+    await waitFor("the tick re-checks the rest", () => state.checks >= checks + 20);
+    assert.ok(held.filter((_, i) => i % 2 === 1).every((h) => h.outcome.calls === 0));
+    for (const h of held.filter((_, i) => i % 2 === 1)) polls.end(h.poll);
+    await Promise.all(held.map((h) => h.answered));
+    assert.ok(held.every((h) => h.outcome.calls === 1));
+    assert.equal(polls.size, 0);
     await hub.close();
   });
 

@@ -1,14 +1,13 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { DeviceStatus, FedmlError, ResultCode } from "@fedml/core";
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
-import type { ServerResponse } from "node:http";
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from "fastify";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import { AssignmentCoalescer } from "../devices/assignment-coalescing.js";
 import { AssignmentAnswers } from "../devices/assignments.js";
 import { DeviceVersionReader } from "../devices/device-versions.js";
-import { type HeldPoll, HeldPolls } from "../devices/held-polls.js";
+import { HeldPolls } from "../devices/held-polls.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { unbindDevice } from "../devices/unbind.js";
@@ -40,6 +39,11 @@ import {
 /** A long-poll held at least this long marks its device seen again when it answers. */
 const RETOUCH_AFTER_MS = 1_000;
 
+/** The server's own logger for a request, instead of a child of its own. */
+function serverLogger(logger: FastifyBaseLogger): FastifyBaseLogger {
+  return logger;
+}
+
 function runIdOf(value: string): number {
   const id = parseRowId(value);
   if (id === undefined) throw new FedmlError(ResultCode.JOB_NOT_EXISTS, `run ${value} not found`, 404);
@@ -53,20 +57,16 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
     const versions = new DeviceVersionReader(ctx.db);
     const coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
     const answers = new AssignmentAnswers();
-    /** Each held poll's record by its response, for a hang-up (one listener shared by all of them). */
-    const heldByResponse = new Map<ServerResponse, HeldPoll<FastifyReply>>();
-    function onResponseClose(this: ServerResponse): void {
-      const poll = heldByResponse.get(this);
-      if (poll) held.end(poll);
-    }
     const held = new HeldPolls<FastifyReply>({
       hub: ctx.hub,
       changed: async (deviceId, since) => {
         const version = await versions.version(deviceId);
         return version !== undefined && version > since;
       },
+      // A hang-up is found on the shared tick (within a second): a listener and a map entry
+      // per poll lived, and were promoted, with every held poll.
+      gone: (reply) => reply.raw.destroyed,
       answer: (poll, reply, changed, error) => {
-        heldByResponse.delete(reply.raw);
         if (error !== undefined) failPoll(reply, error);
         else answerPoll(reply, poll.deviceId, poll.heardAt, changed).catch((err: unknown) => failPoll(reply, err));
       },
@@ -92,10 +92,9 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       reply.send(err);
     }
 
-    /** Holds the poll; the agent hanging up ends the wait (every answered request closes too: then a no-op). */
+    /** Holds the poll; the agent hanging up ends the wait. */
     function holdPoll(reply: FastifyReply, deviceId: number, since: number, waitMs: number, heardAt: number): void {
-      heldByResponse.set(reply.raw, held.hold(deviceId, since, waitMs, heardAt, reply));
-      reply.raw.on("close", onResponseClose);
+      held.hold(deviceId, since, waitMs, heardAt, reply);
     }
 
     app.post(
@@ -120,6 +119,9 @@ export function agentRoutes(ctx: ServerContext): FastifyPluginAsync {
       "/agent/assignments",
       {
         preHandler: deviceAuth,
+        // A child logger per poll (its bindings, its request-id text) lived through the hold and
+        // was promoted with it; the few lines logged for a poll bind the id then (requestLog).
+        childLoggerFactory: serverLogger,
         schema: {
           tags: ["agent"],
           querystring: AssignmentsQuerySchema,

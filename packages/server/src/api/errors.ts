@@ -9,6 +9,7 @@ import type {
   FastifyServerOptions,
 } from "fastify";
 import { classifyStoreError } from "../store/store-errors.js";
+import { requestLog } from "./request-log.js";
 
 export function errorBody(code: number, message: string): ErrorBody {
   return { resultCode: code, resultMsg: ResultMessage[code] ?? "ERROR", error: message.split("\n")[0] };
@@ -68,7 +69,7 @@ export function errorAnswer(
 /** Every non-2xx answer is an ErrorBody with a result code and a one-line message. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | FedmlError, request, reply) => {
-    const { status, body } = errorAnswer(err, request.log, request.url);
+    const { status, body } = errorAnswer(err, requestLog(request), request.url);
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

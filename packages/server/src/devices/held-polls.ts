@@ -1,7 +1,8 @@
 /**
  * Held assignments polls: an agent's poll waits until its device's version passes the one the
  * agent has, each poll one record on a set of held waits (held-waits.ts: checked at start, on
- * its device's topic, on the shared tick; ended at its deadline, on a hang-up or at shutdown).
+ * its device's topic, on the shared tick; ended at its deadline, on a hang-up (found on the
+ * shared tick) or at shutdown).
  * Every agent holds its poll most of the time, so a poll keeps only what its answer needs.
  */
 import { HeldWait, HeldWaits } from "../held-waits.js";
@@ -26,6 +27,8 @@ export interface HeldPollsDeps<T> {
   changed: (deviceId: number, since: number) => Promise<boolean>;
   /** Called once per poll: `changed` true when the device's version passed the poll's, false when the wait ended without (or with the error of a check). */
   answer: (poll: HeldPoll<T>, context: T, changed: boolean, error?: unknown) => void;
+  /** Whether the poll's client hung up (asked on the shared re-check tick): true ends the wait. */
+  gone?: (context: T) => boolean;
   recheckMs?: number;
 }
 
@@ -33,11 +36,13 @@ export class HeldPolls<T> {
   private readonly waits: HeldWaits<HeldPoll<T>>;
 
   constructor(deps: HeldPollsDeps<T>) {
+    const gone = deps.gone;
     this.waits = new HeldWaits<HeldPoll<T>>({
       source: deps.hub,
       recheckMs: deps.recheckMs,
       check: (poll) => deps.changed(poll.deviceId, poll.since),
       ended: (poll, changed, error) => deps.answer(poll, poll.context, changed, error),
+      gone: gone && ((poll) => gone(poll.context)),
     });
   }
 
@@ -56,7 +61,7 @@ export class HeldPolls<T> {
     return poll;
   }
 
-  /** Ends the wait now (the agent hung up): answered as unchanged, unless answered already. */
+  /** Ends the wait now: answered as unchanged, unless answered already. */
   end(poll: HeldPoll<T>): void {
     this.waits.end(poll);
   }
