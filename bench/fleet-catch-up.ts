@@ -24,6 +24,7 @@ import { jobNeeds } from "../packages/server/src/scheduler/job-needs.js";
 import { Placement } from "../packages/server/src/scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
 import { transition } from "../packages/server/src/transition.js";
+import { runRow } from "../packages/server/test/support/store-rows.js";
 import { seed, withDatabase } from "./replicas.js";
 import { simulatedFleet } from "./scheduler.js";
 
@@ -71,27 +72,7 @@ async function setUp(store: Store): Promise<{ owner: number; project: number; pa
     const slice = devices.slice(i, i + 500);
     const runs = await db
       .insertInto("runs")
-      .values(
-        slice.map((_, j) => ({
-          owner_id: owner,
-          project_id: project,
-          name: `held-${i + j}`,
-          status: "RUNNING",
-          job_type: "train",
-          platform: "falcon",
-          yaml_text: YAML,
-          spec_json: JSON.stringify(parseJobYaml(YAML)),
-          workspace_sha256: null,
-          resource_id: null,
-          reason: null,
-          exit_code: null,
-          created_at: now,
-          started_at: now,
-          ended_at: null,
-          stop_requested: 0,
-          cluster_id: null,
-        })),
-      )
+      .values(slice.map((_, j) => runRow(owner, project, YAML, `held-${i + j}`, now, "RUNNING")))
       .returning("id")
       .execute();
     await db
@@ -134,25 +115,7 @@ async function measure(store: Store, label: string): Promise<FleetCatchUpResult>
       if (result.kind !== "placed") throw new Error(`nothing placed: ${result.kind}`);
       const run = await tx.db
         .insertInto("runs")
-        .values({
-          owner_id: owner,
-          project_id: project,
-          name: `bench-launch-${++launched}`,
-          status: "STARTING",
-          job_type: "train",
-          platform: "falcon",
-          yaml_text: YAML,
-          spec_json: JSON.stringify(parseJobYaml(YAML)),
-          workspace_sha256: null,
-          resource_id: null,
-          reason: null,
-          exit_code: null,
-          created_at: Date.now(),
-          started_at: null,
-          ended_at: null,
-          stop_requested: 0,
-          cluster_id: null,
-        })
+        .values(runRow(owner, project, YAML, `bench-launch-${++launched}`, Date.now(), "STARTING"))
         .returning("id")
         .executeTakeFirstOrThrow();
       await placement.assignFresh(tx, run, { nodes: result.nodes, firstRank: 1 });

@@ -21,7 +21,15 @@ import { FLEET_LOG_KEEP, readFleetVersion } from "../src/store/fleet-version.js"
 import { migrateToLatest } from "../src/store/migrations.js";
 import { transition } from "../src/transition.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
-import { clearPlacementTables, gpuJobYaml, insertDevice, insertReservingCluster, insertRun } from "./support/store-rows.js";
+import {
+  clearPlacementTables,
+  deviceRow,
+  gpuJobYaml,
+  insertDevice,
+  insertReservingCluster,
+  insertRun,
+  runRow,
+} from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const NOW = 1_700_000_000_000;
@@ -239,8 +247,6 @@ describe("the fleet kept between placements", () => {
     // parts' rows log 2,100 devices.
     const devices = await insertDevices(2_100, "IDLE");
     assert.notEqual(await wouldGet(mine), null);
-    const yaml = gpuJobYaml(1);
-    const spec = JSON.stringify(parseJobYaml(yaml));
     const project = await db()
       .insertInto("projects")
       .values({ owner_id: owner, name: "bulk", created_at: clock.now })
@@ -250,25 +256,9 @@ describe("the fleet kept between placements", () => {
       await db()
         .insertInto("runs")
         .values(
-          devices.slice(at, at + 500).map((_, i) => ({
-            owner_id: owner,
-            project_id: project.id,
-            name: `bulk-${at + i}`,
-            status: "QUEUED",
-            job_type: "train",
-            platform: "falcon",
-            yaml_text: yaml,
-            spec_json: spec,
-            workspace_sha256: null,
-            resource_id: null,
-            reason: null,
-            exit_code: null,
-            created_at: clock.now + at + i,
-            started_at: null,
-            ended_at: null,
-            stop_requested: 0,
-            cluster_id: null,
-          })),
+          devices
+            .slice(at, at + 500)
+            .map((_, i) => runRow(owner, project.id, gpuJobYaml(1), `bulk-${at + i}`, clock.now + at + i)),
         )
         .execute();
     }
@@ -476,46 +466,12 @@ describe("the fleet kept between placements", () => {
 
   /** `count` devices of one A100 each, 500 a statement; answers their ids. */
   async function insertDevices(count: number, status: string): Promise<number[]> {
-    const gpus = JSON.stringify([{ index: 0, name: "NVIDIA A100", memoryMiB: 81920 }]);
     const ids: number[] = [];
-    for (let at = 0; at < count; at += 500) ids.push(...(await insertDeviceRows(Math.min(500, count - at), status, gpus)));
+    for (let at = 0; at < count; at += 500) {
+      const rows = Array.from({ length: Math.min(500, count - at) }, () => deviceRow(owner, 1, clock.now, { status }));
+      ids.push(...(await db().insertInto("devices").values(rows).returning("id").execute()).map((r) => r.id));
+    }
     return ids;
-  }
-
-  async function insertDeviceRows(count: number, status: string, gpus: string): Promise<number[]> {
-    const rows = await db()
-      .insertInto("devices")
-      .values(
-        Array.from({ length: count }, (_, i) => ({
-          owner_id: owner,
-          name: `bulk-${i}-${Math.random().toString(36).slice(2, 8)}`,
-          token_hash: null,
-          hostname: "h",
-          os_type: "Linux",
-          os_version: "6",
-          cpu_count: 4,
-          memory_bytes: 2 ** 33,
-          gpus_json: gpus,
-          gpu_error: null,
-          address: "127.0.0.1",
-          provider: "self",
-          region: "local",
-          price_per_gpu_hour_micros: 0,
-          container_runtime: null,
-          shared: 0,
-          simulated: 1,
-          max_jobs: 1,
-          agent_version: "t",
-          status,
-          last_seen_at: clock.now,
-          version: 1,
-          removed: 0,
-          created_at: clock.now,
-        })),
-      )
-      .returning("id")
-      .execute();
-    return rows.map((r) => r.id);
   }
 
   /** `count` QUEUED runs of the owner wanting `gpus` GPUs each; answers their ids. */
