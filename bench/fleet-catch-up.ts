@@ -25,6 +25,7 @@ import { Placement } from "../packages/server/src/scheduler/placement.js";
 import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
 import { transition } from "../packages/server/src/transition.js";
 import { runRow } from "../packages/server/test/support/store-rows.js";
+import { median } from "./lib/stats.js";
 import { seed, withDatabase } from "./replicas.js";
 import { simulatedFleet } from "./scheduler.js";
 
@@ -35,8 +36,6 @@ const REPEATS = 5;
 const ENDED = [1, 10, 100, 500, 1000];
 const YAML = 'job: "true"\ncomputing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: 100\n';
 const log = Fastify({ logger: { level: "silent" } }).log;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One kind of launch: median wall and CPU ms of its transaction, and how the fleet was come by. */
 export interface CatchUpFigure {
