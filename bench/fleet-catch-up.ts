@@ -1,32 +1,16 @@
-/**
- * What a launch's placement costs at 10,000 devices when the fleet kept between placements
- * (scheduler/fleet-cache.ts) went out of date: k parts ended elsewhere (an agent's final
- * report on another replica) since the copy was kept. Before the change log every such launch
- * read the whole fleet and built the candidate index afresh; now it reads the k devices the
- * log names and patches the kept index. Also: the copy reused as it is (nothing changed), a
- * fresh read (nothing kept), and k devices changed in a column the index reads (their rows
- * caught up on, the index built anew).
- *
- * Each figure is the median over REPEATS launches of one transaction's wall and CPU time
- * (this process's CPU: on SQLite the database's work is in it too).
- *
- * The bench's fleet-catch-up section runs it on SQLite; on its own,
- * `node --import tsx bench/fleet-catch-up.ts [postgres://admin-url]` (SQLite without a URL).
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import { pathToFileURL } from "node:url";
 import { parseJobYaml } from "@fedml/core";
 import Fastify from "fastify";
 import { NotifyHub } from "../packages/server/src/notify.js";
 import { jobNeeds } from "../packages/server/src/scheduler/job-needs.js";
 import { Placement } from "../packages/server/src/scheduler/placement.js";
-import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
+import type { Store } from "../packages/server/src/store/db.js";
 import { transition } from "../packages/server/src/transition.js";
 import { runRow } from "../packages/server/test/support/store-rows.js";
 import { median } from "./lib/stats.js";
-import { seed, withDatabase } from "./replicas.js";
+import { withScratchStore } from "./lib/scratch-store.js";
+import { seed } from "./replicas.js";
 import { simulatedFleet } from "./scheduler.js";
 
 const DEVICES = 10_000;
@@ -219,27 +203,8 @@ async function measure(store: Store, label: string): Promise<FleetCatchUpResult>
 }
 
 /** The bench's section: on SQLite, in a fresh directory. */
-export async function fleetCatchUp(): Promise<FleetCatchUpResult> {
-  const dir = mkdtempSync(join(tmpdir(), "fedml-bench-catch-up-"));
-  const store = openSqlite(join(dir, "fedml.db"));
-  try {
-    return await measure(store, "SQLite");
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function fleetCatchUp(): Promise<FleetCatchUpResult> {
+  return withScratchStore(undefined, measure);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const url = process.argv[2];
-  if (url) {
-    await withDatabase(url, async (dbUrl) => {
-      const store = openPostgres(dbUrl);
-      try {
-        await measure(store, "PostgreSQL");
-      } finally {
-        await store.close();
-      }
-    });
-  } else await fleetCatchUp();
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await withScratchStore(process.argv[2], measure);
