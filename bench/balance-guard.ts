@@ -1,22 +1,11 @@
-/**
- * The out-of-balance guard's cost per tick on the replicas section's full fleet: the store is
- * seeded with its 10,000 devices and 100,000 queued runs over 200 users, 16,250 of the runs
- * then bill (a running part each, as when the fleet is full), and the guard runs tick after
- * tick with nothing changing. Prints the CPU ms per tick of this process (the server's share)
- * and of the database (PostgreSQL only), for the first tick (every owner counted in full) and
- * the steady ones after it.
- *
- * `node --import tsx bench/balance-guard.ts [postgres://admin-url]` (SQLite without a URL).
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
 import { outOfBalanceGuard } from "../packages/server/src/billing/balance-guard.js";
 import { systemClock } from "../packages/server/src/clock.js";
 import type { ServerContext } from "../packages/server/src/context.js";
-import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
+import type { Store } from "../packages/server/src/store/db.js";
 import { cpuSeconds } from "./lib/proc.js";
-import { databaseCpuSeconds, seed, withDatabase } from "./replicas.js";
+import { withScratchStore } from "./lib/scratch-store.js";
+import { databaseCpuSeconds, seed } from "./replicas.js";
 import { simulatedFleet, simulatedQueue } from "./scheduler.js";
 
 const DEVICES = 10_000;
@@ -84,23 +73,4 @@ async function measure(store: Store, label: string): Promise<void> {
   );
 }
 
-const url = process.argv[2];
-if (url) {
-  await withDatabase(url, async (dbUrl) => {
-    const store = openPostgres(dbUrl);
-    try {
-      await measure(store, "PostgreSQL");
-    } finally {
-      await store.close();
-    }
-  });
-} else {
-  const dir = mkdtempSync(join(tmpdir(), "fedml-bench-guard-"));
-  const store = openSqlite(join(dir, "fedml.db"));
-  try {
-    await measure(store, "SQLite");
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+await withScratchStore(process.argv[2], measure);

@@ -1,28 +1,16 @@
-/**
- * What a launch's placement costs at 10,000 devices when the fleet kept between placements
- * (scheduler/fleet-cache.ts) went out of date: k parts ended elsewhere (an agent's final
- * report on another replica) since the copy was kept. Before the change log every such launch
- * read the whole fleet and built the candidate index afresh; now it reads the k devices the
- * log names and patches the kept index. Also: the copy reused as it is (nothing changed), a
- * fresh read (nothing kept), and k devices changed in a column the index reads (their rows
- * caught up on, the index built anew).
- *
- * Each figure is the median over REPEATS launches of one transaction's wall and CPU time
- * (this process's CPU: on SQLite the database's work is in it too).
- *
- * `node --import tsx bench/fleet-catch-up.ts [postgres://admin-url]` (SQLite without a URL).
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { loadavg } from "node:os";
+import { pathToFileURL } from "node:url";
 import { parseJobYaml } from "@fedml/core";
 import Fastify from "fastify";
 import { NotifyHub } from "../packages/server/src/notify.js";
 import { jobNeeds } from "../packages/server/src/scheduler/job-needs.js";
 import { Placement } from "../packages/server/src/scheduler/placement.js";
-import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
+import type { Store } from "../packages/server/src/store/db.js";
 import { transition } from "../packages/server/src/transition.js";
-import { seed, withDatabase } from "./replicas.js";
+import { runRow } from "../packages/server/test/support/store-rows.js";
+import { median } from "./lib/stats.js";
+import { withScratchStore } from "./lib/scratch-store.js";
+import { seed } from "./replicas.js";
 import { simulatedFleet } from "./scheduler.js";
 
 const DEVICES = 10_000;
@@ -33,7 +21,27 @@ const ENDED = [1, 10, 100, 500, 1000];
 const YAML = 'job: "true"\ncomputing:\n  minimum_num_gpus: 1\n  maximum_cost_per_hour: 100\n';
 const log = Fastify({ logger: { level: "silent" } }).log;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** One kind of launch: median wall and CPU ms of its transaction, and how the fleet was come by. */
+export interface CatchUpFigure {
+  what: string;
+  wallMs: number;
+  cpuMs: number;
+  freshReads: number;
+  indexBuilds: number;
+}
+
+export interface FleetCatchUpResult {
+  devices: number;
+  runningParts: number;
+  launchesEach: number;
+  fresh: CatchUpFigure;
+  reused: CatchUpFigure;
+  /** After k parts ended elsewhere, per k. */
+  partsEnded: (CatchUpFigure & { k: number })[];
+  /** After k devices changed in a column the index reads, per k. */
+  devicesChanged: (CatchUpFigure & { k: number })[];
+  loadAverage: number;
+}
 
 async function setUp(store: Store): Promise<{ owner: number; project: number; parts: number[] }> {
   await seed(store, simulatedFleet(DEVICES), []);
@@ -47,27 +55,7 @@ async function setUp(store: Store): Promise<{ owner: number; project: number; pa
     const slice = devices.slice(i, i + 500);
     const runs = await db
       .insertInto("runs")
-      .values(
-        slice.map((_, j) => ({
-          owner_id: owner,
-          project_id: project,
-          name: `held-${i + j}`,
-          status: "RUNNING",
-          job_type: "train",
-          platform: "falcon",
-          yaml_text: YAML,
-          spec_json: JSON.stringify(parseJobYaml(YAML)),
-          workspace_sha256: null,
-          resource_id: null,
-          reason: null,
-          exit_code: null,
-          created_at: now,
-          started_at: now,
-          ended_at: null,
-          stop_requested: 0,
-          cluster_id: null,
-        })),
-      )
+      .values(slice.map((_, j) => runRow(owner, project, YAML, `held-${i + j}`, now, "RUNNING")))
       .returning("id")
       .execute();
     await db
@@ -95,7 +83,7 @@ async function setUp(store: Store): Promise<{ owner: number; project: number; pa
   return { owner, project, parts: parts.map((p) => p.run_id) };
 }
 
-async function measure(store: Store, label: string): Promise<void> {
+async function measure(store: Store, label: string): Promise<FleetCatchUpResult> {
   const { owner, project, parts } = await setUp(store);
   const needs = jobNeeds(parseJobYaml(YAML), null, owner);
   const placementOf = () =>
@@ -110,25 +98,7 @@ async function measure(store: Store, label: string): Promise<void> {
       if (result.kind !== "placed") throw new Error(`nothing placed: ${result.kind}`);
       const run = await tx.db
         .insertInto("runs")
-        .values({
-          owner_id: owner,
-          project_id: project,
-          name: `bench-launch-${++launched}`,
-          status: "STARTING",
-          job_type: "train",
-          platform: "falcon",
-          yaml_text: YAML,
-          spec_json: JSON.stringify(parseJobYaml(YAML)),
-          workspace_sha256: null,
-          resource_id: null,
-          reason: null,
-          exit_code: null,
-          created_at: Date.now(),
-          started_at: null,
-          ended_at: null,
-          stop_requested: 0,
-          cluster_id: null,
-        })
+        .values(runRow(owner, project, YAML, `bench-launch-${++launched}`, Date.now(), "STARTING"))
         .returning("id")
         .executeTakeFirstOrThrow();
       await placement.assignFresh(tx, run, { nodes: result.nodes, firstRank: 1 });
@@ -136,25 +106,47 @@ async function measure(store: Store, label: string): Promise<void> {
     const used = process.cpuUsage(cpu);
     return { wall: performance.now() - start, cpu: (used.user + used.system) / 1000 };
   };
-  const figures = (samples: { wall: number; cpu: number }[]) =>
-    `${median(samples.map((s) => s.wall)).toFixed(1)} ms wall, ${median(samples.map((s) => s.cpu)).toFixed(1)} ms CPU`;
-  const line = (what: string, samples: { wall: number; cpu: number }[], counts = "") =>
-    process.stdout.write(`${label}  ${what.padEnd(44)} ${figures(samples)}${counts}\n`);
+  /** The figure of `samples`, printed as a line. */
+  const figure = (
+    what: string,
+    samples: { wall: number; cpu: number }[],
+    freshReads: number,
+    indexBuilds: number,
+  ): CatchUpFigure => {
+    const result = {
+      what,
+      wallMs: median(samples.map((s) => s.wall)),
+      cpuMs: median(samples.map((s) => s.cpu)),
+      freshReads,
+      indexBuilds,
+    };
+    process.stdout.write(
+      `${label}  ${what.padEnd(44)} ${result.wallMs.toFixed(1)} ms wall, ${result.cpuMs.toFixed(1)} ms CPU (fresh reads ${freshReads}, index builds ${indexBuilds} of ${samples.length})\n`,
+    );
+    return result;
+  };
 
-  const fresh: { wall: number; cpu: number }[] = [];
-  for (let i = 0; i < REPEATS; i++) fresh.push(await launch(placementOf()));
-  line("fresh read (nothing kept)", fresh);
+  const freshSamples: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < REPEATS; i++) freshSamples.push(await launch(placementOf()));
+  const fresh = figure("fresh read (nothing kept)", freshSamples, REPEATS, REPEATS);
 
   const placement = placementOf();
   await launch(placement);
-  const reused: { wall: number; cpu: number }[] = [];
-  for (let i = 0; i < REPEATS; i++) reused.push(await launch(placement));
-  line("kept copy reused (nothing changed)", reused);
+  const reusedSamples: { wall: number; cpu: number }[] = [];
+  const before = { ...placement.fleet };
+  for (let i = 0; i < REPEATS; i++) reusedSamples.push(await launch(placement));
+  const reused = figure(
+    "kept copy reused (nothing changed)",
+    reusedSamples,
+    placement.fleet.reads - before.reads,
+    placement.fleet.indexBuilds - before.indexBuilds,
+  );
 
   let next = 0;
+  const partsEnded: FleetCatchUpResult["partsEnded"] = [];
   for (const k of ENDED) {
     const samples: { wall: number; cpu: number }[] = [];
-    const { reads, catchUps, indexBuilds } = placement.fleet;
+    const { reads, indexBuilds } = placement.fleet;
     for (let i = 0; i < REPEATS; i++) {
       const ending = parts.slice(next, next + k);
       next += k;
@@ -162,12 +154,12 @@ async function measure(store: Store, label: string): Promise<void> {
       samples.push(await launch(placement));
     }
     const f = placement.fleet;
-    line(
-      `${k} part(s) ended elsewhere, caught up`,
-      samples,
-      ` (fresh reads ${f.reads - reads}, catch-ups ${f.catchUps - catchUps}, index builds ${f.indexBuilds - indexBuilds})`,
-    );
+    partsEnded.push({
+      k,
+      ...figure(`${k} part(s) ended elsewhere`, samples, f.reads - reads, f.indexBuilds - indexBuilds),
+    });
   }
+  const devicesChanged: FleetCatchUpResult["devicesChanged"] = [];
   for (const k of [1, 100]) {
     const samples: { wall: number; cpu: number }[] = [];
     const { reads, indexBuilds } = placement.fleet;
@@ -191,32 +183,28 @@ async function measure(store: Store, label: string): Promise<void> {
       samples.push(await launch(placement));
     }
     const f = placement.fleet;
-    line(
-      `${k} device(s) changed (max_jobs), caught up`,
-      samples,
-      ` (fresh reads ${f.reads - reads}, index builds ${f.indexBuilds - indexBuilds})`,
-    );
+    devicesChanged.push({
+      k,
+      ...figure(`${k} device(s) changed (max_jobs)`, samples, f.reads - reads, f.indexBuilds - indexBuilds),
+    });
   }
-  process.stdout.write(`${label}  load ${loadavg()[0].toFixed(1)}\n`);
+  const loadAverage = loadavg()[0];
+  process.stdout.write(`${label}  load ${loadAverage.toFixed(1)}\n`);
+  return {
+    devices: DEVICES,
+    runningParts: RUNNING,
+    launchesEach: REPEATS,
+    fresh,
+    reused,
+    partsEnded,
+    devicesChanged,
+    loadAverage,
+  };
 }
 
-const url = process.argv[2];
-if (url) {
-  await withDatabase(url, async (dbUrl) => {
-    const store = openPostgres(dbUrl);
-    try {
-      await measure(store, "PostgreSQL");
-    } finally {
-      await store.close();
-    }
-  });
-} else {
-  const dir = mkdtempSync(join(tmpdir(), "fedml-bench-catch-up-"));
-  const store = openSqlite(join(dir, "fedml.db"));
-  try {
-    await measure(store, "SQLite");
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** The bench's section: on SQLite, in a fresh directory. */
+export function fleetCatchUp(): Promise<FleetCatchUpResult> {
+  return withScratchStore(undefined, measure);
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await withScratchStore(process.argv[2], measure);

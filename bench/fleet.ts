@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseJobYaml } from "@fedml/core";
 import { openSqlite } from "../packages/server/src/store/db.js";
 import { createUser, startServer } from "../test/support/processes.js";
+import { metricValue, scrapeMetrics } from "./lib/metrics.js";
 import { cpuSeconds, rssMb, sleep } from "./lib/proc.js";
 import { type Quantiles, median, nowMs, quantiles } from "./lib/stats.js";
 
@@ -163,11 +164,9 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 async function serverMemory(
   serverUrl: string,
 ): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number; majorGcs: number; majorGcSec: number }> {
-  const text = await (await fetch(`${serverUrl}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^fedml_server_${name}(?:\\{[^}]*\\})? (\\S+)`, "m").exec(text)?.[1]);
-  const mb = (name: string) => value(name) / 2 ** 20;
-  const major = (what: string) =>
-    Number(new RegExp(`^fedml_server_nodejs_gc_duration_seconds_${what}\\{kind="major"\\} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+  const samples = await scrapeMetrics(serverUrl);
+  const mb = (name: string) => metricValue(samples, `fedml_server_${name}`) / 2 ** 20;
+  const major = (what: string) => metricValue(samples, `fedml_server_nodejs_gc_duration_seconds_${what}`, { kind: "major" }) || 0;
   return {
     heapUsedMb: mb("nodejs_heap_size_used_bytes"),
     heapTotalMb: mb("nodejs_heap_size_total_bytes"),

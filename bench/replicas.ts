@@ -16,7 +16,6 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseJobYaml } from "@fedml/core";
 import { sql } from "kysely";
-import pg from "pg";
 import { isPostgresUrl } from "../packages/server/src/config.js";
 import { type Store, openPostgres, openSqlite } from "../packages/server/src/store/db.js";
 import { migrateToLatest } from "../packages/server/src/store/migrations.js";
@@ -24,6 +23,7 @@ import { repoRoot } from "../test/support/paths.js";
 import { type ServerProcess, startServer } from "../test/support/processes.js";
 import type { BenchDevice, BenchRun } from "./matcher-adapter.js";
 import { cpuSeconds, sleep } from "./lib/proc.js";
+import { withDatabase } from "./lib/scratch-store.js";
 import { simulatedFleet, simulatedQueue } from "./scheduler.js";
 
 export interface ReplicaFigure {
@@ -413,29 +413,6 @@ function postgresAdmin(): { url: string; stop(): void } | { skipped: string } {
     remove();
     return { skipped: `no PostgreSQL (scripts/pg-test-cluster.sh start failed: ${(err as Error).message.split("\n")[0]})` };
   }
-}
-
-/**
- * A throwaway database for `work`, dropped after it: empty, or a copy of `template` (a file
- * copy on the server: far quicker than seeding 110,000 rows again).
- */
-export async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>, template?: string): Promise<T> {
-  const name = `fedml_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database "${name}"${template ? ` template "${template}"` : ""}`);
-    return await work(databaseUrlOf(adminUrl, name));
-  } finally {
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-}
-
-function databaseUrlOf(adminUrl: string, name: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The results as JSON (everything) and as the Markdown table the README shows. */
 import type { DashboardResult } from "./dashboard.js";
+import type { FleetCatchUpResult } from "./fleet-catch-up.js";
 import type { FleetResult } from "./fleet.js";
 import type { LatencyResult } from "./latency.js";
 import type { LogsE2eResult } from "./logs-e2e.js";
@@ -32,6 +33,7 @@ export interface BenchResults {
   logsE2e?: LogsE2eResult;
   slurmBackend?: SlurmBackendResult;
   dashboard?: DashboardResult;
+  fleetCatchUp?: FleetCatchUpResult;
   /** Sections measured again later with `--only`, replacing this run's figures for them. */
   rerun?: { section: string; at: string; quick: boolean }[];
 }
@@ -369,6 +371,20 @@ export function toMarkdown(r: BenchResults): string {
         verdict(d.jsGzipBytes < 250_000),
       ],
     );
+  }
+  const c = r.fleetCatchUp;
+  if (c) {
+    const at = (k: number) => c.partsEnded.find((x) => x.k === k);
+    const ks = c.partsEnded.map((x) => x.k).filter((k) => [1, 100, 1000].includes(k));
+    rows.push([
+      `Kept fleet: a launch after k parts ended elsewhere, CPU ms, k = ${ks.join(" / ")}`,
+      ks.map((k) => n(at(k)?.cpuMs)).join(" / "),
+      `the same launch reading the fleet afresh ${n(c.fresh.cpuMs)}, reusing it unchanged ${n(c.reused.cpuMs)}; ` +
+        `${c.devices} devices, ${c.runningParts} parts running, SQLite, median of ${c.launchesEach}; fresh reads while catching up ` +
+        `${c.partsEnded.reduce((sum, x) => sum + x.freshReads, 0)}; after 1 / 100 devices changed ${c.devicesChanged.map((x) => n(x.cpuMs)).join(" / ")} (index built anew); load average ${n(c.loadAverage)}`,
+      "",
+      "",
+    ]);
   }
   const head = `| figure | ours | reference, same run | target | |\n|---|---|---|---|---|\n`;
   const body = rows.map((row) => `| ${row.join(" | ")} |`).join("\n");

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --slurm-jobs N --slurm-launches N] [-- --only scheduler,logs]`: every
  * figure next to its reference from the same run, written to bench/results/latest.{md,json}.
- * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard. `--only` runs the named sections and
+ * Sections: throughput, latency, scheduler, logs, memory, serving, replicas, slurm-backend, dashboard, fleet-catch-up. `--only` runs the named sections and
  * replaces just those in the existing latest.json (the others keep their earlier figures).
  * `--no-slurm` leaves the Slurm column empty; `--jobs N` sets the throughput job count;
  * `--cpu-prof DIR` has the throughput, serving, fleet and logs-e2e sections' server and agents write V8 CPU profiles to DIR.
@@ -14,6 +14,7 @@ import { latency } from "./latency.js";
 import { dashboard } from "./dashboard.js";
 import { type Slurm, slurmUp } from "./lib/slurm.js";
 import { fleet } from "./fleet.js";
+import { fleetCatchUp } from "./fleet-catch-up.js";
 import { logs } from "./logs.js";
 import { logsEndToEnd } from "./logs-e2e.js";
 import { memory } from "./memory.js";
@@ -53,6 +54,7 @@ const SECTIONS = [
   "logs-e2e",
   "slurm-backend",
   "dashboard",
+  "fleet-catch-up",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const only = values.only?.split(",").map((s) => s.trim()) ?? null;
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
   let e = previous?.logsE2e;
   let b = previous?.slurmBackend;
   let d = previous?.dashboard;
+  let c = previous?.fleetCatchUp;
   if (runs("throughput")) {
     log("1. throughput");
     t = await throughput(size.jobs, size.slurmJobs, slurm, log, values["cpu-prof"]);
@@ -220,6 +223,10 @@ async function main(): Promise<void> {
     log(`12. dashboard: first render over ${size.dashboardRuns} runs and ${size.dashboardLines} log lines, JS size`);
     d = await dashboard(size.dashboardRuns, size.dashboardLines, log);
   }
+  if (runs("fleet-catch-up")) {
+    log("13. fleet-catch-up: a launch's placement at 10,000 devices after parts ended elsewhere");
+    c = await fleetCatchUp();
+  }
   if (!t || !l || !s || !g || !m) throw new Error("a section has no figures");
 
   const now = new Date(started).toISOString();
@@ -247,6 +254,7 @@ async function main(): Promise<void> {
     ...(e ? { logsE2e: e } : {}),
     ...(b ? { slurmBackend: b } : {}),
     ...(d ? { dashboard: d } : {}),
+    ...(c ? { fleetCatchUp: c } : {}),
     ...(only
       ? {
           rerun: [

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
+import { metricValue, scrapeMetrics } from "./lib/metrics.js";
 import { cpuSeconds, cpuSecondsWithHelpers, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
 import { nowMs, pool } from "./lib/stats.js";
@@ -92,17 +93,16 @@ const STATEMENTS = "sql statements";
 
 /** Requests answered so far by "METHOD route", from the server's request-duration histogram. */
 async function requestCounts(cluster: Cluster): Promise<Map<string, number>> {
-  const text = await (await fetch(`${cluster.server.url}/metrics`)).text();
+  const samples = await scrapeMetrics(cluster.server.url);
   const counts = new Map<string, number>();
-  for (const [, labels, value] of text.matchAll(/^fedml_http_request_duration_seconds_count\{([^}]*)\} (\S+)$/gm)) {
-    const method = /method="([^"]*)"/.exec(labels)?.[1];
-    const route = /route="([^"]*)"/.exec(labels)?.[1];
+  for (const { labels, value } of samples.filter((s) => s.name === "fedml_http_request_duration_seconds_count")) {
+    const { method, route } = labels;
     if (!method || !route || route === "/metrics") continue;
     const key = `${method} ${route}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(value));
+    counts.set(key, (counts.get(key) ?? 0) + value);
   }
-  const statements = /^fedml_db_statements_total (\S+)$/m.exec(text)?.[1];
-  if (statements !== undefined) counts.set(STATEMENTS, Number(statements));
+  const statements = metricValue(samples, "fedml_db_statements_total");
+  if (!Number.isNaN(statements)) counts.set(STATEMENTS, statements);
   return counts;
 }
 

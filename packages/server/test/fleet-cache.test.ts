@@ -21,7 +21,15 @@ import { FLEET_LOG_KEEP, readFleetVersion } from "../src/store/fleet-version.js"
 import { migrateToLatest } from "../src/store/migrations.js";
 import { transition } from "../src/transition.js";
 import { databaseUrlFor, onPostgres } from "./support/database.js";
-import { clearPlacementTables, gpuJobYaml, insertDevice, insertReservingCluster, insertRun } from "./support/store-rows.js";
+import {
+  clearPlacementTables,
+  deviceRow,
+  gpuJobYaml,
+  insertDevice,
+  insertReservingCluster,
+  insertRun,
+  runRow,
+} from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const NOW = 1_700_000_000_000;
@@ -233,6 +241,56 @@ describe("the fleet kept between placements", () => {
     assert.deepEqual(await fleetReadsDuring(mine, async () => assert.notEqual(await wouldGet(mine), null)), readAfresh);
   });
 
+  test("another replica's pass over more devices than a catch-up reads has the copy here read afresh", async () => {
+    // 2,100 devices and as many runs: one pass places them all (its windows reach 4,250 runs of
+    // one user); on PostgreSQL it logs "read everything" under its one bump, on SQLite its
+    // parts' rows log 2,100 devices.
+    const devices = await insertDevices(2_100, "IDLE");
+    assert.notEqual(await wouldGet(mine), null);
+    const project = await db()
+      .insertInto("projects")
+      .values({ owner_id: owner, name: "bulk", created_at: clock.now })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    for (let at = 0; at < devices.length; at += 500) {
+      await db()
+        .insertInto("runs")
+        .values(
+          devices
+            .slice(at, at + 500)
+            .map((_, i) => runRow(owner, project.id, gpuJobYaml(1), `bulk-${at + i}`, clock.now + at + i)),
+        )
+        .execute();
+    }
+    assert.equal(await theirs.placeQueued(), devices.length);
+    const { rows: logged } = await sql<{ device_id: number | null }>`
+      select device_id from fleet_changes where version = (select fleet_version from placement_inputs where id = 1)`.execute(
+      db(),
+    );
+    if (store.dialect === "postgres") assert.deepEqual(logged, [{ device_id: null }]);
+    else assert.ok(logged.length === 1 && logged[0].device_id !== null, "SQLite: the last part's row logged its device");
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => assert.equal(await launch(mine), null, "every GPU is taken")),
+      readAfresh,
+    );
+  });
+
+  test("a part moved to another device is caught up on both devices", async () => {
+    const cheap = await insertDevice(db(), owner, 1, clock.now, { price: 1 });
+    const dear = await insertDevice(db(), owner, 1, clock.now, { price: 2 });
+    assert.equal(await launch(mine), cheap);
+    // Kept again at the launch's label: the move alone is past it.
+    assert.equal(await wouldGet(mine), dear);
+    await db().updateTable("run_devices").set({ device_id: dear }).where("device_id", "=", cheap).execute();
+    assert.deepEqual(
+      await fleetReadsDuring(mine, async () => {
+        assert.equal(await launch(mine), cheap, "the device it left is free");
+        assert.equal(await launch(mine), null, "the one it went to is not");
+      }),
+      caughtUp(true),
+    );
+  });
+
   test("the change log is pruned as the version grows", async () => {
     const device = await insertDevice(db(), owner, 1, clock.now);
     const logged = await readFleetVersion(db());
@@ -408,46 +466,12 @@ describe("the fleet kept between placements", () => {
 
   /** `count` devices of one A100 each, 500 a statement; answers their ids. */
   async function insertDevices(count: number, status: string): Promise<number[]> {
-    const gpus = JSON.stringify([{ index: 0, name: "NVIDIA A100", memoryMiB: 81920 }]);
     const ids: number[] = [];
-    for (let at = 0; at < count; at += 500) ids.push(...(await insertDeviceRows(Math.min(500, count - at), status, gpus)));
+    for (let at = 0; at < count; at += 500) {
+      const rows = Array.from({ length: Math.min(500, count - at) }, () => deviceRow(owner, 1, clock.now, { status }));
+      ids.push(...(await db().insertInto("devices").values(rows).returning("id").execute()).map((r) => r.id));
+    }
     return ids;
-  }
-
-  async function insertDeviceRows(count: number, status: string, gpus: string): Promise<number[]> {
-    const rows = await db()
-      .insertInto("devices")
-      .values(
-        Array.from({ length: count }, (_, i) => ({
-          owner_id: owner,
-          name: `bulk-${i}-${Math.random().toString(36).slice(2, 8)}`,
-          token_hash: null,
-          hostname: "h",
-          os_type: "Linux",
-          os_version: "6",
-          cpu_count: 4,
-          memory_bytes: 2 ** 33,
-          gpus_json: gpus,
-          gpu_error: null,
-          address: "127.0.0.1",
-          provider: "self",
-          region: "local",
-          price_per_gpu_hour_micros: 0,
-          container_runtime: null,
-          shared: 0,
-          simulated: 1,
-          max_jobs: 1,
-          agent_version: "t",
-          status,
-          last_seen_at: clock.now,
-          version: 1,
-          removed: 0,
-          created_at: clock.now,
-        })),
-      )
-      .returning("id")
-      .execute();
-    return rows.map((r) => r.id);
   }
 
   /** `count` QUEUED runs of the owner wanting `gpus` GPUs each; answers their ids. */

@@ -19,6 +19,7 @@ import { billingPartDigests, countRunsPerDevice, lastServedByOwner, listBillingP
 import type { Database } from "../src/store/schema.js";
 import { insertUser } from "../src/store/users.js";
 import { onPostgres, openTestStore } from "./support/database.js";
+import { runRow } from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const ENDED_RUNS = 300;
@@ -73,23 +74,10 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     const project = await ensureProject(db, owner, "default", 1);
     device = (await insertDevice(db, owner, paidDevice, "token", 1)).id;
     const run = (i: number, status: string) => ({
-      owner_id: owner,
-      project_id: project.id,
-      name: `r${i}`,
-      status,
-      job_type: "train",
-      platform: "falcon",
-      yaml_text: "",
-      spec_json: "{}",
-      workspace_sha256: null,
-      resource_id: null,
-      reason: null,
-      exit_code: null,
-      created_at: i,
+      ...runRow(owner, project.id, 'job: "true"\n', `r${i}`, i, status),
       started_at: i,
       ended_at: status === "FINISHED" ? i + 1 : null,
       placed_at: i,
-      stop_requested: 0,
     });
     const ended = await db
       .insertInto("runs")

@@ -17,7 +17,9 @@
  *   those devices' rows and live parts are read again. It catches up from `base`, the
  *   version it was read at, not from its label: the versions between them are its own parts
  *   only when nothing interleaved (on PostgreSQL another transaction's rows may take them
- *   while its own are counted later), and its own parts' devices are read again harmlessly.
+ *   while its own are counted later), and its own parts' devices are read again harmlessly
+ *   (so a copy kept by a pass that placed on more devices than a catch-up reads is read
+ *   afresh after the next change).
  *   The log is trusted only when it holds every version of (base, version] and names a
  *   device for each: a cluster change, a pruned stretch, or a transaction too big to list
  *   means a fresh read. The caught-up copy is as good as one read at `version`: every device
@@ -64,7 +66,7 @@ const MAX_STALE = 500;
  * More devices than this to catch up on and the copy is read afresh: at 10,000 devices a
  * catch-up of 100 cost about 7 ms of CPU, a fresh read with its index about 180 ms.
  */
-const MAX_CAUGHT_UP = 2_000;
+export const MAX_CAUGHT_UP = 2_000;
 /** A copy this many versions behind is read afresh without reading the log. */
 const MAX_LOGGED = 10_000;
 

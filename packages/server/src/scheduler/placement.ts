@@ -19,7 +19,7 @@ import { type Stateful, transition } from "../transition.js";
 import { PassWriter, placementRowOf } from "./pass-writer.js";
 import { type JobNeeds, type MatchResult, type PlacedNode, type CandidateDevice, matchJob } from "./matcher.js";
 import { type PassPlacement, candidatesOf, decideInSteps } from "./queue-pass.js";
-import { FleetCache, type OpenFleet } from "./fleet-cache.js";
+import { FleetCache, MAX_CAUGHT_UP, type OpenFleet } from "./fleet-cache.js";
 import { matchIndexed } from "./indexed-match.js";
 import { type Quiet, QuietPasses } from "./quiet-passes.js";
 
@@ -267,11 +267,10 @@ export class Placement {
       // once, on the devices it placed on. On SQLite each part's row bumped the version once.
       const postgres = isPostgres(db);
       const written = decision.placements.filter((p) => claimed.has(p.run.id)).flatMap((p) => p.nodes);
-      if (claimed.size > 0 && postgres)
-        await bumpFleetVersion(
-          db,
-          written.map((n) => Number(n.deviceId)),
-        );
+      if (claimed.size > 0 && postgres) {
+        const devices = new Set(written.map((n) => Number(n.deviceId)));
+        await bumpFleetVersion(db, devices.size > MAX_CAUGHT_UP ? null : devices);
+      }
       fleet.passWrote(
         written,
         postgres ? (claimed.size > 0 ? 1 : 0) : written.length,

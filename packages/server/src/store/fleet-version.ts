@@ -273,10 +273,18 @@ export async function readFleetVersion(db: Kysely<Database>): Promise<number> {
 /**
  * A queue pass that placed runs on PostgreSQL, as its transaction's last statement: its
  * claims queued no trigger events, so it bumps once and logs the devices it placed on under
- * that version. (On SQLite its rows bumped and logged already.)
+ * that version; null: too many for a kept copy to catch up on, "read everything" instead
+ * (one row, where thousands cost a big pass about 14 ms). (On SQLite its rows bumped and
+ * logged already.)
  */
-export async function bumpFleetVersion(db: Kysely<Database>, deviceIds: readonly number[]): Promise<void> {
-  const ids = [...new Set(deviceIds)];
+export async function bumpFleetVersion(db: Kysely<Database>, deviceIds: ReadonlySet<number> | null): Promise<void> {
+  if (deviceIds === null) {
+    await sql`
+      with bumped as (update placement_inputs set fleet_version = fleet_version + 1 where id = 1 returning fleet_version)
+      insert into fleet_changes (version, device_id) select fleet_version, null from bumped`.execute(db);
+    return;
+  }
+  const ids = [...deviceIds];
   await sql`
     with bumped as (update placement_inputs set fleet_version = fleet_version + 1 where id = 1 returning fleet_version)
     insert into fleet_changes (version, device_id)

@@ -22,35 +22,40 @@ export async function insertDevice(
 ): Promise<number> {
   const row = await db
     .insertInto("devices")
-    .values({
-      owner_id: ownerId,
-      name: `d-${Math.random().toString(36).slice(2, 8)}`,
-      token_hash: null,
-      hostname: "h",
-      os_type: "Linux",
-      os_version: "6",
-      cpu_count: 4,
-      memory_bytes: 2 ** 33,
-      gpus_json: JSON.stringify(Array.from({ length: gpus }, (_, index) => ({ index, name: "NVIDIA A100", memoryMiB: 81920 }))),
-      gpu_error: null,
-      address: "127.0.0.1",
-      provider: "self",
-      region: "local",
-      price_per_gpu_hour_micros: over.price ?? 0,
-      container_runtime: null,
-      shared: over.shared ?? 0,
-      simulated: 1,
-      max_jobs: over.maxJobs ?? 1,
-      agent_version: "t",
-      status: over.status ?? "IDLE",
-      last_seen_at: over.seen ?? now,
-      version: 1,
-      removed: 0,
-      created_at: now,
-    })
+    .values(deviceRow(ownerId, gpus, now, over))
     .returning("id")
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** insertDevice's row, for inserting many in one statement. */
+export function deviceRow(ownerId: number, gpus: number, now: number, over: DeviceRowOptions = {}) {
+  return {
+    owner_id: ownerId,
+    name: `d-${Math.random().toString(36).slice(2, 8)}`,
+    token_hash: null,
+    hostname: "h",
+    os_type: "Linux",
+    os_version: "6",
+    cpu_count: 4,
+    memory_bytes: 2 ** 33,
+    gpus_json: JSON.stringify(Array.from({ length: gpus }, (_, index) => ({ index, name: "NVIDIA A100", memoryMiB: 81920 }))),
+    gpu_error: null,
+    address: "127.0.0.1",
+    provider: "self",
+    region: "local",
+    price_per_gpu_hour_micros: over.price ?? 0,
+    container_runtime: null,
+    shared: over.shared ?? 0,
+    simulated: 1,
+    max_jobs: over.maxJobs ?? 1,
+    agent_version: "t",
+    status: over.status ?? "IDLE",
+    last_seen_at: over.seen ?? now,
+    version: 1,
+    removed: 0,
+    created_at: now,
+  };
 }
 
 /** A job YAML asking for `gpus` GPUs at up to `cap` dollars an hour. */
@@ -73,28 +78,33 @@ export async function insertRun(
     .executeTakeFirstOrThrow();
   const row = await db
     .insertInto("runs")
-    .values({
-      owner_id: ownerId,
-      project_id: project.id,
-      name,
-      status,
-      job_type: "train",
-      platform: "falcon",
-      yaml_text: yaml,
-      spec_json: JSON.stringify(parseJobYaml(yaml)),
-      workspace_sha256: null,
-      resource_id: null,
-      reason: null,
-      exit_code: null,
-      created_at: createdAt,
-      started_at: null,
-      ended_at: null,
-      stop_requested: 0,
-      cluster_id: null,
-    })
+    .values(runRow(ownerId, project.id, yaml, name, createdAt, status))
     .returning("id")
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** insertRun's row, in an existing project, for inserting many in one statement. */
+export function runRow(ownerId: number, projectId: number, yaml: string, name: string, createdAt: number, status = "QUEUED") {
+  return {
+    owner_id: ownerId,
+    project_id: projectId,
+    name,
+    status,
+    job_type: "train",
+    platform: "falcon",
+    yaml_text: yaml,
+    spec_json: JSON.stringify(parseJobYaml(yaml)),
+    workspace_sha256: null,
+    resource_id: null,
+    reason: null,
+    exit_code: null,
+    created_at: createdAt,
+    started_at: null,
+    ended_at: null,
+    stop_requested: 0,
+    cluster_id: null,
+  };
 }
 
 /** Empties what placement reads (runs, parts, devices, clusters, holds) and the users: each case starts from nothing. */
