@@ -130,10 +130,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       ajv: { customOptions: { strictNumbers: true } },
       ...frameworkErrorOptions,
     });
-    // Declared up front (auth/guard.ts sets them): set later on each request, they cost each a
-    // property store of its own, and agents' held polls keep their requests for seconds.
-    app.decorateRequest("user", undefined);
-    app.decorateRequest("device", undefined);
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
     const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
