@@ -57,6 +57,11 @@ export interface ServerOptions {
    */
   assignmentCoalesceMs?: number;
   logLevel?: string;
+  /**
+   * How far the JavaScript heap may grow past what a full collection left, in percent: set for
+   * the whole process by fedml-server at start (heap-growth.ts), not by buildServer.
+   */
+  heapGrowthPercent?: number;
   /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */
   storageSweepMs?: number;
   /** Period of the offline sweep and queue tick. */
@@ -78,7 +83,7 @@ export interface TestHooks {
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3">
+  Omit<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3" | "heapGrowthPercent">
 > &
   Pick<ServerOptions, "port" | "databaseUrl" | "publicUrl" | "peerUrl" | "testHooks" | "s3"> & {
     /** SIGTERM to SIGKILL when an agent's lease runs out (told to agents in hello). */

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { ServerCliError, type SettingSource } from "./cli-setting.js";
 import { MiB, type ServerOptions, defaultHome } from "./config.js";
+import { DEFAULT_HEAP_GROWTH_PERCENT } from "./heap-growth.js";
 import { S3_SECRET_ENV, S3_SETTINGS, s3SettingsFrom } from "./s3-cli.js";
 
 /** The port an operator's server listens on unless told otherwise (the embedded default passes `auto`). */
@@ -143,6 +144,13 @@ export const SETTINGS: readonly Setting[] = [
     "FEDML_LOG_RETENTION_DAYS",
     "integer",
     "logs of runs ended longer ago are replaced by a notice; 0 keeps them (default 30)",
+  ),
+  setting(
+    "heapGrowthPercent",
+    "heap-growth-percent",
+    "FEDML_HEAP_GROWTH_PERCENT",
+    "integer",
+    `after each full garbage collection the JavaScript heap may grow this much before the next (default ${DEFAULT_HEAP_GROWTH_PERCENT}; 0: V8's own policy)`,
   ),
   setting(
     "sqliteAccess",
