@@ -220,6 +220,15 @@ async function scale(
   const dbFile = join(root, "server", "server", "fedml.db");
   const pid = server.child.pid as number;
   const workers: ChildProcess[] = [];
+  // A simulated agents' process that dies leaves its runs unseen: the waits below fail then
+  // instead of running to their deadline (with the bench lock held).
+  let stopping = false;
+  let workerGone: Error | null = null;
+  let onWorkerGone: (err: Error) => void = () => {};
+  const died = new Promise<never>((_, reject) => {
+    onWorkerGone = reject;
+  });
+  died.catch(() => {});
   let peak = 0;
   /** Filled through the steady phase only. */
   let steadyRss: number[] | undefined;
@@ -254,6 +263,11 @@ async function scale(
         },
       );
       workers.push(child);
+      child.once("exit", (code, signal) => {
+        if (stopping) return;
+        workerGone ??= new Error(`a fleet worker exited (${signal ?? `code ${code}`}) before the bench was done`);
+        onWorkerGone(workerGone);
+      });
       child.on("message", (m: { seen?: [string, number][] }) => {
         for (const [runId, at] of m.seen ?? []) {
           seenAt.set(runId, at);
@@ -274,6 +288,7 @@ async function scale(
     const waitAllSeen = async (count: number, timeoutMs: number) => {
       const deadline = Date.now() + timeoutMs;
       while (seenAt.size < count) {
+        if (workerGone) throw workerGone;
         if (Date.now() > deadline) {
           throw new Error(`only ${seenAt.size} of ${count} runs reached their agents (store: ${await storeCounts(dbFile)})`);
         }
@@ -281,7 +296,7 @@ async function scale(
       }
     };
     const seen = (runId: string) =>
-      seenAt.has(runId) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(runId, resolve));
+      seenAt.has(runId) ? Promise.resolve() : Promise.race([new Promise<void>((resolve) => waiters.set(runId, resolve)), died]);
     // One launch through the API makes the user's project; the rest of the fleet's runs go
     // straight into the store as QUEUED (a launch reads the whole fleet to decide, so 10,000
     // launches one by one would measure the launch path, not the fleet) and the server's
@@ -315,12 +330,16 @@ async function scale(
       await sleep(20);
     }
     // Heartbeats alone: the server's cost per poll without launches mixed in.
+    if (workerGone) throw workerGone;
     for (const w of workers) w.send({ reset: true });
     const measureStart = nowMs();
     const cpuAtStart = cpuSeconds(pid).self;
     const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid as number).self, 0);
     const workersCpuAtStart = workersCpu();
-    while (nowMs() - measureStart < pollWaitMs * HEARTBEATS_ALONE_WAITS) await sleep(250);
+    while (nowMs() - measureStart < pollWaitMs * HEARTBEATS_ALONE_WAITS) {
+      if (workerGone) throw workerGone;
+      await sleep(250);
+    }
     const measuredSec = (nowMs() - measureStart) / 1000;
     const serverCpuSec = cpuSeconds(pid).self - cpuAtStart;
     const workersCpuSec = workersCpu() - workersCpuAtStart;
@@ -385,10 +404,10 @@ async function scale(
     };
   } finally {
     clearInterval(sampler);
-    for (const w of workers) if (w.exitCode === null) w.send({ stop: true });
-    await Promise.all(
-      workers.map((w) => (w.exitCode === null ? new Promise((resolve) => w.once("exit", resolve)) : Promise.resolve())),
-    );
+    stopping = true;
+    const running = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    for (const w of running) w.send({ stop: true });
+    await Promise.all(running.map((w) => new Promise((resolve) => w.once("exit", resolve))));
     if (cpuProfDir) {
       // Writing a long run's profile at exit outlasts stop()'s wait before SIGKILL.
       const exited = new Promise((resolve) => server.child.once("exit", resolve));
