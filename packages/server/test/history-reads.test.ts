@@ -2,7 +2,7 @@
 // before: a user's sweep leaves hundreds of thousands of ended runs behind. On a real database
 // (SQLite, or PostgreSQL with FEDML_TEST_DATABASE_URL) each such read answers right over a
 // history of ended runs; on SQLite, which keeps no statistics to plan with, each is also checked
-// to start from the live rows (its plan never walks an owner's or a status's runs).
+// to start from the live rows (its plan never walks the runs of an owner, a status or a workspace).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -15,7 +15,13 @@ import { listReplicasOfEndedRuns } from "../src/store/endpoint-replicas.js";
 import { partsPastRetention } from "../src/store/logs.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { ensureProject } from "../src/store/projects.js";
-import { billingPartDigests, countRunsPerDevice, lastServedByOwner, listBillingParts } from "../src/store/runs.js";
+import {
+  billingPartDigests,
+  countRunsPerDevice,
+  lastServedByOwner,
+  listBillingParts,
+  liveRunOnDeviceWith,
+} from "../src/store/runs.js";
 import type { Database } from "../src/store/schema.js";
 import { insertUser } from "../src/store/users.js";
 import { onPostgres, openTestStore } from "./support/database.js";
@@ -23,6 +29,7 @@ import { runRow } from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const ENDED_RUNS = 300;
+const SWEEP_WORKSPACE = "a".repeat(64);
 
 const paidDevice: DeviceFacts = {
   name: "paid",
@@ -75,6 +82,8 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     device = (await insertDevice(db, owner, paidDevice, "token", 1)).id;
     const run = (i: number, status: string) => ({
       ...runRow(owner, project.id, 'job: "true"\n', `r${i}`, i, status),
+      // A sweep: every run of one workspace.
+      workspace_sha256: SWEEP_WORKSPACE,
       started_at: i,
       ended_at: status === "FINISHED" ? i + 1 : null,
       placed_at: i,
@@ -129,6 +138,8 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     assert.deepEqual([...(await lastServedByOwner(store.db, [owner, idle, owner]))], [[owner, ENDED_RUNS + 1]]);
     assert.deepEqual([...(await countRunsPerDevice(store.db, [device]))], [[device, ENDED_RUNS + 1]]);
     assert.deepEqual(await listReplicasOfEndedRuns(store.db), []);
+    // Of the sweep's runs, the device may fetch the workspace for its live one.
+    assert.deepEqual(await liveRunOnDeviceWith(store.db, device, SWEEP_WORKSPACE), { id: livePart });
     // Runs 1..10 kept logs; those ended before 6 (at 2..5) are past a retention ending at 6.
     assert.deepEqual(
       (await partsPastRetention(store.db, 6, 200)).map((p) => p.run_id),
@@ -136,42 +147,53 @@ describe("reads on every pass and tick over a long history of ended runs", () =>
     );
   });
 
-  test("on SQLite, no plan walks the runs of an owner or of a status", { skip: onPostgres && "plans are SQLite's" }, async () => {
-    const { db, sent } = recording(store.db);
-    await listBillingParts(db, [owner]);
-    await listBillingParts(db, owner);
-    await billingPartDigests(db);
-    await lastServedByOwner(db, [owner]);
-    await listReplicasOfEndedRuns(db);
-    await partsPastRetention(db, 6, 200);
-    assert.equal(sent.length, 6);
-    const sqlite = new SqliteDatabase(join(tmp.dir, "server", "fedml.db"), { readonly: true });
-    try {
-      for (const query of sent) {
-        const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[])) as {
-          id: number;
-          parent: number;
-          detail: string;
-        }[];
-        // A correlated max over one owner's runs is a seek to the end of the owner's index
-        // entries: its steps are the one place an owner's index is fine.
-        const seeking = new Set<number>();
-        for (const step of plan) {
-          if (step.detail.startsWith("CORRELATED SCALAR SUBQUERY") || seeking.has(step.parent)) seeking.add(step.id);
+  test(
+    "on SQLite, no plan walks the runs of an owner, a status or a workspace",
+    { skip: onPostgres && "plans are SQLite's" },
+    async () => {
+      const { db, sent } = recording(store.db);
+      await listBillingParts(db, [owner]);
+      await listBillingParts(db, owner);
+      await billingPartDigests(db);
+      await lastServedByOwner(db, [owner]);
+      await listReplicasOfEndedRuns(db);
+      await partsPastRetention(db, 6, 200);
+      await liveRunOnDeviceWith(db, device, SWEEP_WORKSPACE);
+      assert.equal(sent.length, 7);
+      const sqlite = new SqliteDatabase(join(tmp.dir, "server", "fedml.db"), { readonly: true });
+      try {
+        for (const query of sent) {
+          const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[])) as {
+            id: number;
+            parent: number;
+            detail: string;
+          }[];
+          // A correlated max over one owner's runs is a seek to the end of the owner's index
+          // entries: its steps are the one place an owner's index is fine.
+          const seeking = new Set<number>();
+          for (const step of plan) {
+            if (step.detail.startsWith("CORRELATED SCALAR SUBQUERY") || seeking.has(step.parent)) seeking.add(step.id);
+          }
+          // Walking: a whole table, or runs found by an index on anything but their id (a lookup
+          // of one run by id, through whichever index holds it, reads one entry).
+          const walks = plan.filter(
+            (step) =>
+              !seeking.has(step.id) &&
+              (/^SCAN (runs|run_devices)\b/.test(step.detail) ||
+                (/\bruns USING (COVERING )?INDEX (runs_owner_\w+|runs_queue_turn|runs_status|runs_workspace)\b/.test(
+                  step.detail,
+                ) &&
+                  !/\browid=\?/.test(step.detail))),
+          );
+          assert.deepEqual(
+            walks.map((step) => step.detail),
+            [],
+            `${query.sql}\n  plan: ${plan.map((step) => step.detail).join(" | ")}`,
+          );
         }
-        const walks = plan.filter(
-          (step) =>
-            !seeking.has(step.id) &&
-            /\bruns USING (COVERING )?INDEX (runs_owner_\w+|runs_queue_turn|runs_status)\b/.test(step.detail),
-        );
-        assert.deepEqual(
-          walks.map((step) => step.detail),
-          [],
-          `${query.sql}\n  plan: ${plan.map((step) => step.detail).join(" | ")}`,
-        );
+      } finally {
+        sqlite.close();
       }
-    } finally {
-      sqlite.close();
-    }
-  });
+    },
+  );
 });

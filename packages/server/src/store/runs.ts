@@ -328,6 +328,24 @@ export async function listLivePartsOnSilentDevices(
     .execute();
 }
 
+/**
+ * A run not ended with a part on `deviceId` whose workspace is `sha256` (the device may fetch
+ * it). From the device's live parts: a sweep's runs share one workspace, and from the runs'
+ * side every run of it there ever was would be read.
+ */
+export async function liveRunOnDeviceWith(
+  db: Kysely<Database>,
+  deviceId: number,
+  sha256: string,
+): Promise<{ id: number } | undefined> {
+  return fromLivePartsToRuns(db)
+    .select("runs.id")
+    .where("run_devices.status", "in", liveEdgeStatuses)
+    .where("run_devices.device_id", "=", deviceId)
+    .where("runs.workspace_sha256", "=", sha256)
+    .executeTakeFirst();
+}
+
 /** A run part with what billing needs of its run. */
 /** What billing reads of a part (every live part, each tick: only the columns it needs). */
 const billedPartColumns = [
