@@ -6,6 +6,7 @@ import type { ServerContext } from "../context.js";
 import { costReport } from "../runs/cost-report.js";
 import { dryRun } from "../runs/dry-run.js";
 import { grantCredit, listLedger, readBalance } from "../store/credit.js";
+import { inSnapshot } from "../store/transaction.js";
 import { type UserRow, findUserByName } from "../store/users.js";
 import {
   CostReportSchema,
@@ -17,8 +18,11 @@ import {
 import { ErrorBodySchema, LaunchRequestSchema, authErrors } from "./schemas.js";
 
 async function creditOf(ctx: ServerContext, user: Pick<UserRow, "id" | "name">): Promise<CreditResponse> {
-  const standing = await readBalance(ctx.db, user.id);
-  const ledger = await listLedger(ctx.db, user.id, 50);
+  // One snapshot: a charge committed between the two reads would show in the ledger and not the balance.
+  const { standing, ledger } = await inSnapshot(ctx.db, async (trx) => ({
+    standing: await readBalance(trx, user.id),
+    ledger: await listLedger(trx, user.id, 50),
+  }));
   return {
     userName: user.name,
     balance: fromMicros(standing.balanceMicros),

@@ -19,6 +19,18 @@ export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<
   return result;
 }
 
+/**
+ * Runs reads that must agree with each other (a balance and the ledger it sums) against one
+ * snapshot: on PostgreSQL a REPEATABLE READ transaction (each statement of a READ COMMITTED one
+ * sees the commits made before it, so a write landing between two reads shows in one and not
+ * the other); on SQLite a transaction, which holds the one connection throughout.
+ */
+export async function inSnapshot<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return work(db);
+  if (isPostgres(db)) return db.transaction().setIsolationLevel("repeatable read").execute(work);
+  return inTransaction(db, work);
+}
+
 /** What runs once each open transaction has committed (never after a rollback). */
 const committed = new WeakMap<Kysely<Database>, (() => void)[]>();
 
