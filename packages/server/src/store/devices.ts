@@ -239,25 +239,20 @@ export const placementColumns = [
 
 export type PlacementDeviceRow = Pick<DeviceRow, (typeof placementColumns)[number]>;
 
+/** Every bound device not OFFLINE, as placement reads it, in id order. */
+const liveDevices = (db: Kysely<Database>) =>
+  db.selectFrom("devices").select(placementColumns).where("removed", "=", 0).where("status", "!=", DeviceStatus.OFFLINE);
+
 /** listLiveDevices' rows of these devices alone (a kept fleet catching up). */
 export async function listLiveDevicesIn(db: Kysely<Database>, ids: readonly number[]): Promise<PlacementDeviceRow[]> {
   if (ids.length === 0) return [];
-  return db
-    .selectFrom("devices")
-    .select(placementColumns)
+  return liveDevices(db)
     .where("id", "in", [...ids])
-    .where("removed", "=", 0)
-    .where("status", "!=", DeviceStatus.OFFLINE)
     .orderBy("id")
     .execute();
 }
 
 /** Every bound device not OFFLINE: one read per queue pass, filtered per user in memory. */
 export const listLiveDevices: (db: Kysely<Database>) => Promise<PlacementDeviceRow[]> = preparedRead(0, (db) =>
-  db
-    .selectFrom("devices")
-    .select(placementColumns)
-    .where("removed", "=", 0)
-    .where("status", "!=", DeviceStatus.OFFLINE)
-    .orderBy("id"),
+  liveDevices(db).orderBy("id"),
 );

@@ -13,6 +13,7 @@ import {
   singleLine,
   sliceChunk,
 } from "./log-chunks.js";
+import { partsThenRuns } from "./runs.js";
 import type { Database } from "./schema.js";
 
 export { MAX_STORED_LINE_CHARS } from "./log-chunks.js";
@@ -289,10 +290,7 @@ export function partsPastRetention(
   endedBefore: number,
   limit: number,
 ): Promise<{ run_id: number; device_id: number; log_bytes: number; log_capped: number; owner_id: number }[]> {
-  return db
-    .selectFrom("run_devices")
-    .crossJoin("runs")
-    .whereRef("runs.id", "=", "run_devices.run_id")
+  return partsThenRuns(db)
     .select(["run_devices.run_id", "run_devices.device_id", "run_devices.log_bytes", "run_devices.log_capped", "runs.owner_id"])
     .where(LOGS_KEPT)
     .where("run_devices.ended_at", "<", endedBefore)

@@ -219,9 +219,10 @@ export async function updateRunDevice(
 }
 
 /** Where the GPUs of every live (not ended) run part are: what capacity is computed from. */
-export const listLivePartHoldings = preparedRead(0, (db) =>
-  db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses),
-);
+const livePartHoldings = (db: Kysely<Database>) =>
+  db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses);
+
+export const listLivePartHoldings = preparedRead(0, livePartHoldings);
 
 /** listLivePartHoldings' rows on these devices alone (a kept fleet catching up). */
 export async function listLivePartHoldingsOn(
@@ -229,10 +230,7 @@ export async function listLivePartHoldingsOn(
   deviceIds: readonly number[],
 ): Promise<{ device_id: number; gpu_indices_json: string }[]> {
   if (deviceIds.length === 0) return [];
-  return db
-    .selectFrom("run_devices")
-    .select(["device_id", "gpu_indices_json"])
-    .where("status", "in", liveEdgeStatuses)
+  return livePartHoldings(db)
     .where("device_id", "in", [...deviceIds])
     .execute();
 }
@@ -338,15 +336,13 @@ export async function liveRunOnDeviceWith(
   deviceId: number,
   sha256: string,
 ): Promise<{ id: number } | undefined> {
-  return fromLivePartsToRuns(db)
+  return livePartsThenRuns(db)
     .select("runs.id")
-    .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.device_id", "=", deviceId)
     .where("runs.workspace_sha256", "=", sha256)
     .executeTakeFirst();
 }
 
-/** A run part with what billing needs of its run. */
 /** What billing reads of a part (every live part, each tick: only the columns it needs). */
 const billedPartColumns = [
   "run_devices.run_id",
@@ -374,15 +370,19 @@ export type BilledPartRow = Pick<
 > & { owner_id: number; cluster_id: number | null };
 
 /**
- * Parts joined to their runs, the parts read first: callers filter on the parts' live statuses
- * (few rows, by run_devices_status_device) and then on their runs. Left to itself, SQLite (which
- * keeps no statistics here) starts from the runs of the owners asked for, by runs_owner_placed,
- * i.e. from every run the owner ever had: 250 ms a call at 100,000 runs, once per queue pass
+ * Parts joined to their runs, the parts read first. Left to itself, SQLite (which keeps no
+ * statistics here) starts from the runs, by an index of the owner or the workspace asked for,
+ * i.e. from every run there ever was of it: 250 ms a call at 100,000 runs, once per queue pass
  * and launch. SQLite keeps a CROSS JOIN's order as written; PostgreSQL plans it like any inner
  * join.
  */
-function fromLivePartsToRuns(db: Kysely<Database>) {
+export function partsThenRuns(db: Kysely<Database>) {
   return db.selectFrom("run_devices").crossJoin("runs").whereRef("runs.id", "=", "run_devices.run_id");
+}
+
+/** partsThenRuns of the parts not ended (few rows, by run_devices_status_device). */
+function livePartsThenRuns(db: Kysely<Database>) {
+  return partsThenRuns(db).where("run_devices.status", "in", liveEdgeStatuses);
 }
 
 /**
@@ -390,9 +390,8 @@ function fromLivePartsToRuns(db: Kysely<Database>) {
  * one). Their owners' commitments and what they have spent so far come from these.
  */
 export async function listBillingParts(db: Kysely<Database>, ownerId?: number | readonly number[]): Promise<BilledPartRow[]> {
-  let q = fromLivePartsToRuns(db)
+  let q = livePartsThenRuns(db)
     .select([...billedPartColumns, "runs.owner_id", "runs.cluster_id"])
-    .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
     .where("run_devices.price_per_gpu_hour_micros", ">", 0);
   if (typeof ownerId === "number") q = q.where("runs.owner_id", "=", ownerId);
@@ -407,9 +406,8 @@ export async function listBillingParts(db: Kysely<Database>, ownerId?: number | 
  * and sums come back as numbers or strings depending on the driver: compare them as text.
  */
 export async function billingPartDigests(db: Kysely<Database>): Promise<Map<number, string>> {
-  const rows = await fromLivePartsToRuns(db)
+  const rows = await livePartsThenRuns(db)
     .select((eb) => ["runs.owner_id", ...partDigestColumns(eb)])
-    .where("run_devices.status", "in", liveEdgeStatuses)
     .where("run_devices.stop_requested", "=", 0)
     .where("run_devices.price_per_gpu_hour_micros", ">", 0)
     .groupBy("runs.owner_id")
