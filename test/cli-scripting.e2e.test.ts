@@ -335,6 +335,8 @@ describe("operator", () => {
     assert.equal(value("fedml_queue_length"), 0);
     assert.ok(value("fedml_placements_total") >= finished + 2);
     assert.equal(value("fedml_devices_online"), 2);
+    assert.ok(value('fedml_job_yaml_reads_total{how="worker"}') >= 1);
+    assert.ok(value("fedml_job_yaml_workers_started_total") >= 1);
     const gpuHours = value("fedml_gpu_hours_total");
     assert.ok(gpuHours > 0 && gpuHours < 0.1, `GPU-hours ${gpuHours}`);
     assert.ok(value("fedml_log_lines_ingested_total") >= 8);

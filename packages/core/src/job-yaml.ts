@@ -26,7 +26,7 @@ import type { CommandSpec, JobSpec } from "./jobspec.js";
 export { JOB_SUBTYPES } from "./job-yaml/job-kind.js";
 export { extraEnvName } from "./job-yaml/extra-env.js";
 export { DEFAULT_JOB_YAML_LIMITS, type JobYamlLimits } from "./job-yaml/limits.js";
-export { ParsePool, type ParsePoolOptions } from "./job-yaml/pool.js";
+export { ParsePool, type ParsePoolCounts, type ParsePoolOptions } from "./job-yaml/pool.js";
 export { parseMoney } from "./money.js";
 
 /** Top-level keys with a meaning of their own; every other key becomes FEDML_ENV_* variables. */

@@ -55,6 +55,35 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
     }
   });
 
+  test("launches of one document that arrive together share one read, each with a copy of its own", async () => {
+    const pool = new ParsePool({ deadlineMs: 60_000 });
+    const sweep = "job: echo trial\ncomputing: {minimum_num_gpus: 1}\n";
+    const bad = "job: x\ncomputing: {minimum_num_gpu: 2}\n";
+    try {
+      const specs = await Promise.all(Array.from({ length: 40 }, () => pool.parse(sweep, { path: "sweep.yaml" })));
+      const refusals = await Promise.all(
+        Array.from({ length: 5 }, () => pool.parse(bad, { path: "bad.yaml" }).catch((err: unknown) => err)),
+      );
+      // Another path is another document (its errors name it).
+      await pool.parse(sweep, { path: "other.yaml" });
+      assert.deepEqual(pool.stats(), { readByWorkers: 3, shared: 43, fromCache: 0, workersStarted: 1 });
+      for (const spec of specs) assert.deepEqual(spec, specs[0]);
+      assert.equal(new Set(specs).size, specs.length);
+      specs[0].computing.minimumNumGpus = 8;
+      assert.equal(specs[1].computing.minimumNumGpus, 1);
+      for (const err of refusals) {
+        assert.ok(err instanceof FedmlError);
+        assert.equal(err.message, "bad.yaml:2:13: computing.minimum_num_gpu: unknown key, did you mean minimum_num_gpus?");
+      }
+      // Read, the document is answered from the cache; a refusal is read again.
+      await pool.parse(sweep, { path: "sweep.yaml" });
+      await assert.rejects(pool.parse(bad, { path: "bad.yaml" }), FedmlError);
+      assert.deepEqual(pool.stats(), { readByWorkers: 4, shared: 43, fromCache: 1, workersStarted: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("a parse past its deadline is refused with code 17, its worker ended, and the pool goes on", async () => {
     // Bounds lifted, so that only the deadline (or the worker's heap cap) can stop the bomb.
     const unbounded = {

@@ -117,6 +117,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
 
     const metrics = new ServerMetrics(startedAt);
     metrics.countStatements(store.statements);
+    metrics.countYamlReads(() => jobYaml.stats());
     // Set once the context exists: the inference proxy is served ahead of fastify (api/inference.ts).
     let front: RequestListener | undefined;
     const app = Fastify({

@@ -15,6 +15,17 @@ export type ParseReply =
   | { id: number; error: { resultCode: number; message: string } }
   | { id: number; crash: string };
 
+/** Running totals of a pool. */
+export interface ParsePoolCounts {
+  /** Documents handed to a worker thread. */
+  readByWorkers: number;
+  /** Parses answered by another caller's read of the same document, under way at the time. */
+  shared: number;
+  /** Parses answered from the specs kept of documents read before. */
+  fromCache: number;
+  workersStarted: number;
+}
+
 export interface ParsePoolOptions {
   /** Worker threads parsing at once. */
   size?: number;
@@ -32,8 +43,12 @@ export interface ParsePoolOptions {
 interface Job {
   request: ParseRequest;
   file: string;
+  /** cacheKey of the document: identical parses asked for meanwhile wait on this one. */
+  key: string;
   resolve: (spec: JobSpec) => void;
   reject: (err: Error) => void;
+  /** Callers of the same document who asked while it was being read: each gets a copy of its own. */
+  sharers: Array<{ resolve: (spec: JobSpec) => void; reject: (err: Error) => void }>;
   timer: NodeJS.Timeout;
   slot?: Slot;
   /** When it was asked for (performance.now()). */
@@ -93,6 +108,13 @@ export class ParsePool {
    */
   private readonly parsed = new Map<string, JobSpec>();
   private readonly cacheEntries: number;
+  /**
+   * The parse of each document being read now. A sweep's launches arrive together, before
+   * the first of them is in the cache: they wait on that one read instead of queueing a read
+   * each (a queue that would also start another worker).
+   */
+  private readonly reading = new Map<string, Job>();
+  private counts: ParsePoolCounts = { readByWorkers: 0, shared: 0, fromCache: 0, workersStarted: 0 };
 
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? 2);
@@ -121,8 +143,14 @@ export class ParsePool {
     if (known) {
       this.parsed.delete(key);
       this.parsed.set(key, known);
+      this.counts.fromCache++;
       // Each caller gets its own copy: nothing a caller does to its spec reaches another's.
       return Promise.resolve(structuredClone(known));
+    }
+    const underway = this.reading.get(key);
+    if (underway) {
+      this.counts.shared++;
+      return new Promise<JobSpec>((resolve, reject) => underway.sharers.push({ resolve, reject }));
     }
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(
@@ -135,14 +163,22 @@ export class ParsePool {
       const job: Job = {
         request,
         file,
+        key,
         resolve,
         reject,
+        sharers: [],
         timer: this.timer(() => this.expire(job), this.deadlineMs * 5),
         askedAt: performance.now(),
       };
       this.waiting.push(job);
+      this.reading.set(key, job);
       this.dispatch();
     });
+  }
+
+  /** What the pool has done so far (the server's /metrics shows it). */
+  stats(): ParsePoolCounts {
+    return { ...this.counts };
   }
 
   /** Terminates every worker; pending parses fail. */
@@ -178,6 +214,7 @@ export class ParsePool {
       clearTimeout(job.timer);
       job.timer = this.timer(() => this.expire(job), this.deadlineMs);
       slot.worker.ref();
+      this.counts.readByWorkers++;
       slot.worker.postMessage(job.request);
     }
   }
@@ -212,6 +249,7 @@ export class ParsePool {
       execArgv: process.execArgv.filter((arg) => !arg.startsWith("--test")),
     });
     const slot: Slot = { worker, ready: false };
+    this.counts.workersStarted++;
     worker.unref();
     worker.on("message", (reply: ParseReply | "ready") => {
       if (reply === "ready") {
@@ -302,6 +340,12 @@ export class ParsePool {
 
   private settle(job: Job, err: Error | undefined, spec?: JobSpec): void {
     clearTimeout(job.timer);
+    if (this.reading.get(job.key) === job) this.reading.delete(job.key);
+    // The copies are made before any caller's code runs on its spec.
+    for (const sharer of job.sharers) {
+      if (err) sharer.reject(err);
+      else sharer.resolve(structuredClone(spec as JobSpec));
+    }
     if (err) job.reject(err);
     else job.resolve(spec as JobSpec);
   }

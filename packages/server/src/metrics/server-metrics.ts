@@ -2,6 +2,7 @@
  * The control plane's Prometheus metrics: one registry per server (tests run several in one
  * process), fleet figures read from the database on each scrape, HTTP latency observed per route.
  */
+import type { ParsePoolCounts } from "@fedml/core";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FleetSnapshot } from "./fleet-snapshot.js";
 
@@ -86,6 +87,32 @@ export class ServerMetrics {
       collect() {
         this.reset();
         this.inc(statements());
+      },
+    });
+  }
+
+  /** Exposes what the job YAML parse pool has done: how launches were read, and workers started. */
+  countYamlReads(stats: () => ParsePoolCounts): void {
+    new Counter({
+      name: "fedml_job_yaml_reads_total",
+      help: "Job YAML documents read for launches, by how: a worker thread, another launch's read under way, or the cache",
+      labelNames: ["how"],
+      registers: [this.registry],
+      collect() {
+        const now = stats();
+        this.reset();
+        this.inc({ how: "worker" }, now.readByWorkers);
+        this.inc({ how: "shared" }, now.shared);
+        this.inc({ how: "cache" }, now.fromCache);
+      },
+    });
+    new Counter({
+      name: "fedml_job_yaml_workers_started_total",
+      help: "Job YAML parser threads started (one is replaced after a document overruns its deadline)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats().workersStarted);
       },
     });
   }
