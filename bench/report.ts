@@ -59,7 +59,7 @@ export function toMarkdown(r: BenchResults): string {
     [
       "Throughput: trivial jobs/s, ours (server + 8 agents)",
       `${n(t.oursJobsPerSec)} (${t.jobs} jobs)`,
-      `Slurm ${n(t.slurmJobsPerSec, 2)} (${t.slurmJobs ?? 0} jobs); bare \`sh -c true\` ${n(t.forkExecPerSec)}`,
+      `Slurm ${n(t.slurmJobsPerSec, 2)} (${t.slurmJobs ?? 0} jobs); bare \`sh -c true\` ${n(t.forkExecPerSec)}${t.forkExecAround ? ` (mean of ${n(t.forkExecAround.before)} before ours, ${n(t.forkExecAround.after)} after)` : ""}`,
       "≥ 250/s, ≥ 0.6× `sh -c true`, ≥ 50× Slurm",
       verdict(t.oursJobsPerSec >= 250 && t.ratioToForkExec >= 0.6 && (t.ratioToSlurm === null || t.ratioToSlurm >= 50)),
     ],

@@ -17,7 +17,14 @@ export interface ThroughputResult {
   oursFailed: number;
   slurmJobs: number | null;
   slurmJobsPerSec: number | null;
+  /** The mean of forkExecAround: the reference our rate is divided by. */
   forkExecPerSec: number;
+  /**
+   * The bare rate measured just before our run and again after the warm one: the machine's
+   * speed drifts (a shared VM's host), and a reference taken on one side only can land in a
+   * slow or a fast stretch that ours did not.
+   */
+  forkExecAround?: { before: number; after: number };
   /** Ours divided by the reference: above 1 is faster. */
   ratioToSlurm: number | null;
   ratioToForkExec: number;
@@ -149,6 +156,8 @@ export async function throughput(
   cpuProfDir?: string,
 ): Promise<ThroughputResult> {
   const agents = 8;
+  log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}, before ours`);
+  const forkExecBefore = await forkExecRate(jobs, agents);
   const cluster = await startCluster(agents, ["--max-jobs", "8"], cpuProfDir);
   let ours: OursResult;
   let warm: OursResult;
@@ -163,8 +172,9 @@ export async function throughput(
   } finally {
     await cluster.stop();
   }
-  log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}`);
-  const forkExec = await forkExecRate(jobs, agents);
+  log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}, after ours`);
+  const forkExecAfter = await forkExecRate(jobs, agents);
+  const forkExec = (forkExecBefore + forkExecAfter) / 2;
   let slurmRate: number | null = null;
   if (slurm) {
     log(`  slurm: ${slurmJobs} x sbatch --wrap true`);
@@ -178,6 +188,7 @@ export async function throughput(
     slurmJobs: slurm ? slurmJobs : null,
     slurmJobsPerSec: slurmRate,
     forkExecPerSec: forkExec,
+    forkExecAround: { before: forkExecBefore, after: forkExecAfter },
     ratioToSlurm: slurmRate ? ours.perSec / slurmRate : null,
     ratioToForkExec: ours.perSec / forkExec,
     cpuMsPerJob: ours.cpu,
