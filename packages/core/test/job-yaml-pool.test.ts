@@ -114,6 +114,21 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
     }
   });
 
+  test("a parse that waits on its parser thread starting is not refused as a backlog", async () => {
+    // Waiting is bounded at 5 deadlines (250 ms here); a thread starting from source (tsx)
+    // takes longer than that to load the parser.
+    const pool = new ParsePool({ deadlineMs: 50 });
+    try {
+      const t0 = performance.now();
+      const spec = await pool.parse("job: echo first\n");
+      assert.equal(spec.job?.posix, "echo first");
+      const ms = performance.now() - t0;
+      assert.ok(ms > 250, `the thread started in ${ms} ms: the test no longer waits past the bound`);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("text over the size cap is refused before it reaches a worker", async () => {
     const pool = new ParsePool();
     try {

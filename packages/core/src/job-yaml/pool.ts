@@ -70,6 +70,9 @@ interface Slot {
  */
 const SPAWN_AFTER_MS = 100;
 
+/** The longest a parse waits for a parser thread that is still starting. */
+const MAX_START_WAIT_MS = 60_000;
+
 /**
  * Only documents this short are kept: a sweep's YAML is a few hundred characters, and the
  * cache must stay small next to the server's heap (64 entries of at most this many).
@@ -312,6 +315,13 @@ export class ParsePool {
   private expire(job: Job): void {
     const slot = job.slot;
     if (!slot) {
+      // No thread ready yet (the first, or the one replacing a thread ended at its deadline):
+      // that is a start-up, not a backlog, and a loaded machine can take seconds over it.
+      const starting = this.slots.length > 0 && this.slots.every((s) => !s.ready);
+      if (starting && performance.now() - job.askedAt < MAX_START_WAIT_MS) {
+        job.timer = this.timer(() => this.expire(job), this.deadlineMs);
+        return;
+      }
       const i = this.waiting.indexOf(job);
       if (i >= 0) this.waiting.splice(i, 1);
       this.settle(job, new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503));
