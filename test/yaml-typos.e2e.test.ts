@@ -58,3 +58,27 @@ test("fedml launch names every typo of a job YAML at once, with line and column,
   const launched = await runCli(["launch", good, "--json"], env);
   assert.notEqual(JSON.parse(launched.stdout).resultCode, 17, launched.stdout);
 });
+
+test("a server started with V8 flags on node's command line still reads job YAML", async () => {
+  // Such flags are refused by worker threads: the parser thread must start without them.
+  const flagged = await startServer(join(tmp.dir, "flagged"), { nodeArgs: ["--max-old-space-size=512", "--stack-size=900"] });
+  try {
+    const key = await createUser(flagged, "flagged");
+    const launch = async (yamlText: string) => {
+      const res = await fetch(`${flagged.url}/api/v1/runs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ yamlText, workspaceSha256: null }),
+      });
+      return (await res.json()) as { resultCode: number; resultMsg: string; error?: string; runId: string | null };
+    };
+    const refused = await launch("job: echo hi\ncomputing: {minimum_num_gpu: 1}\n");
+    assert.equal(refused.resultCode, 17, refused.error);
+    assert.match(refused.error ?? "", /did you mean minimum_num_gpus/);
+    // Read and accepted: what stops it now is that no device is bound.
+    const accepted = await launch("job: echo hi\n");
+    assert.match(accepted.resultMsg, /no device is online/);
+  } finally {
+    await flagged.stop();
+  }
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DEFAULT_JOB_YAML_LIMITS, FedmlError, ParsePool, ResultCode } from "../src/index.js";
+import { loadersOnly } from "../src/job-yaml/pool.js";
 
 /** 9^13 values once expanded: without the bounds, a parse that never ends. */
 function aliasBomb(): string {
@@ -127,6 +128,12 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  test("a parser thread that refuses node's flags gets the module loaders alone", () => {
+    const argv = ["--max-old-space-size=512", "--import", "tsx", "--test", "--loader=x.mjs", "-r", "dotenv/config"];
+    const withProfile = [...argv, "--perf-basic-prof", "--conditions=dev"];
+    assert.deepEqual(loadersOnly(withProfile), ["--import", "tsx", "--loader=x.mjs", "-r", "dotenv/config", "--conditions=dev"]);
   });
 
   test("text over the size cap is refused before it reaches a worker", async () => {

@@ -245,12 +245,16 @@ export class ParsePool {
     const entry = fromSource
       ? `import("tsx/esm/api").then((tsx) => tsx.register()).then(() => import(${JSON.stringify(workerUrl.href)}));`
       : workerUrl;
-    const worker = new Worker(entry, {
-      eval: fromSource,
-      resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
-      // Loaders (tsx) carry over; the test runner's flags would make the worker a test file.
-      execArgv: process.execArgv.filter((arg) => !arg.startsWith("--test")),
-    });
+    const start = (execArgv: string[]) =>
+      new Worker(entry, { eval: fromSource, resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb }, execArgv });
+    let worker: Worker;
+    try {
+      worker = start(workerExecArgv ?? withoutTestRunner(process.execArgv));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV" || workerExecArgv) throw err;
+      workerExecArgv = loadersOnly(process.execArgv);
+      worker = start(workerExecArgv);
+    }
     const slot: Slot = { worker, ready: false };
     this.counts.workersStarted++;
     worker.unref();
@@ -359,6 +363,32 @@ export class ParsePool {
     if (err) job.reject(err);
     else job.resolve(spec as JobSpec);
   }
+}
+
+/**
+ * What of node's command line a parser thread gets. Module loaders (tsx, from source) must
+ * carry over, and the test runner's flags would make the thread a test file. A V8 or
+ * process-wide flag (`node --max-old-space-size=4096 fedml-server`, `--perf-basic-prof`)
+ * makes `new Worker` throw: then only the loaders are passed, from then on.
+ */
+let workerExecArgv: string[] | undefined;
+
+function withoutTestRunner(argv: readonly string[]): string[] {
+  return argv.filter((arg) => !arg.startsWith("--test"));
+}
+
+const LOADER_FLAG = /^(--import|--loader|--experimental-loader|--require|-r|--conditions|-C)(=|$)/;
+
+export function loadersOnly(argv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const match = LOADER_FLAG.exec(argv[i]);
+    if (!match) continue;
+    kept.push(argv[i]);
+    // "--import tsx": the value is the next word.
+    if (match[2] === "" && i + 1 < argv.length) kept.push(argv[++i]);
+  }
+  return kept;
 }
 
 /** The parse depends on the text and the path (named in its errors and defaults) only. */
