@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { compileForLongRun } from "@fedml/core/daemon-tiers";
+import { boundInlining, compileForLongRun } from "@fedml/core/daemon-tiers";
 import { buildServer } from "./app.js";
 import { DEFAULT_HEAP_GROWTH_PERCENT, boundHeapGrowth } from "./heap-growth.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     return;
   }
   compileForLongRun();
+  boundInlining();
   const { options, portMode } = command;
   boundHeapGrowth(options.heapGrowthPercent ?? DEFAULT_HEAP_GROWTH_PERCENT);
   const home = options.home;
