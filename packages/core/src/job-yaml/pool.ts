@@ -117,7 +117,7 @@ export class ParsePool {
    * each (a queue that would also start another worker).
    */
   private readonly reading = new Map<string, Job>();
-  private counts: ParsePoolCounts = { readByWorkers: 0, shared: 0, fromCache: 0, workersStarted: 0 };
+  private readonly counts: ParsePoolCounts = { readByWorkers: 0, shared: 0, fromCache: 0, workersStarted: 0 };
 
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? 2);
