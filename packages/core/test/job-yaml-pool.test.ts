@@ -115,7 +115,7 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
     }
   });
 
-  test("a parse that waits on its parser thread starting is not refused as a backlog", async () => {
+  test("a parse that waits on its parser thread starting is not refused as a backlog", async (t) => {
     // Waiting is bounded at 5 deadlines (250 ms here); a thread starting from source (tsx)
     // takes longer than that to load the parser.
     const pool = new ParsePool({ deadlineMs: 50 });
@@ -124,7 +124,8 @@ describe("ParsePool: job YAML parsed in worker threads with a deadline", () => {
       const spec = await pool.parse("job: echo first\n");
       assert.equal(spec.job?.posix, "echo first");
       const ms = performance.now() - t0;
-      assert.ok(ms > 250, `the thread started in ${ms} ms: the test no longer waits past the bound`);
+      // A machine that starts the thread within the bound has not waited past it: nothing was tested.
+      if (ms <= 250) t.skip(`the parser thread started in ${Math.round(ms)} ms, within the bound`);
     } finally {
       await pool.close();
     }
