@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { boundInlining, compileForLongRun } from "@fedml/core/daemon-tiers";
+import { compileForLongRun } from "@fedml/core/daemon-tiers";
 import { buildServer } from "./app.js";
-import { DEFAULT_HEAP_GROWTH_PERCENT, boundHeapGrowth } from "./heap-growth.js";
+import { DEFAULT_HEAP_GROWTH_PERCENT, boundHeapGrowth, boundInlining } from "./v8-settings.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
 import { readServerRecord, writeServerRecord } from "./server-record.js";
 import { SERVER_VERSION } from "./version.js";

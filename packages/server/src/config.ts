@@ -59,7 +59,7 @@ export interface ServerOptions {
   logLevel?: string;
   /**
    * How far the JavaScript heap may grow past what a full collection left, in percent: set for
-   * the whole process by fedml-server at start (heap-growth.ts), not by buildServer.
+   * the whole process by fedml-server at start (v8-settings.ts), not by buildServer.
    */
   heapGrowthPercent?: number;
   /** Period of the storage sweep (workspace eviction, abandoned uploads, log retention). */

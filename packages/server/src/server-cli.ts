@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { ServerCliError, type SettingSource } from "./cli-setting.js";
 import { MiB, type ServerOptions, defaultHome } from "./config.js";
-import { DEFAULT_HEAP_GROWTH_PERCENT } from "./heap-growth.js";
+import { DEFAULT_HEAP_GROWTH_PERCENT } from "./v8-settings.js";
 import { S3_SECRET_ENV, S3_SETTINGS, s3SettingsFrom } from "./s3-cli.js";
 
 /** The port an operator's server listens on unless told otherwise (the embedded default passes `auto`). */
