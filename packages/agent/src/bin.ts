@@ -6,6 +6,7 @@ import { compileForLongRun } from "@fedml/core/daemon-tiers";
 import { defaultAgentHome } from "./config.js";
 import { runAgent } from "./daemon.js";
 import { registerDevice, unregisterDevice } from "./register.js";
+import { delayOptimisation } from "./v8-settings.js";
 import { type SlurmSettings, slurmSettingsOf } from "./slurm/settings.js";
 
 const USAGE = `usage:
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "run": {
       compileForLongRun();
+      delayOptimisation();
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.on("SIGTERM", stop);

@@ -13,3 +13,14 @@ import { setFlagsFromString } from "node:v8";
 export function compileForLongRun(): void {
   setFlagsFromString("--always-sparkplug");
 }
+
+/**
+ * Sets a V8 flag for the rest of the process unless node's command line gave it: whoever
+ * starts a daemon with their own value (to measure, or to tune a machine) keeps it. Answers
+ * whether it set the flag.
+ */
+export function setV8FlagUnlessGiven(flag: string, value: string | number, execArgv = process.execArgv): boolean {
+  if (execArgv.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return false;
+  setFlagsFromString(`${flag}=${value}`);
+  return true;
+}

@@ -2,6 +2,7 @@
  * The V8 flags fedml-server sets for its whole process at start, before its first request
  * (the baseline-compiler flag it shares with the agent is core's daemon-tiers.ts).
  */
+import { setV8FlagUnlessGiven } from "@fedml/core/daemon-tiers";
 import { setFlagsFromString } from "node:v8";
 
 /** The old generation may grow by half of what survived the last full collection. */
@@ -22,8 +23,6 @@ export function boundHeapGrowth(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-const INLINE_FLAG = "--max-inlined-bytecode-size-cumulative";
-
 /**
  * How much bytecode the optimising compiler (TurboFan) may inline into one function: 300, down
  * from V8's 920. The server's per-request paths are async functions over fastify and kysely;
@@ -35,6 +34,5 @@ const INLINE_FLAG = "--max-inlined-bytecode-size-cumulative";
  * given on node's command line is left as it is.
  */
 export function boundInlining(): void {
-  if (process.execArgv.some((arg) => arg.startsWith(INLINE_FLAG))) return;
-  setFlagsFromString(`${INLINE_FLAG}=300`);
+  setV8FlagUnlessGiven("--max-inlined-bytecode-size-cumulative", 300);
 }
