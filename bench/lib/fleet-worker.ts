@@ -12,8 +12,8 @@
  * { stop: true } ends the polls.
  * Worker -> parent: { registered }, { seen: [[runId, atMs], ...] } batched, { samples }.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AgentClient } from "../../packages/agent/src/client.js";
+import { LoopDelay } from "../../packages/server/src/loop-delay.js";
 import { type AssignmentsResponse, Paths } from "../../packages/core/src/protocol.js";
 import { fakeFacts } from "./fake-agent.js";
 import { call } from "./http.js";
@@ -45,8 +45,7 @@ let heartbeatOverheadMs: number[] = [];
 const reportMs: number[] = [];
 let polls = 0;
 /** This process's own event-loop delay: the part of a heartbeat's time spent waiting here, not in the server. */
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+const loopDelay = new LoopDelay(10);
 let seen: [string, number][] = [];
 
 function flushSeen(): void {
@@ -127,7 +126,7 @@ async function main(): Promise<void> {
     }
     if (message.report) {
       flushSeen();
-      const loopDelayMs = { mean: loopDelay.mean / 1e6, p99: loopDelay.percentile(99) / 1e6 };
+      const loopDelayMs = { mean: loopDelay.meanMs, p99: loopDelay.percentileMs(99) };
       send({ samples: { heartbeatOverheadMs, reportMs, polls, loopDelayMs } });
     }
     if (message.stop) {

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { networkInterfaces } from "node:os";
 import { mkdirSync } from "node:fs";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import swagger from "@fastify/swagger";
 import { API_PREFIX, ParsePool } from "@fedml/core";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
@@ -59,6 +58,7 @@ import type { BlobStore } from "./workspaces/blob-store.js";
 import { importDiskBlobs } from "./workspaces/import-disk.js";
 import { openBlobStore } from "./workspaces/open-blob-store.js";
 import { SERVER_VERSION } from "./version.js";
+import { LoopDelay } from "./loop-delay.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -268,12 +268,11 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       }
     }, opts.tickMs);
     tick.unref();
-    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-    loopDelay.enable();
+    const loopDelay = new LoopDelay(20);
     watch = setInterval(
       () => {
         const wasOverloaded = liveness.isOverloaded;
-        const meanDelayMs = loopDelay.mean / 1e6;
+        const meanDelayMs = loopDelay.meanMs;
         loopDelay.reset();
         liveness.observe(meanDelayMs);
         if (liveness.isOverloaded && !wasOverloaded) {
@@ -301,7 +300,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         closing ??= (async () => {
           clearInterval(tick);
           clearInterval(watch);
-          loopDelay.disable();
+          loopDelay.stop();
           await loop.stop();
           await sweepLeader.close();
           await hub.close();
