@@ -13,7 +13,7 @@ import { setV8FlagUnlessGiven } from "@fedml/core/daemon-tiers";
  * CPU divided by the jobs' own, against the machine's drift) the agents spent 5-10% less CPU
  * per job over the first 1,000 and 5-16% less over the next 4,000 (lower in 26 of 27 paired
  * comparisons). The server, which runs every request, spent 10-14% less over its first 1,000
- * jobs but up to 17% more after them, so it keeps V8's budget. A budget given on node's
+ * jobs but up to 21% more after them, so it keeps V8's budget. A budget given on node's
  * command line is left as it is.
  */
 export function delayOptimisation(): void {
