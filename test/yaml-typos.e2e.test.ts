@@ -61,6 +61,7 @@ test("fedml launch names every typo of a job YAML at once, with line and column,
 
 test("a server started with V8 flags on node's command line still reads job YAML", async () => {
   // Such flags are refused by worker threads: the parser thread must start without them.
+  // Posted to the API itself: the CLI reads a job YAML before the server does.
   const flagged = await startServer(join(tmp.dir, "flagged"), { nodeArgs: ["--max-old-space-size=512", "--stack-size=900"] });
   try {
     const key = await createUser(flagged, "flagged");

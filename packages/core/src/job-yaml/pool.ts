@@ -156,9 +156,7 @@ export class ParsePool {
       return new Promise<JobSpec>((resolve, reject) => underway.sharers.push({ resolve, reject }));
     }
     if (this.waiting.length >= this.maxWaiting) {
-      return Promise.reject(
-        new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503),
-      );
+      return Promise.reject(backlogError());
     }
     return new Promise<JobSpec>((resolve, reject) => {
       const request: ParseRequest = { id: this.nextId++, text, path: opts.path, limits: this.limits };
@@ -328,7 +326,7 @@ export class ParsePool {
       }
       const i = this.waiting.indexOf(job);
       if (i >= 0) this.waiting.splice(i, 1);
-      this.settle(job, new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503));
+      this.settle(job, backlogError());
       return;
     }
     // The worker is busy with this document and will not answer soon: end it.
@@ -363,6 +361,11 @@ export class ParsePool {
     if (err) job.reject(err);
     else job.resolve(spec as JobSpec);
   }
+}
+
+/** The refusal of a parse that could not get a parser thread in time (the launch may be tried again). */
+function backlogError(): FedmlError {
+  return new FedmlError(ResultCode.ERROR, "too many job YAMLs are being read at once; try again shortly", 503);
 }
 
 /**
