@@ -14,13 +14,18 @@ export function compileForLongRun(): void {
   setFlagsFromString("--always-sparkplug");
 }
 
+/** A flag's name as V8 reads it: `-` and `_` are the same character in its flag names. */
+function flagName(arg: string): string {
+  return arg.split("=", 1)[0].replaceAll("_", "-");
+}
+
 /**
  * Sets a V8 flag for the rest of the process unless node's command line gave it: whoever
  * starts a daemon with their own value (to measure, or to tune a machine) keeps it. Answers
  * whether it set the flag.
  */
 export function setV8FlagUnlessGiven(flag: string, value: string | number, execArgv = process.execArgv): boolean {
-  if (execArgv.some((arg) => arg === flag || arg.startsWith(`${flag}=`))) return false;
+  if (execArgv.some((arg) => flagName(arg) === flag)) return false;
   setFlagsFromString(`${flag}=${value}`);
   return true;
 }
