@@ -1,6 +1,6 @@
 import { TERMINAL_RUN_STATUSES } from "@fedml/core";
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
-import { preparedRead } from "./prepared-read.js";
+import { preparedRead } from "./prepared.js";
 import type { ClustersTable, Database } from "./schema.js";
 
 export type ClusterRow = Selectable<ClustersTable>;
@@ -76,7 +76,6 @@ export async function listClusterDevices(
 
 /** Devices held by active clusters, with the cluster holding each. */
 export const listReservations: (db: Kysely<Database>) => Promise<{ cluster_id: number; device_id: number }[]> = preparedRead(
-  0,
   (db) =>
     db
       .selectFrom("cluster_devices")

@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import { type ReservationRow, endReservation } from "./reservations.js";
-import { preparedRead } from "./prepared-read.js";
+import { preparedRead } from "./prepared.js";
 import type { CreditLedgerTable, Database } from "./schema.js";
 import { inTransaction } from "./transaction.js";
 
@@ -11,7 +11,7 @@ export interface Balance {
   balanceMicros: number;
 }
 
-const balanceOf = preparedRead(1, (db, userId: number) =>
+const balanceOf = preparedRead((db, userId: number) =>
   db.selectFrom("users").select(["credit_balance_micros", "card_bound"]).where("id", "=", userId),
 );
 

@@ -2,7 +2,7 @@ import type { DeviceFacts } from "@fedml/core";
 import { DeviceStatus, toMicros } from "@fedml/core";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, DevicesTable } from "./schema.js";
-import { preparedRead } from "./prepared-read.js";
+import { preparedRead } from "./prepared.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -82,7 +82,7 @@ export async function updateDeviceFacts(db: Kysely<Database>, deviceId: number, 
     .execute();
 }
 
-const deviceById = preparedRead(1, (db, id: number) => db.selectFrom("devices").selectAll().where("id", "=", id));
+const deviceById = preparedRead((db, id: number) => db.selectFrom("devices").selectAll().where("id", "=", id));
 
 export async function findDeviceById(db: Kysely<Database>, id: number): Promise<DeviceRow | undefined> {
   return (await deviceById(db, id))[0];
@@ -91,7 +91,7 @@ export async function findDeviceById(db: Kysely<Database>, id: number): Promise<
 /** What a device's token stands for on each agent request: no facts (remembered per device, auth/device-tokens.ts). */
 export type DeviceIdentity = Pick<DeviceRow, "id" | "owner_id" | "name" | "status">;
 
-const deviceByTokenHash = preparedRead(1, (db, tokenHash: string) =>
+const deviceByTokenHash = preparedRead((db, tokenHash: string) =>
   db
     .selectFrom("devices")
     .select(["id", "owner_id", "name", "status"])
@@ -148,7 +148,7 @@ export async function lastSeenOf(db: Kysely<Database>, deviceIds: readonly numbe
   return new Map(rows.map((row) => [row.id, row.last_seen_at]));
 }
 
-const lastSeenOfLive = preparedRead(0, (db) =>
+const lastSeenOfLive = preparedRead((db) =>
   db.selectFrom("devices").select(["id", "last_seen_at"]).where("removed", "=", 0).where("status", "!=", DeviceStatus.OFFLINE),
 );
 
@@ -253,6 +253,6 @@ export async function listLiveDevicesIn(db: Kysely<Database>, ids: readonly numb
 }
 
 /** Every bound device not OFFLINE: one read per queue pass, filtered per user in memory. */
-export const listLiveDevices: (db: Kysely<Database>) => Promise<PlacementDeviceRow[]> = preparedRead(0, (db) =>
+export const listLiveDevices: (db: Kysely<Database>) => Promise<PlacementDeviceRow[]> = preparedRead((db) =>
   liveDevices(db).orderBy("id"),
 );

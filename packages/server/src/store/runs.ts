@@ -2,7 +2,7 @@ import { EdgeStatus, RunStatus, TERMINAL_EDGE_STATUSES } from "@fedml/core";
 import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type Updateable, sql } from "kysely";
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 import { containsIgnoringCase } from "./like.js";
-import { preparedRead } from "./prepared-read.js";
+import { prepared, preparedRead } from "./prepared.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -14,11 +14,15 @@ export type RunDeviceRow = Selectable<RunDevicesTable>;
  */
 export const liveEdgeStatuses = Object.values(EdgeStatus).filter((s) => !TERMINAL_EDGE_STATUSES.has(s));
 
+const runInsert = prepared((db, run: Insertable<RunsTable>) => db.insertInto("runs").values(run).returningAll());
+
 export async function insertRun(db: Kysely<Database>, run: Insertable<RunsTable>): Promise<RunRow> {
-  return db.insertInto("runs").values(run).returningAll().executeTakeFirstOrThrow();
+  const [row] = (await runInsert(db, run)).rows;
+  if (!row) throw new Error("the run's insert returned no row");
+  return row;
 }
 
-const runById = preparedRead(1, (db, runId: number) => db.selectFrom("runs").selectAll().where("id", "=", runId));
+const runById = preparedRead((db, runId: number) => db.selectFrom("runs").selectAll().where("id", "=", runId));
 
 export async function findRun(db: Kysely<Database>, runId: number): Promise<RunRow | undefined> {
   return (await runById(db, runId))[0];
@@ -101,7 +105,7 @@ export const waitingRunColumns = [
 
 export type WaitingRunRow = Pick<RunRow, (typeof waitingRunColumns)[number]>;
 
-const someWaitingRun = preparedRead(0, (db) =>
+const someWaitingRun = preparedRead((db) =>
   db.selectFrom("runs").select("id").where("status", "in", [RunStatus.QUEUED, RunStatus.CLUSTER_QUEUE]).limit(1),
 );
 
@@ -136,14 +140,17 @@ export async function updateRunIf(
   changes: Updateable<RunsTable>,
 ): Promise<boolean> {
   if (expected.length === 0) return false;
-  const result = await db
+  const result = await runUpdateIf(db, runId, expected, changes);
+  return Number(result.numAffectedRows) > 0;
+}
+
+const runUpdateIf = prepared((db, runId: number, expected: readonly string[], changes: Updateable<RunsTable>) =>
+  db
     .updateTable("runs")
     .set(changes)
     .where("id", "=", runId)
-    .where("status", "in", [...expected])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
+    .where("status", "in", [...expected]),
+);
 
 /** updateRunIf for one run part (run, device). */
 export async function updateRunDeviceIf(
@@ -154,15 +161,19 @@ export async function updateRunDeviceIf(
   changes: Updateable<RunDevicesTable>,
 ): Promise<boolean> {
   if (expected.length === 0) return false;
-  const result = await db
-    .updateTable("run_devices")
-    .set(changes)
-    .where("run_id", "=", runId)
-    .where("device_id", "=", deviceId)
-    .where("status", "in", [...expected])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  const result = await partUpdateIf(db, runId, deviceId, expected, changes);
+  return Number(result.numAffectedRows) > 0;
 }
+
+const partUpdateIf = prepared(
+  (db, runId: number, deviceId: number, expected: readonly string[], changes: Updateable<RunDevicesTable>) =>
+    db
+      .updateTable("run_devices")
+      .set(changes)
+      .where("run_id", "=", runId)
+      .where("device_id", "=", deviceId)
+      .where("status", "in", [...expected]),
+);
 
 /**
  * Inside a transaction: holds the run's row until the commit, so that two changes to one run
@@ -181,13 +192,13 @@ export async function lockAndFindRun(db: Kysely<Database>, runId: number): Promi
   return (await lockedRunById(db, runId))[0];
 }
 
-const lockedRunById = preparedRead(1, (db, runId: number) => {
+const lockedRunById = preparedRead((db, runId: number) => {
   const query = db.selectFrom("runs").selectAll().where("id", "=", runId);
   return isPostgres(db) ? query.forNoKeyUpdate() : query;
 });
 
 /** Every part of one run, node 0 first. */
-export const listPartsOfRun = preparedRead(1, (db, runId: number) =>
+export const listPartsOfRun = preparedRead((db, runId: number) =>
   db.selectFrom("run_devices").selectAll().where("run_id", "=", runId).orderBy("node_index"),
 );
 
@@ -222,7 +233,7 @@ export async function updateRunDevice(
 const livePartHoldings = (db: Kysely<Database>) =>
   db.selectFrom("run_devices").select(["device_id", "gpu_indices_json"]).where("status", "in", liveEdgeStatuses);
 
-export const listLivePartHoldings = preparedRead(0, livePartHoldings);
+export const listLivePartHoldings = preparedRead(livePartHoldings);
 
 /** listLivePartHoldings' rows on these devices alone (a kept fleet catching up). */
 export async function listLivePartHoldingsOn(
@@ -247,7 +258,7 @@ export async function listLiveRunDevices(db: Kysely<Database>, deviceIds?: numbe
  * Every part (ended or not) of the runs that have a live part on the device, in one read:
  * what a device's assignments are built from. Ordered by run, then node.
  */
-export const listPartsOfRunsLiveOn = preparedRead(1, (db, deviceId: number) =>
+export const listPartsOfRunsLiveOn = preparedRead((db, deviceId: number) =>
   db
     .selectFrom("run_devices")
     .selectAll()
@@ -265,7 +276,7 @@ export const listPartsOfRunsLiveOn = preparedRead(1, (db, deviceId: number) =>
  * checked against (devices/assignments.ts). No rows: no such device; one row with a null
  * run_id: a device with nothing live.
  */
-export const listDeviceVersionAndLiveParts = preparedRead(1, (db, deviceId: number) =>
+export const listDeviceVersionAndLiveParts = preparedRead((db, deviceId: number) =>
   db
     .selectFrom("devices")
     .leftJoin("run_devices", (join) =>

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import { preparedRead } from "./prepared-read.js";
+import { preparedRead } from "./prepared.js";
 import type { Database, UsersTable } from "./schema.js";
 
 export type UserRow = Selectable<UsersTable>;
@@ -62,7 +62,7 @@ export async function findKeyHolder(
   return { user, expiresAt: key_expires_at };
 }
 
-const userByKeyHash = preparedRead(2, (db, keyHash: string, now: number) =>
+const userByKeyHash = preparedRead((db, keyHash: string, now: number) =>
   db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
