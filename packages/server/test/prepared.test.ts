@@ -5,11 +5,11 @@
 // FEDML_TEST_DATABASE_URL.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type Kysely, type Updateable, sql } from "kysely";
+import { type Kysely, type UpdateObject, sql } from "kysely";
 import type { Store } from "../src/store/db.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { prepared, preparedRead } from "../src/store/prepared.js";
-import type { Database, UsersTable } from "../src/store/schema.js";
+import type { Database } from "../src/store/schema.js";
 import { insertUser } from "../src/store/users.js";
 import { type StoreWrite, WriteFaults } from "../src/store/write-faults.js";
 import { openTestStore } from "./support/database.js";
@@ -34,7 +34,7 @@ after(async () => {
 });
 
 let builds = 0;
-const updateUserIf = prepared((db, id: number, names: readonly string[], changes: Updateable<UsersTable>) => {
+const updateUserIf = prepared((db, id: number, names: readonly string[], changes: UpdateObject<Database, "users">) => {
   builds++;
   return db
     .updateTable("users")
