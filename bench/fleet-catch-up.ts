@@ -87,7 +87,7 @@ async function measure(store: Store, label: string): Promise<FleetCatchUpResult>
   const { owner, project, parts } = await setUp(store);
   const needs = jobNeeds(parseJobYaml(YAML), null, owner);
   const placementOf = () =>
-    new Placement({ db: store.db, hub: new NotifyHub(), log, isOnline: () => true, now: () => Date.now() });
+    new Placement({ db: store.db, hub: new NotifyHub(), log, onlineTest: () => () => true, now: () => Date.now() });
   let launched = 0;
   /** One launch as runs/launch.ts makes it: wall and CPU ms of its transaction. */
   const launch = async (placement: Placement): Promise<{ wall: number; cpu: number }> => {

@@ -134,6 +134,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
     const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
+    const onlineTest = () => liveness.heardWithinTest(opts.offlineAfterMs);
     const now = () => clock.wall();
     const loop = new QueueLoop({
       pass: async () => {
@@ -146,7 +147,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     queueLoop = loop;
     // Placement.wake goes through the hub (after the commit inside a transition); the hub keeps
     // that topic in this process (notify.ts), since every replica's pass sees the whole queue.
-    const placement = new Placement({ db, hub, log: app.log, isOnline, now });
+    const placement = new Placement({ db, hub, log: app.log, onlineTest, now });
     hub.subscribe(schedulerTopic, () => loop.wake());
     const heartbeats = new Heartbeats({
       db,

@@ -97,7 +97,7 @@ async function harness(home: string, shared?: Store, fault?: (write: StoreWrite)
   const hub = new NotifyHub();
   const log = Fastify({ logger: { level: "silent" } }).log;
   const isOnline = () => true;
-  const placement = new Placement({ db, hub, log, isOnline, now: () => clock.now });
+  const placement = new Placement({ db, hub, log, onlineTest: () => isOnline, now: () => clock.now });
   const ctx: ServerContext = {
     db,
     blobs: new DatabaseBlobStore(),

@@ -50,7 +50,8 @@ describe("the fleet kept between placements", () => {
 
   const db = () => store.db;
   const isOnline = (seen: number | null) => seen !== null && clock.now - seen < OFFLINE_AFTER_MS;
-  const placementOn = (s: Store) => new Placement({ db: s.db, hub: new NotifyHub(), log, isOnline, now: () => clock.now });
+  const placementOn = (s: Store) =>
+    new Placement({ db: s.db, hub: new NotifyHub(), log, onlineTest: () => isOnline, now: () => clock.now });
 
   /**
    * A launch as runs/launch.ts makes one: under the lock, match, store the run placed and

@@ -44,6 +44,26 @@ test("liveness: silence is judged only after the server itself was live for the 
   assert.equal(live.heardWithin(null, 300), false);
 });
 
+test("liveness: a test taken for many devices judges them all at the moment it was taken", () => {
+  const h = handClock();
+  const live = new ServerLiveness(h.clock, 100);
+  const inGrace = live.heardWithinTest(300);
+  h.live(live, 400);
+  const now = h.clock.wall();
+  const heardNow = live.heardWithinTest(300);
+  const seen = [null, now - 301, now - 300, now - 10, now, now + 300, now + 301];
+  assert.deepEqual(
+    seen.map(heardNow),
+    seen.map((s) => live.heardWithin(s, 300)),
+  );
+  assert.deepEqual(seen.map(heardNow), [false, false, true, true, true, true, false]);
+  // Taken in grace, it stays a grace test; taken now, it judges as of now after time passed.
+  assert.equal(inGrace(null), true);
+  h.live(live, 100);
+  assert.equal(heardNow(now - 300), true);
+  assert.equal(live.heardWithin(now - 300, 300), false);
+});
+
 test("liveness: a stall (SIGSTOP, VM pause) starts a fresh grace period", () => {
   const h = handClock();
   const live = new ServerLiveness(h.clock, 100);

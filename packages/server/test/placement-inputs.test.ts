@@ -84,7 +84,7 @@ describe("queue passes skipped while nothing they read changed", () => {
     const hub = new NotifyHub();
     const log = Fastify({ logger: { level: "silent" } }).log;
     const isOnline = (seen: number | null) => seen !== null && clock.now - seen < OFFLINE_AFTER_MS;
-    placement = new Placement({ db: store.db.withPlugin(counter), hub, log, isOnline, now: () => clock.now });
+    placement = new Placement({ db: store.db.withPlugin(counter), hub, log, onlineTest: () => isOnline, now: () => clock.now });
   });
 
   after(async () => {

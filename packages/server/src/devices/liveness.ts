@@ -95,10 +95,18 @@ export class ServerLiveness {
    * wall clock stepped back) counts only until the window after the step has passed.
    */
   heardWithin(lastSeenAt: number | null, windowMs: number): boolean {
+    return this.heardWithinTest(windowMs)(lastSeenAt);
+  }
+
+  /**
+   * heardWithin for many devices at this moment: the clocks are read once, where asking
+   * heardWithin of each of 10,000 devices reads them 10,000 times (most of a fleet pass's split).
+   */
+  heardWithinTest(windowMs: number): (lastSeenAt: number | null) => boolean {
     const before = this.silentBefore(windowMs);
-    if (before === null) return true;
-    if (lastSeenAt === null) return false;
-    return lastSeenAt >= before && lastSeenAt <= this.clock.wall() + windowMs;
+    if (before === null) return () => true;
+    const latest = this.clock.wall() + windowMs;
+    return (lastSeenAt) => lastSeenAt !== null && lastSeenAt >= before && lastSeenAt <= latest;
   }
 
   now(): number {

@@ -119,7 +119,8 @@ export interface OpenFleet {
 }
 
 export interface FleetCacheDeps {
-  isOnline: (lastSeenAt: number | null) => boolean;
+  /** As PlacementDeps.onlineTest. */
+  onlineTest: () => (lastSeenAt: number | null) => boolean;
   now: () => number;
 }
 
@@ -286,7 +287,7 @@ export class FleetCache {
     devices: readonly PlacementDeviceRow[],
     seen?: ReadonlyMap<number, number | null>,
   ): { devices: PlacementDeviceRow[]; silent: number[] } {
-    const { isOnline } = this.deps;
+    const isOnline = this.deps.onlineTest();
     const online: PlacementDeviceRow[] = [];
     const silent: number[] = [];
     for (const device of devices) {

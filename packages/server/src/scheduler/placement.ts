@@ -26,8 +26,11 @@ import { type Quiet, QuietPasses } from "./quiet-passes.js";
 export { firstRankOf } from "./queue-pass.js";
 
 export interface PlacementDeps extends Stateful {
-  /** Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do). */
-  isOnline: (lastSeenAt: number | null) => boolean;
+  /**
+   * Whether a device last heard from at `lastSeenAt` counts as online (OFFLINE ones never do),
+   * as of the moment the test is asked for: a pass asks once and tests its whole fleet.
+   */
+  onlineTest: () => (lastSeenAt: number | null) => boolean;
   now: () => number;
 }
 
@@ -101,7 +104,7 @@ export class Placement {
   private readonly locked = new WeakMap<Kysely<Database>, Promise<OpenFleet> | null>();
 
   constructor(private readonly deps: PlacementDeps) {
-    this.fleet = new FleetCache({ isOnline: deps.isOnline, now: deps.now });
+    this.fleet = new FleetCache({ onlineTest: deps.onlineTest, now: deps.now });
   }
 
   /**
@@ -179,12 +182,12 @@ export class Placement {
   }
 
   private async pass(wait: boolean): Promise<number | null> {
-    const { db: store, isOnline, now } = this.deps;
+    const { db: store, onlineTest, now } = this.deps;
     // Outside the lock: an unchanged store needs no pass, whoever holds it.
     const skip = await this.quiet.holds({
       version: () => readPlacementInputs(store),
       lastSeen: async (ids) => [...(await lastSeenOf(store, ids)).values()],
-      isOnline,
+      isOnline: onlineTest(),
       now,
     });
     if (skip) return 0;
