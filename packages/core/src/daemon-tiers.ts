@@ -19,13 +19,18 @@ function flagName(arg: string): string {
   return arg.split("=", 1)[0].replaceAll("_", "-");
 }
 
+/** Whether node's command line gave this V8 flag (`--a-b` or `--a_b`, with or without a value). */
+export function v8FlagGiven(flag: string, execArgv: readonly string[] = process.execArgv): boolean {
+  return execArgv.some((arg) => flagName(arg) === flag);
+}
+
 /**
  * Sets a V8 flag for the rest of the process unless node's command line gave it: whoever
  * starts a daemon with their own value (to measure, or to tune a machine) keeps it. Answers
  * whether it set the flag.
  */
 export function setV8FlagUnlessGiven(flag: string, value: string | number, execArgv = process.execArgv): boolean {
-  if (execArgv.some((arg) => flagName(arg) === flag)) return false;
+  if (v8FlagGiven(flag, execArgv)) return false;
   setFlagsFromString(`${flag}=${value}`);
   return true;
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { compileForLongRun } from "@fedml/core/daemon-tiers";
 import { buildServer } from "./app.js";
-import { DEFAULT_HEAP_GROWTH_PERCENT, boundHeapGrowth, boundInlining } from "./v8-settings.js";
+import { boundHeapGrowth, boundInlining } from "./v8-settings.js";
 import { type ServerCommand, ServerCliError, parseServerCommand } from "./server-cli.js";
 import { readServerRecord, writeServerRecord } from "./server-record.js";
 import { SERVER_VERSION } from "./version.js";
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   compileForLongRun();
   boundInlining();
   const { options, portMode } = command;
-  boundHeapGrowth(options.heapGrowthPercent ?? DEFAULT_HEAP_GROWTH_PERCENT);
+  boundHeapGrowth(options.heapGrowthPercent);
   const home = options.home;
   // `--port auto` (the embedded default): a restarted server keeps its port so agents find it at the same URL.
   const recordedPort = portMode === "auto" ? readServerRecord(home)?.port : undefined;

@@ -2,7 +2,7 @@
  * The V8 flags fedml-server sets for its whole process at start, before its first request
  * (the baseline-compiler flag it shares with the agent is core's daemon-tiers.ts).
  */
-import { setV8FlagUnlessGiven } from "@fedml/core/daemon-tiers";
+import { setV8FlagUnlessGiven, v8FlagGiven } from "@fedml/core/daemon-tiers";
 import { setFlagsFromString } from "node:v8";
 
 /** The old generation may grow by half of what survived the last full collection. */
@@ -17,10 +17,22 @@ export const DEFAULT_HEAP_GROWTH_PERCENT = 50;
  * (heap in use climbing from 170 to 390 MB between two full collections). A fixed growth
  * bounds the garbage to a share of what is live, so memory grows with the fleet and no
  * faster, at the price of more frequent full collections (each one incremental and mostly
- * concurrent).
+ * concurrent). The server's setting, when given, wins over node's own flag; its default does not.
  */
-export function boundHeapGrowth(percent: number): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+export function boundHeapGrowth(percent: number | undefined, execArgv = process.execArgv): void {
+  const flag = heapGrowthFlag(percent, execArgv);
+  if (flag) setFlagsFromString(flag);
+}
+
+/**
+ * The flag boundHeapGrowth sets, or null: the server's own setting when given (0: none);
+ * else the default, unless node's command line gave `--heap-growing-percent` itself.
+ */
+export function heapGrowthFlag(percent: number | undefined, execArgv: readonly string[]): string | null {
+  if (percent === undefined) {
+    return v8FlagGiven("--heap-growing-percent", execArgv) ? null : `--heap-growing-percent=${DEFAULT_HEAP_GROWTH_PERCENT}`;
+  }
+  return percent > 0 ? `--heap-growing-percent=${percent}` : null;
 }
 
 /**
