@@ -1,11 +1,10 @@
 import * as crypto from "node:crypto";
-import { createHash, randomBytes } from "node:crypto";
 
 export const API_KEY_PREFIX = "fedml_";
 export const DEVICE_TOKEN_PREFIX = "fdev_";
 
 function newSecret(prefix: string): string {
-  return prefix + randomBytes(32).toString("base64url");
+  return prefix + crypto.randomBytes(32).toString("base64url");
 }
 
 export const newApiKey = (): string => newSecret(API_KEY_PREFIX);
@@ -19,5 +18,5 @@ const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encodi
 
 /** Keys are stored only as this hash; a leaked database does not leak usable keys. */
 export function hashSecret(secret: string): string {
-  return oneShotHash ? oneShotHash("sha256", secret, "hex") : createHash("sha256").update(secret, "utf8").digest("hex");
+  return oneShotHash ? oneShotHash("sha256", secret, "hex") : crypto.createHash("sha256").update(secret, "utf8").digest("hex");
 }
