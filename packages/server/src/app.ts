@@ -172,6 +172,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       publicUrl: () => publicUrl,
       now,
       isOnline,
+      onlineTest,
       liveness,
       heartbeats,
       keys: new KeyCache({ db, hub, now }),

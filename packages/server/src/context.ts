@@ -37,6 +37,8 @@ export interface ServerContext {
   now: () => number;
   /** Whether a device last heard from then counts as online. */
   isOnline: (lastSeenAt: number | null) => boolean;
+  /** isOnline fixed at the moment it is asked for: one per listing of many devices. */
+  onlineTest: () => (lastSeenAt: number | null) => boolean;
   /** The server's own liveness: silence is judged only over spans it was live for. */
   liveness: ServerLiveness;
   /** Devices' heartbeats, written in batches (flushed before anyone judges silence). */

@@ -111,6 +111,7 @@ async function harness(home: string, shared?: Store, fault?: (write: StoreWrite)
     publicUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
     isOnline,
+    onlineTest: () => isOnline,
     liveness: new ServerLiveness(systemClock, 10_000),
     heartbeats: new Heartbeats({ db, flushMs: 10, onRevived: () => {}, onError: () => {} }),
     keys: new KeyCache({ db, hub, now: () => clock.now }),

@@ -82,7 +82,7 @@ export function observabilityRoutes(ctx: ServerContext, metrics: ServerMetrics):
 
     app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
       const now = ctx.now();
-      metrics.applySnapshot(await readFleetSnapshot(ctx.db, now, ctx.isOnline, metrics.placedAfter));
+      metrics.applySnapshot(await readFleetSnapshot(ctx.db, now, ctx.onlineTest(), metrics.placedAfter));
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
     });

@@ -29,8 +29,9 @@ export function offerRoutes(ctx: ServerContext): FastifyPluginAsync {
           devices.map((d) => d.id),
         );
         const owners = new Map((await listUsers(ctx.db)).map((u) => [u.id, u.name]));
+        const isOnline = ctx.onlineTest();
         const models = devices
-          .filter((d) => ctx.isOnline(d.last_seen_at))
+          .filter((d) => isOnline(d.last_seen_at))
           .map((d) =>
             toDeviceModel(
               d,
