@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { waitFor } from "../../../test/support/wait.js";
-import { HeldPolls } from "../src/devices/held-polls.js";
+import { HeldPolls, POLL_RECHECK_MS } from "../src/devices/held-polls.js";
 import { NotifyHub, deviceTopic } from "../src/notify.js";
 import { shiftedClock } from "./support/clock.js";
 import { deviceFacts, startTestServer } from "./support/server.js";
@@ -153,6 +153,72 @@ describe("HeldPolls", () => {
     assert.equal(o.changed, true);
     assert.ok(state.checks > checksBefore, "answered by a later check");
     assert.ok(o.afterMs < 5_000, `answered after ${o.afterMs} ms`);
+    await hub.close();
+  });
+
+  test("hang-ups are asked about on every visit of the tick, re-reads on one in recheckMs / goneCheckMs", async () => {
+    const hub = new NotifyHub(60_000);
+    const state = { checks: 0, goneAsked: 0 };
+    const polls = new HeldPolls<Waiting>({
+      hub,
+      changed: async () => {
+        state.checks++;
+        return false;
+      },
+      recheckMs: 200,
+      goneCheckMs: 50,
+      gone: (waiting) => {
+        state.goneAsked++;
+        return waiting.gone === true;
+      },
+      answer: (_poll, waiting, changed) => {
+        waiting.outcome.calls++;
+        waiting.outcome.changed = changed;
+        waiting.resolve(waiting.outcome);
+      },
+    });
+    const held = Array.from({ length: 40 }, (_, i) => holdOne(polls, i, 0, 30_000));
+    // Each poll's first check is at its hold; the rest are the tick's.
+    assert.equal(state.checks, 40);
+    await waitFor("eight turns of the tick over every poll", () => state.goneAsked >= 8 * 40);
+    // Both counts move together, in the tick: a re-read on one visit in four, spread over the turns.
+    const perVisit = (state.checks - 40) / state.goneAsked;
+    assert.ok(
+      perVisit > 0.15 && perVisit < 0.35,
+      `re-reads per visit ${perVisit.toFixed(3)} (${state.checks - 40} of ${state.goneAsked})`,
+    );
+    const hungUp = held[7];
+    (hungUp.poll.context as Waiting).gone = true;
+    assert.equal((await hungUp.answered).changed, false);
+    for (const h of held) polls.end(h.poll);
+    await Promise.all(held.map((h) => h.answered));
+    assert.ok(held.every((h) => h.outcome.calls === 1));
+    await hub.close();
+  });
+
+  test("by default a poll re-reads its device's version every POLL_RECHECK_MS, still looking for hang-ups each goneCheckMs", async () => {
+    const hub = new NotifyHub(60_000);
+    const state = { checks: 0, goneAsked: 0 };
+    const polls = new HeldPolls<Waiting>({
+      hub,
+      changed: async () => {
+        state.checks++;
+        return false;
+      },
+      goneCheckMs: 20,
+      gone: () => {
+        state.goneAsked++;
+        return false;
+      },
+      answer: (_poll, waiting) => waiting.resolve(waiting.outcome),
+    });
+    const held = Array.from({ length: 40 }, (_, i) => holdOne(polls, i, 0, 30_000));
+    await waitFor("eight turns of the tick over every poll", () => state.goneAsked >= 8 * 40);
+    const expected = 20 / POLL_RECHECK_MS;
+    const perVisit = (state.checks - 40) / state.goneAsked;
+    assert.ok(perVisit <= 2 * expected + 0.005, `re-reads per visit ${perVisit.toFixed(4)}, expected about ${expected}`);
+    for (const h of held) polls.end(h.poll);
+    await Promise.all(held.map((h) => h.answered));
     await hub.close();
   });
 

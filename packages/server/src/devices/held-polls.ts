@@ -5,6 +5,15 @@
  * shared tick) or at shutdown).
  * Every agent holds its poll most of the time, so a poll keeps only what its answer needs.
  */
+
+/**
+ * How often a held poll reads its device's version again without a notification. A change's
+ * notification wakes its poll at once (across replicas too, and every poll is checked again
+ * when notifications may have been missed: notify-postgres.ts), so this re-read only bounds the
+ * delay of a notification lost all the same; at 10,000 agents a re-read every second was 10,000
+ * reads a second, a tenth of the server's CPU per poll. Hang-ups are still found every second.
+ */
+export const POLL_RECHECK_MS = 5_000;
 import { HeldWait, HeldWaits } from "../held-waits.js";
 import { type NotifyHub, deviceTopic } from "../notify.js";
 
@@ -29,7 +38,10 @@ export interface HeldPollsDeps<T> {
   answer: (poll: HeldPoll<T>, context: T, changed: boolean, error?: unknown) => void;
   /** Whether the poll's client hung up (asked on the shared re-check tick): true ends the wait. */
   gone?: (context: T) => boolean;
+  /** Default POLL_RECHECK_MS. */
   recheckMs?: number;
+  /** How often `gone` is asked (default 1 s). */
+  goneCheckMs?: number;
 }
 
 export class HeldPolls<T> {
@@ -39,7 +51,8 @@ export class HeldPolls<T> {
     const gone = deps.gone;
     this.waits = new HeldWaits<HeldPoll<T>>({
       source: deps.hub,
-      recheckMs: deps.recheckMs,
+      recheckMs: deps.recheckMs ?? POLL_RECHECK_MS,
+      goneCheckMs: deps.goneCheckMs,
       check: (poll) => deps.changed(poll.deviceId, poll.since),
       ended: (poll, changed, error) => deps.answer(poll, poll.context, changed, error),
       gone: gone && ((poll) => gone(poll.context)),
