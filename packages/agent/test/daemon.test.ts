@@ -8,6 +8,7 @@ import type { Assignment } from "@fedml/core";
 import { type AgentConfig, writeAgentConfig } from "../src/config.js";
 import { runAgent } from "../src/daemon.js";
 import { watchdogEnv } from "../src/daemon/lease.js";
+import { watchdogTickMs } from "../src/daemon/lease-watchdog.js";
 import { LOST_RUN_REASON } from "../src/daemon/recovery.js";
 import { readRunState, writeRunState } from "../src/runner/run-state.js";
 import { StandInServer } from "./stand-in-server.js";
@@ -276,6 +277,17 @@ describe("runAgent", () => {
 });
 
 describe("lease watchdog", () => {
+  test("looks often enough to stop a job well before the server counts its part lost, and at most once a second", () => {
+    for (const leaseMs of [100, 1_000, 5_000, 20_000, 90_000, 3_600_000]) {
+      const tick = watchdogTickMs(leaseMs);
+      // The server counts a part lost a quarter of the lease (plus the kill grace) after the lease.
+      assert.ok(tick <= leaseMs / 4, `lease ${leaseMs} ms: looks every ${tick} ms`);
+      assert.ok(tick >= 20 && tick <= 1_000, `lease ${leaseMs} ms: looks every ${tick} ms`);
+    }
+    // The default lease (3 x 30 s offline): once a second, not four times.
+    assert.equal(watchdogTickMs(90_000), 1_000);
+  });
+
   test("starts with the agent's environment less its TLS settings (node would read the CA bundle at start, unused)", () => {
     const env = watchdogEnv({ PATH: "/usr/bin:/bin", NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt", TZ: "UTC" });
     assert.deepEqual(env, { PATH: "/usr/bin:/bin", TZ: "UTC" });
