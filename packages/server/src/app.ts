@@ -14,6 +14,7 @@ import { inferenceListener } from "./api/inference.js";
 import { deviceRoutes } from "./api/devices.js";
 import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
 import { installInputGuards } from "./api/input-guard.js";
+import { declareRequestIdentity } from "./auth/guard.js";
 import { healthRoutes } from "./api/health.js";
 import { installRequestLog, observabilityRoutes, requestIdOptions } from "./api/observability.js";
 import { marketplaceRoutes } from "./api/marketplace.js";
@@ -187,6 +188,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         security: [{ bearer: [] }],
       },
     });
+    declareRequestIdentity(app);
     installErrorHandlers(app);
     installRequestLog(app, metrics);
     installInputGuards(app);
