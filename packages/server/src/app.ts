@@ -9,8 +9,10 @@ import { clusterRoutes } from "./api/clusters.js";
 import { agentServingRoutes } from "./api/agent-serving.js";
 import { acceptAgentTunnels } from "./api/agent-tunnel.js";
 import { endpointRoutes } from "./api/endpoints.js";
-import { type RequestListener, frontServerFactory } from "./api/front-server.js";
+import { assignmentsListener } from "./api/assignments-front.js";
+import { type RequestListener, firstOf, frontServerFactory } from "./api/front-server.js";
 import { inferenceListener } from "./api/inference.js";
+import { AssignmentPolls } from "./devices/assignment-polls.js";
 import { deviceRoutes } from "./api/devices.js";
 import { frameworkErrorOptions, installErrorHandlers } from "./api/errors.js";
 import { installInputGuards } from "./api/input-guard.js";
@@ -188,6 +190,8 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         security: [{ bearer: [] }],
       },
     });
+    // The agents' assignments polls: through the route, or ahead of fastify when plain.
+    const polls = new AssignmentPolls(ctx);
     declareRequestIdentity(app);
     installErrorHandlers(app);
     installRequestLog(app, metrics);
@@ -214,7 +218,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
         await api.register(runLogRoutes(ctx));
         await api.register(deviceRoutes(ctx));
         await api.register(clusterRoutes(ctx));
-        await api.register(agentRoutes(ctx));
+        await api.register(agentRoutes(ctx, polls));
         await api.register(agentServingRoutes(ctx));
         await api.register(endpointRoutes(ctx));
         await api.register(sessionRoutes(ctx));
@@ -226,7 +230,7 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     await app.register(webRoutes(ctx));
     await app.register(observabilityRoutes(ctx, metrics));
     await app.register(fedmlWireRoutes(ctx));
-    front = inferenceListener(ctx, metrics);
+    front = firstOf(assignmentsListener(ctx, polls, metrics), inferenceListener(ctx, metrics));
     acceptAgentTunnels(ctx, app.server);
 
     await importDiskBlobs(store.db, blobs, join(dir, "workspaces"), ctx.now, (msg, fields) => app.log.warn(fields, msg));

@@ -9,14 +9,12 @@ import { routeInference } from "../serving/route-request.js";
 import { InferenceRouting } from "../serving/routing-cache.js";
 import { parseRowId } from "../store/ids.js";
 import { errorAnswer } from "./errors.js";
-import type { RequestListener } from "./front-server.js";
+import type { HttpObserver, RequestListener } from "./front-server.js";
 import { requestIdOf } from "./observability.js";
 
 /** Where each request's outcome and latency go (the server's /metrics). */
-export interface InferenceObserver {
+export interface InferenceObserver extends HttpObserver {
   observeInference(endpointId: number, seconds: number, ok: boolean): void;
-  /** The per-route HTTP latency every route records (the route template is the label). */
-  observeHttp(method: string, route: string, statusCode: number, seconds: number): void;
 }
 
 const PREFIX = "/inference/";

@@ -11,7 +11,7 @@ import { requestLog } from "./request-log.js";
 import { readFleetSnapshot } from "../metrics/fleet-snapshot.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
 
-const REQUEST_ID_HEADER = "x-request-id";
+export const REQUEST_ID_HEADER = "x-request-id";
 /** A caller's id is kept (to follow a request across a proxy) only when it is short and plain. */
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -36,7 +36,7 @@ function flatUuid(): string {
 }
 
 /** Log levels at which the quiet routes' requests get their line. */
-const LOGGED_AT_DEBUG = new Set(["trace", "debug"]);
+export const LOGGED_AT_DEBUG = new Set(["trace", "debug"]);
 
 /**
  * Agents long-poll and heartbeat all the time: their requests are logged at debug, so that the
@@ -49,7 +49,7 @@ export function installRequestLog(app: FastifyInstance<RawServerDefault>, metric
   app.addHook("onResponse", async (request, reply) => {
     const route = routeOf(request);
     metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    const quiet = route.startsWith("/api/v1/agent/") || route === "/metrics" || route === "/healthz";
+    const quiet = isQuietRoute(route);
     const line = {
       method: request.method,
       url: request.url.split("?")[0],
@@ -61,6 +61,11 @@ export function installRequestLog(app: FastifyInstance<RawServerDefault>, metric
       if (LOGGED_AT_DEBUG.has(request.log.level)) requestLog(request).debug(line, "request");
     } else requestLog(request).info(line, "request");
   });
+}
+
+/** Routes whose requests are logged at debug, not info: agents poll and report without a pause. */
+export function isQuietRoute(route: string): boolean {
+  return route.startsWith("/api/v1/agent/") || route === "/metrics" || route === "/healthz";
 }
 
 /** The route's template (/api/v1/runs/:id), so that ids do not explode the label set. */
