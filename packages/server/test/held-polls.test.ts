@@ -56,6 +56,29 @@ function countedPolls(hub: NotifyHub, recheckMs?: number) {
   return { polls, state };
 }
 
+/** Held polls that never see a change, counting their checks and how often the tick asks whether a client hung up. */
+function visitedPolls(hub: NotifyHub, periods: { recheckMs?: number; goneCheckMs: number }) {
+  const state = { checks: 0, goneAsked: 0 };
+  const polls = new HeldPolls<Waiting>({
+    hub,
+    changed: async () => {
+      state.checks++;
+      return false;
+    },
+    ...periods,
+    gone: (waiting) => {
+      state.goneAsked++;
+      return waiting.gone === true;
+    },
+    answer: (_poll, waiting, changed) => {
+      waiting.outcome.calls++;
+      waiting.outcome.changed = changed;
+      waiting.resolve(waiting.outcome);
+    },
+  });
+  return { polls, state };
+}
+
 /** Holds a poll; resolves with its outcome and how long it took. */
 function holdOne(polls: HeldPolls<Waiting>, deviceId: number, since: number, waitMs: number) {
   const outcome: Outcome = { changed: false, afterMs: -1, calls: 0 };
@@ -158,25 +181,7 @@ describe("HeldPolls", () => {
 
   test("hang-ups are asked about on every visit of the tick, re-reads on one in recheckMs / goneCheckMs", async () => {
     const hub = new NotifyHub(60_000);
-    const state = { checks: 0, goneAsked: 0 };
-    const polls = new HeldPolls<Waiting>({
-      hub,
-      changed: async () => {
-        state.checks++;
-        return false;
-      },
-      recheckMs: 200,
-      goneCheckMs: 50,
-      gone: (waiting) => {
-        state.goneAsked++;
-        return waiting.gone === true;
-      },
-      answer: (_poll, waiting, changed) => {
-        waiting.outcome.calls++;
-        waiting.outcome.changed = changed;
-        waiting.resolve(waiting.outcome);
-      },
-    });
+    const { polls, state } = visitedPolls(hub, { recheckMs: 200, goneCheckMs: 50 });
     const held = Array.from({ length: 40 }, (_, i) => holdOne(polls, i, 0, 30_000));
     // Each poll's first check is at its hold; the rest are the tick's.
     assert.equal(state.checks, 40);
@@ -198,20 +203,7 @@ describe("HeldPolls", () => {
 
   test("by default a poll re-reads its device's version every POLL_RECHECK_MS, still looking for hang-ups each goneCheckMs", async () => {
     const hub = new NotifyHub(60_000);
-    const state = { checks: 0, goneAsked: 0 };
-    const polls = new HeldPolls<Waiting>({
-      hub,
-      changed: async () => {
-        state.checks++;
-        return false;
-      },
-      goneCheckMs: 20,
-      gone: () => {
-        state.goneAsked++;
-        return false;
-      },
-      answer: (_poll, waiting) => waiting.resolve(waiting.outcome),
-    });
+    const { polls, state } = visitedPolls(hub, { goneCheckMs: 20 });
     const held = Array.from({ length: 40 }, (_, i) => holdOne(polls, i, 0, 30_000));
     await waitFor("eight turns of the tick over every poll", () => state.goneAsked >= 8 * 40);
     const expected = 20 / POLL_RECHECK_MS;
