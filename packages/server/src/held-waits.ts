@@ -14,9 +14,10 @@
  * delays); it ends when a check says so, at its deadline, on end(), when the shared tick finds
  * its client gone (`gone`: a hang-up, found within goneCheckMs with no listener of its own per
  * wait), or when the notifications' source closes. Asking whether a client hung up costs
- * nothing; a re-check is a read, so the two have periods of their own. Node keeps the timers of one duration in one list,
- * so a timer per wait is cheap; one timer re-armed for the earliest deadline instead answered
- * held polls measurably later (heartbeat p50 5 -> 10 ms at 10,000 agents).
+ * nothing and a re-check is a read, so the two have periods of their own. Node keeps the
+ * timers of one duration in one list, so a timer per wait is cheap; one timer re-armed for
+ * the earliest deadline instead answered held polls measurably later (heartbeat p50 5 -> 10
+ * ms at 10,000 agents).
  */
 
 /** How many parts the waits' re-checks are spread over within each recheck period. */

@@ -5,6 +5,8 @@
  * shared tick) or at shutdown).
  * Every agent holds its poll most of the time, so a poll keeps only what its answer needs.
  */
+import { HeldWait, HeldWaits } from "../held-waits.js";
+import { type NotifyHub, deviceTopic } from "../notify.js";
 
 /**
  * How often a held poll reads its device's version again without a notification. A change's
@@ -14,8 +16,6 @@
  * reads a second, a tenth of the server's CPU per poll. Hang-ups are still found every second.
  */
 export const POLL_RECHECK_MS = 5_000;
-import { HeldWait, HeldWaits } from "../held-waits.js";
-import { type NotifyHub, deviceTopic } from "../notify.js";
 
 export class HeldPoll<T> extends HeldWait {
   constructor(
