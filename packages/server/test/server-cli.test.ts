@@ -177,6 +177,17 @@ describe("the fedml-server binary", () => {
         url: "/api/v1/me",
         statusCode: 401,
       });
+      // A request served ahead of fastify (the inference proxy) with no id of its own: the id it
+      // was answered with is the one its line carries.
+      const proxied = await fetch(`http://127.0.0.1:${port}/inference/999999/predict`);
+      assert.equal(proxied.status, 401);
+      const proxiedId = proxied.headers.get("x-request-id") ?? "";
+      assert.match(proxiedId, /^[0-9a-f-]{36}$/);
+      while (!log.includes(`"reqId":"${proxiedId}"`) && Date.now() < deadlineLog + 5_000)
+        await new Promise((r) => setTimeout(r, 50));
+      const proxiedLine = log.split("\n").find((l) => l.includes(`"reqId":"${proxiedId}"`));
+      assert.ok(proxiedLine, `the proxied request's line carries its id ${proxiedId}:\n${log}`);
+      assert.equal(JSON.parse(proxiedLine).route, "/inference/:id/*");
     } finally {
       child.kill("SIGTERM");
       await exited;

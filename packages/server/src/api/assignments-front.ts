@@ -16,7 +16,7 @@ import type { ServerContext } from "../context.js";
 import type { AssignmentPolls, PollReply } from "../devices/assignment-polls.js";
 import { errorAnswer } from "./errors.js";
 import type { HttpObserver, RequestListener } from "./front-server.js";
-import { LOGGED_AT_DEBUG, REQUEST_ID_HEADER, requestIdOf } from "./observability.js";
+import { REQUEST_ID_HEADER, logRequestLine, requestIdOf } from "./observability.js";
 
 /** The route's path, and its template as fastify's metric labels it. */
 export const ASSIGNMENTS_ROUTE = `${API_PREFIX}/agent/assignments`;
@@ -61,22 +61,21 @@ class FrontPolls {
   ) {}
 
   end(request: IncomingMessage, response: ServerResponse, startedAt: number, status: number, body: string): void {
+    // Made at the answer, not kept through the hold; the same id in the header and the line.
+    const reqId = requestIdOf(request);
     // A client that hung up gets nothing; its poll is still counted as fastify counts it.
     if (!response.destroyed && !response.headersSent) {
       response.writeHead(status, {
         "content-type": JSON_TYPE,
         "content-length": Buffer.byteLength(body),
-        [REQUEST_ID_HEADER]: requestIdOf(request),
+        [REQUEST_ID_HEADER]: reqId,
       });
       response.end(body);
     }
     const ms = performance.now() - startedAt;
     this.observer.observeHttp("GET", ASSIGNMENTS_ROUTE, status, ms / 1000);
-    const { log } = this.ctx;
-    if (LOGGED_AT_DEBUG.has(log.level)) {
-      const line = { method: "GET", url: ASSIGNMENTS_ROUTE, route: ASSIGNMENTS_ROUTE, statusCode: status, ms: Math.round(ms) };
-      log.debug({ reqId: requestIdOf(request), ...line }, "request");
-    }
+    const line = { method: "GET", url: ASSIGNMENTS_ROUTE, route: ASSIGNMENTS_ROUTE, statusCode: status, ms: Math.round(ms) };
+    logRequestLine(this.ctx.log, line, reqId);
   }
 }
 

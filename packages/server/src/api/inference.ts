@@ -10,7 +10,7 @@ import { InferenceRouting } from "../serving/routing-cache.js";
 import { parseRowId } from "../store/ids.js";
 import { errorAnswer } from "./errors.js";
 import type { HttpObserver, RequestListener } from "./front-server.js";
-import { requestIdOf } from "./observability.js";
+import { REQUEST_ID_HEADER, logRequestLine, requestIdOf } from "./observability.js";
 
 /** Where each request's outcome and latency go (the server's /metrics). */
 export interface InferenceObserver extends HttpObserver {
@@ -20,8 +20,6 @@ export interface InferenceObserver extends HttpObserver {
 const PREFIX = "/inference/";
 /** GET and HEAD bodies are not passed on, as fastify's routes never read them either. */
 const BODYLESS = new Set(["GET", "HEAD", "TRACE"]);
-/** Log levels at which each request gets its line, as fastify's routes log theirs. */
-const LOGGED_AT_INFO = new Set(["trace", "debug", "info"]);
 
 /**
  * `/inference/<endpointId>/<path>`: the endpoint's owner (API key) reaches the serving job's
@@ -86,13 +84,13 @@ export function inferenceListener(ctx: ServerContext, observer: InferenceObserve
     }
   }
 
-  function answerFailure(error: unknown, request: IncomingMessage, reply: ServerResponse): void {
+  function answerFailure(error: unknown, request: IncomingMessage, reply: ServerResponse, reqId: string): void {
     if (reply.headersSent) {
       reply.destroy();
       return;
     }
     const { status, body } = errorAnswer(error as FedmlError, ctx.log, request.url ?? "");
-    reply.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-request-id": requestIdOf(request) });
+    reply.writeHead(status, { "content-type": "application/json; charset=utf-8", [REQUEST_ID_HEADER]: reqId });
     reply.end(JSON.stringify(body));
   }
 
@@ -114,17 +112,20 @@ export function inferenceListener(ctx: ServerContext, observer: InferenceObserve
     const rest = url.slice(end);
     const path = rest.startsWith("/") ? rest : `/${rest}`;
     const started = performance.now();
+    // One id for the error's header and the line.
+    const reqId = requestIdOf(request);
     serve(request, reply, idText, path)
-      .catch((error) => answerFailure(error, request, reply))
+      .catch((error) => answerFailure(error, request, reply, reqId))
       .finally(() => {
         const route = end === url.length || url[end] === "?" ? "/inference/:id" : "/inference/:id/*";
         const ms = performance.now() - started;
         const method = request.method ?? "GET";
         observer.observeHttp(method, route, reply.statusCode, ms / 1000);
-        if (LOGGED_AT_INFO.has(ctx.log.level)) {
-          const line = { method, url: url.split("?")[0], route, statusCode: reply.statusCode, ms: Math.round(ms) };
-          ctx.log.info({ reqId: requestIdOf(request), ...line }, "request");
-        }
+        logRequestLine(
+          ctx.log,
+          { method, url: url.split("?")[0], route, statusCode: reply.statusCode, ms: Math.round(ms) },
+          reqId,
+        );
       });
     return true;
   };

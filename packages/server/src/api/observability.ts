@@ -3,11 +3,11 @@
  * per request carrying its request id, also sent back as `x-request-id`.
  */
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RawServerDefault } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest, RawServerDefault } from "fastify";
 import type { IncomingMessage } from "node:http";
 import { sql } from "kysely";
 import type { ServerContext } from "../context.js";
-import { requestLog } from "./request-log.js";
+import { unboundRequestId } from "./request-log.js";
 import { readFleetSnapshot } from "../metrics/fleet-snapshot.js";
 import type { ServerMetrics } from "../metrics/server-metrics.js";
 
@@ -36,7 +36,32 @@ function flatUuid(): string {
 }
 
 /** Log levels at which the quiet routes' requests get their line. */
-export const LOGGED_AT_DEBUG = new Set(["trace", "debug"]);
+const LOGGED_AT_DEBUG = new Set(["trace", "debug"]);
+/** Log levels at which the other routes' requests get their line. */
+const LOGGED_AT_INFO = new Set(["trace", "debug", "info"]);
+
+/** What a request's line says, whether fastify or a listener ahead of it served the request. */
+export interface RequestLine {
+  method: string;
+  /** Without its query. */
+  url: string;
+  /** The route's template, as the latency metric labels it. */
+  route: string;
+  statusCode: number;
+  ms: number;
+}
+
+/**
+ * A request's line: at debug for the quiet routes, at info for the rest, and nothing (not even
+ * the fields) below the logger's level. `reqId` is added when `log` is not bound to the request.
+ */
+export function logRequestLine(log: FastifyBaseLogger, line: RequestLine, reqId?: string): void {
+  const quiet = isQuietRoute(line.route);
+  if (!(quiet ? LOGGED_AT_DEBUG : LOGGED_AT_INFO).has(log.level)) return;
+  const fields = reqId === undefined ? line : { reqId, ...line };
+  if (quiet) log.debug(fields, "request");
+  else log.info(fields, "request");
+}
 
 /**
  * Agents long-poll and heartbeat all the time: their requests are logged at debug, so that the
@@ -49,7 +74,6 @@ export function installRequestLog(app: FastifyInstance<RawServerDefault>, metric
   app.addHook("onResponse", async (request, reply) => {
     const route = routeOf(request);
     metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    const quiet = isQuietRoute(route);
     const line = {
       method: request.method,
       url: request.url.split("?")[0],
@@ -57,14 +81,12 @@ export function installRequestLog(app: FastifyInstance<RawServerDefault>, metric
       statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     };
-    if (quiet) {
-      if (LOGGED_AT_DEBUG.has(request.log.level)) requestLog(request).debug(line, "request");
-    } else requestLog(request).info(line, "request");
+    logRequestLine(request.log, line, unboundRequestId(request));
   });
 }
 
 /** Routes whose requests are logged at debug, not info: agents poll and report without a pause. */
-export function isQuietRoute(route: string): boolean {
+function isQuietRoute(route: string): boolean {
   return route.startsWith("/api/v1/agent/") || route === "/metrics" || route === "/healthz";
 }
 

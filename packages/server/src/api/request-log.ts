@@ -6,5 +6,11 @@ import type { FastifyBaseLogger, FastifyRequest } from "fastify";
  * bound here, only when a line is logged.
  */
 export function requestLog(request: FastifyRequest): FastifyBaseLogger {
-  return request.log === request.server.log ? request.log.child({ reqId: request.id }) : request.log;
+  const reqId = unboundRequestId(request);
+  return reqId === undefined ? request.log : request.log.child({ reqId });
+}
+
+/** The request's id when its logger is not bound to it (the server's own logger), else undefined. */
+export function unboundRequestId(request: FastifyRequest): string | undefined {
+  return request.log === request.server.log ? request.id : undefined;
 }
