@@ -136,7 +136,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
     });
     const hooks = opts.testHooks;
     const db = hooks?.beforeWrite ? store.db.withPlugin(new WriteFaults(hooks.beforeWrite)) : store.db;
-    const isOnline = (lastSeenAt: number | null) => liveness.heardWithin(lastSeenAt, opts.offlineAfterMs);
     const onlineTest = () => liveness.heardWithinTest(opts.offlineAfterMs);
     const now = () => clock.wall();
     const loop = new QueueLoop({
@@ -174,7 +173,6 @@ export async function buildServer(options: ServerOptions): Promise<RunningServer
       replicaLoad: new ReplicaLoad(),
       publicUrl: () => publicUrl,
       now,
-      isOnline,
       onlineTest,
       liveness,
       heartbeats,

@@ -35,9 +35,10 @@ export interface ServerContext {
   /** Where users and agents reach this server (no trailing slash). */
   publicUrl: () => string;
   now: () => number;
-  /** Whether a device last heard from then counts as online. */
-  isOnline: (lastSeenAt: number | null) => boolean;
-  /** isOnline fixed at the moment it is asked for: one per listing of many devices. */
+  /**
+   * Whether a device last heard from then counts as online, as of the moment the test is asked
+   * for: a listing or a pass asks once and tests all its devices (the clocks read once).
+   */
   onlineTest: () => (lastSeenAt: number | null) => boolean;
   /** The server's own liveness: silence is judged only over spans it was live for. */
   liveness: ServerLiveness;

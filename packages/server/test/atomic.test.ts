@@ -110,7 +110,6 @@ async function harness(home: string, shared?: Store, fault?: (write: StoreWrite)
     replicaLoad: new ReplicaLoad(),
     publicUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
-    isOnline,
     onlineTest: () => isOnline,
     liveness: new ServerLiveness(systemClock, 10_000),
     heartbeats: new Heartbeats({ db, flushMs: 10, onRevived: () => {}, onError: () => {} }),

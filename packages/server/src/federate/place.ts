@@ -60,7 +60,7 @@ export async function decideFederated(
     devices,
     candidates,
     needs,
-    isOnline: ctx.isOnline,
+    isOnline: ctx.onlineTest(),
   });
   // Each pick is one device (node 0 of its match), priced as the matcher priced it for the
   // requester: 0 on their own devices, the owner's price elsewhere (runs/settle.ts charges it).
