@@ -15,12 +15,11 @@ import { deviceOfAuthorization } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
 import type { AssignmentPolls, PollReply } from "../devices/assignment-polls.js";
 import { errorAnswer } from "./errors.js";
-import type { HttpObserver, RequestListener } from "./front-server.js";
-import { REQUEST_ID_HEADER, logRequestLine, requestIdOf } from "./observability.js";
+import { type HttpObserver, type RequestListener, writeJson } from "./front-server.js";
+import { logRequestLine, requestIdOf } from "./observability.js";
 
 /** The route's path, and its template as fastify's metric labels it. */
 export const ASSIGNMENTS_ROUTE = `${API_PREFIX}/agent/assignments`;
-const JSON_TYPE = "application/json; charset=utf-8";
 /** The route schema's bounds, so that a value the schema refuses goes to the schema. */
 const MAXIMUM = {
   since: AssignmentsQuerySchema.properties.since.maximum as number,
@@ -36,13 +35,13 @@ const PLAIN_NUMBER = /^(0|[1-9][0-9]{0,9})$/;
 export function plainPollQuery(url: string): { since: number; waitMs: number } | null {
   if (!url.startsWith(ASSIGNMENTS_ROUTE)) return null;
   const rest = url.slice(ASSIGNMENTS_ROUTE.length);
-  const query = { since: -1, waitMs: -1 };
+  const query: { since?: number; waitMs?: number } = {};
   if (rest.length > 0) {
     if (rest[0] !== "?") return null;
     for (const pair of rest.slice(1).split("&")) {
       const at = pair.indexOf("=");
       const name = pair.slice(0, at);
-      if (at < 0 || (name !== "since" && name !== "waitMs") || query[name] >= 0) return null;
+      if (at < 0 || (name !== "since" && name !== "waitMs") || query[name] !== undefined) return null;
       const text = pair.slice(at + 1);
       if (!PLAIN_NUMBER.test(text)) return null;
       const value = Number(text);
@@ -50,7 +49,7 @@ export function plainPollQuery(url: string): { since: number; waitMs: number } |
       query[name] = value;
     }
   }
-  return { since: Math.max(0, query.since), waitMs: Math.max(0, query.waitMs) };
+  return { since: query.since ?? 0, waitMs: query.waitMs ?? 0 };
 }
 
 /** The listener's own part of every poll it answers: one per listener, shared by its polls. */
@@ -64,14 +63,7 @@ class FrontPolls {
     // Made at the answer, not kept through the hold; the same id in the header and the line.
     const reqId = requestIdOf(request);
     // A client that hung up gets nothing; its poll is still counted as fastify counts it.
-    if (!response.destroyed && !response.headersSent) {
-      response.writeHead(status, {
-        "content-type": JSON_TYPE,
-        "content-length": Buffer.byteLength(body),
-        [REQUEST_ID_HEADER]: reqId,
-      });
-      response.end(body);
-    }
+    if (!response.destroyed && !response.headersSent) writeJson(response, status, body, reqId);
     const ms = performance.now() - startedAt;
     this.observer.observeHttp("GET", ASSIGNMENTS_ROUTE, status, ms / 1000);
     const line = { method: "GET", url: ASSIGNMENTS_ROUTE, route: ASSIGNMENTS_ROUTE, statusCode: status, ms: Math.round(ms) };

@@ -9,8 +9,8 @@ import { routeInference } from "../serving/route-request.js";
 import { InferenceRouting } from "../serving/routing-cache.js";
 import { parseRowId } from "../store/ids.js";
 import { errorAnswer } from "./errors.js";
-import type { HttpObserver, RequestListener } from "./front-server.js";
-import { REQUEST_ID_HEADER, logRequestLine, requestIdOf } from "./observability.js";
+import { type HttpObserver, type RequestListener, writeJson } from "./front-server.js";
+import { logRequestLine, requestIdOf } from "./observability.js";
 
 /** Where each request's outcome and latency go (the server's /metrics). */
 export interface InferenceObserver extends HttpObserver {
@@ -90,8 +90,7 @@ export function inferenceListener(ctx: ServerContext, observer: InferenceObserve
       return;
     }
     const { status, body } = errorAnswer(error as FedmlError, ctx.log, request.url ?? "");
-    reply.writeHead(status, { "content-type": "application/json; charset=utf-8", [REQUEST_ID_HEADER]: reqId });
-    reply.end(JSON.stringify(body));
+    writeJson(reply, status, JSON.stringify(body), reqId);
   }
 
   return (request, reply) => {
