@@ -1,7 +1,8 @@
 /** Section 1: trivial jobs per second through us, through Slurm, and bare fork/exec. */
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
-import { type Cluster, launch, listRuns, startCluster } from "./lib/cluster.js";
+import { type Cluster, listRuns, startCluster } from "./lib/cluster.js";
+import { LeanLauncher } from "./lib/lean-launcher.js";
 import { metricValue, scrapeMetrics } from "./lib/metrics.js";
 import { cpuSeconds, cpuSecondsWithHelpers, sleep } from "./lib/proc.js";
 import { type Slurm, slurmThroughput } from "./lib/slurm.js";
@@ -49,13 +50,13 @@ export interface ThroughputResult {
 }
 
 /** From the first launch call to the last FINISHED (the server's own end time of each run). */
-async function oursThroughput(cluster: Cluster, jobs: number): Promise<OursResult> {
+async function oursThroughput(cluster: Cluster, launcher: LeanLauncher, jobs: number): Promise<OursResult> {
   const requestsBefore = await requestCounts(cluster);
   const before = cpuSplit(cluster);
   const started = Date.now();
   let lastLaunched = "";
   await pool(jobs, 8, async () => {
-    lastLaunched = await launch(cluster, TRIVIAL_JOB);
+    lastLaunched = await launcher.launch(TRIVIAL_JOB);
   });
   // Listing every run each poll would cost the server (and this process) more than the jobs do:
   // wait on the last launched run alone, then check all of them.
@@ -159,17 +160,19 @@ export async function throughput(
   log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}, before ours`);
   const forkExecBefore = await forkExecRate(jobs, agents);
   const cluster = await startCluster(agents, ["--max-jobs", "8"], cpuProfDir);
+  const launcher = new LeanLauncher(cluster);
   let ours: OursResult;
   let warm: OursResult;
   const loadBefore = loadavg()[0];
   let loadAfter: number;
   try {
     log(`  ours: ${jobs} jobs through the server and ${agents} agents`);
-    ours = await oursThroughput(cluster, jobs);
+    ours = await oursThroughput(cluster, launcher, jobs);
     loadAfter = loadavg()[0];
     log(`  ours, warm: ${jobs} jobs more through the same server and agents`);
-    warm = await oursThroughput(cluster, jobs);
+    warm = await oursThroughput(cluster, launcher, jobs);
   } finally {
+    launcher.close();
     await cluster.stop();
   }
   log(`  fork/exec: ${jobs} x sh -c true through a pool of ${agents}, after ours`);

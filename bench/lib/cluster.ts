@@ -54,10 +54,18 @@ export interface LaunchAnswer {
 
 /** POST /runs with a YAML text and no workspace: what `fedml launch` sends for such a job. */
 export async function launch(cluster: Cluster, yamlText: string): Promise<string> {
-  const answer = await call<LaunchAnswer>(`${cluster.server.url}/api/v1/runs`, cluster.apiKey, "POST", {
-    yamlText,
-    workspaceSha256: null,
-  });
+  return launchedRunId(
+    await call<LaunchAnswer>(`${cluster.server.url}/api/v1/runs`, cluster.apiKey, "POST", launchBody(yamlText)),
+  );
+}
+
+/** The body of POST /runs for a YAML text and no workspace. */
+export function launchBody(yamlText: string): { yamlText: string; workspaceSha256: null } {
+  return { yamlText, workspaceSha256: null };
+}
+
+/** The launched run's id; throws unless the server took the launch (queued counts as taken). */
+export function launchedRunId(answer: LaunchAnswer): string {
   if ((answer.resultCode !== 0 && answer.resultCode !== 5) || !answer.runId) {
     throw new Error(`launch failed: ${answer.resultCode} ${answer.resultMsg}`);
   }
