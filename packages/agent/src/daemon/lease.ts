@@ -103,9 +103,10 @@ export function ensureLeaseWatchdog(home: string): void {
     if (pid > 1 && isPidAlive(pid)) return;
   } catch {}
   const script = fileURLToPath(new URL("./lease-watchdog.js", import.meta.url));
-  // Without V8's helper threads (its GC and compiler work is small enough for its one thread)
-  // it starts in about a seventh less CPU: one start per busy period of the agent.
-  const child = spawn(process.execPath, ["--v8-pool-size=0", script, home], {
+  // With one V8 helper thread instead of four (its GC and compiler work is small) it starts in
+  // about a seventh less CPU: one start per busy period of the agent. Not 0, which node reads
+  // as one per core less one: 63 threads on a 64-core machine.
+  const child = spawn(process.execPath, ["--v8-pool-size=1", script, home], {
     detached: true,
     stdio: "ignore",
     env: watchdogEnv(process.env),
