@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseJobYaml } from "@fedml/core";
 import { openSqlite } from "../packages/server/src/store/db.js";
 import { createUser, startServer } from "../test/support/processes.js";
+import { collectGarbage, inspectorUrlIn } from "./lib/inspector-gc.js";
 import { metricValue, scrapeMetrics } from "./lib/metrics.js";
 import { cpuSeconds, rssMb, sleep } from "./lib/proc.js";
 import { type Quantiles, median, nowMs, quantiles } from "./lib/stats.js";
@@ -32,6 +33,12 @@ export interface FleetScale {
   serverPeakRssMb: number;
   /** Sampled every 250 ms through the steady phase (the launches one at a time, then heartbeats alone). */
   serverSteadyRssMb?: { median: number; max: number; samples: number };
+  /**
+   * Right after a full collection (inspector-gc.ts), median of three: idle, and with every agent
+   * holding its poll after the steady phase. The live memory, without the garbage and spare
+   * young-generation room a sample carries from wherever it falls in V8's cycle.
+   */
+  serverAfterGc?: { idleRssMb: number; rssMb: number; idleHeapUsedMb: number; heapUsedMb: number };
   /** Of serverRssMb: the V8 heap in use and memory held outside it (buffers), from the server's /metrics. */
   serverHeapUsedMb: number;
   /** Of serverRssMb: what V8 holds for its heap (in use and free), from /metrics. */
@@ -76,6 +83,27 @@ const INSERT_BATCH = 500;
  * agents, so the steady RSS samples see the heap both before and after a collection.
  */
 const HEARTBEATS_ALONE_WAITS = 4;
+
+/** How many full collections each after-GC figure is the median of, and how far apart. */
+const AFTER_GC_SAMPLES = 3;
+const AFTER_GC_SPACING_MS = 1000;
+
+/**
+ * The server's RSS and V8 heap in use right after a full collection, each the median of
+ * AFTER_GC_SAMPLES. Each sample waits a moment after its collection: V8 gives freed pages back
+ * on a helper thread.
+ */
+async function afterFullGc(inspectorUrl: string, pid: number, serverUrl: string): Promise<{ rssMb: number; heapUsedMb: number }> {
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < AFTER_GC_SAMPLES; i++) {
+    await collectGarbage(inspectorUrl);
+    await sleep(AFTER_GC_SPACING_MS);
+    rss.push(rssMb(pid));
+    heap.push((await serverMemory(serverUrl)).heapUsedMb);
+  }
+  return { rssMb: median(rss), heapUsedMb: median(heap) };
+}
 
 /** `count` copies of run `like` (its owner, project and YAML), QUEUED, straight into the SQLite store beside the server. */
 async function seedQueued(dbFile: string, like: string, count: number): Promise<void> {
@@ -215,8 +243,14 @@ async function scale(
   // Shared: the bench writes the queue and reads placement times beside the running server.
   const server = await startServer(join(root, "server"), {
     extraArgs: ["--log-level", "warn", "--sqlite-access", "shared"],
-    nodeArgs: cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfDir, `fleet-${agents}`)] : [],
+    nodeArgs: [
+      // On loopback only, for the full collections before the after-GC samples (nothing else attaches).
+      "--inspect=127.0.0.1:0",
+      ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfDir, `fleet-${agents}`)] : []),
+    ],
   });
+  const inspectorUrl = inspectorUrlIn(server.home);
+  if (!inspectorUrl) throw new Error(`the server's log in ${server.home} does not say where its inspector listens`);
   const dbFile = join(root, "server", "server", "fedml.db");
   const pid = server.child.pid as number;
   const workers: ChildProcess[] = [];
@@ -241,6 +275,7 @@ async function scale(
     const apiKey = await createUser(server, "bench");
     await sleep(1000);
     const serverIdleRssMb = rssMb(pid);
+    const idleAfterGc = await afterFullGc(inspectorUrl, pid, server.url);
     const seenAt = new Map<string, number>();
     const waiters = new Map<string, () => void>();
     const workerCount = Math.max(1, Math.min(8, Math.ceil(agents / 1250)));
@@ -365,17 +400,29 @@ async function scale(
       ),
     );
     const polls = collected.reduce((sum, c) => sum + c.polls, 0);
+    // After the agents' latency samples are in: a full collection at 10,000 agents pauses the server.
+    const peakBeforeGc = Math.max(peak, serverRssMb);
+    const loadedAfterGc = await afterFullGc(inspectorUrl, pid, server.url);
+    log(
+      `  after a full collection: RSS idle ${idleAfterGc.rssMb.toFixed(0)} MB, with the fleet ${loadedAfterGc.rssMb.toFixed(0)}; V8 heap in use idle ${idleAfterGc.heapUsedMb.toFixed(1)}, with the fleet ${loadedAfterGc.heapUsedMb.toFixed(1)}`,
+    );
     return {
       agents,
       workers: workerCount,
       runsInFlight: seenAt.size,
       serverIdleRssMb,
       serverRssMb,
-      serverPeakRssMb: Math.max(peak, serverRssMb),
+      serverPeakRssMb: peakBeforeGc,
       serverSteadyRssMb: {
         median: median(steadySamples),
         max: Math.max(serverRssMb, ...steadySamples),
         samples: steadySamples.length,
+      },
+      serverAfterGc: {
+        idleRssMb: idleAfterGc.rssMb,
+        rssMb: loadedAfterGc.rssMb,
+        idleHeapUsedMb: idleAfterGc.heapUsedMb,
+        heapUsedMb: loadedAfterGc.heapUsedMb,
       },
       serverHeapUsedMb: memory.heapUsedMb,
       serverHeapTotalMb: memory.heapTotalMb,
