@@ -38,7 +38,15 @@ export interface FleetScale {
    * holding its poll after the steady phase. The live memory, without the garbage and spare
    * young-generation room a sample carries from wherever it falls in V8's cycle.
    */
-  serverAfterGc?: { idleRssMb: number; rssMb: number; idleHeapUsedMb: number; heapUsedMb: number };
+  serverAfterGc?: {
+    idleRssMb: number;
+    rssMb: number;
+    idleHeapUsedMb: number;
+    heapUsedMb: number;
+    /** Of the heap in use: compiled code, which grows as V8 optimises (at any fleet size). */
+    idleCodeMb?: number;
+    codeMb?: number;
+  };
   /** Of serverRssMb: the V8 heap in use and memory held outside it (buffers), from the server's /metrics. */
   serverHeapUsedMb: number;
   /** Of serverRssMb: what V8 holds for its heap (in use and free), from /metrics. */
@@ -89,20 +97,27 @@ const AFTER_GC_SAMPLES = 3;
 const AFTER_GC_SPACING_MS = 1000;
 
 /**
- * The server's RSS and V8 heap in use right after a full collection, each the median of
- * AFTER_GC_SAMPLES. Each sample waits a moment after its collection: V8 gives freed pages back
- * on a helper thread.
+ * The server's RSS, V8 heap in use and the compiled code in it, right after a full collection,
+ * each the median of AFTER_GC_SAMPLES. Each sample waits a moment after its collection: V8
+ * gives freed pages back on a helper thread.
  */
-async function afterFullGc(inspectorUrl: string, pid: number, serverUrl: string): Promise<{ rssMb: number; heapUsedMb: number }> {
+async function afterFullGc(
+  inspectorUrl: string,
+  pid: number,
+  serverUrl: string,
+): Promise<{ rssMb: number; heapUsedMb: number; codeMb: number }> {
   const rss: number[] = [];
   const heap: number[] = [];
+  const code: number[] = [];
   for (let i = 0; i < AFTER_GC_SAMPLES; i++) {
     await collectGarbage(inspectorUrl);
     await sleep(AFTER_GC_SPACING_MS);
     rss.push(rssMb(pid));
-    heap.push((await serverMemory(serverUrl)).heapUsedMb);
+    const memory = await serverMemory(serverUrl);
+    heap.push(memory.heapUsedMb);
+    code.push(memory.codeMb);
   }
-  return { rssMb: median(rss), heapUsedMb: median(heap) };
+  return { rssMb: median(rss), heapUsedMb: median(heap), codeMb: median(code) };
 }
 
 /** `count` copies of run `like` (its owner, project and YAML), QUEUED, straight into the SQLite store beside the server. */
@@ -191,13 +206,23 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 /** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
 async function serverMemory(
   serverUrl: string,
-): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number; majorGcs: number; majorGcSec: number }> {
+): Promise<{
+  heapUsedMb: number;
+  heapTotalMb: number;
+  codeMb: number;
+  externalMb: number;
+  majorGcs: number;
+  majorGcSec: number;
+}> {
   const samples = await scrapeMetrics(serverUrl);
   const mb = (name: string) => metricValue(samples, `fedml_server_${name}`) / 2 ** 20;
+  const spaceMb = (space: string) =>
+    (metricValue(samples, "fedml_server_nodejs_heap_space_size_used_bytes", { space }) || 0) / 2 ** 20;
   const major = (what: string) => metricValue(samples, `fedml_server_nodejs_gc_duration_seconds_${what}`, { kind: "major" }) || 0;
   return {
     heapUsedMb: mb("nodejs_heap_size_used_bytes"),
     heapTotalMb: mb("nodejs_heap_size_total_bytes"),
+    codeMb: spaceMb("code") + spaceMb("code_large_object"),
     externalMb: mb("nodejs_external_memory_bytes"),
     majorGcs: major("count"),
     majorGcSec: major("sum"),
@@ -404,7 +429,7 @@ async function scale(
     const peakBeforeGc = Math.max(peak, serverRssMb);
     const loadedAfterGc = await afterFullGc(inspectorUrl, pid, server.url);
     log(
-      `  after a full collection: RSS idle ${idleAfterGc.rssMb.toFixed(0)} MB, with the fleet ${loadedAfterGc.rssMb.toFixed(0)}; V8 heap in use idle ${idleAfterGc.heapUsedMb.toFixed(1)}, with the fleet ${loadedAfterGc.heapUsedMb.toFixed(1)}`,
+      `  after a full collection: RSS idle ${idleAfterGc.rssMb.toFixed(0)} MB, with the fleet ${loadedAfterGc.rssMb.toFixed(0)}; V8 heap in use idle ${idleAfterGc.heapUsedMb.toFixed(1)} (code ${idleAfterGc.codeMb.toFixed(1)}), with the fleet ${loadedAfterGc.heapUsedMb.toFixed(1)} (code ${loadedAfterGc.codeMb.toFixed(1)})`,
     );
     return {
       agents,
@@ -423,6 +448,8 @@ async function scale(
         rssMb: loadedAfterGc.rssMb,
         idleHeapUsedMb: idleAfterGc.heapUsedMb,
         heapUsedMb: loadedAfterGc.heapUsedMb,
+        idleCodeMb: idleAfterGc.codeMb,
+        codeMb: loadedAfterGc.codeMb,
       },
       serverHeapUsedMb: memory.heapUsedMb,
       serverHeapTotalMb: memory.heapTotalMb,
