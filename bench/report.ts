@@ -380,11 +380,11 @@ ${head}${body}
 /**
  * How the server's memory and heartbeat grow from the smaller fleet to the larger. Memory is
  * judged on the live V8 heap above idle (compiled code aside), read right after a full
- * collection, where the run has it: at 1,000 agents RSS moves by less than the room V8 and malloc keep free (after a full
- * collection one run's live heap grew 9.9 MB above idle while its RSS grew 5), so every RSS
- * figure there (after a full collection, the steady median, the end sample, the peak: shown
- * beside it) swung the ratio between ×6 and ×30 across runs. Runs without it are judged on
- * the steady median, as they were.
+ * collection, where the run has it: at 1,000 agents RSS moves by less than the room V8 and
+ * malloc keep free (after a full collection one run's live heap grew 9.9 MB above idle while
+ * its RSS grew 5), so every RSS figure there (after a full collection, the steady median, the
+ * end sample, the peak: shown beside it) swung the ratio between ×6 and ×30 across runs.
+ * Runs without it are judged on the steady median, as they were.
  */
 function fleetGrowthRow(small: FleetScale, large: FleetScale): [string, string, string, string, string] {
   type Above = (sc: FleetScale) => number;
