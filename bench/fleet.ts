@@ -204,9 +204,7 @@ async function placedTimes(dbFile: string): Promise<Map<string, number>> {
 }
 
 /** The server's V8 heap in use and external memory (MB), as its /metrics reports them. */
-async function serverMemory(
-  serverUrl: string,
-): Promise<{
+async function serverMemory(serverUrl: string): Promise<{
   heapUsedMb: number;
   heapTotalMb: number;
   codeMb: number;
@@ -274,7 +272,7 @@ async function scale(
       ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", join(cpuProfDir, `fleet-${agents}`)] : []),
     ],
   });
-  const inspectorUrl = inspectorUrlIn(server.home);
+  const inspectorUrl = await inspectorUrlIn(server.home);
   if (!inspectorUrl) throw new Error(`the server's log in ${server.home} does not say where its inspector listens`);
   const dbFile = join(root, "server", "server", "fedml.db");
   const pid = server.child.pid as number;

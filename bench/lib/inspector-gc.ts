@@ -13,14 +13,22 @@ import { readFileSync, readdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 
-/** The inspector's WebSocket URL, from what `node --inspect` printed into the log files in `dir`. */
-export function inspectorUrlIn(dir: string): string | null {
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith(".log")) continue;
-    const found = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(join(dir, name), "utf8"));
-    if (found) return found[1];
+/**
+ * The inspector's WebSocket URL, from what `node --inspect` printed into the log files in
+ * `dir`; null if none says it within `waitMs` (the process's output reaches its log file
+ * through a pipe, a moment after the process printed it).
+ */
+export async function inspectorUrlIn(dir: string, waitMs = 5_000): Promise<string | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith(".log")) continue;
+      const found = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(join(dir, name), "utf8"));
+      if (found) return found[1];
+    }
+    if (Date.now() >= deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return null;
 }
 
 /** Resolves once the process has finished the collection (the inspector answers after it). */
