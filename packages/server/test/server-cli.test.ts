@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { after, describe, test } from "node:test";
 import { DEFAULT_PORT, ServerCliError, parseServerCommand } from "../src/server-cli.js";
+import { waitFor } from "../../../test/support/wait.js";
 import { tempDir } from "./support/tmp.js";
 
 const binPath = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
@@ -168,9 +169,12 @@ describe("the fedml-server binary", () => {
       assert.equal(me.headers.get("x-request-id"), "trace-42");
       const fresh = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
       assert.match(fresh.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
-      const deadlineLog = Date.now() + 5_000;
-      while (!log.includes('"reqId":"trace-42"') && Date.now() < deadlineLog) await new Promise((r) => setTimeout(r, 50));
-      const line = log.split("\n").find((l) => l.includes('"reqId":"trace-42"'));
+      // The server writes its request line after answering: wait for it (undefined if it never comes).
+      const lineWithId = (id: string) =>
+        waitFor(`the log line of request ${id}`, () => log.split("\n").find((l) => l.includes(`"reqId":"${id}"`)), 5_000).catch(
+          () => undefined,
+        );
+      const line = await lineWithId("trace-42");
       assert.ok(line, `a request log line with the id:\n${log}`);
       assert.deepEqual((({ method, url, statusCode }) => ({ method, url, statusCode }))(JSON.parse(line)), {
         method: "GET",
@@ -183,9 +187,7 @@ describe("the fedml-server binary", () => {
       assert.equal(proxied.status, 401);
       const proxiedId = proxied.headers.get("x-request-id") ?? "";
       assert.match(proxiedId, /^[0-9a-f-]{36}$/);
-      while (!log.includes(`"reqId":"${proxiedId}"`) && Date.now() < deadlineLog + 5_000)
-        await new Promise((r) => setTimeout(r, 50));
-      const proxiedLine = log.split("\n").find((l) => l.includes(`"reqId":"${proxiedId}"`));
+      const proxiedLine = await lineWithId(proxiedId);
       assert.ok(proxiedLine, `the proxied request's line carries its id ${proxiedId}:\n${log}`);
       assert.equal(JSON.parse(proxiedLine).route, "/inference/:id/*");
     } finally {
