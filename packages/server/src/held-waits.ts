@@ -20,6 +20,9 @@
  * ms at 10,000 agents).
  */
 
+/** The re-check period, and the hang-up check's, unless the deps say otherwise. */
+const DEFAULT_PERIOD_MS = 1_000;
+
 /** How many parts the waits' re-checks are spread over within each recheck period. */
 const RECHECK_SLICES = 10;
 
@@ -56,9 +59,9 @@ export interface HeldWaitsDeps<W extends HeldWait> {
   ended: (wait: W, met: boolean, error?: unknown) => void;
   /** Whether the wait's client is gone (it hung up): asked on the shared tick; true ends the wait. */
   gone?: (wait: W) => boolean;
-  /** How often a wait is checked again without a notification (default 1 s). */
+  /** How often a wait is checked again without a notification (default DEFAULT_PERIOD_MS). */
   recheckMs?: number;
-  /** How often `gone` is asked of each wait (default: recheckMs or 1 s, whichever is shorter). */
+  /** How often `gone` is asked of each wait (default: recheckMs or DEFAULT_PERIOD_MS, whichever is shorter). */
   goneCheckMs?: number;
 }
 
@@ -79,8 +82,8 @@ export class HeldWaits<W extends HeldWait> {
   private readonly recheckEvery: number;
 
   constructor(private readonly deps: HeldWaitsDeps<W>) {
-    const recheckMs = deps.recheckMs ?? 1000;
-    this.turnMs = deps.gone ? Math.min(recheckMs, deps.goneCheckMs ?? 1000) : recheckMs;
+    const recheckMs = deps.recheckMs ?? DEFAULT_PERIOD_MS;
+    this.turnMs = deps.gone ? Math.min(recheckMs, deps.goneCheckMs ?? DEFAULT_PERIOD_MS) : recheckMs;
     this.recheckEvery = Math.max(1, Math.round(recheckMs / this.turnMs));
     deps.source.subscribeAll((topic) => {
       if (topic === null) for (const slice of this.slices) for (const wait of [...slice]) this.check(wait);

@@ -40,7 +40,7 @@ export interface HeldPollsDeps<T> {
   gone?: (context: T) => boolean;
   /** Default POLL_RECHECK_MS. */
   recheckMs?: number;
-  /** How often `gone` is asked (default 1 s). */
+  /** How often `gone` is asked (default held-waits.ts's DEFAULT_PERIOD_MS). */
   goneCheckMs?: number;
 }
 
