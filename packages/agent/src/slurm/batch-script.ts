@@ -46,7 +46,9 @@ function nodeVars(spec: BatchSpec): string[] {
   if (!spec.ownsWorld) return [];
   const perNode = Math.max(1, spec.allocation.gpusPerNode);
   return [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a JavaScript template
     'export NODE_RANK="${SLURM_NODEID:-0}"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a JavaScript template
     'export FEDML_CLIENT_RANK="$(( ${FEDML_CLIENT_RANK:-0} + ${SLURM_NODEID:-0} ))"',
     `export NPROC_PER_NODE=${perNode}`,
     `export WORLD_SIZE="$(( \${SLURM_JOB_NUM_NODES:-1} * ${perNode} ))"`,
@@ -88,6 +90,7 @@ export function batchScript(spec: BatchSpec): string {
         several
           ? 'MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)"'
           : 'MASTER_ADDR="$HOSTNAME"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's parameter expansion, not a JavaScript template
         'export MASTER_ADDR="${MASTER_ADDR:-$SLURMD_NODENAME}"',
         'export FEDML_NODE_0_ADDR="$MASTER_ADDR"',
         'export NNODES="$SLURM_JOB_NUM_NODES" FEDML_NUM_NODES="$SLURM_JOB_NUM_NODES"',
