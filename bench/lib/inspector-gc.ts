@@ -12,23 +12,23 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import { waitFor } from "../../test/support/wait.js";
 
 /**
  * The inspector's WebSocket URL, from what `node --inspect` printed into the log files in
- * `dir`; null if none says it within `waitMs` (the process's output reaches its log file
+ * `dir`; throws if none says it within `waitMs` (the process's output reaches its log file
  * through a pipe, a moment after the process printed it).
  */
-export async function inspectorUrlIn(dir: string, waitMs = 5_000): Promise<string | null> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
+export function inspectorUrlIn(dir: string, waitMs = 5_000): Promise<string> {
+  const printed = () => {
     for (const name of readdirSync(dir)) {
       if (!name.endsWith(".log")) continue;
       const found = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(join(dir, name), "utf8"));
       if (found) return found[1];
     }
-    if (Date.now() >= deadline) return null;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return undefined;
+  };
+  return waitFor(`the inspector's address in the logs of ${dir}`, printed, waitMs, 100);
 }
 
 /** Resolves once the process has finished the collection (the inspector answers after it). */
