@@ -1,6 +1,6 @@
 /**
  * The HTTP contract between the SDK/CLI, the control plane and the agents. One place for
- * every path and body so that the three parts cannot drift apart.
+ * every body (the paths are in paths.ts) so that the three parts cannot drift apart.
  *
  * Auth: `Authorization: Bearer <key>`. Client routes take a user's API key; agent routes
  * (under /agent/) take the device token handed out at registration, except `register`,
@@ -25,47 +25,8 @@ import {
 import { CommandSpecSchema } from "./jobspec.js";
 import { Amount, Big, Count, Int32, Nullable } from "./schema/kit.js";
 
-export const API_PREFIX = "/api/v1";
-
-export const Paths = {
-  health: "/api/v1/health",
-  openapi: "/api/v1/openapi.json",
-  me: "/api/v1/me",
-  users: "/api/v1/users",
-  userAction: (name: string, action: "rotate" | "revoke" | "disable") => `/api/v1/users/${encodeURIComponent(name)}/${action}`,
-  workspace: (sha256: string) => `/api/v1/workspaces/${sha256}`,
-  runs: "/api/v1/runs",
-  run: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}`,
-  runStop: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/stop`,
-  runLogs: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/logs`,
-  runLogLines: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines`,
-  /** As runLogLines, the lines as text blocks (LogTextResponse): what a fast follower reads. */
-  runLogText: (runId: string) => `/api/v1/runs/${encodeURIComponent(runId)}/log-lines/text`,
-  devices: "/api/v1/devices",
-  clusters: "/api/v1/clusters",
-  cluster: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}`,
-  clusterAction: (action: ClusterAction) => `/api/v1/clusters/${action}`,
-  clusterAutostop: (name: string) => `/api/v1/clusters/${encodeURIComponent(name)}/autostop`,
-  device: (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`,
-  agentRegister: "/api/v1/agent/register",
-  agentHello: "/api/v1/agent/hello",
-  agentUnregister: "/api/v1/agent/unregister",
-  agentAssignments: "/api/v1/agent/assignments",
-  agentRunStatus: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/status`,
-  /** Many runs' status reports in one request (the agent's batch of RunStatusReport). */
-  agentReports: "/api/v1/agent/reports",
-  agentRunLogs: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs`,
-  /** The same as agentRunLogs, the lines as one text (LogTextBatch): no object per line on either side. */
-  agentRunLogText: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/logs/text`,
-  agentWorkspace: (sha256: string) => `/api/v1/agent/workspaces/${sha256}`,
-  agentRunServing: (runId: string) => `/api/v1/agent/runs/${encodeURIComponent(runId)}/serving`,
-  /** The agent's inference tunnel (an HTTP upgrade, see tunnel.ts). */
-  agentTunnel: "/api/v1/agent/tunnel",
-  endpoints: "/api/v1/endpoints",
-  endpoint: (endpointId: string) => `/api/v1/endpoints/${encodeURIComponent(endpointId)}`,
-  /** The inference proxy (outside /api/v1): `/inference/<endpointId>/<path>` reaches the job's `/<path>`. */
-  inference: (endpointId: string, path = "") => `/inference/${encodeURIComponent(endpointId)}/${path.replace(/^\/+/, "")}`,
-} as const;
+export * from "./paths.js";
+export * from "./job-env.js";
 
 export const ErrorBodySchema = Type.Object({
   resultCode: Type.Integer(),
@@ -275,8 +236,6 @@ export type LogSearchResponse = Static<typeof LogSearchResponseSchema>;
 export const CLUSTER_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 /** An idle cluster stops by itself after this many minutes unless set otherwise. */
 export const DEFAULT_CLUSTER_IDLE_MINUTES = 15;
-
-export type ClusterAction = "start" | "stop" | "kill";
 
 export const ClusterNameParams = Type.Object({ name: Type.String({ maxLength: 1024 }) });
 
@@ -542,36 +501,6 @@ export type LogTextBatch = Static<typeof LogTextBatchSchema>;
 /** A 409 on POST /agent/runs/:id/logs (a batch that does not follow ackedSeq): resend from ackedSeq + 1. */
 export const LogBatchConflictBodySchema = Type.Composite([ErrorBodySchema, Type.Object({ ackedSeq: Type.Integer() })]);
 export type LogBatchConflictBody = Static<typeof LogBatchConflictBodySchema>;
-
-// ---- job environment -------------------------------------------------------------------
-
-export const JobEnv = {
-  RUN_ID: "FEDML_CURRENT_RUN_ID",
-  EDGE_ID: "FEDML_CURRENT_EDGE_ID",
-  CLIENT_RANK: "FEDML_CLIENT_RANK",
-  NUM_NODES: "FEDML_NUM_NODES",
-  NODE_0_ADDR: "FEDML_NODE_0_ADDR",
-  NODE_0_PORT: "FEDML_NODE_0_PORT",
-  CUDA_VISIBLE_DEVICES: "CUDA_VISIBLE_DEVICES",
-  MASTER_ADDR: "MASTER_ADDR",
-  MASTER_PORT: "MASTER_PORT",
-  WORLD_SIZE: "WORLD_SIZE",
-  NODE_RANK: "NODE_RANK",
-  NNODES: "NNODES",
-  NPROC_PER_NODE: "NPROC_PER_NODE",
-  /** Federated jobs: `host:port` of the FL server node (rank 0), the address edges dial. */
-  FL_SERVER_ADDR: "FEDML_FL_SERVER_ADDR",
-  /** Federated jobs: how many edge nodes (ranks 1..N) the run has. */
-  NUM_EDGES: "FEDML_NUM_EDGES",
-  /** Federated jobs: "server" on rank 0, "edge" on the others. */
-  ROLE: "FEDML_ROLE",
-  /** Serve / deploy jobs: the port the job's HTTP server must listen on. */
-  SERVING_PORT: "FEDML_SERVING_PORT",
-  /** Serve / deploy jobs: the endpoint id (LaunchResult.innerId). */
-  ENDPOINT_ID: "FEDML_ENDPOINT_ID",
-} as const;
-
-export const DEFAULT_NODE_0_PORT = 40000;
 
 // ---- list answers (added by the SDK/CLI) ------------------------------------------------
 

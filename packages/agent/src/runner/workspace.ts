@@ -12,8 +12,9 @@ import { pipeline, type Readable, Transform } from "node:stream";
 import { finished } from "node:stream/promises";
 import { FedmlError, ResultCode } from "@fedml/core/contract";
 
-// The packer/extractor (and `tar`) load on the first run with a workspace, not in every idle agent.
-const workspaceTools = () => import("@fedml/core");
+// The packer/extractor (and `tar`) load on the first run with a workspace, not in every idle
+// agent; and only they: the whole of core would bring the YAML parser and the schemas too.
+const workspaceTools = () => import("@fedml/core/workspace");
 
 /** Opens a workspace's bytes as the server sends them. */
 export type DownloadWorkspace = (sha256: string) => Promise<Readable>;
