@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -29,6 +29,19 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Starts a daemon with its stdout and stderr on `logFile` itself, as fedml-agent's daemon mode
+ * and the embedded server run: nothing of its output passes through this process.
+ */
+function spawnLogged(args: string[], logFile: string): ChildProcess {
+  const fd = openSync(logFile, "a");
+  try {
+    return spawn(process.execPath, args, { stdio: ["ignore", fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface ServerProcess {
@@ -74,13 +87,8 @@ async function startServerOn(
   const databaseUrl = extraArgs.includes("--database-url") ? undefined : await databaseUrlFor(home);
   if (databaseUrl) extraArgs.push("--database-url", databaseUrl);
   const logFile = join(home, `server-${Date.now()}.log`);
-  const log = createWriteStream(logFile);
   const nodeArgs = opts.nodeArgs ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, serverBin, "--home", home, "--port", String(port), ...extraArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  const child = spawnLogged([...nodeArgs, serverBin, "--home", home, "--port", String(port), ...extraArgs], logFile);
   const url = `http://127.0.0.1:${port}`;
   const outcome = await waitFor(
     `server on ${url}`,
@@ -95,8 +103,6 @@ async function startServerOn(
     60_000,
   );
   if (outcome === "exited") {
-    // Its output lands in the log once its pipes have closed.
-    await waitFor("the server's log", () => log.writableFinished, 5_000).catch(() => undefined);
     if (readFileSync(logFile, "utf8").includes("EADDRINUSE")) throw new PortTaken(`port ${port} taken`);
     throw new Error(`server exited with ${child.exitCode}`);
   }
@@ -160,10 +166,7 @@ export async function startAgent(
   }
   const config = JSON.parse(readFileSync(join(home, "agent.json"), "utf8")) as { deviceId: string };
   mkdirSync(home, { recursive: true });
-  const log = createWriteStream(join(home, `agent-${Date.now()}.log`));
-  const child = spawn(process.execPath, [...nodeArgs, agentBin, "run", "--home", home], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  const child = spawnLogged([...nodeArgs, agentBin, "run", "--home", home], join(home, `agent-${Date.now()}.log`));
   const agent: AgentProcess = {
     home,
     deviceId: String(config.deviceId),
