@@ -1,6 +1,6 @@
 /**
  * Where each route of the HTTP contract (protocol.ts) lives. Plain strings and functions, no
- * schemas: the agent and the CLI build their requests with these without loading TypeBox.
+ * schemas: the agent builds its requests with these without loading TypeBox.
  */
 
 export type ClusterAction = "start" | "stop" | "kill";
