@@ -20,36 +20,34 @@ const workspaceModule = `${repoRoot}packages/agent/dist/runner/workspace.js`;
 const dir = mkdtempSync(join(tmpdir(), "fedml-footprint-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A node module-loading hook that writes down every module URL loaded, one per line. */
-function tracer(name: string): { register: string; loaded: () => string[] } {
-  const list = join(dir, `${name}.txt`);
-  const hooks = join(dir, `${name}-hooks.mjs`);
-  writeFileSync(list, "");
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from "node:fs";
+/**
+ * A module-loading hook that appends every module URL node loads to the file named in its
+ * registration data (node's `register(url, { data })`, passed to `initialize`).
+ */
+const hooks = join(dir, "trace-hooks.mjs");
+writeFileSync(
+  hooks,
+  `import { appendFileSync } from "node:fs";
+let list;
+export function initialize(data) { list = data.list; }
 export async function load(url, context, next) {
-  appendFileSync(${JSON.stringify(list)}, url + "\\n");
+  appendFileSync(list, url + "\\n");
   return next(url, context);
 }
 `,
-  );
-  const register = join(dir, `${name}-register.mjs`);
-  writeFileSync(
-    register,
-    `import { register } from "node:module";
-register(${JSON.stringify(pathToFileURL(hooks).href)});
-`,
-  );
-  return { register: pathToFileURL(register).href, loaded: () => readFileSync(list, "utf8").split("\n").filter(Boolean) };
-}
+);
 
-/** Runs node with the tracer; answers the module URLs it loaded. */
+/** Runs node with the hook registered first; answers the module URLs it loaded. */
 function modulesLoaded(name: string, args: string[]): string[] {
-  const trace = tracer(name);
-  const result = spawnSync(process.execPath, ["--import", trace.register, ...args], { cwd: repoRoot, encoding: "utf8" });
+  const list = join(dir, `${name}.txt`);
+  writeFileSync(list, "");
+  const register = `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { list: ${JSON.stringify(list)} } });`;
+  const result = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
   assert.equal(result.error, undefined);
-  return trace.loaded();
+  return readFileSync(list, "utf8").split("\n").filter(Boolean);
 }
 
 const packageOf = (url: string) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? null;

@@ -16,8 +16,8 @@ import { waitFor } from "../../test/support/wait.js";
 
 /**
  * The inspector's WebSocket URL, from what `node --inspect` printed into the log files in
- * `dir`; throws if none says it within `waitMs` (the process's output reaches its log file
- * through a pipe, a moment after the process printed it).
+ * `dir`; throws if none says it within `waitMs` (node prints it as it starts, so a process
+ * that has just been spawned may not have written it yet).
  */
 export function inspectorUrlIn(dir: string, waitMs = 5_000): Promise<string> {
   const printed = () => {
