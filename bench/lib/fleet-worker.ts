@@ -17,7 +17,7 @@ import { LoopDelay } from "../../packages/server/src/loop-delay.js";
 import { type AssignmentsResponse, Paths } from "../../packages/core/src/protocol.js";
 import { fakeFacts } from "./fake-agent.js";
 import { call } from "./http.js";
-import { LeanConnection } from "./lean-http.js";
+import { type LeanAnswer, LeanConnection } from "./lean-http.js";
 import { nowMs, pool } from "./stats.js";
 
 interface WorkerArgs {
@@ -39,7 +39,7 @@ interface Device {
   known: Set<string>;
 }
 
-/** Held polls that ended by their wait: how much longer than the wait they took (server work + transport). */
+/** Held polls that ended by their wait: how much longer than their hold they took (server work + transport). */
 let heartbeatOverheadMs: number[] = [];
 /** Status reports (RUNNING) round trips. */
 const reportMs: number[] = [];
@@ -70,30 +70,32 @@ async function register(i: number): Promise<Device> {
 const connections = new Set<LeanConnection>();
 
 /** Every agent call may be repeated: one closed keep-alive connection (the server's idle timeout) is tried again. */
-async function ok(device: Device, method: string, path: string, body?: unknown): Promise<string> {
+async function ok(device: Device, method: string, path: string, body?: unknown): Promise<LeanAnswer> {
   const answer = await device.http.request(method, path, body).catch((error: Error) => {
     if (stop.signal.aborted) throw error;
     return device.http.request(method, path, body);
   });
   if (answer.status !== 200) throw new Error(`${method} ${path}: ${answer.status} ${answer.body.slice(0, 200)}`);
-  return answer.body;
+  return answer;
 }
 
 async function heartbeat(device: Device): Promise<void> {
   while (!stop.signal.aborted) {
     const started = nowMs();
     let answer: AssignmentsResponse;
+    /** The server holds a poll up to a sixteenth less than asked, at random, and says how long (Server-Timing). */
+    let holdMs: number;
     try {
-      answer = JSON.parse(
-        await ok(device, "GET", `${Paths.agentAssignments}?since=${device.since}&waitMs=${args.waitMs}`),
-      ) as AssignmentsResponse;
+      const reply = await ok(device, "GET", `${Paths.agentAssignments}?since=${device.since}&waitMs=${args.waitMs}`);
+      answer = JSON.parse(reply.body) as AssignmentsResponse;
+      holdMs = reply.holdMs ?? args.waitMs;
     } catch (error) {
       if (stop.signal.aborted) return;
       throw error;
     }
     const at = nowMs();
     polls++;
-    if (answer.version === device.since) heartbeatOverheadMs.push(at - started - args.waitMs);
+    if (answer.version === device.since) heartbeatOverheadMs.push(at - started - holdMs);
     device.since = answer.version;
     for (const a of answer.assignments) {
       if (device.known.has(a.runId)) continue;

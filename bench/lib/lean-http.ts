@@ -12,6 +12,8 @@ import { type Socket, connect } from "node:net";
 export interface LeanAnswer {
   status: number;
   body: string;
+  /** A held poll's Server-Timing `hold;dur=N`: the longest the server was to hold it (ms). */
+  holdMs?: number;
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
@@ -85,6 +87,7 @@ export class LeanConnection {
     const p = this.pending;
     this.pending = undefined;
     if (/\r\nconnection:\s*close/i.test(head)) this.close();
-    p?.resolve({ status, body });
+    const hold = /\r\nserver-timing:\s*hold;dur=(\d+)/i.exec(head);
+    p?.resolve(hold ? { status, body, holdMs: Number(hold[1]) } : { status, body });
   }
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ResultCode } from "@fedml/core";
 import { ASSIGNMENTS_ROUTE, plainPollQuery } from "../src/api/assignments-front.js";
+import { EXPIRY_SLOT_MS } from "../src/held-waits.js";
 import { deviceFacts, startTestServer } from "./support/server.js";
 
 describe("plainPollQuery", () => {
@@ -63,10 +64,17 @@ test("a poll answered ahead of fastify reads as the route's answer: body, reques
     assert.deepEqual(await routed.json(), answer);
     assert.match(routed.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
 
-    // A held poll ends at its wait with the same answer.
-    const held = await poll(`?since=${answer.version}&waitMs=300`);
-    assert.equal(held.status, 200);
-    assert.deepEqual(await held.json(), answer);
+    // A held poll ends at its wait with the same answer, saying how long it was held at most:
+    // up to a sixteenth less than asked (the hold's jitter), then to the end of its expiry slot,
+    // on either path.
+    for (const extra of ["", "&unused=1"]) {
+      const held = await poll(`?since=${answer.version}&waitMs=320${extra}`);
+      assert.equal(held.status, 200);
+      assert.deepEqual(await held.json(), answer);
+      const hold = /^hold;dur=(\d+)$/.exec(held.headers.get("server-timing") ?? "");
+      assert.ok(hold, `server-timing ${held.headers.get("server-timing")}${extra}`);
+      assert.ok(Number(hold[1]) >= 300 && Number(hold[1]) <= 320 + EXPIRY_SLOT_MS, `hold ${hold[1]}${extra}`);
+    }
 
     const refused = await poll("?waitMs=0", "not-a-device-token");
     assert.equal(refused.status, 401);
@@ -88,7 +96,7 @@ test("a poll answered ahead of fastify reads as the route's answer: body, reques
       assert.match(body.error, /^invalid request: .*(waitMs|since)/, query);
     }
 
-    // Every poll counted under the route's template, front path or route alike: five answered, two refused.
+    // Every poll counted under the route's template, front path or route alike: four answered, two refused, three invalid.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     const count = (status: number) =>
       Number(
@@ -101,7 +109,7 @@ test("a poll answered ahead of fastify reads as the route's answer: body, reques
           )
           ?.split(" ")[1] ?? 0,
       );
-    assert.equal(count(200), 3);
+    assert.equal(count(200), 4);
     assert.equal(count(401), 2);
     assert.equal(count(400), 3);
   } finally {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { waitFor } from "../../../test/support/wait.js";
 import { HeldPolls, POLL_RECHECK_MS } from "../src/devices/held-polls.js";
+import { EXPIRY_SLOT_MS } from "../src/held-waits.js";
 import { NotifyHub, deviceTopic } from "../src/notify.js";
 import { shiftedClock } from "./support/clock.js";
 import { deviceFacts, startTestServer } from "./support/server.js";
@@ -103,6 +104,9 @@ describe("HeldPolls", () => {
     const outcomes = await Promise.all(held.map((h) => h.answered));
     outcomes.forEach((o, i) => {
       assert.equal(o.changed, false);
+      // Held to the end of its deadline's slot, and says so.
+      const { holdMs } = held[i].poll;
+      assert.ok(holdMs >= waits[i] && holdMs <= waits[i] + EXPIRY_SLOT_MS, `poll ${i} held ${holdMs} ms for ${waits[i]}`);
       assert.ok(o.afterMs >= waits[i] - 1, `poll ${i} answered after ${o.afterMs.toFixed(1)} ms of its ${waits[i]}`);
       // Generous for a loaded machine: on time is within a timer's lateness, not a tick's.
       assert.ok(o.afterMs < waits[i] + 500, `poll ${i} answered after ${o.afterMs.toFixed(1)} ms of its ${waits[i]}`);
@@ -110,6 +114,27 @@ describe("HeldPolls", () => {
     await last.answered;
     assert.ok(outcomes.every((o) => o.calls === 1));
     assert.equal(polls.size, 0);
+    await hub.close();
+  });
+
+  test("polls whose deadlines fall in one expiry slot end together, in one turn of the event loop", async () => {
+    const hub = new NotifyHub(60_000);
+    const polls = heldPolls(hub, async () => false, 60_000);
+    // Deadlines a millisecond apart, all within one slot (a timer each would end them in turns of their own).
+    const slotEnd = (Math.ceil((performance.now() + 200) / EXPIRY_SLOT_MS) + 1) * EXPIRY_SLOT_MS;
+    const held = Array.from({ length: 8 }, (_, i) => holdOne(polls, i, 0, slotEnd - 1 - i - performance.now()));
+    let turn = 0;
+    let turning = true;
+    const count = () => {
+      turn++;
+      if (turning) setImmediate(count);
+    };
+    setImmediate(count);
+    const turns = new Set<number>();
+    await Promise.all(held.map((h) => h.answered.then(() => turns.add(turn))));
+    turning = false;
+    assert.equal(turns.size, 1, `answered over turns ${[...turns].join(", ")}`);
+    for (const h of held) assert.equal(h.outcome.calls, 1);
     await hub.close();
   });
 

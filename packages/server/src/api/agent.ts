@@ -3,7 +3,7 @@ import { FedmlError, ResultCode } from "@fedml/core";
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from "fastify";
 import { deviceOf, requireDevice, requireUser, userOf } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import type { AssignmentPolls, PollReply } from "../devices/assignment-polls.js";
+import { type AssignmentPolls, type PollReply, holdTiming } from "../devices/assignment-polls.js";
 import { helloDevice } from "../devices/hello.js";
 import { registerDevice } from "../devices/register.js";
 import { unbindDevice } from "../devices/unbind.js";
@@ -35,9 +35,9 @@ import {
 class RoutedPollReply implements PollReply {
   constructor(private readonly reply: FastifyReply) {}
 
-  send(json: string): void {
+  send(json: string, holdMs: number): void {
     // Already JSON: fastify sends a string with a JSON type as it is.
-    this.reply.type("application/json; charset=utf-8").send(json);
+    this.reply.type("application/json; charset=utf-8").header("server-timing", holdTiming(holdMs)).send(json);
   }
 
   /** After the handler returned: fastify's error handler answers it as it would a thrown one. */

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { API_PREFIX, AssignmentsQuerySchema, type FedmlError } from "@fedml/core";
 import { deviceOfAuthorization } from "../auth/guard.js";
 import type { ServerContext } from "../context.js";
-import type { AssignmentPolls, PollReply } from "../devices/assignment-polls.js";
+import { type AssignmentPolls, type PollReply, holdTiming } from "../devices/assignment-polls.js";
 import { errorAnswer } from "./errors.js";
 import { type HttpObserver, type RequestListener, writeJson } from "./front-server.js";
 import { logRequestLine, requestIdOf } from "./observability.js";
@@ -59,11 +59,20 @@ class FrontPolls {
     readonly observer: HttpObserver,
   ) {}
 
-  end(request: IncomingMessage, response: ServerResponse, startedAt: number, status: number, body: string): void {
+  end(
+    request: IncomingMessage,
+    response: ServerResponse,
+    startedAt: number,
+    status: number,
+    body: string,
+    holdMs?: number,
+  ): void {
     // Made at the answer, not kept through the hold; the same id in the header and the line.
     const reqId = requestIdOf(request);
     // A client that hung up gets nothing; its poll is still counted as fastify counts it.
-    if (!response.destroyed && !response.headersSent) writeJson(response, status, body, reqId);
+    if (!response.destroyed && !response.headersSent) {
+      writeJson(response, status, body, reqId, holdMs === undefined ? undefined : { "server-timing": holdTiming(holdMs) });
+    }
     const ms = performance.now() - startedAt;
     this.observer.observeHttp("GET", ASSIGNMENTS_ROUTE, status, ms / 1000);
     const line = { method: "GET", url: ASSIGNMENTS_ROUTE, route: ASSIGNMENTS_ROUTE, statusCode: status, ms: Math.round(ms) };
@@ -80,8 +89,8 @@ class FrontPollReply implements PollReply {
     private readonly front: FrontPolls,
   ) {}
 
-  send(json: string): void {
-    this.front.end(this.request, this.response, this.startedAt, 200, json);
+  send(json: string, holdMs: number): void {
+    this.front.end(this.request, this.response, this.startedAt, 200, json, holdMs);
   }
 
   fail(error: unknown): void {

@@ -17,11 +17,18 @@ export interface HttpObserver {
 }
 
 /** A whole JSON answer of a request served ahead of fastify, with its request id, as fastify's routes answer. */
-export function writeJson(response: ServerResponse, status: number, body: string, reqId: string): void {
+export function writeJson(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  reqId: string,
+  extraHeaders?: Record<string, string>,
+): void {
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     [REQUEST_ID_HEADER]: reqId,
+    ...extraHeaders,
   });
   response.end(body);
 }
