@@ -53,7 +53,7 @@ export interface PollReply {
 
 export class AssignmentPolls {
   private readonly coalescer: AssignmentCoalescer;
-  private readonly answers = new AssignmentAnswers();
+  private readonly answers: AssignmentAnswers;
   private readonly held: HeldPolls<PollReply>;
 
   /** @param random the holds' jitter (Math.random's range) */
@@ -61,6 +61,7 @@ export class AssignmentPolls {
     private readonly ctx: ServerContext,
     private readonly random: () => number = Math.random,
   ) {
+    this.answers = new AssignmentAnswers(ctx.db);
     const versions = new DeviceVersionReader(ctx.db);
     this.coalescer = new AssignmentCoalescer(ctx.options.assignmentCoalesceMs, ctx.now);
     this.held = new HeldPolls<PollReply>({

@@ -1,10 +1,13 @@
 import { type Assignment, type AssignmentsResponse, type CommandSpec, type JobSpec, jobContainer } from "@fedml/core";
+import type { Kysely } from "kysely";
 import type { ServerContext } from "../context.js";
+import type { Database } from "../store/schema.js";
 import { computeJobEnv, type EnvPart } from "../runs/job-env.js";
 import { parseIndices } from "../scheduler/capacity.js";
 import { type DeviceRow, devicesById, findDeviceById } from "../store/devices.js";
 import { projectNamesById } from "../store/projects.js";
-import { listDeviceVersionAndLiveParts, listPartsOfRunsLiveOn } from "../store/runs.js";
+import { type DeviceLivePartKey, listDevicesVersionAndLiveParts, listPartsOfRunsLiveOn } from "../store/runs.js";
+import { TurnBatchedReads } from "../store/turn-batched-reads.js";
 import { isLivePart } from "../runs/rollup.js";
 import { memoDecode } from "../scheduler/decode-memo.js";
 import { isServingJob } from "../serving/lifecycle.js";
@@ -50,17 +53,33 @@ function partsKey(version: number, mine: readonly KeyPart[]): string {
  */
 export class AssignmentAnswers {
   private readonly last = new Map<number, { key: string; json: string }>();
+  /** Each device's version and live parts, read with the other answers of the same turn (an expiry slot's). */
+  private readonly keys: TurnBatchedReads<DeviceLivePartKey[]>;
+
+  constructor(db: Kysely<Database>) {
+    this.keys = new TurnBatchedReads(async (ids) => {
+      const byDevice = new Map<number, DeviceLivePartKey[]>();
+      for (const row of await listDevicesVersionAndLiveParts(db, ids)) {
+        const id = Number(row.id);
+        const rows = byDevice.get(id);
+        if (rows) rows.push(row);
+        else byDevice.set(id, [row]);
+      }
+      return byDevice;
+    });
+  }
 
   async answer(ctx: ServerContext, deviceId: number): Promise<string> {
     // The version and the device's own live parts first, in one read: the whole row (two
     // dozen columns) and the other parts of its runs are read only to build anew.
-    const keyRows = await listDeviceVersionAndLiveParts(ctx.db, deviceId);
+    const keyRows = (await this.keys.read(deviceId)) ?? [];
     if (keyRows.length === 0) {
       this.last.delete(deviceId);
       return NO_DEVICE_ANSWER;
     }
     const kept = this.last.get(deviceId);
-    const live = keyRows.filter((p): p is KeyPart & { version: number } => p.run_id !== null);
+    // A row with a null run_id stands for a device with no live part; a part's columns are never null.
+    const live = keyRows.filter((p): p is DeviceLivePartKey & KeyPart => p.run_id !== null);
     if (kept?.key === partsKey(Number(keyRows[0].version), live)) return kept.json;
     const allParts = await listPartsOfRunsLiveOn(ctx.db, deviceId);
     const mine = allParts.filter((p) => p.device_id === deviceId && isLivePart(p));

@@ -7,50 +7,25 @@
 import { type Kysely, sql } from "kysely";
 import { rowsOf } from "../store/row-set.js";
 import type { Database } from "../store/schema.js";
-
-const CHUNK = 1000;
-
-type Waiter = { resolve: (version: number | undefined) => void; reject: (error: unknown) => void };
+import { TurnBatchedReads } from "../store/turn-batched-reads.js";
 
 export class DeviceVersionReader {
-  private asked = new Map<number, Waiter[]>();
-  private scheduled = false;
+  private readonly reads: TurnBatchedReads<number>;
 
-  constructor(private readonly db: Kysely<Database>) {}
-
-  /** The device's version now (undefined when there is no such device). */
-  version(deviceId: number): Promise<number | undefined> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.asked.get(deviceId);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.asked.set(deviceId, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.read());
-      }
+  constructor(db: Kysely<Database>) {
+    this.reads = new TurnBatchedReads(async (ids) => {
+      const { rows } = await sql<{ id: number; version: number }>`
+        select id, version from devices where id in (select c0 from ${rowsOf(
+          db,
+          ["int8"],
+          ids.map((id) => [id]),
+        )})`.execute(db);
+      return new Map(rows.map((r) => [Number(r.id), Number(r.version)]));
     });
   }
 
-  private async read(): Promise<void> {
-    const asked = this.asked;
-    this.asked = new Map();
-    this.scheduled = false;
-    const ids = [...asked.keys()];
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK);
-      try {
-        const ids = rowsOf(
-          this.db,
-          ["int8"],
-          chunk.map((id) => [id]),
-        );
-        const { rows } = await sql<{ id: number; version: number }>`
-          select id, version from devices where id in (select c0 from ${ids})`.execute(this.db);
-        const found = new Map(rows.map((r) => [Number(r.id), Number(r.version)]));
-        for (const id of chunk) for (const w of asked.get(id) ?? []) w.resolve(found.get(id));
-      } catch (error) {
-        for (const id of chunk) for (const w of asked.get(id) ?? []) w.reject(error);
-      }
-    }
+  /** The device's version now (undefined when there is no such device). */
+  version(deviceId: number): Promise<number | undefined> {
+    return this.reads.read(deviceId);
   }
 }

@@ -3,6 +3,7 @@ import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, 
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 import { containsIgnoringCase } from "./like.js";
 import { prepared, preparedRead } from "./prepared.js";
+import { rowsOf } from "./row-set.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -271,30 +272,32 @@ export const listPartsOfRunsLiveOn = preparedRead((db, deviceId: number) =>
     .orderBy("node_index"),
 );
 
+/** A device's version, and the place and state of one of its live parts (all null for a device with none). */
+export type DeviceLivePartKey = { id: number; version: number } & {
+  [K in "run_id" | "status" | "stop_requested" | "rank" | "node_index" | "gpu_indices_json"]: RunDeviceRow[K] | null;
+};
+
 /**
- * A device's version with its own live parts, in one read: what its poll's kept answer is
- * checked against (devices/assignments.ts). No rows: no such device; one row with a null
- * run_id: a device with nothing live.
+ * Each device's version with its own live parts' place and state, for many devices in one
+ * statement (the ids as one parameter, store/row-set.ts): one row per live part, or one row
+ * of nulls for a device with none, ordered by device, run and node. What a held poll's
+ * answer compares with the one it kept (devices/assignments.ts).
  */
-export const listDeviceVersionAndLiveParts = preparedRead((db, deviceId: number) =>
-  db
-    .selectFrom("devices")
-    .leftJoin("run_devices", (join) =>
-      join.onRef("run_devices.device_id", "=", "devices.id").on("run_devices.status", "in", liveEdgeStatuses),
-    )
-    .select([
-      "devices.version",
-      "run_devices.run_id",
-      "run_devices.status",
-      "run_devices.stop_requested",
-      "run_devices.rank",
-      "run_devices.node_index",
-      "run_devices.gpu_indices_json",
-    ])
-    .where("devices.id", "=", deviceId)
-    .orderBy("run_devices.run_id")
-    .orderBy("run_devices.node_index"),
-);
+export async function listDevicesVersionAndLiveParts(db: Kysely<Database>, deviceIds: number[]): Promise<DeviceLivePartKey[]> {
+  const ids = rowsOf(
+    db,
+    ["int8"],
+    deviceIds.map((id) => [id]),
+  );
+  const { rows } = await sql<DeviceLivePartKey>`
+    select devices.id, devices.version, run_devices.run_id, run_devices.status, run_devices.stop_requested,
+      run_devices.rank, run_devices.node_index, run_devices.gpu_indices_json
+    from devices left join run_devices
+      on run_devices.device_id = devices.id and run_devices.status in (${sql.join(liveEdgeStatuses)})
+    where devices.id in (select c0 from ${ids})
+    order by devices.id, run_devices.run_id, run_devices.node_index`.execute(db);
+  return rows;
+}
 
 /**
  * How many runs each of these devices has had a part in, ended ones included (absent: none).
