@@ -36,6 +36,9 @@ const RECHECK_SLICES = 10;
  */
 export const EXPIRY_SLOT_MS = 10;
 
+/** How many slots past the last one due are looked at one by one for the next held; past them, the least held is found among all. */
+const NEAR_SLOTS = 100;
+
 /** Where the notifications come from (notify.ts's NotifyHub). */
 export interface WakeSource {
   /** Every topic notified, and null when notifications may have been missed. */
@@ -87,9 +90,8 @@ export class HeldWaits<W extends HeldWait> {
   private tick: NodeJS.Timeout | null = null;
   /** Expiry slot (its start / EXPIRY_SLOT_MS on performance.now()) -> the waits ending then. */
   private readonly expiring = new Map<number, Set<W>>();
-  /** The slot the expiry timer is set for (Infinity: none set), and the latest slot held. */
+  /** The slot the expiry timer is set for (Infinity: none set). */
   private armedSlot = Number.POSITIVE_INFINITY;
-  private lastSlot = -1;
   private expiryTimer: NodeJS.Timeout | null = null;
   /** A topic's held waits: the one wait itself (nearly always), or a list. */
   private readonly byTopic = new Map<string, W | W[]>();
@@ -144,7 +146,6 @@ export class HeldWaits<W extends HeldWait> {
     const due = this.expiring.get(slot);
     if (due) due.add(wait);
     else this.expiring.set(slot, new Set([wait]));
-    if (slot > this.lastSlot) this.lastSlot = slot;
     if (slot < this.armedSlot) this.armExpiry(slot);
     this.check(wait);
   }
@@ -168,14 +169,17 @@ export class HeldWaits<W extends HeldWait> {
       this.expiring.delete(slot);
       for (const wait of due) this.finish(wait, false);
     }
-    // The next slot held: the slots after now are few and mostly held at a fleet's pace, and
-    // a scan past the latest held stops at once.
-    for (; slot <= this.lastSlot; slot++) {
+    // The next slot held: at a fleet's pace one of the next few; else (a few waits, or one
+    // held for an hour) the least of the slots held, rather than a walk to it.
+    let next = Number.POSITIVE_INFINITY;
+    for (const end = slot + NEAR_SLOTS; slot < end; slot++) {
       if (this.expiring.has(slot)) {
-        if (slot < this.armedSlot) this.armExpiry(slot);
-        return;
+        next = slot;
+        break;
       }
     }
+    if (next === Number.POSITIVE_INFINITY) for (const held of this.expiring.keys()) next = Math.min(next, held);
+    if (next < this.armedSlot) this.armExpiry(next);
   };
 
   /** Ends the wait now (the client hung up), as not met, unless it ended already. */
@@ -238,7 +242,6 @@ export class HeldWaits<W extends HeldWait> {
       if (this.expiryTimer) clearTimeout(this.expiryTimer);
       this.expiryTimer = null;
       this.armedSlot = Number.POSITIVE_INFINITY;
-      this.lastSlot = -1;
     }
   }
 

@@ -138,6 +138,20 @@ describe("HeldPolls", () => {
     await hub.close();
   });
 
+  test("a wait far past the others still ends at its deadline once the near ones have ended", async () => {
+    const hub = new NotifyHub(60_000);
+    const polls = heldPolls(hub, async () => false, 60_000);
+    // 1.6 s is past the slots looked at one by one after the 150 ms wait ends.
+    const near = holdOne(polls, 1, 0, 150);
+    const far = holdOne(polls, 2, 0, 1_600);
+    assert.ok((await near.answered).afterMs < 1_000);
+    assert.equal(far.outcome.calls, 0);
+    const o = await far.answered;
+    assert.ok(o.afterMs >= 1_599 && o.afterMs < 2_100, `answered after ${o.afterMs.toFixed(1)} ms`);
+    assert.equal(polls.size, 0);
+    await hub.close();
+  });
+
   test("a notification of the device's topic answers its poll at once, and only its poll", async () => {
     const hub = new NotifyHub(60_000);
     const versions = new Map<number, number>([
