@@ -5,8 +5,8 @@
  * frames, their promises and closures, an abort listener, a timer of its own on a shared
  * list) kept several KB there per wait; with 10,000 agents each holding its poll, the old
  * generation grew with that churn to a few times what it held alive. Here a wait is its
- * record and its deadline timer, on structures shared by every wait of one set: one
- * subscription to every topic, one re-check tick, one check and one end callback.
+ * record alone, on structures shared by every wait of one set: one subscription to every
+ * topic, one re-check tick, one expiry timer, one check and one end callback.
  *
  * The rules every wait keeps: it is checked when it starts, again at each notification of its
  * topic (at once if one comes while a check runs: the check may have read before the change),
