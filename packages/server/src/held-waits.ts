@@ -169,8 +169,8 @@ export class HeldWaits<W extends HeldWait> {
       this.expiring.delete(slot);
       for (const wait of due) this.finish(wait, false);
     }
-    // The next slot held: at a fleet's pace one of the next few; else (a few waits, or one
-    // held for an hour) the least of the slots held, rather than a walk to it.
+    // The next slot held: at a fleet's pace one of the next few; else (a few waits far apart)
+    // the least of the slots held, so the search does not grow with how long a wait is held.
     let next = Number.POSITIVE_INFINITY;
     for (const end = slot + NEAR_SLOTS; slot < end; slot++) {
       if (this.expiring.has(slot)) {
