@@ -7,12 +7,12 @@ import { after, before, test } from "node:test";
 import { DeviceVersionReader } from "../src/devices/device-versions.js";
 import type { Store } from "../src/store/db.js";
 import { bumpDeviceVersion, insertDevice } from "../src/store/devices.js";
-import { insertRun, insertRunDevice, listDevicesVersionAndLiveParts } from "../src/store/runs.js";
-import { ensureProject } from "../src/store/projects.js";
+import { listDevicesVersionAndLiveParts } from "../src/store/runs.js";
 import { migrateToLatest } from "../src/store/migrations.js";
 import { insertUser } from "../src/store/users.js";
 import { openTestStore } from "./support/database.js";
 import { deviceFacts } from "./support/server.js";
+import { insertPart, insertRun } from "./support/store-rows.js";
 import { tempDir } from "./support/tmp.js";
 
 const tmp = tempDir("device-versions");
@@ -66,43 +66,11 @@ test("device versions: a bump is read at once by the next check", async () => {
 test("devices' versions and live parts in one read: a row per live part, a row of nulls for none, nothing for no device", async () => {
   const user = await insertUser(store.db, "parts", false, Date.now());
   assert.ok(user);
-  const project = await ensureProject(store.db, user.id, "default", 1);
   const [busy, idle, ended] = [ids[1], ids[2], ids[3]];
   const part = async (deviceId: number, nodeIndex: number, status: string) => {
-    const run = await insertRun(store.db, {
-      owner_id: user.id,
-      project_id: project.id,
-      name: `parts-${deviceId}-${nodeIndex}`,
-      status: "RUNNING",
-      job_type: "train",
-      platform: "falcon",
-      yaml_text: "",
-      spec_json: "{}",
-      workspace_sha256: null,
-      resource_id: null,
-      reason: null,
-      exit_code: null,
-      created_at: 1,
-      started_at: null,
-      ended_at: null,
-      stop_requested: 0,
-    });
-    await insertRunDevice(store.db, {
-      run_id: run.id,
-      device_id: deviceId,
-      rank: nodeIndex + 1,
-      node_index: nodeIndex,
-      status,
-      gpu_indices_json: `[${nodeIndex}]`,
-      exit_code: null,
-      reason: null,
-      started_at: null,
-      ended_at: null,
-      log_count: 0,
-      price_per_gpu_hour_micros: 0,
-      stop_requested: 0,
-    });
-    return run.id;
+    const runId = await insertRun(store.db, user.id, 'job: "true"\n', `parts-${deviceId}-${nodeIndex}`, 1, "RUNNING");
+    await insertPart(store.db, runId, deviceId, nodeIndex, status);
+    return runId;
   };
   // Inserted second node first: its run's id is the lower, and rows come by device, run and node.
   const second = await part(busy, 1, "RUNNING");
@@ -112,8 +80,8 @@ test("devices' versions and live parts in one read: a row per live part, a row o
   const rows = await listDevicesVersionAndLiveParts(store.db, [ended, 987_654, busy, idle]);
   const view = rows.map((r) => [Number(r.id), r.run_id === null ? null : Number(r.run_id), r.status, r.gpu_indices_json]);
   assert.deepEqual(view, [
-    [busy, Number(second), "RUNNING", "[1]"],
-    [busy, Number(first), "QUEUED", "[0]"],
+    [busy, second, "RUNNING", "[1]"],
+    [busy, first, "QUEUED", "[0]"],
     [idle, null, null, null],
     [ended, null, null, null],
   ]);

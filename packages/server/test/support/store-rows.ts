@@ -107,6 +107,33 @@ export function runRow(ownerId: number, projectId: number, yaml: string, name: s
   };
 }
 
+/** Run `runId`'s part on `deviceId` at `nodeIndex` (rank one more), in `status`, with that node's index as its one GPU. */
+export async function insertPart(
+  db: Kysely<Database>,
+  runId: number,
+  deviceId: number,
+  nodeIndex: number,
+  status: string,
+): Promise<void> {
+  await db
+    .insertInto("run_devices")
+    .values({
+      run_id: runId,
+      device_id: deviceId,
+      rank: nodeIndex + 1,
+      node_index: nodeIndex,
+      status,
+      gpu_indices_json: `[${nodeIndex}]`,
+      exit_code: null,
+      reason: null,
+      started_at: null,
+      ended_at: null,
+      log_count: 0,
+      stop_requested: 0,
+    })
+    .execute();
+}
+
 /** Empties what placement reads (runs, parts, devices, clusters, holds) and the users: each case starts from nothing. */
 export async function clearPlacementTables(db: Kysely<Database>): Promise<void> {
   for (const table of ["run_devices", "runs", "cluster_devices", "reservations", "clusters", "devices", "projects", "users"]) {
