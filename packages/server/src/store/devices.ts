@@ -3,6 +3,7 @@ import { DeviceStatus, toMicros } from "@fedml/core";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, DevicesTable } from "./schema.js";
 import { preparedRead } from "./prepared.js";
+import { idRows } from "./row-set.js";
 
 export type DeviceRow = Selectable<DevicesTable>;
 
@@ -122,6 +123,13 @@ export async function listDevicesByIds(db: Kysely<Database>, ids: number[]): Pro
 }
 
 /** The devices with these ids, keyed by id (for views that join parts to their devices). */
+/** Each of these devices' assignment version, in one statement (the ids as one parameter); absent: no such device. */
+export async function deviceVersionsOf(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, number>> {
+  const { rows } = await sql<{ id: number; version: number }>`
+    select id, version from devices where id in (select c0 from ${idRows(db, ids)})`.execute(db);
+  return new Map(rows.map((r) => [Number(r.id), Number(r.version)]));
+}
+
 export async function devicesById(db: Kysely<Database>, ids: number[]): Promise<Map<number, DeviceRow>> {
   return new Map((await listDevicesByIds(db, ids)).map((d) => [d.id, d]));
 }

@@ -10,7 +10,7 @@
  */
 import { EdgeStatus, RunStatus } from "@fedml/core";
 import { type Kysely, sql } from "kysely";
-import { rowsOf } from "./row-set.js";
+import { idRows, rowsOf } from "./row-set.js";
 import type { Database } from "./schema.js";
 import { isPostgres } from "./transaction.js";
 
@@ -95,10 +95,9 @@ export async function claimPlacements(
   if (placements.length === 0) return { claimed: new Set(), deviceIds: [] };
   const parts = partTuples(placements);
   // A run without nodes is still claimed: the ids travel apart from the parts.
-  const ids = rowsOf(
+  const ids = idRows(
     db,
-    ["int8"],
-    placements.map((p) => [p.runId]),
+    placements.map((p) => p.runId),
   );
   const { QUEUED, CLUSTER_QUEUE, STARTING } = RunStatus;
   let claimed: Set<number>;
@@ -139,11 +138,7 @@ export async function claimPlacements(
 export async function bumpDeviceVersions(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   if (sorted.length === 0) return;
-  const wanted = rowsOf(
-    db,
-    ["int8"],
-    sorted.map((id) => [id]),
-  );
+  const wanted = idRows(db, sorted);
   const locked = isPostgres(db)
     ? sql`select id from devices where id in (select c0 from ${wanted}) order by id for no key update`
     : sql`select c0 from ${wanted}`;
@@ -175,10 +170,9 @@ export async function writeWaitReasons(db: Kysely<Database>, waits: readonly Wai
       );
       await sql`update runs set reason = v.c1 from ${reasons} where runs.id = v.c0 and runs.status = ${status}`.execute(db);
     } else {
-      const ids = rowsOf(
+      const ids = idRows(
         db,
-        ["int8"],
-        rows.map((w) => [w.runId]),
+        rows.map((w) => w.runId),
       );
       await sql`update runs set reason = ${reason} where id in (select c0 from ${ids}) and status = ${status}`.execute(db);
     }

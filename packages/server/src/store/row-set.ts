@@ -26,3 +26,12 @@ export function rowsOf(
   const columns = pgTypes.map((_, i) => `value ->> ${i} as c${i}`).join(", ");
   return sql`(select ${sql.raw(columns)} from json_each(${JSON.stringify(tuples)})) as v`;
 }
+
+/** Ids as rowsOf's one column c0: `where id in (select c0 from ${idRows(db, ids)})`. */
+export function idRows(db: Kysely<Database>, ids: readonly number[]): RawBuilder<unknown> {
+  return rowsOf(
+    db,
+    ["int8"],
+    ids.map((id) => [id]),
+  );
+}

@@ -3,7 +3,7 @@ import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, 
 import type { Database, RunDevicesTable, RunsTable } from "./schema.js";
 import { containsIgnoringCase } from "./like.js";
 import { prepared, preparedRead } from "./prepared.js";
-import { rowsOf } from "./row-set.js";
+import { idRows } from "./row-set.js";
 import { isPostgres } from "./transaction.js";
 
 export type RunRow = Selectable<RunsTable>;
@@ -284,11 +284,7 @@ export type DeviceLivePartKey = { id: number; version: number } & {
  * answer compares with the one it kept (devices/assignments.ts).
  */
 export async function listDevicesVersionAndLiveParts(db: Kysely<Database>, deviceIds: number[]): Promise<DeviceLivePartKey[]> {
-  const ids = rowsOf(
-    db,
-    ["int8"],
-    deviceIds.map((id) => [id]),
-  );
+  const ids = idRows(db, deviceIds);
   const { rows } = await sql<DeviceLivePartKey>`
     select devices.id, devices.version, run_devices.run_id, run_devices.status, run_devices.stop_requested,
       run_devices.rank, run_devices.node_index, run_devices.gpu_indices_json
